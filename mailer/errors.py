@@ -1,0 +1,45 @@
+"""The one exception hierarchy of cop-mailer.
+
+Everything the program raises on purpose is a ``MailerError``. The worker catches it per
+message (and quarantines or retries); the CLI catches it and prints a plain message.
+"""
+from __future__ import annotations
+
+
+class MailerError(Exception):
+    """Base of every error cop-mailer raises on purpose."""
+
+
+class ConfigError(MailerError):
+    """Raised when mailer.toml (or an input file like a challenge TOML or a CSV) is invalid.
+
+    The message names the file, the key or line, the value and what was expected.
+    """
+
+
+class StoreError(MailerError):
+    """Raised when the database is in a state the program cannot work with."""
+
+
+class NotFoundError(MailerError):
+    """Raised when a record named on the command line (a message, a person) does not exist."""
+
+
+class InboundError(MailerError):
+    """Raised while processing one incoming message; the message is quarantined with it."""
+
+
+class TransportError(MailerError):
+    """Base for problems talking to a mail server."""
+
+
+class TemporarySendError(TransportError):
+    """A 4xx reply or a connection problem before the data was handed over: retry later."""
+
+
+class PermanentSendError(TransportError):
+    """A 5xx reply: this message will never be accepted as it is (state ``dead``)."""
+
+
+class UncertainSendError(TransportError):
+    """The connection broke after the data was handed over: the server may have it (state ``unknown``)."""

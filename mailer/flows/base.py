@@ -1,0 +1,65 @@
+"""What every flow shares: the email it plans, and the reply it is handed.
+
+A flow module offers two things, both functions of the store's state and ``now``:
+``due(db, now, settings) -> list[PlannedEmail]`` (what should have gone out by now and has not)
+and ``handle_reply(db, reply, now, settings) -> list[PlannedEmail]`` (how a routed reply
+changes its state, plus any answer to send). Flows never send anything themselves: the worker
+hands their plans to the outbox, which is idempotent on ``PlannedEmail.key``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mailer.inbound.message import ParsedMessage
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an outgoing email."""
+
+    filename: str
+    mime_type: str  # e.g. "text/markdown"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PlannedEmail:
+    """One logical email a flow wants sent; the outbox turns it into bytes exactly once.
+
+    ``key`` is the idempotency key (``challenge:7:day:5:person:42``): enqueueing the same key
+    twice is a no-op, so a flow may plan the same email on every tick until it exists.
+    ``reply_purpose`` (journal, approval, volunteer, meetup, …) asks for a reply token bound to
+    the recipient; ``reply_ref`` names the record the reply is about (``challenge:7:day:5``).
+    """
+
+    key: str
+    to: str
+    template: str  # "challenge/day" -> templates/challenge/day.{txt,html}.j2
+    context: dict[str, Any]
+    reply_purpose: str | None = None
+    reply_ref: str | None = None
+    recurring: bool = False  # adds List-Unsubscribe headers
+    auto_reply: bool = False  # an answer to a person ("couldn't read that"): Auto-Submitted: auto-replied
+    in_reply_to: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RoutedReply:
+    """An incoming human reply that routing tied to a person and to what it answers."""
+
+    person_id: int
+    person_email: str
+    purpose: str  # the token's purpose: journal, approval, volunteer, meetup, …
+    ref: str  # the token's record, e.g. "challenge:7:day:5"
+    message: ParsedMessage
+    reply_text: str  # only the new text (inbound.reply)
+    intent: str  # inbound.commands vocabulary for the purpose's context
+    comment: str = ""
+    role: str | None = None
+    rsvp: dict[str, Any] | None = None
+    received_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,173 @@
+"""Safe MIME parsing: raw bytes in, a small typed record out, never an exception.
+
+CPython's ``policy.default`` is slow and raises on access for hostile mail (unknown charsets,
+missing boundaries, ``To: <``; see notes/email-safety.md), so we parse with ``compat32`` and
+decode headers and bodies ourselves, recording what went wrong in ``defects``.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parseaddr
+
+# Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
+RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
+MAX_PARTS = 500
+
+
+@dataclass
+class ParsedMessage:
+    """What the rest of the program knows about an incoming message."""
+
+    message_id: str | None
+    from_addr: str
+    from_name: str
+    subject: str
+    in_reply_to: list[str]
+    references: list[str]
+    recipients: list[str]
+    headers: list[tuple[str, str]]
+    content_type: str
+    text: str | None = None
+    html: str | None = None
+    calendar: str | None = None
+    calendar_method: str | None = None
+    delivery_status: str | None = None
+    return_path: str | None = None
+    defects: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        """The first header called ``name`` (case-insensitive), decoded, or None."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+
+def decode_header_value(value: object) -> str:
+    """Decode RFC 2047 encoded-words leniently; never raises."""
+    text = str(value) if value is not None else ""
+    if "=?" not in text:
+        return _unfold(text)
+    try:
+        return _unfold(str(make_header(decode_header(text))))
+    except Exception:  # noqa: BLE001 - hostile encoded-words: keep the raw text
+        return _unfold(text)
+
+
+def _unfold(text: str) -> str:
+    return re.sub(r"\r?\n[ \t]+", " ", text).strip()
+
+
+def message_ids(value: str | None) -> list[str]:
+    """The ``<…>`` ids in a Message-ID / In-Reply-To / References header, in order."""
+    if not value:
+        return []
+    return re.findall(r"<[^<>\s]+>", value)
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse raw message bytes into a ``ParsedMessage``; defects are recorded, not raised."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    headers = [(k, decode_header_value(v)) for k, v in msg.raw_items()]
+    parsed = _from_headers(headers)
+    parsed.content_type = _safe(lambda: msg.get_content_type(), "text/plain", parsed.defects)
+    parsed.defects.extend(type(d).__name__ for d in msg.defects)
+    _collect_bodies(msg, parsed)
+    return parsed
+
+
+def _from_headers(headers: list[tuple[str, str]]) -> ParsedMessage:
+    def first(name: str) -> str | None:
+        return next((v for k, v in headers if k.lower() == name), None)
+
+    from_name, from_addr = parseaddr(first("from") or "")
+    recipients: list[str] = []
+    for key, value in headers:
+        if key.lower() in RECIPIENT_HEADERS:
+            recipients += [a.lower() for _, a in getaddresses([value]) if "@" in a]
+    ids = message_ids(first("message-id"))
+    return ParsedMessage(
+        message_id=ids[0] if ids else None,
+        from_addr=from_addr.strip().lower(),
+        from_name=from_name.strip(),
+        subject=first("subject") or "",
+        in_reply_to=message_ids(first("in-reply-to")),
+        references=message_ids(first("references")),
+        recipients=recipients,
+        headers=headers,
+        content_type="text/plain",
+        return_path=first("return-path"),
+    )
+
+
+def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
+    """Walk the MIME tree once, keeping the first text, html, calendar and report parts."""
+    try:
+        parts = list(_walk(msg, depth=0))
+    except RecursionError:
+        parsed.defects.append("mime tree nested too deeply")
+        parts = [msg]
+    for part in parts[:MAX_PARTS]:
+        ctype = _safe(lambda: part.get_content_type(), "application/octet-stream", parsed.defects)
+        if part.is_multipart() or part.get("content-disposition", "").lower().startswith("attachment") and ctype != "text/calendar":
+            continue
+        if ctype == "text/plain" and parsed.text is None:
+            parsed.text = part_text(part, parsed.defects)
+        elif ctype == "text/html" and parsed.html is None:
+            parsed.html = part_text(part, parsed.defects)
+        elif ctype in ("text/calendar", "application/ics") and parsed.calendar is None:
+            parsed.calendar = part_text(part, parsed.defects)
+            parsed.calendar_method = (part.get_param("method") or "").upper() or None
+        elif ctype == "message/delivery-status" and parsed.delivery_status is None:
+            parsed.delivery_status = _delivery_status_text(part)
+
+
+def _walk(part: Message, depth: int):
+    """Like ``Message.walk`` but bounded: 2,000 nested parts must not blow the stack."""
+    if depth > 50:
+        raise RecursionError
+    yield part
+    if part.is_multipart():
+        for sub in part.get_payload() or []:
+            if isinstance(sub, Message):
+                yield from _walk(sub, depth + 1)
+
+
+def _delivery_status_text(part: Message) -> str:
+    # compat32 parses message/delivery-status into a list of header blocks.
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return "\n\n".join(p.as_string() for p in payload if isinstance(p, Message))
+    return str(payload or "")
+
+
+def part_text(part: Message, defects: list[str]) -> str:
+    """Decode one leaf part to text: transfer encoding, then charset, leniently."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception as exc:  # noqa: BLE001 - broken transfer encoding
+        defects.append(f"undecodable body: {exc}")
+        payload = None
+    if payload is None:
+        payload = str(part.get_payload() or "").encode("utf-8", "replace")
+    charset = (part.get_content_charset() or "utf-8").strip("'\"")
+    try:
+        text = payload.decode(charset, errors="replace")
+    except LookupError:
+        defects.append(f"unknown charset {charset!r}")
+        text = payload.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\x00", "")
+
+
+def _safe(fn, default, defects: list[str]):
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - hostile headers raise on access
+        defects.append(f"{type(exc).__name__}: {exc}")
+        return default

@@ -1,0 +1,60 @@
+"""The store: SQLite through sqlite-utils. All SQL of cop-mailer lives in this package.
+
+``open_db(path)`` opens the database in WAL mode and runs the versioned migrations that have
+not run yet. Each submodule (people, outbox, inbox, tokens, challenges, …) owns its tables,
+declares its migrations as ``MIGRATIONS = [(name, fn), …]`` and offers named verbs that take
+the ``Database`` as their first argument; nothing outside this package writes SQL.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from sqlite_utils import Database
+
+from mailer.errors import StoreError
+
+Migration = tuple[str, Callable[[Database], None]]
+
+
+def _all_migrations() -> list[Migration]:
+    # Order matters: later modules may reference earlier tables.
+    from mailer.store import challenges, inbox, outbox, people, tokens
+
+    return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *tokens.MIGRATIONS,
+            *challenges.MIGRATIONS]
+
+
+def open_db(path: Path | str) -> Database:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    try:
+        db = Database(str(path))
+        db.conn.execute("PRAGMA busy_timeout = 10000")
+        db.enable_wal()
+        db.conn.execute("PRAGMA foreign_keys = ON")
+    except Exception as exc:  # sqlite3 errors: a locked or corrupt file
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    migrate(db)
+    return db
+
+
+def memory_db() -> Database:
+    """A migrated in-memory database, for pure-logic tests that still want real SQL."""
+    db = Database(memory=True)
+    migrate(db)
+    return db
+
+
+def migrate(db: Database) -> list[str]:
+    """Run every migration not yet recorded in ``migrations``; return the names applied."""
+    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    done = {row[0] for row in db.execute("SELECT name FROM migrations").fetchall()}
+    applied = []
+    for name, fn in _all_migrations():
+        if name in done:
+            continue
+        with db.conn:
+            fn(db)
+            db.execute("INSERT INTO migrations VALUES (?, datetime('now'))", [name])
+        applied.append(name)
+    return applied

@@ -1,0 +1,6 @@
+"""Store verbs for challenges."""
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+MIGRATIONS: list = []

@@ -1,0 +1,6 @@
+"""Store verbs for outbox."""
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+MIGRATIONS: list = []
