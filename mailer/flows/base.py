@@ -36,6 +36,7 @@ class PlannedEmail:
 
     key: str
     to: str
+    subject: str
     template: str  # "challenge/day" -> templates/challenge/day.{txt,html}.j2
     context: dict[str, Any]
     reply_purpose: str | None = None
@@ -45,6 +46,7 @@ class PlannedEmail:
     in_reply_to: str | None = None
     attachments: tuple[Attachment, ...] = ()
     not_before: datetime | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # extra headers, e.g. ("X-Cop-Challenge", "7")
 
 
 @dataclass(frozen=True)
