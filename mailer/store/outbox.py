@@ -1,6 +1,182 @@
-"""Store verbs for outbox."""
+"""Store verbs for the outbox: one row per logical email, claimed with a lease, never sent twice.
+
+States: pending -> sending -> sent; a 4xx or connection error -> failed (retried at
+next_attempt_at); 5xx or too many attempts -> dead (set aside); an error after the data was
+handed over -> unknown (reconciled against the Sent folder before any resend).
+Times are stored as ISO-8601 UTC text so they compare as strings.
+"""
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
-MIGRATIONS: list = []
+from mailer.errors import NotFoundError
+
+
+def _create(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            message_id TEXT NOT NULL UNIQUE,
+            to_addr TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            data BLOB NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        )""")
+    db.execute("CREATE INDEX outbox_due ON outbox(state, next_attempt_at)")
+    db.execute("CREATE INDEX outbox_sent ON outbox(sent_at)")
+
+
+MIGRATIONS = [("outbox-001", _create)]
+CLAIMABLE = ("pending", "failed")
+
+
+def ts(moment: datetime) -> str:
+    """A datetime as stored: UTC, ISO-8601, seconds precision."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_ts(text: str | None) -> datetime | None:
+    """The inverse of ``ts``."""
+    return datetime.fromisoformat(text) if text else None
+
+
+def enqueue_row(db: Database, *, key: str, message_id: str, to_addr: str, subject: str,
+                data: bytes, created_at: datetime, not_before: datetime | None = None) -> int | None:
+    """Insert one outgoing email; a key already present is a no-op (returns None)."""
+    cur = db.execute(
+        """INSERT INTO outbox (key, message_id, to_addr, subject, data, next_attempt_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
+        [key, message_id, to_addr, subject, data, ts(not_before or created_at), ts(created_at)])
+    return cur.lastrowid if cur.rowcount else None
+
+
+def existing_keys(db: Database, prefix: str) -> set[str]:
+    """Idempotency keys already enqueued that start with ``prefix``."""
+    # GLOB keeps the index-friendly prefix match and has no LIKE wildcards to escape but * ? [.
+    pattern = prefix.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]") + "*"
+    return {row[0] for row in db.execute("SELECT key FROM outbox WHERE key GLOB ?", [pattern])}
+
+
+def key_sent_at(db: Database, key: str) -> datetime | None:
+    """When the email with this key was sent, or None if it has not been (yet)."""
+    row = db.execute("SELECT sent_at FROM outbox WHERE key = ?", [key]).fetchone()
+    return parse_ts(row[0]) if row else None
+
+
+def has_key(db: Database, key: str) -> bool:
+    """Whether an email with this idempotency key was ever enqueued."""
+    return db.execute("SELECT 1 FROM outbox WHERE key = ?", [key]).fetchone() is not None
+
+
+def expire_leases(db: Database, now: datetime) -> int:
+    """Rows left 'sending' by a worker that died: we cannot know if the server got them -> unknown."""
+    with db.conn:
+        cur = db.execute(
+            """UPDATE outbox SET state='unknown', lease_owner=NULL, lease_expires_at=NULL,
+               last_error='worker stopped while sending' WHERE state='sending' AND lease_expires_at <= ?""",
+            [ts(now)])
+    return cur.rowcount
+
+
+def claim(db: Database, owner: str, now: datetime, lease_seconds: int, limit: int) -> list[dict]:
+    """Lease up to ``limit`` due rows to ``owner``, oldest first, and return them."""
+    if limit <= 0:
+        return []
+    with db.conn:
+        rows = db.execute(
+            """UPDATE outbox SET state='sending', lease_owner=?, lease_expires_at=?, attempts=attempts+1
+               WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending','failed')
+                            AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+               RETURNING id, key, message_id, to_addr, subject, data, attempts""",
+            [owner, ts(now + timedelta(seconds=lease_seconds)), ts(now), limit]).fetchall()
+    cols = ("id", "key", "message_id", "to_addr", "subject", "data", "attempts")
+    return sorted((dict(zip(cols, r)) for r in rows), key=lambda r: r["id"])
+
+
+def finish(db: Database, row_id: int, owner: str, state: str, now: datetime,
+           error: str | None = None, next_attempt: datetime | None = None) -> bool:
+    """Move a leased row to its next state; only the lease holder may. False if the lease was lost."""
+    sent_at = ts(now) if state == "sent" else None
+    with db.conn:
+        cur = db.execute(
+            """UPDATE outbox SET state=?, sent_at=COALESCE(?, sent_at), last_error=?,
+               next_attempt_at=COALESCE(?, next_attempt_at), lease_owner=NULL, lease_expires_at=NULL
+               WHERE id=? AND lease_owner=? AND state='sending'""",
+            [state, sent_at, error, ts(next_attempt) if next_attempt else None, row_id, owner])
+    return cur.rowcount == 1
+
+
+def unknown_rows(db: Database) -> list[dict]:
+    """Rows whose fate is uncertain, to reconcile against the Sent folder."""
+    return list(db.query("SELECT id, key, message_id, to_addr FROM outbox WHERE state='unknown' ORDER BY id"))
+
+
+def resolve_unknown(db: Database, row_id: int, state: str, now: datetime, note: str) -> None:
+    """Settle an unknown row: 'sent' (found in Sent) or 'pending' (resend the same bytes)."""
+    with db.conn:
+        db.execute(
+            """UPDATE outbox SET state=?, last_error=?, next_attempt_at=?,
+               sent_at=CASE WHEN ?='sent' THEN COALESCE(sent_at, ?) ELSE sent_at END
+               WHERE id=? AND state='unknown'""", [state, note, ts(now), state, ts(now), row_id])
+
+
+def sent_since(db: Database, since: datetime) -> int:
+    """How many emails were sent at or after ``since`` (for pacing)."""
+    return db.execute("SELECT count(*) FROM outbox WHERE sent_at >= ?", [ts(since)]).fetchone()[0]
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Number of rows per state."""
+    return {s: n for s, n in db.execute("SELECT state, count(*) FROM outbox GROUP BY state")}
+
+
+def due_count(db: Database, now: datetime) -> int:
+    """Rows that could be sent now if pacing allowed."""
+    return db.execute("SELECT count(*) FROM outbox WHERE state IN ('pending','failed') "
+                      "AND next_attempt_at <= ?", [ts(now)]).fetchone()[0]
+
+
+def next_attempt_after(db: Database, now: datetime) -> datetime | None:
+    """When the next not-yet-due row becomes due, if any."""
+    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE state IN ('pending','failed') "
+                     "AND next_attempt_at > ?", [ts(now)]).fetchone()
+    return parse_ts(row[0])
+
+
+def list_rows(db: Database, state: str | None = None, limit: int = 50) -> list[dict]:
+    """Recent rows without their bytes, newest first, optionally of one state."""
+    where, args = ("WHERE state = ?", [state]) if state else ("", [])
+    return list(db.query(
+        f"""SELECT id, key, to_addr, subject, state, attempts, next_attempt_at, sent_at, last_error
+            FROM outbox {where} ORDER BY id DESC LIMIT ?""", [*args, limit]))
+
+
+def get_row(db: Database, row_id: int) -> dict:
+    """One row with its bytes; NotFoundError if absent."""
+    rows = list(db.query("SELECT * FROM outbox WHERE id = ?", [row_id]))
+    if not rows:
+        raise NotFoundError(f"no outbox message with id {row_id}")
+    return rows[0]
+
+
+def latest_to(db: Database, address: str) -> dict | None:
+    """The most recent email enqueued to ``address`` (for `reply --to`)."""
+    rows = list(db.query("SELECT * FROM outbox WHERE to_addr = ? ORDER BY id DESC LIMIT 1", [address.lower()]))
+    return rows[0] if rows else None
+
+
+def find_by_message_id(db: Database, message_id: str) -> dict | None:
+    """The outbox row with this Message-ID (with or without angle brackets)."""
+    mid = message_id if message_id.startswith("<") else f"<{message_id}>"
+    rows = list(db.query("SELECT * FROM outbox WHERE message_id = ?", [mid]))
+    return rows[0] if rows else None

@@ -1,6 +1,100 @@
-"""Store verbs for people."""
+"""Store verbs for people: members, leads, approvers, sponsors, each with a time zone."""
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-MIGRATIONS: list = []
+from mailer.errors import NotFoundError
+
+
+def _create(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE people (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            roles TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'active',
+            bounce_count INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL DEFAULT (datetime('now'))
+        )""")
+    db.execute("""
+        CREATE TABLE aliases (
+            alias TEXT PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id)
+        )""")
+
+
+MIGRATIONS = [("people-001", _create)]
+
+
+def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> int:
+    """Insert a person, or update name/time zone/roles of the one with this email; return the id."""
+    email = email.strip().lower()
+    roles_text = ",".join(r.strip() for r in roles if r.strip())
+    with db.conn:
+        db.execute(
+            """INSERT INTO people (email, name, timezone, roles) VALUES (?, ?, ?, ?)
+               ON CONFLICT(email) DO UPDATE SET name=excluded.name,
+               timezone=excluded.timezone, roles=excluded.roles""",
+            [email, name, timezone, roles_text])
+    return find_person(db, email)["id"]
+
+
+def get_person(db: Database, person_id: int) -> dict:
+    """The person with this id; NotFoundError if there is none."""
+    rows = list(db.query("SELECT * FROM people WHERE id = ?", [person_id]))
+    if not rows:
+        raise NotFoundError(f"no person with id {person_id}")
+    return rows[0]
+
+
+def find_person(db: Database, email: str) -> dict | None:
+    """The person with this address (or alias), case-insensitively, or None."""
+    email = email.strip().lower()
+    rows = list(db.query(
+        """SELECT * FROM people WHERE email = ?
+           UNION ALL SELECT p.* FROM aliases a JOIN people p ON p.id = a.person_id WHERE a.alias = ?""",
+        [email, email]))
+    return rows[0] if rows else None
+
+
+def list_people(db: Database) -> list[dict]:
+    """Everyone, ordered by email."""
+    return list(db.query("SELECT * FROM people ORDER BY email"))
+
+
+def add_alias(db: Database, person_id: int, alias: str) -> None:
+    """Record another address that speaks for this person (replies from it are accepted)."""
+    with db.conn:
+        db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", [alias.strip().lower(), person_id])
+
+
+def record_bounce(db: Database, email: str, hard: bool, threshold: int) -> dict | None:
+    """Count a bounce for this address; past ``threshold`` the person is marked bounced.
+
+    A hard bounce counts as ``threshold`` soft ones would: mailing a dead mailbox again only
+    hurts our sender reputation. Returns the updated person, or None for an unknown address.
+    """
+    person = find_person(db, email)
+    if person is None:
+        return None
+    step = threshold if hard else 1
+    with db.conn:
+        db.execute(
+            """UPDATE people SET bounce_count = bounce_count + ?,
+               status = CASE WHEN bounce_count + ? >= ? THEN 'bounced' ELSE status END
+               WHERE id = ?""", [step, step, threshold, person["id"]])
+    return get_person(db, person["id"])
+
+
+def set_status(db: Database, person_id: int, status: str) -> None:
+    """Set a person's status ('active' or 'bounced'); 'active' also clears the bounce count."""
+    with db.conn:
+        db.execute("UPDATE people SET status = ?, bounce_count = CASE WHEN ? = 'active' THEN 0 "
+                   "ELSE bounce_count END WHERE id = ?", [status, status, person_id])
+
+
+def is_mailable(person: dict) -> bool:
+    """Whether we may send to this person at all (bounced addresses are left alone)."""
+    return person.get("status") != "bounced"

@@ -1,0 +1,167 @@
+"""One frozen Settings object, loaded in one place from ``HOME/mailer.toml`` and the environment.
+
+The schema below is the single source of truth: every key has a type, a default and help text;
+``init`` writes a commented file from it and ``load_settings`` rejects unknown keys and wrong
+types with the file, the key, the value and what was expected.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mailer.errors import ConfigError
+
+# section -> key -> (type, default, help). Types: str, int, bool, or a tuple of allowed strings.
+SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
+    "mailer": {
+        "site_name": (str, "Community of Practice", "Name shown in emails and as the sender's name."),
+        "address": (str, "cop@example.test", "The mailbox the service sends from and reads; reply "
+                    "tokens are added as local+TOKEN@domain."),
+        "data": (str, "", "Folder with people.csv and challenges/ to load on first run "
+                 "(empty: the sample community shipped in data/)."),
+    },
+    "transport": {
+        "kind": (("maildir", "smtp-imap", "exchange"), "maildir", "How mail is sent and read."),
+        "pace": (("none", "exchange-online", "google-workspace", "custom"), "none",
+                 "Send-rate preset: exchange-online 30/min 10,000/day, google-workspace 2,000/day."),
+        "per_minute": (int, 0, "With pace = custom: messages per minute (0 = no limit)."),
+        "per_day": (int, 0, "With pace = custom: messages per 24 hours (0 = no limit)."),
+    },
+    "smtp": {
+        "host": (str, "localhost", "SMTP server."),
+        "port": (int, 587, "SMTP port (587 STARTTLS, 465 TLS, 25 none)."),
+        "security": (("none", "starttls", "tls"), "starttls", "Connection security."),
+        "user": (str, "", "SMTP login (empty: no authentication)."),
+        "password": (str, "", "SMTP password; better set MAILER_SMTP_PASSWORD."),
+    },
+    "imap": {
+        "host": (str, "localhost", "IMAP server."),
+        "port": (int, 993, "IMAP port (993 TLS, 143 none/STARTTLS)."),
+        "security": (("none", "starttls", "tls"), "tls", "Connection security."),
+        "user": (str, "", "IMAP login."),
+        "password": (str, "", "IMAP password; better set MAILER_IMAP_PASSWORD."),
+        "folder": (str, "INBOX", "Folder replies arrive in."),
+        "processed_folder": (str, "Processed", "Folder processed mail is moved to."),
+        "sent_folder": (str, "", "Sent folder used to reconcile uncertain sends (empty: none)."),
+    },
+    "outbox": {
+        "max_attempts": (int, 8, "Attempts before a message is set aside as dead."),
+        "backoff_seconds": (int, 60, "First retry delay; doubles each attempt, with jitter."),
+        "lease_seconds": (int, 300, "How long a worker may hold a message it is sending."),
+        "batch": (int, 500, "Most messages sent in one flush."),
+    },
+    "inbox": {
+        "max_bytes": (int, 10 * 1024 * 1024, "Larger incoming messages are quarantined unread."),
+        "bounce_threshold": (int, 3, "Soft bounces before we stop mailing someone (hard: at once)."),
+    },
+    "tokens": {
+        "ttl_days": (int, 90, "Days a reply token stays valid."),
+    },
+    "worker": {
+        "interval_seconds": (int, 30, "How often the worker wakes up."),
+    },
+}
+
+PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}
+ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, flattened as ``section_key`` (``smtp_host``), plus the home folder."""
+
+    home: Path
+    values: tuple[tuple[str, Any], ...]
+
+    def __getattr__(self, name: str) -> Any:
+        for key, value in object.__getattribute__(self, "values"):
+            if key == name:
+                return value
+        raise AttributeError(name)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file."""
+        return self.home / "mailer.db"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Root of the Maildir transport (outbox/, inbox/, processed/)."""
+        return self.home / "mail"
+
+    @property
+    def rate_limits(self) -> tuple[int, int]:
+        """(per minute, per day); 0 means no limit."""
+        if self.transport_pace == "custom":
+            return self.transport_per_minute, self.transport_per_day
+        return PACE_PRESETS[self.transport_pace]
+
+
+def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
+    """Read ``home/mailer.toml`` (defaults where it is absent) and secrets from ``env``."""
+    env = os.environ if env is None else env
+    path = home / "mailer.toml"
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    values = _validate(raw, path)
+    for (section, key), var in ENV_SECRETS.items():
+        if env.get(var):
+            values[f"{section}_{key}"] = env[var]
+    return Settings(home=home, values=tuple(values.items()))
+
+
+def _validate(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    values = {f"{s}_{k}": spec[1] for s, keys in SCHEMA.items() for k, spec in keys.items()}
+    for section, table in raw.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"{path}: unknown section [{section}]; expected one of {', '.join(SCHEMA)}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        for key, value in table.items():
+            values[f"{section}_{key}"] = _check(path, section, key, value)
+    return values
+
+
+def _check(path: Path, section: str, key: str, value: Any) -> Any:
+    spec = SCHEMA[section].get(key)
+    if spec is None:
+        known = ", ".join(SCHEMA[section])
+        raise ConfigError(f"{path}: unknown key {section}.{key}; expected one of {known}")
+    kind = spec[0]
+    if isinstance(kind, tuple):
+        if value not in kind:
+            raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected one of {', '.join(kind)}")
+    elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a whole number >= 0")
+    elif kind is not int and not isinstance(value, kind):
+        raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a {kind.__name__}")
+    return value
+
+
+def commented_toml() -> str:
+    """The text of a fresh mailer.toml: every key with its default, commented with its help."""
+    lines = ["# cop-mailer settings. Every key is optional; shown with its default.", ""]
+    for section, keys in SCHEMA.items():
+        lines.append(f"[{section}]")
+        for key, (kind, default, help_text) in keys.items():
+            lines.append(f"# {help_text}")
+            if isinstance(kind, tuple):
+                lines.append(f"# one of: {', '.join(kind)}")
+            lines.append(f"{key} = {_toml_value(default)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
