@@ -20,6 +20,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "site_name": (str, "Community of Practice", "Name shown in emails and as the sender's name."),
         "address": (str, "cop@example.test", "The mailbox the service sends from and reads; reply "
                     "tokens are added as local+TOKEN@domain."),
+        "unsubscribe_url": (str, "", "Base https URL of a one-click unsubscribe endpoint, if you run "
+                            "one (TOKEN is appended); empty: unsubscribe by mailto and by reply."),
         "data": (str, "", "Folder with people.csv and challenges/ to load on first run "
                  "(empty: the sample community shipped in data/)."),
     },

@@ -4,6 +4,8 @@
 not run yet. Each submodule (people, outbox, inbox, tokens, challenges, …) owns its tables,
 declares its migrations as ``MIGRATIONS = [(name, fn), …]`` and offers named verbs that take
 the ``Database`` as their first argument; nothing outside this package writes SQL.
+The connection autocommits; a unit of work spanning several verbs is ``with db.atomic():``
+(sqlite-utils nests it with savepoints, so verbs may use it too).
 """
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ def open_db(path: Path | str) -> Database:
         db.conn.execute("PRAGMA busy_timeout = 10000")
         db.enable_wal()
         db.conn.execute("PRAGMA foreign_keys = ON")
+        # Autocommit outside db.atomic(): a bare write is never left in an open implicit
+        # transaction (lost at a kill -9); units of work use db.atomic(), which nests.
+        db.conn.isolation_level = None
     except Exception as exc:  # sqlite3 errors: a locked or corrupt file
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     migrate(db)
@@ -41,6 +46,7 @@ def open_db(path: Path | str) -> Database:
 def memory_db() -> Database:
     """A migrated in-memory database, for pure-logic tests that still want real SQL."""
     db = Database(memory=True)
+    db.conn.isolation_level = None
     migrate(db)
     return db
 
@@ -53,8 +59,9 @@ def migrate(db: Database) -> list[str]:
     for name, fn in _all_migrations():
         if name in done:
             continue
-        with db.conn:
+        with db.atomic():
             fn(db)
             db.execute("INSERT INTO migrations VALUES (?, datetime('now'))", [name])
         applied.append(name)
     return applied
+

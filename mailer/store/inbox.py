@@ -1,6 +1,105 @@
-"""Store verbs for inbox."""
+"""Store verbs for the inbox: every incoming message kept raw before anything reads it.
+
+States: new -> done (effect recorded), ignored (auto-reply, bounce counted, refused sender),
+quarantined (processing failed; kept with its reason, can be replayed).
+"""
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlite_utils import Database
 
-MIGRATIONS: list = []
+from mailer.errors import NotFoundError
+from mailer.store.outbox import ts
+
+
+def _create(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            transport_id TEXT,
+            raw BLOB NOT NULL,
+            size INTEGER NOT NULL,
+            from_addr TEXT,
+            subject TEXT,
+            state TEXT NOT NULL DEFAULT 'new',
+            kind TEXT,
+            rule TEXT,
+            reason TEXT,
+            received_at TEXT NOT NULL,
+            processed_at TEXT
+        )""")
+    db.execute("CREATE UNIQUE INDEX inbox_transport ON inbox(transport_id) WHERE transport_id IS NOT NULL")
+    db.execute("""
+        CREATE TABLE auto_answers (
+            person_email TEXT NOT NULL, reason TEXT NOT NULL, day TEXT NOT NULL,
+            PRIMARY KEY (person_email, reason, day)
+        )""")
+
+
+MIGRATIONS = [("inbox-001", _create)]
+
+
+def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes,
+              from_addr: str, subject: str, now: datetime) -> int | None:
+    """Keep an incoming message; None if we already have it (same Message-ID or transport id)."""
+    if transport_id and seen_transport_id(db, transport_id):
+        return None
+    with db.atomic():
+        cur = db.execute(
+            """INSERT INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING""",
+            [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now)])
+    return cur.lastrowid if cur.rowcount else None
+
+
+def seen_transport_id(db: Database, transport_id: str) -> bool:
+    """Whether the server's id for a message was already stored (a re-poll)."""
+    return db.execute("SELECT 1 FROM inbox WHERE transport_id = ?", [transport_id]).fetchone() is not None
+
+
+def unprocessed(db: Database) -> list[int]:
+    """Ids of stored messages not processed yet, oldest first (a crash mid-pass leaves some)."""
+    return [r[0] for r in db.execute("SELECT id FROM inbox WHERE state = 'new' ORDER BY id")]
+
+
+def get_message(db: Database, msg_id: int) -> dict:
+    """One stored message with its raw bytes; NotFoundError if absent."""
+    rows = list(db.query("SELECT * FROM inbox WHERE id = ?", [msg_id]))
+    if not rows:
+        raise NotFoundError(f"no inbox message with id {msg_id}")
+    return rows[0]
+
+
+def set_outcome(db: Database, msg_id: int, state: str, kind: str | None, rule: str | None,
+                reason: str | None, now: datetime) -> None:
+    """Record how a message was handled (done, ignored, quarantined) and which rule decided."""
+    db.execute("UPDATE inbox SET state=?, kind=?, rule=?, reason=?, processed_at=? WHERE id=?",
+               [state, kind, rule, reason, ts(now), msg_id])
+
+
+def reset_for_replay(db: Database, msg_id: int) -> None:
+    """Put a quarantined message back in line to be processed again."""
+    get_message(db, msg_id)
+    with db.atomic():
+        db.execute("UPDATE inbox SET state='new', reason=NULL, processed_at=NULL WHERE id=?", [msg_id])
+
+
+def list_messages(db: Database, state: str | None = None, limit: int = 50) -> list[dict]:
+    """Recent messages without raw bytes, newest first."""
+    where, args = ("WHERE state = ?", [state]) if state else ("", [])
+    return list(db.query(
+        f"""SELECT id, from_addr, subject, state, kind, rule, reason, size, received_at
+            FROM inbox {where} ORDER BY id DESC LIMIT ?""", [*args, limit]))
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Number of messages per state."""
+    return {s: n for s, n in db.execute("SELECT state, count(*) FROM inbox GROUP BY state")}
+
+
+def claim_auto_answer(db: Database, person_email: str, reason: str, day: str) -> bool:
+    """True the first time (person, reason, day) is claimed: at most one such answer a day."""
+    cur = db.execute("INSERT OR IGNORE INTO auto_answers VALUES (?, ?, ?)", [person_email, reason, day])
+    return cur.rowcount == 1

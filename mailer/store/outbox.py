@@ -80,7 +80,7 @@ def has_key(db: Database, key: str) -> bool:
 
 def expire_leases(db: Database, now: datetime) -> int:
     """Rows left 'sending' by a worker that died: we cannot know if the server got them -> unknown."""
-    with db.conn:
+    with db.atomic():
         cur = db.execute(
             """UPDATE outbox SET state='unknown', lease_owner=NULL, lease_expires_at=NULL,
                last_error='worker stopped while sending' WHERE state='sending' AND lease_expires_at <= ?""",
@@ -92,7 +92,7 @@ def claim(db: Database, owner: str, now: datetime, lease_seconds: int, limit: in
     """Lease up to ``limit`` due rows to ``owner``, oldest first, and return them."""
     if limit <= 0:
         return []
-    with db.conn:
+    with db.atomic():
         rows = db.execute(
             """UPDATE outbox SET state='sending', lease_owner=?, lease_expires_at=?, attempts=attempts+1
                WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending','failed')
@@ -107,7 +107,7 @@ def finish(db: Database, row_id: int, owner: str, state: str, now: datetime,
            error: str | None = None, next_attempt: datetime | None = None) -> bool:
     """Move a leased row to its next state; only the lease holder may. False if the lease was lost."""
     sent_at = ts(now) if state == "sent" else None
-    with db.conn:
+    with db.atomic():
         cur = db.execute(
             """UPDATE outbox SET state=?, sent_at=COALESCE(?, sent_at), last_error=?,
                next_attempt_at=COALESCE(?, next_attempt_at), lease_owner=NULL, lease_expires_at=NULL
@@ -123,7 +123,7 @@ def unknown_rows(db: Database) -> list[dict]:
 
 def resolve_unknown(db: Database, row_id: int, state: str, now: datetime, note: str) -> None:
     """Settle an unknown row: 'sent' (found in Sent) or 'pending' (resend the same bytes)."""
-    with db.conn:
+    with db.atomic():
         db.execute(
             """UPDATE outbox SET state=?, last_error=?, next_attempt_at=?,
                sent_at=CASE WHEN ?='sent' THEN COALESCE(sent_at, ?) ELSE sent_at END

@@ -32,7 +32,7 @@ def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> 
     """Insert a person, or update name/time zone/roles of the one with this email; return the id."""
     email = email.strip().lower()
     roles_text = ",".join(r.strip() for r in roles if r.strip())
-    with db.conn:
+    with db.atomic():
         db.execute(
             """INSERT INTO people (email, name, timezone, roles) VALUES (?, ?, ?, ?)
                ON CONFLICT(email) DO UPDATE SET name=excluded.name,
@@ -66,7 +66,7 @@ def list_people(db: Database) -> list[dict]:
 
 def add_alias(db: Database, person_id: int, alias: str) -> None:
     """Record another address that speaks for this person (replies from it are accepted)."""
-    with db.conn:
+    with db.atomic():
         db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", [alias.strip().lower(), person_id])
 
 
@@ -80,7 +80,7 @@ def record_bounce(db: Database, email: str, hard: bool, threshold: int) -> dict 
     if person is None:
         return None
     step = threshold if hard else 1
-    with db.conn:
+    with db.atomic():
         db.execute(
             """UPDATE people SET bounce_count = bounce_count + ?,
                status = CASE WHEN bounce_count + ? >= ? THEN 'bounced' ELSE status END
@@ -90,7 +90,7 @@ def record_bounce(db: Database, email: str, hard: bool, threshold: int) -> dict 
 
 def set_status(db: Database, person_id: int, status: str) -> None:
     """Set a person's status ('active' or 'bounced'); 'active' also clears the bounce count."""
-    with db.conn:
+    with db.atomic():
         db.execute("UPDATE people SET status = ?, bounce_count = CASE WHEN ? = 'active' THEN 0 "
                    "ELSE bounce_count END WHERE id = ?", [status, status, person_id])
 

@@ -1,6 +1,65 @@
-"""Store verbs for tokens."""
+"""Store verbs for reply tokens: the capability each reply-expecting email carries.
+
+A token is bound to one recipient, one purpose and one record, and expires. It travels in
+Reply-To as ``local+TOKEN@domain``; the Message-ID of the email that carried it is kept so
+In-Reply-To/References can find it when a server drops the plus-address.
+"""
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlite_utils import Database
 
-MIGRATIONS: list = []
+from mailer.store.outbox import parse_ts, ts
+
+
+def _create(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE tokens (
+            token TEXT PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            purpose TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX tokens_message ON tokens(message_id)")
+
+
+MIGRATIONS = [("tokens-001", _create)]
+
+
+def add_token(db: Database, token: str, person_id: int, purpose: str, ref: str,
+              message_id: str, now: datetime, expires_at: datetime) -> None:
+    """Remember a token issued in the email with ``message_id``."""
+    db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
+               [token, person_id, purpose, ref, message_id, ts(now), ts(expires_at)])
+
+
+def get_token(db: Database, token: str) -> dict | None:
+    """The token's record (expired or not), or None."""
+    rows = list(db.query("SELECT * FROM tokens WHERE token = ?", [token.lower()]))
+    return _with_times(rows[0]) if rows else None
+
+
+def token_for_message_ids(db: Database, message_ids: list[str]) -> dict | None:
+    """The token carried by the newest of our emails among ``message_ids`` (In-Reply-To, References)."""
+    if not message_ids:
+        return None
+    marks = ",".join("?" * len(message_ids))
+    rows = list(db.query(f"SELECT * FROM tokens WHERE message_id IN ({marks}) ORDER BY created_at DESC, "
+                         "rowid DESC LIMIT 1", message_ids))
+    return _with_times(rows[0]) if rows else None
+
+
+def tokens_with_prefix(db: Database, prefix: str) -> list[dict]:
+    """Tokens starting with the short reference printed in an email body."""
+    rows = db.query("SELECT * FROM tokens WHERE token >= ? AND token < ? LIMIT 2", [prefix, prefix + "\x7f"])
+    return [_with_times(r) for r in rows]
+
+
+def _with_times(row: dict) -> dict:
+    row["created_at"] = parse_ts(row["created_at"])
+    row["expires_at"] = parse_ts(row["expires_at"])
+    return row

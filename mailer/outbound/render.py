@@ -1,0 +1,57 @@
+"""Rendering: jinja2 templates on one base layout, text and HTML, CSS inlined for Outlook.
+
+Templates live in ``templates/<flow>/<message>.txt.j2`` and ``.html.j2``. StrictUndefined makes
+a missing variable an error at enqueue time, not a blank in someone's inbox; HTML is
+autoescaped. Outlook's Word engine ignores <style> blocks, so styles are inlined (css-inline).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import css_inline
+import jinja2
+
+from mailer.errors import MailerError
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@lru_cache(maxsize=4)
+def environment(root: str = str(TEMPLATES)) -> jinja2.Environment:
+    """The jinja2 environment over ``root`` (cached: compiled templates are reused)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def _inliner() -> css_inline.CSSInliner:
+    return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Render ``template`` (e.g. "challenge/day") to (plain text, HTML with inlined CSS)."""
+    env = environment()
+    try:
+        text = env.get_template(f"{template}.txt.j2").render(context)
+        html = env.get_template(f"{template}.html.j2").render(context)
+    except jinja2.TemplateError as exc:
+        raise MailerError(f"template {template}: {exc}") from exc
+    return _tidy(text), _inliner().inline(html)
+
+
+def _tidy(text: str) -> str:
+    """Collapse runs of blank lines the template logic leaves behind."""
+    lines, blank = [], 0
+    for line in text.splitlines():
+        blank = blank + 1 if not line.strip() else 0
+        if blank <= 1:
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip() + "\n"

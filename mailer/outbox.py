@@ -1,0 +1,193 @@
+"""The outbox: planned emails become fixed bytes once, then go out at the pace allowed.
+
+``enqueue`` renders a PlannedEmail, issues its reply token and stores the bytes under the
+idempotency key (a key already present is a no-op). ``flush`` claims due rows with a lease,
+hands them to the transport one connection at a time, and records each outcome.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlite_utils import Database
+
+from mailer.config import Settings
+from mailer.errors import PermanentSendError, TemporarySendError, UncertainSendError
+from mailer.flows.base import PlannedEmail
+from mailer.outbound import envelope
+from mailer.outbound.render import render
+from mailer.store import outbox as store
+from mailer.store import people, tokens
+from mailer.transports.base import Outgoing, Transport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FlushResult:
+    """What one flush did."""
+
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    unknown: int = 0
+    reconciled: int = 0
+    held_by_pace: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def enqueue(db: Database, plans: list[PlannedEmail], now: datetime, settings: Settings) -> int:
+    """Store each plan not yet in the outbox; return how many were new. One transaction."""
+    new = 0
+    with db.atomic():
+        for plan in plans:
+            if store.has_key(db, plan.key):
+                continue
+            new += _enqueue_one(db, plan, now, settings)
+    return new
+
+
+def _enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Settings) -> int:
+    person = people.find_person(db, plan.to)
+    if person is None or not people.is_mailable(person):
+        log.info("not mailing %s (%s)", plan.to, "unknown" if person is None else "bounced")
+        return 0
+    address = settings.mailer_address
+    message_id = envelope.new_message_id(address.partition("@")[2] or "localhost")
+    token = envelope.new_token() if plan.reply_purpose or plan.recurring else None
+    if token:
+        tokens.add_token(db, token, person["id"], plan.reply_purpose or "unsubscribe",
+                         plan.reply_ref or plan.key, message_id, now,
+                         now + timedelta(days=settings.tokens_ttl_days))
+    data = _compose(plan, person, message_id, token, now, settings)
+    return 1 if store.enqueue_row(db, key=plan.key, message_id=message_id, to_addr=person["email"],
+                                  subject=plan.subject, data=data, created_at=now,
+                                  not_before=plan.not_before) else 0
+
+
+def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
+             now: datetime, settings: Settings) -> bytes:
+    context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
+               "recipient": {"name": person["name"], "email": person["email"]},
+               "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
+               "recurring": plan.recurring}
+    text, html = render(plan.template, context)
+    tokened = envelope.plus_address(settings.mailer_address, token) if token else None
+    env = envelope.Envelope(
+        message_id=message_id, from_name=settings.mailer_site_name, from_addr=settings.mailer_address,
+        to_name=person["name"], to_addr=person["email"], subject=plan.subject, date=now,
+        reply_to=tokened if plan.reply_purpose else None, in_reply_to=plan.in_reply_to,
+        recurring=plan.recurring, auto_reply=plan.auto_reply, unsubscribe=tokened,
+        unsubscribe_url=f"{settings.mailer_unsubscribe_url.rstrip('/')}/{token}"
+        if token and settings.mailer_unsubscribe_url else None,
+        extra_headers=plan.headers)
+    calendar = plan.context.get("_calendar")
+    return envelope.build(env, text, html, plan.attachments, calendar)
+
+
+def allowance(db: Database, now: datetime, settings: Settings) -> int:
+    """How many emails pacing lets us send right now (the batch size caps it too)."""
+    per_minute, per_day = settings.rate_limits
+    room = settings.outbox_batch
+    if per_minute:
+        room = min(room, per_minute - store.sent_since(db, now - timedelta(minutes=1)))
+    if per_day:
+        room = min(room, per_day - store.sent_since(db, now - timedelta(days=1)))
+    return max(room, 0)
+
+
+def flush(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
+          clock: Callable[[], datetime] | None = None, should_stop: Callable[[], bool] = lambda: False,
+          progress: Callable[[int], None] = lambda n: None) -> FlushResult:
+    """Send what is due, within the pace; ``clock`` (default: ``now``) times each outcome."""
+    clock = clock or (lambda: now)
+    result = FlushResult()
+    store.expire_leases(db, now)
+    _reconcile(db, transport, now, result)
+    room = allowance(db, now, settings)
+    result.held_by_pace = max(store.due_count(db, now) - room, 0)
+    while room > 0 and not should_stop():
+        rows = store.claim(db, owner, now, settings.outbox_lease_seconds, min(room, 50))
+        if not rows:
+            break
+        for row in rows:
+            if should_stop():
+                _release(db, row, owner, clock())
+                continue
+            _send_one(db, transport, row, owner, clock(), settings, result)
+            progress(1)
+        room -= len(rows)
+    return result
+
+
+def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: datetime,
+              settings: Settings, result: FlushResult) -> None:
+    mail = Outgoing(message_id=row["message_id"], sender=settings.mailer_address,
+                    recipients=(row["to_addr"],), data=row["data"])
+    try:
+        transport.send(mail)
+    except TemporarySendError as exc:
+        _retry_or_die(db, row, owner, now, settings, str(exc), result)
+    except PermanentSendError as exc:
+        store.finish(db, row["id"], owner, "dead", now, error=str(exc))
+        result.dead += 1
+        result.errors.append(f"{row['to_addr']}: {exc}")
+    except UncertainSendError as exc:
+        store.finish(db, row["id"], owner, "unknown", now, error=str(exc))
+        result.unknown += 1
+    else:
+        store.finish(db, row["id"], owner, "sent", now)
+        result.sent += 1
+
+
+def _retry_or_die(db: Database, row: dict, owner: str, now: datetime, settings: Settings,
+                  error: str, result: FlushResult) -> None:
+    if row["attempts"] >= settings.outbox_max_attempts:
+        store.finish(db, row["id"], owner, "dead", now, error=f"gave up after {row['attempts']} attempts: {error}")
+        result.dead += 1
+        return
+    store.finish(db, row["id"], owner, "failed", now, error=error,
+                 next_attempt=now + backoff(row["attempts"], settings.outbox_backoff_seconds))
+    result.retried += 1
+
+
+def backoff(attempts: int, base_seconds: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter: up to base * 2^(attempts-1), capped at a day."""
+    ceiling = min(base_seconds * 2 ** max(attempts - 1, 0), 86_400)
+    return timedelta(seconds=(rng or random).uniform(ceiling / 2, ceiling))
+
+
+def _release(db: Database, row: dict, owner: str, now: datetime) -> None:
+    """Give back a claimed row we did not start sending (shutdown requested)."""
+    store.finish(db, row["id"], owner, "pending", now, error=None)
+
+
+def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushResult) -> None:
+    """Settle 'unknown' rows: found in the Sent folder -> sent; otherwise resend the same bytes.
+
+    SMTP is at-least-once (RFC 1047): when the transport cannot tell, we resend, and the same
+    Message-ID lets the recipient's client collapse the duplicate.
+    """
+    for row in store.unknown_rows(db):
+        found = transport.find_sent(row["message_id"])
+        if found:
+            store.resolve_unknown(db, row["id"], "sent", now, "found in Sent folder")
+        else:
+            note = "not in Sent folder: resending" if found is False else "cannot check Sent: resending"
+            store.resolve_unknown(db, row["id"], "pending", now, note)
+        result.reconciled += 1
+
+
+def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | None:
+    """When the queue will be empty at the configured pace (None: nothing queued)."""
+    queued = sum(n for s, n in store.counts(db).items() if s in ("pending", "failed", "unknown"))
+    if not queued:
+        return None
+    per_minute, per_day = settings.rate_limits
+    minutes = queued / per_minute if per_minute else 0.0
+    if per_day and queued > per_day:
+        minutes = max(minutes, (queued // per_day) * 1440.0)
+    return now + timedelta(minutes=minutes)
