@@ -1,0 +1,28 @@
+"""Transports, picked by the ``[transport] kind`` setting."""
+from __future__ import annotations
+
+from mailer.config import Settings
+from mailer.errors import ConfigError
+from mailer.transports.base import Transport
+
+
+def make_transport(settings: Settings) -> Transport:
+    """Build the transport ``settings`` asks for."""
+    kind = settings.transport_kind
+    if kind == "maildir":
+        from mailer.transports.maildir import MaildirTransport
+
+        return MaildirTransport(settings.mail_dir)
+    if kind == "smtp-imap":
+        from mailer.transports.smtp_imap import SmtpImapSettings, SmtpImapTransport
+
+        return SmtpImapTransport(SmtpImapSettings(
+            smtp_host=settings.smtp_host, smtp_port=settings.smtp_port,
+            smtp_security=settings.smtp_security, smtp_user=settings.smtp_user,
+            smtp_password=settings.smtp_password, imap_host=settings.imap_host,
+            imap_port=settings.imap_port, imap_security=settings.imap_security,
+            imap_user=settings.imap_user, imap_password=settings.imap_password,
+            inbox_folder=settings.imap_folder, processed_folder=settings.imap_processed_folder,
+            sent_folder=settings.imap_sent_folder or None))
+    raise ConfigError(f"{settings.home / 'mailer.toml'}: transport.kind = {kind!r} is not available "
+                      "yet; expected maildir or smtp-imap")

@@ -1,0 +1,65 @@
+"""The application object the CLI passes around: home folder, settings, database, transport.
+
+Everything is opened lazily, so ``--help`` and ``explain`` work without touching the home.
+A database created for the first time is seeded from ``mailer.data`` (the sample community by
+default), so a newcomer's first run has people and a challenge to mail.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from mailer.config import Settings, load_settings
+from mailer.store import open_db
+from mailer.transports import make_transport
+from mailer.transports.base import Transport
+
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+class App:
+    """Lazily opened parts of one cop-mailer home."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Settings from ``home/mailer.toml``."""
+        return load_settings(self.home)
+
+    @cached_property
+    def db(self) -> Database:
+        """The migrated database, seeded on first creation."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        fresh = not self.settings.db_path.exists()
+        db = open_db(self.settings.db_path)
+        if fresh:
+            from mailer.bootstrap import seed
+
+            seed(db, self.settings, self.seed_folder())
+        return db
+
+    def seed_folder(self) -> Path | None:
+        """Where the first run's people and challenges come from, if anywhere."""
+        data = self.settings.mailer_data
+        if data == "none":
+            return None
+        if data == "sample":
+            return SAMPLE_DATA
+        path = Path(data)
+        return path if path.is_absolute() else self.home / path
+
+    @cached_property
+    def transport(self) -> Transport:
+        """The configured transport (opened on first use)."""
+        return make_transport(self.settings)
+
+    def close(self) -> None:
+        """Close the transport and the database if they were opened."""
+        if "transport" in self.__dict__:
+            self.transport.close()
+        if "db" in self.__dict__:
+            self.db.close()

@@ -1,0 +1,174 @@
+"""The command line: ``python run.py [--home H] COMMAND``. With no command it runs the worker.
+
+Library errors (``MailerError``) become one plain line on stderr and exit code 2; output meant
+for programs is JSON with ``--json``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from mailer import outbox, worker
+from mailer.app import App
+from mailer.config import commented_toml
+from mailer.errors import MailerError
+from mailer.store import inbox as inbox_store
+from mailer.store import outbox as outbox_store
+from mailer.store import people
+
+
+class Main(click.Group):
+    """A group that turns MailerError into a plain message and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MailerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+        finally:
+            if isinstance(ctx.obj, App):
+                ctx.obj.close()
+
+
+@click.group(cls=Main, invoke_without_command=True)
+@click.option("--home", type=click.Path(path_type=Path), envvar="MAILER_HOME", default=Path("var"),
+              show_default=True, help="Folder holding mailer.toml, mailer.db and mail/ (or MAILER_HOME).")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens in detail.")
+@click.pass_context
+def main(ctx: click.Context, home: Path, verbose: bool) -> None:
+    """cop-mailer: a community of practice's rituals by email.
+
+    With no command, runs the worker on the home folder until Ctrl-C.
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    ctx.obj = App(home)
+    if ctx.invoked_subcommand is None:
+        run_worker(ctx.obj)
+
+
+def run_worker(app: App) -> None:
+    """Run ticks until SIGINT/SIGTERM, printing a line when something happened."""
+    click.echo(f"cop-mailer worker on {app.home} ({app.settings.transport_kind}); Ctrl-C to stop")
+    worker.run_forever(app.db, app.transport, app.settings, lambda r: _echo_tick(r, quiet=True))
+    click.echo("stopped")
+
+
+def parse_now(value: str | None) -> datetime:
+    """``--now`` as an aware UTC datetime (the wall clock when absent)."""
+    if not value:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: expected ISO 8601 like 2027-01-04T08:00:00Z") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing mailer.toml.")
+@click.pass_obj
+def init(app: App, force: bool) -> None:
+    """Write a commented mailer.toml in the home folder."""
+    path = app.home / "mailer.toml"
+    if path.exists() and not force:
+        raise MailerError(f"{path} exists; use --force to overwrite it")
+    app.home.mkdir(parents=True, exist_ok=True)
+    path.write_text(commented_toml(), encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--now", "now_text", help="Act as if it were this time (ISO 8601, e.g. 2027-01-04T08:00:00Z).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.pass_obj
+def tick(app: App, now_text: str | None, as_json: bool) -> None:
+    """One pass: read replies, queue what is due, send what the pace allows."""
+    now = parse_now(now_text)
+    db = app.db
+    due = outbox_store.due_count(db, now)
+    with _progress(due, as_json) as advance:
+        result = worker.tick(db, app.transport, now, app.settings, worker.worker_id(), progress=advance)
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+    else:
+        _echo_tick(result, quiet=False)
+        _echo_waiting(app, now)
+
+
+def _progress(total: int, quiet: bool):
+    """A rich progress bar on a terminal for big flushes; a no-op otherwise."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar():
+        if quiet or total < 50 or not sys.stderr.isatty():
+            yield lambda n: None
+            return
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("sending", total=total)
+            yield lambda n: progress.advance(task, n)
+    return bar()
+
+
+def _echo_tick(result: worker.TickResult, quiet: bool) -> None:
+    parts = [f"{n} {label}" for n, label in (
+        (result.fetched, "received"), (result.processed, "handled"), (result.ignored, "ignored"),
+        (result.quarantined, "quarantined"), (result.enqueued, "queued"), (result.sent, "sent"),
+        (result.retried, "to retry"), (result.dead, "dead"), (result.unknown, "uncertain"),
+        (result.held_by_pace, "held by pace")) if n]
+    if parts or not quiet:
+        click.echo(f"{result.now[:19]}Z  " + (", ".join(parts) if parts else "nothing to do"))
+    for note in result.notes[:10]:
+        click.echo(f"  {note}")
+
+
+def _echo_waiting(app: App, now: datetime) -> None:
+    later = outbox_store.next_attempt_after(app.db, now)
+    if later:
+        click.echo(f"next message due at {later:%Y-%m-%d %H:%M} UTC")
+
+
+@main.command()
+@click.option("--now", "now_text", help="Evaluate as of this time (ISO 8601).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def status(app: App, now_text: str | None, as_json: bool) -> None:
+    """What is queued, sent and received, and when the queue will be drained."""
+    now, db, settings = parse_now(now_text), app.db, app.settings
+    eta = outbox.drain_eta(db, now, settings)
+    data = {"home": str(app.home), "transport": settings.transport_kind,
+            "people": len(people.list_people(db)), "outbox": outbox_store.counts(db),
+            "inbox": inbox_store.counts(db), "pace": dict(zip(("per_minute", "per_day"), settings.rate_limits)),
+            "drained_by": eta.isoformat() if eta else None}
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    click.echo(f"home {data['home']} · transport {data['transport']} · {data['people']} people")
+    click.echo("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(data["outbox"].items())) or "empty"))
+    click.echo("inbox:  " + (", ".join(f"{n} {s}" for s, n in sorted(data["inbox"].items())) or "empty"))
+    if eta:
+        click.echo(f"queue drained by {eta:%Y-%m-%d %H:%M} UTC at the configured pace")
+
+
+def _register_subcommands() -> None:
+    from mailer.cli_mail import explain, inbox, outbox_group, people_group, reply
+
+    for command in (outbox_group, inbox, people_group, reply, explain):
+        main.add_command(command)
+    try:
+        from mailer.cli_challenge import challenge, journal
+    except ImportError:  # the challenge commands are optional while being built
+        return
+    main.add_command(challenge)
+    main.add_command(journal)
+
+
+_register_subcommands()

@@ -1,0 +1,191 @@
+"""Commands to look at and play with mail: outbox, inbox, people, reply, explain."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from mailer import inbox as inbox_flow
+from mailer.app import App
+from mailer.bootstrap import import_people
+from mailer.errors import ConfigError, MailerError, NotFoundError
+from mailer.simulate import CLIENTS, compose_reply
+from mailer.store import inbox as inbox_store
+from mailer.store import outbox as outbox_store
+from mailer.store import people
+from mailer.store import tokens
+
+
+def _rows(rows: list[dict], as_json: bool, columns: tuple[str, ...]) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, default=str))
+        return
+    for row in rows:
+        click.echo("  ".join(str(row.get(c) if row.get(c) is not None else "-") for c in columns))
+    if not rows:
+        click.echo("(none)")
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Outgoing mail: what is queued, sent, dead or uncertain."""
+
+
+@outbox_group.command("list")
+@click.option("--state", type=click.Choice(["pending", "sending", "sent", "failed", "dead", "unknown"]))
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def outbox_list(app: App, state: str | None, limit: int, as_json: bool) -> None:
+    """Recent outgoing emails, newest first."""
+    _rows(outbox_store.list_rows(app.db, state, limit), as_json, ("id", "state", "to_addr", "subject"))
+
+
+@outbox_group.command("show")
+@click.argument("row_id", type=int)
+@click.option("--raw", is_flag=True, help="Print the exact bytes that go on the wire.")
+@click.pass_obj
+def outbox_show(app: App, row_id: int, raw: bool) -> None:
+    """One outgoing email: its state and history, or its raw bytes."""
+    row = outbox_store.get_row(app.db, row_id)
+    if raw:
+        click.echo(row["data"].decode("utf-8", "replace"))
+        return
+    for key in ("id", "key", "message_id", "to_addr", "subject", "state", "attempts",
+                "created_at", "next_attempt_at", "sent_at", "last_error"):
+        click.echo(f"{key:16} {row[key] if row[key] is not None else '-'}")
+
+
+@click.group()
+def inbox() -> None:
+    """Incoming mail: how each message was understood, and quarantine."""
+
+
+@inbox.command("list")
+@click.option("--state", type=click.Choice(["new", "done", "ignored", "quarantined"]))
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def inbox_list(app: App, state: str | None, limit: int, as_json: bool) -> None:
+    """Recent incoming messages, newest first."""
+    _rows(inbox_store.list_messages(app.db, state, limit), as_json,
+          ("id", "state", "kind", "from_addr", "subject", "reason"))
+
+
+@inbox.command("show")
+@click.argument("msg_id", type=int)
+@click.option("--raw", is_flag=True, help="Print the message as it arrived.")
+@click.pass_obj
+def inbox_show(app: App, msg_id: int, raw: bool) -> None:
+    """One incoming message: what was decided and why, or its raw bytes."""
+    row = inbox_store.get_message(app.db, msg_id)
+    if raw:
+        click.echo(row["raw"].decode("utf-8", "replace"))
+        return
+    for key in ("id", "from_addr", "subject", "state", "kind", "rule", "reason", "size",
+                "received_at", "processed_at"):
+        click.echo(f"{key:13} {row[key] if row[key] is not None else '-'}")
+
+
+@inbox.command("replay")
+@click.argument("msg_id", type=int)
+@click.pass_obj
+def inbox_replay(app: App, msg_id: int) -> None:
+    """Put a quarantined message back in line; the next tick processes it again."""
+    inbox_flow.replay(app.db, msg_id)
+    click.echo(f"message {msg_id} will be processed on the next tick")
+
+
+@click.group("people")
+def people_group() -> None:
+    """Members, leads, approvers and sponsors."""
+
+
+@people_group.command("import")
+@click.argument("csv_file", type=click.Path(path_type=Path))
+@click.pass_obj
+def people_import(app: App, csv_file: Path) -> None:
+    """Add or update people from CSV (email,name,timezone[,roles]); bad rows are reported."""
+    kept, errors = import_people(app.db, csv_file)
+    for error in errors:
+        click.echo(error, err=True)
+    click.echo(f"{kept} people imported, {len(errors)} rows rejected")
+
+
+@people_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def people_list(app: App, as_json: bool) -> None:
+    """Everyone, with time zone, roles and status."""
+    _rows(people.list_people(app.db), as_json, ("email", "name", "timezone", "roles", "status"))
+
+
+@click.command()
+@click.option("--to", "to_addr", help="Answer the latest email sent to this address.")
+@click.option("--message-id", help="Answer this email (its Message-ID).")
+@click.option("--text", required=True, help="What the person writes.")
+@click.option("--client", type=click.Choice(CLIENTS), default="gmail", show_default=True)
+@click.option("--from", "from_addr", help="Send as this address instead (to try a forged reply).")
+@click.option("--now", "now_text", help="When the reply is written (ISO 8601).")
+@click.pass_obj
+def reply(app: App, to_addr: str | None, message_id: str | None, text: str, client: str,
+          from_addr: str | None, now_text: str | None) -> None:
+    """Write into mail/inbox the reply a person's mail client would send (Maildir only)."""
+    from mailer.cli import parse_now
+    from mailer.transports.maildir import deliver_to_inbox
+
+    if app.settings.transport_kind != "maildir":
+        raise ConfigError("reply works with the maildir transport only; reply from your mail client instead")
+    row = _original(app, to_addr, message_id)
+    sender = from_addr or row["to_addr"]
+    person = people.find_person(app.db, row["to_addr"])
+    raw = compose_reply(row["data"], sender, person["name"] if person else sender,
+                        text.replace("\\n", "\n"), client, parse_now(now_text))
+    name = deliver_to_inbox(app.settings.mail_dir, raw)
+    click.echo(f"reply from {sender} to \"{row['subject']}\" is in mail/inbox ({name}); run tick to process it")
+
+
+def _original(app: App, to_addr: str | None, message_id: str | None) -> dict:
+    if bool(to_addr) == bool(message_id):
+        raise MailerError("give exactly one of --to ADDRESS or --message-id ID")
+    row = (outbox_store.latest_to(app.db, to_addr) if to_addr
+           else outbox_store.find_by_message_id(app.db, message_id))
+    if row is None:
+        raise NotFoundError(f"no email was sent to {to_addr}" if to_addr else f"no email has Message-ID {message_id}")
+    return row
+
+
+@click.command()
+@click.option("--context", type=click.Choice(["journal", "approval", "volunteer", "meetup"]),
+              help="What the message answers (default: read from its reply token).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def explain(app: App, context: str | None, as_json: bool, files: tuple[Path, ...]) -> None:
+    """Show how raw .eml files would be understood; changes nothing."""
+    from mailer.inbound.explain import describe, explain as explain_raw
+
+    lookup = _token_context(app) if context is None else None
+    for path in files:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise MailerError(f"{path}: cannot read: {exc}") from exc
+        result = {"file": str(path), **explain_raw(raw, context, lookup)}
+        click.echo(json.dumps(result, ensure_ascii=False, default=str) if as_json
+                   else f"{path}\n{describe(result)}\n")
+
+
+def _token_context(app: App):
+    """A context lookup through our reply tokens, when this home has a database."""
+    if not app.settings.db_path.exists():
+        return None
+    from mailer.flows.registry import flow_for
+    from mailer.routing import find_token
+
+    def lookup(msg) -> str | None:
+        record, _ = find_token(app.db, msg, app.settings.mailer_address)
+        flow = flow_for(record["purpose"]) if record else None
+        return flow[1] if flow else None
+    return lookup

@@ -1,0 +1,24 @@
+"""The flows, and which reply purposes each one answers.
+
+A flow module offers ``due(db, now, settings)`` and ``handle_reply(db, reply, now, settings)``
+(see ``mailer.flows.base``). The worker asks every flow in ``FLOWS`` what is due, and hands a
+routed reply to the flow that issued its token's purpose.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from mailer.flows import challenge
+
+FLOWS: tuple[ModuleType, ...] = (challenge,)
+
+# token purpose -> (flow module, the context replies to it are read in: inbound.commands)
+PURPOSES: dict[str, tuple[ModuleType, str]] = {
+    "journal": (challenge, "journal"),
+    "challenge_join": (challenge, "journal"),
+}
+
+
+def flow_for(purpose: str) -> tuple[ModuleType, str] | None:
+    """The flow handling replies to tokens of ``purpose`` and their reading context, or None."""
+    return PURPOSES.get(purpose)

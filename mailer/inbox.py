@@ -1,0 +1,170 @@
+"""The inbox: incoming mail is kept raw first, then parsed, classified, routed and acted on once.
+
+``ingest`` copies what the transport holds into the store (deduplicated by Message-ID, else a
+hash of the bytes, and by the transport's own id) and only then files it away on the server.
+``process`` handles each stored message in its own transaction: a message whose handling raises
+is rolled back and quarantined with its reason, and the rest go on.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from mailer import outbox, routing
+from mailer.config import Settings
+from mailer.flows.registry import flow_for
+from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.inbound.classify import classify
+from mailer.inbound.commands import interpret
+from mailer.inbound.message import ParsedMessage, parse_message
+from mailer.inbound.reply import reply_text
+from mailer.store import inbox as store
+from mailer.store import people
+from mailer.transports.base import Transport
+
+log = logging.getLogger(__name__)
+UNSUBSCRIBE_SUBJECTS = {"unsubscribe", "stop"}
+
+
+@dataclass
+class InboxResult:
+    """What one pass over the inbox did."""
+
+    fetched: int = 0
+    duplicates: int = 0
+    done: int = 0
+    ignored: int = 0
+    quarantined: int = 0
+    answers: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def dedupe_key(raw: bytes, msg: ParsedMessage | None) -> str:
+    """Message-ID when there is one, else the sha256 of the bytes."""
+    if msg is not None and msg.message_id:
+        return "mid:" + msg.message_id
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def ingest(db: Database, transport: Transport, now: datetime, result: InboxResult) -> None:
+    """Store every message the transport holds, then let the transport file it away."""
+    for fetched in transport.fetch():
+        if not store.seen_transport_id(db, fetched.transport_id):
+            head = _parse_headers_only(fetched.raw)
+            key = dedupe_key(fetched.raw, head)
+            new = store.store_raw(db, key, fetched.transport_id, fetched.raw,
+                                  head.from_addr if head else "", head.subject if head else "", now)
+            result.fetched += bool(new)
+            result.duplicates += not new
+        transport.done(fetched)
+
+
+def _parse_headers_only(raw: bytes) -> ParsedMessage | None:
+    # Only the header block: cheap, and enough for dedupe and the listing.
+    end = raw.find(b"\r\n\r\n")
+    end = raw.find(b"\n\n") if end < 0 else end
+    try:
+        return parse_message(raw[: end if end >= 0 else len(raw)][:262_144])
+    except Exception:  # noqa: BLE001 - a header block we cannot read still gets stored by hash
+        return None
+
+
+def process(db: Database, now: datetime, settings: Settings, result: InboxResult) -> None:
+    """Handle every stored message not yet processed, each on its own."""
+    for msg_id in store.unprocessed(db):
+        row = store.get_message(db, msg_id)
+        try:
+            with db.atomic():
+                state, kind, rule, reason = handle(db, row, now, settings, result)
+                store.set_outcome(db, msg_id, state, kind, rule, reason, now)
+        except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
+            log.warning("inbox message %s quarantined: %s", msg_id, exc)
+            store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now)
+            result.quarantined += 1
+            continue
+        if state == "done":
+            result.done += 1
+        else:
+            result.ignored += 1
+        if reason and state != "done":
+            result.notes.append(f"#{msg_id}: {reason}")
+
+
+def handle(db: Database, row: dict, now: datetime, settings: Settings,
+           result: InboxResult) -> tuple[str, str | None, str | None, str | None]:
+    """Act on one stored message; returns (state, kind, rule, reason)."""
+    if row["size"] > settings.inbox_max_bytes:
+        raise ValueError(f"message of {row['size']} bytes exceeds inbox.max_bytes")
+    msg = parse_message(row["raw"])
+    verdict = classify(msg)
+    if verdict.kind == "bounce":
+        return _bounce(db, verdict, settings)
+    if verdict.kind == "auto_reply":
+        return "ignored", "auto_reply", verdict.rule, "auto-reply: logged, never acted on"
+    return _reply(db, msg, verdict, now, settings, result)
+
+
+def _bounce(db: Database, verdict, settings: Settings) -> tuple[str, str, str, str]:
+    if not verdict.bounced:
+        return "ignored", "bounce", verdict.rule, "bounce without a recipient we could read"
+    person = people.record_bounce(db, verdict.bounced, verdict.hard, settings.inbox_bounce_threshold)
+    what = "hard" if verdict.hard else "soft"
+    if person is None:
+        return "ignored", "bounce", verdict.rule, f"{what} bounce for unknown address {verdict.bounced}"
+    return "done", "bounce", verdict.rule, f"{what} bounce for {person['email']} ({person['status']})"
+
+
+def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: Settings,
+           result: InboxResult) -> tuple[str, str, str, str | None]:
+    route = routing.route(db, msg, settings.mailer_address, now)
+    if route.refused:
+        _answer_unrouted(db, msg, route, now, settings, result)
+        return "ignored", verdict.kind, f"route: {route.via}", route.refused
+    flow = flow_for(route.token["purpose"])
+    if flow is None:
+        return "ignored", verdict.kind, f"route: {route.via}", f"no flow handles {route.token['purpose']} replies yet"
+    reply = _routed(msg, route, flow[1], now)
+    plans = flow[0].handle_reply(db, reply, now, settings)
+    result.answers += outbox.enqueue(db, plans, now, settings)
+    return "done", verdict.kind, f"route: {route.via}; intent: {reply.intent}", None
+
+
+def _routed(msg: ParsedMessage, route: routing.Route, context: str, now: datetime) -> RoutedReply:
+    text = reply_text(msg)
+    if not text.strip() and msg.subject.strip().lower() in UNSUBSCRIBE_SUBJECTS:
+        text = msg.subject.strip()  # List-Unsubscribe's mailto: the subject is the command
+    intent = interpret(context, text)
+    return RoutedReply(
+        person_id=route.person["id"], person_email=route.person["email"],
+        purpose=route.token["purpose"], ref=route.token["ref"], message=msg, reply_text=text,
+        intent=intent.intent, comment=intent.comment, role=intent.role, received_at=now)
+
+
+def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now: datetime,
+                     settings: Settings, result: InboxResult) -> None:
+    """One helpful answer a day to a known member whose reply we could not place.
+
+    Never when a token was found for someone else: the From may be forged, and answering it
+    would mail whoever the forger named.
+    """
+    if route.token is not None:
+        return
+    sender = people.find_person(db, msg.from_addr) if msg.from_addr else None
+    day = now.date().isoformat()
+    if sender is None or not store.claim_auto_answer(db, sender["email"], "unrouted", day):
+        return
+    plan = PlannedEmail(
+        key=f"system:unrouted:{sender['email']}:{day}", to=sender["email"],
+        subject=f"Re: {msg.subject}" if msg.subject else "We could not place your reply",
+        template="system/unrouted", context={"their_subject": msg.subject}, auto_reply=True,
+        in_reply_to=msg.message_id)
+    result.answers += outbox.enqueue(db, [plan], now, settings)
+
+
+def replay(db: Database, msg_id: int) -> None:
+    """Put a quarantined (or ignored) message back in line; the next pass processes it again."""
+    store.reset_for_replay(db, msg_id)

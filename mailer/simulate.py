@@ -1,0 +1,72 @@
+"""What a person's mail client sends when they press Reply: for trying cop-mailer by hand.
+
+``compose_reply`` writes the reply Outlook, Gmail or Apple Mail would write to one of our
+emails: the person's text on top, the client's own quote header, and the quoted original, with
+In-Reply-To/References and the address the original asked replies to go to.
+"""
+from __future__ import annotations
+
+import email.policy
+from datetime import datetime
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
+from html import escape
+
+from mailer.inbound.message import parse_message
+from mailer.outbound.envelope import new_message_id
+
+CLIENTS = ("outlook", "gmail", "apple")
+
+
+def compose_reply(original: bytes, sender: str, sender_name: str, text: str, client: str,
+                  now: datetime) -> bytes:
+    """The bytes of ``sender``'s reply to ``original`` as ``client`` would send them."""
+    orig = parse_message(original)
+    reply_to = orig.header("Reply-To") or orig.header("From") or ""
+    their_name, their_addr = parseaddr(orig.header("From") or "")
+    quoted_text = (orig.text or "").rstrip("\n")
+    header, plain = _quote(client, orig, their_name, their_addr, quoted_text, sender, sender_name)
+    msg = MIMEMultipart("alternative")
+    msg.attach(MIMEText(f"{text}\n\n{plain}\n", "plain", "utf-8"))
+    msg.attach(MIMEText(_html(client, text, header, quoted_text), "html", "utf-8"))
+    prefix = "RE: " if client == "outlook" else "Re: "
+    msg["From"] = formataddr((sender_name, sender))
+    msg["To"] = reply_to
+    msg["Subject"] = prefix + orig.subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = new_message_id(sender.partition("@")[2] or "example.test")
+    if orig.message_id:
+        msg["In-Reply-To"] = orig.message_id
+        msg["References"] = " ".join([*orig.references, orig.message_id])
+    return msg.as_bytes(policy=email.policy.SMTP)
+
+
+def _quote(client: str, orig, their_name: str, their_addr: str, quoted: str, sender: str,
+           sender_name: str) -> tuple[str, str]:
+    sent = orig.header("Date") or ""
+    if client == "outlook":
+        header = (f"From: {their_name} <{their_addr}>\nSent: {sent}\n"
+                  f"To: {sender_name} <{sender}>\nSubject: {orig.subject}")
+        return header, f"________________________________\n{header}\n\n{quoted}"
+    quoted_lines = "\n".join(f"> {line}" if line else ">" for line in quoted.splitlines())
+    if client == "gmail":
+        header = f"On {sent}, {their_name} <{their_addr}> wrote:"
+        return header, f"{header}\n\n{quoted_lines}"
+    header = f"On {sent}, {their_name} <{their_addr}> wrote:"
+    return header, f"{header}\n\n{quoted_lines}"
+
+
+def _html(client: str, text: str, header: str, quoted: str) -> str:
+    mine = "".join(f"<div>{escape(line) or '<br>'}</div>" for line in text.splitlines())
+    theirs = escape(quoted).replace("\n", "<br>")
+    if client == "outlook":
+        head = escape(header).replace("\n", "<br>")
+        return (f"<html><body>{mine}<hr style=\"display:inline-block;width:98%\">"
+                f"<div id=\"divRplyFwdMsg\">{head}</div><div>{theirs}</div></body></html>")
+    if client == "gmail":
+        return (f"<html><body><div dir=\"ltr\">{mine}</div><br><div class=\"gmail_quote\">"
+                f"<div class=\"gmail_attr\">{escape(header)}<br></div>"
+                f"<blockquote class=\"gmail_quote\">{theirs}</blockquote></div></body></html>")
+    return (f"<html><body>{mine}<div><br><blockquote type=\"cite\"><div>{escape(header)}</div>"
+            f"<div>{theirs}</div></blockquote></div></body></html>")
