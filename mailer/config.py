@@ -22,8 +22,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                     "tokens are added as local+TOKEN@domain."),
         "unsubscribe_url": (str, "", "Base https URL of a one-click unsubscribe endpoint, if you run "
                             "one (TOKEN is appended); empty: unsubscribe by mailto and by reply."),
-        "data": (str, "", "Folder with people.csv and challenges/ to load on first run "
-                 "(empty: the sample community shipped in data/)."),
+        "data": (str, "sample", "What a new database starts with: \"sample\" (the sample community "
+                 "and its 30-day challenge in data/), \"none\", or a folder holding people.csv "
+                 "and challenges/*.toml. Only read when mailer.db is first created."),
     },
     "transport": {
         "kind": (("maildir", "smtp-imap", "exchange"), "maildir", "How mail is sent and read."),
