@@ -1,0 +1,73 @@
+import email
+import email.policy
+import re
+
+from mailer.flows.base import Attachment
+from mailer.outbound import envelope
+from mailer.outbound.render import render
+
+
+def make(now, **kw):
+    base = dict(message_id="<m1@example.test>", from_name="Community of Practice", from_addr="cop@example.test",
+                to_name="María González", to_addr="maria@corp.example.com", subject="Day 1 of 30: Map it ✓",
+                date=now)
+    base.update(kw)
+    return envelope.Envelope(**base)
+
+
+def test_tokens_are_long_lowercase_base32_and_unique():
+    tokens = {envelope.new_token() for _ in range(1000)}
+    assert len(tokens) == 1000
+    assert all(re.fullmatch(r"[a-z2-7]{20}", t) for t in tokens)
+
+
+def test_wire_bytes_use_crlf_only(now):
+    data = envelope.build(make(now), "line one\nline two\n", "<p>hi</p>")
+    assert b"\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+
+
+def test_headers_ask_machines_not_to_answer(now):
+    msg = email.message_from_bytes(envelope.build(make(now), "t", "<p>h</p>"), policy=email.policy.default)
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Auto-Response-Suppress"] == "All"
+    assert msg["Subject"] == "Day 1 of 30: Map it ✓"
+    assert msg["To"].addresses[0].display_name == "María González"
+    assert msg["List-Unsubscribe"] is None
+
+
+def test_recurring_mail_carries_list_unsubscribe(now):
+    env = make(now, recurring=True, unsubscribe="cop+tok@example.test", reply_to="cop+tok@example.test")
+    msg = email.message_from_bytes(envelope.build(env, "t", "h"), policy=email.policy.default)
+    assert msg["List-Unsubscribe"] == "<mailto:cop+tok@example.test?subject=unsubscribe>"
+    assert msg["List-Unsubscribe-Post"] is None  # RFC 8058 needs an https URI for one-click
+    env = make(now, recurring=True, unsubscribe="cop+tok@example.test", unsubscribe_url="https://x.test/u/tok")
+    raw = envelope.build(env, "t", "h")
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["List-Unsubscribe"].startswith("<https://x.test/u/tok>, <mailto:")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unfolded = raw.split(b"List-Unsubscribe:")[1].split(b"\r\n")[0]
+    assert b"mailto" in unfolded  # kept on one line
+
+
+def test_answers_to_people_are_auto_replied(now):
+    msg = email.message_from_bytes(envelope.build(make(now, auto_reply=True), "t", "h"))
+    assert msg["Auto-Submitted"] == "auto-replied"
+
+
+def test_attachments_make_a_mixed_message(now):
+    att = Attachment("journal.md", "text/markdown", "# Journal\n\nDay 1: café ☕\n".encode())
+    msg = email.message_from_bytes(envelope.build(make(now), "t", "h", (att,)), policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/mixed"
+    parts = list(msg.iter_attachments())
+    assert parts[0].get_filename() == "journal.md"
+    assert "café ☕" in parts[0].get_content()
+
+
+def test_render_inlines_css_and_escapes(tmp_path):
+    text, html = render("system/unrouted", {"site_name": "CoP", "subject": "s", "reply_ref": None,
+                                            "recurring": False, "recipient": {"name": "<Bob>", "email": "b@x"},
+                                            "their_subject": "a & b"})
+    assert "Hello <Bob>," in text
+    assert "&lt;Bob&gt;" in html and "<Bob>" not in html
+    assert "<style" not in html and 'style="' in html
