@@ -1,0 +1,158 @@
+"""The inbox gate: raw first, deduplicated, classified, routed by capability, never lost."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from email.utils import make_msgid
+
+import pytest
+
+from mailer import inbox, outbox, routing
+from mailer.flows.base import PlannedEmail
+from mailer.inbound.message import parse_message
+from mailer.simulate import compose_reply
+from mailer.store import inbox as inbox_store
+from mailer.store import outbox as outbox_store
+from mailer.store import people
+from mailer.transports.maildir import MaildirTransport, deliver_to_inbox
+
+
+@pytest.fixture
+def community(db, settings, now):
+    """Alice and Bob, and one email to Alice that expects a journal reply."""
+    people.add_person(db, "alice@corp.example.com", "Alice Adams", "Europe/London")
+    people.add_person(db, "bob@corp.example.com", "Bob Brown", "America/New_York")
+    plan = PlannedEmail(key="test:ask:alice", to="alice@corp.example.com", subject="How was day 1?",
+                        template="system/unrouted", context={"their_subject": "x"},
+                        reply_purpose="journal", reply_ref="challenge:999:day:1")
+    assert outbox.enqueue(db, [plan], now, settings) == 1
+    return outbox_store.latest_to(db, "alice@corp.example.com")
+
+
+def run_inbox(db, settings, now) -> inbox.InboxResult:
+    result = inbox.InboxResult()
+    inbox.ingest(db, MaildirTransport(settings.mail_dir), now, result)
+    inbox.process(db, now, settings, result)
+    return result
+
+
+def deliver(settings, raw: bytes) -> None:
+    deliver_to_inbox(settings.mail_dir, raw)
+
+
+def only_message(db) -> dict:
+    rows = inbox_store.list_messages(db)
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_reply_to_address_carries_a_token_bound_to_the_recipient(db, settings, community, now):
+    msg = parse_message(community["data"])
+    reply_to = msg.header("Reply-To")
+    assert re.fullmatch(r"cop\+[a-z2-7]{20}@example\.test", reply_to)
+    raw = compose_reply(community["data"], "alice@corp.example.com", "Alice", "Done!", "gmail", now)
+    route = routing.route(db, parse_message(raw), settings.mailer_address, now)
+    assert route.refused is None and route.via == "token" and route.person["email"] == "alice@corp.example.com"
+
+
+def test_in_reply_to_routes_when_the_plus_address_was_dropped(db, settings, community, now):
+    raw = compose_reply(community["data"], "alice@corp.example.com", "Alice", "Done!", "outlook", now)
+    raw = re.sub(rb"cop\+[a-z2-7]+@", b"cop@", raw)
+    route = routing.route(db, parse_message(raw), settings.mailer_address, now)
+    assert route.refused is None and route.via == "in-reply-to"
+
+
+def test_body_reference_routes_when_headers_are_lost(db, settings, community, now):
+    raw = compose_reply(community["data"], "alice@corp.example.com", "Alice", "Done!", "gmail", now)
+    raw = re.sub(rb"cop\+[a-z2-7]+@", b"cop@", raw)
+    raw = re.sub(rb"(In-Reply-To|References): <[^>]+>\r\n", b"", raw)
+    route = routing.route(db, parse_message(raw), settings.mailer_address, now)
+    assert route.refused is None and route.via == "body-reference"
+
+
+def test_expired_token_is_refused(db, settings, community, now):
+    raw = compose_reply(community["data"], "alice@corp.example.com", "Alice", "Done!", "gmail", now)
+    later = now + timedelta(days=settings.tokens_ttl_days + 1)
+    assert "expired" in routing.route(db, parse_message(raw), settings.mailer_address, later).refused
+
+
+def test_forged_from_changes_nothing_and_answers_nobody(db, settings, community, now):
+    raw = compose_reply(community["data"], "bob@corp.example.com", "Bob", "Approve", "gmail", now)
+    deliver(settings, raw)
+    before = outbox_store.counts(db)
+    result = run_inbox(db, settings, now)
+    row = only_message(db)
+    assert row["state"] == "ignored" and "not the token's recipient" in row["reason"]
+    assert result.answers == 0 and outbox_store.counts(db) == before
+
+
+def test_unknown_token_changes_nothing_and_gets_one_answer_a_day(db, settings, community, now):
+    for text in ("first", "second"):
+        raw = (f"From: Alice <alice@corp.example.com>\r\nTo: cop+{'a' * 20}@example.test\r\n"
+               f"Subject: hello\r\nMessage-ID: {make_msgid()}\r\n\r\n{text}\r\n").encode()
+        deliver(settings, raw)
+    result = run_inbox(db, settings, now)
+    assert result.ignored == 2 and result.done == 0
+    answers = [r for r in outbox_store.list_rows(db) if r["key"].startswith("system:unrouted:")]
+    assert len(answers) == 1 and answers[0]["to_addr"] == "alice@corp.example.com"
+
+
+def test_out_of_office_is_logged_never_acted_on(db, settings, community, now):
+    raw = compose_reply(community["data"], "alice@corp.example.com", "Alice",
+                        "I am out of the office until Monday.", "outlook", now)
+    raw = raw.replace(b"Subject: RE:", b"Auto-Submitted: auto-replied\r\nSubject: Automatic reply:")
+    deliver(settings, raw)
+    before = outbox_store.counts(db)
+    result = run_inbox(db, settings, now)
+    row = only_message(db)
+    assert (row["state"], row["kind"]) == ("ignored", "auto_reply")
+    assert result.answers == 0 and outbox_store.counts(db) == before
+
+
+def dsn(recipient: str, status: str) -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.test>\r\nTo: cop@example.test\r\n"
+        f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: {make_msgid()}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n\r\n--b--\r\n"
+    ).encode()
+
+
+def test_bounces_raise_the_count_and_a_hard_one_stops_mail(db, settings, community, now):
+    deliver(settings, dsn("bob@corp.example.com", "4.2.2"))
+    run_inbox(db, settings, now)
+    bob = people.find_person(db, "bob@corp.example.com")
+    assert (bob["bounce_count"], bob["status"]) == (1, "active")
+    deliver(settings, dsn("alice@corp.example.com", "5.1.1"))
+    run_inbox(db, settings, now)
+    assert people.find_person(db, "alice@corp.example.com")["status"] == "bounced"
+    plan = PlannedEmail(key="test:after-bounce", to="alice@corp.example.com", subject="s",
+                        template="system/unrouted", context={"their_subject": ""})
+    assert outbox.enqueue(db, [plan], now, settings) == 0
+
+
+def test_the_same_message_twice_is_stored_once(db, settings, community, now):
+    raw = compose_reply(community["data"], "bob@corp.example.com", "Bob", "hi", "gmail", now)
+    deliver(settings, raw)
+    deliver(settings, raw)
+    result = run_inbox(db, settings, now)
+    assert result.fetched == 1 and result.duplicates == 1
+    assert run_inbox(db, settings, now).fetched == 0
+
+
+def test_oversized_mail_is_quarantined_and_can_be_replayed(db, settings, community, now, home):
+    raw = compose_reply(community["data"], "bob@corp.example.com", "Bob", "x" * 5000, "gmail", now)
+    (home / "mailer.toml").write_text('[mailer]\ndata = "none"\n[inbox]\nmax_bytes = 1000\n')
+    from mailer.config import load_settings
+
+    small = load_settings(home, env={})
+    deliver(settings, raw)
+    result = run_inbox(db, small, now)
+    row = only_message(db)
+    assert result.quarantined == 1 and "max_bytes" in row["reason"]
+    assert inbox_store.get_message(db, row["id"])["raw"] == raw
+    inbox.replay(db, row["id"])
+    run_inbox(db, settings, now)
+    assert only_message(db)["state"] == "ignored"  # Bob forging Alice's token: refused, not lost
