@@ -1,0 +1,180 @@
+"""The Maildir transport: mail goes into folders on disk, for trying things out and for tests.
+
+Layout under ``root`` (each one a real Maildir with ``tmp/``, ``new/`` and ``cur/``, so any
+mail client or ``mutt -f`` can open it):
+
+- ``outbox``    what we "sent", the bytes exactly as handed to ``send``;
+- ``inbox``     what arrives (``deliver_to_inbox`` drops a message here);
+- ``processed`` where ``done`` files a message once its effect is recorded; nothing is deleted.
+
+Writing follows the Maildir rule (a file appears in ``new/`` only once complete): write to
+``tmp/``, flush to disk, then rename into ``new/``. A reader never sees half a message.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import time
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from pathlib import Path
+from typing import Iterator
+
+from mailer.errors import TemporarySendError, TransportError
+from mailer.transports.base import Fetched, Outgoing
+
+SUBDIRS = ("tmp", "new", "cur")
+# The Maildir "info" part follows a colon: ``<unique>:2,S`` means "seen". The part before the
+# colon (the key) stays the same when a mail client moves a message from new/ to cur/.
+INFO_SEPARATOR = ":"
+SEEN_INFO = ":2,S"
+_counter = itertools.count()
+
+
+def ensure_maildir(path: Path) -> Path:
+    """Create ``path`` with tmp/, new/ and cur/ if missing; return it."""
+    for sub in SUBDIRS:
+        (path / sub).mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def unique_name() -> str:
+    """A Maildir file name unique across processes and hosts: time, pid, counter, host.
+
+    The conventional shape is ``<seconds>.M<micros>P<pid>Q<counter>.<host>``; seconds first, so
+    names written by one process sort in the order they were written.
+    """
+    now_ns = time.time_ns()
+    seconds, micros = divmod(now_ns // 1000, 1_000_000)
+    host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
+    return f"{seconds}.M{micros:06d}P{os.getpid()}Q{next(_counter)}R{os.urandom(4).hex()}.{host}"
+
+
+def write_message(maildir: Path, raw: bytes) -> str:
+    """Write ``raw`` into ``maildir/new`` through ``tmp`` (never half visible); return its key."""
+    ensure_maildir(maildir)
+    key = unique_name()
+    tmp = maildir / "tmp" / key
+    with open(tmp, "xb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(tmp, maildir / "new" / key)
+    return key
+
+
+def message_key(file_name: str) -> str:
+    """The Maildir key of a file name: everything before the ``:2,FLAGS`` info part."""
+    return file_name.split(INFO_SEPARATOR, 1)[0]
+
+
+def list_messages(maildir: Path) -> list[Path]:
+    """Files in new/ and cur/, oldest first (by modification time, then name)."""
+    found: list[tuple[int, str, Path]] = []
+    for sub in ("new", "cur"):
+        folder = maildir / sub
+        if not folder.is_dir():
+            continue
+        for entry in os.scandir(folder):
+            if entry.name.startswith(".") or not entry.is_file():
+                continue  # dot files are a mail client's own bookkeeping, not messages
+            try:
+                found.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+            except FileNotFoundError:
+                continue  # moved away by another reader between listing and stat
+    return [path for _, _, path in sorted(found)]
+
+
+def find_by_key(maildir: Path, key: str) -> Path | None:
+    """The file in new/ or cur/ whose key is ``key``, or None."""
+    for sub in ("new", "cur"):
+        folder = maildir / sub
+        if not folder.is_dir():
+            continue
+        for entry in os.scandir(folder):
+            if message_key(entry.name) == key:
+                return Path(entry.path)
+    return None
+
+
+def header_message_id(path: Path) -> str | None:
+    """The Message-ID header of the message in ``path`` (headers only are read and parsed)."""
+    head = bytearray()
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line in (b"\r\n", b"\n"):
+                break
+            head += line
+    parsed = BytesHeaderParser(policy=compat32).parsebytes(bytes(head))
+    value = parsed.get("Message-ID")
+    return _normalise_id(str(value)) if value is not None else None
+
+
+def _normalise_id(value: str) -> str:
+    """Message-IDs compare without folding whitespace and with one pair of angle brackets."""
+    bare = "".join(value.split()).strip("<>")
+    return f"<{bare}>"
+
+
+def deliver_to_inbox(root: Path, raw: bytes) -> str:
+    """Drop ``raw`` into ``root/inbox`` as a mail server would; return the new message's key."""
+    return write_message(Path(root) / "inbox", raw)
+
+
+class MaildirTransport:
+    """Sends into ``root/outbox``, reads ``root/inbox``, files processed mail in ``root/processed``."""
+
+    kind = "maildir"
+    keeps_sent = True
+
+    def __init__(self, root: Path) -> None:
+        """Use the Maildirs under ``root``; they are created on first use."""
+        self.root = Path(root)
+        self.outbox = self.root / "outbox"
+        self.inbox = self.root / "inbox"
+        self.processed = self.root / "processed"
+
+    def send(self, mail: Outgoing) -> None:
+        """Write the message bytes, unchanged, into the outbox Maildir."""
+        try:
+            write_message(self.outbox, mail.data)
+        except OSError as exc:
+            # The rename into new/ is the commit point: before it nothing is visible, so a
+            # failure here (disk full, permissions) is safe to retry.
+            raise TemporarySendError(f"could not write to {self.outbox}: {exc}") from exc
+
+    def fetch(self) -> Iterator[Fetched]:
+        """Yield the inbox's messages oldest first; they stay there until ``done``."""
+        ensure_maildir(self.inbox)
+        for path in list_messages(self.inbox):
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                continue  # another worker filed it away meanwhile
+            yield Fetched(transport_id=message_key(path.name), raw=raw)
+
+    def done(self, fetched: Fetched) -> None:
+        """Move the message into the processed Maildir, marked seen; calling it twice is harmless."""
+        key = fetched.transport_id
+        source = find_by_key(self.inbox, key)
+        if source is None:
+            if find_by_key(self.processed, key) is not None:
+                return
+            raise TransportError(f"message {key} is neither in {self.inbox} nor in {self.processed}")
+        ensure_maildir(self.processed)
+        os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
+
+    def find_sent(self, message_id: str) -> bool:
+        """Whether the outbox holds a message with this Message-ID."""
+        wanted = _normalise_id(message_id)
+        for path in list_messages(self.outbox):
+            try:
+                if header_message_id(path) == wanted:
+                    return True
+            except FileNotFoundError:
+                continue
+        return False
+
+    def close(self) -> None:
+        """Nothing to close."""
