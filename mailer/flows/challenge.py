@@ -1,12 +1,275 @@
-"""The 30-day challenge flow (being written)."""
+"""The 30-day challenge flow: what is due now, and what a reply means.
+
+``due`` looks at each active challenge as the store has it at ``now`` and plans, per person:
+the announcement (until the last day), today's day email once their local send hour has
+passed (only today's: days missed while the worker was down are skipped, never sent in a
+burst), one nudge after seven silent days, and the summary after the last day. The outbox
+is idempotent on each plan's key, so planning the same email on every tick is harmless.
+``handle_reply`` turns a reply into a journal entry for the day it answers, or into a pause,
+resume, stop or join. The clock is only ever ``now``.
+"""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-def due(db, now, settings):
-    """What is due now (stub)."""
-    return []
+from sqlite_utils import Database
+
+from mailer.errors import InboundError, NotFoundError
+from mailer.flows import challenge_mail as mail
+from mailer.flows import challenge_time as ct
+from mailer.flows import journal, pairing
+from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.store import challenges as store
+from mailer.store import outbox, people
+
+SILENCE = timedelta(days=7)
+REF = re.compile(r"^challenge:(\d+)(?::day:(\d+))?$")
+STATUS_FOR = {"pause": "paused", "resume": "active", "stop": "stopped"}
+CHANGE_WORD = {"paused": "paused", "active": "resumed", "stopped": "stopped"}
 
 
-def handle_reply(db, reply, now, settings):
-    """How a reply changes state (stub)."""
+@dataclass
+class View:
+    """One challenge as the store has it at the start of a tick."""
+
+    challenge: dict
+    start: date
+    send: time
+    days: dict[int, dict]
+    participants: list[dict]
+    sent: set[str]
+    journaled: dict[int, set[int]]
+    groups: dict[int, list[int]]
+    formed: dict[int, datetime]
+
+
+def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """Every challenge email that should have been planned by ``now`` and is not in the outbox."""
+    plans: list[PlannedEmail] = []
+    for challenge in store.list_challenges(db):
+        if challenge["state"] == "active":
+            plans.extend(plan_challenge(db, challenge, now))
+    return plans
+
+
+def _view(db: Database, challenge: dict) -> View:
+    cid = challenge["id"]
+    return View(challenge=challenge, start=date.fromisoformat(challenge["start"]),
+                send=time(challenge["send_hour"], challenge["send_minute"]),
+                days={d["day"]: d for d in store.challenge_days(db, cid)},
+                participants=store.list_participants(db, cid),
+                sent=outbox.existing_keys(db, f"challenge:{cid}:"), journaled=store.journaled_days(db, cid),
+                groups=store.current_groups(db, cid), formed=store.group_formed_at(db, cid))
+
+
+def plan_challenge(db: Database, challenge: dict, now: datetime) -> list[PlannedEmail]:
+    """What is due now for one challenge (it may re-pair partners as a day starts)."""
+    view = _view(db, challenge)
+    plans = _announcements(db, view, now)
+    if challenge["partners"]:
+        _maintain_pairs(db, view, now)
+        view.groups = store.current_groups(db, challenge["id"])
+        view.formed = store.group_formed_at(db, challenge["id"])
+    for participant in view.participants:
+        if participant["person_status"] != "bounced":
+            plans.extend(_for_participant(db, view, participant, now))
+    return [plan for plan in plans if plan.key not in view.sent]
+
+
+# -- announcement ------------------------------------------------------------------------
+
+def is_member(person: dict) -> bool:
+    """Whether a person counts as a community member (a sponsor-only person does not)."""
+    roles = {r for r in re.split(r"[,\s]+", person.get("roles") or "") if r}
+    return not roles or "member" in roles
+
+
+def _announcements(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
+    if now.date() > ct.day_date(view.start, view.challenge["length"]):
+        return []
+    enrolled = {p["person_id"] for p in view.participants}
+    return [mail.announcement(view.challenge, person, person["id"] in enrolled, now)
+            for person in people.list_people(db)
+            if people.is_mailable(person) and (person["id"] in enrolled or is_member(person))
+            and f"challenge:{view.challenge['id']}:announce:person:{person['id']}" not in view.sent]
+
+
+# -- partners ----------------------------------------------------------------------------
+
+def first_day(view: View, participant: dict) -> int:
+    """The first day a participant gets: day 1, or for a latecomer the first day opening after they joined."""
+    if participant["from_start"]:
+        return 1
+    tz, joined = participant["timezone"], participant["joined_at"]
+    day = max(ct.day_number(joined, tz, view.start), 1)
+    return day if ct.opens_at(view.start, day, view.send, tz) >= joined else day + 1
+
+
+def _last_opened(view: View, participant: dict, now: datetime) -> int:
+    tz = participant["timezone"]
+    day = ct.day_number(now, tz, view.start)
+    return day if now >= ct.opens_at(view.start, day, view.send, tz) else day - 1
+
+
+def _maintain_pairs(db: Database, view: View, now: datetime) -> None:
+    staying = [p for p in view.participants
+               if p["status"] in ("active", "paused") and p["person_status"] != "bounced"]
+    begun = any(p["from_start"] and _last_opened(view, p, now) >= 1 for p in staying)
+    ready = {p["person_id"] for p in staying
+             if (begun if p["from_start"] else _last_opened(view, p, now) >= first_day(view, p))}
+    if ready or view.groups:
+        pairing.maintain(db, view.challenge["id"], staying, ready, now.date(), now)
+
+
+# -- per participant ---------------------------------------------------------------------
+
+def _for_participant(db: Database, view: View, participant: dict, now: datetime) -> list[PlannedEmail]:
+    plans: list[PlannedEmail] = []
+    cid, pid = view.challenge["id"], participant["person_id"]
+    tz, length = participant["timezone"], view.challenge["length"]
+    if participant["status"] == "active":
+        day = ct.open_day(now, tz, view.start, length, view.send)
+        if day is not None and day >= first_day(view, participant):
+            if f"challenge:{cid}:day:{day}:person:{pid}" not in view.sent:
+                plans.append(_day_email(db, view, participant, day))
+            plans.extend(_nudge(view, participant, day, now))
+    if (participant["status"] != "stopped" and f"challenge:{cid}:summary:person:{pid}" not in view.sent
+            and ct.summary_open(now, tz, view.start, length, view.send)):
+        plans.append(_summary(db, view, participant))
+    return plans
+
+
+def _person(participant: dict) -> dict:
+    return {"id": participant["person_id"], "email": participant["email"], "name": participant["name"],
+            "timezone": participant["timezone"]}
+
+
+def _day_email(db: Database, view: View, participant: dict, day: int) -> PlannedEmail:
+    pid = participant["person_id"]
+    by_id = {p["person_id"]: p for p in view.participants}
+    partner_ids = pairing.partners_of(view.groups, pid)
+    partners = [by_id[i] for i in partner_ids if i in by_id]
+    line = mail.partner_line(day, partners, view.journaled, _group_is_new(view, participant, day,
+                                                                          [pid, *partner_ids]))
+    remembered = None
+    if journal.memory({d: "" for d in view.journaled.get(pid, ())}, day):  # only then read texts
+        remembered = journal.memory(journal.by_day(store.entries(db, pid, view.challenge["id"])), day)
+    return mail.day_email(view.challenge, view.days[day], _person(participant), line, remembered,
+                          len(view.journaled.get(pid, ())))
+
+
+def _group_is_new(view: View, participant: dict, day: int, members: list[int]) -> bool:
+    """Whether the group changed since this person's previous day opened (meet your partner)."""
+    if day <= 1:
+        return True
+    previous = ct.opens_at(view.start, day - 1, view.send, participant["timezone"])
+    return any(view.formed.get(m) and view.formed[m] > previous for m in members)
+
+
+def _nudge(view: View, participant: dict, day: int, now: datetime) -> list[PlannedEmail]:
+    opened = ct.opens_at(view.start, first_day(view, participant), view.send, participant["timezone"])
+    since = max(participant["last_activity_at"], opened)
+    if now - since < SILENCE:
+        return []
+    count = len(view.journaled.get(participant["person_id"], ()))
+    return [mail.nudge(view.challenge, _person(participant), day, since, count)]
+
+
+def _summary(db: Database, view: View, participant: dict) -> PlannedEmail:
+    titles = {n: d["title"] for n, d in view.days.items()}
+    rows = journal.journal_rows(view.challenge, titles,
+                                store.entries(db, participant["person_id"], view.challenge["id"]))
+    return mail.summary(view.challenge, _person(participant), rows)
+
+
+# -- replies -----------------------------------------------------------------------------
+
+def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """A reply to a day email is that day's journal entry (whenever it arrives); "pause",
+    "resume", "stop" and "join" change the participant; an empty one gets one short answer."""
+    match = REF.match(reply.ref or "")
+    if not match:
+        raise InboundError(f"challenge reply with an unexpected reference {reply.ref!r}")
+    try:
+        challenge = store.get_challenge(db, int(match.group(1)))
+    except NotFoundError as exc:
+        raise InboundError(f"reply to {reply.ref}: {exc}") from exc
+    if challenge["state"] == "removed":
+        return []
+    day = int(match.group(2)) if match.group(2) else None
+    person = people.get_person(db, reply.person_id)
+    if reply.intent in STATUS_FOR:
+        return _change(db, challenge, person, STATUS_FOR[reply.intent], reply, now)
+    if reply.intent == "join":
+        return _join(db, challenge, person, reply, now)
+    if day is None:
+        return _announcement_reply(db, challenge, person, reply, now)
+    return _journal(db, challenge, person, day, reply, now)
+
+
+def _their_subject(reply: RoutedReply) -> str:
+    return reply.message.subject or ""
+
+
+def set_participant_status(db: Database, challenge_id: int, person_id: int, status: str,
+                           now: datetime) -> None:
+    """Pause, resume or stop a participant; one who stops leaves their partner group
+    (the partner is re-paired when their next day starts)."""
+    with db.atomic():
+        store.set_participant_status(db, challenge_id, person_id, status, now)
+        if status == "stopped":
+            store.leave_group(db, challenge_id, person_id, now)
+
+
+def _change(db: Database, challenge: dict, person: dict, status: str, reply: RoutedReply,
+            now: datetime) -> list[PlannedEmail]:
+    participant = store.get_participant(db, challenge["id"], person["id"])
+    if participant is None or participant["status"] == status:
+        return []
+    set_participant_status(db, challenge["id"], person["id"], status, now)
+    return [mail.status_change(challenge, person, CHANGE_WORD[status], now, None, _their_subject(reply),
+                               reply.message.message_id)]
+
+
+def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
+    participant = store.get_participant(db, challenge["id"], person["id"])
+    if participant is not None:
+        return _change(db, challenge, person, "active", reply, now)
+    start = date.fromisoformat(challenge["start"])
+    send = time(challenge["send_hour"], challenge["send_minute"])
+    from_start = now < ct.opens_at(start, 1, send, person["timezone"])
+    store.add_participant(db, challenge["id"], person["id"], now, from_start=from_start)
+    joined = store.get_participant(db, challenge["id"], person["id"])
+    view_like = View(challenge, start, send, {}, [], set(), {}, {}, {})
+    first = first_day(view_like, {**joined, "timezone": person["timezone"]})
+    if first > challenge["length"]:  # too late: the last day has already begun
+        store.set_participant_status(db, challenge["id"], person["id"], "stopped", now)
+        return []
+    label = f"Day {first} arrives {ct.short_date(ct.day_date(start, first))} at {send:%H:%M} your time."
+    return [mail.status_change(challenge, person, "joined", now, label, _their_subject(reply),
+                               reply.message.message_id)]
+
+
+def _announcement_reply(db: Database, challenge: dict, person: dict, reply: RoutedReply,
+                        now: datetime) -> list[PlannedEmail]:
+    if store.get_participant(db, challenge["id"], person["id"]) is not None:
+        return []  # "looking forward to it!" from someone already in: nothing to do
+    local_day = ct.local_date(now, person["timezone"])
+    return [mail.join_help(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
+
+
+def _journal(db: Database, challenge: dict, person: dict, day: int, reply: RoutedReply,
+             now: datetime) -> list[PlannedEmail]:
+    if not 1 <= day <= challenge["length"]:
+        raise InboundError(f"journal reply for day {day} of a {challenge['length']}-day challenge")
+    text = journal.clean_entry(reply.reply_text or "")
+    store.touch_participant(db, challenge["id"], person["id"], now)
+    if reply.intent == "empty" or not text.strip():
+        local_day = ct.local_date(now, person["timezone"])
+        return [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
+                                  reply.message.message_id)]
+    store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
+                    reply.received_at or now, reply.message.message_id)
     return []

@@ -1,0 +1,319 @@
+"""A challenge programme as a TOML file: loading, validation, and starting it.
+
+Every key of a challenge file (unknown keys are errors, so a typo never passes silently)::
+
+    title        text, required. The challenge's name, shown in every email
+                 ("DevOps 30-day challenge").
+    domain       text, optional (""). The practice it belongs to ("DevOps").
+    description  text, optional (""). A few sentences for the announcement email; Markdown allowed.
+    start        date, required. The first day, as a TOML date (2027-01-04) or "2027-01-04".
+                 Each participant's day 1 is this date in their own time zone.
+    length       whole number 1-366, optional (30). How many days the challenge lasts.
+    send_hour    optional (8). The local hour the day's email goes out, in each participant's
+                 own time zone: a whole hour 0-23 (8) or "HH:MM" ("07:30").
+    participants optional ("all"). "all" (everyone in the people list when the challenge is
+                 started) or a list of email addresses of known people. Anyone else who gets
+                 the announcement can join by replying "join".
+    partners     true/false, optional (true). Pair participants as accountability partners,
+                 time zones close together where possible, a trio when the count is odd.
+    sponsors     list of email addresses, optional ([]). Who sponsors the challenge (for
+                 sponsor digests); they need not be participants.
+    [[days]]     one table per day, in order, each with:
+                   title     text, required ("Map your pipeline")
+                   activity  text, required: a few short paragraphs; Markdown allowed
+                             (paragraphs, "- " bullet lists, **bold**, `code`, [links](https://…))
+                   day       whole number, optional: the day's number, checked against its position
+    days_folder  text, instead of [[days]]: a folder (relative to the TOML file) holding one
+                 Markdown file per day, named with the day's number (01.md, day-02-….md); the
+                 file's first line "# Title" is the day's title, the rest its activity.
+
+There must be exactly ``length`` days, numbered 1 to ``length`` without gaps. Every error names
+the file and the problem.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.errors import ConfigError
+from mailer.flows import challenge_time as ct
+from mailer.store import challenges as store
+from mailer.store import people
+
+KEYS = ("title", "domain", "description", "start", "length", "send_hour", "participants", "partners",
+        "sponsors", "days", "days_folder")
+DAY_KEYS = ("title", "activity", "day")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class ChallengeDef:
+    """A validated challenge file."""
+
+    title: str
+    domain: str
+    description: str
+    start: date
+    length: int
+    send: time
+    participants: str | tuple[str, ...]  # "all" or addresses (lower-case)
+    partners: bool
+    sponsors: tuple[str, ...]
+    days: tuple[tuple[str, str], ...]  # (title, activity) for day 1..length
+    source: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """What ``start_challenge`` did: the new challenge, who takes part, and a plain summary."""
+
+    challenge_id: int
+    definition: ChallengeDef
+    participants: tuple[dict, ...]
+    summary: str
+
+
+def load_definition(path: Path) -> ChallengeDef:
+    """Read and validate a challenge file (not its participants: that needs the database)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_definition(raw, path)
+
+
+def parse_definition(raw: dict[str, Any], path: Path) -> ChallengeDef:
+    """Validate the parsed TOML of a challenge file; ConfigError names the file and the problem."""
+    unknown = sorted(set(raw) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; expected one of {', '.join(KEYS)}")
+    length = _whole(raw.get("length", 30), path, "length", 1, 366)
+    return ChallengeDef(
+        title=_text(raw, "title", path, required=True), domain=_text(raw, "domain", path),
+        description=_text(raw, "description", path), start=_start(raw.get("start"), path),
+        length=length, send=_send(raw.get("send_hour", 8), path),
+        participants=_participants(raw.get("participants", "all"), path),
+        partners=_flag(raw.get("partners", True), path, "partners"),
+        sponsors=_addresses(raw.get("sponsors", []), path, "sponsors"),
+        days=_days(raw, path, length), source=str(path))
+
+
+def _text(raw: dict, key: str, path: Path, required: bool = False) -> str:
+    value = raw.get(key, "")
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {key} must be text, not {value!r}")
+    if required and not value.strip():
+        raise ConfigError(f"{path}: {key} is required")
+    return value.strip()
+
+
+def _whole(value: Any, path: Path, key: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{path}: {key} = {value!r}; expected a whole number from {low} to {high}")
+    return value
+
+
+def _flag(value: Any, path: Path, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {key} = {value!r}; expected true or false")
+    return value
+
+
+def _start(value: Any, path: Path) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    if value is None:
+        raise ConfigError(f"{path}: start is required (a date like 2027-01-04)")
+    raise ConfigError(f"{path}: start = {value!r}; expected a date like 2027-01-04")
+
+
+def _send(value: Any, path: Path) -> time:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 23:
+        return time(value)
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        hour, minute = (int(part) for part in value.strip().split(":"))
+        if hour <= 23 and minute <= 59:
+            return time(hour, minute)
+    raise ConfigError(f"{path}: send_hour = {value!r}; expected an hour 0-23 (8) or \"HH:MM\" (\"07:30\")")
+
+
+def _participants(value: Any, path: Path) -> str | tuple[str, ...]:
+    if value == "all":
+        return "all"
+    if isinstance(value, str):
+        raise ConfigError(f"{path}: participants = {value!r}; expected \"all\" or a list of email "
+                          "addresses (signing up through a volunteer call is not supported yet)")
+    return _addresses(value, path, "participants")
+
+
+def _addresses(value: Any, path: Path, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: {key} must be a list of email addresses, not {value!r}")
+    found: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not EMAIL.match(item.strip()):
+            raise ConfigError(f"{path}: {key}: {item!r} is not an email address")
+        address = item.strip().lower()
+        if address in found:
+            raise ConfigError(f"{path}: {key}: {address} is listed twice")
+        found.append(address)
+    return tuple(found)
+
+
+def _days(raw: dict, path: Path, length: int) -> tuple[tuple[str, str], ...]:
+    if "days" in raw and "days_folder" in raw:
+        raise ConfigError(f"{path}: give either [[days]] or days_folder, not both")
+    if "days_folder" in raw:
+        folder = raw["days_folder"]
+        if not isinstance(folder, str):
+            raise ConfigError(f"{path}: days_folder must be text (a folder name), not {folder!r}")
+        numbered = _folder_days(path, path.parent / folder)
+    elif isinstance(raw.get("days"), list):
+        numbered = _inline_days(raw["days"], path)
+    else:
+        raise ConfigError(f"{path}: no days: add one [[days]] table per day (title, activity) or days_folder")
+    return _check_numbering(numbered, path, length)
+
+
+def _inline_days(items: list, path: Path) -> dict[int, tuple[str, str]]:
+    numbered: dict[int, tuple[str, str]] = {}
+    for position, item in enumerate(items, start=1):
+        where = f"{path}: days[{position}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where} must be a table with title and activity")
+        extra = sorted(set(item) - set(DAY_KEYS))
+        if extra:
+            raise ConfigError(f"{where}: unknown key {extra[0]!r}; expected title, activity, day")
+        number = item.get("day", position)
+        if number != position:
+            raise ConfigError(f"{where} says day = {number!r} but is day {position} in order "
+                              f"(is day {position} missing?)")
+        numbered[position] = (_day_text(item, "title", where), _day_text(item, "activity", where))
+    return numbered
+
+
+def _day_text(item: dict, key: str, where: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {key} is required (text)")
+    return value.strip()
+
+
+def _folder_days(path: Path, folder: Path) -> dict[int, tuple[str, str]]:
+    if not folder.is_dir():
+        raise ConfigError(f"{path}: days_folder {folder} is not a folder")
+    numbered: dict[int, tuple[str, str]] = {}
+    for md in sorted(folder.glob("*.md")):
+        match = re.search(r"\d+", md.stem)
+        if not match:
+            raise ConfigError(f"{path}: {md.name} in days_folder has no day number in its name")
+        number = int(match.group())
+        if number in numbered:
+            raise ConfigError(f"{path}: day {number} has two files in days_folder")
+        numbered[number] = _markdown_day(path, md)
+    return numbered
+
+
+def _markdown_day(path: Path, md: Path) -> tuple[str, str]:
+    try:
+        lines = md.read_text(encoding="utf-8").strip().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read {md}: {exc}") from exc
+    if not lines or not lines[0].startswith("# "):
+        raise ConfigError(f"{path}: {md.name} must start with a \"# Title\" line")
+    activity = "\n".join(lines[1:]).strip()
+    if not activity:
+        raise ConfigError(f"{path}: {md.name} has a title but no activity")
+    return lines[0][2:].strip(), activity
+
+
+def _check_numbering(numbered: dict[int, tuple[str, str]], path: Path,
+                     length: int) -> tuple[tuple[str, str], ...]:
+    for number in range(1, length + 1):
+        if number not in numbered:
+            raise ConfigError(f"{path}: day {number} is missing (length = {length}, "
+                              f"{len(numbered)} days given)")
+    extra = sorted(n for n in numbered if not 1 <= n <= length)
+    if extra:
+        raise ConfigError(f"{path}: day {extra[0]} is beyond length = {length}")
+    return tuple(numbered[n] for n in range(1, length + 1))
+
+
+def resolve_participants(db: Database, definition: ChallengeDef) -> tuple[dict, ...]:
+    """The people taking part; ConfigError for an unknown address or a bad time zone."""
+    where = definition.source
+    if definition.participants == "all":
+        chosen = [p for p in people.list_people(db) if people.is_mailable(p)]
+    else:
+        chosen = []
+        for address in definition.participants:
+            person = people.find_person(db, address)
+            if person is None:
+                raise ConfigError(f"{where}: participants: {address} is not a known person "
+                                  "(add them with `people import` first)")
+            chosen.append(person)
+    for person in chosen:
+        try:
+            ct.zone(person["timezone"])
+        except ValueError:
+            raise ConfigError(f"{where}: participant {person['email']} has time zone "
+                              f"{person['timezone']!r}, which is not an IANA time zone "
+                              "(like Europe/London)") from None
+    return tuple(chosen)
+
+
+def start_challenge(db: Database, path: Path, now: datetime) -> Started:
+    """Validate a challenge file, store it and enrol its participants; the announcement and
+    day emails then fall due on their own (``challenge.due``)."""
+    definition = load_definition(Path(path))
+    members = resolve_participants(db, definition)
+    existing = store.find_challenge(db, definition.title, definition.start.isoformat())
+    if existing:
+        raise ConfigError(f"{path}: \"{definition.title}\" starting {definition.start} was already "
+                          f"started as challenge {existing['id']}")
+    if members and all(ct.summary_open(now, p["timezone"], definition.start, definition.length,
+                                       definition.send) for p in members):
+        last = ct.day_date(definition.start, definition.length)
+        raise ConfigError(f"{path}: this challenge ended on {last}; change start to run it again")
+    with db.atomic():
+        challenge_id = store.create_challenge(db, _fields(definition), definition.days, now)
+        for person in members:
+            store.add_participant(db, challenge_id, person["id"], now, from_start=True)
+    return Started(challenge_id, definition, members, describe_start(definition, members, now))
+
+
+def _fields(definition: ChallengeDef) -> dict[str, Any]:
+    return {"title": definition.title, "domain": definition.domain, "description": definition.description,
+            "start": definition.start.isoformat(), "length": definition.length,
+            "send_hour": definition.send.hour, "send_minute": definition.send.minute,
+            "partners": definition.partners, "participants_spec": definition.participants
+            if isinstance(definition.participants, str) else list(definition.participants),
+            "sponsors": list(definition.sponsors), "source": definition.source}
+
+
+def describe_start(definition: ChallengeDef, members: tuple[dict, ...], now: datetime) -> str:
+    """What will happen, in one plain line: who, when day 1 goes out, and the first send."""
+    first_day = ct.day_date(definition.start, 1)
+    line = (f"{len(members)} participant{'s' if len(members) != 1 else ''}, day 1 goes out on "
+            f"{ct.short_date(first_day)} at {definition.send:%H:%M} local")
+    if members:
+        firsts = sorted((ct.opens_at(definition.start, 1, definition.send, p["timezone"]), p["timezone"])
+                        for p in members)
+        moment, tz = firsts[0]
+        line += f", first send {moment:%H:%M} UTC {moment:%a} for {ct.city(tz)}"
+        if moment < now:
+            line += " (already past: latecomers start with the current day)"
+    return line

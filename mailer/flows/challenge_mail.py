@@ -1,0 +1,157 @@
+"""The challenge's emails as PlannedEmails: keys, subjects, templates and their context.
+
+Each builder is pure. Contexts hold only what the template shows; what one participant wrote
+appears only in emails to that same participant (the day's memory, the summary), and a
+partner line says whether someone journaled, never what (DESIGN.md, principle 7).
+Keys (the outbox's idempotency) — C challenge id, P person id:
+
+    challenge:C:announce:person:P           the announcement (invitation to join)
+    challenge:C:day:N:person:P              day N
+    challenge:C:nudge:person:P:since:STAMP  one nudge per stretch of 7 silent days
+    challenge:C:summary:person:P            the summary after the last day
+    challenge:C:couldnt:person:P:date:D     "we couldn't find your entry", once a local day
+    challenge:C:joinhelp:person:P:date:D    "reply join to take part", once a local day
+    challenge:C:STATUS:person:P:at:STAMP    confirmation of pause / resume / stop / join
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from mailer.flows import challenge_time as ct
+from mailer.flows import journal, mdlite
+from mailer.flows.base import Attachment, PlannedEmail
+
+
+def _base(challenge: dict) -> dict[str, Any]:
+    return {"challenge_title": challenge["title"], "length": challenge["length"],
+            "domain": challenge["domain"]}
+
+
+def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
+    return (("X-Cop-Challenge", str(challenge["id"])),)
+
+
+def first_name(name: str) -> str:
+    """How we call someone in a sentence: the first word of their name."""
+    return (name.split() or ["Your partner"])[0]
+
+
+def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -> PlannedEmail:
+    """The announcement: "you're in" for participants, "reply join" for everyone else."""
+    start = date.fromisoformat(challenge["start"])
+    send = time(challenge["send_hour"], challenge["send_minute"])
+    begun = now >= ct.opens_at(start, 1, send, person["timezone"])
+    when = "is under way" if begun else f"starts {ct.short_date(start)}"
+    subject = f"{challenge['title']} {when}: " + ("you're in" if enrolled else 'reply "join" to take part')
+    context = {**_base(challenge), "description": challenge["description"],
+               "description_html": mdlite.to_html(challenge["description"]),
+               "start_label": ct.short_date(start), "send_label": f"{send:%H:%M}", "begun": begun,
+               "enrolled": enrolled, "partners": challenge["partners"]}
+    return PlannedEmail(key=f"challenge:{challenge['id']}:announce:person:{person['id']}", to=person["email"],
+                        subject=subject, template="challenge/announcement", context=context,
+                        reply_purpose="challenge_join", reply_ref=f"challenge:{challenge['id']}",
+                        headers=_headers(challenge))
+
+
+def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool) -> str | None:
+    """One line on the partners' progress: whether they journaled, never what.
+
+    ``partners`` are participant dicts (person_id, name, timezone, status); ``new`` when the
+    group was formed since this person's previous day email.
+    """
+    if not partners:
+        return None
+    if new or day == 1:
+        names = " and ".join(f"{p['name']} ({ct.city(p['timezone'])})" for p in partners)
+        plural = "s" if len(partners) > 1 else ""
+        return (f"Meet your accountability partner{plural}: {names}. Each day you'll see here "
+                f"whether they journaled (never what they wrote).")
+    return " ".join(_progress(day, p, journaled.get(p["person_id"], set())) for p in partners)
+
+
+def _progress(day: int, partner: dict, days: set[int]) -> str:
+    name = first_name(partner["name"])
+    if partner["status"] == "paused":
+        return f"{name} is taking a break."
+    if day - 1 in days:
+        return f"{name} journaled yesterday."
+    earlier = [d for d in days if d < day]
+    if earlier:
+        return f"{name} last journaled on day {max(earlier)}."
+    return f"{name} hasn't journaled yet; a friendly note from you might help."
+
+
+def day_email(challenge: dict, day: dict, person: dict, line: str | None,
+              remembered: tuple[int, str] | None, journaled_count: int) -> PlannedEmail:
+    """Day N's email: the activity, the partner line, sometimes an earlier entry of one's own."""
+    start = date.fromisoformat(challenge["start"])
+    n = day["day"]
+    memory = None
+    if remembered:
+        memory = {"day": remembered[0], "date_label": ct.short_date(ct.day_date(start, remembered[0])),
+                  "text": remembered[1], "html": mdlite.paragraphs_html(remembered[1])}
+    context = {**_base(challenge), "day": n, "day_title": day["title"], "activity": day["activity"],
+               "activity_html": mdlite.to_html(day["activity"]),
+               "date_label": ct.short_date(ct.day_date(start, n)), "partner_line": line,
+               "memory": memory, "journaled_count": journaled_count}
+    return PlannedEmail(key=f"challenge:{challenge['id']}:day:{n}:person:{person['id']}", to=person["email"],
+                        subject=f"Day {n} of {challenge['length']}: {day['title']}",
+                        template="challenge/day", context=context, reply_purpose="journal",
+                        reply_ref=f"challenge:{challenge['id']}:day:{n}", recurring=True,
+                        headers=_headers(challenge))
+
+
+def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_count: int) -> PlannedEmail:
+    """One gentle note after seven days without a word from the participant."""
+    context = {**_base(challenge), "day": day, "journaled_count": journaled_count}
+    return PlannedEmail(
+        key=f"challenge:{challenge['id']}:nudge:person:{person['id']}:since:{since:%Y%m%dT%H%M%S}",
+        to=person["email"], subject=f"{challenge['title']}: how is it going?", template="challenge/nudge",
+        context=context, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}",
+        headers=_headers(challenge))
+
+
+def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
+    """After the last day: days journaled, longest streak, and the whole journal (also as .md)."""
+    shown = [{**row, "html": mdlite.paragraphs_html(row["text"])} for row in rows]
+    context = {**_base(challenge), "days_journaled": len(rows),
+               "longest_streak": journal.longest_streak({r["day"] for r in rows}), "entries": shown}
+    markdown = journal.journal_markdown(challenge, person["name"], rows)
+    slug = "".join(c if c.isalnum() else "-" for c in challenge["title"].lower()).strip("-")
+    attachment = Attachment(filename=f"{slug}-journal.md", mime_type="text/markdown",
+                            data=markdown.encode("utf-8"))
+    return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],
+                        subject=f"{challenge['title']}: your {challenge['length']} days in review",
+                        template="challenge/summary", context=context, attachments=(attachment,),
+                        headers=_headers(challenge))
+
+
+def _answer(challenge: dict, person: dict, kind: str, key_tail: str, template: str,
+            their_subject: str, in_reply_to: str | None, extra: dict[str, Any]) -> PlannedEmail:
+    subject = f"Re: {their_subject}" if their_subject else challenge["title"]
+    return PlannedEmail(key=f"challenge:{challenge['id']}:{kind}:person:{person['id']}:{key_tail}",
+                        to=person["email"], subject=subject, template=template,
+                        context={**_base(challenge), **extra}, auto_reply=True, in_reply_to=in_reply_to,
+                        headers=_headers(challenge))
+
+
+def couldnt_read(challenge: dict, person: dict, day: int | None, local_day: date, their_subject: str,
+                 in_reply_to: str | None) -> PlannedEmail:
+    """The one short answer to an empty or unreadable reply (at most one a local day)."""
+    return _answer(challenge, person, "couldnt", f"date:{local_day.isoformat()}", "challenge/couldnt_read",
+                   their_subject, in_reply_to, {"day": day})
+
+
+def join_help(challenge: dict, person: dict, local_day: date, their_subject: str,
+              in_reply_to: str | None) -> PlannedEmail:
+    """To someone who answered the announcement without joining: how to join."""
+    return _answer(challenge, person, "joinhelp", f"date:{local_day.isoformat()}", "challenge/join_help",
+                   their_subject, in_reply_to, {})
+
+
+def status_change(challenge: dict, person: dict, change: str, now: datetime, first_day: str | None,
+                  their_subject: str, in_reply_to: str | None) -> PlannedEmail:
+    """Confirms a pause, resume, stop or join asked for by reply."""
+    return _answer(challenge, person, change, f"at:{now:%Y%m%dT%H%M%S}", "challenge/status", their_subject,
+                   in_reply_to, {"change": change, "first_day": first_day})

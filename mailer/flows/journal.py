@@ -1,0 +1,109 @@
+"""Journals: what a participant wrote, read back to them alone.
+
+Entries belong to their author. Nothing here is ever put in an email to someone else; the
+only door out is ``#share`` in an entry, which marks it as one its author agreed to show in
+digests or at meetups (``shareable``). Pure functions over entry dicts (day, text,
+received_at, shareable) and the challenge's days.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+from mailer.flows import challenge_time as ct
+
+SHARE_TAG = re.compile(r"(?<![\w#])#share\b", re.IGNORECASE)
+MEMORY_EXCERPT = 400
+
+
+def is_shareable(text: str) -> bool:
+    """Whether the author marked this entry ``#share`` (anywhere in it, any case)."""
+    return bool(SHARE_TAG.search(text))
+
+
+def clean_entry(text: str) -> str:
+    """The entry as kept: the reply's new text, line breaks intact, outer blank lines trimmed."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def by_day(entries: list[dict]) -> dict[int, str]:
+    """Day -> that day's journal text; two replies on one day are joined in arrival order."""
+    days: dict[int, list[str]] = {}
+    for entry in sorted(entries, key=lambda e: (e["day"], e["received_at"], e.get("id", 0))):
+        days.setdefault(entry["day"], []).append(entry["text"])
+    return {day: "\n\n".join(texts) for day, texts in days.items()}
+
+
+def longest_streak(days: set[int]) -> int:
+    """The longest run of consecutive days journaled."""
+    best = run = 0
+    previous = None
+    for day in sorted(days):
+        run = run + 1 if previous is not None and day == previous + 1 else 1
+        best, previous = max(best, run), day
+    return best
+
+
+def memory(texts: dict[int, str], day: int) -> tuple[int, str] | None:
+    """Sometimes (days 8, 15, 22, 29…) an earlier entry of one's own, from a week or more back.
+
+    The entry from exactly a week before when there is one, else the latest before that.
+    """
+    if day <= 1 or day % 7 != 1:
+        return None
+    earlier = [d for d in texts if d <= day - 7]
+    if not earlier:
+        return None
+    chosen = day - 7 if day - 7 in texts else max(earlier)
+    return chosen, excerpt(texts[chosen])
+
+
+def excerpt(text: str, limit: int = MEMORY_EXCERPT) -> str:
+    """At most ``limit`` characters, cut at a word and marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip() + " …"
+
+
+def journal_rows(challenge: dict, day_titles: dict[int, str], entries: list[dict]) -> list[dict[str, Any]]:
+    """One row per journaled day: day, date (ISO), date label, title, text, shareable."""
+    start = date.fromisoformat(challenge["start"])
+    shared = {e["day"] for e in entries if e["shareable"]}
+    rows = []
+    for day, text in sorted(by_day(entries).items()):
+        when = ct.day_date(start, day)
+        rows.append({"day": day, "date": when.isoformat(), "date_label": ct.short_date(when),
+                     "title": day_titles.get(day, ""), "text": text, "shareable": day in shared})
+    return rows
+
+
+def journal_markdown(challenge: dict, author: str, rows: list[dict[str, Any]]) -> str:
+    """A journal as a Markdown document (the summary's attachment, ``journal export``)."""
+    out = [f"# {challenge['title']}: journal of {author}", ""]
+    if not rows:
+        out += ["(no entries)", ""]
+    for row in rows:
+        title = f" · {row['title']}" if row["title"] else ""
+        out += [f"## Day {row['day']} · {row['date_label']} {row['date'][:4]}{title}", "", row["text"], ""]
+    return "\n".join(out)
+
+
+def journal_json(challenge: dict, author: dict, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A journal as plain data for ``journal export --format json``."""
+    return {"challenge": {"id": challenge["id"], "title": challenge["title"], "start": challenge["start"],
+                          "length": challenge["length"]},
+            "author": {"email": author["email"], "name": author["name"]},
+            "days_journaled": len(rows), "longest_streak": longest_streak({r["day"] for r in rows}),
+            "entries": rows}
+
+
+def dumps(data: Any) -> str:
+    """JSON text, readable and stable."""
+    return json.dumps(data, indent=2, ensure_ascii=False)
