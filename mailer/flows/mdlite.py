@@ -50,7 +50,8 @@ def _block_html(lines: list[str]) -> str:
     for pattern, tag in ((BULLET, "ul"), (NUMBERED, "ol")):
         if all(pattern.match(line) or line.startswith("  ") for line in lines) and pattern.match(lines[0]):
             return _list_html(lines, pattern, tag)
-    return "<p>" + "<br>\n".join(inline(line.strip()) for line in lines) + "</p>"
+    # Markdown's soft wrap: lines of one paragraph flow together.
+    return "<p>" + inline(" ".join(line.strip() for line in lines)) + "</p>"
 
 
 def _list_html(lines: list[str], pattern: re.Pattern, tag: str) -> str:

@@ -1,0 +1,219 @@
+"""Commands for 30-day challenges (``challenge …``) and journals (``journal export``).
+
+A thin layer over ``mailer.flows.challenge_def``, ``mailer.flows.challenge`` and the store:
+bad input raises ConfigError / NotFoundError, which the main group prints as one line.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import click
+
+from mailer.errors import NotFoundError
+from mailer.flows import challenge as flow
+from mailer.flows import challenge_def
+from mailer.flows import journal as journals
+from mailer.store import challenges as store
+from mailer.store import people
+
+NOW_HELP = "Act as if it were this time (ISO 8601, e.g. 2027-01-04T08:00:00Z)."
+
+
+def _now(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(timezone.utc)  # the CLI edge is where the wall clock is read
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: expected ISO 8601 like 2027-01-04T08:00:00Z") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def phase(challenge: dict, now: datetime) -> str:
+    """Where a challenge stands: removed, paused, upcoming, day N (UTC), or finished."""
+    if challenge["state"] != "active":
+        return challenge["state"]
+    day = (now.date() - date.fromisoformat(challenge["start"])).days + 1
+    if day < 1:
+        return "upcoming"
+    return f"day {day}" if day <= challenge["length"] else "finished"
+
+
+@click.group()
+def challenge() -> None:
+    """30-day challenges: start one from a TOML file, then watch and steer it."""
+
+
+@challenge.command("start")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Only validate the file and say what would happen.")
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def start(app, file: Path, check: bool, now_text: str | None) -> None:
+    """Validate FILE.toml, store the challenge and enrol its participants."""
+    now = _now(now_text)
+    if check:
+        definition = challenge_def.load_definition(file)
+        members = challenge_def.resolve_participants(app.db, definition)
+        click.echo(f"{file}: valid ({definition.length} days)")
+        click.echo(challenge_def.describe_start(definition, members, now))
+        return
+    started = challenge_def.start_challenge(app.db, file, now)
+    click.echo(f"started challenge {started.challenge_id}: {started.definition.title}")
+    click.echo(started.summary)
+    click.echo("the announcement goes out at the next tick")
+
+
+@challenge.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include removed challenges.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def list_(app, show_all: bool, as_json: bool, now_text: str | None) -> None:
+    """Every challenge with its state and number of participants."""
+    now = _now(now_text)
+    rows = [{"id": c["id"], "title": c["title"], "start": c["start"], "length": c["length"],
+             "phase": phase(c, now), "participants": len(store.list_participants(app.db, c["id"]))}
+            for c in store.list_challenges(app.db, include_removed=show_all)]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['id']:>3}  {row['phase']:<9} {row['start']}  {row['length']} days  "
+                   f"{row['participants']} participants  {row['title']}")
+    if not rows:
+        click.echo("(no challenges)")
+
+
+def _details(db, challenge_id: int, now: datetime) -> dict:
+    c = store.get_challenge(db, challenge_id)
+    journaled = store.journaled_days(db, challenge_id)
+    groups = store.current_groups(db, challenge_id)
+    emails = {p["person_id"]: p["email"] for p in store.list_participants(db, challenge_id)}
+    participants = [
+        {"email": p["email"], "name": p["name"], "timezone": p["timezone"], "status": p["status"],
+         "bounced": p["person_status"] == "bounced", "days_journaled": len(journaled.get(p["person_id"], ())),
+         "partners": [emails[i] for i in _partners(groups, p["person_id"]) if i in emails]}
+        for p in store.list_participants(db, challenge_id)]
+    return {"id": c["id"], "title": c["title"], "domain": c["domain"], "start": c["start"],
+            "length": c["length"], "send_time": f"{c['send_hour']:02d}:{c['send_minute']:02d}",
+            "state": c["state"], "phase": phase(c, now), "partners": c["partners"],
+            "sponsors": c["sponsors"], "source": c["source"], "participants": participants}
+
+
+def _partners(groups: dict[int, list[int]], person_id: int) -> list[int]:
+    for members in groups.values():
+        if person_id in members:
+            return [m for m in members if m != person_id]
+    return []
+
+
+@challenge.command("show")
+@click.argument("challenge_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def show(app, challenge_id: int, as_json: bool, now_text: str | None) -> None:
+    """One challenge: its settings and each participant's status (counts only, never entries)."""
+    data = _details(app.db, challenge_id, _now(now_text))
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    click.echo(f"{data['id']}: {data['title']} ({data['phase']})")
+    click.echo(f"starts {data['start']}, {data['length']} days, at {data['send_time']} local"
+               f"{', with partners' if data['partners'] else ''}")
+    for p in data["participants"]:
+        status = "bounced" if p["bounced"] else p["status"]
+        partners = ", ".join(p["partners"]) or "-"
+        click.echo(f"  {p['email']:<36} {status:<8} {p['timezone']:<20} "
+                   f"{p['days_journaled']:>2} days journaled  partner: {partners}")
+
+
+def _participant(db, challenge_id: int, email: str) -> dict:
+    person = people.find_person(db, email)
+    if person is None:
+        raise NotFoundError(f"no person with address {email}")
+    if store.get_participant(db, challenge_id, person["id"]) is None:
+        raise NotFoundError(f"{email} does not take part in challenge {challenge_id}")
+    return person
+
+
+def _steer(app, challenge_id: int, email: str | None, now_text: str | None,
+           challenge_state: str, person_status: str) -> None:
+    store.get_challenge(app.db, challenge_id)
+    if email:
+        person = _participant(app.db, challenge_id, email)
+        flow.set_participant_status(app.db, challenge_id, person["id"], person_status, _now(now_text))
+        click.echo(f"{person['email']} is now {person_status} in challenge {challenge_id}")
+        return
+    store.set_challenge_state(app.db, challenge_id, challenge_state)
+    click.echo(f"challenge {challenge_id} is now {challenge_state}")
+
+
+PERSON_HELP = "Only this participant (by email), not the whole challenge."
+
+
+@challenge.command("pause")
+@click.argument("challenge_id", type=int)
+@click.option("--person", "email", help=PERSON_HELP)
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def pause(app, challenge_id: int, email: str | None, now_text: str | None) -> None:
+    """Stop sending day emails (to everyone, or one --person) until resumed."""
+    _steer(app, challenge_id, email, now_text, "paused", "paused")
+
+
+@challenge.command("resume")
+@click.argument("challenge_id", type=int)
+@click.option("--person", "email", help=PERSON_HELP)
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def resume(app, challenge_id: int, email: str | None, now_text: str | None) -> None:
+    """Send day emails again, continuing with the current day."""
+    _steer(app, challenge_id, email, now_text, "active", "active")
+
+
+@challenge.command("remove")
+@click.argument("challenge_id", type=int)
+@click.option("--person", "email", help="Only take this participant out (they stop, as if they replied stop).")
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def remove(app, challenge_id: int, email: str | None, now_text: str | None) -> None:
+    """End a challenge for good: no more emails. Journals are kept (they belong to their authors)."""
+    _steer(app, challenge_id, email, now_text, "removed", "stopped")
+
+
+@click.group("journal")
+def journal() -> None:
+    """Journals: what a participant wrote, for them."""
+
+
+@journal.command("export")
+@click.argument("email")
+@click.option("--challenge", "challenge_id", type=int, help="Only this challenge.")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.pass_obj
+def export(app, email: str, challenge_id: int | None, fmt: str) -> None:
+    """Print a person's journal (every challenge, or one) as Markdown or JSON."""
+    person = people.find_person(app.db, email)
+    if person is None:
+        raise NotFoundError(f"no person with address {email}")
+    ids = [challenge_id] if challenge_id is not None else store.challenges_of(app.db, person["id"])
+    if not ids:
+        raise NotFoundError(f"{person['email']} has no journal yet")
+    documents = [_journal_of(app.db, cid, person) for cid in ids]
+    if fmt == "json":
+        data = [journals.journal_json(c, person, rows) for c, rows in documents]
+        click.echo(journals.dumps(data if challenge_id is None else data[0]))
+        return
+    click.echo("\n".join(journals.journal_markdown(c, person["name"], rows) for c, rows in documents))
+
+
+def _journal_of(db, challenge_id: int, person: dict):
+    c = store.get_challenge(db, challenge_id)
+    titles = {d["day"]: d["title"] for d in store.challenge_days(db, challenge_id)}
+    rows = journals.journal_rows(c, titles, store.entries(db, person["id"], challenge_id))
+    return c, rows
+
