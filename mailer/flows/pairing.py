@@ -4,7 +4,8 @@
 neighbours is what keeps the total distance smallest); with an odd count the three neighbours
 whose span is smallest become the trio. ``maintain`` applies it to the store: people who left
 (stopped, or their address bounced) leave their group, and whoever is left alone is paired
-with another lone person or, failing that, joins the nearest pair.
+with another lone person or, failing that, joins the nearest pair (or takes one member of a
+trio, so that no group grows past three).
 """
 from __future__ import annotations
 
@@ -88,10 +89,18 @@ def _drop_leavers(db: Database, challenge_id: int, staying: set[int], now: datet
 
 def _join_nearest(db: Database, challenge_id: int, person_id: int, offsets: dict[int, int],
                   groups: dict[int, list[int]], now: datetime) -> None:
+    """A lone person joins the nearest pair; when only trios are left, the trio member closest
+    in time zone leaves it to pair with them (two pairs beat a group of four)."""
     with_offsets = {n: [(pid, offsets[pid]) for pid in members] for n, members in groups.items()}
     number = nearest_group(offsets[person_id], with_offsets)
-    if number is not None:
+    if number is None:
+        return
+    if len(groups[number]) < 3:
         store.join_group(db, challenge_id, number, person_id, now)
+        return
+    mover = min(groups[number], key=lambda pid: (abs(offsets[pid] - offsets[person_id]), pid))
+    store.leave_group(db, challenge_id, mover, now)
+    store.form_group(db, challenge_id, [mover, person_id], now)
 
 
 def partners_of(groups: dict[int, list[int]], person_id: int) -> list[int]:
