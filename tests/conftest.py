@@ -9,6 +9,8 @@ import pytest
 from mailer.config import load_settings
 from mailer.store import open_db
 
+pytest_plugins = ["tests.rig"]
+
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 
 
@@ -39,3 +41,24 @@ def db(settings):
 def now() -> datetime:
     """A fixed, timezone-aware clock reading."""
     return NOW
+
+
+def write_rig_home(home: Path, rig, mailer_user, **sections: dict) -> Path:
+    """A home whose mailer.toml uses the real SMTP/IMAP rig as ``mailer_user``."""
+    home.mkdir(parents=True, exist_ok=True)
+    table = {
+        "mailer": {"data": "none", "address": mailer_user.address},
+        "transport": {"kind": "smtp-imap"},
+        "smtp": {"host": rig.host, "port": rig.smtp_port, "security": "none",
+                 "user": mailer_user.name, "password": mailer_user.password},
+        "imap": {"host": rig.host, "port": rig.imap_port, "security": "none",
+                 "user": mailer_user.name, "password": mailer_user.password},
+    }
+    for name, values in sections.items():
+        table.setdefault(name, {}).update(values)
+    lines = []
+    for name, values in table.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {v!r}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in values.items()]
+    (home / "mailer.toml").write_text("\n".join(lines) + "\n")
+    return home

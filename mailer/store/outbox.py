@@ -157,7 +157,7 @@ def list_rows(db: Database, state: str | None = None, limit: int = 50) -> list[d
     """Recent rows without their bytes, newest first, optionally of one state."""
     where, args = ("WHERE state = ?", [state]) if state else ("", [])
     return list(db.query(
-        f"""SELECT id, key, to_addr, subject, state, attempts, next_attempt_at, sent_at, last_error
+        f"""SELECT id, key, message_id, to_addr, subject, state, attempts, next_attempt_at, sent_at, last_error
             FROM outbox {where} ORDER BY id DESC LIMIT ?""", [*args, limit]))
 
 
