@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
@@ -17,6 +18,8 @@ from email.utils import getaddresses, parseaddr
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
 MAX_PARTS = 500
+# Outlook sends the invite inline as text/calendar and again as an application/ics attachment.
+CALENDAR_TYPES = ("text/calendar", "application/ics")
 
 
 @dataclass
@@ -48,6 +51,22 @@ class ParsedMessage:
                 return value
         return None
 
+    def headers_named(self, name: str) -> list[str]:
+        """Every header called ``name`` (case-insensitive), decoded, in order."""
+        name = name.lower()
+        return [value for key, value in self.headers if key.lower() == name]
+
+    def has_header(self, name: str) -> bool:
+        """Whether a header called ``name`` is present at all (even empty)."""
+        name = name.lower()
+        return any(key.lower() == name for key, _ in self.headers)
+
+    def content_param(self, param: str) -> str | None:
+        """A parameter of the top Content-Type header (e.g. ``report-type``), lower case."""
+        found = re.search(rf"(?:^|;)\s*{re.escape(param)}\s*=\s*\"?([^\";]*)",
+                          self.header("content-type") or "", re.IGNORECASE)
+        return found.group(1).strip().lower() if found else None
+
 
 def decode_header_value(value: object) -> str:
     """Decode RFC 2047 encoded-words leniently; never raises."""
@@ -73,6 +92,15 @@ def message_ids(value: str | None) -> list[str]:
 
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw message bytes into a ``ParsedMessage``; defects are recorded, not raised."""
+    try:
+        return _parse(raw)
+    except Exception as exc:  # noqa: BLE001 - last resort: an empty record naming the failure
+        empty = _from_headers([])
+        empty.defects.append(f"unparseable message: {type(exc).__name__}: {exc}")
+        return empty
+
+
+def _parse(raw: bytes) -> ParsedMessage:
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     headers = [(k, decode_header_value(v)) for k, v in msg.raw_items()]
     parsed = _from_headers(headers)
@@ -107,36 +135,79 @@ def _from_headers(headers: list[tuple[str, str]]) -> ParsedMessage:
 
 
 def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
-    """Walk the MIME tree once, keeping the first text, html, calendar and report parts."""
+    """Walk the MIME tree once, keeping the first text, html, calendar and report parts.
+
+    Parts inside an attached message (message/rfc822, as in a bounce that returns our invite)
+    belong to that message: they never supply the calendar, and text only as a last resort.
+    """
     try:
-        parts = list(_walk(msg, depth=0))
+        parts = list(_walk(msg, depth=0, embedded=False))
     except RecursionError:
         parsed.defects.append("mime tree nested too deeply")
-        parts = [msg]
-    for part in parts[:MAX_PARTS]:
+        parts = [(msg, False)]
+    inner_text: str | None = None
+    for part, embedded in parts[:MAX_PARTS]:
         ctype = _safe(lambda: part.get_content_type(), "application/octet-stream", parsed.defects)
-        if part.is_multipart() or part.get("content-disposition", "").lower().startswith("attachment") and ctype != "text/calendar":
+        if ctype == "message/delivery-status":
+            if parsed.delivery_status is None and not embedded:
+                parsed.delivery_status = _delivery_status_text(part)
             continue
-        if ctype == "text/plain" and parsed.text is None:
-            parsed.text = part_text(part, parsed.defects)
-        elif ctype == "text/html" and parsed.html is None:
-            parsed.html = part_text(part, parsed.defects)
-        elif ctype in ("text/calendar", "application/ics") and parsed.calendar is None:
-            parsed.calendar = part_text(part, parsed.defects)
-            parsed.calendar_method = (part.get_param("method") or "").upper() or None
-        elif ctype == "message/delivery-status" and parsed.delivery_status is None:
-            parsed.delivery_status = _delivery_status_text(part)
+        if part.is_multipart() or (_is_attachment(part) and ctype not in CALENDAR_TYPES):
+            continue
+        if embedded:
+            if ctype == "text/plain" and inner_text is None:
+                inner_text = part_text(part, parsed.defects)
+            continue
+        _keep_part(part, ctype, parsed)
+    if parsed.text is None and parsed.html is None:
+        parsed.text = inner_text
 
 
-def _walk(part: Message, depth: int):
-    """Like ``Message.walk`` but bounded: 2,000 nested parts must not blow the stack."""
+def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> None:
+    if ctype == "text/plain" and parsed.text is None:
+        parsed.text = part_text(part, parsed.defects)
+    elif ctype == "text/html" and parsed.html is None:
+        parsed.html = part_text(part, parsed.defects)
+    elif ctype in CALENDAR_TYPES and parsed.calendar is None:
+        parsed.calendar = part_text(part, parsed.defects)
+        parsed.calendar_method = _calendar_method(part, parsed.calendar)
+
+
+def _is_attachment(part: Message) -> bool:
+    # compat32 hands back an email.header.Header (not a str) for a non-ASCII value.
+    return str(part.get("content-disposition", "")).strip().lower().startswith("attachment")
+
+
+def _calendar_method(part: Message, text: str) -> str | None:
+    """The iTIP method: the MIME ``method=`` parameter, else ``METHOD:`` inside the text.
+
+    Outlook needs the MIME parameter on invites, but an ``application/ics`` attachment or a
+    hand-made reply often carries only the property inside (RFC 5545 §3.7.2 wants both).
+    """
+    try:
+        value = email.utils.collapse_rfc2231_value(part.get_param("method") or "")
+    except Exception:  # noqa: BLE001 - hostile parameter
+        value = ""
+    value = str(value).strip().upper()
+    if not value:
+        found = re.search(r"^METHOD[^:\n]*:[ \t]*([A-Za-z-]+)", text, re.MULTILINE | re.IGNORECASE)
+        value = found.group(1).upper() if found else ""
+    return value or None
+
+
+def _walk(part: Message, depth: int, embedded: bool):
+    """Like ``Message.walk`` but bounded (2,000 nested parts must not blow the stack), and
+    telling for each part whether it sits inside an attached message/rfc822."""
     if depth > 50:
         raise RecursionError
-    yield part
-    if part.is_multipart():
+    yield part, embedded
+    ctype = _safe(lambda: part.get_content_type(), "", [])
+    # compat32 parses message/delivery-status into header blocks that look like text/plain parts.
+    if part.is_multipart() and ctype != "message/delivery-status":
+        inner = embedded or ctype == "message/rfc822"
         for sub in part.get_payload() or []:
             if isinstance(sub, Message):
-                yield from _walk(sub, depth + 1)
+                yield from _walk(sub, depth + 1, inner)
 
 
 def _delivery_status_text(part: Message) -> str:
@@ -156,10 +227,10 @@ def part_text(part: Message, defects: list[str]) -> str:
         payload = None
     if payload is None:
         payload = str(part.get_payload() or "").encode("utf-8", "replace")
-    charset = (part.get_content_charset() or "utf-8").strip("'\"")
+    charset = str(_safe(part.get_content_charset, None, defects) or "utf-8").strip("'\"")
     try:
         text = payload.decode(charset, errors="replace")
-    except LookupError:
+    except (LookupError, ValueError, TypeError):
         defects.append(f"unknown charset {charset!r}")
         text = payload.decode("utf-8", errors="replace")
     return text.replace("\r\n", "\n").replace("\x00", "")
