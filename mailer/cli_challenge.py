@@ -13,7 +13,7 @@ import click
 
 from mailer.errors import NotFoundError
 from mailer.flows import challenge as flow
-from mailer.flows import challenge_def
+from mailer.flows import challenge_def, pairing
 from mailer.flows import journal as journals
 from mailer.store import challenges as store
 from mailer.store import people
@@ -90,24 +90,17 @@ def list_(app, show_all: bool, as_json: bool, now_text: str | None) -> None:
 def _details(db, challenge_id: int, now: datetime) -> dict:
     c = store.get_challenge(db, challenge_id)
     journaled = store.journaled_days(db, challenge_id)
-    groups = store.current_groups(db, challenge_id)
+    partners = pairing.partner_index(store.current_groups(db, challenge_id))
     emails = {p["person_id"]: p["email"] for p in store.list_participants(db, challenge_id)}
     participants = [
         {"email": p["email"], "name": p["name"], "timezone": p["timezone"], "status": p["status"],
          "bounced": p["person_status"] == "bounced", "days_journaled": len(journaled.get(p["person_id"], ())),
-         "partners": [emails[i] for i in _partners(groups, p["person_id"]) if i in emails]}
+         "partners": [emails[i] for i in partners.get(p["person_id"], []) if i in emails]}
         for p in store.list_participants(db, challenge_id)]
     return {"id": c["id"], "title": c["title"], "domain": c["domain"], "start": c["start"],
             "length": c["length"], "send_time": f"{c['send_hour']:02d}:{c['send_minute']:02d}",
             "state": c["state"], "phase": phase(c, now), "partners": c["partners"],
             "sponsors": c["sponsors"], "source": c["source"], "participants": participants}
-
-
-def _partners(groups: dict[int, list[int]], person_id: int) -> list[int]:
-    for members in groups.values():
-        if person_id in members:
-            return [m for m in members if m != person_id]
-    return []
 
 
 @challenge.command("show")

@@ -11,7 +11,7 @@ resume, stop or join. The clock is only ever ``now``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlite_utils import Database
@@ -21,6 +21,7 @@ from mailer.flows import challenge_mail as mail
 from mailer.flows import challenge_time as ct
 from mailer.flows import journal, pairing
 from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.challenge_def import is_member
 from mailer.store import challenges as store
 from mailer.store import outbox, people
 
@@ -43,6 +44,14 @@ class View:
     journaled: dict[int, set[int]]
     groups: dict[int, list[int]]
     formed: dict[int, datetime]
+    partners: dict[int, list[int]] = field(default_factory=dict)
+
+    @property
+    def by_person(self) -> dict[int, dict]:
+        """Participants by person id (built once per view)."""
+        if "_by_person" not in self.__dict__:
+            self.__dict__["_by_person"] = {p["person_id"]: p for p in self.participants}
+        return self.__dict__["_by_person"]
 
 
 def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
@@ -72,6 +81,7 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> list[Planned
         _maintain_pairs(db, view, now)
         view.groups = store.current_groups(db, challenge["id"])
         view.formed = store.group_formed_at(db, challenge["id"])
+        view.partners = pairing.partner_index(view.groups)
     for participant in view.participants:
         if participant["person_status"] != "bounced":
             plans.extend(_for_participant(db, view, participant, now))
@@ -79,12 +89,6 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> list[Planned
 
 
 # -- announcement ------------------------------------------------------------------------
-
-def is_member(person: dict) -> bool:
-    """Whether a person counts as a community member (a sponsor-only person does not)."""
-    roles = {r for r in re.split(r"[,\s]+", person.get("roles") or "") if r}
-    return not roles or "member" in roles
-
 
 def _announcements(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     if now.date() > ct.day_date(view.start, view.challenge["length"]):
@@ -148,9 +152,8 @@ def _person(participant: dict) -> dict:
 
 def _day_email(db: Database, view: View, participant: dict, day: int) -> PlannedEmail:
     pid = participant["person_id"]
-    by_id = {p["person_id"]: p for p in view.participants}
-    partner_ids = pairing.partners_of(view.groups, pid)
-    partners = [by_id[i] for i in partner_ids if i in by_id]
+    partner_ids = view.partners.get(pid, [])
+    partners = [view.by_person[i] for i in partner_ids if i in view.by_person]
     line = mail.partner_line(day, partners, view.journaled, _group_is_new(view, participant, day,
                                                                           [pid, *partner_ids]))
     remembered = None

@@ -11,9 +11,11 @@ Every key of a challenge file (unknown keys are errors, so a typo never passes s
     length       whole number 1-366, optional (30). How many days the challenge lasts.
     send_hour    optional (8). The local hour the day's email goes out, in each participant's
                  own time zone: a whole hour 0-23 (8) or "HH:MM" ("07:30").
-    participants optional ("all"). "all" (everyone in the people list when the challenge is
-                 started) or a list of email addresses of known people. Anyone else who gets
-                 the announcement can join by replying "join".
+    participants optional ("all"). "all" (every member in the people list when the challenge
+                 is started: people with the role "member" or no role at all, so a sponsor-only
+                 person is left out; bounced addresses too) or a list of email addresses of
+                 known people. Every other member gets the announcement and can join by
+                 replying "join" (until the last day).
     partners     true/false, optional (true). Pair participants as accountability partners,
                  time zones close together where possible, a trio when the count is odd.
     sponsors     list of email addresses, optional ([]). Who sponsors the challenge (for
@@ -252,11 +254,17 @@ def _check_numbering(numbered: dict[int, tuple[str, str]], path: Path,
     return tuple(numbered[n] for n in range(1, length + 1))
 
 
+def is_member(person: dict) -> bool:
+    """Whether a person counts as a community member (a sponsor-only person does not)."""
+    roles = {r for r in re.split(r"[,\s]+", person.get("roles") or "") if r}
+    return not roles or "member" in roles
+
+
 def resolve_participants(db: Database, definition: ChallengeDef) -> tuple[dict, ...]:
     """The people taking part; ConfigError for an unknown address or a bad time zone."""
     where = definition.source
     if definition.participants == "all":
-        chosen = [p for p in people.list_people(db) if people.is_mailable(p)]
+        chosen = [p for p in people.list_people(db) if people.is_mailable(p) and is_member(p)]
     else:
         chosen = []
         for address in definition.participants:

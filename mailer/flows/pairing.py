@@ -65,7 +65,8 @@ def maintain(db: Database, challenge_id: int, staying: list[dict], ready: set[in
     """
     offsets = {p["person_id"]: ct.utc_offset_minutes(p["timezone"], on) for p in staying}
     groups = _drop_leavers(db, challenge_id, set(offsets), now)
-    alone = [pid for pid in ready if not any(pid in g for g in groups.values())]
+    grouped = {pid for members in groups.values() for pid in members}
+    alone = sorted(pid for pid in ready if pid not in grouped)
     for number, members in list(groups.items()):
         if len(members) == 1:  # their partner left: they look for a new one
             store.leave_group(db, challenge_id, members[0], now)
@@ -103,9 +104,6 @@ def _join_nearest(db: Database, challenge_id: int, person_id: int, offsets: dict
     store.form_group(db, challenge_id, [mover, person_id], now)
 
 
-def partners_of(groups: dict[int, list[int]], person_id: int) -> list[int]:
-    """The other members of this person's group (empty when unpaired)."""
-    for members in groups.values():
-        if person_id in members:
-            return [m for m in members if m != person_id]
-    return []
+def partner_index(groups: dict[int, list[int]]) -> dict[int, list[int]]:
+    """Person id -> the other members of their group (the unpaired are absent)."""
+    return {pid: [m for m in members if m != pid] for members in groups.values() for pid in members}

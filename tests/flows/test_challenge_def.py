@@ -110,3 +110,13 @@ def test_start_says_what_will_happen(db, crew, write_challenge):
     assert len(store.list_participants(db, started.challenge_id)) == 4
     with pytest.raises(ConfigError, match="already started as challenge"):
         start_challenge(db, write_challenge(), BEFORE)
+
+
+def test_all_means_every_member_not_sponsors_or_bounced_addresses(db, crew, write_challenge):
+    from mailer.store.people import set_status
+
+    add_person(db, "funder@corp.example.com", "Fay Funder", "Europe/Paris", ("sponsor",))
+    gone = add_person(db, "gone@corp.example.com", "Gus Gone", "Europe/Paris", ("member",))
+    set_status(db, gone, "bounced")
+    started = start_challenge(db, write_challenge(), BEFORE)
+    assert sorted(p["email"] for p in started.participants) == sorted(crew)

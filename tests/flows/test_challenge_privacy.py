@@ -8,7 +8,7 @@ from typing import Any
 
 from mailer.flows import challenge
 from mailer.store import outbox as outbox_store
-from tests.flows.conftest import BEFORE, CREW, UTC
+from tests.flows.conftest import CREW, UTC
 
 FIRST_TICK = datetime(2027, 1, 3, 12, 0, tzinfo=UTC)
 END = datetime(2027, 2, 5, tzinfo=UTC)
