@@ -6,6 +6,7 @@ default), so a newcomer's first run has people and a challenge to mail.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class App:
         if fresh:
             from mailer.bootstrap import seed
 
-            seed(db, self.settings, self.seed_folder())
+            seed(db, self.seed_folder(), datetime.now(timezone.utc))
         return db
 
     def seed_folder(self) -> Path | None:
