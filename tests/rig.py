@@ -22,6 +22,7 @@ import shutil
 import signal
 import smtplib
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -99,7 +100,7 @@ def _run_as() -> tuple[str, str]:
     return pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
 
 
-def dovecot_config(root: Path, imap_port: int, lmtp_port: int, user: str, group: str) -> str:
+def dovecot_config(root: Path, imap_port: int, imaps_port: int, lmtp_port: int, user: str, group: str) -> str:
     """The dovecot.conf of notes/test-rig.md (blocks must span lines: one-liners are errors).
 
     One passwd-file per user (``users/<name>``): Dovecot looks at a passwd-file at most once a
@@ -113,7 +114,9 @@ log_path = {root}/dovecot.log
 instance_name = testrig-{os.getpid()}
 protocols = imap lmtp
 listen = {HOST}
-ssl = no
+ssl = yes
+ssl_cert = <{root}/tls/cert.pem
+ssl_key = <{root}/tls/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%n
@@ -138,7 +141,8 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service lmtp {{
@@ -159,6 +163,17 @@ protocol lmtp {{
 lmtp_save_to_detail_mailbox = no
 recipient_delimiter = +
 """
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost (EC keys: made in milliseconds)."""
+    folder.mkdir(mode=0o755)
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "7", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=30)
+    return cert, key
 
 
 def lmtp_deliver(port: int, mail_from: str, rcpt_tos: list[str], data: bytes) -> str:
@@ -270,14 +285,16 @@ class MailRig:
     def __init__(self, root: Path, binary: str) -> None:
         self.root, self.binary = root, binary
         self.host = HOST
-        self.imap_port, self.lmtp_port, self.smtp_port = free_port(), free_port(), free_port()
+        self.imap_port, self.imaps_port, self.lmtp_port = free_port(), free_port(), free_port()
+        self.smtp_port, self.smtps_port = free_port(), free_port()
+        self.ca_file = str(root / "tls" / "cert.pem")
         self.users: dict[str, RigUser] = {}
         self.relay = LmtpRelay(self.lmtp_port, set())
         self.data_size_limit = DATA_SIZE_LIMIT
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._dovecot: subprocess.Popen | None = None
-        self._controller = None
+        self._controllers: list = []
 
     # --- users -------------------------------------------------------------------------
     def add_user(self, prefix: str, exact: bool = False) -> RigUser:
@@ -300,13 +317,19 @@ class MailRig:
     def _user(self, user: RigUser | str) -> RigUser:
         return user if isinstance(user, RigUser) else self.users[user]
 
-    def smtp_settings(self, user: RigUser | str, **overrides) -> SmtpImapSettings:
-        """Transport settings that send as ``user`` and read ``user``'s mailbox, no TLS."""
+    def smtp_settings(self, user: RigUser | str, security: str = "none", **overrides) -> SmtpImapSettings:
+        """Transport settings that send as ``user`` and read ``user``'s mailbox.
+
+        ``security`` ("none", "starttls", "tls") picks the ports for both protocols and trusts
+        the rig's self-signed certificate; ``overrides`` replace any other field.
+        """
         u = self._user(user)
+        tls = security == "tls"
         base = SmtpImapSettings(
-            smtp_host=HOST, smtp_port=self.smtp_port, smtp_security="none", smtp_user=u.name,
-            smtp_password=u.password, imap_host=HOST, imap_port=self.imap_port,
-            imap_security="none", imap_user=u.name, imap_password=u.password, timeout=10.0)
+            smtp_host=HOST, smtp_port=self.smtps_port if tls else self.smtp_port, smtp_security=security,
+            smtp_user=u.name, smtp_password=u.password, imap_host=HOST,
+            imap_port=self.imaps_port if tls else self.imap_port, imap_security=security,
+            imap_user=u.name, imap_password=u.password, timeout=10.0, ca_file=self.ca_file)
         return dataclasses.replace(base, **overrides)
 
     @contextmanager
@@ -354,7 +377,7 @@ class MailRig:
 
     def hang_up_smtp(self) -> None:
         """Close every open SMTP connection from the server side, as an idle timeout does."""
-        loop = self._controller.loop
+        loop = self._controllers[0].loop
         with self.relay.lock:
             servers, self.relay.open_sessions = self.relay.open_sessions, []
         done = threading.Event()
@@ -387,8 +410,9 @@ class MailRig:
         (self.root / "mail").mkdir(mode=0o777)
         os.chmod(self.root / "mail", 0o777)  # the mail processes run as ``user``, not us
         (self.root / "users").mkdir()
-        (self.root / "dovecot.conf").write_text(
-            dovecot_config(self.root, self.imap_port, self.lmtp_port, user, group))
+        make_certificate(self.root / "tls")
+        (self.root / "dovecot.conf").write_text(dovecot_config(
+            self.root, self.imap_port, self.imaps_port, self.lmtp_port, user, group))
         for name in BASE_USERS:
             self.add_user(name, exact=True)
         self._start_dovecot()
@@ -402,34 +426,40 @@ class MailRig:
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + STARTUP_SECONDS
         alive = lambda: self._dovecot.poll() is None  # noqa: E731
-        if not all(wait_for_port(p, deadline, alive) for p in (self.imap_port, self.lmtp_port)):
+        if not all(wait_for_port(p, deadline, alive) for p in (self.imap_port, self.imaps_port, self.lmtp_port)):
             output = (self.root / "dovecot.out").read_text(errors="replace")
             log = self.log_tail()
             self.stop()
-            raise RigError(f"Dovecot did not open ports {self.imap_port}/{self.lmtp_port}.\n"
+            raise RigError(f"Dovecot did not open ports {self.imap_port}/{self.imaps_port}/{self.lmtp_port}.\n"
                            f"{output}\n--- dovecot.log ---\n{log}")
 
     def _start_smtp(self) -> None:
+        """SMTP with optional STARTTLS on smtp_port, implicit TLS on smtps_port, AUTH required."""
         from aiosmtpd.controller import Controller
+
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_tls.load_cert_chain(self.root / "tls" / "cert.pem", self.root / "tls" / "key.pem")
+        common = dict(hostname=HOST, ready_timeout=STARTUP_SECONDS, authenticator=self._authenticate,
+                      auth_required=True, auth_require_tls=False, data_size_limit=self.data_size_limit)
+        self._controllers = [
+            Controller(self.relay, port=self.smtp_port, tls_context=server_tls, **common),
+            Controller(self.relay, port=self.smtps_port, ssl_context=server_tls, **common),
+        ]
+        for controller in self._controllers:
+            controller.start()
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        """aiosmtpd authenticator: the rig's users and passwords."""
         from aiosmtpd.smtp import AuthResult
 
-        def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
-            login = auth_data.login.decode(errors="replace")
-            user = self.users.get(login)
-            ok = user is not None and auth_data.password.decode(errors="replace") == user.password
-            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 535
-
-        self._controller = Controller(
-            self.relay, hostname=HOST, port=self.smtp_port, ready_timeout=STARTUP_SECONDS,
-            authenticator=authenticate, auth_required=True, auth_require_tls=False,
-            data_size_limit=self.data_size_limit)
-        self._controller.start()
+        user = self.users.get(auth_data.login.decode(errors="replace"))
+        ok = user is not None and auth_data.password.decode(errors="replace") == user.password
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 535
 
     def stop(self) -> None:
         """Stop the SMTP front end and Dovecot (by pid), then remove the temp folder."""
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
+        while self._controllers:
+            self._controllers.pop().stop()
         if self._dovecot is not None:
             _stop_process(self._dovecot)
             self._dovecot = None

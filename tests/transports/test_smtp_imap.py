@@ -261,3 +261,20 @@ def test_fetch_and_done_interleave_like_the_inbox_does(mail_rig, users, open_tra
         seen.append(fetched.transport_id)
         reader.done(fetched)
     assert len(seen) == 4 and list(reader.fetch()) == []
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_round_trip_over_tls(mail_rig, users, open_transport, security):
+    mail = outgoing(users["mailer"], users["alice"])
+    open_transport(users["mailer"], security=security).send(mail)
+    reader = open_transport(users["alice"], security=security)
+    (fetched,) = list(reader.fetch())
+    reader.done(fetched)
+    assert fetched.raw.endswith(mail.data)
+    assert inbox_ids(mail_rig, users["alice"], mail.message_id, "Processed")
+
+
+def test_an_untrusted_certificate_is_refused(mail_rig, users, open_transport):
+    transport = open_transport(users["mailer"], security="starttls", ca_file=None)
+    with pytest.raises(TemporarySendError, match="CERTIFICATE_VERIFY_FAILED"):
+        transport.send(outgoing(users["mailer"], users["bob"]))
