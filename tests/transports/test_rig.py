@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from tests.rig import lmtp_deliver
+from tests.rig_servers import lmtp_deliver
 
 pytestmark = pytest.mark.rig
 
