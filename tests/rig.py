@@ -249,12 +249,14 @@ class MailRig:
 
     def stop(self) -> None:
         """Stop the SMTP front end and Dovecot (by pid), then remove the temp folder."""
-        while self._controllers:
-            self._controllers.pop().stop()
-        if self._dovecot is not None:
-            stop_process(self._dovecot)
-            self._dovecot = None
-        shutil.rmtree(self.root, ignore_errors=True)
+        try:
+            while self._controllers:
+                self._controllers.pop().stop()
+        finally:  # whatever happened above, Dovecot must not outlive the tests
+            if self._dovecot is not None:
+                stop_process(self._dovecot)
+                self._dovecot = None
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _missing() -> str | None:
