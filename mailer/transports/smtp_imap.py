@@ -142,7 +142,7 @@ class _Smtp:
                 # Idle connections get closed by servers; nothing was handed over, so redo.
                 self.drop()
                 if fresh:
-                    raise TemporarySendError("SMTP server closed a new connection at MAIL FROM") from None
+                    raise TemporarySendError("SMTP server closed a new connection before DATA") from None
         self._data(mail)
 
     def _envelope(self, conn: smtplib.SMTP, mail: Outgoing) -> None:
@@ -242,10 +242,14 @@ class _Imap:
         try:
             client = IMAPClient(s.imap_host, s.imap_port, ssl=s.imap_security == "tls",
                                 ssl_context=context, timeout=s.timeout)
+        except _IMAP_ERRORS as exc:
+            raise TransportError(f"cannot connect to IMAP {s.imap_host}:{s.imap_port}: {exc}") from exc
+        try:
             if s.imap_security == "starttls":
                 client.starttls(context)
             client.login(s.imap_user, s.imap_password)
         except _IMAP_ERRORS as exc:
+            client.shutdown()
             raise TransportError(f"cannot log in to IMAP {s.imap_host}:{s.imap_port}: {exc}") from exc
         self.client, self.selected, self.created = client, None, set()
         return client

@@ -7,7 +7,7 @@ from email.utils import make_msgid
 import pytest
 from imapclient import IMAPClient
 
-from mailer.errors import PermanentSendError, TemporarySendError, UncertainSendError
+from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
 from mailer.transports.base import Fetched, Outgoing
 from mailer.transports.smtp_imap import SmtpImapTransport, move_message, parse_transport_id
 
@@ -278,3 +278,9 @@ def test_an_untrusted_certificate_is_refused(mail_rig, users, open_transport):
     transport = open_transport(users["mailer"], security="starttls", ca_file=None)
     with pytest.raises(TemporarySendError, match="CERTIFICATE_VERIFY_FAILED"):
         transport.send(outgoing(users["mailer"], users["bob"]))
+
+
+def test_imap_login_failure_is_a_transport_error(mail_rig, users, open_transport):
+    reader = open_transport(users["alice"], imap_password="wrong")
+    with pytest.raises(TransportError, match="cannot log in to IMAP"):
+        list(reader.fetch())
