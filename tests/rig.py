@@ -5,7 +5,7 @@ Dovecot in a temp folder without systemd (notes/test-rig.md) and an aiosmtpd ser
 authenticates against the same users and hands each message to Dovecot over LMTP, so mail sent
 over SMTP can be read back over IMAP. ``rig_users`` gives each test fresh mailboxes.
 
-Ports (all on 127.0.0.1, picked free at start): ``smtp_port`` (AUTH required, STARTTLS offered),
+Ports (all on 127.0.0.1, picked free at start): ``smtp_port`` (AUTH optional, STARTTLS offered),
 ``smtps_port`` (implicit TLS), ``imap_port`` (STARTTLS offered), ``imaps_port``, ``lmtp_port``.
 The certificate is self-signed; ``ca_file`` trusts it. ``smtp_settings(user, security)`` builds
 transport settings; ``imap_client(user)`` is a logged-in IMAPClient.
@@ -42,16 +42,6 @@ from tests.rig_servers import (DOMAIN, HOST, Fault, LmtpRelay, dovecot_binary, d
 BASE_USERS = ("mailer", "alice", "bob", "carol")
 DATA_SIZE_LIMIT = 2 * 1024 * 1024
 STARTUP_SECONDS = 15.0
-
-# The rig accepts AUTH without TLS on loopback on purpose (tests of security "none"); aiosmtpd
-# warns about that on every connection.
-AUTH_WARNING = "ignore:Requiring AUTH while not requiring TLS:UserWarning"
-
-
-def pytest_configure(config) -> None:
-    """Silence aiosmtpd's warning about AUTH without TLS (deliberate on loopback)."""
-    config.addinivalue_line("filterwarnings", AUTH_WARNING)
-
 
 @dataclass(frozen=True)
 class RigUser:
@@ -225,13 +215,17 @@ class MailRig:
                            f"{output}\n--- dovecot.log ---\n{log}")
 
     def _start_smtp(self) -> None:
-        """SMTP with optional STARTTLS on smtp_port, implicit TLS on smtps_port, AUTH required."""
+        """SMTP with optional STARTTLS on smtp_port, implicit TLS on smtps_port.
+
+        AUTH is offered and checked when a client uses it, but not required: the rig is both
+        our submission server and the MX that people's replies arrive through.
+        """
         from aiosmtpd.controller import Controller
 
         server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         server_tls.load_cert_chain(self.root / "tls" / "cert.pem", self.root / "tls" / "key.pem")
         common = dict(hostname=HOST, ready_timeout=STARTUP_SECONDS, authenticator=self._authenticate,
-                      auth_required=True, auth_require_tls=False, data_size_limit=self.data_size_limit)
+                      auth_required=False, auth_require_tls=False, data_size_limit=self.data_size_limit)
         self._controllers = [
             Controller(self.relay, port=self.smtp_port, tls_context=server_tls, **common),
             Controller(self.relay, port=self.smtps_port, ssl_context=server_tls, **common),

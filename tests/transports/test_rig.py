@@ -1,6 +1,7 @@
 """The test rig itself: LMTP replies become the SMTP replies a real server would give."""
 from __future__ import annotations
 
+import smtplib
 import socket
 
 import pytest
@@ -38,3 +39,12 @@ def test_fresh_users_are_distinct_and_can_log_in(mail_rig, rig_users):
     assert {u.name for u in rig_users.values()}.isdisjoint(u.name for u in again.values())
     with mail_rig.imap_client(again["carol"]) as client:
         assert client.select_folder("INBOX")[b"EXISTS"] == 0
+
+
+def test_smtp_accepts_mail_without_login_like_an_mx(mail_rig, rig_users):
+    raw = MESSAGE.replace(b"<rig@example.test>", b"<mx@example.test>")
+    with smtplib.SMTP(mail_rig.host, mail_rig.smtp_port, timeout=10) as smtp:
+        smtp.sendmail("someone@elsewhere.test", [rig_users["carol"].address], raw)
+    with mail_rig.imap_client(rig_users["carol"]) as client:
+        client.select_folder("INBOX", readonly=True)
+        assert client.search(["HEADER", "Message-ID", "<mx@example.test>"])
