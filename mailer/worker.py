@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from mailer import inbox, outbox
 from mailer.config import Settings
+from mailer.errors import TransportError
 from mailer.flows.registry import FLOWS
 from mailer.transports.base import Transport
 
@@ -66,10 +67,14 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     """One pass: inbox, then what is due, then the outbox."""
     result = TickResult(now=now.isoformat())
     box = inbox.InboxResult()
-    inbox.ingest(db, transport, now, box)
+    try:
+        inbox.ingest(db, transport, now, box)
+    except TransportError as exc:  # a mailbox we cannot read must not stop the sending
+        result.notes.append(f"could not read the inbox: {exc}")
     inbox.process(db, now, settings, box)
     result.fetched, result.processed = box.fetched, box.done
-    result.ignored, result.quarantined, result.notes = box.ignored, box.quarantined, box.notes
+    result.ignored, result.quarantined = box.ignored, box.quarantined
+    result.notes += box.notes
     result.enqueued = box.answers + plan_due(db, now, settings)
     sent = outbox.flush(db, transport, now, settings, owner, clock, should_stop, progress)
     result.sent, result.retried, result.dead = sent.sent, sent.retried, sent.dead
