@@ -15,7 +15,7 @@ from typing import Callable
 from sqlite_utils import Database
 
 from mailer.config import Settings
-from mailer.errors import PermanentSendError, TemporarySendError, UncertainSendError
+from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
 from mailer.flows.base import PlannedEmail
 from mailer.outbound import envelope
 from mailer.outbound.render import render
@@ -172,7 +172,11 @@ def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushR
     Message-ID lets the recipient's client collapse the duplicate.
     """
     for row in store.unknown_rows(db):
-        found = transport.find_sent(row["message_id"])
+        try:
+            found = transport.find_sent(row["message_id"])
+        except TransportError as exc:  # cannot look now: leave them unknown until the next tick
+            result.errors.append(f"could not check the Sent folder: {exc}")
+            return
         if found:
             store.resolve_unknown(db, row["id"], "sent", now, "found in Sent folder")
         else:
