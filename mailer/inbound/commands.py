@@ -1,0 +1,176 @@
+"""What a person meant by their reply, in the context of what they were answering.
+
+``interpret(context, text)`` reads the new text of a reply (quotes already removed) and returns
+an ``Intent`` from a small fixed vocabulary per context:
+
+| context   | intents                                                  |
+|-----------|----------------------------------------------------------|
+| journal   | journal, pause, resume, stop, join, empty                |
+| approval  | approve, reject, request_changes, unclear                |
+| volunteer | volunteer (with a role), withdraw, decline, unclear      |
+| meetup    | accept, decline, tentative, unclear                      |
+
+Commands are short replies that *are* a command ("Please pause my emails for a week"); the same
+word inside a sentence about one's day is journaling. Acting wrongly is worse than asking: an
+approval is read only from an approval keyword at the very start, in a sentence with no
+condition, question or retraction; everything doubtful is ``unclear`` and the flow asks again.
+Matching is done on a folded copy of the text (case, accents and curly quotes removed) so that
+"APPROUVÉ", "approuve" and "Approuvé" read alike; comments are cut from the original text.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+from mailer.errors import InboundError
+
+CONTEXTS = {
+    "journal": ("journal", "pause", "resume", "stop", "join", "empty"),
+    "approval": ("approve", "reject", "request_changes", "unclear"),
+    "volunteer": ("volunteer", "withdraw", "decline", "unclear"),
+    "meetup": ("accept", "decline", "tentative", "unclear"),
+}
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the reply asks for, the words that came with it, and the rule that read it."""
+
+    intent: str
+    comment: str = ""
+    role: str | None = None
+    rule: str = ""
+
+
+def words(*phrases: str) -> str:
+    """A regex alternation of phrases, longest first, spaces matching any run of blanks."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
+
+
+# A bare "no"/"yes" counts only when it stands alone ("No.", "No, too broad"), not in "No problem".
+def bare(*tokens: str) -> str:
+    """Tokens that count only when followed by punctuation or the end of the text."""
+    return "|".join(rf"{re.escape(t)}(?=\s*(?:[,.!;:\-]|$))" for t in tokens)
+
+
+NOS = bare("no", "nope", "nah", "nein", "non", "nao", "nee", "neen")
+YESES = r"(?:(?:yes|yeah|yep|ja|oui|si|sim|ok|okay|sure)\b[\s,.!:-]*)?"
+
+# --- folding and cleaning ---------------------------------------------------------------------
+
+PUNCT_MAP = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
+             "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " "}
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Text folded for matching, with a map back to positions in the original."""
+
+    original: str
+    folded: str
+    origin: tuple[int, ...]  # origin[i]: index in ``original`` of folded character i
+
+    def rest(self, end: int) -> str:
+        """The original text from folded position ``end`` on, without leading separators."""
+        start = self.origin[end] if end < len(self.origin) else len(self.original)
+        return self.original[start:].lstrip(" \t\n,.;:!-\u2013\u2014").strip()
+
+    def comment(self, end: int) -> str:
+        """What follows a keyword when set off by punctuation ("Reject: too broad"), else the
+        whole text ("I can't volunteer this time" is its own comment)."""
+        after = self.folded[end:].lstrip(" \t")
+        if not after or after[0] in ",.;:!-\n":
+            return self.rest(end)
+        return self.original.strip()
+
+
+def fold(text: str) -> Folded:
+    """Lower case, accents and curly quotes removed, keeping a map to the original."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        char = PUNCT_MAP.get(char, char)
+        plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        for piece in plain.casefold():
+            out.append(piece)
+            origin.append(i)
+    return Folded(text, "".join(out), tuple(origin))
+
+
+SIGNATURE_START = re.compile(
+    r"^(--\s*|_{4,}|-{4,}.*|sent from my .*|sent from .* for (?:ios|android)|get outlook for .*|"
+    r"von meinem .* gesendet|envoye de mon .*|enviado desde mi .*|enviado do meu .*|inviato da .*|"
+    r"verzonden (?:vanaf|met) .*|-+\s*original message\s*-+)$", re.IGNORECASE)
+VALEDICTION = re.compile(
+    r"^(best|best wishes|regards|kind regards|best regards|warm regards|cheers|thanks|thank you|"
+    r"many thanks|thx|ta|br|greetings|all the best|sincerely|viele grusse|beste grusse|lg|vg|"
+    r"mit freundlichen grussen|gruss|grusse|cordialement|bien a vous|merci|amities|saludos|"
+    r"un saludo|atentamente|gracias|abracos|atenciosamente|obrigad[oa]|cordiali saluti|saluti|"
+    r"grazie|groeten|groetjes|met vriendelijke groet|dank je|bedankt)[\s,.!]*$")
+GREETING = re.compile(
+    r"^(hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|liebe[rs]?|guten (?:morgen|tag)|"
+    r"moin|servus|bonjour|salut|coucou|hola|buenos dias|buenas|ola|bom dia|oi|ciao|salve|buongiorno|"
+    r"hoi|beste|goedemorgen|dag)\b[^,!.:\n]{0,30}[,!.:]?[ \t]*\n?")
+
+
+def essential(text: str) -> str:
+    """The words that matter for intent: no greeting, no signature, no mobile footer, no name."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
+    for i, line in enumerate(lines):
+        if SIGNATURE_START.match(fold(line.strip()).folded):
+            lines = lines[:i]
+            break
+    lines = _drop_valediction(lines)
+    body = "\n".join(lines).strip()
+    greeting = GREETING.match(fold(body).folded)
+    if greeting and body[greeting.end():].strip():
+        body = body[fold(body).origin[greeting.end()] if greeting.end() < len(body) else len(body):]
+    return _drop_trailing_name(body.strip())
+
+
+def _drop_valediction(lines: list[str]) -> list[str]:
+    for i, line in enumerate(lines):
+        tail = [x for x in lines[i + 1:] if x.strip()]
+        if i and VALEDICTION.match(fold(line.strip()).folded) and len(tail) <= 4:
+            return lines[:i]
+    return lines
+
+
+def _drop_trailing_name(body: str) -> str:
+    """A last paragraph of one to three words without punctuation is a name ("Bob", "- A.")."""
+    head, sep, last = body.rpartition("\n\n")
+    if sep and head.strip() and re.fullmatch(r"[-\s]*[\w.'-]+(?:\s+[\w.'-]+){0,2}\s*", last) \
+            and not re.search(r"[!?:]", last):
+        return head.strip()
+    return body
+
+
+def sentences(folded: str) -> list[str]:
+    """Folded text split into sentences (at . ! ? ; and line ends)."""
+    return [s.strip() for s in re.split(r"(?<=[.!?;])\s+|\n+", folded) if s.strip()]
+
+
+# --- the readers, one per context ----------------------------------------------------------------
+
+def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
+    """The intent of reply ``text`` in ``context`` (journal, approval, volunteer, meetup).
+
+    ``roles`` are the roles a volunteer call offers; a named one is returned as written there.
+    Raises ``InboundError`` for an unknown context.
+    """
+    from mailer.inbound import intents  # the per-context readers and their word lists
+
+    reader = {"journal": intents.read_journal, "approval": intents.read_approval,
+              "volunteer": intents.read_volunteer, "meetup": intents.read_meetup}.get(context)
+    if reader is None:
+        raise InboundError(f"unknown reply context {context!r}; expected one of {', '.join(CONTEXTS)}")
+    body = essential(text)
+    if not re.search(r"\w", body):
+        empty = "empty" if context == "journal" else "unclear"
+        return Intent(empty, "", None, f"{context}: nothing written")
+    if context == "volunteer":
+        return reader(fold(body), roles)
+    return reader(fold(body))

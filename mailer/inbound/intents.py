@@ -1,0 +1,282 @@
+"""The readers behind ``commands.interpret``: one per context, each a few ordered rules.
+
+Every pattern works on folded text (lower case, no accents: "änderungen nötig" is matched as
+"anderungen notig"). Each reader returns the first rule that fits, named in ``Intent.rule``.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from mailer.inbound.commands import NOS, YESES, Folded, Intent, bare, sentences, words
+
+# --- journal ---------------------------------------------------------------------------------------
+
+POLITE = words("please", "pls", "plz", "kindly", "bitte", "svp", "s'il vous plait", "por favor",
+               "per favore", "alsjeblieft", "graag", "can you", "could you", "would you", "can we",
+               "could we", "i'd like to", "i would like to", "i want to", "i wish to", "i need to",
+               "i'd like you to", "i'm going to", "i am going to", "let me", "i want you to",
+               "yes", "ok", "okay")
+JOURNAL_VERBS = {
+    "pause": ("pause", "snooze", "suspend", "hold", "take a break", "pausieren", "pausiere",
+              "mettre en pause", "pausar", "pausa", "pauzeer", "pauzeren", "pauze", "on hold"),
+    # Not "continue" or a bare "back": "Back to it tomorrow" is a journal entry, not a command.
+    "resume": ("resume", "unpause", "restart", "start again", "i'm back", "im back",
+               "i am back", "weiter", "fortsetzen", "reprendre", "reanudar", "retomar",
+               "riprendi", "riprendere", "hervatten", "verder"),
+    "stop": ("stop", "unsubscribe", "opt out", "opt-out", "remove me", "quit", "leave", "cancel",
+             "abmelden", "austragen", "desabonner", "desinscrire", "darme de baja", "baja",
+             "cancelar", "sair", "annulla", "afmelden", "uitschrijven"),
+    "join": ("join", "i'm in", "im in", "i am in", "count me in", "sign me up", "sign up", "enrol",
+             "enroll", "register", "participate", "ich bin dabei", "mitmachen", "je participe",
+             "me apunto", "eu participo", "ci sto", "ik doe mee"),
+}
+# Words that may follow a command without making it a sentence about something else.
+FILLER = set("""
+my the all your these this it me emails email e-mails mails mail messages message challenge
+reminders reminder daily notifications participation subscription from list for a an one two
+three few couple of day days week weeks month months until till next monday tuesday wednesday
+thursday friday saturday sunday tomorrow now again please thanks thank you bit while up in
+with to break holiday holidays vacation back am i'm im out 30-day too meine mails fur eine
+woche bitte danke mes les pour une semaine merci mis correos por una semana gracias meus os
+obrigado obrigada le mie per settimana grazie mijn voor een bedankt dank je mich me moi
+""".split())
+DURATION = re.compile(r"\b(for|until|till|next|fur|pour|por|per|voor)\b.*$")
+
+
+def read_journal(text: Folded) -> Intent:
+    """A short command (pause, resume, stop, join), else the reply is a journal entry."""
+    folded = text.folded.strip()
+    if len(folded.split()) <= 12:
+        for intent, verbs in JOURNAL_VERBS.items():
+            found = re.match(rf"(?:(?:{POLITE})[\s,!]+)*({words(*verbs)})\b", folded)
+            if found and _only_filler(folded[found.end():]):
+                rest = folded[found.end():]
+                when = DURATION.search(rest)
+                comment = text.rest(found.end() + when.start()) if when else ""
+                return Intent(intent, comment, None, f"journal: short '{found.group(1)}' command")
+    return Intent("journal", "", None, "journal: a journal entry (not a short command)")
+
+
+def _only_filler(rest: str) -> bool:
+    tokens = re.findall(r"[\w'-]+", rest)
+    return all(t in FILLER or t.isdigit() or re.fullmatch(r"\d+(st|nd|rd|th)?", t) for t in tokens)
+
+
+# --- approval --------------------------------------------------------------------------------------
+
+APPROVE = words(
+    "approve", "approved", "i approve", "i hereby approve", "approval granted", "fully approved",
+    "genehmigt", "genehmige", "ich genehmige", "freigegeben", "ich gebe frei", "einverstanden",
+    "approuve", "approuvee", "j'approuve", "valide", "validee", "aprobado", "aprobada", "apruebo",
+    "lo apruebo", "aprovado", "aprovada", "aprovo", "eu aprovo", "approvato", "approvata",
+    "approvo", "lo approvo", "goedgekeurd", "ik keur het goed", "akkoord")
+APPROVE_STEM = r"approv|genehmig|freigegeben|approuv|aprob|apruebo|aprov|goedgekeurd|keur|akkoord"
+REJECT = words(
+    "reject", "rejected", "i reject", "decline", "declined", "i decline", "disapprove",
+    "disapproved", "deny", "denied", "veto", "vetoed", "not approved", "abgelehnt", "ablehnen",
+    "ich lehne ab", "lehne ab", "nicht genehmigt", "abgewiesen", "rejete", "rejetee", "refuse",
+    "refusee", "je refuse", "je rejette", "non approuve", "pas approuve", "rechazado", "rechazada",
+    "rechazo", "lo rechazo", "no aprobado", "denegado", "rejeitado", "rejeitada", "recusado",
+    "recusada", "rejeito", "nao aprovado", "respinto", "respinta", "rifiutato", "rifiutata",
+    "rifiuto", "non approvato", "afgewezen", "afgekeurd", "ik keur het af", "niet goedgekeurd",
+    "niet akkoord")
+CHANGES = words(
+    "changes needed", "changes requested", "change requested", "request changes", "requesting changes",
+    "needs changes", "need changes", "needs work", "needs more work", "revise", "please revise",
+    "revisions needed", "changes required", "changes please", "anderungen notig", "anderungen notwendig",
+    "anderungen erforderlich", "anderungen gewunscht", "anderungsbedarf", "bitte anpassen",
+    "bitte uberarbeiten", "uberarbeiten", "modifications necessaires", "modifications demandees",
+    "modifications requises", "changements necessaires", "a revoir", "a modifier",
+    "cambios necesarios", "se necesitan cambios", "cambios solicitados", "cambios requeridos",
+    "necesita cambios", "alteracoes necessarias", "mudancas necessarias", "precisa de alteracoes",
+    "precisa de ajustes", "ajustes necessarios", "modifiche necessarie", "modifiche richieste",
+    "servono modifiche", "da rivedere", "wijzigingen nodig", "aanpassingen nodig",
+    "wijzigingen gevraagd", "graag aanpassen")
+NEGATION = (r"\b(not|never|don't|dont|do not|does not|doesn't|can't|cant|cannot|won't|wont|"
+            r"wouldn't|shouldn't|couldn't|nicht|kein\w*|nie|niemals|pas|jamais|nunca|nao|non|"
+            r"niet|geen|nooit|no)\b|(?<!\w)n'")
+HARMLESS_NO = re.compile(r"\bno (problem|problems|worries|objections?|concerns?|issues?)\b")
+NEGATION_AFTER = r"\b(nicht|pas|niet|not|non)\b"  # "Ich genehmige das nicht", "je n'approuve pas"
+CONDITION = (r"\b(if|unless|would|once|provided|providing|assuming|until|as soon as|but|however|"
+             r"although|though|except|only when|after|wenn|falls|sobald|aber|jedoch|sofern|"
+             r"wurde|vorausgesetzt|sauf|mais|cependant|quand|lorsque|condition|pourvu|"
+             r"siempre que|cuando|pero|sin embargo|con tal|se|caso|quando|mas|porem|desde que|"
+             r"purche|ma|tuttavia|als|indien|zodra|maar|mits|tenzij)\b|\bsi\b")
+RETRACTION = (r"\b(not really|not yet|not quite|just kidding|kidding|jk|actually no|"
+              r"on second thought|scratch that|hold on)\b|\bwait\s*[,.!-]")
+
+
+def read_approval(text: Folded) -> Intent:
+    """Approve only from an unconditional keyword at the start; negations are rejections."""
+    folded = text.folded.strip()
+    head = sentences(folded)[0]
+    for intent, pattern, rule in (("request_changes", CHANGES, "changes keyword"),
+                                  ("reject", REJECT, "reject keyword"),
+                                  ("reject", NOS, "a plain no")):
+        found = re.match(rf"{YESES}({pattern})(?![\w'])", folded)
+        if found and not (intent == "reject" and "?" in head):
+            return Intent(intent, text.comment(found.end()), None, f"approval: {rule} at the start")
+    return _approve_or_unclear(text, folded, head)
+
+
+def _approve_or_unclear(text: Folded, folded: str, head: str) -> Intent:
+    mentions = re.search(APPROVE_STEM, head)
+    if mentions and _negated(head, mentions):
+        if re.search(CONDITION, head):
+            return Intent("unclear", text.original, None, "approval: a conditional approval is not an approval")
+        return Intent("reject", text.original, None, "approval: a negated approval")
+    found = re.match(rf"{YESES}({APPROVE})(?![\w'])", folded)
+    if found is None:
+        rule = "an approval word not at the start" if mentions else "no approval keyword"
+        return Intent("unclear", text.original, None, f"approval: {rule}")
+    doubt = _doubt(head, folded)
+    if doubt:
+        return Intent("unclear", text.original, None, f"approval: {doubt}")
+    return Intent("approve", text.comment(found.end()), None, "approval: approve keyword at the start")
+
+
+def _negated(head: str, mention: re.Match) -> bool:
+    """A negation in the four words before the approval word, or a trailing one after it."""
+    before = " ".join(HARMLESS_NO.sub(" ", head[: mention.start()]).split()[-4:])
+    after = " ".join(head[mention.end():].split()[:4])
+    return bool(re.search(NEGATION, before) or re.search(NEGATION_AFTER, after))
+
+
+def _doubt(head: str, folded: str) -> str | None:
+    """Why an approval keyword at the start should still not count, or None."""
+    if "?" in head:
+        return "an approval asked as a question"
+    if re.search(CONDITION, re.sub(rf"^{YESES}", "", head)):  # "Sí, aprobado": that si is a yes
+        return "a conditional approval is not an approval"
+    if re.search(RETRACTION, folded):
+        return "the approval is taken back"
+    later = sentences(folded)[1:]
+    if any(re.match(rf"{YESES}({REJECT}|{CHANGES}|{NOS})(?![\w'])", s) for s in later):
+        return "approval and rejection or changes in one reply"
+    return None
+
+
+# --- volunteer ------------------------------------------------------------------------------------------
+
+WITHDRAW = words(
+    "withdraw", "i withdraw", "i have to withdraw", "i need to withdraw", "take me off", "remove me",
+    "drop me", "drop out", "i have to drop out", "i need to drop out", "i can no longer",
+    "i can't anymore", "unvolunteer", "un-volunteer", "back out", "i need to back out",
+    "cancel my sign-up", "cancel my signup", "cancel my spot", "cancel my place", "zuruckziehen",
+    "ich ziehe zuruck", "austragen", "trage mich aus", "me retirer", "je me retire", "me desapunto",
+    "retirarme", "me retiro", "desistir", "desisto", "ritirarmi", "mi ritiro", "ik trek me terug",
+    "schrap mij", "haal me eraf")
+VOLUNTEER = words(
+    "i'm in", "im in", "i am in", "count me in", "sign me up", "put me down", "add me", "i'll do it",
+    "i will do it", "i can do it", "i'll volunteer", "i will volunteer", "i volunteer",
+    "i'd like to volunteer", "i would like to volunteer", "i'd love to help", "i'd love to volunteer",
+    "i would love to help", "happy to help", "happy to volunteer", "happy to do it", "i'm happy to",
+    "i can help", "i'll help", "i will help", "i can take", "i'll take", "i will take", "volunteer",
+    "ich bin dabei", "ich mache mit", "ich helfe", "ich melde mich", "je suis partant",
+    "je suis partante", "je participe", "je me porte volontaire", "cuenta conmigo", "me apunto",
+    "yo me apunto", "pode contar comigo", "conte comigo", "estou dentro", "ci sono", "ci sto",
+    "contate su di me", "mi offro", "ik doe mee", "ik ben erbij", "tel mij maar mee", "reken op mij")
+PLAIN_YES = bare("yes", "yeah", "yep", "sure", "ja", "oui", "si", "sim", "me", "me too", "yes please")
+STRONG_IF = r"\b(if|unless|wenn|falls|si|se|als|indien)\b"
+VOLUNTEER_ANYWHERE = words(
+    "count me in", "sign me up", "put me down", "i'd like to volunteer", "i would like to volunteer",
+    "i volunteer", "i'll volunteer", "happy to help", "happy to volunteer", "i'm in", "ich bin dabei")
+DECLINE = words(
+    "no thanks", "no thank you", "not this time", "not now", "i'll pass", "i will pass", "pass",
+    "i pass", "count me out", "i can't", "i cannot", "i can not", "i won't",
+    "i'm unable", "i am unable", "not available", "i'm not available", "i'm not in", "leider nicht",
+    "nein danke", "non merci", "no gracias", "lo siento", "infelizmente",
+    "purtroppo", "helaas", "decline", "i decline", "not for me")
+UNABLE = (r"(can't|cant|cannot|can not|won't|unable to|not able to|not available|don't have (?:the )?time|"
+          r"no time|have to pass|must pass|need to pass|kann nicht|kann ich nicht|keine zeit|pas le temps|"
+          r"je ne peux pas|no puedo|nao posso|non posso|kan niet|geen tijd)(?!\s+wait)")
+
+
+def read_volunteer(text: Folded, roles: Sequence[str] = ()) -> Intent:
+    """Sign-up (with the role named), withdrawal, a no; or unclear."""
+    folded = text.folded.strip()
+    found = re.match(rf"{YESES}({WITHDRAW})(?![\w'])", folded) or re.search(rf"\b({WITHDRAW})\b", folded)
+    if found:
+        return Intent("withdraw", text.original, None, f"volunteer: '{found.group(1)}'")
+    for pattern, intent, rule in ((rf"({NOS}|{DECLINE})(?!\s+wait)", "decline", "a no at the start"),
+                                  (rf"{YESES}({VOLUNTEER})", "volunteer", "a sign-up at the start"),
+                                  (PLAIN_YES, "volunteer", "a plain yes")):
+        found = re.match(rf"{pattern}(?![\w'])", folded)
+        if found and intent == "volunteer" and re.search(STRONG_IF, folded):
+            return Intent("unclear", text.original, None, "volunteer: a conditional sign-up")
+        if found:
+            return _volunteer_intent(intent, text, found.end(), roles, rule)
+    if re.search(UNABLE, folded):
+        return Intent("decline", text.original, None, "volunteer: says they cannot")
+    found = re.search(rf"\b({VOLUNTEER_ANYWHERE})(?![\w'])", folded)
+    if found and not re.search(CONDITION, folded) and "?" not in folded:
+        return _volunteer_intent("volunteer", text, found.end(), roles, "a sign-up phrase")
+    return Intent("unclear", text.original, None, "volunteer: no sign-up, withdrawal or no")
+
+
+def _volunteer_intent(intent: str, text: Folded, end: int, roles: Sequence[str], rule: str) -> Intent:
+    role = find_role(text.folded, roles) if intent == "volunteer" else None
+    return Intent(intent, text.comment(end), role, f"volunteer: {rule}")
+
+
+def find_role(folded: str, roles: Sequence[str]) -> str | None:
+    """The role named in the reply: one of ``roles`` as written there, else "as a <word>"."""
+    from mailer.inbound.commands import fold
+
+    hits = []
+    for role in roles:
+        name = re.escape(fold(role).folded.strip()).replace(r"\ ", r"[\s_-]+").replace(r"\-", r"[\s_-]*")
+        found = re.search(rf"\b{name}s?\b", folded)
+        if found:
+            hits.append((found.start(), role))
+    if hits:
+        return min(hits)[1]
+    found = re.search(r"\b(?:as|als|comme|como|come)\s+(?:(?:a|an|the|der|die|de|le|la|el|o|il|un|une|um|uma|una)\s+)?([a-z][\w-]*)", folded)
+    return found.group(1) if found else None
+
+
+# --- meetup -----------------------------------------------------------------------------------------------
+
+ATTEND = words(
+    "yes", "yep", "yeah", "sure", "absolutely", "definitely", "see you there", "i'll be there",
+    "i will be there", "i'll come", "i will come", "i'm coming", "coming", "count me in", "i'm in",
+    "accept", "accepted", "attending", "i'll attend", "i will attend", "going", "i'm going",
+    "wouldn't miss it", "ja", "ich komme", "bin dabei", "ich bin dabei", "oui", "je viens",
+    "je serai la", "j'y serai", "alli estare", "ahi estare", "voy", "sim", "estarei la", "vou",
+    "ci saro", "vengo", "ik kom", "ik ben erbij", "ik ben er bij") + "|" + bare("si")
+ATTEND_ANYWHERE = words("see you there", "can't wait", "cant wait", "i'll be there", "i will be there", "wouldn't miss it",
+                        "see you then", "looking forward", "i'll come", "i will come", "count me in")
+MAYBE = words("maybe", "perhaps", "possibly", "probably", "not sure", "tentative", "tentatively",
+              "might", "i might", "i may", "i'll try", "i will try", "hopefully", "vielleicht",
+              "eventuell", "peut-etre", "quizas", "quiza", "tal vez", "talvez", "forse", "misschien")
+MAYBE_ANYWHERE = r"\b(might|may|maybe|perhaps|possibly|not sure|vielleicht|peut-etre|quizas|talvez|forse|misschien)\b"
+MISS = words("can't make it", "cannot make it", "can not make it", "won't make it", "can't come",
+             "not coming", "i'll miss", "decline", "declined", "i can't",
+             "i cannot", "i won't", "unable", "leider", "no puedo", "no podre", "purtroppo", "helaas",
+             "nao posso", "non posso", "ich kann nicht", "je ne peux pas", "not this time")
+MISS_ANYWHERE = (r"((?<!might )(?<!may )\b(can't|cant|cannot|can not|won't|will not|unable to|not able to|"
+                 r"not) (make it|come|attend|be there|join)|(have to|must|need to) (miss|skip)|i'll miss|"
+                 r"kann nicht|komme nicht|je ne peux pas|no podre|no puedo|nao posso|non posso|"
+                 r"kan niet|kom niet)")
+
+
+def read_meetup(text: Folded) -> Intent:
+    """A plain-text answer to an invite: yes, can't make it, maybe; ambiguous ones are unclear."""
+    folded = text.folded.strip()
+    for pattern, intent, rule in ((MAYBE, "tentative", "a maybe at the start"),
+                                  (rf"{NOS}|{MISS}", "decline", "a no at the start")):
+        found = re.match(rf"({pattern})(?![\w'])(?!\s+wait)", folded)
+        if found:
+            return Intent(intent, text.comment(found.end()), None, f"meetup: {rule}")
+    cannot = re.search(MISS_ANYWHERE, folded)
+    found = re.match(rf"({ATTEND})(?![\w'])", folded)
+    if found and not cannot and "?" not in sentences(folded)[0]:
+        return Intent("accept", text.comment(found.end()), None, "meetup: a yes at the start")
+    if cannot:
+        return Intent("decline", text.original, None, "meetup: says they cannot come")
+    if re.search(MAYBE_ANYWHERE, folded):
+        return Intent("tentative", text.original, None, "meetup: says maybe")
+    if re.search(rf"\b({ATTEND_ANYWHERE})(?![\w'])", folded) and "?" not in folded:
+        return Intent("accept", text.original, None, "meetup: says they will come")
+    return Intent("unclear", text.original, None, "meetup: no yes, no or maybe")
