@@ -1,0 +1,138 @@
+"""The new text of a reply: what the person wrote now, without quoted history or signature.
+
+``extract_reply`` works on plain text; ``reply_text`` picks the best body of a parsed
+message (the plain part, else the HTML part cut at its quote container and converted).
+Both are pure and never raise. Every line they return is a line of the input (whitespace at
+its end trimmed), so they can lose text but never invent it.
+"""
+from __future__ import annotations
+
+from mailer.inbound.html_text import html_to_text
+from mailer.inbound.message import ParsedMessage
+from mailer.inbound.quotes import (
+    header_block_span,
+    header_span,
+    is_quoted,
+    quote_block_end,
+    quote_starts_with_history,
+    splitter_span,
+)
+from mailer.inbound.signature import is_mobile_footer, is_signature_delimiter, strip_signature
+
+# A reply is read from its top; a pathological body is not scanned past this many lines.
+MAX_LINES = 20_000
+
+
+def extract_reply(text: str, sender_name: str | None = None) -> str:
+    """The text the person wrote in this reply (plain text in, plain text out).
+
+    Removes ``>`` quote blocks with their "On … wrote:" lines, Outlook header blocks and
+    "Original Message" separators (with everything below them), the signature, mobile
+    footers and disclaimers. An answer written below a quote (bottom-posting) is kept.
+    ``sender_name`` (the From display name) lets a closing "Thanks, Anna" go too.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    try:
+        return _extract(text, sender_name)
+    except Exception:  # noqa: BLE001 - never lose a reply to a bug: hand back the whole text
+        return text.strip()
+
+
+def reply_text(msg: ParsedMessage) -> str:
+    """The new text of a parsed reply: its plain part, else its HTML part as text."""
+    return reply_from_parts(msg.text, msg.html, msg.from_name or None)
+
+
+def reply_from_parts(text: str | None, html: str | None, sender_name: str | None = None) -> str:
+    """Like ``reply_text`` for bodies already decoded: the plain part wins when it yields
+    anything; the HTML part is cut at its quote container (Gmail, Outlook, Apple Mail)."""
+    if text and text.strip():
+        found = extract_reply(text, sender_name)
+        if found or not html:
+            return found
+    return html_reply(html or "", sender_name)
+
+
+def html_reply(html: str, sender_name: str | None = None) -> str:
+    """The new text of an HTML body: the text above its first quote container, or, when
+    nothing is written there (bottom-posting), the text-level rules over the whole body."""
+    try:
+        converted = html_to_text(html)
+    except Exception:  # noqa: BLE001 - the converter is lenient; this is the last guard
+        return ""
+    if converted.quote_line is not None:
+        above = extract_reply(converted.before_quote, sender_name)
+        if above:
+            return above
+    return extract_reply(converted.text, sender_name)
+
+
+def _extract(text: str, sender_name: str | None) -> str:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
+    kept, saw_history = _new_lines(lines)
+    if not _has_text(kept) and not saw_history:
+        return _tidy(lines)  # nothing but ">" lines with no attribution: the person's own
+    return _tidy(strip_signature(kept, sender_name))
+
+
+def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
+    """The lines outside quoted history, and whether any history marker was seen."""
+    kept: list[str] = []
+    saw_history = False
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        if is_quoted(line):
+            end = quote_block_end(lines, i)
+            opens_history = quote_starts_with_history(lines, i, end)
+            saw_history = saw_history or opens_history or _has_text(kept)
+            if opens_history and _has_text(kept):
+                break  # a quoted "On … wrote:" or forward under the reply: all below is old
+            i = end
+            continue
+        span = header_span(lines, i)
+        if span:
+            saw_history = True
+            after = _skip_blank(lines, i + span)
+            if after < n and is_quoted(lines[after]):
+                i = quote_block_end(lines, after)
+                continue
+            if _has_text(kept):
+                break  # "On … wrote:" over unquoted old text (Outlook, Gmail app)
+            i = after  # attribution first, then the answer: a bottom-posted reply
+            continue
+        if _ends_reply(lines, i):
+            saw_history = True
+            break
+        kept.append(line)
+        i += 1
+    return kept, saw_history
+
+
+def _ends_reply(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` starts what is not the reply: a separator, a header block, a
+    signature delimiter or a mobile footer (clients put the quote right below it)."""
+    line = lines[i]
+    return bool(splitter_span(lines, i) or header_block_span(lines, i)
+                or is_signature_delimiter(line) or is_mobile_footer(line))
+
+
+def _skip_blank(lines: list[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
+def _has_text(lines: list[str]) -> bool:
+    return any(line.strip() for line in lines)
+
+
+def _tidy(lines: list[str]) -> str:
+    """Trailing spaces off every line, blank lines off both ends."""
+    out = [line.rstrip() for line in lines]
+    while out and not out[0].strip():
+        out.pop(0)
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out)
