@@ -1,0 +1,123 @@
+"""How one raw message would be understood, for a person to read: ``python run.py explain``.
+
+``explain`` runs the same pure steps the inbox runs (parse, classify, new text, intent) and
+returns a plain dict, the public contract of the command's ``--json`` output:
+
+| key        | meaning                                                                   |
+|------------|---------------------------------------------------------------------------|
+| kind       | reply, rsvp, auto_reply or bounce                                          |
+| intent     | the commands vocabulary of the context; "none" for auto-replies and bounces; |
+|            | for an RSVP accept/decline/tentative from PARTSTAT, or "counter"           |
+| reply_text | the new text of the reply (quotes and signature removed)                   |
+| comment    | the words that came with the intent, or the RSVP's comment                 |
+| role       | the volunteer role named, or null                                          |
+| rsvp       | {attendee, uid, partstat, sequence, …} or null                             |
+| bounced    | the failed address of a bounce, or null                                    |
+| hard       | true/false for a bounce, else null                                         |
+| rule       | the rules that decided kind and intent ("auto-reply: Auto-Submitted header") |
+| context    | journal, approval, volunteer or meetup                                     |
+
+Nothing is stored or sent; it never raises for a message, however broken.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from mailer.inbound.calendar_reply import Rsvp, read_rsvp
+from mailer.inbound.classify import Verdict, classify
+from mailer.inbound.commands import interpret
+from mailer.inbound.message import ParsedMessage, parse_message
+
+DEFAULT_CONTEXT = "journal"
+PARTSTAT_INTENT = {"ACCEPTED": "accept", "DECLINED": "decline", "TENTATIVE": "tentative"}
+
+
+def explain(raw: bytes, context: str | None,
+            lookup_context: Callable[[ParsedMessage], str | None] | None = None) -> dict[str, Any]:
+    """How ``raw`` would be understood in ``context`` (else ``lookup_context(msg)``, else journal)."""
+    msg = parse_message(raw)
+    if context is None and lookup_context is not None:
+        context = lookup_context(msg)
+    context = context or DEFAULT_CONTEXT
+    verdict = classify(msg)
+    result: dict[str, Any] = {
+        "kind": verdict.kind, "intent": "none", "reply_text": _reply_text(msg), "comment": "",
+        "role": None, "rsvp": None, "bounced": None, "hard": None, "rule": verdict.rule,
+        "reason": verdict.reason, "context": context, "subject": msg.subject, "from": msg.from_addr,
+    }
+    if verdict.kind == "bounce":
+        result.update(bounced=verdict.bounced, hard=verdict.hard)
+    elif verdict.kind == "rsvp":
+        result.update(_rsvp_result(msg, verdict))
+    elif verdict.kind == "reply":
+        intent = interpret(context, result["reply_text"])
+        result.update(intent=intent.intent, comment=intent.comment, role=intent.role,
+                      rule=f"{verdict.rule}; {intent.rule}")
+    return result
+
+
+def _reply_text(msg: ParsedMessage) -> str:
+    """The new text by ``inbound.reply``; until that module exists, the plain body as it is."""
+    try:
+        from mailer.inbound.reply import reply_text
+    except ImportError:
+        return (msg.text or re.sub(r"<[^>]+>", " ", msg.html or "")).strip()
+    return reply_text(msg)
+
+
+def _rsvp_result(msg: ParsedMessage, verdict: Verdict) -> dict[str, Any]:
+    rsvp = read_rsvp(msg.calendar or "", msg.from_addr)
+    if rsvp is None:
+        return {"intent": "unclear", "rule": f"{verdict.rule}; rsvp: calendar part unreadable"}
+    if (msg.calendar_method or rsvp.method).upper() == "COUNTER":
+        intent, why = "counter", "a COUNTER proposes a new time"
+    else:
+        intent = PARTSTAT_INTENT.get(rsvp.partstat or "", "unclear")
+        why = f"PARTSTAT={rsvp.partstat or '(none)'}"
+    return {"intent": intent, "comment": rsvp.comment, "rsvp": rsvp_dict(rsvp),
+            "rule": f"{verdict.rule}; rsvp: {why}"}
+
+
+def rsvp_dict(rsvp: Rsvp) -> dict[str, Any]:
+    """The RSVP as plain JSON-ready values."""
+    return {
+        "attendee": rsvp.attendee, "uid": rsvp.uid, "partstat": rsvp.partstat,
+        "sequence": rsvp.sequence, "method": rsvp.method,
+        "dtstamp": rsvp.dtstamp.isoformat() if rsvp.dtstamp else None,
+        "recurrence_id": rsvp.recurrence_id, "comment": rsvp.comment,
+    }
+
+
+def describe(result: dict[str, Any]) -> str:
+    """A few plain lines telling a person how the message was understood and why."""
+    lines = [f"  kind:    {_kind_line(result)}"]
+    if result.get("kind") in ("reply", "rsvp"):
+        comment = f' (comment: "{_short(result["comment"])}")' if result.get("comment") else ""
+        role = f" as {result['role']}" if result.get("role") else ""
+        where = f"{result.get('context')} context" if result.get("kind") == "reply" else "from the calendar part"
+        lines.append(f"  intent:  {result.get('intent')}{role}{comment} [{where}]")
+    if result.get("rsvp"):
+        r = result["rsvp"]
+        lines.append(f"  rsvp:    {r.get('attendee') or '(no attendee)'} {r.get('partstat') or ''} "
+                     f"uid={r.get('uid')} sequence={r.get('sequence')}")
+    if result.get("kind") == "reply":
+        lines.append(f'  text:    "{_short(result.get("reply_text") or "")}"')
+    lines.append(f"  why:     {result.get('rule')}")
+    if result.get("kind") in ("auto_reply", "bounce"):
+        lines.append("  effect:  logged only; never counted as an answer and never answered")
+    return "\n".join(lines)
+
+
+def _kind_line(result: dict[str, Any]) -> str:
+    kind = result.get("kind")
+    if kind == "bounce":
+        strength = "hard" if result.get("hard") else "soft"
+        return f"bounce ({strength}) for {result.get('bounced') or 'an address we could not read'}"
+    return {"reply": "a person's reply", "rsvp": "a calendar answer (RSVP)",
+            "auto_reply": "an auto-reply"}.get(kind, str(kind))
+
+
+def _short(text: str, limit: int = 70) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
