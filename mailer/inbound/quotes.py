@@ -30,6 +30,12 @@ _GMAIL_DATE = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}\s+(\d{1,2}:\d{2}\s+GM
 _DASH_FRAMED = re.compile(r"^\s*-{2,}.*-{2,}\s*$")
 _DIGIT_OR_AT = re.compile(r"\d|@")
 _STARTS_ON = re.compile(r"^\s*-*\s*On\s")
+# How attribution lines open: "On", "Le", "Am", "El", "Em", "Il", "Op", "W dniu", "Den", … or a date.
+_STRONG_START = re.compile(
+    r"^\s*(>\s*)?(On|Le|Am|El|Em|Il|Op|W dniu|Dnia|Den|På|In data|Vào|Dne|\d)(\s|\b)")
+_WORD_START = re.compile(r"^\s*(On|Le|Am|El|Em|Il|Op|W dniu|Dnia|Den|På|In data|Vào|Dne)\s")
+_PLAUSIBLE = re.compile(r"\d|@|<")
+_SENTENCE_END = re.compile(r"[.!?…:;]\s*$")
 
 # Separator lines that introduce an older or forwarded message, by language.
 SPLITTER_WORDS = (
@@ -94,17 +100,40 @@ def header_span(lines: list[str], i: int) -> int:
     if not lines[i].strip() or len(lines[i]) > 400:
         return 0
     span = _header_span_from(lines, i)
-    if span > 1 and i + 1 < len(lines) and _header_span_from(lines, i + 1):
+    if span > 1 and _later_start(lines, i):
         return 0
     return span
 
 
+def _later_start(lines: list[str], i: int) -> bool:
+    """Whether a header found from line ``i`` really starts at ``i + 1``: line ``i`` is a
+    finished sentence, or line ``i + 1`` opens like an attribution and line ``i`` does not
+    ("Thanks" / "On Tue, … wrote:" against Gmail's "On Tue, … Name <" / "a@b> wrote:")."""
+    nxt = next((k for k in range(i + 1, len(lines)) if lines[k].strip()), len(lines))
+    following = _header_span_from(lines, nxt) if nxt < len(lines) else 0
+    if not following:
+        return False
+    if _SENTENCE_END.search(lines[i]) or (nxt > i + 1 and not _STRONG_START.match(lines[i])):
+        return True
+    return bool(_STRONG_START.match(lines[nxt])) and (
+        following == 1 or not _STRONG_START.match(lines[i]))
+
+
 def _header_span_from(lines: list[str], i: int) -> int:
-    joined, used = "", 0
+    if not lines[i].strip():
+        return 0
+    if not (_STRONG_START.match(lines[i]) or _PLAUSIBLE.search(lines[i])):
+        return 1 if _is_attribution(lines[i], first=True) else 0
+    # Blank lines inside an attribution only after a clear opening (Polymail's "On … Name").
+    blanks_ok = bool(_STRONG_START.match(lines[i])) and not _SENTENCE_END.search(lines[i])
+    joined, used, crossed = "", 0, False
     for k in range(i, min(len(lines), i + _MAX_HEADER_SPAN)):
         if not lines[k].strip():
+            if not blanks_ok:
+                break
+            crossed = True
             continue
-        if used and is_quoted(lines[k]) and not _closes_header(lines[k]):
+        if used and not _continues_header(lines[k], lines[k - 1], crossed):
             break
         joined = f"{joined} {lines[k].strip()}" if joined else lines[k].strip()
         used += 1
@@ -113,6 +142,16 @@ def _header_span_from(lines: list[str], i: int) -> int:
         if used >= _MAX_HEADER_LINES or len(joined) > 400:
             break
     return 0
+
+
+def _continues_header(line: str, previous: str, crossed: bool) -> bool:
+    """Whether ``line`` can be the wrapped rest of an attribution: not a new "On …" opening,
+    not a quoted line (bar Gmail's ">:"), not past a finished sentence across a blank line."""
+    if _WORD_START.match(line):
+        return False
+    if is_quoted(line) and not _closes_header(line):
+        return False
+    return not (crossed and _SENTENCE_END.search(previous))
 
 
 def _closes_header(line: str) -> bool:
