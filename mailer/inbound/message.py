@@ -70,13 +70,25 @@ class ParsedMessage:
 
 def decode_header_value(value: object) -> str:
     """Decode RFC 2047 encoded-words leniently; never raises."""
-    text = str(value) if value is not None else ""
+    text = _raw_8bit(str(value) if value is not None else "")
     if "=?" not in text:
         return _unfold(text)
     try:
         return _unfold(str(make_header(decode_header(text))))
     except Exception:  # noqa: BLE001 - hostile encoded-words: keep the raw text
         return _unfold(text)
+
+
+def _raw_8bit(text: str) -> str:
+    """Raw UTF-8 in a header (RFC 6532, common in practice) arrives from compat32 as
+    surrogate escapes; turn it back into text (Latin-1 when it is not UTF-8)."""
+    if not re.search("[\udc80-\udcff]", text):
+        return text
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _unfold(text: str) -> str:
