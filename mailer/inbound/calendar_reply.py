@@ -205,7 +205,7 @@ def _answering(attendees: list[_Attendee], sender: str | None) -> _Attendee | No
         return attendees[0] if attendees else None
     sender = (sender or "").lower()
     for pick in (lambda a: a.address == sender,
-                 lambda a: "X-RESPONSE-COMMENT" in a.params or "X-NUM-GUESTS" in a.params,
+                 lambda a: "X-RESPONSE-COMMENT" in a.params,
                  lambda a: a.params.get("PARTSTAT", "NEEDS-ACTION").upper() != "NEEDS-ACTION"):
         chosen = [a for a in attendees if pick(a)]
         if chosen:
