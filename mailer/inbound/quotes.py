@@ -15,11 +15,14 @@ WROTE = (
     r"wrote|writes|schrieb|schreef|geschreven|a\s+[ée]crit|escribi[óo]|escreveu|ha\s+scritto|"
     r"scrisse|napisa[łl]\(a\)|napisa[łl]a?|pisze|skrev|kirjoitti|написал\(а\)|написала?|"
     r"написав|пише|ha\s+escrit|va\s+escriure|đã\s+viết|írta|yazdı|έγραψε|napsal|napísal|"
-    r"a\s+scris|kirjutas|rašė|rakstīja|写道|寫道|のメッセージ|작성"
+    r"a\s+scris|kirjutas|rašė|rakstīja"
 )
-_WROTE_RE = re.compile(rf"(?<!\w)(?:{WROTE})(?!\w)", re.IGNORECASE)
+# Chinese, Japanese and Korean clients write the verb against the date, without a space.
+WROTE_CJK = r"写道|寫道|のメッセージ|작성"
+_WROTE_ANY = rf"(?:(?<!\w)(?:{WROTE})(?!\w)|(?:{WROTE_CJK}))"
+_WROTE_RE = re.compile(_WROTE_ANY, re.IGNORECASE)
 # "... wrote:" at the very end, optionally framed by dashes (Zoho, Android: "---- On … wrote ----").
-_WROTE_END = re.compile(rf"(?<!\w)(?:{WROTE})\s*[:：]?\s*-*\s*$", re.IGNORECASE)
+_WROTE_END = re.compile(rf"{_WROTE_ANY}\s*[:：]?\s*-*\s*$", re.IGNORECASE)
 _ENDS_COLON = re.compile(r"[:：]\s*-*\s*$")
 # "<person@host>:" or "(person@host):" closing a line: Gmail's old "2014-03-20 8:48 GMT+01:00
 # Name <a@b>:", Yandex "30.09.2017, 18.30, "Name" <a@b>:", Mail.ru "… from a@b <a@b>:".
@@ -66,7 +69,7 @@ _UNDERSCORES = re.compile(r"^\s*_{20,}\s*$")
 HEADER_KEYS = {
     "from": r"from|von|de|da|van|od|från|fra|frá|lähettäjä|feladó|от|від|kimden|apo|nuo|no|"
             r"发件人|寄件人|寄件者|差出人|보낸 사람|보낸사람|người gửi|de la",
-    "date": r"sent|date|datum|data|gesendet|envoyé|envoyé le|enviado|enviada|inviato|verzonden|"
+    "date": r"sent|date|datum|data|gesendet|envoyé|envoyé le|enviado el|enviado|enviada|inviato|verzonden|"
             r"verstuurd|wysłano|wysłane|skickat|sendt|lähetetty|elküldve|отправлено|дата|"
             r"надіслано|gönderildi|tarih|发送时间|發送時間|日期|送信日時|日時|보낸 날짜|ngày gửi|"
             r"message du|sent at",

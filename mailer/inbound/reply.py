@@ -89,14 +89,14 @@ def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
             saw_history = saw_history or opens_history or _has_text(kept)
             if opens_history and _has_text(kept):
                 break  # a quoted "On … wrote:" or forward under the reply: all below is old
-            i = end
+            i = _after_gap(lines, end, kept)
             continue
         span = header_span(lines, i)
         if span:
             saw_history = True
             after = _skip_blank(lines, i + span)
             if after < n and is_quoted(lines[after]):
-                i = quote_block_end(lines, after)
+                i = _after_gap(lines, quote_block_end(lines, after), kept)
                 continue
             if _has_text(kept):
                 break  # "On … wrote:" over unquoted old text (Outlook, Gmail app)
@@ -116,6 +116,12 @@ def _ends_reply(lines: list[str], i: int) -> bool:
     line = lines[i]
     return bool(splitter_span(lines, i) or header_block_span(lines, i)
                 or is_signature_delimiter(line) or is_mobile_footer(line))
+
+
+def _after_gap(lines: list[str], i: int, kept: list[str]) -> int:
+    """Where to go on after a removed quote: past blank lines when a blank line is already
+    kept, so that a removed quote leaves one paragraph break, not two."""
+    return _skip_blank(lines, i) if kept and not kept[-1].strip() else i
 
 
 def _skip_blank(lines: list[str], i: int) -> int:

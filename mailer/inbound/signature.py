@@ -111,7 +111,7 @@ def _drop_signoff(lines: list[str], sender_name: str | None) -> list[str]:
         return lines
     last = body[-1]
     if _DASH_NAME.match(lines[last]) or _is_sender(lines[last], sender_name):
-        return _drop_signoff(lines[:last], None) if _valediction_at(lines, body[-2]) else lines[:last]
+        return lines[:body[-2]] if _valediction_at(lines, body[-2]) else lines[:last]
     for pos in range(len(body) - 2, max(len(body) - 8, 0) - 1, -1):
         k = body[pos]
         if _VALEDICTION.match(lines[k]) and pos > 0:
