@@ -41,7 +41,10 @@ with to break holiday holidays vacation back am i'm im out 30-day too meine mail
 woche bitte danke mes les pour une semaine merci mis correos por una semana gracias meus os
 obrigado obrigada le mie per settimana grazie mijn voor een bedankt dank je mich me moi
 """.split())
-DURATION = re.compile(r"\b(for|until|till|next|fur|pour|por|per|voor)\b.*$")
+DURATION = re.compile(
+    r"\b((for|fur|pour|por|per|voor)\s+(?:(?:a|an|one|two|three|\d+|a few|a couple of|the next|eine|une|una|"
+    r"um|uma|een)\s+)?(days?|weeks?|months?|while|bit|wochen?|semaines?|semanas?|settiman[ae]|weken)\b|"
+    r"(until|till|next|bis)\b).*$")
 
 
 def read_journal(text: Folded) -> Intent:
@@ -253,7 +256,7 @@ MAYBE = words("maybe", "perhaps", "possibly", "probably", "not sure", "tentative
 MAYBE_ANYWHERE = r"\b(might|may|maybe|perhaps|possibly|not sure|vielleicht|peut-etre|quizas|talvez|forse|misschien)\b"
 MISS = words("can't make it", "cannot make it", "can not make it", "won't make it", "can't come",
              "not coming", "i'll miss", "decline", "declined", "i can't",
-             "i cannot", "i won't", "unable", "leider", "no puedo", "no podre", "purtroppo", "helaas",
+             "i cannot", "i won't", "unable", "leider nicht", "leider", "no puedo", "no podre", "purtroppo", "helaas",
              "nao posso", "non posso", "ich kann nicht", "je ne peux pas", "not this time")
 MISS_ANYWHERE = (r"((?<!might )(?<!may )\b(can't|cant|cannot|can not|won't|will not|unable to|not able to|"
                  r"not) (make it|come|attend|be there|join)|(have to|must|need to) (miss|skip)|i'll miss|"
