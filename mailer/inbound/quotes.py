@@ -166,14 +166,17 @@ def _is_attribution(text: str, first: bool) -> bool:
     text = text.lstrip("> ").strip()
     if first and _GMAIL_DATE.match(text):
         return True
-    if _WROTE_END.search(text):
+    # The verb ends the line: search only its last characters (lookbehind still sees before).
+    if _WROTE_END.search(text, max(0, len(text) - 60)):
         if _DASH_FRAMED.match(text):
             return True
         if not _ENDS_COLON.search(text) and not _STARTS_ON.match(text):
             return False
         return bool(_DIGIT_OR_AT.search(text))
-    if _ENDS_COLON.search(text) and _WROTE_RE.search(text) and re.search(r"\d", text):
+    if text.endswith((":", "：")) and _WROTE_RE.search(text) and re.search(r"\d", text):
         return True  # Gmail German: "Name <a@b> schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:"
+    if not text.endswith((":", "：")):
+        return False
     return bool(_ADDRESS_COLON.search(text) and re.search(r"\d", text))
 
 
@@ -212,7 +215,7 @@ def header_block_span(lines: list[str], i: int) -> int:
 
 
 def _meaning(line: str) -> str | None:
-    if not line.strip() or len(line) > 300:
+    if len(line) > 300 or (":" not in line[:40] and "：" not in line[:40]):
         return None
     for meaning, pattern in _KEY_RE.items():
         if pattern.match(line):
