@@ -29,7 +29,7 @@ def mime_messages(draw) -> bytes:
 
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(mime_messages(), min_size=1, max_size=4))
-def test_malformed_mail_never_escapes_and_is_never_lost(messages, settings_obj=None):
+def test_malformed_mail_never_escapes_and_is_never_lost(messages):
     from datetime import datetime, timezone
     from pathlib import Path
 
