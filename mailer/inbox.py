@@ -20,6 +20,7 @@ from mailer.flows.registry import flow_for
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.inbound.classify import classify
 from mailer.inbound.commands import interpret
+from mailer.inbound.explain import rsvp_reading
 from mailer.inbound.message import ParsedMessage, parse_message
 from mailer.inbound.reply import reply_text
 from mailer.store import inbox as store
@@ -127,21 +128,25 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
     flow = flow_for(route.token["purpose"])
     if flow is None:
         return "ignored", verdict.kind, f"route: {route.via}", f"no flow handles {route.token['purpose']} replies yet"
-    reply = _routed(msg, route, flow[1], now)
+    reply = _routed(msg, verdict, route, flow[1], now)
     plans = flow[0].handle_reply(db, reply, now, settings)
     result.answers += outbox.enqueue(db, plans, now, settings)
     return "done", verdict.kind, f"route: {route.via}; intent: {reply.intent}", None
 
 
-def _routed(msg: ParsedMessage, route: routing.Route, context: str, now: datetime) -> RoutedReply:
+def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime) -> RoutedReply:
     text = reply_text(msg)
     if not text.strip() and msg.subject.strip().lower() in UNSUBSCRIBE_SUBJECTS:
         text = msg.subject.strip()  # List-Unsubscribe's mailto: the subject is the command
+    base = dict(person_id=route.person["id"], person_email=route.person["email"],
+                purpose=route.token["purpose"], ref=route.token["ref"], message=msg, reply_text=text,
+                received_at=now)
+    if verdict.kind == "rsvp":  # the calendar part decides, not the generated body text
+        reading = rsvp_reading(msg, verdict)
+        return RoutedReply(**base, intent=reading["intent"], comment=reading.get("comment") or "",
+                           rsvp=reading.get("rsvp"))
     intent = interpret(context, text)
-    return RoutedReply(
-        person_id=route.person["id"], person_email=route.person["email"],
-        purpose=route.token["purpose"], ref=route.token["ref"], message=msg, reply_text=text,
-        intent=intent.intent, comment=intent.comment, role=intent.role, received_at=now)
+    return RoutedReply(**base, intent=intent.intent, comment=intent.comment, role=intent.role)
 
 
 def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now: datetime,

@@ -49,7 +49,7 @@ def explain(raw: bytes, context: str | None,
     if verdict.kind == "bounce":
         result.update(bounced=verdict.bounced, hard=verdict.hard)
     elif verdict.kind == "rsvp":
-        result.update(_rsvp_result(msg, verdict))
+        result.update(rsvp_reading(msg, verdict))
     elif verdict.kind == "reply":
         intent = interpret(context, result["reply_text"])
         result.update(intent=intent.intent, comment=intent.comment, role=intent.role,
@@ -66,7 +66,8 @@ def _reply_text(msg: ParsedMessage) -> str:
     return reply_text(msg)
 
 
-def _rsvp_result(msg: ParsedMessage, verdict: Verdict) -> dict[str, Any]:
+def rsvp_reading(msg: ParsedMessage, verdict: Verdict) -> dict[str, Any]:
+    """What a calendar reply says: intent (accept, decline, tentative, counter), comment, rsvp."""
     rsvp = read_rsvp(msg.calendar or "", msg.from_addr)
     if rsvp is None:
         return {"intent": "unclear", "rule": f"{verdict.rule}; rsvp: calendar part unreadable"}
