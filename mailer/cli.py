@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from mailer import outbox, worker
 from mailer.app import App
+from mailer.cli_time import NOW_HELP, parse_now
 from mailer.config import commented_toml
 from mailer.errors import MailerError
 from mailer.store import inbox as inbox_store
@@ -59,17 +60,6 @@ def run_worker(app: App) -> None:
     click.echo("stopped")
 
 
-def parse_now(value: str | None) -> datetime:
-    """``--now`` as an aware UTC datetime (the wall clock when absent)."""
-    if not value:
-        return datetime.now(timezone.utc)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r}: expected ISO 8601 like 2027-01-04T08:00:00Z") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 @main.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing mailer.toml.")
 @click.pass_obj
@@ -84,7 +74,7 @@ def init(app: App, force: bool) -> None:
 
 
 @main.command()
-@click.option("--now", "now_text", help="Act as if it were this time (ISO 8601, e.g. 2027-01-04T08:00:00Z).")
+@click.option("--now", "now_text", help=NOW_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @click.pass_obj
 def tick(app: App, now_text: str | None, as_json: bool) -> None:
@@ -163,10 +153,8 @@ def _register_subcommands() -> None:
 
     for command in (outbox_group, inbox, people_group, reply, explain):
         main.add_command(command)
-    try:
-        from mailer.cli_challenge import challenge, journal
-    except ImportError:  # the challenge commands are optional while being built
-        return
+    from mailer.cli_challenge import challenge, journal
+
     main.add_command(challenge)
     main.add_command(journal)
 

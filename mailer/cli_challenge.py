@@ -6,29 +6,18 @@ bad input raises ConfigError / NotFoundError, which the main group prints as one
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
+from mailer.cli_time import NOW_HELP, parse_now
 from mailer.errors import NotFoundError
 from mailer.flows import challenge as flow
 from mailer.flows import challenge_def, pairing
 from mailer.flows import journal as journals
 from mailer.store import challenges as store
 from mailer.store import people
-
-NOW_HELP = "Act as if it were this time (ISO 8601, e.g. 2027-01-04T08:00:00Z)."
-
-
-def _now(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(timezone.utc)  # the CLI edge is where the wall clock is read
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r}: expected ISO 8601 like 2027-01-04T08:00:00Z") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def phase(challenge: dict, now: datetime) -> str:
@@ -53,7 +42,7 @@ def challenge() -> None:
 @click.pass_obj
 def start(app, file: Path, check: bool, now_text: str | None) -> None:
     """Validate FILE.toml, store the challenge and enrol its participants."""
-    now = _now(now_text)
+    now = parse_now(now_text)
     if check:
         definition = challenge_def.load_definition(file)
         members = challenge_def.resolve_participants(app.db, definition)
@@ -73,7 +62,7 @@ def start(app, file: Path, check: bool, now_text: str | None) -> None:
 @click.pass_obj
 def list_(app, show_all: bool, as_json: bool, now_text: str | None) -> None:
     """Every challenge with its state and number of participants."""
-    now = _now(now_text)
+    now = parse_now(now_text)
     rows = [{"id": c["id"], "title": c["title"], "start": c["start"], "length": c["length"],
              "phase": phase(c, now), "participants": len(store.list_participants(app.db, c["id"]))}
             for c in store.list_challenges(app.db, include_removed=show_all)]
@@ -110,7 +99,7 @@ def _details(db, challenge_id: int, now: datetime) -> dict:
 @click.pass_obj
 def show(app, challenge_id: int, as_json: bool, now_text: str | None) -> None:
     """One challenge: its settings and each participant's status (counts only, never entries)."""
-    data = _details(app.db, challenge_id, _now(now_text))
+    data = _details(app.db, challenge_id, parse_now(now_text))
     if as_json:
         click.echo(json.dumps(data))
         return
@@ -138,7 +127,7 @@ def _steer(app, challenge_id: int, email: str | None, now_text: str | None,
     store.get_challenge(app.db, challenge_id)
     if email:
         person = _participant(app.db, challenge_id, email)
-        flow.set_participant_status(app.db, challenge_id, person["id"], person_status, _now(now_text))
+        flow.set_participant_status(app.db, challenge_id, person["id"], person_status, parse_now(now_text))
         click.echo(f"{person['email']} is now {person_status} in challenge {challenge_id}")
         return
     store.set_challenge_state(app.db, challenge_id, challenge_state)

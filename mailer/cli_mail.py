@@ -9,12 +9,12 @@ import click
 from mailer import inbox as inbox_flow
 from mailer.app import App
 from mailer.bootstrap import import_people
+from mailer.cli_time import parse_now
 from mailer.errors import ConfigError, MailerError, NotFoundError
 from mailer.simulate import CLIENTS, compose_reply
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
 from mailer.store import people
-from mailer.store import tokens
 
 
 def _rows(rows: list[dict], as_json: bool, columns: tuple[str, ...]) -> None:
@@ -132,7 +132,6 @@ def people_list(app: App, as_json: bool) -> None:
 def reply(app: App, to_addr: str | None, message_id: str | None, text: str, client: str,
           from_addr: str | None, now_text: str | None) -> None:
     """Write into mail/inbox the reply a person's mail client would send (Maildir only)."""
-    from mailer.cli import parse_now
     from mailer.transports.maildir import deliver_to_inbox
 
     if app.settings.transport_kind != "maildir":
