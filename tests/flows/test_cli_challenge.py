@@ -1,44 +1,19 @@
 """The challenge and journal commands on a real home folder.
 
-They run under a group shaped like the main CLI's contract: ``ctx.obj`` is the App (home,
-settings, db) and a MailerError becomes one plain line and exit code 2.
+They run under the real main group: ``ctx.obj`` is the App (home, settings, db) and a
+MailerError becomes one plain line and exit code 2.
 """
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
-import click
 from click.testing import CliRunner
 
-from mailer.app import App
-from mailer.cli_challenge import challenge as challenge_group
-from mailer.cli_challenge import journal as journal_group
-from mailer.errors import MailerError
+from mailer.cli import main
 from mailer.flows import challenge
 from mailer.store import challenges as store
 from tests.flows.conftest import BEFORE, UTC, challenge_toml, routed
-
-
-class Main(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except MailerError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
-
-
-@click.group(cls=Main)
-@click.option("--home", type=click.Path(path_type=Path))
-@click.pass_context
-def main(ctx: click.Context, home: Path) -> None:
-    ctx.obj = App(home)
-
-
-main.add_command(challenge_group)
-main.add_command(journal_group)
 
 
 def run(home, *args: str):
