@@ -56,7 +56,16 @@ def main(ctx: click.Context, home: Path, verbose: bool) -> None:
 def run_worker(app: App) -> None:
     """Run ticks until SIGINT/SIGTERM, printing a line when something happened."""
     click.echo(f"cop-mailer worker on {app.home} ({app.settings.transport_kind}); Ctrl-C to stop")
-    worker.run_forever(app.db, app.transport, app.settings, lambda r: _echo_tick(r, quiet=True))
+    waiting: list[datetime | None] = [None]
+
+    def report(result: worker.TickResult) -> None:
+        _echo_tick(result, quiet=True)
+        later = outbox_store.next_attempt_after(app.db, datetime.fromisoformat(result.now))
+        if later and later != waiting[0]:
+            click.echo(f"waiting until {later:%Y-%m-%d %H:%M} UTC for the next queued message")
+        waiting[0] = later
+
+    worker.run_forever(app.db, app.transport, app.settings, report)
     click.echo("stopped")
 
 
