@@ -52,6 +52,7 @@ class _Converter(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.result = HtmlText()
         self.line: list[str] = []
+        self.line_has_text = False
         self.skip = 0
         self.pre = 0
         self.depth = 0  # blockquote nesting
@@ -123,14 +124,17 @@ class _Converter(HTMLParser):
                 self.line.append(part)
             return
         text = re.sub(r"\s+", " ", data)
-        if not self.line or "".join(self.line).endswith(" "):
-            text = text.lstrip() if not "".join(self.line).strip() else text
-        self.line.append(text)
+        if not self.line_has_text:
+            text = text.lstrip()
+        if text:
+            self.line.append(text)
+            self.line_has_text = True
 
     # -- lines -------------------------------------------------------------------------------
     def newline(self, force: bool = False) -> None:
         text = "".join(self.line).strip() if not self.pre else "".join(self.line).rstrip()
         self.line = []
+        self.line_has_text = False
         if text or force:
             self.result.lines.append(("> " * self.depth) + text)
 

@@ -123,7 +123,7 @@ def _later_start(lines: list[str], i: int) -> bool:
 
 
 def _header_span_from(lines: list[str], i: int) -> int:
-    if not lines[i].strip():
+    if not lines[i].strip() or len(lines[i]) > 400:
         return 0
     if not (_STRONG_START.match(lines[i]) or _PLAUSIBLE.search(lines[i])):
         return 1 if _is_attribution(lines[i], first=True) else 0
@@ -140,9 +140,11 @@ def _header_span_from(lines: list[str], i: int) -> int:
             break
         joined = f"{joined} {lines[k].strip()}" if joined else lines[k].strip()
         used += 1
+        if len(joined) > 400:
+            break
         if _is_attribution(joined, first=used == 1):
             return k - i + 1
-        if used >= _MAX_HEADER_LINES or len(joined) > 400:
+        if used >= _MAX_HEADER_LINES:
             break
     return 0
 
@@ -184,6 +186,8 @@ def splitter_span(lines: list[str], i: int) -> int:
     """Lines taken by a separator that starts older mail ("-----Original Message-----",
     "Begin forwarded message:", Outlook's underscore rule); 0 if none."""
     line = lines[i]
+    if len(line) > 300:
+        return 0
     if _SPLITTER.match(line) or _FORWARD_INTRO.match(line):
         return 1
     if _UNDERSCORES.match(line):

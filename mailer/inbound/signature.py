@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+_MAX_SIGNATURE_LINE = 200
 # RFC 3676 §4.3 signature delimiter "-- " (many clients drop the trailing space).
 _SIG_DELIMITER = re.compile(r"^\s*--\s*$")
 
@@ -64,7 +65,7 @@ _DISCLAIMER = re.compile(
 def is_mobile_footer(line: str) -> bool:
     """Whether a line is a client's "Sent from my iPhone"-like footer, not a sentence of the
     person's ("Sent from my desk, is much easier than my phone." stays)."""
-    if not _MOBILE.match(line):
+    if len(line) > 200 or not _MOBILE.match(line):
         return False
     bare = _LINKS.sub(r"\1", line).strip()
     if "," in bare and not _MOBILE_APOLOGY.search(bare):
@@ -100,7 +101,7 @@ def _trim_end(lines: list[str]) -> list[str]:
 
 def _drop_disclaimer(lines: list[str]) -> list[str]:
     for k in range(1, len(lines)):
-        if (not lines[k - 1].strip()) and _DISCLAIMER.match(lines[k]) and _has_text(lines[:k]):
+        if (not lines[k - 1].strip()) and _DISCLAIMER.match(lines[k][:200]) and _has_text(lines[:k]):
             return lines[:k]
     return lines
 
@@ -110,11 +111,11 @@ def _drop_signoff(lines: list[str], sender_name: str | None) -> list[str]:
     if len(body) < 2:
         return lines
     last = body[-1]
-    if _DASH_NAME.match(lines[last]) or _is_sender(lines[last], sender_name):
+    if _short(lines[last]) and (_DASH_NAME.match(lines[last]) or _is_sender(lines[last], sender_name)):
         return lines[:body[-2]] if _valediction_at(lines, body[-2]) else lines[:last]
     for pos in range(len(body) - 2, max(len(body) - 8, 0) - 1, -1):
         k = body[pos]
-        if _VALEDICTION.match(lines[k]) and pos > 0:
+        if _valediction_at(lines, k) and pos > 0:
             if _signs_off(lines[k + 1:], sender_name):
                 return lines[:k]
             return lines
@@ -122,7 +123,12 @@ def _drop_signoff(lines: list[str], sender_name: str | None) -> list[str]:
 
 
 def _valediction_at(lines: list[str], k: int) -> bool:
-    return bool(_VALEDICTION.match(lines[k]))
+    return _short(lines[k]) and bool(_VALEDICTION.match(lines[k]))
+
+
+def _short(line: str) -> bool:
+    # Signature lines are short; the length cap also keeps the regexes linear on hostile input.
+    return len(line) <= _MAX_SIGNATURE_LINE
 
 
 def _signs_off(tail: list[str], sender_name: str | None) -> bool:
@@ -133,7 +139,8 @@ def _signs_off(tail: list[str], sender_name: str | None) -> bool:
         return False
     if any(_is_sender(line, sender_name) for line in rest[:2]):
         return True
-    return len(rest) >= 2 and _looks_like_name(rest[0]) and any(_CONTACT.search(x) for x in rest[1:])
+    return len(rest) >= 2 and _looks_like_name(rest[0]) and any(
+        _short(x) and _CONTACT.search(x) for x in rest[1:])
 
 
 def _looks_like_name(line: str) -> bool:
