@@ -80,34 +80,41 @@ def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     """The lines outside quoted history, and whether any history marker was seen."""
     kept: list[str] = []
     saw_history = False
-    i, n = 0, len(lines)
-    while i < n:
-        line = lines[i]
-        if is_quoted(line):
-            end = quote_block_end(lines, i)
-            opens_history = quote_starts_with_history(lines, i, end)
-            saw_history = saw_history or opens_history or _has_text(kept)
-            if opens_history and _has_text(kept):
-                break  # a quoted "On … wrote:" or forward under the reply: all below is old
-            i = _after_gap(lines, end, kept)
+    i = 0
+    while i < len(lines):
+        step = _history_step(lines, i, kept)
+        if step is None:
+            kept.append(lines[i])
+            i += 1
             continue
-        span = header_span(lines, i)
-        if span:
-            saw_history = True
-            after = _skip_blank(lines, i + span)
-            if after < n and is_quoted(lines[after]):
-                i = _after_gap(lines, quote_block_end(lines, after), kept)
-                continue
-            if _has_text(kept):
-                break  # "On … wrote:" over unquoted old text (Outlook, Gmail app)
-            i = after  # attribution first, then the answer: a bottom-posted reply
-            continue
-        if _ends_reply(lines, i):
-            saw_history = True
+        following, seen = step
+        saw_history = saw_history or seen
+        if following is None:
             break
-        kept.append(line)
-        i += 1
+        i = following
     return kept, saw_history
+
+
+def _history_step(lines: list[str], i: int, kept: list[str]) -> tuple[int | None, bool] | None:
+    """None when line ``i`` is the person's text; else where reading goes on (None: stop,
+    everything below is old) and whether that was a marker of older mail."""
+    if is_quoted(lines[i]):
+        end = quote_block_end(lines, i)
+        opens_history = quote_starts_with_history(lines, i, end)
+        if opens_history and _has_text(kept):
+            return None, True  # a quoted "On … wrote:" or forward under the reply: all below is old
+        return _after_gap(lines, end, kept), opens_history or _has_text(kept)
+    span = header_span(lines, i)
+    if span:
+        after = _skip_blank(lines, i + span)
+        if after < len(lines) and is_quoted(lines[after]):
+            return _after_gap(lines, quote_block_end(lines, after), kept), True
+        # "On … wrote:" over unquoted old text (Outlook, Gmail app) ends the reply, unless
+        # nothing was written above it: then the answer is below (bottom-posting).
+        return (None if _has_text(kept) else after), True
+    if _ends_reply(lines, i):
+        return None, True
+    return None
 
 
 def _ends_reply(lines: list[str], i: int) -> bool:
