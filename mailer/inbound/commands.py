@@ -20,6 +20,7 @@ Matching is done on a folded copy of the text (case, accents and curly quotes re
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
@@ -89,15 +90,21 @@ class Folded:
 
 def fold(text: str) -> Folded:
     """Lower case, accents and curly quotes removed, keeping a map to the original."""
+    if text.isascii():  # the common case: one character in, one out
+        return Folded(text, text.lower(), tuple(range(len(text))))
     out: list[str] = []
     origin: list[int] = []
     for i, char in enumerate(text):
-        char = PUNCT_MAP.get(char, char)
-        plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-        for piece in plain.casefold():
+        for piece in _fold_char(char):
             out.append(piece)
             origin.append(i)
     return Folded(text, "".join(out), tuple(origin))
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    char = PUNCT_MAP.get(char, char)
+    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).casefold()
 
 
 SIGNATURE_START = re.compile(
