@@ -26,6 +26,10 @@ from typing import Callable, Iterator
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import email.policy  # noqa: E402
+import secrets  # noqa: E402
+from email.mime.multipart import MIMEMultipart  # noqa: E402
+
 from sqlite_utils import Database  # noqa: E402
 
 from bench.send_path import Sink, rate, raw_smtplib, sample_message  # noqa: E402
@@ -35,6 +39,7 @@ from mailer.flows import challenge  # noqa: E402
 from mailer.flows import challenge_time as ct  # noqa: E402
 from mailer.flows.base import PlannedEmail  # noqa: E402
 from mailer.flows.challenge_def import load_definition, start_challenge  # noqa: E402
+from mailer.outbound import envelope  # noqa: E402
 from mailer.store import open_db, people  # noqa: E402
 from mailer.transports import make_transport  # noqa: E402
 
@@ -181,9 +186,80 @@ def challenge_tick(home: Path, settings: Settings, count: int, run: int) -> dict
     return {"announce_s": announce_s, "day1_s": due_s, "day1_flow_due_s": plan_only, "idle_s": idle_s}
 
 
+# -- what-if: candidate fixes, patched into this process only ------------------------------
+
+class _PlainFold(email.policy.Compat32):
+    """compat32 that writes a short one-line ASCII header as is instead of through ``Header``.
+
+    compat32 re-encodes every header with ``email.header.Header`` even when nothing needs
+    folding; for our headers (ASCII, under 998 characters) the output is the same text.
+    """
+
+    def _fold(self, name: str, value: object, sanitize: bool) -> str:
+        if (isinstance(value, str) and value.isascii() and "\r" not in value and "\n" not in value
+                and len(name) + 2 + len(value) <= (self.max_line_length or 998)):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+class _BoundedMultipart(MIMEMultipart):
+    """MIMEMultipart with its boundary chosen up front, so the generator does not search for one.
+
+    The stdlib generator otherwise compiles a fresh regex per message to check a random
+    boundary against the whole text. "=_" can never occur in quoted-printable or base64 output,
+    so a boundary containing it cannot collide with our (always encoded) parts.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_boundary(f"=_{secrets.token_hex(12)}")
+
+
+@contextmanager
+def patched(fix: str, db: Database | None = None) -> Iterator[None]:
+    """Apply one candidate fix for the duration of the block (in this process only)."""
+    saved = envelope.WIRE, envelope.MIMEMultipart
+    if fix in ("headers", "both"):
+        envelope.WIRE = _PlainFold(linesep="\r\n", max_line_length=998)
+    if fix in ("boundary", "both"):
+        envelope.MIMEMultipart = _BoundedMultipart  # type: ignore[misc]
+    if fix == "sync-normal" and db is not None:
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL: fsync at checkpoints, not every commit
+    try:
+        yield
+    finally:
+        envelope.WIRE, envelope.MIMEMultipart = saved
+
+
+def what_if(home: Path, settings: Settings, sink: Sink, plans: list[PlannedEmail],
+            run: int) -> dict[str, float]:
+    """msg/s of enqueue and flush with each candidate fix, on fresh files like the real stages."""
+    _, _, now = moments()
+    count, figures = len(plans), {}
+    for fix in ("headers", "boundary", "both"):
+        db = fresh_db(home, f"whatif-{fix}-{run}", count)
+        with patched(fix):
+            seconds, _ = timed(lambda: do_enqueue(db, plans, now, settings))
+        figures[f"enqueue+{fix}"] = count / seconds
+        db.close()
+    placeholders = [b""] * count
+    for fix in ("sync-normal", "one-transaction"):
+        db = fresh_db(home, f"whatif-{fix}-{run}", count)
+        do_enqueue(db, plans, now, settings)
+        with patched(fix, db), (db.atomic() if fix == "one-transaction" else _nothing()):
+            figures[f"flush+{fix}"] = rate(lambda s, m: do_flush(db, settings, now, count), sink, placeholders)
+        db.close()
+    return figures
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
 # -- a run, and the report ------------------------------------------------------------------
 
-def measure(count: int, runs: int, workdir: Path) -> dict[str, list[float]]:
+def measure(count: int, runs: int, workdir: Path, fixes: bool = False) -> dict[str, list[float]]:
     """Every figure of every run; which of baseline and pipeline goes first alternates."""
     results: dict[str, list[float]] = {}
     with Sink() as sink:
@@ -199,6 +275,8 @@ def measure(count: int, runs: int, workdir: Path) -> dict[str, list[float]]:
             if run % 2 == 1:
                 figures["raw_smtplib"] = rate(raw_smtplib, sink, baseline_messages)
             figures.update(challenge_tick(workdir, settings, count, run))
+            if fixes:
+                figures.update(what_if(workdir, settings, sink, plans, run))
             for name, value in figures.items():
                 results.setdefault(name, []).append(value)
         results["message_bytes"] = [float(size)]
@@ -236,6 +314,7 @@ def summarise(results: dict[str, list[float]], count: int, runs: int) -> dict[st
         "tick_day1_s": med["day1_s"], "tick_day1_flow_due_s": med["day1_flow_due_s"],
         "tick_day1_participants_s": count / med["day1_s"],
         "tick_idle_s": med["idle_s"], "tick_idle_participants_s": count / med["idle_s"],
+        "what_if_msg_s": {name: value for name, value in med.items() if "+" in name},
         "runs_detail": results, "peak_memory": peak_memory_mb(),
     }
 
@@ -253,6 +332,10 @@ def print_report(s: dict) -> None:
           f"participants/s; flow.due {s['tick_day1_flow_due_s']:.2f} s of it, the rest enqueue)")
     print(f"    plan_due, nothing due         {s['tick_idle_s']:8.3f} s  ({s['tick_idle_participants_s']:.0f} "
           "participants/s)")
+    for name, value in s["what_if_msg_s"].items():
+        stage = name.partition("+")[0]
+        print(f"  what if {name:<24}{value:8.0f} msg/s  {value / s['raw_smtplib_msg_s']:5.2f} x raw smtplib"
+              f"  ({value / s[stage + '_msg_s']:4.2f} x as is)")
     mem = s["peak_memory"]
     print(f"  6 peak RSS: this process {mem['self_mb']:.0f} MB, sink process {mem['children_mb']:.0f} MB")
 
@@ -263,9 +346,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=2000, help="members, and messages per run")
     parser.add_argument("--runs", type=int, default=3, help="runs (medians are shown)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--what-if", action="store_true",
+                        help="also time candidate fixes, patched into this process only")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="cop-bench-") as tmp:
-        summary = summarise(measure(args.count, args.runs, Path(tmp)), args.count, args.runs)
+        summary = summarise(measure(args.count, args.runs, Path(tmp), args.what_if),
+                            args.count, args.runs)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
