@@ -32,6 +32,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                  "Send-rate preset: exchange-online 30/min 10,000/day, google-workspace 2,000/day."),
         "per_minute": (int, 0, "With pace = custom: messages per minute (0 = no limit)."),
         "per_day": (int, 0, "With pace = custom: messages per 24 hours (0 = no limit)."),
+        "ca_file": (str, "", "Extra CA certificates (PEM file) to trust for SMTP and IMAP TLS, "
+                    "e.g. a company's own CA (empty: the system's)."),
     },
     "smtp": {
         "host": (str, "localhost", "SMTP server."),

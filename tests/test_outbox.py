@@ -158,3 +158,15 @@ def test_enqueue_is_idempotent_and_fixes_the_message_id(db, settings, now):
 def test_unknown_people_are_not_mailed(db, settings, now):
     assert outbox.enqueue(db, plans("stranger@elsewhere.test", 1), now, settings) == 0
     assert store.counts(db) == {}
+
+
+@pytest.mark.rig
+def test_tls_with_a_company_ca_from_the_settings(mail_rig, rig_users, rig_outbox):
+    settings, db, transport = rig_outbox(
+        transport={"ca_file": str(mail_rig.ca_file)},
+        smtp={"port": mail_rig.smtps_port, "security": "tls", "host": "localhost"},
+        imap={"port": mail_rig.imaps_port, "security": "tls", "host": "localhost"})
+    outbox.enqueue(db, plans(rig_users["alice"].address, 1), NOW, settings)
+    assert outbox.flush(db, transport, NOW, settings, "w").sent == 1
+    assert list(transport.fetch()) == []
+    assert inbox_count(mail_rig, rig_users["alice"]) == 1
