@@ -9,11 +9,17 @@ All functions are pure: ``now`` is an aware UTC datetime passed in.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
+@lru_cache(maxsize=None)
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone called ``name``; ValueError when there is no such zone."""
+    """The IANA zone called ``name``; ValueError when there is no such zone.
+
+    Cached: ZoneInfo keeps only 8 zones strongly, so a community spread over more zones would
+    re-read tzfiles from disk on every lookup (most of a quiet tick's time).
+    """
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:

@@ -63,6 +63,12 @@ def maintain(db: Database, challenge_id: int, staying: list[dict], ready: set[in
     with ``person_id`` and ``timezone``; ``ready`` the ids among them whose challenge has begun
     (a newcomer is paired when their next day starts). Offsets are taken on date ``on``.
     """
+    with db.atomic():  # one commit for the whole regrouping, not one per pair
+        _maintain(db, challenge_id, staying, ready, on, now)
+
+
+def _maintain(db: Database, challenge_id: int, staying: list[dict], ready: set[int], on: date,
+              now: datetime) -> None:
     offsets = {p["person_id"]: ct.utc_offset_minutes(p["timezone"], on) for p in staying}
     groups = _drop_leavers(db, challenge_id, set(offsets), now)
     grouped = {pid for members in groups.values() for pid in members}

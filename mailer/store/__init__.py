@@ -33,6 +33,9 @@ def open_db(path: Path | str) -> Database:
         db = Database(str(path))
         db.conn.execute("PRAGMA busy_timeout = 10000")
         db.enable_wal()
+        # In WAL mode NORMAL still survives a process crash (kill -9); only a power cut can lose
+        # the last commits, and those sends come back as 'unknown' and are reconciled. 2x faster.
+        db.conn.execute("PRAGMA synchronous = NORMAL")
         db.conn.execute("PRAGMA foreign_keys = ON")
         # Autocommit outside db.atomic(): a bare write is never left in an open implicit
         # transaction (lost at a kill -9); units of work use db.atomic(), which nests.
