@@ -28,11 +28,17 @@ from tests.conftest import write_rig_home
 ROOT = Path(__file__).resolve().parents[1]
 ZONES = {"aiko": "Asia/Tokyo", "priya": "Asia/Kolkata", "oliver": "Europe/London", "sam": "America/New_York"}
 START = datetime(2027, 1, 3, 0, 0, tzinfo=timezone.utc)  # the day before day 1, in every zone
-REPLIES = {  # (day, client): what the person writes on top of the quoted email
+ENTRIES = {  # (day, client): the journal entry the person means
     (2, "outlook"): "Mapped our pipeline.\n\nSeven stages; two of them are manual.",
     (3, "gmail"): "Paired with Sam on the build step.\n- found a flaky test\n- fixed the cache",
     (5, "apple"): "Short one today: wrote the runbook draft ☕",
 }
+SIGNATURES = {  # what their mail program or habit adds below it
+    (2, "outlook"): "\n\nBest regards,\nOliver Bennett\nPlatform Engineering | Corp\n+44 20 7946 0000",
+    (3, "gmail"): "\n\n-- \nOliver Bennett\nhttps://corp.example.com/oliver",
+    (5, "apple"): "\n\nSent from my iPhone",
+}
+REPLIES = {key: text + SIGNATURES[key] for key, text in ENTRIES.items()}
 
 
 def challenge_file(tmp_path: Path, addresses: list[str]) -> Path:
@@ -105,7 +111,7 @@ def test_thirty_days_through_maildir(home, tmp_path):
     sent = day_emails([p.read_bytes() for p in outbox_dir.rglob("*") if p.is_file()])
     assert_thirty_local_mornings(sent, addresses)
     entries = journal_texts(db, "oliver@corp.example.com")
-    assert entries == {day: text for (day, _), text in REPLIES.items()}
+    assert entries == {day: text for (day, _), text in ENTRIES.items()}
 
     before = sorted(p.name for p in outbox_dir.rglob("*") if p.is_file())
     worker.tick(db, transport, START + timedelta(hours=33 * 24 - 1), settings, "again")
@@ -153,7 +159,7 @@ def test_thirty_days_through_smtp_and_imap(mail_rig, tmp_path):
     for user in (users[n] for n in ZONES):
         received += imap_all(mail_rig, user)
     assert_thirty_local_mornings(day_emails(received), zones)
-    assert journal_texts(db, oliver.address) == {day: text for (day, _), text in REPLIES.items()}
+    assert journal_texts(db, oliver.address) == {day: text for (day, _), text in ENTRIES.items()}
 
 
 def imap_all(rig, user) -> list[bytes]:
