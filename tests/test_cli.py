@@ -12,8 +12,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from mailer import outbox
 from mailer.cli import main
-from mailer.store import open_db
+from mailer.config import load_settings
+from mailer.flows.base import PlannedEmail
+from mailer.store import open_db, people
 from mailer.store import outbox as outbox_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,12 +115,6 @@ def test_explain_json_one_object_per_file(tmp_path):
 
 def test_sigterm_finishes_the_message_in_hand_and_exits_cleanly(home):
     db = open_db(home / "mailer.db")
-    from mailer.config import load_settings
-    from mailer import outbox
-    from mailer.flows.base import PlannedEmail
-    from mailer.store import people
-    from tests.conftest import NOW
-
     settings = load_settings(home, env={})
     people.add_person(db, "a@corp.example.com", "A", "UTC")
     outbox.enqueue(db, [PlannedEmail(key=f"k{i}", to="a@corp.example.com", subject="s",

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import collections
 import email
-import email.policy
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 

@@ -21,7 +21,7 @@ ADDR = "Practice Team <cop@example.org>"
 ATTRIBUTIONS = {
     "en": f"On Tue, Mar 4, 2025 at 7:00 AM {ADDR} wrote:",
     "de": f"Am Di., 4. März 2025 um 07:00 Uhr schrieb {ADDR}:",
-    "de-inbox": f"Practice Team <cop@example.org> schrieb am Di., 4. März 2025 um 07:00 Uhr:",
+    "de-inbox": "Practice Team <cop@example.org> schrieb am Di., 4. März 2025 um 07:00 Uhr:",
     "fr": f"Le mar. 4 mars 2025 à 07:00, {ADDR} a écrit :",
     "es": "El mar, 4 mar 2025 a las 7:00, Practice Team (<cop@example.org>) escribió:",
     "pt": f"Em ter., 4 de mar. de 2025 às 07:00, {ADDR} escreveu:",
