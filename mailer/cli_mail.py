@@ -121,6 +121,19 @@ def people_list(app: App, as_json: bool) -> None:
     _rows(people.list_people(app.db), as_json, ("email", "name", "timezone", "roles", "status"))
 
 
+@people_group.command("alias")
+@click.argument("email")
+@click.argument("alias")
+@click.pass_obj
+def people_alias(app: App, email: str, alias: str) -> None:
+    """Accept replies from ALIAS as coming from EMAIL (a second address of the same person)."""
+    person = people.find_person(app.db, email)
+    if person is None:
+        raise NotFoundError(f"no person with address {email}")
+    people.add_alias(app.db, person["id"], alias)
+    click.echo(f"replies from {alias.lower()} now count as {person['email']}")
+
+
 @click.command()
 @click.option("--to", "to_addr", help="Answer the latest email sent to this address.")
 @click.option("--message-id", help="Answer this email (its Message-ID).")

@@ -156,3 +156,10 @@ def test_oversized_mail_is_quarantined_and_can_be_replayed(db, settings, communi
     inbox.replay(db, row["id"])
     run_inbox(db, settings, now)
     assert only_message(db)["state"] == "ignored"  # Bob forging Alice's token: refused, not lost
+
+
+def test_a_configured_alias_may_answer(db, settings, community, now):
+    people.add_alias(db, people.find_person(db, "alice@corp.example.com")["id"], "Alice.Home@Mail.Example")
+    raw = compose_reply(community["data"], "alice.home@mail.example", "Alice", "Done!", "gmail", now)
+    route = routing.route(db, parse_message(raw), settings.mailer_address, now)
+    assert route.refused is None and route.person["email"] == "alice@corp.example.com"
