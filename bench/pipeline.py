@@ -36,10 +36,10 @@ from sqlite_utils import Database  # noqa: E402
 from bench.send_path import Sink, rate, raw_smtplib, sample_message  # noqa: E402
 from mailer import outbox, worker  # noqa: E402
 from mailer.config import Settings, load_settings  # noqa: E402
-from mailer.flows import challenge  # noqa: E402
-from mailer.flows import challenge_time as ct  # noqa: E402
+from mailer.flows.challenge import flow as challenge  # noqa: E402
+from mailer.flows.challenge import timing as ct  # noqa: E402
 from mailer.flows.base import PlannedEmail  # noqa: E402
-from mailer.flows.challenge_def import load_definition, start_challenge  # noqa: E402
+from mailer.flows.challenge.definition import load_definition, start_challenge  # noqa: E402
 from mailer.outbound import envelope  # noqa: E402
 from mailer.store import open_db, people  # noqa: E402
 from mailer.transports import make_transport  # noqa: E402

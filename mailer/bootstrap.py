@@ -38,7 +38,7 @@ def seed(db: Database, folder: Path | None, now: datetime) -> None:
             log.warning(error)
     challenges = sorted((folder / "challenges").glob("*.toml"))
     if challenges:
-        from mailer.flows.challenge_def import start_challenge
+        from mailer.flows.challenge.definition import start_challenge
 
         for path in challenges:
             try:

@@ -18,7 +18,7 @@ import pytest
 
 from mailer import worker
 from mailer.config import load_settings
-from mailer.flows.challenge_def import start_challenge
+from mailer.flows.challenge.definition import start_challenge
 from mailer.simulate import compose_reply
 from mailer.store import challenges, open_db, people
 from mailer.transports import make_transport

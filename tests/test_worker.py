@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from mailer import worker
-from mailer.flows.challenge_def import start_challenge
+from mailer.flows.challenge.definition import start_challenge
 from mailer.store import people
 from mailer.transports import make_transport
 from tests.test_challenge_e2e import ZONES, challenge_file, day_emails

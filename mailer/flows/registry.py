@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from mailer.flows import challenge
+from mailer.flows.challenge import flow as challenge
 
 FLOWS: tuple[ModuleType, ...] = (challenge,)
 

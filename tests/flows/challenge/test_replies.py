@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from mailer.errors import InboundError
-from mailer.flows import challenge
+from mailer.flows.challenge import flow as challenge
 from mailer.store import challenges as store
 from mailer.store import outbox as outbox_store
 from mailer.store.people import add_person, set_status
-from tests.flows.conftest import BEFORE, UTC, routed
+from tests.flows.challenge.conftest import BEFORE, UTC, routed
 
 FIRST_TICK = datetime(2027, 1, 3, 12, 0, tzinfo=UTC)
 OLIVER, SAM = "oliver@corp.example.com", "sam@corp.example.com"
@@ -123,8 +123,8 @@ def test_a_reply_restarts_the_silence_clock(sim, started):
 
 
 def test_join_by_reply_starts_with_the_next_day_and_is_paired(sim, db, crew, write_challenge):
-    from mailer.flows.challenge_def import start_challenge
-    from tests.flows.conftest import challenge_toml
+    from mailer.flows.challenge.definition import start_challenge
+    from tests.flows.challenge.conftest import challenge_toml
 
     text = challenge_toml(participants='["aiko@corp.example.com", "priya@corp.example.com", '
                                        '"oliver@corp.example.com"]')
@@ -147,8 +147,8 @@ def test_join_by_reply_starts_with_the_next_day_and_is_paired(sim, db, crew, wri
 
 
 def test_a_reply_to_the_announcement_that_is_not_join_gets_how_to_join(sim, db, crew, write_challenge):
-    from mailer.flows.challenge_def import start_challenge
-    from tests.flows.conftest import challenge_toml
+    from mailer.flows.challenge.definition import start_challenge
+    from tests.flows.challenge.conftest import challenge_toml
 
     started = start_challenge(db, write_challenge(challenge_toml(participants='["aiko@corp.example.com"]')),
                               BEFORE)

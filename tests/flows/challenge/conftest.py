@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from mailer import outbox
-from mailer.flows import challenge
+from mailer.flows.challenge import flow as challenge
 from mailer.flows.base import PlannedEmail, RoutedReply
-from mailer.flows.challenge_def import start_challenge
+from mailer.flows.challenge.definition import start_challenge
 from mailer.inbound.message import ParsedMessage
 from mailer.store.people import add_person
 

@@ -44,7 +44,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailer.errors import ConfigError
-from mailer.flows import challenge_time as ct
+from mailer.flows.challenge import timing as ct
 from mailer.store import challenges as store
 from mailer.store import people
 

@@ -1,4 +1,4 @@
-"""Commands to look at and play with mail: outbox, inbox, people, reply, explain."""
+"""Commands to look at and play with mail: outbox, inbox, reply, explain."""
 from __future__ import annotations
 
 import json
@@ -8,23 +8,13 @@ import click
 
 from mailer import inbox as inbox_flow
 from mailer.app import App
-from mailer.bootstrap import import_people
-from mailer.cli_time import parse_now
+from mailer.cli.now import parse_now
+from mailer.cli.output import rows as _rows
 from mailer.errors import ConfigError, MailerError, NotFoundError
 from mailer.simulate import CLIENTS, compose_reply
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
 from mailer.store import people
-
-
-def _rows(rows: list[dict], as_json: bool, columns: tuple[str, ...]) -> None:
-    if as_json:
-        click.echo(json.dumps(rows, default=str))
-        return
-    for row in rows:
-        click.echo("  ".join(str(row.get(c) if row.get(c) is not None else "-") for c in columns))
-    if not rows:
-        click.echo("(none)")
 
 
 @click.group("outbox")
@@ -95,43 +85,6 @@ def inbox_replay(app: App, msg_id: int) -> None:
     """Put a quarantined message back in line; the next tick processes it again."""
     inbox_flow.replay(app.db, msg_id)
     click.echo(f"message {msg_id} will be processed on the next tick")
-
-
-@click.group("people")
-def people_group() -> None:
-    """Members, leads, approvers and sponsors."""
-
-
-@people_group.command("import")
-@click.argument("csv_file", type=click.Path(path_type=Path))
-@click.pass_obj
-def people_import(app: App, csv_file: Path) -> None:
-    """Add or update people from CSV (email,name,timezone[,roles]); bad rows are reported."""
-    kept, errors = import_people(app.db, csv_file)
-    for error in errors:
-        click.echo(error, err=True)
-    click.echo(f"{kept} people imported, {len(errors)} rows rejected")
-
-
-@people_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def people_list(app: App, as_json: bool) -> None:
-    """Everyone, with time zone, roles and status."""
-    _rows(people.list_people(app.db), as_json, ("email", "name", "timezone", "roles", "status"))
-
-
-@people_group.command("alias")
-@click.argument("email")
-@click.argument("alias")
-@click.pass_obj
-def people_alias(app: App, email: str, alias: str) -> None:
-    """Accept replies from ALIAS as coming from EMAIL (a second address of the same person)."""
-    person = people.find_person(app.db, email)
-    if person is None:
-        raise NotFoundError(f"no person with address {email}")
-    people.add_alias(app.db, person["id"], alias)
-    click.echo(f"replies from {alias.lower()} now count as {person['email']}")
 
 
 @click.command()

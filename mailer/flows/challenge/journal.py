@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Any
 
-from mailer.flows import challenge_time as ct
+from mailer.flows.challenge import timing as ct
 
 SHARE_TAG = re.compile(r"(?<![\w#])#share\b", re.IGNORECASE)
 MEMORY_EXCERPT = 400

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailer.flows import challenge, pairing
-from mailer.flows.challenge_def import start_challenge
+from mailer.flows.challenge import flow as challenge
+from mailer.flows.challenge import pairing
+from mailer.flows.challenge.definition import start_challenge
 from mailer.store import challenges as store
 from mailer.store.people import add_person, set_status
-from tests.flows.conftest import BEFORE, UTC, challenge_toml, routed
+from tests.flows.challenge.conftest import BEFORE, UTC, challenge_toml, routed
 
 FIRST_TICK = datetime(2027, 1, 3, 12, 0, tzinfo=UTC)
 TOKYO, KOLKATA, LONDON, NEW_YORK = 540, 330, 0, -300

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from mailer.flows import challenge_mail as mail
+from mailer.flows.challenge import emails as mail
 from mailer.outbound.render import render
 
 NOW = datetime(2027, 1, 10, 9, tzinfo=timezone.utc)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from mailer.flows import journal, mdlite
+from mailer.flows.challenge import journal
+from mailer.outbound import markdown
 
 T = datetime(2027, 1, 4, tzinfo=timezone.utc)
 
@@ -49,7 +50,7 @@ def test_markdown_export_has_real_dates():
 
 
 def test_markdown_is_escaped_and_limited():
-    html = str(mdlite.to_html("Hi <b>x</b> **bold** `a<b`\nnext line\n\n- one\n- [two](https://e.test/?a=1&b=2)\n\n"
+    html = str(markdown.to_html("Hi <b>x</b> **bold** `a<b`\nnext line\n\n- one\n- [two](https://e.test/?a=1&b=2)\n\n"
                               "[bad](javascript:alert(1))"))
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<strong>bold</strong>" in html and "<code>a&lt;b</code>" in html
     assert "<p>Hi &lt;b&gt;x&lt;/b&gt; <strong>bold</strong> <code>a&lt;b</code> next line</p>" in html
@@ -58,4 +59,4 @@ def test_markdown_is_escaped_and_limited():
 
 
 def test_journal_text_as_html_keeps_lines_and_escapes():
-    assert str(mdlite.paragraphs_html("a <i>\nb\n\nc")) == "<p>a &lt;i&gt;<br>\nb</p>\n<p>c</p>"
+    assert str(markdown.paragraphs_html("a <i>\nb\n\nc")) == "<p>a &lt;i&gt;<br>\nb</p>\n<p>c</p>"

@@ -17,11 +17,11 @@ from datetime import date, datetime, time, timedelta
 from sqlite_utils import Database
 
 from mailer.errors import InboundError, NotFoundError
-from mailer.flows import challenge_mail as mail
-from mailer.flows import challenge_time as ct
-from mailer.flows import journal, pairing
+from mailer.flows.challenge import emails as mail
+from mailer.flows.challenge import timing as ct
+from mailer.flows.challenge import journal, pairing
 from mailer.flows.base import PlannedEmail, RoutedReply
-from mailer.flows.challenge_def import is_member
+from mailer.flows.challenge.definition import is_member
 from mailer.store import challenges as store
 from mailer.store import outbox, people
 

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from click.testing import CliRunner
 
 from mailer.cli import main
-from mailer.flows import challenge
+from mailer.flows.challenge import flow as challenge
 from mailer.store import challenges as store
-from tests.flows.conftest import BEFORE, UTC, challenge_toml, routed
+from tests.flows.challenge.conftest import BEFORE, UTC, challenge_toml, routed
 
 
 def run(home, *args: str):

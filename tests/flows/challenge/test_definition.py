@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from mailer.errors import ConfigError
-from mailer.flows.challenge_def import load_definition, start_challenge
+from mailer.flows.challenge.definition import load_definition, start_challenge
 from mailer.store import challenges as store
 from mailer.store.people import add_person
-from tests.flows.conftest import BEFORE, challenge_toml
+from tests.flows.challenge.conftest import BEFORE, challenge_toml
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "challenges" / "devops-30.toml"
+SAMPLE = Path(__file__).resolve().parents[3] / "data" / "challenges" / "devops-30.toml"
 
 
 def test_the_sample_programme_is_complete_and_distinct():

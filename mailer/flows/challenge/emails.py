@@ -18,8 +18,9 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from mailer.flows import challenge_time as ct
-from mailer.flows import journal, mdlite
+from mailer.flows.challenge import timing as ct
+from mailer.flows.challenge import journal
+from mailer.outbound import markdown
 from mailer.flows.base import Attachment, PlannedEmail
 
 
@@ -45,7 +46,7 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
     when = "is under way" if begun else f"starts {ct.short_date(start)}"
     subject = f"{challenge['title']} {when}: " + ("you're in" if enrolled else 'reply "join" to take part')
     context = {**_base(challenge), "description": challenge["description"],
-               "description_html": mdlite.to_html(challenge["description"]),
+               "description_html": markdown.to_html(challenge["description"]),
                "start_label": ct.short_date(start), "send_label": f"{send:%H:%M}", "begun": begun,
                "enrolled": enrolled, "partners": challenge["partners"]}
     return PlannedEmail(key=f"challenge:{challenge['id']}:announce:person:{person['id']}", to=person["email"],
@@ -90,9 +91,9 @@ def day_email(challenge: dict, day: dict, person: dict, line: str | None,
     memory = None
     if remembered:
         memory = {"day": remembered[0], "date_label": ct.short_date(ct.day_date(start, remembered[0])),
-                  "text": remembered[1], "html": mdlite.paragraphs_html(remembered[1])}
+                  "text": remembered[1], "html": markdown.paragraphs_html(remembered[1])}
     context = {**_base(challenge), "day": n, "day_title": day["title"], "activity": day["activity"],
-               "activity_html": mdlite.to_html(day["activity"]),
+               "activity_html": markdown.to_html(day["activity"]),
                "date_label": ct.short_date(ct.day_date(start, n)), "partner_line": line,
                "memory": memory, "journaled_count": journaled_count}
     return PlannedEmail(key=f"challenge:{challenge['id']}:day:{n}:person:{person['id']}", to=person["email"],
@@ -114,13 +115,13 @@ def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_co
 
 def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
     """After the last day: days journaled, longest streak, and the whole journal (also as .md)."""
-    shown = [{**row, "html": mdlite.paragraphs_html(row["text"])} for row in rows]
+    shown = [{**row, "html": markdown.paragraphs_html(row["text"])} for row in rows]
     context = {**_base(challenge), "days_journaled": len(rows),
                "longest_streak": journal.longest_streak({r["day"] for r in rows}), "entries": shown}
-    markdown = journal.journal_markdown(challenge, person["name"], rows)
+    journal_md = journal.journal_markdown(challenge, person["name"], rows)
     slug = "".join(c if c.isalnum() else "-" for c in challenge["title"].lower()).strip("-")
     attachment = Attachment(filename=f"{slug}-journal.md", mime_type="text/markdown",
-                            data=markdown.encode("utf-8"))
+                            data=journal_md.encode("utf-8"))
     return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],
                         subject=f"{challenge['title']}: your {challenge['length']} days in review",
                         template="challenge/summary", context=context, attachments=(attachment,),

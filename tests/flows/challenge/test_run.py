@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mailer.store import outbox as outbox_store
-from tests.flows.conftest import BEFORE, CREW, UTC
+from tests.flows.challenge.conftest import BEFORE, CREW, UTC
 
 START = date(2027, 1, 4)
 FIRST_TICK = datetime(2027, 1, 3, 12, 0, tzinfo=UTC)
@@ -103,9 +103,9 @@ def test_after_the_last_day_each_participant_gets_one_summary_with_the_journal_a
 def test_the_sample_programme_runs_start_to_end(db, crew, sim):
     from pathlib import Path
 
-    from mailer.flows.challenge_def import start_challenge
+    from mailer.flows.challenge.definition import start_challenge
 
-    sample = Path(__file__).resolve().parents[2] / "data" / "challenges" / "devops-30.toml"
+    sample = Path(__file__).resolve().parents[3] / "data" / "challenges" / "devops-30.toml"
     started = start_challenge(db, sample, BEFORE)
     assert "4 participants, day 1 goes out on Mon 4 Jan at 08:00 local" in started.summary
     sim.run(FIRST_TICK, LAST_TICK, step=timedelta(hours=1))

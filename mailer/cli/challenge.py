@@ -1,6 +1,6 @@
 """Commands for 30-day challenges (``challenge …``) and journals (``journal export``).
 
-A thin layer over ``mailer.flows.challenge_def``, ``mailer.flows.challenge`` and the store:
+A thin layer over ``mailer.flows.challenge`` and the store:
 bad input raises ConfigError / NotFoundError, which the main group prints as one line.
 """
 from __future__ import annotations
@@ -11,11 +11,12 @@ from pathlib import Path
 
 import click
 
-from mailer.cli_time import NOW_HELP, parse_now
+from mailer.cli.now import NOW_HELP, parse_now
 from mailer.errors import NotFoundError
-from mailer.flows import challenge as flow
-from mailer.flows import challenge_def, pairing
-from mailer.flows import journal as journals
+from mailer.flows.challenge import flow
+from mailer.flows.challenge import definition as challenge_def
+from mailer.flows.challenge import pairing
+from mailer.flows.challenge import journal as journals
 from mailer.store import challenges as store
 from mailer.store import people
 

@@ -15,12 +15,12 @@ import click
 
 from mailer import outbox, worker
 from mailer.app import App
-from mailer.cli_time import NOW_HELP, parse_now
+from mailer.cli.now import NOW_HELP, parse_now
 from mailer.config import commented_toml
 from mailer.errors import MailerError
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
-from mailer.store import people
+from mailer.store import people as people_store
 
 
 class Main(click.Group):
@@ -144,7 +144,7 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
     now, db, settings = parse_now(now_text), app.db, app.settings
     eta = outbox.drain_eta(db, now, settings)
     data = {"home": str(app.home), "transport": settings.transport_kind,
-            "people": len(people.list_people(db)), "outbox": outbox_store.counts(db),
+            "people": len(people_store.list_people(db)), "outbox": outbox_store.counts(db),
             "inbox": inbox_store.counts(db), "pace": dict(zip(("per_minute", "per_day"), settings.rate_limits)),
             "drained_by": eta.isoformat() if eta else None}
     if as_json:
@@ -158,11 +158,12 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
 
 
 def _register_subcommands() -> None:
-    from mailer.cli_mail import explain, inbox, outbox_group, people_group, reply
+    from mailer.cli.mail import explain, inbox, outbox_group, reply
+    from mailer.cli.people import people_group
 
     for command in (outbox_group, inbox, people_group, reply, explain):
         main.add_command(command)
-    from mailer.cli_challenge import challenge, journal
+    from mailer.cli.challenge import challenge, journal
 
     main.add_command(challenge)
     main.add_command(journal)

@@ -6,9 +6,9 @@ import email.policy
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailer.flows import challenge
+from mailer.flows.challenge import flow as challenge
 from mailer.store import outbox as outbox_store
-from tests.flows.conftest import CREW, UTC
+from tests.flows.challenge.conftest import CREW, UTC
 
 FIRST_TICK = datetime(2027, 1, 3, 12, 0, tzinfo=UTC)
 END = datetime(2027, 2, 5, tzinfo=UTC)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlite_utils import Database
 
-from mailer.flows import challenge_time as ct
+from mailer.flows.challenge import timing as ct
 from mailer.store import challenges as store
 
 Member = tuple[int, int]  # (person id, UTC offset in minutes)
