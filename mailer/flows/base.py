@@ -65,3 +65,23 @@ class RoutedReply:
     rsvp: dict[str, Any] | None = None
     received_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """What one flow record (a challenge, a charter, a call, a meetup) says in a sponsor digest.
+
+    Each flow package offers ``digest_items(db, email, since, until) -> list[DigestItem]``:
+    the records ``email`` sponsors (``email=None``: everything, for a community lead), with
+    what changed in ``[since, until)``. Only data a sponsor may see goes in: counts, statuses,
+    and highlights their authors marked shareable; never a private journal entry or update.
+    """
+
+    kind: str  # "challenge", "charter", "call", "meetup"
+    ref: str  # "charter:3"
+    title: str
+    status: str  # one line: "day 12 of 30", "approved", "2 of 3 places filled"
+    changed: tuple[str, ...] = ()  # what happened in the period, plain sentences
+    facts: tuple[str, ...] = ()  # numbers with their context ("9 of 12 participants journaled at least 5 days")
+    highlights: tuple[tuple[str, str], ...] = ()  # (author's name, shareable text)
+    chart: tuple[tuple[str, int, int], ...] = ()  # bars: (label, value, out of), e.g. per day journaled

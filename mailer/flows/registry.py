@@ -19,6 +19,10 @@ PURPOSES: dict[str, tuple[ModuleType, str]] = {
 }
 
 
+# flow packages whose ``digest_items(db, email, since, until)`` feed sponsor digests
+DIGEST_SOURCES: tuple[ModuleType, ...] = ()
+
+
 def flow_for(purpose: str) -> tuple[ModuleType, str] | None:
     """The flow handling replies to tokens of ``purpose`` and their reading context, or None."""
     return PURPOSES.get(purpose)
