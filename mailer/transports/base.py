@@ -31,6 +31,15 @@ class Fetched:
     raw: bytes
 
 
+@dataclass(frozen=True)
+class CheckLine:
+    """One line of ``run.py check``: what was tried, whether it works, and in plain words why."""
+
+    what: str  # "log in", "read the inbox", "send", "calendar", "Sent folder"
+    ok: bool
+    detail: str
+
+
 class Transport(Protocol):
     """What every transport offers. Errors are ``mailer.errors.TransportError`` children."""
 
@@ -48,6 +57,9 @@ class Transport(Protocol):
 
     def find_sent(self, message_id: str) -> bool | None:
         """True/False if the Sent folder has this Message-ID; None when the transport cannot tell."""
+
+    def check(self) -> list[CheckLine]:
+        """Connect and say what works (log in, read, send, Sent folder), sending nothing to anyone."""
 
     def close(self) -> None:
         """Close any open connection; safe to call twice."""
