@@ -35,7 +35,8 @@ def compose_reply(original: bytes, sender: str, sender_name: str, text: str, cli
     # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
     msg["From"] = formataddr((sender_name, sender), charset="utf-8")
     msg["To"] = reply_to
-    msg["Subject"] = Header(prefix + orig.subject, "utf-8")
+    subject = prefix + orig.subject
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = new_message_id(sender.partition("@")[2] or "example.test")
     if orig.message_id:
