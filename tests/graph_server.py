@@ -122,6 +122,7 @@ class Handler(BaseHTTPRequestHandler):
     """Routes each request to the mailbox; every answer has a Content-Length (keep-alive)."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
     server: "_Server"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
@@ -412,7 +413,7 @@ class GraphServer:
         self.httpd.box = self.box
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.endpoint = f"{self.base}/v1.0"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> "GraphServer":
         self.thread.start()
