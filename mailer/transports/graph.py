@@ -30,7 +30,8 @@ from mailer.errors import ConfigError, PermanentSendError, TemporarySendError, T
 from mailer.store.sync_state import SyncState
 from mailer.transports.base import CheckLine, Fetched, Outgoing
 from mailer.transports.graph_http import (Clock, GraphHttp, GraphSettings, MsalTokens, NoTokens,
-                                          describe, error_code, make_tokens, token_roles)
+                                          client_credential, describe, error_code, make_tokens,
+                                          token_roles)
 
 log = logging.getLogger(__name__)
 
@@ -332,4 +333,9 @@ def config_problems(s: GraphSettings) -> list[str]:
         problems.append("graph.auth = 'client-secret' but MAILER_GRAPH_CLIENT_SECRET is not set")
     if s.auth == "certificate" and not s.certificate_path:
         problems.append("graph.auth = 'certificate' but graph.certificate_path is empty")
+    elif s.auth == "certificate":
+        try:
+            client_credential(s)  # readable, with a private key and its certificate
+        except ConfigError as exc:
+            problems.append(str(exc))
     return problems

@@ -108,8 +108,8 @@ class MsalTokens:
                 self._app = msal.ConfidentialClientApplication(
                     s.client_id, client_credential=client_credential(s),
                     authority=f"{s.authority.rstrip('/')}/{s.tenant_id}", **options)
-            except (ValueError, requests.RequestException) as exc:
-                raise TransportError(f"cannot reach the sign-in authority {s.authority}: {exc}") from exc
+            except (ValueError, ConfigError, requests.RequestException) as exc:
+                raise TransportError(f"cannot sign in at {s.authority}: {exc}") from exc
         return self._app
 
     def token(self) -> str | None:
