@@ -269,14 +269,22 @@ class GraphTransport:
 
     @staticmethod
     def _check_role(token: str | None, what: str, role: str, note: str) -> CheckLine:
-        """Whether the token carries an application permission (its ``roles`` claim)."""
+        """Whether the app holds a permission, as far as its token (``roles`` claim) can tell.
+
+        Permissions granted in Entra show in the token; ones granted only through Exchange
+        RBAC for Applications (scoped to one mailbox) do not, and cannot be seen without using them.
+        """
         if token is None:
             return CheckLine(what, True, "not checked: auth = none has no token to read permissions from")
-        roles = token_roles(token)
-        if roles and role in roles:
+        roles = token_roles(token) or []
+        if role in roles:
             return CheckLine(what, True, f"the app holds {role} ({note})")
-        return CheckLine(what, False, f"the token carries no {role} application permission: grant it "
-                         "and consent (a grant made only in Exchange RBAC for Applications does not show here)")
+        family = role.split(".")[0] + "."
+        if not any(r.startswith(family) for r in roles):
+            return CheckLine(what, True, f"{role} is not in the token: taken to be granted with Exchange "
+                             f"RBAC for Applications, which cannot be seen without using it ({note})")
+        return CheckLine(what, False, f"the app has other {family}* permissions but not {role}: "
+                         "add it as an application permission and grant admin consent")
 
     def close(self) -> None:
         """Close pooled connections; safe to call twice."""
