@@ -324,11 +324,17 @@ def round_changes(box: Mailbox, query: dict) -> tuple[list[dict], int]:
             raise GraphError(410, "SyncStateNotFound", "The sync state generation is not found.")
         since = box.delta_tokens[query["$deltatoken"]]
     upto = box.next()
-    changes = [{"id": i.id, "internetMessageId": i.internet_message_id}
-               for i in box.in_folder("inbox") if since < i.seq <= upto]
+    # Newest first, as nothing in Graph promises an order: the client must sort.
+    changes = [{"id": i.id, "internetMessageId": i.internet_message_id, "receivedDateTime": received(i)}
+               for i in reversed(box.in_folder("inbox")) if since < i.seq <= upto]
     if since:
         changes += [{"id": rid, "@removed": {"reason": "deleted"}} for seq, rid in box.removed if since < seq <= upto]
     return changes, upto
+
+
+def received(item: Item) -> str:
+    """``receivedDateTime``: one second per change number, from a fixed start."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1_798_000_000 + item.seq))
 
 
 def max_page_size(h: Handler) -> int:

@@ -4,9 +4,9 @@
   ``text/plain``, so our Message-ID and headers survive; 202 means accepted, and the copy lands
   in Sent Items. A failure once the request may have arrived (a dropped connection, a 5xx) is
   ``UncertainSendError``; ``find_sent`` then looks for the Message-ID in Sent Items.
-- Read: a delta query on the inbox, page by page (``@odata.nextLink``); the round's
-  ``@odata.deltaLink`` is saved in the store only once every page was read, so a crash
-  mid-round replays the round, and the inbox's dedupe (transport id, Message-ID) keeps a
+- Read: a delta query on the inbox, page by page (``@odata.nextLink``), then each message's
+  MIME (``$value``), oldest first; the round's ``@odata.deltaLink`` is saved in the store only
+  once every message was handed on, so a crash mid-round replays the round, and the inbox's dedupe (transport id, Message-ID) keeps a
   replayed message from acting twice. A link the server refuses (410 Gone,
   ``syncStateNotFound``, ``resyncRequired``) starts a new round the same way.
 - File away: ``done`` moves the message to the processed folder (found, or created once);
@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import requests
 from sqlite_utils import Database
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from mailer.config import Settings
 from mailer.errors import ConfigError, PermanentSendError, TemporarySendError, TransportError, UncertainSendError
@@ -68,8 +69,6 @@ def odata_string(value: str) -> str:
 
 def never_connected(exc: BaseException) -> bool:
     """Whether a requests error happened before a connection existed (nothing can have arrived)."""
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
     seen: BaseException | None = exc
     for _ in range(8):  # requests wraps urllib3's MaxRetryError, which names the reason
         if seen is None:
@@ -129,29 +128,39 @@ class GraphTransport:
     # -- reading ------------------------------------------------------------------------------
 
     def fetch(self) -> Iterator[Fetched]:
-        """Yield the inbox's new messages, page by page; save the delta link once all are read."""
-        link, restarted = self._saved_link(), False
-        while link:
+        """Yield the inbox's new messages, oldest first; save the delta link once all were yielded.
+
+        The round's pages are read first (ids only), because Graph does not promise any order
+        across them; then each message's MIME is read as it is handed on.
+        """
+        items, delta_link = self._delta_round()
+        for item in sorted(items, key=lambda i: str(i.get("receivedDateTime") or "")):
+            raw = self._raw(item["id"])
+            if raw is not None:
+                yield Fetched(ID_PREFIX + item["id"], raw)
+        if delta_link:
+            self._save_link(delta_link)
+
+    def _delta_round(self) -> tuple[list[dict], str | None]:
+        """Every changed message of one delta round, and the link for the next round."""
+        link, restarted, items = self._saved_link(), False, []
+        while True:
             page = self._delta_page(link)
             if page is None:
                 if restarted:
                     raise TransportError("Graph refused the delta link of a round it had just started")
                 log.warning("Graph refused our delta link; reading the inbox again from the start")
                 self.state.set(STATE_KEY, None, self.now())
-                link, restarted = self._first_link(), True
+                link, restarted, items = self._first_link(), True, []
                 continue
-            for item in page.get("value", []):
-                if "@removed" in item or not item.get("id"):
-                    continue  # left the inbox (we moved it, or someone did): nothing to read
-                raw = self._raw(item["id"])
-                if raw is not None:
-                    yield Fetched(ID_PREFIX + item["id"], raw)
-            link = page.get("@odata.nextLink")
-            if not link and page.get("@odata.deltaLink"):
-                self._save_link(page["@odata.deltaLink"])
+            # "@removed": it left the inbox (we moved it, or someone did): nothing to read.
+            items += [i for i in page.get("value", []) if "@removed" not in i and i.get("id")]
+            if not page.get("@odata.nextLink"):
+                return items, page.get("@odata.deltaLink")
+            link = page["@odata.nextLink"]
 
     def _first_link(self) -> str:
-        return self.http.url(self.user + "/mailFolders/inbox/messages/delta") + "?$select=id,internetMessageId"
+        return self.http.url(self.user + "/mailFolders/inbox/messages/delta") + "?$select=id,internetMessageId,receivedDateTime"
 
     def _saved_link(self) -> str:
         saved = self.state.get(STATE_KEY)
@@ -180,7 +189,10 @@ class GraphTransport:
             return None
         if resp.status_code >= 300:
             raise TransportError(describe(resp, "read the inbox"))
-        return resp.json()
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise TransportError("read the inbox: Graph answered with something that is not JSON") from exc
 
     def _raw(self, item_id: str) -> bytes | None:
         """The message's MIME as the server holds it; None when it is gone meanwhile."""
