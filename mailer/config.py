@@ -68,8 +68,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "authority": (str, "https://login.microsoftonline.com", "Sign-in authority (another cloud)."),
         "processed_folder": (str, "Processed", "Top-level folder processed mail is moved to "
                              "(created on first use)."),
-        "native_meetings": (bool, False, "Meetups as Outlook events through Graph (needs "
-                            "Calendars.ReadWrite); for now the check command tests calendar access."),
+        "native_meetings": (bool, False, "Calendar access for meetups as Outlook events "
+                            "(Calendars.ReadWrite): the check command tests it and the transport offers "
+                            "event verbs; meetups still go out as mailed invitations."),
     },
     "outbox": {
         "max_attempts": (int, 8, "Attempts before a message is set aside as dead."),

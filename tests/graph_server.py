@@ -69,6 +69,7 @@ class Mailbox:
     throttle: list[Any] = field(default_factory=lambda: [0, 0, 429])  # count, retry_after, status
     drop_sends: int = 0
     hide_folders_once: bool = False
+    events: dict[str, dict] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)  # (method, decoded path) of Graph calls
     token_requests: int = 0
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -133,6 +134,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch("POST")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch("PATCH")
 
     def _dispatch(self, method: str) -> None:
         split = urlsplit(self.path)
@@ -201,6 +205,8 @@ def mailbox_call(h: Handler, box: Mailbox, method: str, p: list[str], query: dic
         return list_folders(box, query) if method == "GET" else create_folder(box, body)
     if method == "GET" and p == ["calendar"]:
         return 200, {"id": "AAMkCal=", "name": "Calendar"}, {}
+    if p[0] == "events":
+        return event_call(box, method, p[1:], json.loads(body or b"{}"))
     if p[0] == "mailFolders" and box.resolve(p[1]) is None:
         raise GraphError(404, "ErrorItemNotFound", "The specified folder could not be found.")
     if method == "GET" and p[0] == "mailFolders" and len(p) == 2:
@@ -234,6 +240,35 @@ def send_mail(h: Handler, box: Mailbox, body: bytes):
         box.drop_sends -= 1
         return None
     return 202, None, {}
+
+
+def event_call(box: Mailbox, method: str, p: list[str], body: dict):
+    """Events: create (a repeated transactionId gives the same event), read, PATCH, cancel."""
+    if method == "POST" and not p:
+        if len(body.get("attendees", [])) > 500:
+            raise GraphError(400, "ErrorInvalidRequest", "too many attendees")
+        same = [e for e in box.events.values() if body.get("transactionId") and
+                e.get("transactionId") == body["transactionId"]]
+        event = same[0] if same else {**body, "id": box.new_id(), "isCancelled": False}
+        for attendee in event["attendees"]:
+            attendee.setdefault("status", {"response": "none"})
+        box.events[event["id"]] = event
+        return 201, event, {}
+    event = box.events.get(p[0]) if p else None
+    if event is None:
+        raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+    if method == "GET" and len(p) == 1:
+        return 200, event, {}
+    if method == "PATCH" and len(p) == 1:
+        answers = {a["emailAddress"]["address"]: a.get("status") for a in event["attendees"]}
+        event.update(body)
+        for attendee in event["attendees"]:  # people still invited keep their answer
+            attendee["status"] = answers.get(attendee["emailAddress"]["address"]) or {"response": "none"}
+        return 200, event, {}
+    if method == "POST" and p[1:] == ["cancel"]:
+        event["isCancelled"], event["cancelComment"] = True, body.get("comment", "")
+        return 202, None, {}
+    raise GraphError(400, "BadRequest", f"unsupported call {method} events/{'/'.join(p)}")
 
 
 def parse_filter(query: dict) -> tuple[str, str] | None:
@@ -398,6 +433,10 @@ def test_endpoint(box: Mailbox, name: str, query: dict, body: bytes):
     elif name == "expire_delta":
         box.delta_tokens.clear()
         box.skip_tokens.clear()
+    elif name == "respond":
+        for attendee in box.events[query["event"]]["attendees"]:
+            if attendee["emailAddress"]["address"] == query["attendee"]:
+                attendee["status"] = {"response": query["response"]}
     elif name == "revoke_tokens":
         box.tokens.clear()
     else:
@@ -450,6 +489,10 @@ class GraphServer:
     def expire_delta(self) -> None:
         """Forget every delta and skip token (Graph's 410 SyncStateNotFound from now on)."""
         self._control("expire_delta")
+
+    def respond(self, event_id: str, attendee: str, response: str) -> None:
+        """An attendee answers the event in their calendar (accepted, declined, …)."""
+        self._control("respond", event=quote(event_id, safe=""), attendee=quote(attendee), response=response)
 
     def revoke_tokens(self) -> None:
         """Refuse every token issued so far (401)."""

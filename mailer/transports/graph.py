@@ -30,6 +30,7 @@ from mailer.config import Settings
 from mailer.errors import ConfigError, PermanentSendError, TemporarySendError, TransportError, UncertainSendError
 from mailer.store.sync_state import SyncState
 from mailer.transports.base import CheckLine, Fetched, Outgoing
+from mailer.transports.graph_calendar import GraphCalendar
 from mailer.transports.graph_http import (Clock, GraphHttp, GraphSettings, MsalTokens, NoTokens,
                                           client_credential, describe, error_code, make_tokens,
                                           token_roles)
@@ -98,6 +99,8 @@ class GraphTransport:
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.user = "/users/" + quote(settings.mailbox, safe="@")
         self._processed_id: str | None = None
+        # With native_meetings, a meetup flow creates, moves and cancels Outlook events here.
+        self.calendar = GraphCalendar(self.http, self.user) if settings.native_meetings else None
 
     # -- sending ------------------------------------------------------------------------------
 
