@@ -19,8 +19,8 @@ import json
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
-from urllib.parse import quote
+from typing import Callable, Iterator, Protocol
+from urllib.parse import quote, urlencode
 
 import requests
 from sqlite_utils import Database
@@ -45,6 +45,16 @@ REFUSED_DELTA = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 PERMANENT_SEND = {400, 413, 415, 422}  # the message itself is refused: it never will be accepted
 
 
+class PositionStore(Protocol):
+    """Where the delta link is kept: ``mailer.store.sync_state.SyncState`` or ``MemoryState``."""
+
+    def get(self, key: str) -> str | None:
+        """The saved value."""
+
+    def set(self, key: str, value: str | None, now: datetime) -> None:
+        """Save or forget a value."""
+
+
 class MemoryState:
     """Where the delta link is kept when no database was given (it lasts as long as the process)."""
 
@@ -61,6 +71,11 @@ class MemoryState:
             self.values.pop(key, None)
         else:
             self.values[key] = value
+
+
+def odata_query(params: dict[str, str]) -> str:
+    """A query string with spaces as %20: "+" for a space is a form convention OData need not follow."""
+    return urlencode(params, quote_via=quote, safe="$,")
 
 
 def odata_string(value: str) -> str:
@@ -89,10 +104,10 @@ class GraphTransport:
     kind = "graph"
     keeps_sent = True
 
-    def __init__(self, settings: GraphSettings, state: Any = None, tokens: NoTokens | MsalTokens | None = None,
+    def __init__(self, settings: GraphSettings, state: PositionStore | None = None, tokens: NoTokens | MsalTokens | None = None,
                  session: requests.Session | None = None, clock: Clock | None = None,
                  now: Callable[[], datetime] | None = None) -> None:
-        """Nothing is requested until the first call. ``state`` is a ``SyncState`` (or alike)."""
+        """Nothing is requested until the first call. ``state`` keeps the delta link."""
         self.settings = settings
         self.state = state if state is not None else MemoryState()
         self.http = GraphHttp(settings, tokens or make_tokens(settings), session, clock)
@@ -125,7 +140,7 @@ class GraphTransport:
         wanted = message_id if message_id.startswith("<") else f"<{message_id}>"
         url = self.http.url(self.user + "/mailFolders/sentitems/messages")
         params = {"$filter": f"internetMessageId eq {odata_string(wanted)}", "$select": "id"}
-        found = self.http.json("GET", url, "search Sent Items", params=params)
+        found = self.http.json("GET", url, "search Sent Items", params=odata_query(params))
         return bool(found.get("value"))
 
     # -- reading ------------------------------------------------------------------------------
@@ -238,7 +253,7 @@ class GraphTransport:
     def _find_folder(self, name: str) -> str | None:
         url = self.http.url(self.user + "/mailFolders")
         params = {"$filter": f"displayName eq {odata_string(name)}", "$select": "id,displayName"}
-        found = self.http.json("GET", url, f"look up the folder {name!r}", params=params)
+        found = self.http.json("GET", url, f"look up the folder {name!r}", params=odata_query(params))
         return next((f["id"] for f in found.get("value", []) if f.get("displayName") == name), None)
 
     def _create_folder(self, name: str) -> str:
