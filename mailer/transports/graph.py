@@ -229,16 +229,23 @@ class GraphTransport:
     def done(self, fetched: Fetched) -> None:
         """Move the message to the processed folder (the store already holds it)."""
         item_id = fetched.transport_id.removeprefix(ID_PREFIX)
-        folder = self._processed_folder()
-        url = self.http.url(f"{self.user}/messages/{quote(item_id, safe='')}/move")
-        try:
-            resp = self.http.request("POST", url, json={"destinationId": folder})
-        except requests.RequestException as exc:
-            raise TransportError(f"file away a message: cannot reach Graph: {exc}") from exc
+        cached = self._processed_id is not None
+        resp = self._move(item_id, self._processed_folder())
+        if resp.status_code >= 300 and cached:
+            # The folder we remembered may have been deleted or renamed: look it up once more.
+            self._processed_id = None
+            resp = self._move(item_id, self._processed_folder())
         if resp.status_code == 404:  # moved already (our earlier move whose answer was lost)
             log.info("message %s was no longer in the inbox to move", item_id)
         elif resp.status_code >= 300:
             raise TransportError(describe(resp, "file away a message"))
+
+    def _move(self, item_id: str, folder_id: str) -> requests.Response:
+        url = self.http.url(f"{self.user}/messages/{quote(item_id, safe='')}/move")
+        try:
+            return self.http.request("POST", url, json={"destinationId": folder_id})
+        except requests.RequestException as exc:
+            raise TransportError(f"file away a message: cannot reach Graph: {exc}") from exc
 
     def _processed_folder(self) -> str:
         """The processed folder's id: found by name, else created once (409: someone raced us)."""

@@ -210,6 +210,19 @@ def test_processed_folder_created_once_and_a_race_is_looked_up(graph, db, now):
     assert ("POST", "mailFolders") in graph.box.log
 
 
+def test_a_processed_folder_deleted_by_someone_is_made_again(graph, db, now):
+    t = transport(graph, db)
+    deliver(graph, 1)
+    ingest(db, t, now)
+    with graph.box.lock:  # a person tidies the mailbox: the folder and what it held are gone
+        for item in graph.folder("Processed"):
+            del graph.box.items[item.id]
+        graph.box.folders = {f: n for f, n in graph.box.folders.items() if n != "Processed"}
+    deliver(graph, 1, start=1)
+    assert ingest(db, t, now).fetched == 1
+    assert graph.folder("inbox") == [] and len(graph.folder("Processed")) == 1
+
+
 # -- throttling -------------------------------------------------------------------------------
 
 def test_throttled_reads_wait_retry_after_then_go_on(graph, db, now):
