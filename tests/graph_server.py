@@ -4,9 +4,8 @@ It answers the calls the Graph transport makes, the way Graph documents them (no
 ``sendMail`` with base64 MIME, ``$filter`` on ``internetMessageId`` and ``displayName``,
 the inbox delta query with ``Prefer: odata.maxpagesize`` paging, ``@odata.nextLink`` and
 ``@odata.deltaLink``, ``$value``, ``move`` (the moved message gets a NEW id, as in real Graph),
-folder creation with 409 ``ErrorFolderExists``, and a client-credentials token endpoint that
-msal can use (its OpenID configuration, secrets and certificate assertions, tokens with
-``roles`` that expire).
+folder creation with 409 ``ErrorFolderExists``, events for native meetings, and the sign-in
+authority of tests/graph_signin.py (client credentials, as msal asks for them).
 
 Test-only endpoints under ``/_test/`` (and the ``GraphServer`` methods that call them):
 deliver a raw message, throttle the next N requests (429/503 + ``Retry-After``), accept the
@@ -29,12 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-import requests
+from tests.graph_signin import TENANT, sign_in
 
-AUTHORITY = "https://login.graph.test"  # msal wants https; RewritingSession sends it to us
-TENANT = "tenant-1"
-CLIENT_ID = "client-1"
-SECRET = "s3cret"
 WELL_KNOWN = {"inbox": "Inbox", "sentitems": "Sent Items"}
 _FILTER = re.compile(r"^(\w+) eq '((?:[^']|'')*)'$")
 
@@ -378,50 +373,6 @@ def max_page_size(h: Handler) -> int:
     return max(int(match.group(1)), 1) if match else 10
 
 
-def sign_in(h: Handler, box: Mailbox, parts: list[str], body: bytes):
-    """The tenant's OpenID configuration and its client-credentials token endpoint."""
-    base = f"{AUTHORITY}/{TENANT}"
-    if parts == ["v2.0", ".well-known", "openid-configuration"]:
-        return 200, {"token_endpoint": f"{base}/oauth2/v2.0/token", "issuer": f"{base}/v2.0",
-                     "authorization_endpoint": f"{base}/oauth2/v2.0/authorize"}, {}
-    if parts != ["oauth2", "v2.0", "token"]:
-        raise GraphError(404, "not_found", "no such sign-in path")
-    form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-    box.token_requests += 1
-    if form.get("grant_type") != "client_credentials" or form.get("client_id") != CLIENT_ID \
-            or not client_proven(box, form, f"{base}/oauth2/v2.0/token"):
-        return 401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}, {}
-    token = fake_jwt({"aud": "https://graph.microsoft.com", "tid": TENANT, "appid": CLIENT_ID,
-                      "roles": box.roles, "jti": secrets.token_hex(6)})
-    box.tokens[token] = time.time() + box.token_lifetime
-    return 200, {"token_type": "Bearer", "expires_in": box.token_lifetime,
-                 "ext_expires_in": box.token_lifetime, "access_token": token}, {}
-
-
-def client_proven(box: Mailbox, form: dict, audience: str) -> bool:
-    """A right secret, or an assertion signed by the key of the app's certificate."""
-    if "client_secret" in form:
-        return form["client_secret"] == SECRET
-    if box.certificate_pem is None or "client_assertion" not in form:
-        return False
-    import jwt
-    from cryptography import x509
-
-    key = x509.load_pem_x509_certificate(box.certificate_pem).public_key()
-    try:
-        claims = jwt.decode(form["client_assertion"], key, algorithms=["RS256", "PS256"], audience=audience)
-    except jwt.PyJWTError:
-        return False
-    return claims.get("iss") == CLIENT_ID and claims.get("sub") == CLIENT_ID
-
-
-def fake_jwt(claims: dict) -> str:
-    """An unsigned JWT shape: enough for a client that reads its ``roles``."""
-    def part(value: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.sig"
-
-
 def test_endpoint(box: Mailbox, name: str, query: dict, body: bytes):
     """The test-only controls."""
     if name == "deliver":
@@ -508,17 +459,3 @@ class GraphServer:
         with self.box.lock:
             fid = self.box.resolve(name) or next((f for f, n in self.box.folders.items() if n == name), None)
             return self.box.in_folder(fid) if fid else []
-
-
-class RewritingSession(requests.Session):
-    """msal's http client: the https test authority is sent to the local http server."""
-
-    def __init__(self, local_base: str) -> None:
-        super().__init__()
-        self.local_base = local_base
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        """Rewrite the authority's URL, then send as usual."""
-        if url.startswith(AUTHORITY):
-            url = self.local_base + url[len(AUTHORITY):]
-        return super().request(method, url, *args, **kwargs)

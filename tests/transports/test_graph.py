@@ -18,7 +18,8 @@ from mailer.store.sync_state import SyncState
 from mailer.transports.base import Outgoing
 from mailer.transports.graph import STATE_KEY, GraphTransport
 from mailer.transports.graph_http import MAX_THROTTLES, GraphSettings, MsalTokens
-from tests.graph_server import AUTHORITY, CLIENT_ID, SECRET, TENANT, GraphServer, RewritingSession
+from tests.graph_server import GraphServer
+from tests.graph_signin import AUTHORITY, CLIENT_ID, SECRET, TENANT, RewritingSession
 
 MAILBOX = "cop@example.test"
 
