@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
+from urllib.parse import urlsplit
 
 import requests
 
@@ -115,7 +116,7 @@ class MsalTokens:
     def token(self) -> str | None:
         """A valid access token (from msal's cache unless it expires within 5 minutes)."""
         try:
-            result = self._application().acquire_token_for_client(scopes=[SCOPE])
+            result = self._application().acquire_token_for_client(scopes=[scope_for(self.settings.endpoint)])
         except requests.RequestException as exc:
             raise TransportError(f"cannot reach the sign-in authority: {exc}") from exc
         if "access_token" not in result:
@@ -146,6 +147,13 @@ def client_credential(s: GraphSettings) -> str | dict[str, str]:
                           "holding the private key and its certificate")
     # Without a thumbprint msal computes the certificate's SHA-256 one (msal >= 1.35).
     return {"private_key": key, "public_certificate": blocks["CERTIFICATE"]}
+
+
+def scope_for(endpoint: str) -> str:
+    """The app-only scope of the Graph at ``endpoint``: its host's ``/.default`` (national clouds
+    have their own hosts, e.g. graph.microsoft.us); a local http test server gets the global one."""
+    parts = urlsplit(endpoint)
+    return f"https://{parts.netloc}/.default" if parts.scheme == "https" and parts.netloc else SCOPE
 
 
 def make_tokens(settings: GraphSettings, http_client: Any = None) -> NoTokens | MsalTokens:

@@ -7,7 +7,7 @@ from mailer.config import load_settings
 from mailer.errors import ConfigError
 from mailer.transports import make_transport
 from mailer.transports.graph import GraphTransport
-from mailer.transports.graph_http import MsalTokens, NoTokens
+from mailer.transports.graph_http import MsalTokens, NoTokens, scope_for
 
 PEM = ("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
        "-----BEGIN CERTIFICATE-----\nMIID\n-----END CERTIFICATE-----\n")  # shape only: msal reads it later
@@ -71,3 +71,9 @@ def test_auth_none_for_a_local_server_and_a_relative_certificate_path(tmp_path):
                                'certificate_path = "app.pem"\n')
     (home / "app.pem").write_text(PEM)
     assert make_transport(load_settings(home, env={})).settings.certificate_path == str(home / "app.pem")
+
+
+def test_the_token_scope_follows_the_endpoint():
+    assert scope_for("https://graph.microsoft.com/v1.0") == "https://graph.microsoft.com/.default"
+    assert scope_for("https://graph.microsoft.us/v1.0") == "https://graph.microsoft.us/.default"
+    assert scope_for("http://127.0.0.1:8080/v1.0") == "https://graph.microsoft.com/.default"
