@@ -1,9 +1,12 @@
 """The inbox: incoming mail is kept raw first, then parsed, classified, routed and acted on once.
 
-``ingest`` copies what the transport holds into the store (deduplicated by Message-ID, else a
-hash of the bytes, and by the transport's own id) and only then files it away on the server.
-``process`` handles each stored message in its own transaction: a message whose handling raises
-is rolled back and quarantined with its reason, and the rest go on.
+``receive`` is what the worker runs: a batch at a time, it stores what the transport holds
+(deduplicated by Message-ID, else a hash of the bytes, and by the transport's own id), handles
+each message from the one parse it made, commits, and only then lets the transport file the
+batch away on the server. ``process`` handles whatever stored message is still unhandled (left by
+an interrupted pass, or put back by ``replay``), each in its own transaction. In both, a message
+whose handling raises is rolled back and quarantined with its reason, and the rest go on.
+``ingest`` only stores and files away (no handling).
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
@@ -25,10 +29,12 @@ from mailer.inbound.message import ParsedMessage, parse_message
 from mailer.inbound.reply import reply_text
 from mailer.store import inbox as store
 from mailer.store import people
-from mailer.transports.base import Transport
+from mailer.transports.base import Fetched, Transport
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SUBJECTS = {"unsubscribe", "stop"}
+# Messages stored, handled and committed together: few commits, and memory bounded by a batch.
+BATCH = 200
 
 
 @dataclass
@@ -51,17 +57,73 @@ def dedupe_key(raw: bytes, msg: ParsedMessage | None) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+@dataclass
+class Stored:
+    """A message just stored by this pass, with what parsing it gave (parsed once)."""
+
+    id: int
+    raw: bytes
+    msg: ParsedMessage | None
+
+
+def receive(db: Database, transport: Transport, now: datetime, settings: Settings,
+            result: InboxResult) -> None:
+    """Store, handle and file away what the transport holds, ``BATCH`` messages at a time.
+
+    Each message is parsed once. A batch's raw bytes are committed first, then its effects in
+    one transaction (a savepoint per message), and only then is it filed away on the server. A
+    crash leaves each message unstored (fetched again), stored but not handled (the next pass
+    handles it) or handled but not filed away (the next fetch recognises it and files it away).
+    """
+    process(db, now, settings, result)  # what an interrupted pass left comes first: oldest first
+    for chunk in _chunks(transport.fetch(), BATCH):
+        stored = _store_chunk(db, chunk, now, result, settings.inbox_max_bytes)
+        _handle_batch(db, stored, now, settings, result)
+        for fetched in chunk:
+            transport.done(fetched)
+
+
 def ingest(db: Database, transport: Transport, now: datetime, result: InboxResult) -> None:
-    """Store every message the transport holds, then let the transport file it away."""
-    for fetched in transport.fetch():
-        if not store.seen_transport_id(db, fetched.transport_id):
-            head = _parse_headers_only(fetched.raw)
-            key = dedupe_key(fetched.raw, head)
-            new = store.store_raw(db, key, fetched.transport_id, fetched.raw,
-                                  head.from_addr if head else "", head.subject if head else "", now)
+    """Store every message the transport holds, then let the transport file it away (no handling)."""
+    for chunk in _chunks(transport.fetch(), BATCH):
+        _store_chunk(db, chunk, now, result, max_bytes=0)
+        for fetched in chunk:
+            transport.done(fetched)
+
+
+def _chunks(items: Iterable[Fetched], size: int) -> Iterator[list[Fetched]]:
+    chunk: list[Fetched] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _store_chunk(db: Database, chunk: list[Fetched], now: datetime, result: InboxResult,
+                 max_bytes: int) -> list[Stored]:
+    """Keep the messages of ``chunk`` not seen before, in one transaction.
+
+    Messages up to ``max_bytes`` are parsed whole (the parse is handed on to handling); larger
+    ones, and all when ``max_bytes`` is 0, only by their header block, for dedupe and listing.
+    """
+    seen = store.seen_transport_ids(db, [f.transport_id for f in chunk])
+    stored: list[Stored] = []
+    with db.atomic():
+        for fetched in chunk:
+            if fetched.transport_id in seen:
+                continue
+            whole = len(fetched.raw) <= max_bytes
+            msg = parse_message(fetched.raw) if whole else _parse_headers_only(fetched.raw)
+            new = store.store_raw(db, dedupe_key(fetched.raw, msg), fetched.transport_id, fetched.raw,
+                                  msg.from_addr if msg else "", msg.subject if msg else "", now)
             result.fetched += bool(new)
             result.duplicates += not new
-        transport.done(fetched)
+            if new:
+                stored.append(Stored(new, fetched.raw, msg if whole else None))
+    return stored
 
 
 def _parse_headers_only(raw: bytes) -> ParsedMessage | None:
@@ -74,33 +136,84 @@ def _parse_headers_only(raw: bytes) -> ParsedMessage | None:
         return None
 
 
+def _handle_batch(db: Database, stored: list[Stored], now: datetime, settings: Settings,
+                  result: InboxResult) -> None:
+    """Handle the messages just stored in one transaction, each in its own savepoint.
+
+    A message whose handling raises is rolled back to its savepoint and quarantined. Should the
+    batch's transaction itself be lost (a database error that ends it), nothing of the batch
+    is kept and ``process`` handles its messages again one transaction each.
+    """
+    batch = InboxResult()
+    try:
+        with db.atomic():
+            for item in stored:
+                _handle_stored(db, item, now, settings, batch)
+    except Exception:  # noqa: BLE001 - the batch is rolled back whole; one by one instead
+        log.warning("inbox batch of %d rolled back; handling its messages one by one", len(stored))
+        process(db, now, settings, result)
+        return
+    _add(result, batch)
+
+
+def _handle_stored(db: Database, item: Stored, now: datetime, settings: Settings,
+                   result: InboxResult) -> None:
+    row = {"id": item.id, "raw": item.raw, "size": len(item.raw)}
+    try:
+        with db.atomic():
+            outcome = handle(db, row, now, settings, result, item.msg)
+            store.set_outcome(db, item.id, *outcome, now)
+    except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
+        if not db.conn.in_transaction:
+            raise  # the error ended the batch's transaction: nothing more can be kept in it
+        _quarantine(db, item.id, exc, now, result)
+        return
+    _count(result, item.id, outcome)
+
+
 def process(db: Database, now: datetime, settings: Settings, result: InboxResult) -> None:
-    """Handle every stored message not yet processed, each on its own."""
+    """Handle every stored message not yet processed, each in its own transaction."""
     for msg_id in store.unprocessed(db):
         row = store.get_message(db, msg_id)
         try:
             with db.atomic():
-                state, kind, rule, reason = handle(db, row, now, settings, result)
-                store.set_outcome(db, msg_id, state, kind, rule, reason, now)
+                outcome = handle(db, row, now, settings, result)
+                store.set_outcome(db, msg_id, *outcome, now)
         except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
-            log.warning("inbox message %s quarantined: %s", msg_id, exc)
-            store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now)
-            result.quarantined += 1
+            _quarantine(db, msg_id, exc, now, result)
             continue
-        if state == "done":
-            result.done += 1
-        else:
-            result.ignored += 1
-        if reason and state != "done":
-            result.notes.append(f"#{msg_id}: {reason}")
+        _count(result, msg_id, outcome)
 
 
-def handle(db: Database, row: dict, now: datetime, settings: Settings,
-           result: InboxResult) -> tuple[str, str | None, str | None, str | None]:
-    """Act on one stored message; returns (state, kind, rule, reason)."""
+def _quarantine(db: Database, msg_id: int, exc: Exception, now: datetime, result: InboxResult) -> None:
+    log.warning("inbox message %s quarantined: %s", msg_id, exc)
+    store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now)
+    result.quarantined += 1
+
+
+def _count(result: InboxResult, msg_id: int, outcome: tuple) -> None:
+    state, _, _, reason = outcome
+    if state == "done":
+        result.done += 1
+    else:
+        result.ignored += 1
+    if reason and state != "done":
+        result.notes.append(f"#{msg_id}: {reason}")
+
+
+def _add(result: InboxResult, other: InboxResult) -> None:
+    for name in ("fetched", "duplicates", "done", "ignored", "quarantined", "answers"):
+        setattr(result, name, getattr(result, name) + getattr(other, name))
+    result.notes += other.notes
+
+
+def handle(db: Database, row: dict, now: datetime, settings: Settings, result: InboxResult,
+           msg: ParsedMessage | None = None) -> tuple[str, str | None, str | None, str | None]:
+    """Act on one stored message (``msg``: its parse, when already done); returns
+    (state, kind, rule, reason)."""
     if row["size"] > settings.inbox_max_bytes:
         raise ValueError(f"message of {row['size']} bytes exceeds inbox.max_bytes")
-    msg = parse_message(row["raw"])
+    msg = msg or parse_message(row["raw"])
     verdict = classify(msg)
     if verdict.kind == "bounce":
         return _bounce(db, verdict, settings)

@@ -6,8 +6,6 @@ decode headers and bodies ourselves, recording what went wrong in ``defects``.
 """
 from __future__ import annotations
 
-import email
-import email.policy
 import email.utils
 import re
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr
 
 from mailer.inbound.attachments import InboundFile
+from mailer.inbound.mime import parse_bytes
 
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
@@ -116,7 +115,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
 
 
 def _parse(raw: bytes) -> ParsedMessage:
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg = parse_bytes(raw)  # the compat32 tree, cut quickly when the mail is regular
     headers = [(k, decode_header_value(v)) for k, v in msg.raw_items()]
     parsed = _from_headers(headers)
     parsed.content_type = _safe(lambda: msg.get_content_type(), "text/plain", parsed.defects)

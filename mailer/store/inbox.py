@@ -44,19 +44,28 @@ MIGRATIONS = [("inbox-001", _create)]
 def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes,
               from_addr: str, subject: str, now: datetime) -> int | None:
     """Keep an incoming message; None if we already have it (same Message-ID or transport id)."""
-    if transport_id and seen_transport_id(db, transport_id):
-        return None
-    with db.atomic():
-        cur = db.execute(
-            """INSERT INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING""",
-            [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now)])
+    # OR IGNORE covers both unique keys (dedupe_key, transport_id); every column is given.
+    cur = db.execute(
+        """INSERT OR IGNORE INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now)])
     return cur.lastrowid if cur.rowcount else None
 
 
 def seen_transport_id(db: Database, transport_id: str) -> bool:
     """Whether the server's id for a message was already stored (a re-poll)."""
     return db.execute("SELECT 1 FROM inbox WHERE transport_id = ?", [transport_id]).fetchone() is not None
+
+
+def seen_transport_ids(db: Database, transport_ids: list[str]) -> set[str]:
+    """Which of these server ids were already stored (one indexed query for a whole batch)."""
+    seen: set[str] = set()
+    for start in range(0, len(transport_ids), 500):  # SQLite caps the number of parameters
+        part = transport_ids[start:start + 500]
+        marks = ",".join("?" * len(part))
+        seen.update(r[0] for r in db.execute(
+            f"SELECT transport_id FROM inbox WHERE transport_id IN ({marks})", part))
+    return seen
 
 
 def unprocessed(db: Database) -> list[int]:
