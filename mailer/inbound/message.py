@@ -72,7 +72,10 @@ class ParsedMessage:
 
 def decode_header_value(value: object) -> str:
     """Decode RFC 2047 encoded-words leniently; never raises."""
-    text = _raw_8bit(str(value) if value is not None else "")
+    text = str(value) if value is not None else ""
+    if text.isascii() and "\n" not in text and "=?" not in text:
+        return text.strip()  # the common case, as _unfold would give it, without a regex
+    text = _raw_8bit(text)
     if "=?" not in text:
         return _unfold(text)
     try:
@@ -158,10 +161,11 @@ def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
         parts = list(_walk(msg, depth=0, embedded=False))
     except RecursionError:
         parsed.defects.append("mime tree nested too deeply")
-        parts = [(msg, False)]
+        parts = [(msg, False, None)]
     inner_text: str | None = None
-    for part, embedded in parts[:MAX_PARTS]:
-        ctype = _safe(lambda: part.get_content_type(), "application/octet-stream", parsed.defects)
+    for part, embedded, ctype in parts[:MAX_PARTS]:
+        if ctype is None:
+            ctype = _safe(lambda: part.get_content_type(), "application/octet-stream", parsed.defects)
         if ctype == "message/delivery-status":
             if parsed.delivery_status is None and not embedded:
                 parsed.delivery_status = _delivery_status_text(part)
@@ -248,11 +252,12 @@ def _calendar_method(part: Message, text: str) -> str | None:
 
 def _walk(part: Message, depth: int, embedded: bool):
     """Like ``Message.walk`` but bounded (2,000 nested parts must not blow the stack), and
-    telling for each part whether it sits inside an attached message/rfc822."""
+    telling for each part whether it sits inside an attached message/rfc822, and its type."""
     if depth > 50:
         raise RecursionError
-    yield part, embedded
-    ctype = _safe(lambda: part.get_content_type(), "", [])
+    ctype = _safe(lambda: part.get_content_type(), None, [])
+    yield part, embedded, ctype  # None: reading the type raised (the caller records why)
+    ctype = ctype or ""
     # compat32 parses message/delivery-status into header blocks that look like text/plain parts.
     if part.is_multipart() and ctype != "message/delivery-status":
         inner = embedded or ctype == "message/rfc822"

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
 from mailer.store.outbox import ts
+from mailer.store.rows import select
 
 
 def _create(db: Database) -> None:
@@ -75,7 +76,7 @@ def unprocessed(db: Database) -> list[int]:
 
 def get_message(db: Database, msg_id: int) -> dict:
     """One stored message with its raw bytes; NotFoundError if absent."""
-    rows = list(db.query("SELECT * FROM inbox WHERE id = ?", [msg_id]))
+    rows = select(db, "SELECT * FROM inbox WHERE id = ?", [msg_id])
     if not rows:
         raise NotFoundError(f"no inbox message with id {msg_id}")
     return rows[0]
