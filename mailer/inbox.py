@@ -243,7 +243,8 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
         return "ignored", verdict.kind, f"route: {route.via}", f"no flow handles {route.token['purpose']} replies yet"
     reply = _routed(msg, verdict, route, flow[1], now)
     plans = flow[0].handle_reply(db, reply, now, settings)
-    result.answers += outbox.enqueue(db, plans, now, settings)
+    if plans:  # most replies (journal entries) want no answer
+        result.answers += outbox.enqueue(db, plans, now, settings)
     return "done", verdict.kind, f"route: {route.via}; intent: {reply.intent}", None
 
 

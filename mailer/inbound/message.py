@@ -128,14 +128,15 @@ def _parse(raw: bytes) -> ParsedMessage:
 
 
 def _from_headers(headers: list[tuple[str, str]]) -> ParsedMessage:
-    def first(name: str) -> str | None:
-        return next((v for k, v in headers if k.lower() == name), None)
-
-    from_name, from_addr = parseaddr(first("from") or "")
+    firsts: dict[str, str] = {}
     recipients: list[str] = []
     for key, value in headers:
-        if key.lower() in RECIPIENT_HEADERS:
+        key = key.lower()
+        firsts.setdefault(key, value)
+        if key in RECIPIENT_HEADERS:
             recipients += [a.lower() for _, a in getaddresses([value]) if "@" in a]
+    first = firsts.get
+    from_name, from_addr = parseaddr(first("from") or "")
     ids = message_ids(first("message-id"))
     return ParsedMessage(
         message_id=ids[0] if ids else None,
@@ -204,6 +205,8 @@ def _is_file(part: Message, ctype: str) -> bool:
     """An attachment, or a part with a file name (an inline photo), that is not a calendar part."""
     if ctype in CALENDAR_TYPES:
         return False
+    if "content-disposition" not in part and "name" not in str(part.get("content-type", "")).lower():
+        return False  # get_filename reads only these two headers: no parameter to find
     return _is_attachment(part) or bool(_safe(part.get_filename, None, []))
 
 
