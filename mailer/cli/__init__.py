@@ -167,6 +167,9 @@ def _register_subcommands() -> None:
 
     main.add_command(challenge)
     main.add_command(journal)
+    from mailer.cli.meetup import meetup
+
+    main.add_command(meetup)
 
 
 _register_subcommands()

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from mailer.flows import meetup
 from mailer.flows.challenge import flow as challenge
 
-FLOWS: tuple[ModuleType, ...] = (challenge,)
+FLOWS: tuple[ModuleType, ...] = (challenge, meetup)
 
 # token purpose -> (flow module, the context replies to it are read in: inbound.commands)
 PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "journal": (challenge, "journal"),
     "challenge_join": (challenge, "journal"),
+    "meetup": (meetup, "meetup"),
+    "meetup_highlight": (meetup, "journal"),
 }
 
 
 # flow packages whose ``digest_items(db, email, since, until)`` feed sponsor digests
-DIGEST_SOURCES: tuple[ModuleType, ...] = ()
+DIGEST_SOURCES: tuple[ModuleType, ...] = (meetup,)
 
 
 def flow_for(purpose: str) -> tuple[ModuleType, str] | None:

@@ -1,0 +1,69 @@
+"""What meetups say in a sponsor digest: read only, counts and shared highlights.
+
+Upcoming meetups (starting in or after the period) with accepted / declined / tentative /
+no-answer counts; meetups that took place in the period with attendance and the highlights
+those who came chose to share (their reply to the highlight question, which said it would be
+shared). ``email=None`` is everything, for a community lead; otherwise the meetups ``email``
+sponsors.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from mailer.flows.base import DigestItem
+from mailer.flows.challenge import timing
+from mailer.store import meetups as store
+
+
+def digest_items(db: Database, email: str | None, since: datetime, until: datetime) -> list[DigestItem]:
+    """One DigestItem per meetup ``email`` sponsors (all for None) that is upcoming or happened in the period."""
+    wanted = email.strip().lower() if email else None
+    items = []
+    for meetup in store.list_meetups(db, since=since):
+        if wanted is not None and wanted not in meetup["sponsors"]:
+            continue
+        if meetup["state"] == "cancelled":
+            if since <= meetup["updated_at"] < until:
+                items.append(_item(meetup, "cancelled", (f"Cancelled{_reason(meetup)}.",)))
+        elif meetup["start"] >= until or meetup["end"] > until:
+            items.append(_upcoming(db, meetup))
+        elif meetup["start"] >= since:
+            items.append(_past(db, meetup))
+    return items
+
+
+def _when(meetup: dict) -> str:
+    local = meetup["start"].astimezone(timing.zone(meetup["timezone"]))
+    return f"{timing.short_date(local.date())} {local.year} {local:%H:%M} {timing.city(meetup['timezone'])} time"
+
+
+def _reason(meetup: dict) -> str:
+    return f": {meetup['cancel_reason']}" if meetup["cancel_reason"] else ""
+
+
+def _item(meetup: dict, status: str, changed: tuple[str, ...] = (), facts: tuple[str, ...] = (),
+          highlights: tuple[tuple[str, str], ...] = ()) -> DigestItem:
+    return DigestItem(kind="meetup", ref=f"meetup:{meetup['id']}", title=meetup["title"], status=status,
+                      changed=changed, facts=facts, highlights=highlights)
+
+
+def _upcoming(db: Database, meetup: dict) -> DigestItem:
+    invitees = store.list_invitees(db, meetup["id"])
+    counts = Counter(p["partstat"] if p["answered_version"] == meetup["sequence"] else "needs-action"
+                     for p in invitees)
+    facts = (f"{counts['accepted']} accepted, {counts['declined']} declined, {counts['tentative']} maybe, "
+             f"{counts['needs-action']} not answered yet (of {len(invitees)} invited)",)
+    return _item(meetup, f"upcoming: {_when(meetup)}", facts=facts)
+
+
+def _past(db: Database, meetup: dict) -> DigestItem:
+    invitees = store.list_invitees(db, meetup["id"])
+    came = [p for p in invitees if p["attended"]]
+    accepted = sum(p["partstat"] == "accepted" for p in invitees)
+    facts = (f"{len(came)} came ({accepted} had accepted, {len(invitees)} invited)",) if came else \
+        ("attendance not recorded yet",)
+    shared = tuple((p["name"], p["highlight"]) for p in came if p["highlight"])
+    return _item(meetup, f"took place {_when(meetup)}", facts=facts, highlights=shared)
