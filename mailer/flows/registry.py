@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from mailer.flows import meetup
+from mailer.flows import digest, meetup
+from mailer.flows.challenge import digest as challenge_digest
 from mailer.flows.challenge import flow as challenge
 
-FLOWS: tuple[ModuleType, ...] = (challenge, meetup)
+FLOWS: tuple[ModuleType, ...] = (challenge, meetup, digest)
 
 # token purpose -> (flow module, the context replies to it are read in: inbound.commands)
 PURPOSES: dict[str, tuple[ModuleType, str]] = {
@@ -19,11 +20,12 @@ PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "challenge_join": (challenge, "journal"),
     "meetup": (meetup, "meetup"),
     "meetup_highlight": (meetup, "journal"),
+    "digest": (digest, "journal"),  # read only to find an unsubscribe; everything else is forwarded
 }
 
 
 # flow packages whose ``digest_items(db, email, since, until)`` feed sponsor digests
-DIGEST_SOURCES: tuple[ModuleType, ...] = (meetup,)
+DIGEST_SOURCES: tuple[ModuleType, ...] = (challenge_digest, meetup)
 
 
 def flow_for(purpose: str) -> tuple[ModuleType, str] | None:

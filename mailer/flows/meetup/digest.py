@@ -9,13 +9,21 @@ sponsors.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
 from mailer.flows.base import DigestItem
 from mailer.flows.challenge import timing
 from mailer.store import meetups as store
+
+KEEP_AFTER_END = timedelta(days=14)  # sponsors hear about highlights for two weeks after a meetup
+
+
+def sponsor_emails(db: Database, now: datetime) -> set[str]:
+    """Sponsors of meetups that are upcoming or ended less than two weeks ago (digest recipients)."""
+    return {s for m in store.list_meetups(db, since=now - KEEP_AFTER_END) if m["state"] != "cancelled"
+            for s in m["sponsors"]}
 
 
 def digest_items(db: Database, email: str | None, since: datetime, until: datetime) -> list[DigestItem]:

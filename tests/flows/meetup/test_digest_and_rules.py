@@ -25,6 +25,7 @@ def test_meetups_feed_the_sponsor_digest(db, crew, sim):
     assert item.ref == f"meetup:{mid}" and item.status.startswith("upcoming: Tue 30 Mar 2027 18:00 London")
     assert item.facts == ("1 accepted, 1 declined, 0 maybe, 1 not answered yet (of 3 invited)",)
     assert {i.ref for i in meetup.digest_items(db, None, *week)} == {f"meetup:{mid}", f"meetup:{other}"}
+    assert meetup.sponsor_emails(db, SCHEDULED_AT) == {"sponsor@corp.example.com", "else@corp.example.com"}
 
     actions.record_attendance(db, mid, ["ana@corp.example.com", "chen@corp.example.com"], START + timedelta(hours=2))
     sim.run(START + timedelta(hours=2), START + timedelta(hours=3))
