@@ -37,7 +37,7 @@ def digest_items(db: Database, email: str | None, since: datetime, until: dateti
             if since <= meetup["updated_at"] < until:
                 items.append(_item(meetup, "cancelled", (f"Cancelled{_reason(meetup)}.",)))
         elif meetup["start"] >= until or meetup["end"] > until:
-            items.append(_upcoming(db, meetup))
+            items.append(_upcoming(db, meetup, since, until))
         elif meetup["start"] >= since:
             items.append(_past(db, meetup))
     return items
@@ -58,13 +58,15 @@ def _item(meetup: dict, status: str, changed: tuple[str, ...] = (), facts: tuple
                       changed=changed, facts=facts, highlights=highlights)
 
 
-def _upcoming(db: Database, meetup: dict) -> DigestItem:
+def _upcoming(db: Database, meetup: dict, since: datetime, until: datetime) -> DigestItem:
     invitees = store.list_invitees(db, meetup["id"])
     counts = Counter(p["partstat"] if p["answered_version"] == meetup["sequence"] else "needs-action"
                      for p in invitees)
     facts = (f"{counts['accepted']} accepted, {counts['declined']} declined, {counts['tentative']} maybe, "
              f"{counts['needs-action']} not answered yet (of {len(invitees)} invited)",)
-    return _item(meetup, f"upcoming: {_when(meetup)}", facts=facts)
+    changed = (f"Scheduled for {_when(meetup)}." if meetup["sequence"] == 0 else f"Moved to {_when(meetup)}.",) \
+        if since <= meetup["updated_at"] < until else ()
+    return _item(meetup, f"upcoming: {_when(meetup)}", changed, facts)
 
 
 def _past(db: Database, meetup: dict) -> DigestItem:
