@@ -37,6 +37,10 @@ def event_info(meetup: dict, sequence: int | None = None) -> invite.EventInfo:
 
 def when(meetup: dict, tz: str) -> dict[str, str]:
     """The meetup's time as the person reads it, in their zone (and the organiser's, if different)."""
+    try:
+        timing.zone(tz)
+    except ValueError:  # a person row with a broken zone still gets the meetup's own time
+        tz = meetup["timezone"]
     start, end = meetup["start"].astimezone(timing.zone(tz)), meetup["end"].astimezone(timing.zone(tz))
     ends = f"{end:%H:%M}" if end.date() == start.date() else f"{timing.short_date(end.date())} {end:%H:%M}"
     label = f"{timing.short_date(start.date())} {start.year}, {start:%H:%M}–{ends}"

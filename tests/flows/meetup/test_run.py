@@ -148,3 +148,11 @@ def test_scheduling_twice_or_in_the_past_is_refused(db, crew, meetup_id):
         meetup.schedule_meetup(db, spec(SCHEDULED_AT - HOUR, title="Old"), SCHEDULED_AT)
     with pytest.raises(ConfigError, match="not a known person"):
         meetup.schedule_meetup(db, spec(START, invite=["nobody@corp.example.com"], title="X"), SCHEDULED_AT)
+
+
+def test_a_person_with_a_broken_time_zone_gets_the_meetups_own_time(db, sim, crew):
+    add_person(db, "zed@corp.example.com", "Zed Zee", "Mars/Olympus", ("member",))
+    meetup.schedule_meetup(db, spec(START, invite=["zed@corp.example.com", ANA], title="Z"), SCHEDULED_AT)
+    sim.tick(SCHEDULED_AT)
+    (zed,) = sim.sent_to("zed@corp.example.com", "invite")
+    assert zed.context["zone"] == "Europe/London, BST" and len(sim.sent_to(ANA, "invite")) == 1
