@@ -99,7 +99,7 @@ def question(meetup: dict, person: dict, local_day: date, their_subject: str,
              in_reply_to: str | None) -> PlannedEmail:
     """The one short question after a reply we could not read as yes, no or maybe."""
     return PlannedEmail(key=f"meetup:{meetup['id']}:question:person:{person['id']}:date:{local_day.isoformat()}",
-                        to=person["email"], subject=f"Re: {their_subject}" if their_subject else meetup["title"],
+                        to=person["email"], subject=_re(their_subject) if their_subject else meetup["title"],
                         template="meetup/question", context=_base(meetup, person), reply_purpose="meetup",
                         reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}", auto_reply=True,
                         in_reply_to=in_reply_to, headers=_headers(meetup))
@@ -111,3 +111,8 @@ def highlight_ask(meetup: dict, person: dict) -> PlannedEmail:
                         subject=f"{meetup['title']}: one highlight to share?", template="meetup/highlight",
                         context=_base(meetup, person), reply_purpose="meetup_highlight",
                         reply_ref=f"meetup:{meetup['id']}:highlight", headers=_headers(meetup))
+
+
+def _re(subject: str) -> str:
+    """``Re: …`` once, however many the person's client already put there."""
+    return subject if subject.lower().startswith(("re:", "aw:", "sv:")) else f"Re: {subject}"

@@ -77,8 +77,12 @@ def _mailable(db: Database, meetup: dict) -> list[dict]:
 
 def _refresh_invitees(db: Database, meetup: dict, now: datetime) -> None:
     """Invite people the invite list names now and did not before (a late joiner of a challenge)."""
-    for person in definition.resolve_invite(db, meetup["invite_spec"], strict=False):
-        store.add_invitee(db, meetup["id"], person["id"], now)
+    invited = {p["person_id"] for p in store.list_invitees(db, meetup["id"])}
+    new = [p for p in definition.resolve_invite(db, meetup["invite_spec"], strict=False) if p["id"] not in invited]
+    if new:
+        with db.atomic():
+            for person in new:
+                store.add_invitee(db, meetup["id"], person["id"], now)
 
 
 def _invitations(meetup: dict, invitees: list[dict], sent: dict, settings: object,
