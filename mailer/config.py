@@ -60,7 +60,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "batch": (int, 500, "Most messages sent in one flush."),
     },
     "inbox": {
-        "max_bytes": (int, 10 * 1024 * 1024, "Larger incoming messages are quarantined unread."),
+        "max_bytes": (int, 40 * 1024 * 1024, "Larger incoming messages are quarantined unread (a 25 MB "
+                      "photo, the most Gmail sends, is about 34 MB once encoded)."),
         "bounce_threshold": (int, 3, "Soft bounces before we stop mailing someone (hard: at once)."),
     },
     "tokens": {

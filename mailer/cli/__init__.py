@@ -170,6 +170,9 @@ def _register_subcommands() -> None:
     from mailer.cli.digest import digest
 
     main.add_command(digest)
+    from mailer.cli.simulate import simulate_command
+
+    main.add_command(simulate_command)
     from mailer.cli.meetup import meetup
 
     main.add_command(meetup)

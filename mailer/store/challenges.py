@@ -311,3 +311,8 @@ def shareable_between(db: Database, challenge_id: int, since: datetime, until: d
                        ORDER BY j.received_at DESC, j.id DESC LIMIT ?""",
                     [challenge_id, ts(since), ts(until), limit])
     return [_entry_row(r) for r in rows]
+
+
+def count_entries(db: Database, challenge_id: int) -> int:
+    """How many journal entries the challenge holds (no text read)."""
+    return db.execute("SELECT COUNT(*) FROM journal_entries WHERE challenge_id = ?", [challenge_id]).fetchone()[0]

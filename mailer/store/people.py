@@ -106,3 +106,8 @@ def with_role_or_email(db: Database, role: str, emails: set[str]) -> list[dict]:
     marks = ",".join("?" * len(wanted)) or "NULL"
     return list(db.query(f"SELECT * FROM people WHERE (',' || REPLACE(roles, ' ', '') || ',') LIKE ? "
                          f"OR email IN ({marks}) ORDER BY email", [f"%,{role},%", *wanted]))
+
+
+def count_with_status(db: Database, status: str) -> int:
+    """How many people have this status ('active' or 'bounced')."""
+    return db.execute("SELECT COUNT(*) FROM people WHERE status = ?", [status]).fetchone()[0]
