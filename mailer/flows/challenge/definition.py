@@ -317,10 +317,13 @@ def _schedule_report_back(db: Database, definition: ChallengeDef, challenge_id: 
     """The ``[report_back]`` meetup, inviting the challenge's participants (latecomers too)."""
     from mailer.flows.meetup import schedule_meetup
 
-    spec = report_back_spec(definition.report_back, definition.title,
+    return schedule_meetup(db, _report_back(definition, challenge_id, members), now)
+
+
+def _report_back(definition: ChallengeDef, challenge_id: int, members: tuple[dict, ...]) -> dict[str, Any]:
+    return report_back_spec(definition.report_back, definition.title,  # type: ignore[arg-type]
                             ct.day_date(definition.start, definition.length), [p["timezone"] for p in members],
                             f"challenge:{challenge_id}", definition.sponsors, definition.source)
-    return schedule_meetup(db, spec, now)
 
 
 def _fields(definition: ChallengeDef) -> dict[str, Any]:
@@ -344,4 +347,8 @@ def describe_start(definition: ChallengeDef, members: tuple[dict, ...], now: dat
         line += f", first send {moment:%H:%M} UTC {moment:%a} for {ct.city(tz)}"
         if moment < now:
             line += " (already past: latecomers start with the current day)"
+    if definition.report_back:
+        spec = _report_back(definition, 0, members)
+        local = spec["start"].astimezone(ct.zone(spec["timezone"]))
+        line += f"; report-back meetup {ct.short_date(local.date())} {local:%H:%M} {spec['timezone']}"
     return line

@@ -75,6 +75,7 @@ def test_a_challenge_with_report_back_schedules_its_meetup(db, crew, tmp_path: P
                                    extra='[report_back]\ndays_after_end = 2\nhour = "17:30"\n'
                                          'location = "https://meet.example.com/rb"\n'))
     started = start_challenge(db, path, datetime(2026, 12, 1, tzinfo=UTC))
+    assert started.summary.endswith("; report-back meetup Fri 8 Jan 17:30 Europe/Berlin")
     (m,) = store.list_meetups(db)
     # day 3 is 6 Jan; two days later at 17:30 in Berlin (one each: the zone sorted first)
     assert m["timezone"] == "Europe/Berlin"
