@@ -144,6 +144,7 @@ def test_a_move_replaces_the_event_and_a_cancel_marks_it_cancelled(db, settings,
     event = vevent(cancel)
     assert cal["METHOD"] == "CANCEL" and parts["tree"][4] == ("text/calendar", "CANCEL")
     assert str(event["UID"]) == uid and event["SEQUENCE"] == 2 and event["STATUS"] == "CANCELLED"
+    assert vobject_start(cancel) == after
     assert caldav.put(resource, for_storage(cancel)) == 204
     (stored,) = found_at(caldav, calendar, after)
     assert "STATUS:CANCELLED" in stored
