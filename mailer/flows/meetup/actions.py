@@ -35,7 +35,7 @@ def resolve(db: Database, spec: dict[str, Any], now: datetime) -> tuple[list[dic
     """(invitees, speakers) a spec names; ConfigError for an unknown person, kind or zone."""
     where = spec.get("source") or "meetup"
     _checked_start(spec, where, now)
-    definition._zone(spec.get("timezone"), where, "timezone", required=True)
+    definition.check_zone(spec.get("timezone"), where, "timezone", required=True)
     invite = spec.get("invite") or []
     invitees = definition.resolve_invite(db, [invite] if isinstance(invite, str) else list(invite),
                                          f"{where}: invite")

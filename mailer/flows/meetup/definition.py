@@ -71,7 +71,7 @@ def load_definition(path: Path) -> dict[str, Any]:
 def parse_definition(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     """Validate a parsed meetup file; ConfigError names the file, the key, the value and what was expected."""
     _refuse_unknown(raw, KEYS, str(path))
-    zone = _zone(raw.get("timezone"), path, "timezone", required=True)
+    zone = check_zone(raw.get("timezone"), path, "timezone", required=True)
     location = _text(raw, "location", path)
     online = _text(raw, "online_url", path)
     if not online and re.match(r"https?://\S+$", location):
@@ -107,7 +107,8 @@ def _whole(value: Any, path: Path, key: str, low: int, high: int) -> int:
     return value
 
 
-def _zone(value: Any, path: Path, key: str, required: bool = False) -> str | None:
+def check_zone(value: Any, path: Path | str, key: str, required: bool = False) -> str | None:
+    """``value`` if it is an IANA time zone (None when absent and optional); else ConfigError."""
     if value is None and not required:
         return None
     try:
@@ -246,7 +247,7 @@ def parse_report_back(raw: Any, path: Path | str) -> ReportBack:
     return ReportBack(days_after_end=_whole(raw.get("days_after_end", 1), Path(where), "days_after_end", 0, 60),
                       at=at, duration_minutes=_whole(raw.get("duration_minutes", 60), Path(where),
                                                      "duration_minutes", 5, 1440),
-                      location=location.strip(), timezone=_zone(raw.get("timezone"), Path(where), "timezone"))
+                      location=location.strip(), timezone=check_zone(raw.get("timezone"), Path(where), "timezone"))
 
 
 def _clock(value: Any, where: str) -> time:

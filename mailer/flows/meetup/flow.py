@@ -121,17 +121,18 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
         raise InboundError(f"reply to {reply.ref}: {exc}") from exc
     if match.group(3) or reply.purpose == "meetup_highlight":
         return _highlight(db, meetup, reply, now)
+    token_version = int(match.group(2)) if match.group(2) else None
+    version = _version(reply, token_version, meetup["sequence"])
     if store.get_invitee(db, meetup["id"], reply.person_id) is None:
-        _keep(db, meetup, None, reply.person_email, reply, now, "unattributed")
+        _keep(db, meetup, None, reply, now, "unattributed", version)
         return []
     if reply.intent == "counter":
-        _keep(db, meetup, reply.person_id, reply.person_email, reply, now, "counter")
+        _keep(db, meetup, reply.person_id, reply, now, "counter", version)
         return []
-    token_version = int(match.group(2)) if match.group(2) else None
     answer = rsvp.read_answer(reply.intent, reply.rsvp, token_version, meetup["sequence"],
                               reply.received_at or now, reply.comment)
     if answer is None:
-        _keep(db, meetup, reply.person_id, reply.person_email, reply, now, "unclear")
+        _keep(db, meetup, reply.person_id, reply, now, "unclear", version)
         return _ask(db, meetup, reply, now)
     _record(db, meetup, reply, answer, now)
     return []
@@ -149,12 +150,20 @@ def _record(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Answer,
                          now, answer.comment)
 
 
-def _keep(db: Database, meetup: dict, person_id: int | None, address: str, reply: RoutedReply,
-          now: datetime, kind: str) -> None:
+def _version(reply: RoutedReply, token_version: int | None, current: int) -> int:
+    """The SEQUENCE a reply answers: the calendar's own, else the invitation the token came in."""
+    if reply.rsvp is not None:
+        return int(reply.rsvp.get("sequence") or 0)
+    return current if token_version is None else token_version
+
+
+def _keep(db: Database, meetup: dict, person_id: int | None, reply: RoutedReply, now: datetime,
+          kind: str, version: int) -> None:
+    """Keep what a reply said without changing anyone's answer (a proposal, an unclear reply)."""
     partstat = (reply.rsvp or {}).get("partstat")
     proposed = rsvp.proposed_start(reply.message.calendar) if kind == "counter" else None
-    store.keep_answer(db, meetup["id"], person_id, address, kind, partstat.lower() if partstat else None,
-                      int((reply.rsvp or {}).get("sequence") or meetup["sequence"]), now,
+    store.keep_answer(db, meetup["id"], person_id, reply.person_email, kind,
+                      partstat.lower() if partstat else None, version, now,
                       comment=reply.comment or reply.reply_text[:500], proposed_start=proposed,
                       message_id=reply.message.message_id)
 

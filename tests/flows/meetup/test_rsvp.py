@@ -96,7 +96,7 @@ def test_thunderbird_tentative_and_counter_proposal(db, settings, invited):
     assert answer_of(db, invited, DAN)["answer"] == "tentative"  # a proposal changes no answer
     (proposal,) = details(db, invited)["proposals"]
     assert proposal["from"] == DAN and proposal["proposed_start"] == "2027-02-11T17:00:00+00:00"
-    assert proposal["comment"] == "Thursday would suit the Lyon team better"
+    assert proposal["comment"] == "Thursday would suit the Lyon team better" and proposal["version"] == 2
 
 
 def test_an_older_answer_never_outranks_a_newer_one(db, settings, invited):
@@ -191,6 +191,7 @@ def test_an_unclear_reply_changes_nothing_and_gets_one_short_question(db, settin
     assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
     questions = [r for r in outbox_store.list_rows(db, limit=1000) if ":question:" in r["key"]]
     assert len(questions) == 1 and questions[0]["to_addr"] == CAROL
+    assert [(a["kind"], a["version"]) for a in store.answers(db, invited)] == [("unclear", 1), ("unclear", 1)]
 
 
 def test_an_out_of_office_is_never_an_rsvp(db, settings, invited):
