@@ -52,6 +52,22 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "processed_folder": (str, "Processed", "Folder processed mail is moved to."),
         "sent_folder": (str, "", "Sent folder used to reconcile uncertain sends (empty: none)."),
     },
+    "exchange": {
+        "mailbox": (str, "", "With kind = exchange: the service's mailbox address (e.g. practice@corp.example.com)."),
+        "endpoint": (str, "", "EWS URL, e.g. https://mail.corp.example.com/EWS/Exchange.asmx (http:// "
+                     "allowed for a local server); empty: autodiscover from the mailbox address."),
+        "auth": (("ntlm", "basic", "oauth2", "none"), "ntlm", "How to log in: ntlm or basic with username and "
+                 "MAILER_EXCHANGE_PASSWORD; oauth2 app-only with impersonation; none only for local test servers."),
+        "username": (str, "", "Login for ntlm/basic, e.g. CORP\\svc-cop."),
+        "client_id": (str, "", "oauth2: the app registration's client id (secret in MAILER_EXCHANGE_CLIENT_SECRET)."),
+        "tenant_id": (str, "", "oauth2: the directory (tenant) id."),
+        "version": (str, "15.1", "Server build to assume, so no probe is needed: 15.1 Exchange 2016, 15.2 "
+                    "Exchange 2019, 15.20 Exchange Online."),
+        "max_connections": (int, 2, "Most EWS connections open at once (Exchange Online allows 27)."),
+        "processed_folder": (str, "Processed", "Folder under the mailbox root that handled mail is moved to."),
+        "native_meetings": (bool, False, "Meetups as Exchange calendar items instead of iMIP invitations "
+                            "(not implemented yet; iMIP works through every transport)."),
+    },
     "outbox": {
         "max_attempts": (int, 8, "Attempts before a message is set aside as dead."),
         "backoff_seconds": (int, 60, "First retry delay; doubles each attempt, with jitter."),
@@ -71,7 +87,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
 }
 
 PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}
-ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD"}
+ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD",
+               ("exchange", "password"): "MAILER_EXCHANGE_PASSWORD",
+               ("exchange", "client_secret"): "MAILER_EXCHANGE_CLIENT_SECRET"}
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,8 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
     for (section, key), var in ENV_SECRETS.items():
         if env.get(var):
             values[f"{section}_{key}"] = env[var]
+        else:  # a secret with no key in the file (Exchange's) still reads as ""
+            values.setdefault(f"{section}_{key}", "")
     return Settings(home=home, values=tuple(values.items()))
 
 
