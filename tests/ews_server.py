@@ -162,7 +162,7 @@ class EwsServer:
         handler = type("Handler", (_Handler,), {"ews": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/EWS/Exchange.asmx"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def start(self) -> "EwsServer":
         self.thread.start()
@@ -421,7 +421,12 @@ def sync_folder_items(ews: EwsServer, request: etree._Element) -> list[etree._El
         folder = box.folder(_refs(request, q(M, "SyncFolderId"))[0])
         since = box.parse_sync_state(folder, request.findtext(q(M, "SyncState")))
     except EwsError as exc:
-        return [_message("SyncFolderItems", exc.code, exc.text)]
+        # Exchange keeps the (empty) SyncState and IncludesLastItemInRange in an error answer too,
+        # and exchangelib reads both before it looks at the response code.
+        msg = _message("SyncFolderItems", exc.code, exc.text)
+        etree.SubElement(msg, q(M, "SyncState"))
+        etree.SubElement(msg, q(M, "IncludesLastItemInRange")).text = "true"
+        return [msg]
     limit = int(request.findtext(q(M, "MaxChangesReturned")) or 100)
     changes, position, complete = box.changes(folder, since, limit)
     msg = _message("SyncFolderItems")

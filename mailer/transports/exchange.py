@@ -32,7 +32,7 @@ from mailer.errors import TemporarySendError, TransportError
 from mailer.store.sync_state import SyncState
 from mailer.transports.base import CheckLine, Fetched, Outgoing
 from mailer.transports.exchange_connect import (EWS_ERRORS, ExchangeSettings, busy_wait, connect, disconnect,
-                                                send_error)
+                                                plain, send_error)
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class ExchangeTransport:
 
     def _failed(self, what: str, exc: BaseException) -> TransportError:
         self._note(exc)
-        return TransportError(f"Exchange: {what} failed: {type(exc).__name__}: {exc}")
+        return TransportError(f"Exchange: {what} failed: {plain(exc)}")
 
     # -- sending --------------------------------------------------------------------------------
     def send(self, mail: Outgoing) -> None:
@@ -99,7 +99,8 @@ class ExchangeTransport:
             sent = self.account.sent  # GetFolder, once: nothing has been handed over yet
         except EWS_ERRORS as exc:
             self._note(exc)
-            raise TemporarySendError(f"Exchange: cannot open Sent Items: {exc}", retry_after=busy_wait(exc)) from exc
+            raise TemporarySendError(f"Exchange: cannot open Sent Items: {plain(exc)}",
+                                     retry_after=busy_wait(exc)) from exc
         try:
             Message(account=self.account, folder=sent, mime_content=mail.data).send_and_save()
         except EWS_ERRORS as exc:
@@ -201,7 +202,7 @@ class ExchangeTransport:
         try:
             self.account.msg_folder_root
         except EWS_ERRORS as exc:
-            reason = f"cannot log in to {where} as {s.mailbox} ({s.auth}): {type(exc).__name__}: {exc}"
+            reason = f"cannot log in to {where} as {s.mailbox} ({s.auth}): {plain(exc)}"
             return [CheckLine("log in", False, reason)]
         lines = [CheckLine("log in", True, f"logged in to {where} as {s.mailbox} ({s.auth})")]
         lines.append(self._try("read the inbox", lambda: f"inbox readable ({self.account.inbox.total_count} "
@@ -227,7 +228,7 @@ class ExchangeTransport:
             return CheckLine(what, True, probe())
         except (*EWS_ERRORS, TransportError) as exc:
             self._note(exc)
-            return CheckLine(what, False, f"{type(exc).__name__}: {exc}")
+            return CheckLine(what, False, plain(exc))
 
     def close(self) -> None:
         """Close the HTTP sessions; safe to call twice."""

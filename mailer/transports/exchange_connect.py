@@ -10,9 +10,10 @@ from typing import Iterator
 
 from exchangelib import (DELEGATE, IMPERSONATION, Account, Configuration, Credentials, FaultTolerance,
                          Identity, OAuth2Credentials)
-from exchangelib.errors import (EWSError, ErrorServerBusy, ErrorTimeoutExpired, MalformedResponseError,
-                                RateLimitError, SOAPError)
-from exchangelib.protocol import BaseProtocol
+from exchangelib.errors import (EWSError, ErrorAccessDenied, ErrorNonExistentMailbox, ErrorServerBusy,
+                                ErrorTimeoutExpired, MalformedResponseError, RateLimitError, SOAPError,
+                                UnauthorizedError)
+from exchangelib.protocol import Protocol
 from exchangelib.transport import BASIC, NOAUTH, NTLM, OAUTH2
 from exchangelib.version import Build, Version
 from oauthlib.oauth2 import OAuth2Error
@@ -115,7 +116,24 @@ def disconnect(account: Account) -> None:
 
 def clear_protocol_cache() -> None:
     """Forget every cached protocol (between tests, or before connecting with new settings)."""
-    BaseProtocol.clear_cache()
+    Protocol.clear_cache()
+
+
+def plain(exc: BaseException) -> str:
+    """A failed call in a few plain words, for ``run.py check`` and the worker's notes."""
+    text = str(exc)
+    if "Connection refused" in text or "Name or service not known" in text:
+        return "cannot reach the server (connection refused or unknown host: is exchange.endpoint right?)"
+    if isinstance(exc, UnauthorizedError):
+        return "the server refused the login (user name, password, or the app's permissions)"
+    if isinstance(exc, ErrorNonExistentMailbox):
+        return "the server has no such mailbox (exchange.mailbox)"
+    if isinstance(exc, ErrorAccessDenied):
+        return f"access denied: {text}"
+    wait = busy_wait(exc)
+    if wait is not None:
+        return f"the server is busy and asked us to wait {wait:.0f} s"
+    return f"{type(exc).__name__}: {text[:300]}"
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
