@@ -103,7 +103,8 @@ class Mailbox:
     def add(self, folder: Folder, mime: bytes) -> Item:
         """File ``mime`` as a new item (a new id, as Exchange gives on every move)."""
         msg = email.message_from_bytes(mime, policy=email.policy.compat32)
-        item = Item(f"I-{next(self.ids)}", mime, str(msg.get("Message-ID", "")).strip(), str(msg.get("Subject", "")))
+        item = Item(f"I-{next(self.ids)}", mime, str(msg.get("Message-ID", "")).strip(),
+                    str(msg.get("Subject", "")))
         folder.items[item.id] = item
         folder.log.append((next(self.seq), "add", item.id))
         return item
@@ -162,7 +163,8 @@ class EwsServer:
         handler = type("Handler", (_Handler,), {"ews": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/EWS/Exchange.asmx"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
 
     def start(self) -> "EwsServer":
         self.thread.start()
@@ -329,7 +331,8 @@ def _folder_xml(parent: etree._Element, folder: Folder, box: Mailbox) -> None:
 def _item_xml(parent: etree._Element, item: Item, mime: bool = False, fields: bool = False) -> None:
     elem = etree.SubElement(parent, q(T, "Message"))
     if mime:
-        etree.SubElement(elem, q(T, "MimeContent"), CharacterSet="UTF-8").text = base64.b64encode(item.mime).decode()
+        content = etree.SubElement(elem, q(T, "MimeContent"), CharacterSet="UTF-8")
+        content.text = base64.b64encode(item.mime).decode()
     etree.SubElement(elem, q(T, "ItemId"), Id=item.id, ChangeKey=item.changekey)
     if fields:
         etree.SubElement(elem, q(T, "Subject")).text = item.subject
@@ -388,7 +391,8 @@ def create_folder(ews: EwsServer, request: etree._Element) -> list[etree._Elemen
         box.folders[folder.id] = folder
         msg = _message("CreateFolder")
         folders = etree.SubElement(msg, q(M, "Folders"))
-        etree.SubElement(etree.SubElement(folders, q(T, "Folder")), q(T, "FolderId"), Id=folder.id, ChangeKey="FCK1")
+        created = etree.SubElement(folders, q(T, "Folder"))
+        etree.SubElement(created, q(T, "FolderId"), Id=folder.id, ChangeKey="FCK1")
         out.append(msg)
     return out
 
@@ -437,7 +441,8 @@ def sync_folder_items(ews: EwsServer, request: etree._Element) -> list[etree._El
         if kind == "create":
             _item_xml(etree.SubElement(container, q(T, "Create")), folder.items[item_id])
         else:
-            etree.SubElement(etree.SubElement(container, q(T, "Delete")), q(T, "ItemId"), Id=item_id, ChangeKey="CK0")
+            gone = etree.SubElement(container, q(T, "Delete"))
+            etree.SubElement(gone, q(T, "ItemId"), Id=item_id, ChangeKey="CK0")
     return [msg]
 
 

@@ -95,7 +95,8 @@ def connect(s: ExchangeSettings) -> Account:
     endpoint = s.endpoint or (OFFICE365_EWS if s.auth == "oauth2" else None)
     config = Configuration(service_endpoint=endpoint, credentials=_credentials(s), auth_type=AUTH_TYPES[s.auth],
                            version=Version(build=parse_build(s.version, s.source)),
-                           retry_policy=FaultTolerance(max_wait=INLINE_WAIT), max_connections=s.max_connections or 1)
+                           retry_policy=FaultTolerance(max_wait=INLINE_WAIT),
+                           max_connections=s.max_connections or 1)
     access = IMPERSONATION if s.auth == "oauth2" else DELEGATE
     return Account(s.mailbox, config=config, autodiscover=endpoint is None, access_type=access)
 

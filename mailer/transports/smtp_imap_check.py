@@ -20,7 +20,8 @@ def check_smtp_imap(s: SmtpImapSettings, smtp: _Smtp, imap: _Imap) -> list[Check
                  _check_folder("read the inbox", client, s.inbox_folder), send,
                  CheckLine("calendar", True, "invitations go out as iCalendar (iMIP) attachments")]
         if s.sent_folder is None:
-            lines.append(CheckLine("Sent folder", False, "imap.sent_folder is not set: uncertain sends are resent"))
+            lines.append(CheckLine("Sent folder", False,
+                                   "imap.sent_folder is not set: uncertain sends are resent"))
         else:
             lines.append(_check_folder("Sent folder", client, s.sent_folder))
     finally:

@@ -326,3 +326,45 @@ def test_live_mailbox_checks_sends_to_itself_and_finds_it_in_sent_items():
         assert transport.find_sent(out.message_id) is True
     finally:
         transport.close()
+
+
+# -- a challenge through the real worker -----------------------------------------------------
+@pytest.mark.slow
+def test_challenge_days_with_replies_through_the_worker(ex_settings, ex_db, ews, tmp_path):
+    from mailer.flows.challenge.definition import start_challenge
+    from mailer.simulate import compose_reply
+    from mailer.store import people
+    from tests.test_challenge_e2e import ENTRIES, REPLIES, START, ZONES, challenge_file, day_emails, journal_texts
+
+    zones = {f"{name}@corp.example.com": zone for name, zone in ZONES.items()}
+    for address, zone in zones.items():
+        people.add_person(ex_db, address, address.split("@")[0].title(), zone)
+    start_challenge(ex_db, challenge_file(tmp_path, list(zones)), START)
+    clock, oliver = Clock(START), "oliver@corp.example.com"
+    transport = make_transport(ex_settings, ex_db)
+    transport.clock = clock
+    for hour in range(4 * 24 + 12):  # the day before day 1 to the evening of day 3, hour by hour
+        clock.now = START + timedelta(hours=hour)
+        if hour == 60:  # the worker restarts: a new transport on the same store
+            transport.close()
+            transport = make_transport(ex_settings, ex_db)
+            transport.clock = clock
+        worker.tick(ex_db, transport, clock.now, ex_settings, "w1")
+        for (day, client), text in REPLIES.items():
+            if day <= 3 and clock.now == datetime(2027, 1, 3, 12, tzinfo=timezone.utc) + timedelta(days=day):
+                original = next(raw for raw in ews.sent if _is_day_email(raw, oliver, day))
+                ews.deliver(compose_reply(original, oliver, "Oliver", text, client, clock.now))
+    transport.close()
+    sent = day_emails(ews.sent)
+    for address in zones:
+        days = sorted(day for day, _ in sent[address])
+        assert days[:3] == [1, 2, 3] and len(days) == len(set(days)), (address, days)
+    assert journal_texts(ex_db, oliver) == {day: text for (day, _), text in ENTRIES.items() if day <= 3}
+    assert sum(inbox_store.counts(ex_db).values()) == 2  # each reply stored and handled once
+    assert ews.items("inbox") == [] and len(ews.folder_named("Processed").items) == 2
+    assert sorted(outbox_store.counts(ex_db)) == ["sent"]
+
+
+def _is_day_email(raw: bytes, address: str, day: int) -> bool:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return msg["To"].addresses[0].addr_spec == address and msg["Subject"].startswith(f"Day {day} of")
