@@ -61,6 +61,7 @@ class Item:
     mime: bytes
     message_id: str
     subject: str
+    tag: str = "Message"  # the element name picks exchangelib's class: Message, MeetingResponse, ...
     change: int = 1
 
     @property
@@ -100,11 +101,11 @@ class Mailbox:
             raise EwsError("ErrorFolderNotFound", f"no folder {ref}")
         return found
 
-    def add(self, folder: Folder, mime: bytes) -> Item:
+    def add(self, folder: Folder, mime: bytes, tag: str = "Message") -> Item:
         """File ``mime`` as a new item (a new id, as Exchange gives on every move)."""
         msg = email.message_from_bytes(mime, policy=email.policy.compat32)
         item = Item(f"I-{next(self.ids)}", mime, str(msg.get("Message-ID", "")).strip(),
-                    str(msg.get("Subject", "")))
+                    str(msg.get("Subject", "")), tag)
         folder.items[item.id] = item
         folder.log.append((next(self.seq), "add", item.id))
         return item
@@ -175,10 +176,14 @@ class EwsServer:
         self.httpd.server_close()
 
     # -- test hooks --------------------------------------------------------------------------
-    def deliver(self, raw: bytes, folder: str = "inbox") -> str:
-        """Put a raw message into a folder as if it had arrived; return its item id."""
+    def deliver(self, raw: bytes, folder: str = "inbox", tag: str = "Message") -> str:
+        """Put a raw message into a folder as if it had arrived; return its item id.
+
+        ``tag="MeetingResponse"`` delivers it as Exchange files an attendee's answer to a meeting
+        request (IPM.Schedule.Meeting.Resp.*), which exchangelib reads as a MeetingResponse.
+        """
         with self.lock:
-            return self.mailbox.add(self.mailbox.folder(folder), raw).id
+            return self.mailbox.add(self.mailbox.folder(folder), raw, tag).id
 
     def busy(self, times: int = 1, back_off_ms: int = 60_000) -> None:
         """Answer the next ``times`` requests with ErrorServerBusy and this back-off hint."""
@@ -329,7 +334,7 @@ def _folder_xml(parent: etree._Element, folder: Folder, box: Mailbox) -> None:
 
 
 def _item_xml(parent: etree._Element, item: Item, mime: bool = False, fields: bool = False) -> None:
-    elem = etree.SubElement(parent, q(T, "Message"))
+    elem = etree.SubElement(parent, q(T, item.tag))
     if mime:
         content = etree.SubElement(elem, q(T, "MimeContent"), CharacterSet="UTF-8")
         content.text = base64.b64encode(item.mime).decode()
@@ -471,7 +476,7 @@ def move_item(ews: EwsServer, request: etree._Element) -> list[etree._Element]:
 
     def answer(item_id: str) -> etree._Element:
         _, item = box.remove(item_id)
-        moved = box.add(target, item.mime)  # Exchange gives a moved item a new id
+        moved = box.add(target, item.mime, item.tag)  # Exchange gives a moved item a new id
         msg = _message("MoveItem")
         _item_xml(etree.SubElement(msg, q(M, "Items")), moved)
         return msg

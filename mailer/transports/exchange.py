@@ -62,6 +62,7 @@ class ExchangeTransport:
         self._account = None
         self._processed = None
         self._memory_state: str | None = None
+        self._unfiled: set[str] = set()  # yielded by this fetch pass and not yet through done()
         self._busy_until: datetime | None = None  # no call reaches the server before this
 
     @property
@@ -116,15 +117,21 @@ class ExchangeTransport:
 
     # -- reading --------------------------------------------------------------------------------
     def fetch(self) -> Iterator[Fetched]:
-        """Yield new inbox items as raw MIME; the sync state is saved after the last one."""
+        """Yield new inbox items as raw MIME; the sync state is saved once every one went through ``done``."""
         if self._busy_for():
             raise TransportError(f"Exchange asked us to wait; {self._busy_for():.0f} s left")
+        self._unfiled = set()
         try:
             ids, state = self._new_item_ids()
             for start in range(0, len(ids), MIME_CHUNK):
-                yield from self._mime(ids[start:start + MIME_CHUNK])
+                for fetched in self._mime(ids[start:start + MIME_CHUNK]):
+                    self._unfiled.add(fetched.transport_id)
+                    yield fetched
         except EWS_ERRORS as exc:
             raise self._failed("reading the inbox", exc) from exc
+        if self._unfiled:  # something was not filed away: the next pass must see it again
+            log.warning("%d item(s) not filed away; keeping the old sync state", len(self._unfiled))
+            return
         self._save_state(state)
 
     def _new_item_ids(self) -> tuple[list[str], str]:
@@ -177,6 +184,7 @@ class ExchangeTransport:
         for result in results:
             if isinstance(result, Exception) and not isinstance(result, ErrorItemNotFound):
                 raise TransportError(f"Exchange: filing away failed: {type(result).__name__}: {result}")
+        self._unfiled.discard(fetched.transport_id)
 
     def _processed_folder(self):
         """The processed folder under the mailbox root, found by name or created once."""

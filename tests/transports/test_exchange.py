@@ -368,3 +368,17 @@ def test_challenge_days_with_replies_through_the_worker(ex_settings, ex_db, ews,
 def _is_day_email(raw: bytes, address: str, day: int) -> bool:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     return msg["To"].addresses[0].addr_spec == address and msg["Subject"].startswith(f"Day {day} of")
+
+
+def test_a_meeting_response_is_read_as_raw_mime_like_any_message(ex_db, transport, ews):
+    rsvp = (b"From: oliver@corp.example.com\r\nTo: cop@corp.example.com\r\nSubject: Accepted: Meetup\r\n"
+            b"Message-ID: <rsvp1@corp.example.com>\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n"
+            b"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:meetup-1@cop\r\n"
+            b"ATTENDEE;PARTSTAT=ACCEPTED:mailto:oliver@corp.example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    ews.deliver(rsvp, tag="MeetingResponse")
+    fetched = list(transport.fetch())
+    assert [f.raw for f in fetched] == [rsvp]  # the iMIP REPLY reaches the same inbox pipeline
+    assert len(ews.items("inbox")) == 1  # not filed away, so the sync state stayed where it was
+    assert ingest(ex_db, transport).fetched == 1
+    assert ews.items("inbox") == [] and ingest(ex_db, transport).fetched == 0
