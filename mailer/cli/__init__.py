@@ -170,6 +170,12 @@ def _register_subcommands() -> None:
     from mailer.cli.check import check
 
     main.add_command(check)
+    from mailer.cli.digest import digest
+
+    main.add_command(digest)
+    from mailer.cli.simulate import simulate_command
+
+    main.add_command(simulate_command)
 
 
 _register_subcommands()
