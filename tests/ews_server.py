@@ -8,9 +8,11 @@ the way Exchange documents them: a ``ServerVersionInfo`` SOAP header on every an
 error code in the same shape when something is wrong, and ErrorServerBusy as a SOAP fault
 carrying ``BackOffMilliseconds`` (the shape Exchange Online throttling answers with).
 
-Test hooks (Python methods on ``EwsServer``): ``deliver`` a raw message into the inbox,
-``busy`` for the next N requests, ``fail_after_send`` (accept and file the message, then drop the
-connection without an answer), ``invalidate_sync_states``. It proves our code and the wire
+Test hooks, as methods on ``EwsServer`` and as test-only HTTP endpoints beside the EWS one
+(``POST /_test/deliver`` with the raw message as body, ``/_test/busy?times=N&ms=M``,
+``/_test/fail_after_send?times=N``, ``/_test/invalidate_sync_states``): deliver a raw message (or a
+meeting response) into the inbox, answer the next N requests with ErrorServerBusy, carry out the
+next send and then drop the connection without an answer, refuse every sync state handed out. It proves our code and the wire
 contract, not Exchange's own behaviour; the opt-in live test covers that.
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
@@ -234,6 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.startswith("/_test/"):
+            return self._test_hook(body)
         root = etree.fromstring(body)
         version = root.find(f"{q(S, 'Header')}/{q(T, 'RequestServerVersion')}")
         request = root.find(q(S, "Body"))[0]
@@ -256,6 +261,23 @@ class _Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             return self._answer(500, b"test EWS server failed; see the traceback")
         self._answer(200, _envelope(api, op, messages))
+
+    def _test_hook(self, body: bytes) -> None:
+        """The test-only endpoints: the same hooks as EwsServer's methods, over HTTP."""
+        url = urlsplit(self.path)
+        args = {k: v[0] for k, v in parse_qs(url.query).items()}
+        name = url.path.removeprefix("/_test/")
+        if name == "deliver":
+            answer = self.ews.deliver(body, args.get("folder", "inbox"), args.get("tag", "Message"))
+        elif name == "busy":
+            answer = self.ews.busy(int(args.get("times", 1)), int(args.get("ms", 60_000)))
+        elif name == "fail_after_send":
+            answer = self.ews.fail_after_send(int(args.get("times", 1)))
+        elif name == "invalidate_sync_states":
+            answer = self.ews.invalidate_sync_states()
+        else:
+            return self._answer(404, f"no test hook {name}".encode())
+        self._answer(200, str(answer or "ok").encode())
 
     def _answer(self, status: int, payload: bytes) -> None:
         self.send_response(status)

@@ -13,7 +13,6 @@ from exchangelib import (DELEGATE, IMPERSONATION, Account, Configuration, Creden
 from exchangelib.errors import (EWSError, ErrorAccessDenied, ErrorNonExistentMailbox, ErrorServerBusy,
                                 ErrorTimeoutExpired, MalformedResponseError, RateLimitError, SOAPError,
                                 UnauthorizedError)
-from exchangelib.protocol import Protocol
 from exchangelib.transport import BASIC, NOAUTH, NTLM, OAUTH2
 from exchangelib.version import Build, Version
 from oauthlib.oauth2 import OAuth2Error
@@ -113,11 +112,6 @@ def disconnect(account: Account) -> None:
         del type(protocol)[protocol.config]
     except KeyError:
         pass
-
-
-def clear_protocol_cache() -> None:
-    """Forget every cached protocol (between tests, or before connecting with new settings)."""
-    Protocol.clear_cache()
 
 
 def plain(exc: BaseException) -> str:
