@@ -86,6 +86,11 @@ class ExchangeTransport:
             until = self.clock() + timedelta(seconds=wait)
             self._busy_until = max(self._busy_until or until, until)
 
+    def _guard(self) -> None:
+        """Refuse to call the server while a back-off hint runs (the worker tries again later)."""
+        if self._busy_for():
+            raise TransportError(f"Exchange asked us to wait; {self._busy_for():.0f} s left")
+
     def _failed(self, what: str, exc: BaseException) -> TransportError:
         self._note(exc)
         return TransportError(f"Exchange: {what} failed: {plain(exc)}")
@@ -110,6 +115,7 @@ class ExchangeTransport:
 
     def find_sent(self, message_id: str) -> bool:
         """Whether Sent Items holds a message with this Message-ID (FindItem on InternetMessageId)."""
+        self._guard()
         try:
             return self.account.sent.filter(message_id=message_id).exists()
         except EWS_ERRORS as exc:
@@ -118,8 +124,7 @@ class ExchangeTransport:
     # -- reading --------------------------------------------------------------------------------
     def fetch(self) -> Iterator[Fetched]:
         """Yield new inbox items as raw MIME; the sync state is saved once every one went through ``done``."""
-        if self._busy_for():
-            raise TransportError(f"Exchange asked us to wait; {self._busy_for():.0f} s left")
+        self._guard()
         self._unfiled = set()
         try:
             ids, state = self._new_item_ids()
@@ -177,6 +182,7 @@ class ExchangeTransport:
     def done(self, fetched: Fetched) -> None:
         """Move the item to the processed folder (created once); an item already gone is fine."""
         item_id = fetched.transport_id.removeprefix(ID_PREFIX)
+        self._guard()
         try:
             results = self.account.bulk_move(ids=[ItemId(id=item_id)], to_folder=self._processed_folder())
         except EWS_ERRORS as exc:

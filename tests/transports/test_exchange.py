@@ -18,7 +18,7 @@ from exchangelib.protocol import Protocol
 
 from mailer import inbox, outbox, worker
 from mailer.config import load_settings
-from mailer.errors import ConfigError, TemporarySendError, UncertainSendError
+from mailer.errors import ConfigError, TemporarySendError, TransportError, UncertainSendError
 from mailer.store import inbox as inbox_store
 from mailer.store import open_db
 from mailer.store import outbox as outbox_store
@@ -384,3 +384,24 @@ def test_a_meeting_response_is_read_as_raw_mime_like_any_message(ex_db, transpor
     assert len(ews.items("inbox")) == 1  # not filed away, so the sync state stayed where it was
     assert ingest(ex_db, transport).fetched == 1
     assert ews.items("inbox") == [] and ingest(ex_db, transport).fetched == 0
+
+
+def test_while_busy_no_read_search_or_filing_reaches_the_server(ex_settings, ex_db, ews):
+    clock = Clock(NOW)
+    transport = make_transport(ex_settings, ex_db)
+    transport.clock = clock
+    ews.deliver(reply(1))
+    fetched = next(transport.fetch())
+    ews.busy(1, back_off_ms=60_000)
+    with pytest.raises(TransportError, match="busy"):
+        transport.find_sent("<x@corp.example.com>")
+    asked = len(ews.requests)
+    for call in (lambda: transport.done(fetched), lambda: list(transport.fetch()),
+                 lambda: transport.find_sent("<x@corp.example.com>")):
+        with pytest.raises(TransportError, match="wait"):
+            call()
+    assert len(ews.requests) == asked
+    clock.now += timedelta(seconds=61)
+    transport.done(fetched)
+    assert ews.items("inbox") == []
+    transport.close()
