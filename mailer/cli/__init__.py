@@ -163,10 +163,12 @@ def _register_subcommands() -> None:
 
     for command in (outbox_group, inbox, people_group, reply, explain):
         main.add_command(command)
+    from mailer.cli.call import call
     from mailer.cli.challenge import challenge, journal
 
     main.add_command(challenge)
     main.add_command(journal)
+    main.add_command(call)
 
 
 _register_subcommands()

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import mailer.flows.call as call_package
+from mailer.flows.call import flow as call
 from mailer.flows.challenge import flow as challenge
 
-FLOWS: tuple[ModuleType, ...] = (challenge,)
+FLOWS: tuple[ModuleType, ...] = (challenge, call)
 
 # token purpose -> (flow module, the context replies to it are read in: inbound.commands)
 PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "journal": (challenge, "journal"),
     "challenge_join": (challenge, "journal"),
+    "volunteer": (call, "volunteer"),
 }
 
 
 # flow packages whose ``digest_items(db, email, since, until)`` feed sponsor digests
-DIGEST_SOURCES: tuple[ModuleType, ...] = ()
+DIGEST_SOURCES: tuple[ModuleType, ...] = (call_package,)
 
 
 def flow_for(purpose: str) -> tuple[ModuleType, str] | None:
