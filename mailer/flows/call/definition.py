@@ -111,9 +111,10 @@ def _sender(value: Any, where: str) -> str:
 
 
 def _roles(value: Any, where: str) -> list[dict]:
-    if value is None:
+    if value is None or value == [] or (isinstance(value, list) and len(value) == 1
+                                        and isinstance(value[0], dict) and value[0].get("name") == UNNAMED):
         return [{"name": UNNAMED, "places": None, "description": ""}]
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, list):
         raise ConfigError(f"{where}: roles must be one or more [[roles]] tables, not {value!r}")
     roles: list[dict] = []
     for n, item in enumerate(value, start=1):
