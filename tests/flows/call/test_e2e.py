@@ -38,13 +38,15 @@ OOO_SUBJECT = {"outlook": "Automatic reply: {}", "gmail": "Out of office", "appl
 class World:
     """A home with the Maildir transport, the community, and one open call."""
 
-    def __init__(self, home, tmp_path, toml: str | None = None):
+    def __init__(self, home, tmp_path, toml: str | None = None, before_open=None):
         self.settings = load_settings(home, env={})
         self.db = open_db(self.settings.db_path)
         self.names = {}
         for address, name, tz, roles in PEOPLE:
             add_person(self.db, address, name, tz, roles)
             self.names[address] = name
+        if before_open:
+            before_open(self.db)
         path = tmp_path / "call.toml"
         path.write_text(toml or call_toml())
         self.call_id = open_call(self.db, load_spec(path), OPENED)
@@ -130,6 +132,8 @@ def test_each_phrase_does_what_it_says_and_nothing_more(world, client):
     world.reply(AIKO, "Please take me off the team", client, to_subject="Re:")  # answering the confirmation
     assert world.tick() == {(AIKO, "withdrawn")}
     assert world.roles() == {"writer": [(PRIYA, "confirmed")]}
+    rules = [r["rule"] for r in world.db.query("SELECT rule FROM inbox WHERE state = 'done' ORDER BY id")]
+    assert len(rules) == 4 and all(r.startswith("route: token") for r in rules), rules
 
 
 def test_two_replies_for_the_last_place_in_one_tick(world):
