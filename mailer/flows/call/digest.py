@@ -14,6 +14,7 @@ from mailer.flows.base import DigestItem
 from mailer.flows.call import definition, feeds
 from mailer.flows.call.places import filled
 from mailer.flows.call.flow import role_board
+from mailer.flows.challenge import sponsors_of  # the challenge flow's public verb
 from mailer.store import calls as store
 from mailer.store import people
 
@@ -40,8 +41,6 @@ def _sponsors_target(db: Database, ref: str, email: str) -> bool:
     parsed = feeds.parse(ref)
     if parsed is None or parsed[0] != "challenge":
         return False
-    from mailer.flows.challenge import sponsors_of  # a public verb of the challenge flow
-
     return email.strip().lower() in sponsors_of(db, parsed[1])
 
 

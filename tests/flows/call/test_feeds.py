@@ -80,12 +80,22 @@ def test_enroll_is_the_challenge_join_verb(db, community, tmp_path):
     assert enroll(db, started.challenge_id, community[SAM], too_late) is None
 
 
-def test_targets_this_build_lacks_are_named_plainly(monkeypatch):
+def test_targets_this_build_lacks_are_named_plainly(monkeypatch, home, tmp_path):
     real = feeds.verb
     monkeypatch.setattr(feeds, "verb", lambda kind: None if kind != "challenge" else real(kind))
     with pytest.raises(ConfigError, match=r"call.toml: feeds = 'charter:1': charter targets are not "
                                           r"available in this build \(mailer.flows.charter.add_team_member"):
         parse_spec({"title": "T", "closes": "2027-01-20", "feeds": "charter:1"}, "call.toml")
+    from click.testing import CliRunner
+
+    from mailer.cli import main
+    from tests.flows.call.conftest import call_toml as toml
+
+    path = tmp_path / "call.toml"
+    path.write_text(toml(extra='feeds = "meetup:4"\n'))
+    checked = CliRunner().invoke(main, ["--home", str(home), "call", "open", str(path), "--check"])
+    assert checked.exit_code == 2
+    assert "feeds = 'meetup:4': meetup targets are not available in this build" in checked.output
     assert feeds.problem("meetup:4").startswith("feeds = 'meetup:4': meetup targets are not available")
     assert feeds.problem("challenge:1") is None
     assert "expected \"charter:ID\"" in feeds.problem("project:1")
