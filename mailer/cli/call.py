@@ -54,7 +54,7 @@ def phase(call_row: dict, now: datetime, zones: set[str]) -> str:
 
 def _zones(app, call_row: dict) -> set[str]:
     people = definition.recipients(app.db, call_row["to_spec"])
-    return {p["timezone"] for p in people} | {s["timezone"] for s in store.signups(app.db, call_row["id"])}
+    return {p["timezone"] for p in people} | store.signup_zones(app.db, call_row["id"])
 
 
 @call.command("list")
@@ -65,7 +65,7 @@ def list_(app, as_json: bool, now_text: str | None) -> None:
     """Every call with its state, closing day and places filled."""
     now = parse_now(now_text)
     rows = [{"id": c["id"], "title": c["title"], "closes": c["closes"], "state": phase(c, now, _zones(app, c)),
-             "feeds": c["feeds"], "filled": filled(flow.role_board(app.db, c["id"]))}
+             "feeds": c["feeds"], "filled": filled(flow.role_counts(app.db, c["id"]))}
             for c in store.list_calls(app.db)]
     if as_json:
         click.echo(json.dumps(rows))

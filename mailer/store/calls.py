@@ -174,6 +174,19 @@ def signups(db: Database, call_id: int, include_withdrawn: bool = False) -> list
     return [_signup_row(r) for r in rows]
 
 
+def signup_counts(db: Database, call_id: int) -> dict[str, tuple[int, int]]:
+    """Role -> (confirmed, waitlisted) counts, without reading each sign-up."""
+    rows = db.execute("SELECT role, SUM(status = 'confirmed'), SUM(status = 'waitlisted') FROM call_signups "
+                      "WHERE call_id = ? AND status != 'withdrawn' GROUP BY role", [call_id])
+    return {role: (confirmed, waiting) for role, confirmed, waiting in rows}
+
+
+def signup_zones(db: Database, call_id: int) -> set[str]:
+    """The time zones of everyone signed up (for when the closing day ends everywhere)."""
+    return {r[0] for r in db.execute("SELECT DISTINCT p.timezone FROM call_signups s JOIN people p "
+                                     "ON p.id = s.person_id WHERE s.call_id = ?", [call_id])}
+
+
 def active_signups(db: Database, call_id: int, person_id: int) -> list[dict]:
     """A person's confirmed or waitlisted sign-ups in a call, in order."""
     rows = db.query("SELECT * FROM call_signups WHERE call_id = ? AND person_id = ? "

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from mailer.flows.base import DigestItem
 from mailer.flows.call import definition, feeds
 from mailer.flows.call.places import filled
-from mailer.flows.call.flow import role_board
+from mailer.flows.call.flow import role_counts
 from mailer.flows.challenge import sponsors_of  # the challenge flow's public verb
 from mailer.store import calls as store
 from mailer.store import people
@@ -45,16 +45,16 @@ def _sponsors_target(db: Database, ref: str, email: str) -> bool:
 
 
 def _item(db: Database, call: dict, since: datetime, until: datetime) -> DigestItem:
-    roles = role_board(db, call["id"])
+    roles = role_counts(db, call["id"])
     status = ("closed, " if call["state"] == "closed" else f"open until {call['closes']}, ") + filled(roles)
     counts = store.changes_between(db, call["id"], since, until)
     changed = tuple(sentence for n, sentence in (
         (counts["signed_up"], f"{counts['signed_up']} signed up"),
         (counts["promoted"], f"{counts['promoted']} moved up from the waitlist"),
         (counts["withdrew"], f"{counts['withdrew']} withdrew")) if n)
-    facts = tuple(f"{r.name or 'volunteers'}: {len(r.confirmed)}"
+    facts = tuple(f"{r.name or 'volunteers'}: {r.taken}"
                   + (f" of {r.places} places filled" if r.places else " signed up")
-                  + (f", {len(r.waitlist)} waiting" if r.waitlist else "") for r in roles)
-    chart = tuple((r.name or "volunteers", len(r.confirmed), r.places) for r in roles if r.places)
+                  + (f", {r.waiting} waiting" if r.waiting else "") for r in roles)
+    chart = tuple((r.name or "volunteers", r.taken, r.places) for r in roles if r.places)
     return DigestItem(kind="call", ref=f"call:{call['id']}", title=call["title"], status=status,
                       changed=changed, facts=facts, chart=chart)

@@ -21,7 +21,7 @@ from mailer.errors import InboundError, NotFoundError
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.call import definition, feeds
 from mailer.flows.call import emails as mail
-from mailer.flows.call.places import RoleState, board, choose_role, match_role
+from mailer.flows.call.places import RoleState, board, choose_role, match_role, summary
 from mailer.inbound.commands import Intent, fold, interpret
 from mailer.inbound.intents import find_role
 from mailer.store import calls as store
@@ -60,6 +60,11 @@ def role_board(db: Database, call_id: int) -> list[RoleState]:
     return board(store.call_roles(db, call_id), store.signups(db, call_id))
 
 
+def role_counts(db: Database, call_id: int) -> list[RoleState]:
+    """The call's roles with only how many are confirmed and waiting (cheap: one GROUP BY)."""
+    return summary(store.call_roles(db, call_id), store.signup_counts(db, call_id))
+
+
 def sender_of(db: Database, call: dict, settings: object) -> dict | None:
     """Who gets the list at closing: the call's sender, else ``[mailer] lead``, if a known person."""
     address = call["sender"] or getattr(settings, "mailer_lead", "") or ""
@@ -82,11 +87,11 @@ def plan_call(db: Database, call: dict, now: datetime, settings: object = None) 
     if f"call:{call['id']}:list" in sent:
         return []
     recipients = definition.recipients(db, call["to_spec"])
-    roles = role_board(db, call["id"])
-    zones = {p["timezone"] for p in recipients} | {s["timezone"] for s in store.signups(db, call["id"])}
+    zones = {p["timezone"] for p in recipients} | store.signup_zones(db, call["id"])
     if call["state"] == "closed" or now >= closes_at(call, zones):
         sender = sender_of(db, call, settings)
-        return [mail.sender_list(call, sender, roles)] if sender else []
+        return [mail.sender_list(call, sender, role_board(db, call["id"]))] if sender else []
+    roles = role_counts(db, call["id"])
     return [mail.invite(call, person, roles) for person in recipients
             if f"call:{call['id']}:invite:person:{person['id']}" not in sent and not closed_for(call, person, now)]
 
@@ -107,7 +112,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     """Sign up, withdraw, decline or ask: the reply is read again with the call's role names."""
     call = _call_for(db, reply.ref)
     person = people.get_person(db, reply.person_id)
-    roles = role_board(db, call["id"])
+    roles = role_counts(db, call["id"])
     intent = interpret("volunteer", reply.reply_text or "", [r.name for r in roles if r.name])
     if closed_for(call, person, now):
         return [] if intent.intent == "decline" else [mail.closed(call, person, reply)]
@@ -149,7 +154,7 @@ def _withdraw(db: Database, call: dict, person: dict, roles: list[RoleState], re
     if not withdrawn:
         return []  # not signed up: nothing to take them off
     plans = [mail.withdrawn(call, person, [s["role"] for s in withdrawn], f"{now:%Y%m%dT%H%M%S}", reply)]
-    after = {r.name: r for r in role_board(db, call["id"])}
+    after = {r.name: r for r in role_counts(db, call["id"])}
     for signup in promoted:
         feeds.feed(db, call["feeds"], signup["person_id"], now)
         plans.append(mail.promoted(call, people.get_person(db, signup["person_id"]), after[signup["role"]], signup))

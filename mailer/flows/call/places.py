@@ -22,11 +22,19 @@ class RoleState:
     description: str
     confirmed: tuple[dict, ...]  # sign-ups (person_id, email, name), first come first
     waitlist: tuple[dict, ...]
+    taken: int = -1  # how many are confirmed / waiting: given by ``summary``, else counted
+    waiting: int = -1
+
+    def __post_init__(self) -> None:
+        if self.taken < 0:
+            object.__setattr__(self, "taken", len(self.confirmed))
+        if self.waiting < 0:
+            object.__setattr__(self, "waiting", len(self.waitlist))
 
     @property
     def left(self) -> int | None:
         """Places still open (None: unlimited)."""
-        return None if self.places is None else max(self.places - len(self.confirmed), 0)
+        return None if self.places is None else max(self.places - self.taken, 0)
 
     @property
     def full(self) -> bool:
@@ -41,6 +49,13 @@ def board(roles: Iterable[dict], signups: Iterable[dict]) -> list[RoleState]:
                       tuple(s for s in signups if s["role"] == r["name"] and s["status"] == "confirmed"),
                       tuple(s for s in signups if s["role"] == r["name"] and s["status"] == "waitlisted"))
             for r in roles]
+
+
+def summary(roles: Iterable[dict], counts: dict[str, tuple[int, int]]) -> list[RoleState]:
+    """Each role with only how many are confirmed and waiting (``counts``: role -> (confirmed,
+    waiting)): enough to answer a reply without reading every sign-up."""
+    return [RoleState(r["name"], r["places"], r.get("description") or "", (), (),
+                      *counts.get(r["name"], (0, 0))) for r in roles]
 
 
 def decide(places: int | None, confirmed: int) -> str:
@@ -70,7 +85,7 @@ def choose_role(roles: Sequence[RoleState]) -> str:
     open_roles = [r for r in roles if not r.full]
     if open_roles:
         return max(open_roles, key=lambda r: float("inf") if r.left is None else r.left).name
-    return min(roles, key=lambda r: len(r.waitlist)).name
+    return min(roles, key=lambda r: r.waiting).name
 
 
 def _stem(word: str) -> str:
@@ -94,9 +109,9 @@ def place_line(role: RoleState) -> str:
     """One line for the call email and ``call list``: "writer: 1 of 2 left"."""
     label = role.name or "volunteers"
     if role.places is None:
-        return f"{label}: open to all ({len(role.confirmed)} so far)"
+        return f"{label}: open to all ({role.taken} so far)"
     if role.full:
-        waiting = f", {len(role.waitlist)} waiting" if role.waitlist else ""
+        waiting = f", {role.waiting} waiting" if role.waiting else ""
         return f"{label}: full ({role.places} of {role.places} taken{waiting}); you can join the waitlist"
     return f"{label}: {role.left} of {role.places} left"
 
@@ -104,7 +119,7 @@ def place_line(role: RoleState) -> str:
 def filled(roles: Sequence[RoleState]) -> str:
     """The call in one phrase: "2 of 3 places filled", or "4 volunteers" when unlimited."""
     limited = [r for r in roles if r.places is not None]
-    people = sum(len(r.confirmed) for r in roles)
+    people = sum(r.taken for r in roles)
     if not limited or len(limited) < len(roles):
         return f"{people} volunteer{'s' if people != 1 else ''}"
     return f"{people} of {sum(r.places for r in limited)} places filled"
