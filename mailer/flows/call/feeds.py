@@ -19,7 +19,8 @@ REF = re.compile(r"^(challenge|charter|meetup):(\d+)$")
 # kind -> (package, verb(db, target_id, person_id, now), what a volunteer becomes)
 VERBS = {
     "challenge": ("mailer.flows.challenge", "enroll",
-                  "a participant of the challenge: its day emails start on your next local morning"),
+                  "a participant of the challenge: its day emails start on your next local morning "
+                  "(on day 1 if it has not begun yet)"),
     "charter": ("mailer.flows.charter", "add_team_member",
                 "a member of the project team: you will get its next check-in"),
     "meetup": ("mailer.flows.meetup", "add_speaker", "one of the meetup's speakers"),

@@ -55,3 +55,12 @@ def test_place_lines_say_what_is_left():
     assert lines[1].startswith("reviewer: full (1 of 1 taken, 1 waiting)")
     assert lines[2] == "helper: open to all (0 so far)"
     assert places.filled(places.board(ROLES[:2], rows)) == "2 of 3 places filled"
+
+
+def test_a_summary_from_counts_reads_like_the_full_board():
+    rows = [signup(1, "writer", "confirmed"), signup(2, "reviewer", "confirmed"), signup(3, "reviewer", "waitlisted")]
+    full = places.board(ROLES, rows)
+    light = places.summary(ROLES, {"writer": (1, 0), "reviewer": (1, 1)})
+    assert [places.place_line(r) for r in light] == [places.place_line(r) for r in full]
+    assert places.choose_role(light) == places.choose_role(full) == "helper"
+    assert places.filled(light[:2]) == places.filled(full[:2]) == "2 of 3 places filled"
