@@ -111,7 +111,9 @@ def unclear(call: dict, person: dict, roles: Sequence[RoleState], local_day: dat
 
 def closed(call: dict, person: dict, reply: RoutedReply) -> PlannedEmail:
     """The one polite answer to a reply after the call closed."""
-    return _answer(call, person, "closed", "", "call/closed", reply, {}, token=False)
+    early = call["state"] == "closed" and call["closed_at"] is not None \
+        and call["closed_at"].date() <= date.fromisoformat(call["closes"])
+    return _answer(call, person, "closed", "", "call/closed", reply, {"closed_early": early}, token=False)
 
 
 def sender_list(call: dict, sender: dict, roles: Sequence[RoleState]) -> PlannedEmail:

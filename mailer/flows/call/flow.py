@@ -119,7 +119,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     if intent.intent == "volunteer":
         return _volunteer(db, call, person, roles, intent, reply, now)
     if intent.intent == "withdraw":
-        return _withdraw(db, call, person, roles, reply, now)
+        return _withdraw(db, call, person, reply, now)
     if intent.intent == "decline":
         return []  # "sorry, not this time": nothing to change, nothing to say
     return [mail.unclear(call, person, roles, local_date(now, person["timezone"]), reply)]
@@ -146,8 +146,7 @@ def _volunteer(db: Database, call: dict, person: dict, roles: list[RoleState], i
     return [mail.waitlisted(call, person, role, signup, reply)]
 
 
-def _withdraw(db: Database, call: dict, person: dict, roles: list[RoleState], reply: RoutedReply,
-              now: datetime) -> list[PlannedEmail]:
+def _withdraw(db: Database, call: dict, person: dict, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
     held = [s["role"] for s in store.active_signups(db, call["id"], person["id"])]
     named = find_role(fold(reply.reply_text or "").folded, [r for r in held if r])
     withdrawn, promoted = store.withdraw(db, call["id"], person["id"], named if named in held else None, now)

@@ -131,6 +131,7 @@ def test_after_the_closing_day_replies_get_one_polite_closed(sim, opened):
     late = datetime(2027, 1, 21, 1, 0, tzinfo=UTC)
     (closed,) = sim.reply(PRIYA, opened, "Count me in as a writer", late)
     assert "closed" in closed.key and closed.reply_purpose is None
+    assert "has closed (the last day was Wed 20 Jan)" in _rendered(sim.db, closed.key)
     (aiko_closed,) = sim.reply(AIKO, opened, "Please take me off", late)  # too late to withdraw, too
     assert "closed" in aiko_closed.key and aiko_closed.to == AIKO
     (samsays,) = sim.reply(SAM, opened, "I'm in as writer", late)  # New York: still the 20th
@@ -154,6 +155,8 @@ def test_call_close_closes_now_and_the_sender_gets_the_list(sim, opened, home):
     assert "list" in listed.key
     (answer,) = sim.reply(PRIYA, opened, "I'm in", LATER + timedelta(minutes=2))
     assert "closed" in answer.key
+    text = _rendered(sim.db, answer.key)
+    assert "has closed, so we could not act on your reply" in text  # closed early: no "last day was"
 
 
 def test_a_call_without_roles_has_one_unlimited_role(sim, community, write_call, db):
