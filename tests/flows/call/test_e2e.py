@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import datetime, timedelta
-from email.utils import formataddr
+from datetime import timedelta
 
 import pytest
 

@@ -6,7 +6,7 @@ import collections
 import email
 import email.policy
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from click.testing import CliRunner
 
 from mailer.cli import main
-from mailer.flows.call import confirmed, flow
+from mailer.flows.call import confirmed
 from mailer.store import calls as store
 from mailer.store import outbox as outbox_store
 from tests.flows.call.conftest import AIKO, LENA, OLIVER, OPENED, PRIYA, SAM, UTC, call_toml

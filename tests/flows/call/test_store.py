@@ -1,11 +1,11 @@
 """The call store: places are taken in SQL, so the last place cannot be given twice."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import datetime, timezone
 
 import pytest
-import sqlite3
 
 from mailer.store import calls as store
 from mailer.store import open_db
