@@ -14,7 +14,8 @@ from typing import Any
 
 from mailer.errors import ConfigError
 
-# section -> key -> (type, default, help). Types: str, int, bool, or a tuple of allowed strings.
+# section -> key -> (type, default, help). Types: str, int, bool, a range of whole numbers, or a
+# tuple of allowed strings.
 SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
     "mailer": {
         "site_name": (str, "Community of Practice", "Name shown in emails and as the sender's name."),
@@ -66,6 +67,14 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
     },
     "tokens": {
         "ttl_days": (int, 90, "Days a reply token stays valid."),
+    },
+    "digests": {
+        "cadence": (("daily", "weekly", "monthly", "off"), "weekly",
+                    "How often sponsors and community leads get a digest (each person may choose "
+                    "their own with `digest cadence`)."),
+        "weekday": (("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+                    "monday", "The day weekly digests go out, in each recipient's time zone."),
+        "hour": (range(24), 9, "The local hour (0-23) digests go out; monthly ones on the 1st."),
     },
     "worker": {
         "interval_seconds": (int, 30, "How often the worker wakes up."),
@@ -145,6 +154,10 @@ def _check(path: Path, section: str, key: str, value: Any) -> Any:
     if isinstance(kind, tuple):
         if value not in kind:
             raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected one of {', '.join(kind)}")
+    elif isinstance(kind, range):
+        if isinstance(value, bool) or not isinstance(value, int) or value not in kind:
+            raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a whole number "
+                              f"{kind.start}-{kind.stop - 1}")
     elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a whole number >= 0")
     elif kind is not int and not isinstance(value, kind):
