@@ -55,6 +55,5 @@ def _item(db: Database, call: dict, since: datetime, until: datetime) -> DigestI
     facts = tuple(f"{r.name or 'volunteers'}: {r.taken}"
                   + (f" of {r.places} places filled" if r.places else " signed up")
                   + (f", {r.waiting} waiting" if r.waiting else "") for r in roles)
-    chart = tuple((r.name or "volunteers", r.taken, r.places) for r in roles if r.places)
     return DigestItem(kind="call", ref=f"call:{call['id']}", title=call["title"], status=status,
-                      changed=changed, facts=facts, chart=chart)
+                      changed=changed, facts=facts)  # no chart: the digest draws per-day bars
