@@ -39,7 +39,8 @@ def open_(app, file: Path, check: bool, now_text: str | None) -> None:
         return
     existing = store.find_call(app.db, spec["title"], spec["closes"].isoformat())
     if existing:
-        raise ConfigError(f"{file}: \"{spec['title']}\" closing {spec['closes']} is already call {existing['id']}")
+        raise ConfigError(f"{file}: \"{spec['title']}\" closing {spec['closes']} is already "
+                          f"call {existing['id']}")
     call_id = definition.open_call(app.db, spec, parse_now(now_text))
     click.echo(f"opened call {call_id}: {spec['title']}")
     click.echo(definition.describe(spec, recipients, spec["sender"]))
@@ -71,7 +72,8 @@ def list_(app, as_json: bool, now_text: str | None) -> None:
         click.echo(json.dumps(rows))
         return
     for row in rows:
-        click.echo(f"{row['id']:>3}  {row['state']:<6} closes {row['closes']}  {row['filled']:<22} {row['title']}")
+        click.echo(f"{row['id']:>3}  {row['state']:<6} closes {row['closes']}  "
+                   f"{row['filled']:<22} {row['title']}")
     if not rows:
         click.echo("(no calls)")
 
@@ -91,7 +93,8 @@ def show(app, call_id: int, as_json: bool, now_text: str | None) -> None:
     row = store.get_call(app.db, call_id)
     roles = flow.role_board(app.db, call_id)
     data = {"id": row["id"], "title": row["title"], "closes": row["closes"], "feeds": row["feeds"],
-            "sender": row["sender"], "to": row["to_spec"], "state": phase(row, parse_now(now_text), _zones(app, row)),
+            "sender": row["sender"], "to": row["to_spec"],
+            "state": phase(row, parse_now(now_text), _zones(app, row)),
             "roles": [_role_json(r) for r in roles]}
     if as_json:
         click.echo(json.dumps(data))

@@ -64,6 +64,7 @@ def _create(db: Database) -> None:
             created_at TEXT NOT NULL,
             changed_at TEXT NOT NULL,
             promoted_at TEXT,
+            fed INTEGER NOT NULL DEFAULT 0,  -- the call's target took them in (undone on withdrawal)
             FOREIGN KEY (call_id, role) REFERENCES call_roles(call_id, name)
         )""")
     # One active sign-up per person and role: volunteering twice changes nothing.
@@ -207,7 +208,8 @@ def take_place(db: Database, call_id: int, role: str, person_id: int, now: datet
             """INSERT INTO call_signups (call_id, role, person_id, status, created_at, changed_at)
                SELECT r.call_id, r.name, ?,
                       CASE WHEN r.places IS NULL OR (SELECT COUNT(*) FROM call_signups c
-                           WHERE c.call_id = r.call_id AND c.role = r.name AND c.status = 'confirmed') < r.places
+                           WHERE c.call_id = r.call_id AND c.role = r.name
+                           AND c.status = 'confirmed') < r.places
                       THEN 'confirmed' ELSE 'waitlisted' END, ?, ?
                FROM call_roles r WHERE r.call_id = ? AND r.name = ?
                ON CONFLICT DO NOTHING RETURNING id""",
@@ -258,6 +260,11 @@ def promote(db: Database, call_id: int, role: str, now: datetime) -> list[dict]:
             if not rows:
                 return promoted
             promoted.append(_with_position(db, rows[0][0]))
+
+
+def mark_fed(db: Database, signup_id: int) -> None:
+    """Record that the call's target (a challenge, a team) took this volunteer in."""
+    db.execute("UPDATE call_signups SET fed = 1 WHERE id = ?", [signup_id])
 
 
 def confirmed_people(db: Database, call_id: int) -> list[int]:

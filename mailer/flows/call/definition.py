@@ -132,7 +132,8 @@ def _role(item: Any, where: str) -> dict:
         raise ConfigError(f"{where}: unknown key {extra[0]!r}; expected {', '.join(ROLE_KEYS)}")
     name = item.get("name")
     if not isinstance(name, str) or not ROLE_NAME.match(name.strip()):
-        raise ConfigError(f"{where}: name = {name!r}; expected a short name starting with a letter (\"writer\")")
+        raise ConfigError(f"{where}: name = {name!r}; expected a short name starting with a letter "
+                          "(\"writer\")")
     places = item.get("places")
     if places is not None and (isinstance(places, bool) or not isinstance(places, int) or places < 1):
         raise ConfigError(f"{where}: places = {places!r}; expected a whole number >= 1 (omit for unlimited)")
@@ -159,7 +160,8 @@ def check_people(db: Database, spec: dict, where: str) -> list[dict]:
     if isinstance(spec["to"], list):
         for address in spec["to"]:
             if people.find_person(db, address) is None:
-                raise ConfigError(f"{where}: to: {address} is not a known person (add them with `people import`)")
+                raise ConfigError(f"{where}: to: {address} is not a known person "
+                                  "(add them with `people import`)")
     if spec["sender"] and people.find_person(db, spec["sender"]) is None:
         raise ConfigError(f"{where}: sender: {spec['sender']} is not a known person")
     return recipients(db, spec["to"])
@@ -170,7 +172,8 @@ def open_call(db: Database, spec: dict, now: datetime) -> int:
     emails then fall due on their own. Opening the same title, closing date and target again
     returns the call already open."""
     where = spec.get("source") or f"call {spec.get('title')!r}"
-    spec = {**parse_spec({k: v for k, v in spec.items() if k != "source"}, where), "source": spec.get("source") or ""}
+    source = spec.get("source") or ""
+    spec = {**parse_spec({k: v for k, v in spec.items() if k != "source"}, where), "source": source}
     check_people(db, spec, where)
     existing = store.find_call(db, spec["title"], spec["closes"].isoformat())
     if existing and existing["feeds"] == spec["feeds"]:

@@ -88,10 +88,12 @@ def promoted(call: dict, person: dict, role: RoleState, signup: dict) -> Planned
     return replace(plan, subject=f"You're in: {call['title']} ({role.name or 'volunteer'})")
 
 
-def withdrawn(call: dict, person: dict, roles: Sequence[str], stamp: str, reply: RoutedReply) -> PlannedEmail:
-    """Confirms that they are off the list (of these roles)."""
+def withdrawn(call: dict, person: dict, roles: Sequence[str], left_target: bool, stamp: str,
+              reply: RoutedReply) -> PlannedEmail:
+    """Confirms that they are off the list (of these roles), and out of what the call fed."""
     return _answer(call, person, "withdrawn", f":at:{stamp}", "call/withdrawn", reply,
-                   {"left_roles": [r for r in roles if r]})
+                   {"left_roles": [r for r in roles if r],
+                    "left_target": feeds.left(call["feeds"]) if left_target else None})
 
 
 def unknown_role(call: dict, person: dict, named: str, roles: Sequence[RoleState], stamp: str,

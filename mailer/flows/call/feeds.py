@@ -16,6 +16,8 @@ from sqlite_utils import Database
 from mailer.errors import ConfigError
 
 REF = re.compile(r"^(challenge|charter|meetup):(\d+)$")
+# kind -> the verb undoing it when a volunteer withdraws (used only where the flow offers it)
+UNDO = {"challenge": "leave", "charter": "remove_team_member", "meetup": "remove_speaker"}
 # kind -> (package, verb(db, target_id, person_id, now), what a volunteer becomes)
 VERBS = {
     "challenge": ("mailer.flows.challenge", "enroll",
@@ -33,9 +35,11 @@ def parse(ref: str) -> tuple[str, int] | None:
     return (found.group(1), int(found.group(2))) if found else None
 
 
-def verb(kind: str) -> Callable | None:
-    """The target flow's public verb for ``kind``, or None when this build lacks that flow."""
+def verb(kind: str, undo: bool = False) -> Callable | None:
+    """The target flow's public verb for ``kind`` (or the one undoing it), or None when this
+    build lacks it."""
     package, name, _ = VERBS[kind]
+    name = UNDO[kind] if undo else name
     try:
         return getattr(importlib.import_module(package), name)
     except (ImportError, AttributeError):
@@ -62,12 +66,35 @@ def becomes(ref: str) -> str | None:
     return VERBS[parsed[0]][2] if parsed else None
 
 
-def feed(db: Database, ref: str, person_id: int, now: datetime) -> None:
-    """Add a confirmed volunteer to the call's target (nothing when the call feeds nothing)."""
+LEFT = {"challenge": "You are out of the challenge too: no more day emails.",
+        "charter": "You are off the project team too.", "meetup": "You are no longer listed as a speaker."}
+
+
+def left(ref: str) -> str | None:
+    """What withdrawing also undid, for the confirmation ("You are out of the challenge too")."""
+    parsed = parse(ref)
+    return LEFT[parsed[0]] if parsed else None
+
+
+def feed(db: Database, ref: str, person_id: int, now: datetime) -> bool:
+    """Add a confirmed volunteer to the call's target; True when the target says it took them
+    in (a verb returning None or False: they were there already, or it was too late)."""
     if not ref:
-        return
+        return False
     trouble = problem(ref)
     if trouble:
         raise ConfigError(f"call target {trouble}")
     kind, target_id = parse(ref)
-    verb(kind)(db, target_id, person_id, now)
+    result = verb(kind)(db, target_id, person_id, now)
+    return result is not None and result is not False
+
+
+def unfeed(db: Database, ref: str, person_id: int, now: datetime) -> bool:
+    """Take a withdrawing volunteer out of the target the call put them in, where that flow
+    offers a way (a challenge: they stop); True when it did."""
+    parsed = parse(ref)
+    undo = verb(parsed[0], undo=True) if parsed else None
+    if undo is None:
+        return False
+    undo(db, parsed[1], person_id, now)
+    return True

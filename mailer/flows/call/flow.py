@@ -93,7 +93,8 @@ def plan_call(db: Database, call: dict, now: datetime, settings: object = None) 
         return [mail.sender_list(call, sender, role_board(db, call["id"]))] if sender else []
     roles = role_counts(db, call["id"])
     return [mail.invite(call, person, roles) for person in recipients
-            if f"call:{call['id']}:invite:person:{person['id']}" not in sent and not closed_for(call, person, now)]
+            if f"call:{call['id']}:invite:person:{person['id']}" not in sent
+            and not closed_for(call, person, now)]
 
 
 # -- replies ---------------------------------------------------------------------------------
@@ -108,7 +109,8 @@ def _call_for(db: Database, ref: str) -> dict:
         raise InboundError(f"reply to {ref}: {exc}") from exc
 
 
-def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: object = None) -> list[PlannedEmail]:
+def handle_reply(db: Database, reply: RoutedReply, now: datetime,
+                 settings: object = None) -> list[PlannedEmail]:
     """Sign up, withdraw, decline or ask: the reply is read again with the call's role names."""
     call = _call_for(db, reply.ref)
     person = people.get_person(db, reply.person_id)
@@ -141,7 +143,7 @@ def _volunteer(db: Database, call: dict, person: dict, roles: list[RoleState], i
         return []
     role = next(r for r in roles if r.name == role_name)
     if signup["status"] == "confirmed":
-        feeds.feed(db, call["feeds"], person["id"], now)
+        _feed(db, call, signup, now)
         return [mail.confirmed(call, person, role, signup, reply)]
     return [mail.waitlisted(call, person, role, signup, reply)]
 
@@ -152,12 +154,21 @@ def _withdraw(db: Database, call: dict, person: dict, reply: RoutedReply, now: d
     withdrawn, promoted = store.withdraw(db, call["id"], person["id"], named if named in held else None, now)
     if not withdrawn:
         return []  # not signed up: nothing to take them off
-    plans = [mail.withdrawn(call, person, [s["role"] for s in withdrawn], f"{now:%Y%m%dT%H%M%S}", reply)]
+    still_held = store.active_signups(db, call["id"], person["id"])
+    left = any(s["fed"] for s in withdrawn) and not any(s["fed"] for s in still_held) \
+        and feeds.unfeed(db, call["feeds"], person["id"], now)
+    plans = [mail.withdrawn(call, person, [s["role"] for s in withdrawn], left, f"{now:%Y%m%dT%H%M%S}", reply)]
     after = {r.name: r for r in role_counts(db, call["id"])}
     for signup in promoted:
-        feeds.feed(db, call["feeds"], signup["person_id"], now)
-        plans.append(mail.promoted(call, people.get_person(db, signup["person_id"]), after[signup["role"]], signup))
+        _feed(db, call, signup, now)
+        promoted_person = people.get_person(db, signup["person_id"])
+        plans.append(mail.promoted(call, promoted_person, after[signup["role"]], signup))
     return plans
+
+
+def _feed(db: Database, call: dict, signup: dict, now: datetime) -> None:
+    if feeds.feed(db, call["feeds"], signup["person_id"], now):
+        store.mark_fed(db, signup["id"])
 
 
 def confirmed(db: Database, call_id: int) -> list[int]:

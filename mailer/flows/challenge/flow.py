@@ -259,6 +259,14 @@ def enroll(db: Database, challenge_id: int, person_id: int, now: datetime) -> in
     return first
 
 
+def leave(db: Database, challenge_id: int, person_id: int, now: datetime) -> None:
+    """Take a participant out (they stop, as if they had replied "stop"): for a volunteer who
+    withdraws from the call that enrolled them. Nothing when they do not take part."""
+    participant = store.get_participant(db, challenge_id, person_id)
+    if participant is not None and participant["status"] != "stopped":
+        set_participant_status(db, challenge_id, person_id, "stopped", now)
+
+
 def sponsors_of(db: Database, challenge_id: int) -> list[str]:
     """The addresses sponsoring a challenge (for digests of what feeds it); [] if unknown."""
     try:

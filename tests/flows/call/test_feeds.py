@@ -113,3 +113,33 @@ def test_charter_and_meetup_targets_resolve_through_their_public_verbs(monkeypat
     feeds.feed(db, "charter:3", community[AIKO], now)
     feeds.feed(db, "meetup:5", community[SAM], now)
     assert calls == [("charter", (3, community[AIKO])), ("meetup", (5, community[SAM]))]
+
+
+def test_withdrawing_takes_the_volunteer_out_of_the_challenge_the_call_put_them_in(home, tmp_path):
+    """Aiko joined through the call and withdraws: she stops. Sam was a participant before the
+    call and withdraws from it: he stays in the challenge. The reviewer place goes to Oliver,
+    who is enrolled when promoted."""
+    from tests.flows.call.conftest import OLIVER
+
+    challenge_path = tmp_path / "challenge.toml"
+    challenge_path.write_text(challenge_toml(participants=f'["{SAM}"]', partners=False))
+
+    def start(db) -> None:
+        start_challenge(db, challenge_path, CHALLENGE_STARTED)
+
+    world = World(home, tmp_path, toml=call_toml(extra='feeds = "challenge:1"\n'), before_open=start)
+    world.now = datetime(2027, 1, 10, 11, 0, tzinfo=UTC)
+    world.reply(AIKO, "I'm in as reviewer", "gmail")
+    world.reply(SAM, "Count me in as a writer", "outlook")
+    world.reply(OLIVER, "I'm in as reviewer", "apple")
+    assert world.tick() == {(AIKO, "confirmed"), (SAM, "confirmed"), (OLIVER, "waitlisted")}
+    world.reply(AIKO, "Sorry, I can't do it after all", "gmail", to_subject="Re:")
+    world.reply(SAM, "Please take me off", "outlook", to_subject="Re:")
+    assert world.tick() == {(AIKO, "withdrawn"), (SAM, "withdrawn"), (OLIVER, "promoted")}
+    status = {p["email"]: p["status"] for p in challenges.list_participants(world.db, 1)}
+    assert status == {AIKO: "stopped", SAM: "active", OLIVER: "active"}
+    text = email.message_from_bytes(world.last_mail(AIKO, "Re:"), policy=email.policy.default)
+    assert "You are out of the challenge too" in text.get_body(("plain",)).get_content()
+    text = email.message_from_bytes(world.last_mail(SAM, "Re:"), policy=email.policy.default)
+    assert "out of the challenge" not in text.get_body(("plain",)).get_content()
+    world.transport.close()
