@@ -30,9 +30,10 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                  "when the call names no sender (empty: nobody)."),
     },
     "transport": {
-        "kind": (("maildir", "smtp-imap", "exchange"), "maildir", "How mail is sent and read."),
+        "kind": (("maildir", "smtp-imap", "exchange", "graph"), "maildir", "How mail is sent and read."),
         "pace": (("none", "exchange-online", "google-workspace", "custom"), "none",
-                 "Send-rate preset: exchange-online 30/min 10,000/day, google-workspace 2,000/day."),
+                 "Send-rate preset: exchange-online 30/min 10,000/day, google-workspace 2,000/day "
+                 "(unset with kind = graph: exchange-online)."),
         "per_minute": (int, 0, "With pace = custom: messages per minute (0 = no limit)."),
         "per_day": (int, 0, "With pace = custom: messages per 24 hours (0 = no limit)."),
         "ca_file": (str, "", "Extra CA certificates (PEM file) to trust for SMTP and IMAP TLS, "
@@ -55,6 +56,24 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "processed_folder": (str, "Processed", "Folder processed mail is moved to."),
         "sent_folder": (str, "", "Sent folder used to reconcile uncertain sends (empty: none)."),
     },
+    "graph": {
+        "mailbox": (str, "", "With kind = graph: the service's mailbox (empty: mailer.address)."),
+        "tenant_id": (str, "", "Microsoft Entra tenant id (a GUID or a domain) of the app registration."),
+        "client_id": (str, "", "Application (client) id of the app registration."),
+        "auth": (("client-secret", "certificate", "none"), "client-secret",
+                 "How the app signs in: client-secret (MAILER_GRAPH_CLIENT_SECRET), certificate "
+                 "(certificate_path), or none (local test servers only)."),
+        "certificate_path": (str, "", "With auth = certificate: PEM file holding the private key and "
+                             "its certificate (relative to the home folder)."),
+        "endpoint": (str, "https://graph.microsoft.com/v1.0", "Graph API base URL (another cloud, or "
+                     "a local test server)."),
+        "authority": (str, "https://login.microsoftonline.com", "Sign-in authority (another cloud)."),
+        "processed_folder": (str, "Processed", "Top-level folder processed mail is moved to "
+                             "(created on first use)."),
+        "native_meetings": (bool, False, "Calendar access for meetups as Outlook events "
+                            "(Calendars.ReadWrite): the check command tests it and the transport offers "
+                            "event verbs; meetups still go out as mailed invitations."),
+    },
     "outbox": {
         "max_attempts": (int, 8, "Attempts before a message is set aside as dead."),
         "backoff_seconds": (int, 60, "First retry delay; doubles each attempt, with jitter."),
@@ -62,7 +81,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "batch": (int, 500, "Most messages sent in one flush."),
     },
     "inbox": {
-        "max_bytes": (int, 10 * 1024 * 1024, "Larger incoming messages are quarantined unread."),
+        "max_bytes": (int, 40 * 1024 * 1024, "Larger incoming messages are quarantined unread (a 25 MB "
+                      "photo, the most Gmail sends, is about 34 MB once encoded)."),
         "bounce_threshold": (int, 3, "Soft bounces before we stop mailing someone (hard: at once)."),
     },
     "tokens": {
@@ -82,7 +102,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
 }
 
 PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}
-ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD"}
+ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD",
+               ("graph", "client_secret"): "MAILER_GRAPH_CLIENT_SECRET"}  # the last: from env only
+PACED_BY_DEFAULT = {"graph": "exchange-online"}  # kind -> pace preset when pace is not set
 
 
 @dataclass(frozen=True)
@@ -127,6 +149,9 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     values = _validate(raw, path)
+    if "pace" not in raw.get("transport", {}) and values["transport_kind"] in PACED_BY_DEFAULT:
+        values["transport_pace"] = PACED_BY_DEFAULT[values["transport_kind"]]
+    values.setdefault("graph_client_secret", "")
     for (section, key), var in ENV_SECRETS.items():
         if env.get(var):
             values[f"{section}_{key}"] = env[var]
