@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from click.testing import CliRunner
 
@@ -27,7 +28,8 @@ def test_schedule_check_then_schedule(home, db, crew, write_meetup):
     assert len(store.list_meetups(db)) == 1
 
 
-def test_errors_are_one_plain_line(home, db, crew, write_meetup):
+def test_errors_are_one_plain_line(home, db, crew, write_meetup, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mailer.flows.call", None)  # an installation without volunteer calls
     path = write_meetup(meetup_toml(invite='"call:4"'))
     result = CliRunner().invoke(main, ["--home", str(home), "meetup", "schedule", str(path), "--check", "--now", NOW])
     assert result.exit_code == 2 and "Traceback" not in result.output

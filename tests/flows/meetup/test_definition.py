@@ -2,6 +2,7 @@
 and a challenge's ``[report_back]`` table."""
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from mailer.errors import ConfigError
 from mailer.flows import meetup
 from mailer.flows.challenge.definition import start_challenge
 from mailer.flows.meetup import definition
+from mailer.store import calls
 from mailer.store import challenges as challenge_store
 from mailer.store import meetups as store
 from tests.flows.challenge.conftest import challenge_toml
@@ -51,10 +53,21 @@ def test_bad_values_are_refused(write_meetup, text, fragment):
     assert fragment in str(err.value)
 
 
-def test_charter_and_call_say_clearly_when_they_are_not_available(db, crew, write_meetup):
-    spec = definition.load_definition(write_meetup(meetup_toml(invite='"charter:3"')))
-    with pytest.raises(ConfigError, match=r'"charter:ID" is not available here: this installation has no charter'):
+@pytest.mark.parametrize("kind", ["charter", "call"])
+def test_charter_and_call_say_clearly_when_they_are_not_available(db, crew, write_meetup, monkeypatch, kind):
+    monkeypatch.setitem(sys.modules, f"mailer.flows.{kind}", None)  # an installation without that flow
+    spec = definition.load_definition(write_meetup(meetup_toml(invite=f'"{kind}:3"')))
+    with pytest.raises(ConfigError, match=rf'"{kind}:ID" is not available here: this installation has no {kind}'):
         meetup.schedule_meetup(db, spec, SCHEDULED_AT)
+
+
+def test_a_call_invites_its_confirmed_volunteers(db, crew):
+    call_id = calls.create_call(db, {"title": "Speakers", "description": "", "to_spec": "all", "closes": "2027-03-20",
+                                     "feeds": "", "sender": "", "source": ""}, [{"name": "speaker", "places": 1}],
+                                SCHEDULED_AT)
+    for email in ("bob@corp.example.com", "chen@corp.example.com"):  # Bob gets the place, Chen waits
+        calls.take_place(db, call_id, "speaker", crew[email], SCHEDULED_AT)
+    assert [p["email"] for p in definition.resolve_invite(db, [f"call:{call_id}"])] == ["bob@corp.example.com"]
 
 
 def test_other_flows_answers_may_be_people_ids_or_addresses(db, crew, monkeypatch):
