@@ -194,6 +194,13 @@ def set_answer(db: Database, meetup_id: int, person_id: int, partstat: str, vers
                    [partstat, version, ts(stamp), ts(now), comment, meetup_id, person_id])
 
 
+def set_speaker(db: Database, meetup_id: int, person_id: int, speaker: bool) -> None:
+    """Mark an invitee as a speaker or not."""
+    with db.atomic():
+        db.execute("UPDATE meetup_invitees SET speaker = ? WHERE meetup_id = ? AND person_id = ?",
+                   [int(speaker), meetup_id, person_id])
+
+
 def set_attended(db: Database, meetup_id: int, person_id: int) -> None:
     """Record that the invitee came (an RSVP is not attendance)."""
     with db.atomic():

@@ -8,8 +8,9 @@
 - ``emails``: each email's context and its iCalendar part (templates in ``templates/meetup/``);
 - ``digest``: what sponsors read about meetups.
 """
-from mailer.flows.meetup.actions import add_speaker, schedule_meetup
+from mailer.flows.meetup.actions import add_speaker, remove_speaker, schedule_meetup
 from mailer.flows.meetup.digest import digest_items, sponsor_emails
 from mailer.flows.meetup.flow import due, handle_reply, keep_unattributed
 
-__all__ = ["add_speaker", "digest_items", "due", "handle_reply", "keep_unattributed", "schedule_meetup", "sponsor_emails"]
+__all__ = ["add_speaker", "digest_items", "due", "handle_reply", "keep_unattributed", "remove_speaker",
+           "schedule_meetup", "sponsor_emails"]

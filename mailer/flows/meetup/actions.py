@@ -76,11 +76,24 @@ def describe(db: Database, spec: dict[str, Any], now: datetime) -> str:
             f"{spec.get('duration_minutes') or 60} minutes; invitations go out at the next tick")
 
 
-def add_speaker(db: Database, meetup_id: int, person_id: int, now: datetime) -> None:
-    """Make a person a speaker (and an invitee: they get the current version at the next tick)."""
-    _open(db, meetup_id)
+def add_speaker(db: Database, meetup_id: int, person_id: int, now: datetime) -> bool:
+    """Make a person a speaker (and an invitee: they get the current version at the next tick).
+
+    False when nothing changed: already a speaker, or the meetup is cancelled or has begun (a
+    volunteer call feeding this meetup then tells them so instead of failing).
+    """
+    meetup = store.get_meetup(db, meetup_id)
     people.get_person(db, person_id)
+    current = store.get_invitee(db, meetup_id, person_id)
+    if meetup["state"] == "cancelled" or now >= meetup["start"] or (current and current["speaker"]):
+        return False
     store.add_invitee(db, meetup_id, person_id, now, speaker=True)
+    return True
+
+
+def remove_speaker(db: Database, meetup_id: int, person_id: int, now: datetime) -> None:
+    """No longer a speaker (a volunteer who withdrew); they stay invited, with their answer."""
+    store.set_speaker(db, meetup_id, person_id, False)
 
 
 def _open(db: Database, meetup_id: int) -> dict:

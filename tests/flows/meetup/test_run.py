@@ -156,3 +156,16 @@ def test_a_person_with_a_broken_time_zone_gets_the_meetups_own_time(db, sim, cre
     sim.tick(SCHEDULED_AT)
     (zed,) = sim.sent_to("zed@corp.example.com", "invite")
     assert zed.context["zone"] == "Europe/London, BST" and len(sim.sent_to(ANA, "invite")) == 1
+
+
+def test_a_volunteer_call_feeding_the_meetup_adds_and_removes_speakers(db, sim, meetup_id, crew):
+    from mailer.flows.call import feeds
+
+    assert feeds.problem(f"meetup:{meetup_id}") is None
+    assert feeds.feed(db, f"meetup:{meetup_id}", crew[DORA], SCHEDULED_AT) is True
+    assert feeds.feed(db, f"meetup:{meetup_id}", crew[DORA], SCHEDULED_AT) is False  # already a speaker
+    sim.tick(SCHEDULED_AT)
+    assert sim.sent_to(DORA, "invite")[0].context["speakers"] == ["Dora Diaz"]
+    assert feeds.unfeed(db, f"meetup:{meetup_id}", crew[DORA], SCHEDULED_AT + HOUR) is True
+    assert store.get_invitee(db, meetup_id, crew[DORA])["speaker"] is False
+    assert meetup.add_speaker(db, meetup_id, crew[DORA], START + HOUR) is False  # too late
