@@ -122,7 +122,9 @@ def move_meetup(db: Database, meetup_id: int, start: datetime, duration_minutes:
 
 def cancel_meetup(db: Database, meetup_id: int, reason: str, now: datetime) -> dict:
     """Cancel it: everyone who was sent an invitation gets one cancellation. Returns the meetup."""
-    _open(db, meetup_id)
+    meetup = _open(db, meetup_id)
+    if now >= meetup["end"]:
+        raise ConfigError(f"meetup {meetup_id} already took place ({meetup['start']:%Y-%m-%d %H:%M} UTC)")
     store.cancel_meetup(db, meetup_id, reason.strip(), now)
     return store.get_meetup(db, meetup_id)
 

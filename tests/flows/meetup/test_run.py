@@ -118,6 +118,11 @@ def test_nothing_is_sent_for_a_meetup_that_already_began(db, sim, meetup_id):
     assert sim.planned == []
 
 
+def test_a_meetup_that_took_place_cannot_be_cancelled(db, meetup_id):
+    with pytest.raises(ConfigError, match="already took place"):
+        actions.cancel_meetup(db, meetup_id, "", START + 2 * HOUR)
+
+
 def test_cancelling_before_any_invitation_sends_nothing(db, sim, meetup_id):
     actions.cancel_meetup(db, meetup_id, "", SCHEDULED_AT)
     sim.run(SCHEDULED_AT, SCHEDULED_AT + 3 * HOUR)
