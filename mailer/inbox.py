@@ -123,6 +123,8 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
            result: InboxResult) -> tuple[str, str, str, str | None]:
     route = routing.route(db, msg, settings.mailer_address, now)
     if route.refused:
+        if route.keep and (flow := flow_for(route.token["purpose"])):
+            flow[0].keep_unattributed(db, msg, route.token["ref"], now)  # for a person to see
         _answer_unrouted(db, msg, route, now, settings, result)
         return "ignored", verdict.kind, f"route: {route.via}", route.refused
     flow = flow_for(route.token["purpose"])

@@ -178,6 +178,9 @@ def _register_subcommands() -> None:
 
     main.add_command(simulate_command)
     main.add_command(call)
+    from mailer.cli.meetup import meetup
+
+    main.add_command(meetup)
 
 
 _register_subcommands()

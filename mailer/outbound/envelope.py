@@ -85,7 +85,12 @@ class Envelope:
 
 def build(env: Envelope, text: str, html: str, attachments: tuple[Attachment, ...] = (),
           calendar: tuple[str, bytes] | None = None) -> bytes:
-    """The complete message as CRLF bytes: multipart/alternative text+HTML, plus attachments."""
+    """The complete message as CRLF bytes: multipart/alternative text+HTML, plus attachments.
+
+    ``calendar`` is (METHOD, iCalendar bytes): an inline ``text/calendar; method=…`` part inside
+    the alternative (Outlook needs it there) and the same bytes again as ``invite.ics`` (Apple
+    Mail and some webmail only look for the attachment; notes/calendar-invites.md).
+    """
     inline = [item for item in attachments if item.content_id]
     attached = [item for item in attachments if not item.content_id]
     body = _multipart("alternative")
@@ -99,6 +104,10 @@ def build(env: Envelope, text: str, html: str, attachments: tuple[Attachment, ..
         root.attach(body)
         for item in attached:
             root.attach(_attachment(item))
+        if calendar:
+            ics = _attachment(Attachment("invite.ics", "application/ics", calendar[1]))
+            ics.set_param("name", "invite.ics")
+            root.attach(ics)
     _headers(root, env)
     return root.as_bytes(policy=WIRE)
 
@@ -184,6 +193,7 @@ def _file_part(item: Attachment) -> MIMEBase:
 
 def _calendar_part(method: str, data: bytes) -> MIMEBase:
     # Outlook needs the inline text/calendar part with method= equal to METHOD: inside.
-    part = MIMEText(data.decode("utf-8"), "calendar", UTF8_QP)
+    # Base64 keeps the CRLF line ends and the folding of the iCalendar text exactly as built.
+    part = MIMEText(data.decode("utf-8"), "calendar", "utf-8")
     part.set_param("method", method)
     return part
