@@ -8,19 +8,25 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from mailer.flows import charter as charter_package
 from mailer.flows.challenge import flow as challenge
+from mailer.flows.charter import flow as charter
 
-FLOWS: tuple[ModuleType, ...] = (challenge,)
+FLOWS: tuple[ModuleType, ...] = (challenge, charter)
 
 # token purpose -> (flow module, the context replies to it are read in: inbound.commands)
 PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "journal": (challenge, "journal"),
     "challenge_join": (challenge, "journal"),
+    "approval": (charter, "approval"),
+    "approval_confirm": (charter, "approval"),
+    "checkin": (charter, "journal"),  # free text like a journal entry; "#private" keeps it in the store
+    "project_news": (charter, "journal"),
 }
 
 
 # flow packages whose ``digest_items(db, email, since, until)`` feed sponsor digests
-DIGEST_SOURCES: tuple[ModuleType, ...] = ()
+DIGEST_SOURCES: tuple[ModuleType, ...] = (charter_package,)
 
 
 def flow_for(purpose: str) -> tuple[ModuleType, str] | None:
