@@ -27,7 +27,7 @@ DECISIONS = ("approve", "reject", "request_changes")
 def _answer(view, person: dict, kind: str, reply: RoutedReply, now: datetime, **extra) -> list[PlannedEmail]:
     today = now.astimezone(rules.zone(person["timezone"])).date()
     return [mail.answer(view.charter, view.shown, person, kind, today, reply.message.subject or "",
-                        reply.message.message_id, extra)]
+                        reply.message.message_id, {**extra, "reply_ref": reply.ref})]
 
 
 def handle(db: Database, view, version: int, held_id: int | None, reply: RoutedReply, now: datetime,

@@ -113,7 +113,8 @@ def receipt(charter: dict, shown: dict, person: dict, decision: dict, standing: 
                         template="charter/answer",
                         context={"charter": shown, "kind": "receipt", "word": DECISION_WORDS[decision["decision"]],
                                  "comment": decision["comment"], "standing": standing},
-                        auto_reply=True, in_reply_to=in_reply_to, headers=_headers(charter))
+                        auto_reply=True, in_reply_to=in_reply_to, headers=_headers(charter),
+                        reply_purpose="approval", reply_ref=f"charter:{charter['id']}:v:{charter['version']}")
 
 
 def confirm(charter: dict, shown: dict, person: dict, decision_id: int, auth: str) -> PlannedEmail:
@@ -128,8 +129,13 @@ def confirm(charter: dict, shown: dict, person: dict, decision_id: int, auth: st
 
 def answer(charter: dict, shown: dict, person: dict, kind: str, today: date, their_subject: str,
            in_reply_to: str | None, extra: dict[str, Any] | None = None) -> PlannedEmail:
-    """One short answer (unclear, decided, superseded, empty, not_team), at most one a day per kind."""
-    return PlannedEmail(key=_key(charter, f"answer:{kind}:person:{person['id']}:date:{today.isoformat()}", False),
+    """One short answer (unclear, decided, superseded, empty), at most one a day per kind.
+
+    "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose."""
+    purpose = {"unclear": "approval", "empty": "checkin"}.get(kind)
+    ref = extra.pop("reply_ref", None) if extra else None
+    return PlannedEmail(reply_purpose=purpose, reply_ref=ref if purpose else None,
+                        key=_key(charter, f"answer:{kind}:person:{person['id']}:date:{today.isoformat()}", False),
                         to=person["email"], subject=re_subject(their_subject, shown["title"]),
                         template="charter/answer", context={"charter": shown, "kind": kind, **(extra or {})},
                         auto_reply=True, in_reply_to=in_reply_to, headers=_headers(charter))

@@ -133,7 +133,7 @@ def handle_checkin(db: Database, view, round_no: int, reply: RoutedReply, now: d
     if reply.intent == "empty" or not text:
         today = now.astimezone(rules.zone(person["timezone"])).date()
         return [mail.answer(charter, view.shown, person, "empty", today, reply.message.subject or "",
-                            reply.message.message_id)]
+                            reply.message.message_id, {"reply_ref": reply.ref})]
     store.add_update(db, charter["id"], round_no, person["id"], text, is_shareable(text),
                      reply.received_at or now, reply.message.message_id)
     return []
