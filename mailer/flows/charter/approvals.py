@@ -51,7 +51,8 @@ def handle(db: Database, view, version: int, held_id: int | None, reply: RoutedR
         decision_id = store.add_decision(db, charter["id"], version, person["id"], reply.intent, reply.comment,
                                          reply.received_at or now, reply.message.message_id, check.summary,
                                          held=True)
-        return [mail.confirm(charter, view.shown, person, decision_id, check.summary)]
+        today = now.astimezone(rules.zone(person["timezone"])).date()
+        return [mail.confirm(charter, view.shown, person, decision_id, check.summary, today)]
     return _decide(db, view, person, reply, check.summary, now)
 
 

@@ -9,7 +9,7 @@ P person:
     charter:C:v:V:outcome:person:P          the outcome to proposer, team and sponsors
     charter:C:v:V:notneeded:person:P        "no need to answer" to approvers who had not
     charter:C:v:V:receipt:decision:D        "recorded your answer" to the approver
-    charter:C:v:V:confirm:decision:D        a held approval: "please confirm"
+    charter:C:v:V:confirm:person:P:date:D   a held answer: "please confirm", one a day
     charter:C:answer:KIND:person:P:date:D   one short answer a day (unclear, decided, …)
     charter:C:checkin:R:person:P            check-in round R
     charter:C:findings:person:P             findings at the end
@@ -117,9 +117,10 @@ def receipt(charter: dict, shown: dict, person: dict, decision: dict, standing: 
                         reply_purpose="approval", reply_ref=f"charter:{charter['id']}:v:{charter['version']}")
 
 
-def confirm(charter: dict, shown: dict, person: dict, decision_id: int, auth: str) -> PlannedEmail:
-    """A held approval: the approver confirms by replying "Approve" to this fresh request."""
-    return PlannedEmail(key=_key(charter, f"confirm:decision:{decision_id}"), to=person["email"],
+def confirm(charter: dict, shown: dict, person: dict, decision_id: int, auth: str, today: date) -> PlannedEmail:
+    """A held answer: the approver confirms by replying to this fresh request (one a day)."""
+    return PlannedEmail(key=_key(charter, f"confirm:person:{person['id']}:date:{today.isoformat()}"),
+                        to=person["email"],
                         subject=f"Please confirm your approval: {shown['title']}", template="charter/answer",
                         context={"charter": shown, "kind": "confirm", "auth": auth},
                         reply_purpose="approval_confirm",
