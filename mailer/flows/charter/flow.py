@@ -155,6 +155,9 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
         charter = store.get_charter(db, int(match.group(1)))
     except NotFoundError as exc:
         raise InboundError(f"reply to {reply.ref}: {exc}") from exc
+    if charter["status"] == "pending" and _deadline_passed(db, charter, now):
+        store.set_status(db, charter["id"], "expired", now)  # a worker that was down: expire first
+        charter = store.get_charter(db, charter["id"])
     view = make_view(db, charter)
     if match.group(2):
         held = int(match.group(3)) if match.group(3) else None
