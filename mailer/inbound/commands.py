@@ -66,6 +66,9 @@ PUNCT_MAP = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'
              "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " "}
 
 
+LIST_AFTER = re.compile(r"[ \t,.;:!\-\u2013\u2014]*\n\s*(?=(?:[-*\u2022]|\d+[.)])\s)")
+
+
 @dataclass(frozen=True)
 class Folded:
     """Text folded for matching, with a map back to positions in the original."""
@@ -77,6 +80,9 @@ class Folded:
     def rest(self, end: int) -> str:
         """The original text from folded position ``end`` on, without leading separators."""
         start = self.origin[end] if end < len(self.origin) else len(self.original)
+        listed = LIST_AFTER.match(self.original, start)  # "Changes needed:\n- cut …" keeps its first "-"
+        if listed:
+            return self.original[listed.end():].strip()
         return self.original[start:].lstrip(" \t\n,.;:!-\u2013\u2014").strip()
 
     def comment(self, end: int) -> str:

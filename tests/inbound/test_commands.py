@@ -117,6 +117,7 @@ OTHER_APPROVAL_ANSWERS = [
     ("Alterações necessárias: menos escopo", "request_changes", "menos escopo"),
     ("Modifiche necessarie: meno ambito", "request_changes", "meno ambito"),
     ("Wijzigingen nodig: kleinere scope", "request_changes", "kleinere scope"),
+    ("Changes needed:\n- cut the scope\n- add a budget", "request_changes", "- cut the scope\n- add a budget"),
 ]
 
 

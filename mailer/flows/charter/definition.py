@@ -263,8 +263,8 @@ def rule_text(spec: dict) -> str:
     if rule == "any":
         return "one approval is enough"
     if rule == "majority":
-        return f"a majority ({count // 2 + 1} of {count}) must approve"
-    return f"{rule} of {count} approvers must approve"
+        return f"a majority must approve: {count // 2 + 1} of {count}"
+    return f"{rule} of the {count} approvers must approve"
 
 
 FIELD_LABELS = {"title": "Title", "kind": "Kind", "goal": "Goal", "scope": "Scope",
