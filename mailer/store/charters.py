@@ -5,7 +5,8 @@ Tables: ``charters`` (one row per charter: its status and current version), ``ch
 answer an approver gave, never overwritten: approver, decision, comment, at, version, inbound
 Message-ID, authentication result; ``held`` when it waits for the approver's confirmation),
 ``charter_team`` (who is on the team since when), ``charter_updates`` (check-in replies, per
-round; ``shareable`` unless marked #private) and ``charter_feedback`` (replies to project news).
+round; ``shareable`` unless marked #private) ``charter_feedback`` (replies to project news) and ``charter_news_stops`` (who
+replied "stop" to a project's news).
 Times are ISO-8601 UTC text, as in the outbox.
 """
 from __future__ import annotations
@@ -89,7 +90,17 @@ def _create(db: Database) -> None:
         )""")
 
 
-MIGRATIONS = [("charters-001", _create)]
+def _news_stops(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE charter_news_stops (
+            charter_id INTEGER NOT NULL REFERENCES charters(id),
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            at TEXT NOT NULL,
+            PRIMARY KEY (charter_id, person_id)
+        )""")
+
+
+MIGRATIONS = [("charters-001", _create), ("charters-002-news-stops", _news_stops)]
 
 
 # -- charters and versions ------------------------------------------------------------------
@@ -240,6 +251,20 @@ def add_feedback(db: Database, charter_id: int, round_no: int, person_id: int, t
         return db["charter_feedback"].insert({
             "charter_id": charter_id, "round": round_no, "person_id": person_id, "text": text,
             "received_at": ts(received_at), "message_id": message_id}).last_pk
+
+
+def stop_news(db: Database, charter_id: int, person_id: int, now: datetime) -> bool:
+    """Send this person no more news of this project; False when they had already stopped it."""
+    with db.atomic():
+        cur = db.execute("INSERT INTO charter_news_stops VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                         [charter_id, person_id, ts(now)])
+    return cur.rowcount == 1
+
+
+def news_stopped(db: Database, charter_id: int) -> set[int]:
+    """Who asked for no more news of this project."""
+    return {r["person_id"] for r in db.query("SELECT person_id FROM charter_news_stops WHERE charter_id = ?",
+                                             [charter_id])}
 
 
 def feedback(db: Database, charter_id: int) -> list[dict]:

@@ -129,7 +129,7 @@ def confirm(charter: dict, shown: dict, person: dict, decision_id: int, auth: st
 
 def answer(charter: dict, shown: dict, person: dict, kind: str, today: date, their_subject: str,
            in_reply_to: str | None, extra: dict[str, Any] | None = None) -> PlannedEmail:
-    """One short answer (unclear, decided, superseded, empty), at most one a day per kind.
+    """One short answer (unclear, decided, superseded, empty, news_stopped), one a day per kind.
 
     "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose."""
     purpose = {"unclear": "approval", "empty": "checkin"}.get(kind)
@@ -149,7 +149,7 @@ def checkin(charter: dict, shown: dict, person: dict, round_no: int, total: int,
                         subject=subject, template="charter/checkin",
                         context={"charter": shown, "round": round_no, "total": total, "final": final},
                         reply_purpose="checkin", reply_ref=f"charter:{charter['id']}:round:{round_no}",
-                        recurring=not final, headers=_headers(charter))
+                        headers=_headers(charter))
 
 
 def news(charter: dict, shown: dict, person: dict, round_no: int, shared: list[dict]) -> PlannedEmail:

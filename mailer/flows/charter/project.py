@@ -112,8 +112,9 @@ def _community(db: Database, view) -> list[dict]:
     """Who hears project news: every member of the community, and the sponsors."""
     spec = view.charter["spec"]
     sponsors = {*spec["learning_sponsors"], *spec["funding_sponsors"]}
-    return [p for p in people.list_people(db)
-            if people.is_mailable(p) and (_is_member(p) or p["email"] in sponsors)]
+    stopped = store.news_stopped(db, view.charter["id"])
+    return [p for p in people.list_people(db) if people.is_mailable(p) and p["id"] not in stopped
+            and (_is_member(p) or p["email"] in sponsors)]
 
 
 def _is_member(person: dict) -> bool:
@@ -142,9 +143,15 @@ def handle_checkin(db: Database, view, round_no: int, reply: RoutedReply, now: d
 def handle_news_reply(db: Database, view, round_no: int, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
     """A reply to project news is feedback: kept, and passed to each team member, attributed."""
     text = (reply.reply_text or "").strip()
-    if reply.intent in ("empty", "stop", "pause") or not text:
-        return []
     author = people.get_person(db, reply.person_id)
+    if reply.intent == "stop":  # "stop", "unsubscribe", or List-Unsubscribe's mailto
+        if not store.stop_news(db, view.charter["id"], author["id"], now):
+            return []
+        today = now.astimezone(rules.zone(author["timezone"])).date()
+        return [mail.answer(view.charter, view.shown, author, "news_stopped", today,
+                            reply.message.subject or "", reply.message.message_id)]
+    if reply.intent in ("empty", "pause") or not text:
+        return []
     at = reply.received_at or now
     feedback_id = store.add_feedback(db, view.charter["id"], round_no, author["id"], text, at,
                                      reply.message.message_id)

@@ -168,3 +168,20 @@ def test_digest_items_are_scoped_to_sponsors(world, write_charter):
     (item,) = digest_items(world.db, None, SUBMITTED, datetime(2027, 1, 25, tzinfo=UTC))
     assert any("team hours used so far of 32 planned" in f for f in item.facts), item.facts
     assert any(f.startswith("Next report-back: Mon 1 Feb 2027") for f in item.facts), item.facts
+
+
+def test_stop_to_project_news_stops_only_that_news(world, write_charter):
+    approved(world, write_charter)
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 18, 20, tzinfo=UTC), H)
+    world.reply("alice@corp.example.com", "Drafted the alerting chapter.", datetime(2027, 1, 18, 21, tzinfo=UTC),
+                subject_part="check-in 1")
+    world.walk(datetime(2027, 1, 21, tzinfo=UTC), datetime(2027, 1, 22, tzinfo=UTC), H)
+    world.reply("carla@corp.example.com", "stop", datetime(2027, 1, 22, 1, tzinfo=UTC), subject_part="Project news")
+    assert charters.feedback(world.db, 1) == []
+    assert [r["subject"] for r in world.rows_to("carla@corp.example.com")][-1].startswith("Re: Project news")
+    world.walk(datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 2, 1, 20, tzinfo=UTC), H)
+    world.reply("alice@corp.example.com", "Second chapter done.", datetime(2027, 2, 1, 21, tzinfo=UTC),
+                subject_part="check-in 2")
+    world.walk(datetime(2027, 2, 4, tzinfo=UTC), datetime(2027, 2, 5, tzinfo=UTC), H)
+    news = [r for r in world.db.query("SELECT * FROM outbox WHERE key LIKE 'charter:1:news:2:%'")]
+    assert news and "carla@corp.example.com" not in {r["to_addr"] for r in news}
