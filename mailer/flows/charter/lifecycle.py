@@ -27,6 +27,11 @@ def check(db: Database, path: Path) -> cdef.CharterDef:
     return definition
 
 
+def _deadline_ahead(definition: cdef.CharterDef, path: Path, now: datetime) -> None:
+    if definition.deadline < now.date():
+        raise ConfigError(f"{path}: deadline = {definition.deadline}; expected a date from today on")
+
+
 def _team_ids(db: Database, definition: cdef.CharterDef) -> list[int]:
     return [people.find_person(db, a)["id"] for a in definition.team]
 
@@ -34,8 +39,7 @@ def _team_ids(db: Database, definition: cdef.CharterDef) -> list[int]:
 def submit(db: Database, path: Path, now: datetime) -> int:
     """Store a charter (version 1, pending) and its team; approvers are asked at the next tick."""
     definition = check(db, path)
-    if definition.deadline < now.date():
-        raise ConfigError(f"{path}: deadline = {definition.deadline}; expected a date from today on")
+    _deadline_ahead(definition, path, now)
     return store.create_charter(db, definition.as_spec(), _team_ids(db, definition), now)
 
 
@@ -46,6 +50,7 @@ def revise(db: Database, charter_id: int, path: Path, now: datetime) -> tuple[in
         raise ConfigError(f"charter {charter_id} is {charter['status']}; only a charter that is "
                           f"{', '.join(REVISABLE)} can be revised")
     definition = check(db, path)
+    _deadline_ahead(definition, path, now)
     spec = definition.as_spec()
     changed = cdef.changes(charter["spec"], spec)
     if not changed:

@@ -51,3 +51,30 @@ def test_errors_are_one_plain_line(world, write_charter):
     run(world.home, "charter", "submit", str(write_charter()), "--now", NOW)
     result = run(world.home, "charter", "complete", "1", ok=False)
     assert "only an approved project can be completed" in result.output
+
+
+def test_explain_context_approval_agrees_with_the_flow(world, write_charter, tmp_path):
+    run(world.home, "charter", "submit", str(write_charter()), "--now", NOW)
+    world.tick(SUBMITTED)
+    cases = {"priya": "+1, looks good to me", "omar": "Approved if you cut the scope to two teams"}
+    for n, (who, text) in enumerate(cases.items(), start=1):
+        raw = world.reply(f"{who}@corp.example.com", text, SUBMITTED + timedelta(hours=n), "outlook")
+        (tmp_path / f"{who}.eml").write_bytes(raw)
+    for who, expected in (("priya", "approve"), ("omar", "request_changes")):
+        read = json.loads(run(world.home, "explain", "--json", str(tmp_path / f"{who}.eml")).output)
+        assert read["context"] == "approval"  # found through the reply token, without --context
+        read = json.loads(run(world.home, "explain", "--context", "approval", "--json",
+                              str(tmp_path / f"{who}.eml")).output)
+        kept = [d for d in json.loads(run(world.home, "charter", "show", "1", "--json").output)["decisions"]
+                if d["approver"].startswith(who)]
+        assert read["intent"] == expected == kept[0]["decision"]
+
+
+def test_withdraw_tells_approvers_who_had_not_answered(world, write_charter):
+    run(world.home, "charter", "submit", str(write_charter()), "--now", NOW)
+    world.tick(SUBMITTED)
+    world.reply("priya@corp.example.com", "Approve", SUBMITTED + timedelta(hours=1))
+    run(world.home, "charter", "withdraw", "1", "--now", "2027-01-04T12:00:00Z")
+    world.tick(SUBMITTED + timedelta(hours=2))
+    told = [r["to_addr"] for r in world.db.query("SELECT to_addr FROM outbox WHERE key LIKE '%notneeded%'")]
+    assert told == ["omar@corp.example.com"]
