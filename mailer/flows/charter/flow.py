@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -26,6 +26,8 @@ REF = re.compile(r"^charter:(\d+):(?:v:(\d+)(?::held:(\d+))?|round:(\d+)|news:(\
 OUTCOME_TO = {"approved": ("proposer", "team", "sponsor"), "rejected": ("proposer", "team", "sponsor"),
               "changes_requested": ("proposer",), "expired": ("proposer",)}
 NOT_NEEDED = ("approved", "rejected", "changes_requested", "withdrawn")
+SETTLED = ("rejected", "changes_requested", "expired", "withdrawn", "completed")
+QUIET_AFTER = timedelta(days=14)  # findings and the last news go out within days of the end
 
 
 @dataclass
@@ -59,6 +61,8 @@ def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEma
     remind = getattr(settings, "approvals_remind_days_before", 3) if settings is not None else 3
     plans: list[PlannedEmail] = []
     for charter in store.list_charters(db):
+        if charter["status"] in SETTLED and now - charter["status_at"] > QUIET_AFTER:
+            continue  # decided or finished long ago: nothing more can fall due
         if charter["status"] == "pending" and _deadline_passed(db, charter, now):
             store.set_status(db, charter["id"], "expired", now)
             charter = store.get_charter(db, charter["id"])
@@ -96,19 +100,18 @@ def answered(db: Database, charter: dict) -> set[int]:
 
 
 def _requests(db: Database, view: View, now: datetime, remind: int) -> list[PlannedEmail]:
-    charter, spec = view.charter, view.charter["spec"]
-    proposer = view.people.get(spec["proposer"])
-    reminding = rules.reminder_due(date.fromisoformat(spec["deadline"]), remind,
-                                   proposer["timezone"] if proposer else "UTC", now)
-    done = answered(db, charter) if reminding else set()
+    """The request to each approver; the reminder in their own morning, to who has not answered."""
+    charter, deadline = view.charter, date.fromisoformat(view.charter["spec"]["deadline"])
+    done = answered(db, charter)
     plans = []
-    for address in spec["approvers"]:
+    for address in charter["spec"]["approvers"]:
         person = view.person(address)
         if person is None:
             continue
         plans.append(mail.request(charter, view.shown, person, reminder=False))
         request_key = f"charter:{charter['id']}:v:{charter['version']}:request:person:{person['id']}"
-        if reminding and person["id"] not in done and request_key in view.sent:
+        if (person["id"] not in done and request_key in view.sent
+                and rules.reminder_due(deadline, remind, person["timezone"], now)):
             plans.append(mail.request(charter, view.shown, person, reminder=True))
     return plans
 

@@ -79,7 +79,7 @@ def deadline_passed(deadline: date, tz: str, now: datetime) -> bool:
 
 
 def reminder_due(deadline: date, remind_days_before: int, tz: str, now: datetime) -> bool:
-    """Whether the reminder's morning has come (``remind_days_before`` days before the deadline)."""
+    """Whether the reminder's morning has come in ``tz`` (``remind_days_before`` days before the deadline)."""
     return remind_days_before > 0 and now >= local_morning(deadline - timedelta(days=remind_days_before), tz)
 
 
