@@ -101,6 +101,12 @@ def changes_sentence(text: Folded, folded: str, head: str) -> Intent | None:
     return None
 
 
+def says_against(sentence: str) -> bool:
+    """Whether one folded sentence rejects or asks for changes in words these readers know."""
+    return bool(re.search(rf"\b({REJECT_SENTENCE})(?![\w'])", sentence) or re.match(MINUS_ONE, sentence)
+                or re.search(rf"(?:^|\b)({CHANGES_SENTENCE})(?![\w'])", sentence))
+
+
 def extra_reading(text: Folded, folded: str, head: str,
                   doubt: Callable[[str, str], str | None]) -> Intent | None:
     """The first of these readings that fits a reply with no keyword at its start, or None."""

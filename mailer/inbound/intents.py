@@ -160,7 +160,8 @@ def _doubt(head: str, folded: str) -> str | None:
     if re.search(RETRACTION, folded):
         return "the approval is taken back"
     later = sentences(folded)[1:]
-    if any(re.match(rf"{YESES}({REJECT}|{CHANGES}|{NOS})(?![\w'])", s) for s in later):
+    if any(re.match(rf"{YESES}({REJECT}|{CHANGES}|{NOS})(?![\w'])", s) or approval_phrases.says_against(s)
+           for s in later):
         return "approval and rejection or changes in one reply"
     return None
 
