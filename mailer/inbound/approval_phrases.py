@@ -38,7 +38,8 @@ CHANGE_HINT = (r"\b(cut|cuts|reduce|reduced|shrink|smaller|fewer|less|lower|narr
                r"kleiner|weniger|kurzer|streichen|reduzieren|hinzufugen|reduire|reduit|moins|ajouter|"
                r"reducir|reduce|menos|anadir|reduzir|reduzirem|menor|ridurre|ridotto|meno|aggiungere|"
                r"kleinere|kleiner|minder|toevoegen|verkleinen)\b")
-CONDITION_WORDS = r"\b(if|once|provided|providing|as long as|on condition|but|wenn|falls|sofern|aber|si|mais|pero|se|mas|ma|als|mits|maar)\b"
+CONDITION_WORDS = (r"\b(if|once|provided|providing|as long as|on condition|but|wenn|falls|sofern|aber|si|mais|"
+                   r"pero|se|mas|ma|als|mits|maar)\b")
 REJECT_SENTENCE = words(
     "i'm against", "i am against", "i'm opposed", "i am opposed", "i vote no", "i vote against",
     "i have to say no", "i must say no", "i need to say no", "i'll have to say no", "i will have to say no",

@@ -34,7 +34,8 @@ def parse(value: str) -> tuple[str, list[tuple[str, str, dict[str, str]]]]:
     for part in parts[1:]:
         found = METHOD.match(part)
         if found:
-            props = {f"{a.lower()}.{b.lower()}": c.strip('"').lower() for a, b, c in PROPERTY.findall(found.group(3))}
+            props = {f"{a.lower()}.{b.lower()}": c.strip('"').lower()
+                     for a, b, c in PROPERTY.findall(found.group(3))}
             results.append((found.group(1).lower(), found.group(2).lower(), props))
     return authserv, results
 
@@ -61,6 +62,7 @@ def check(header_values: list[str], trusted_authserv_id: str, from_addr: str) ->
     for method, result, props in results:
         signer = props.get("header.d") or props.get("header.i", "").rpartition("@")[2]
         if method == "dkim" and result == "pass" and aligned(signer, from_domain):
-            return AuthCheck(True, f"{trusted_authserv_id}: dkim=pass header.d={signer} (aligned with {from_domain})")
+            return AuthCheck(True, f"{trusted_authserv_id}: dkim=pass header.d={signer} "
+                                   f"(aligned with {from_domain})")
     seen = ", ".join(f"{m}={r}" for m, r, _ in results) or "no results"
     return AuthCheck(False, f"{trusted_authserv_id}: no DMARC or aligned DKIM pass for {from_domain} ({seen})")

@@ -5,8 +5,8 @@ Tables: ``charters`` (one row per charter: its status and current version), ``ch
 answer an approver gave, never overwritten: approver, decision, comment, at, version, inbound
 Message-ID, authentication result; ``held`` when it waits for the approver's confirmation),
 ``charter_team`` (who is on the team since when), ``charter_updates`` (check-in replies, per
-round; ``shareable`` unless marked #private) ``charter_feedback`` (replies to project news) and ``charter_news_stops`` (who
-replied "stop" to a project's news).
+round; ``shareable`` unless marked #private), ``charter_feedback`` (replies to project news) and
+``charter_news_stops`` (who replied "stop" to a project's news).
 Times are ISO-8601 UTC text, as in the outbox.
 """
 from __future__ import annotations

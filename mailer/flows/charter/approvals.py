@@ -11,6 +11,7 @@ audit with its Message-ID and authentication result, never overwritten.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
@@ -21,16 +22,19 @@ from mailer.inbound import authresults
 from mailer.store import charters as store
 from mailer.store import people
 
+if TYPE_CHECKING:  # flow imports this module; the annotation only
+    from mailer.flows.charter.flow import View
+
 DECISIONS = ("approve", "reject", "request_changes")
 
 
-def _answer(view, person: dict, kind: str, reply: RoutedReply, now: datetime, **extra) -> list[PlannedEmail]:
+def _answer(view: View, person: dict, kind: str, reply: RoutedReply, now: datetime, **extra) -> list[PlannedEmail]:
     today = now.astimezone(rules.zone(person["timezone"])).date()
     return [mail.answer(view.charter, view.shown, person, kind, today, reply.message.subject or "",
                         reply.message.message_id, {**extra, "reply_ref": reply.ref})]
 
 
-def handle(db: Database, view, version: int, held_id: int | None, reply: RoutedReply, now: datetime,
+def handle(db: Database, view: View, version: int, held_id: int | None, reply: RoutedReply, now: datetime,
            settings: object) -> list[PlannedEmail]:
     """Act on one approver's reply to version ``version`` (``held_id``: a confirmation reply)."""
     charter = view.charter
@@ -60,7 +64,7 @@ def _trusted(settings: object) -> str:
     return getattr(settings, "approvals_trusted_authserv_id", "") if settings is not None else ""
 
 
-def _confirmed(db: Database, view, person: dict, held_id: int, reply: RoutedReply,
+def _confirmed(db: Database, view: View, person: dict, held_id: int, reply: RoutedReply,
                now: datetime) -> list[PlannedEmail]:
     held = store.get_decision(db, held_id)
     if held is None or held["approver_id"] != person["id"]:
@@ -70,7 +74,8 @@ def _confirmed(db: Database, view, person: dict, held_id: int, reply: RoutedRepl
     return _decide(db, view, person, reply, auth, now)
 
 
-def _decide(db: Database, view, person: dict, reply: RoutedReply, auth: str, now: datetime) -> list[PlannedEmail]:
+def _decide(db: Database, view: View, person: dict, reply: RoutedReply, auth: str,
+            now: datetime) -> list[PlannedEmail]:
     charter = view.charter
     decision_id = store.add_decision(db, charter["id"], charter["version"], person["id"], reply.intent,
                                      reply.comment, reply.received_at or now, reply.message.message_id, auth)

@@ -100,7 +100,8 @@ def not_needed(charter: dict, shown: dict, person: dict, status: str) -> Planned
     """To an approver who had not answered: the charter was decided (or withdrawn) without them."""
     return PlannedEmail(key=_key(charter, f"notneeded:person:{person['id']}"), to=person["email"],
                         subject=f"{shown['title']}: no need to answer", template="charter/not_needed",
-                        context={"charter": shown, "status": status, "status_word": OUTCOME_WORDS.get(status, status)},
+                        context={"charter": shown, "status": status,
+                                 "status_word": OUTCOME_WORDS.get(status, status)},
                         headers=_headers(charter))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
@@ -19,6 +20,9 @@ from mailer.flows.charter import emails as mail
 from mailer.flows.charter import links, rules
 from mailer.store import charters as store
 from mailer.store import people
+
+if TYPE_CHECKING:  # flow imports this module; the annotation only
+    from mailer.flows.charter.flow import View
 
 PRIVATE_TAG = re.compile(r"(?<![\w#])#private\b", re.IGNORECASE)
 
@@ -51,14 +55,14 @@ def complete_now(db: Database, charter: dict, now: datetime) -> None:
         links.offer_meetup(db, store.get_charter(db, charter["id"]), now)
 
 
-def plan(db: Database, view, now: datetime) -> list[PlannedEmail]:
+def plan(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     """Check-ins (or findings) to the team, and the latest project news that is due."""
     charter = view.charter
     plans = _findings(db, view, now) if charter["status"] == "completed" else _checkins(db, view, now)
     return plans + _news(db, view, now)
 
 
-def _checkins(db: Database, view, now: datetime) -> list[PlannedEmail]:
+def _checkins(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     charter, total = view.charter, total_rounds(view.charter)
     every, start = charter["spec"]["report_every_weeks"], _start(charter)
     plans = []
@@ -72,7 +76,7 @@ def _checkins(db: Database, view, now: datetime) -> list[PlannedEmail]:
     return plans
 
 
-def _findings(db: Database, view, now: datetime) -> list[PlannedEmail]:
+def _findings(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     charter, total = view.charter, total_rounds(view.charter)
     plans = []
     for member in store.members(db, charter["id"]):
@@ -95,11 +99,12 @@ def _round_dates(charter: dict) -> dict[int, date]:
     return dates
 
 
-def _news(db: Database, view, now: datetime) -> list[PlannedEmail]:
+def _news(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     plans = []
     dates = _round_dates(view.charter)
     for person in _community(db, view):
-        opened = [n for n, d in dates.items() if now >= rules.local_morning(d + rules.NEWS_AFTER, person["timezone"])]
+        tz = person["timezone"]
+        opened = [n for n, d in dates.items() if now >= rules.local_morning(d + rules.NEWS_AFTER, tz)]
         if not opened:
             continue
         shared = store.updates(db, view.charter["id"], max(opened), shareable_only=True)
@@ -108,7 +113,7 @@ def _news(db: Database, view, now: datetime) -> list[PlannedEmail]:
     return plans
 
 
-def _community(db: Database, view) -> list[dict]:
+def _community(db: Database, view: View) -> list[dict]:
     """Who hears project news: every member of the community, and the sponsors."""
     spec = view.charter["spec"]
     sponsors = {*spec["learning_sponsors"], *spec["funding_sponsors"]}
@@ -124,7 +129,8 @@ def _is_member(person: dict) -> bool:
 
 # -- replies -------------------------------------------------------------------------------
 
-def handle_checkin(db: Database, view, round_no: int, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
+def handle_checkin(db: Database, view: View, round_no: int, reply: RoutedReply,
+                   now: datetime) -> list[PlannedEmail]:
     """A check-in reply from a team member is a dated, attributed update for that round."""
     charter = view.charter
     if reply.person_id not in {m["person_id"] for m in store.members(db, charter["id"])}:
@@ -140,7 +146,8 @@ def handle_checkin(db: Database, view, round_no: int, reply: RoutedReply, now: d
     return []
 
 
-def handle_news_reply(db: Database, view, round_no: int, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
+def handle_news_reply(db: Database, view: View, round_no: int, reply: RoutedReply,
+                      now: datetime) -> list[PlannedEmail]:
     """A reply to project news is feedback: kept, and passed to each team member, attributed."""
     text = (reply.reply_text or "").strip()
     author = people.get_person(db, reply.person_id)
