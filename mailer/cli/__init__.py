@@ -170,6 +170,12 @@ def _register_subcommands() -> None:
     from mailer.cli.charter import charter
 
     main.add_command(charter)
+    from mailer.cli.digest import digest
+
+    main.add_command(digest)
+    from mailer.cli.simulate import simulate_command
+
+    main.add_command(simulate_command)
 
 
 _register_subcommands()
