@@ -6,7 +6,7 @@ report-back. Read only: a digest changes nothing.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -19,15 +19,28 @@ from mailer.store import people
 STATUS_WORDS = {"pending": "waiting for approval", **mail.OUTCOME_WORDS, "withdrawn": "withdrawn"}
 
 
+OPEN = ("pending", "approved", "changes_requested")
+KEEP_AFTER = timedelta(days=14)  # a decided or finished charter is still reported for two weeks
+
+
+def _live(charter: dict, moment: datetime) -> bool:
+    return charter["status"] in OPEN or charter["status_at"] >= moment - KEEP_AFTER
+
+
+def _sponsors(charter: dict) -> set[str]:
+    return {*charter["spec"]["learning_sponsors"], *charter["spec"]["funding_sponsors"]}
+
+
+def sponsor_emails(db: Database, now: datetime) -> set[str]:
+    """Learning and funding sponsors of charters that are open or settled in the last two weeks."""
+    return {a for c in store.list_charters(db) if _live(c, now) for a in _sponsors(c)}
+
+
 def digest_items(db: Database, email: str | None, since: datetime, until: datetime) -> list[DigestItem]:
     """The charters ``email`` sponsors (learning or funding; None: every charter), for ``[since, until)``."""
     address = email.strip().lower() if email else None
-    items = []
-    for charter in store.list_charters(db):
-        spec = charter["spec"]
-        if address is None or address in (*spec["learning_sponsors"], *spec["funding_sponsors"]):
-            items.append(item(db, charter, since, until))
-    return items
+    return [item(db, c, since, until) for c in store.list_charters(db)
+            if _live(c, since) and (address is None or address in _sponsors(c))]
 
 
 def item(db: Database, charter: dict, since: datetime, until: datetime) -> DigestItem:

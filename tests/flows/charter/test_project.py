@@ -185,3 +185,14 @@ def test_stop_to_project_news_stops_only_that_news(world, write_charter):
     world.walk(datetime(2027, 2, 4, tzinfo=UTC), datetime(2027, 2, 5, tzinfo=UTC), H)
     news = [r for r in world.db.query("SELECT * FROM outbox WHERE key LIKE 'charter:1:news:2:%'")]
     assert news and "carla@corp.example.com" not in {r["to_addr"] for r in news}
+
+
+def test_sponsors_are_named_for_digests_while_the_charter_is_live(world, write_charter):
+    from mailer.flows.charter.digest import sponsor_emails
+
+    cid = lifecycle.submit(world.db, write_charter(), SUBMITTED)
+    assert sponsor_emails(world.db, SUBMITTED) == {"sponsor@corp.example.com"}
+    lifecycle.withdraw(world.db, cid, SUBMITTED)
+    assert sponsor_emails(world.db, SUBMITTED + timedelta(days=13)) == {"sponsor@corp.example.com"}
+    assert sponsor_emails(world.db, SUBMITTED + timedelta(days=15)) == set()
+    assert digest_items(world.db, None, SUBMITTED + timedelta(days=15), SUBMITTED + timedelta(days=22)) == []
