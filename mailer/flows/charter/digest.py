@@ -46,10 +46,15 @@ def digest_items(db: Database, email: str | None, since: datetime, until: dateti
 def item(db: Database, charter: dict, since: datetime, until: datetime) -> DigestItem:
     """One charter's digest entry."""
     spec = charter["spec"]
-    status = f"{STATUS_WORDS.get(charter['status'], charter['status'])} (version {charter['version']})"
+    status = f"{STATUS_WORDS.get(charter['status'], charter['status'])}, version {charter['version']}"
     shared = store.updates(db, charter["id"], shareable_only=True, since=since, until=until)
+    changed = _changed(db, charter, since, until)
+    if shared:
+        authors = sorted({u["name"] for u in shared})
+        changed.append(f"{len(shared)} update{'s' if len(shared) != 1 else ''} from the team "
+                       f"({', '.join(authors)}).")
     return DigestItem(kind="charter", ref=f"charter:{charter['id']}", title=spec["title"], status=status,
-                      changed=tuple(_changed(db, charter, since, until)), facts=tuple(_facts(db, charter, until)),
+                      changed=tuple(changed), facts=tuple(_facts(db, charter, until)),
                       highlights=tuple((u["name"], u["text"]) for u in shared))
 
 
