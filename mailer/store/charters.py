@@ -100,7 +100,12 @@ def _news_stops(db: Database) -> None:
         )""")
 
 
-MIGRATIONS = [("charters-001", _create), ("charters-002-news-stops", _news_stops)]
+def _news_round(db: Database) -> None:
+    db.execute("ALTER TABLE charter_updates ADD COLUMN news_round INTEGER")
+
+
+MIGRATIONS = [("charters-001", _create), ("charters-002-news-stops", _news_stops),
+              ("charters-003-news-round", _news_round)]
 
 
 # -- charters and versions ------------------------------------------------------------------
@@ -242,6 +247,18 @@ def updates(db: Database, charter_id: int, round_no: int | None = None, shareabl
         sql.append("AND u.shareable = 1")
     rows = db.query(" ".join(sql) + " ORDER BY u.received_at, u.id", args)
     return [{**r, "received_at": parse_ts(r["received_at"]), "shareable": bool(r["shareable"])} for r in rows]
+
+
+def news_updates(db: Database, charter_id: int, round_no: int) -> list[dict]:
+    """The shareable updates project news ``round_no`` carries: those it already carried, and any
+    shareable update of that round or an earlier one that no news has carried yet (a late reply)."""
+    with db.atomic():
+        db.execute("""UPDATE charter_updates SET news_round = ? WHERE charter_id = ? AND news_round IS NULL
+                      AND shareable = 1 AND round <= ?""", [round_no, charter_id, round_no])
+    rows = db.query("""SELECT u.*, p.name, p.email FROM charter_updates u JOIN people p ON p.id = u.person_id
+                       WHERE u.charter_id = ? AND u.news_round = ? AND u.shareable = 1
+                       ORDER BY u.received_at, u.id""", [charter_id, round_no])
+    return [{**r, "received_at": parse_ts(r["received_at"]), "shareable": True} for r in rows]
 
 
 def add_feedback(db: Database, charter_id: int, round_no: int, person_id: int, text: str,

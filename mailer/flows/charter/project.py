@@ -4,7 +4,8 @@ Every ``report_every_weeks`` after the approval each team member gets a check-in
 their own zone (only the latest round: a worker that was down asks once, never twice). A
 reply is a dated, attributed update, shareable unless it says ``#private``. Three days after
 a round, members and sponsors get project news with that round's shareable updates (a
-``#private`` one never), and a reply to it reaches each team member as attributed feedback.
+``#private`` one never; a late one rides with the next news), and a reply to it reaches each
+team member as attributed feedback.
 At the planned end (or ``charter complete``) the team is asked for its findings.
 """
 from __future__ import annotations
@@ -100,16 +101,21 @@ def _round_dates(charter: dict) -> dict[int, date]:
 
 
 def _news(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
-    plans = []
+    """The latest round's news to each member whose morning three days after it has come."""
+    plans, carried = [], {}
     dates = _round_dates(view.charter)
     for person in _community(db, view):
         tz = person["timezone"]
         opened = [n for n, d in dates.items() if now >= rules.local_morning(d + rules.NEWS_AFTER, tz)]
         if not opened:
             continue
-        shared = store.updates(db, view.charter["id"], max(opened), shareable_only=True)
-        if shared:
-            plans.append(mail.news(view.charter, view.shown, person, max(opened), shared))
+        latest = max(opened)
+        if f"charter:{view.charter['id']}:news:{latest}:person:{person['id']}" in view.sent:
+            continue  # already has it: and only news still to send may carry a late update
+        if latest not in carried:
+            carried[latest] = store.news_updates(db, view.charter["id"], latest)
+        if carried[latest]:
+            plans.append(mail.news(view.charter, view.shown, person, latest, carried[latest]))
     return plans
 
 

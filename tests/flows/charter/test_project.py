@@ -196,3 +196,20 @@ def test_sponsors_are_named_for_digests_while_the_charter_is_live(world, write_c
     assert sponsor_emails(world.db, SUBMITTED + timedelta(days=13)) == {"sponsor@corp.example.com"}
     assert sponsor_emails(world.db, SUBMITTED + timedelta(days=15)) == set()
     assert digest_items(world.db, None, SUBMITTED + timedelta(days=15), SUBMITTED + timedelta(days=22)) == []
+
+
+def test_a_late_update_is_carried_by_the_next_news(world, write_charter):
+    approved(world, write_charter)
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 18, 20, tzinfo=UTC), H)
+    world.reply("alice@corp.example.com", "On time: alerting chapter.", datetime(2027, 1, 18, 21, tzinfo=UTC),
+                subject_part="check-in 1")
+    world.walk(datetime(2027, 1, 21, tzinfo=UTC), datetime(2027, 1, 22, tzinfo=UTC), H)  # news 1 goes out
+    world.reply("bob@corp.example.com", "Late but here: dashboards reviewed.", datetime(2027, 1, 25, tzinfo=UTC),
+                subject_part="check-in 1")
+    world.walk(datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 2, 5, tzinfo=UTC), H)  # round 2, news 2
+    texts = {}
+    for msg in world.sent():
+        if str(msg["Subject"]).startswith("Project news") and "carla" in str(msg["To"]):
+            texts[len(texts) + 1] = msg.get_body(("plain",)).get_content()
+    assert "On time" in texts[1] and "Late but here" not in texts[1]
+    assert "Late but here" in texts[2] and "On time" not in texts[2]
