@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from mailer import inbox, worker
+from mailer import worker
 from mailer.config import load_settings
 from mailer.simulate import compose_reply
 from mailer.store import open_db, people
-from mailer.store import outbox as outbox_store
 from mailer.transports import make_transport
 from mailer.transports.maildir import deliver_to_inbox
 
@@ -120,5 +119,3 @@ def keys(db, *parts: str) -> list[str]:
     """Outbox keys containing every part."""
     return [r["key"] for r in db.query("SELECT key FROM outbox ORDER BY id") if all(p in r["key"] for p in parts)]
 
-
-__all__ = ["World", "make_world", "charter_toml", "keys", "SUBMITTED", "UTC", "inbox", "outbox_store"]

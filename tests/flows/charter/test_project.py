@@ -3,8 +3,6 @@ as updates, project news without any #private update, feedback to the team, a mi
 asked once, volunteers joining, completion, and the calls into the call and meetup flows."""
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import sys
 import types
