@@ -56,7 +56,7 @@ def handle(db: Database, view: View, version: int, held_id: int | None, reply: R
                                          reply.received_at or now, reply.message.message_id, check.summary,
                                          held=True)
         today = now.astimezone(rules.zone(person["timezone"])).date()
-        return [mail.confirm(charter, view.shown, person, decision_id, check.summary, today)]
+        return [mail.confirm(charter, view.shown, person, decision_id, reply.intent, check.summary, today)]
     return _decide(db, view, person, reply, check.summary, now)
 
 

@@ -77,7 +77,7 @@ def request(charter: dict, shown: dict, person: dict, reminder: bool) -> Planned
     title, version = shown["title"], charter["version"]
     subject = f"Approval requested: {title}" + (f" (version {version})" if version > 1 else "")
     if reminder:
-        subject = f"Reminder: {subject}, decision due {shown['deadline']}"
+        subject = f"Reminder: {title} needs your answer by {shown['deadline']}"
     kind = "remind" if reminder else "request"
     return PlannedEmail(key=_key(charter, f"{kind}:person:{person['id']}"), to=person["email"], subject=subject,
                         template="charter/request", context={"charter": shown, "reminder": reminder},
@@ -117,12 +117,14 @@ def receipt(charter: dict, shown: dict, person: dict, decision: dict, standing: 
                         reply_purpose="approval", reply_ref=f"charter:{charter['id']}:v:{charter['version']}")
 
 
-def confirm(charter: dict, shown: dict, person: dict, decision_id: int, auth: str, today: date) -> PlannedEmail:
+def confirm(charter: dict, shown: dict, person: dict, decision_id: int, decision: str, auth: str,
+            today: date) -> PlannedEmail:
     """A held answer: the approver confirms by replying to this fresh request (one a day)."""
     return PlannedEmail(key=_key(charter, f"confirm:person:{person['id']}:date:{today.isoformat()}"),
                         to=person["email"],
-                        subject=f"Please confirm your approval: {shown['title']}", template="charter/answer",
-                        context={"charter": shown, "kind": "confirm", "auth": auth},
+                        subject=f"Please confirm your answer: {shown['title']}", template="charter/answer",
+                        context={"charter": shown, "kind": "confirm", "auth": auth,
+                                 "word": DECISION_WORDS[decision]},
                         reply_purpose="approval_confirm",
                         reply_ref=f"charter:{charter['id']}:v:{charter['version']}:held:{decision_id}",
                         headers=_headers(charter))

@@ -131,12 +131,12 @@ def test_a_forged_from_with_a_stolen_token_is_held_until_the_real_approver_confi
     (held,) = charters.decisions(strict.db, cid)
     assert held["held"] and "no DMARC or aligned DKIM pass" in held["auth"]
     assert charters.get_charter(strict.db, cid)["status"] == "pending"
-    confirm = [r for r in strict.rows_to(PRIYA) if r["subject"].startswith("Please confirm")]
+    confirm = [r for r in strict.rows_to(PRIYA) if r["subject"].startswith("Please confirm your answer")]
     assert len(confirm) == 1  # the one answer goes to the real approver's own address
     # the forger tries again with the stolen token: still held, no second confirmation request
     strict.reply(PRIYA, "Approve", SUBMITTED + 2 * H, original=stolen)
     assert charters.get_charter(strict.db, cid)["status"] == "pending"
-    assert len([r for r in strict.rows_to(PRIYA) if r["subject"].startswith("Please confirm")]) == 1
+    assert len([r for r in strict.rows_to(PRIYA) if r["subject"].startswith("Please confirm your answer")]) == 1
     # the real approver answers the confirmation request (a token only they received)
     strict.reply(PRIYA, "Approve", SUBMITTED + 3 * H, original=confirm[0]["data"])
     assert charters.get_charter(strict.db, cid)["status"] == "approved"
