@@ -10,7 +10,8 @@ P person:
     charter:C:v:V:notneeded:person:P        "no need to answer" to approvers who had not
     charter:C:v:V:receipt:decision:D        "recorded your answer" to the approver
     charter:C:v:V:confirm:person:P:date:D   a held answer: "please confirm", one a day
-    charter:C:answer:KIND:person:P:date:D   one short answer a day (unclear, decided, …)
+    charter:C:v:V:answer:KIND:person:P      "already decided" / "superseded", once a version
+    charter:C:answer:KIND:person:P:date:D   other short answers, once a day (unclear, empty, …)
     charter:C:checkin:R:person:P            check-in round R
     charter:C:findings:person:P             findings at the end
     charter:C:news:R:person:P               project news after round R
@@ -132,13 +133,15 @@ def confirm(charter: dict, shown: dict, person: dict, decision_id: int, decision
 
 def answer(charter: dict, shown: dict, person: dict, kind: str, today: date, their_subject: str,
            in_reply_to: str | None, extra: dict[str, Any] | None = None) -> PlannedEmail:
-    """One short answer (unclear, decided, superseded, empty, news_stopped), one a day per kind.
+    """One short answer (unclear, decided, superseded, empty, news_stopped).
 
+    "decided" and "superseded" go once per person and version, the others once a day per kind;
     "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose."""
     purpose = {"unclear": "approval", "empty": "checkin"}.get(kind)
     ref = extra.pop("reply_ref", None) if extra else None
-    return PlannedEmail(reply_purpose=purpose, reply_ref=ref if purpose else None,
-                        key=_key(charter, f"answer:{kind}:person:{person['id']}:date:{today.isoformat()}", False),
+    once = kind in ("decided", "superseded")
+    tail = f"answer:{kind}:person:{person['id']}" + ("" if once else f":date:{today.isoformat()}")
+    return PlannedEmail(reply_purpose=purpose, reply_ref=ref if purpose else None, key=_key(charter, tail, once),
                         to=person["email"], subject=re_subject(their_subject, shown["title"]),
                         template="charter/answer", context={"charter": shown, "kind": kind, **(extra or {})},
                         auto_reply=True, in_reply_to=in_reply_to, headers=_headers(charter))
