@@ -78,3 +78,13 @@ def test_withdraw_tells_approvers_who_had_not_answered(world, write_charter):
     world.tick(SUBMITTED + timedelta(hours=2))
     told = [r["to_addr"] for r in world.db.query("SELECT to_addr FROM outbox WHERE key LIKE '%notneeded%'")]
     assert told == ["omar@corp.example.com"]
+
+
+def test_the_sample_charter_checks_against_the_sample_community(tmp_path):
+    from pathlib import Path
+
+    home = tmp_path / "sample"
+    home.mkdir()
+    sample = Path(__file__).resolve().parents[3] / "data" / "charters" / "observability-playbook.toml"
+    checked = run(home, "charter", "submit", str(sample), "--check")
+    assert "3 people × 2 h/week × 8 weeks = 48 hours" in checked.output
