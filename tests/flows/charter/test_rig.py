@@ -18,6 +18,7 @@ from mailer.store import charters, open_db, people
 from mailer.transports import make_transport
 from tests.conftest import write_rig_home
 from tests.flows.charter.conftest import SUBMITTED
+from tests.flows.charter.helpers import assert_explain_agrees
 
 NAMES = ("lead", "alice", "priya", "omar", "sponsor")
 
@@ -28,11 +29,12 @@ def inbox_of(rig, user) -> list[bytes]:
         return [d[b"BODY[]"] for d in client.fetch(client.search("ALL"), ["BODY.PEEK[]"]).values()]
 
 
-def reply_over_smtp(rig, user, name: str, text: str, client: str, now) -> None:
+def reply_over_smtp(rig, user, name: str, text: str, client: str, now) -> bytes:
     (request,) = [raw for raw in inbox_of(rig, user) if b"Approval requested" in raw]
     raw = compose_reply(request, user.address, name, text, client, now)
     with smtplib.SMTP(rig.host, rig.smtp_port) as smtp:
         smtp.sendmail(user.address, [email.message_from_bytes(raw)["To"]], raw)
+    return raw
 
 
 @pytest.mark.rig
@@ -52,16 +54,18 @@ def test_approval_by_reply_through_smtp_and_imap(mail_rig, tmp_path):
     transport = make_transport(settings)
     try:
         worker.tick(db, transport, SUBMITTED, settings, "rig")
-        reply_over_smtp(mail_rig, users["priya"], "Priya", "Approved - go ahead.\n\nBest regards,\nPriya\nCorp",
-                        "outlook", SUBMITTED + timedelta(hours=1))
-        reply_over_smtp(mail_rig, users["omar"], "Omar", "Genehmigt.\n\nSent from my iPhone", "apple",
-                        SUBMITTED + timedelta(hours=2))
+        sent = [reply_over_smtp(mail_rig, users["priya"], "Priya", "Approved - go ahead.\n\nBest regards,\nPriya\nCorp",
+                                "outlook", SUBMITTED + timedelta(hours=1)),
+                reply_over_smtp(mail_rig, users["omar"], "Omar", "Genehmigt.\n\nSent from my iPhone", "apple",
+                                SUBMITTED + timedelta(hours=2))]
         worker.tick(db, transport, SUBMITTED + timedelta(hours=2), settings, "rig")
         worker.tick(db, transport, SUBMITTED + timedelta(hours=3), settings, "rig")
     finally:
         transport.close()
     assert charters.get_charter(db, cid)["status"] == "approved"
     assert [d["decision"] for d in charters.decisions(db, cid)] == ["approve", "approve"]
+    for raw in sent:
+        assert_explain_agrees(db, raw)
     subjects = [email.message_from_bytes(r, policy=email.policy.default)["Subject"]
                 for r in inbox_of(mail_rig, users["sponsor"])]
     assert subjects == ["Observability playbook: approved"]
