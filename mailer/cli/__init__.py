@@ -163,6 +163,7 @@ def _register_subcommands() -> None:
 
     for command in (outbox_group, inbox, people_group, reply, explain):
         main.add_command(command)
+    from mailer.cli.call import call
     from mailer.cli.challenge import challenge, journal
 
     main.add_command(challenge)
@@ -170,12 +171,16 @@ def _register_subcommands() -> None:
     from mailer.cli.charter import charter
 
     main.add_command(charter)
+    from mailer.cli.check import check
+
+    main.add_command(check)
     from mailer.cli.digest import digest
 
     main.add_command(digest)
     from mailer.cli.simulate import simulate_command
 
     main.add_command(simulate_command)
+    main.add_command(call)
 
 
 _register_subcommands()

@@ -9,12 +9,14 @@ from __future__ import annotations
 from types import ModuleType
 
 from mailer.flows import digest
+from mailer.flows.call import digest as call_digest
+from mailer.flows.call import flow as call
 from mailer.flows.challenge import digest as challenge_digest
 from mailer.flows.challenge import flow as challenge
 from mailer.flows.charter import digest as charter_digest
 from mailer.flows.charter import flow as charter
 
-FLOWS: tuple[ModuleType, ...] = (challenge, charter, digest)
+FLOWS: tuple[ModuleType, ...] = (challenge, charter, call, digest)
 
 # token purpose -> (flow module, the context replies to it are read in: inbound.commands)
 PURPOSES: dict[str, tuple[ModuleType, str]] = {
@@ -24,12 +26,13 @@ PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "approval_confirm": (charter, "approval"),
     "checkin": (charter, "journal"),  # free text like a journal entry; "#private" keeps it in the store
     "project_news": (charter, "journal"),
+    "volunteer": (call, "volunteer"),
     "digest": (digest, "journal"),  # read only to find an unsubscribe; everything else is forwarded
 }
 
 
 # flow packages whose ``digest_items(db, email, since, until)`` feed sponsor digests
-DIGEST_SOURCES: tuple[ModuleType, ...] = (challenge_digest, charter_digest)
+DIGEST_SOURCES: tuple[ModuleType, ...] = (challenge_digest, charter_digest, call_digest)
 
 
 def flow_for(purpose: str) -> tuple[ModuleType, str] | None:
