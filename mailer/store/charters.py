@@ -213,6 +213,13 @@ def add_member(db: Database, charter_id: int, person_id: int, now: datetime) -> 
     return cur.rowcount == 1
 
 
+def remove_member(db: Database, charter_id: int, person_id: int) -> bool:
+    """Take a person off the team (their updates are kept); False when they were not on it."""
+    with db.atomic():
+        cur = db.execute("DELETE FROM charter_team WHERE charter_id = ? AND person_id = ?", [charter_id, person_id])
+    return cur.rowcount == 1
+
+
 def members(db: Database, charter_id: int) -> list[dict]:
     """The team with each member's email, name, time zone, status and joined_at, by join time."""
     rows = db.query("""SELECT t.person_id, t.joined_at, p.email, p.name, p.timezone, p.status

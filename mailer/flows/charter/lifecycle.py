@@ -80,11 +80,20 @@ def complete(db: Database, charter_id: int, now: datetime) -> None:
         links.offer_meetup(db, store.get_charter(db, charter_id), now)
 
 
-def add_team_member(db: Database, charter_id: int, person_id: int, now: datetime) -> None:
-    """A volunteer who signed up through the charter's call joins the team (next check-in on)."""
+def add_team_member(db: Database, charter_id: int, person_id: int, now: datetime) -> bool:
+    """A volunteer who signed up through the charter's call joins the team (next check-in on).
+
+    True when they joined; False when they were on the team already (the call then leaves
+    them there if they withdraw from it)."""
     store.get_charter(db, charter_id)
     people.get_person(db, person_id)
-    store.add_member(db, charter_id, person_id, now)
+    return store.add_member(db, charter_id, person_id, now)
+
+
+def remove_team_member(db: Database, charter_id: int, person_id: int, now: datetime) -> None:
+    """A volunteer who withdrew from the charter's call leaves the team (no more check-ins)."""
+    store.get_charter(db, charter_id)
+    store.remove_member(db, charter_id, person_id)
 
 
 def team_members(db: Database, charter_id: int) -> list[int]:

@@ -144,7 +144,9 @@ def test_open_places_open_a_call_and_completion_offers_a_report_back(world, writ
     assert len(keys(world.db, ":findings:")) == 2
 
 
-def test_without_the_call_flow_nothing_is_recorded_and_a_warning_is_logged(world, write_charter, caplog):
+def test_without_the_call_flow_nothing_is_recorded_and_a_warning_is_logged(world, write_charter, caplog,
+                                                                           monkeypatch):
+    monkeypatch.setitem(sys.modules, "mailer.flows.call", None)  # a build without the call flow
     with caplog.at_level(logging.WARNING):
         cid = approved(world, write_charter)
     assert charters.get_charter(world.db, cid)["call_id"] is None
@@ -211,3 +213,32 @@ def test_a_late_update_is_carried_by_the_next_news(world, write_charter):
             texts[len(texts) + 1] = msg.get_body(("plain",)).get_content()
     assert "On time" in texts[1] and "Late but here" not in texts[1]
     assert "Late but here" in texts[2] and "On time" not in texts[2]
+
+
+def test_the_real_call_fills_open_places_and_volunteers_get_the_next_checkin(world, write_charter):
+    pytest.importorskip("mailer.flows.call")
+    cid = approved(world, write_charter)
+    call_id = charters.get_charter(world.db, cid)["call_id"]
+    assert call_id is not None
+    world.walk(SUBMITTED + 2 * H, SUBMITTED + 6 * H, H)
+    world.reply("carla@corp.example.com", "Count me in!", SUBMITTED + 7 * H, "outlook",
+                subject_part="Volunteers wanted")
+    carla = people.find_person(world.db, "carla@corp.example.com")["id"]
+    assert carla in team_members(world.db, cid)
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 19, tzinfo=UTC), H)
+    assert [s for a, s, _ in checkins(world) if a == "carla@corp.example.com"] == \
+        ["Observability playbook: check-in 1 of 3"]
+
+
+def test_a_volunteer_who_withdraws_before_the_call_closes_leaves_the_team(world, write_charter):
+    pytest.importorskip("mailer.flows.call")
+    cid = approved(world, write_charter)
+    world.walk(SUBMITTED + 2 * H, SUBMITTED + 6 * H, H)
+    world.reply("carla@corp.example.com", "Count me in!", SUBMITTED + 7 * H, subject_part="Volunteers wanted")
+    carla = people.find_person(world.db, "carla@corp.example.com")["id"]
+    assert carla in team_members(world.db, cid)
+    world.reply("carla@corp.example.com", "I have to withdraw, sorry", datetime(2027, 1, 8, 12, tzinfo=UTC),
+                subject_part="Volunteers wanted")
+    assert carla not in team_members(world.db, cid)
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 19, tzinfo=UTC), H)
+    assert [s for a, s, _ in checkins(world) if a == "carla@corp.example.com"] == []
