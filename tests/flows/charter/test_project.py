@@ -85,6 +85,10 @@ def test_updates_news_feedback_and_a_private_update_never_leaves(world, write_ch
     assert {m["To"].addresses[0].addr_spec for m in fed} == {"alice@corp.example.com", "bob@corp.example.com"}
     assert "add a runbook example" in fed[0].get_body(("plain",)).get_content()
     items = digest_items(world.db, None, SUBMITTED, datetime(2027, 2, 1, tzinfo=UTC))
+    world.walk(datetime(2027, 1, 25, 8, tzinfo=UTC), datetime(2027, 1, 25, 10, tzinfo=UTC), H)  # Monday digests
+    digests = [m for m in world.sent() if "digest" in str(m["Subject"]).lower()
+               and "sponsor@" in str(m["To"]) and "Drafted the alerting" in m.get_body(("plain",)).get_content()]
+    assert digests, "the sponsor's digest carries the shareable update"
     assert PLANTED not in repr(items) and "ZEBRA" not in every_text(world)
     raw_all = b"".join(r["data"] for r in world.db.query("SELECT data FROM outbox"))
     assert b"ZEBRA" not in raw_all
