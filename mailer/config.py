@@ -117,6 +117,14 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
     "worker": {
         "interval_seconds": (int, 30, "How often the worker wakes up."),
     },
+    "approvals": {
+        "remind_days_before": (int, 3, "Days before a charter's decision deadline that approvers "
+                               "who have not answered are reminded (0: no reminder)."),
+        "trusted_authserv_id": (str, "", "The authserv-id of your own mail server's "
+                                "Authentication-Results header; when set, an approval by reply also "
+                                "needs a DMARC or aligned DKIM pass there, else the approver is asked "
+                                "to confirm (empty: not checked)."),
+    },
 }
 
 PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}

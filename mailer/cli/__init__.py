@@ -168,6 +168,9 @@ def _register_subcommands() -> None:
 
     main.add_command(challenge)
     main.add_command(journal)
+    from mailer.cli.charter import charter
+
+    main.add_command(charter)
     from mailer.cli.check import check
 
     main.add_command(check)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from mailer.inbound import approval_phrases
 from mailer.inbound.commands import NOS, YESES, Folded, Intent, bare, sentences, words
 
 # --- journal ---------------------------------------------------------------------------------------
@@ -131,11 +132,15 @@ def _approve_or_unclear(text: Folded, folded: str, head: str) -> Intent:
         return Intent("reject", text.original, None, "approval: a negated approval")
     found = re.match(rf"{YESES}({APPROVE})(?![\w'])", folded)
     if found is None:
+        other = approval_phrases.extra_reading(text, folded, head, _doubt)
+        if other:
+            return other
         rule = "an approval word not at the start" if mentions else "no approval keyword"
         return Intent("unclear", text.original, None, f"approval: {rule}")
     doubt = _doubt(head, folded)
     if doubt:
-        return Intent("unclear", text.original, None, f"approval: {doubt}")
+        return approval_phrases.conditional_change(text, folded, head) or \
+            Intent("unclear", text.original, None, f"approval: {doubt}")
     return Intent("approve", text.comment(found.end()), None, "approval: approve keyword at the start")
 
 
@@ -155,7 +160,8 @@ def _doubt(head: str, folded: str) -> str | None:
     if re.search(RETRACTION, folded):
         return "the approval is taken back"
     later = sentences(folded)[1:]
-    if any(re.match(rf"{YESES}({REJECT}|{CHANGES}|{NOS})(?![\w'])", s) for s in later):
+    if any(re.match(rf"{YESES}({REJECT}|{CHANGES}|{NOS})(?![\w'])", s) or approval_phrases.says_against(s)
+           for s in later):
         return "approval and rejection or changes in one reply"
     return None
 

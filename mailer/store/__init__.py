@@ -21,11 +21,13 @@ Migration = tuple[str, Callable[[Database], None]]
 
 def _all_migrations() -> list[Migration]:
     # Order matters: later modules may reference earlier tables.
-    from mailer.store import calls, challenges, digests, files, inbox, meetups, outbox, people, sync_state, tokens
+    from mailer.store import (calls, challenges, charters, digests, files, inbox, meetups, outbox, people,
+                              sync_state, tokens)
 
     return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *tokens.MIGRATIONS,
             *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
-            *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS, *meetups.MIGRATIONS]
+            *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS, *charters.MIGRATIONS,
+            *meetups.MIGRATIONS]
 
 
 def open_db(path: Path | str) -> Database:
