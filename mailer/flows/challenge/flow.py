@@ -273,6 +273,9 @@ def _journal(db: Database, challenge: dict, person: dict, day: int, reply: Route
         local_day = ct.local_date(now, person["timezone"])
         return [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
                                   reply.message.message_id)]
+    text, cut = journal.capped(text)
     store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
                     reply.received_at or now, reply.message.message_id)
+    if cut:
+        return [mail.entry_cut(challenge, person, day, now, _their_subject(reply), reply.message.message_id)]
     return []
