@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -21,7 +22,7 @@ from sqlite_utils import Database
 
 from mailer import inbox, outbox
 from mailer.config import Settings
-from mailer.errors import TransportError
+from mailer.errors import StoreError, TransportError
 from mailer.flows.registry import FLOWS
 from mailer.transports.base import Transport
 
@@ -111,13 +112,17 @@ def run_forever(db: Database, transport: Transport, settings: Settings,
     def job() -> None:
         try:
             report(tick(db, transport, wall(), settings, owner, wall, stopper))
+        except (StoreError, sqlite3.Error):
+            raise  # a database that cannot be written stops the worker with a clear error
         except Exception:  # noqa: BLE001 - keep the loop alive; the next wake retries
             log.exception("tick failed")
 
     schedule.every(settings.worker_interval_seconds).seconds.do(job)
-    job()
-    while not stopper():
-        schedule.run_pending()
-        time.sleep(0.2)
-    schedule.clear()
-    transport.close()
+    try:
+        job()
+        while not stopper():
+            schedule.run_pending()
+            time.sleep(0.2)
+    finally:
+        schedule.clear()
+        transport.close()

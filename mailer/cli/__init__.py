@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from mailer.app import App
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.config import commented_toml
 from mailer.errors import MailerError
+from mailer.store import db_error
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
 from mailer.store import people as people_store
@@ -29,6 +31,10 @@ class Main(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except sqlite3.Error as exc:  # the database failed under a command: locked, full, …
+            home = ctx.obj.home if isinstance(ctx.obj, App) else Path("var")
+            click.echo(f"error: {db_error(exc, home / 'mailer.db')}", err=True)
+            ctx.exit(2)
         except MailerError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
