@@ -61,6 +61,7 @@ def main(ctx: click.Context, home: Path, verbose: bool) -> None:
 
 def run_worker(app: App) -> None:
     """Run ticks until SIGINT/SIGTERM, printing a line when something happened."""
+    app.hold_worker_lock()
     click.echo(f"cop-mailer worker on {app.home} ({app.settings.transport_kind}); Ctrl-C to stop")
     waiting: list[datetime | None] = [None]
 
@@ -95,6 +96,7 @@ def init(app: App, force: bool) -> None:
 def tick(app: App, now_text: str | None, as_json: bool) -> None:
     """One pass: read replies, queue what is due, send what the pace allows."""
     now = parse_now(now_text)
+    app.hold_worker_lock()
     db = app.db
     due = outbox_store.due_count(db, now)
     with _progress(due, as_json) as advance:
