@@ -64,3 +64,17 @@ def route(db: Database, msg: ParsedMessage, our_address: str, now: datetime) -> 
     if record["expires_at"] < now:
         return Route(record, person, via, refused=f"token expired on {record['expires_at']:%Y-%m-%d}")
     return Route(record, person, via)
+
+
+def describe(found: Route) -> dict:
+    """A route as plain data (``explain --json``): how it was found, for whom, in which
+    reading context, and why the worker would refuse it (None when it would act on it)."""
+    from mailer.flows.registry import flow_for
+
+    token, person = found.token or {}, found.person or {}
+    flow = flow_for(token["purpose"]) if token else None
+    refused = found.refused
+    if refused is None and flow is None:
+        refused = f"no flow handles {token.get('purpose')} replies yet"
+    return {"via": found.via, "purpose": token.get("purpose"), "ref": token.get("ref"),
+            "person": person.get("email"), "context": flow[1] if flow else None, "refused": refused}
