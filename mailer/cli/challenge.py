@@ -51,7 +51,7 @@ def start(app, file: Path, check: bool, now_text: str | None) -> None:
         return
     started = challenge_def.start_challenge(app.db, file, now)
     click.echo(f"started challenge {started.challenge_id}: {started.definition.title}")
-    click.echo(started.summary)
+    click.echo("\n".join([started.summary, *started.notes]))
     click.echo("the announcement goes out at the next tick")
 
 

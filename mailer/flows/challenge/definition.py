@@ -79,6 +79,7 @@ class Started:
     definition: ChallengeDef
     participants: tuple[dict, ...]
     summary: str
+    notes: tuple[str, ...] = ()  # odd but allowed: a sponsor who is not a person yet
 
 
 def load_definition(path: Path) -> ChallengeDef:
@@ -310,7 +311,7 @@ def start_challenge(db: Database, path: Path, now: datetime) -> Started:
         challenge_id = store.create_challenge(db, _fields(definition), definition.days, now)
         for person in members:
             store.add_participant(db, challenge_id, person["id"], now, from_start=True)
-    return Started(challenge_id, definition, members, "\n".join([describe_start(definition, members, now), *notes]))
+    return Started(challenge_id, definition, members, describe_start(definition, members, now), tuple(notes))
 
 
 def _fields(definition: ChallengeDef) -> dict[str, Any]:
