@@ -62,6 +62,13 @@ def plan_due(db: Database, now: datetime, settings: Settings) -> int:
     return outbox.enqueue(db, plans, now, settings)
 
 
+def next_send(db: Database, now: datetime) -> tuple[datetime, str] | None:
+    """The earliest planned send after ``now`` any flow knows of (flows that offer
+    ``next_send(db, now)``), with the time zone it is planned in; for the idle worker's line."""
+    found = [moment for flow in FLOWS if hasattr(flow, "next_send") and (moment := flow.next_send(db, now))]
+    return min(found) if found else None
+
+
 def tick(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
          clock: Callable[[], datetime] | None = None, should_stop: Callable[[], bool] = lambda: False,
          progress: Callable[[int], None] = lambda n: None) -> TickResult:

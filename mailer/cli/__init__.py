@@ -9,8 +9,9 @@ import json
 import logging
 import sqlite3
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -67,7 +68,10 @@ def run_worker(app: App) -> None:
 
     def report(result: worker.TickResult) -> None:
         _echo_tick(result, quiet=True)
-        later = outbox_store.next_attempt_after(app.db, datetime.fromisoformat(result.now))
+        now = datetime.fromisoformat(result.now)
+        if _idle(result):
+            click.echo(f"{result.now[:19]}Z  nothing due; {_next_send_line(worker.next_send(app.db, now), now)}")
+        later = outbox_store.next_attempt_after(app.db, now)
         if later and later != waiting[0]:
             click.echo(f"waiting until {later:%Y-%m-%d %H:%M} UTC for the next queued message")
         waiting[0] = later
@@ -123,6 +127,22 @@ def _progress(total: int, quiet: bool):
             task = progress.add_task("sending", total=total)
             yield lambda n: progress.advance(task, n)
     return bar()
+
+
+def _next_send_line(found: tuple[datetime, str] | None, now: datetime) -> str:
+    """"next send 08:00 Europe/Paris" (local time there; with the date beyond a day), or
+    "nothing planned"."""
+    if found is None:
+        return "nothing planned"
+    moment, tz = found
+    local = moment.astimezone(ZoneInfo(tz))
+    day = "" if moment - now < timedelta(days=1) else f"{local:%a} {local.day} {local:%b} "
+    return f"next send {day}{local:%H:%M} {tz}"
+
+
+def _idle(result: worker.TickResult) -> bool:
+    return not (result.fetched or result.processed or result.ignored or result.quarantined or result.enqueued
+                or result.sent or result.retried or result.dead or result.unknown or result.held_by_pace)
 
 
 def _echo_tick(result: worker.TickResult, quiet: bool) -> None:

@@ -294,3 +294,12 @@ def challenges_of(db: Database, person_id: int) -> list[int]:
                          UNION SELECT challenge_id FROM journal_entries WHERE person_id = ?
                          ORDER BY 1""", [person_id, person_id])
     return [r[0] for r in rows]
+
+
+def active_zones(db: Database, challenge_id: int) -> list[str]:
+    """The time zones of the participants who still get day emails (active, not bounced)."""
+    rows = db.execute("""SELECT DISTINCT p.timezone FROM challenge_participants cp
+                         JOIN people p ON p.id = cp.person_id
+                         WHERE cp.challenge_id = ? AND cp.status = 'active' AND p.status != 'bounced'
+                         ORDER BY 1""", [challenge_id])
+    return [r[0] for r in rows]

@@ -22,6 +22,7 @@ from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, pairing
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge.definition import is_member
+from mailer.flows.challenge.upcoming import next_send  # noqa: F401 - offered to the worker
 from mailer.store import challenges as store
 from mailer.store import outbox, people
 
