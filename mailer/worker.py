@@ -110,10 +110,12 @@ class Stopper:
 
 
 def run_forever(db: Database, transport: Transport, settings: Settings,
-                report: Callable[[TickResult], None]) -> None:
-    """Wake every ``worker.interval_seconds`` and tick at the wall clock until stopped."""
+                report: Callable[[TickResult], None], started: Callable[[], None] = lambda: None) -> None:
+    """Wake every ``worker.interval_seconds`` and tick at the wall clock until stopped.
+    ``started`` is called once SIGINT/SIGTERM are handled, before the first tick."""
     stopper, owner = Stopper(), worker_id()
     stopper.install()
+    started()
     wall = lambda: datetime.now(timezone.utc)  # noqa: E731 - the one place the clock is read
 
     def job() -> None:

@@ -63,7 +63,7 @@ def main(ctx: click.Context, home: Path, verbose: bool) -> None:
 def run_worker(app: App) -> None:
     """Run ticks until SIGINT/SIGTERM, printing a line when something happened."""
     app.hold_worker_lock()
-    click.echo(f"cop-mailer worker on {app.home} ({app.settings.transport_kind}); Ctrl-C to stop")
+    banner = f"cop-mailer worker on {app.home} ({app.settings.transport_kind}); Ctrl-C to stop"
     waiting: list[datetime | None] = [None]
 
     def report(result: worker.TickResult) -> None:
@@ -76,7 +76,8 @@ def run_worker(app: App) -> None:
             click.echo(f"waiting until {later:%Y-%m-%d %H:%M} UTC for the next queued message")
         waiting[0] = later
 
-    worker.run_forever(app.db, app.transport, app.settings, report)
+    # The banner comes once Ctrl-C is handled: a script may signal the worker as soon as it reads it.
+    worker.run_forever(app.db, app.transport, app.settings, report, started=lambda: click.echo(banner))
     click.echo("stopped")
 
 
