@@ -365,13 +365,19 @@ class SmtpImapTransport:
         """Yield the inbox folder's messages by ascending UID, read with BODY.PEEK[]."""
         folder = self.settings.inbox_folder
         try:
-            uidvalidity, uids = self._imap.retrying(
-                lambda client: (self._imap.select(folder), sorted(client.search(["UNDELETED"]))))
+            uidvalidity, uids = self._imap.retrying(lambda client: self._list(client, folder))
             for start in range(0, len(uids), FETCH_BATCH):
                 yield from self._fetch_batch(folder, uidvalidity, uids[start:start + FETCH_BATCH])
         except _IMAP_ERRORS as exc:
             self._imap.drop()
             raise TransportError(f"IMAP fetch from {folder} failed: {exc}") from exc
+
+    def _list(self, client: IMAPClient, folder: str) -> tuple[int, list[int]]:
+        # NOOP first: with the folder already selected, it is what makes the server show mail
+        # that arrived (or was moved back) since our last look (RFC 3501 §6.1.2).
+        client.noop()
+        uidvalidity = self._imap.select(folder)
+        return uidvalidity, sorted(client.search(["UNDELETED"]))
 
     def _fetch_batch(self, folder: str, uidvalidity: int, uids: list[int]) -> Iterator[Fetched]:
         # ``done`` runs between our yields and may have reconnected or selected another folder.
