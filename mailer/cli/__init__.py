@@ -196,6 +196,9 @@ def _register_subcommands() -> None:
 
     main.add_command(challenge)
     main.add_command(journal)
+    from mailer.cli.check import check
+
+    main.add_command(check)
     from mailer.cli.digest import digest
 
     main.add_command(digest)
