@@ -2,6 +2,8 @@
 exit code 2, never a traceback, and no incoming message is filed away before it is stored."""
 from __future__ import annotations
 
+import resource
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,12 +29,12 @@ def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def made(home: Path) -> Path:
+def made(home: Path, reply: bytes = REPLY) -> Path:
     """A migrated database with some pages, and one reply waiting in mail/inbox."""
     db = open_db(home / "mailer.db")
     db["filler"].insert_all({"n": n, "text": "x" * 200} for n in range(2_000))
     db.close()
-    deliver_to_inbox(home / "mail", REPLY)
+    deliver_to_inbox(home / "mail", reply)
     return home / "mailer.db"
 
 
@@ -117,4 +119,25 @@ def test_a_locked_database_is_one_line_not_a_traceback(home, monkeypatch):
         other.close()
     assert result.exit_code == 2, result.output
     assert "is locked by another process" in result.output and "Traceback" not in result.output
+    assert still_waiting(home)
+
+
+def with_file_size_limit(limit: int):
+    """For a child process: files may not grow past ``limit`` bytes (a full disk, for real);
+    SIGXFSZ ignored, so a write past it fails with EFBIG as a full disk fails with ENOSPC."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.parametrize("command", [("tick",), ()])  # tick, and the worker itself
+def test_a_full_disk_stops_tick_and_the_worker_with_one_line_and_keeps_the_reply(home, command):
+    made(home, REPLY * 10)  # 560 KB: more than the disk can take
+    result = subprocess.run([sys.executable, "run.py", "--home", str(home), *command], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            preexec_fn=with_file_size_limit(300_000))
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith("error: database ") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert still_waiting(home)
