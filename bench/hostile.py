@@ -30,6 +30,11 @@ def many_lines(count: int = 20_000) -> bytes:
     return plain("\n".join(pattern[k % len(pattern)] for k in range(count)))
 
 
+def empty_lines(size: int = 9 * 1024 * 1024) -> bytes:
+    """An entry followed by ``size`` bytes of empty lines (4.7 million of them)."""
+    return plain("Done today.\n" + "\r\n" * (size // 2))
+
+
 def long_line(chars: int = 100_000) -> bytes:
     """One line of ``chars`` characters with no break at all."""
     return plain(("word " * (chars // 5 + 1))[:chars])
@@ -58,12 +63,24 @@ def huge_html(size: int = 9 * 1024 * 1024) -> bytes:
             + html.encode("utf-8"))
 
 
+def huge_bounce(size: int = 9 * 1024 * 1024) -> bytes:
+    """A delivery report from MAILER-DAEMON whose status part holds ``size`` bytes of fields."""
+    fields = "Final-Recipient: rfc822; x@example.org\nAction: delayed\nStatus: 4.0.0\n\n"
+    return (b"From: MAILER-DAEMON@example.org\r\nTo: cop@example.org\r\nSubject: Undelivered\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
+            b"\r\n--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n--B\r\n"
+            b"Content-Type: message/delivery-status\r\n\r\n"
+            + (fields * (size // len(fields))).encode() + b"\r\n--B--\r\n")
+
+
 CASES: dict[str, Callable[[], bytes]] = {
     "20,000 short lines": many_lines,
     "one 100k-character line": long_line,
     "200-deep MIME": deep_mime,
     "9 MB message": huge,
     "9 MB HTML": huge_html,
+    "9 MB delivery report": huge_bounce,
+    "9 MB of empty lines": empty_lines,
 }
 
 

@@ -7,12 +7,15 @@ as four times as much, on any machine. bench/replies.py prints the wall-clock fi
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
 from bench import hostile
+from mailer.inbound.classify import classify
 from mailer.inbound.commands import essential, interpret
 from mailer.inbound.html_text import MAX_HTML_CHARS
+from mailer.inbound.message import MAX_STATUS_CHARS, parse_message
 from mailer.inbound.reply import MAX_CHARS, extract_reply, html_reply
 
 
@@ -80,3 +83,25 @@ def test_one_100k_character_line_is_kept_whole_up_to_the_cap():
 def test_200_deep_mime_is_read_without_raising():
     assert hostile.read(hostile.deep_mime(200)) == ""
 
+
+
+def test_a_message_of_millions_of_empty_lines_is_parsed_only_so_far():
+    four, eight = (work(parse_message, hostile.empty_lines(size)) for size in (4 << 20, 8 << 20))
+    assert eight < 1.2 * four, (four, eight)  # both cut at MAX_LINES lines
+    msg = parse_message(hostile.empty_lines(8 << 20))
+    assert any(d.startswith("message cut at ") for d in msg.defects) and msg.text.startswith("Done today.")
+
+
+def test_a_huge_delivery_report_is_read_as_text_not_as_150000_header_blocks():
+    raw = hostile.huge_bounce(1 << 20)
+    assert work(parse_message, raw) < 10 * raw.count(b"\n")  # a few calls a line, not a Message a block
+    msg = parse_message(hostile.huge_bounce())
+    assert msg.delivery_status.startswith("Final-Recipient: rfc822; x@example.org")
+    assert len(msg.delivery_status) <= MAX_STATUS_CHARS
+    assert classify(msg).kind == "bounce"
+
+
+def test_a_small_delivery_report_reads_as_before():
+    raw = (Path(__file__).parent / "samples" / "postfix_dsn.eml").read_bytes()
+    status = parse_message(raw).delivery_status
+    assert "Final-Recipient: rfc822; Erin@gone.example.org" in status and "Status: 5.1.1" in status
