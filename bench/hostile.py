@@ -35,6 +35,13 @@ def empty_lines(size: int = 9 * 1024 * 1024) -> bytes:
     return plain("Done today.\n" + "\r\n" * (size // 2))
 
 
+def many_parts(size: int = 9 * 1024 * 1024) -> bytes:
+    """A multipart of ``size`` bytes made of 260,000 tiny text parts."""
+    part = b"--B\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+    return (HEAD + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+            + part * (size // len(part)) + b"--B--\r\n")
+
+
 def long_line(chars: int = 100_000) -> bytes:
     """One line of ``chars`` characters with no break at all."""
     return plain(("word " * (chars // 5 + 1))[:chars])
@@ -81,6 +88,7 @@ CASES: dict[str, Callable[[], bytes]] = {
     "9 MB HTML": huge_html,
     "9 MB delivery report": huge_bounce,
     "9 MB of empty lines": empty_lines,
+    "260,000 MIME parts": many_parts,
 }
 
 

@@ -105,3 +105,10 @@ def test_a_small_delivery_report_reads_as_before():
     raw = (Path(__file__).parent / "samples" / "postfix_dsn.eml").read_bytes()
     status = parse_message(raw).delivery_status
     assert "Final-Recipient: rfc822; Erin@gone.example.org" in status and "Status: 5.1.1" in status
+
+
+def test_a_message_of_260000_parts_is_parsed_only_so_far():
+    small, large = (work(parse_message, hostile.many_parts(size)) for size in (1 << 20, 4 << 20))
+    assert large < 1.2 * small, (small, large)  # both cut at MAX_DELIMITERS boundaries
+    msg = parse_message(hostile.many_parts())
+    assert msg.text == "x" and any("MIME boundaries" in d for d in msg.defects)
