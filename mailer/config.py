@@ -27,6 +27,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "data": (str, "sample", "What a new database starts with: \"sample\" (the sample community "
                  "and its 30-day challenge in data/), \"none\", or a folder holding people.csv "
                  "and challenges/*.toml. Only read when mailer.db is first created."),
+        "lead": (str, "", "The community lead's address: gets a volunteer call's list at closing "
+                 "when the call names no sender (empty: nobody)."),
     },
     "transport": {
         "kind": (("maildir", "smtp-imap", "exchange", "graph"), "maildir", "How mail is sent and read."),

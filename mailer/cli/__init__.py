@@ -192,6 +192,7 @@ def _register_subcommands() -> None:
 
     for command in (outbox_group, inbox, people_group, reply, explain):
         main.add_command(command)
+    from mailer.cli.call import call
     from mailer.cli.challenge import challenge, journal
 
     main.add_command(challenge)
@@ -205,6 +206,7 @@ def _register_subcommands() -> None:
     from mailer.cli.simulate import simulate_command
 
     main.add_command(simulate_command)
+    main.add_command(call)
 
 
 _register_subcommands()
