@@ -7,6 +7,7 @@ types with the file, the key, the value and what was expected.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,15 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
     },
 }
 
+# Keys whose value must have a shape beyond its type: (section, key) -> (pattern, what is expected).
+SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("mailer", "address"): (re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"),
+                            "an email address like cop@example.org"),
+}
+# What ``init`` writes instead of the default: a home made with init is a real one, and must
+# never mail the sample community (the quick start's ./var, with no mailer.toml, keeps it).
+INIT_VALUES: dict[str, dict[str, Any]] = {"mailer": {"data": "none"}}
+
 PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}
 ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD",
                ("exchange", "password"): "MAILER_EXCHANGE_PASSWORD",
@@ -216,11 +226,16 @@ def _check(path: Path, section: str, key: str, value: Any) -> Any:
         raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a whole number >= 0")
     elif kind is not int and not isinstance(value, kind):
         raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a {kind.__name__}")
+    shape = SHAPES.get((section, key))
+    if shape and not shape[0].fullmatch(value):
+        raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected {shape[1]}")
     return value
 
 
-def commented_toml() -> str:
-    """The text of a fresh mailer.toml: every key with its default, commented with its help."""
+def commented_toml(values: dict[str, dict[str, Any]] | None = None) -> str:
+    """The text of a fresh mailer.toml: every key with its default (or its entry in
+    ``values``, ``INIT_VALUES`` when None), commented with its help."""
+    values = INIT_VALUES if values is None else values
     lines = ["# cop-mailer settings. Every key is optional; shown with its default.", ""]
     for section, keys in SCHEMA.items():
         lines.append(f"[{section}]")
@@ -228,7 +243,9 @@ def commented_toml() -> str:
             lines.append(f"# {help_text}")
             if isinstance(kind, tuple):
                 lines.append(f"# one of: {', '.join(kind)}")
-            lines.append(f"{key} = {_toml_value(default)}")
+            if key in values.get(section, {}):
+                lines.append(f"# (default {_toml_value(default)}; written as below by init)")
+            lines.append(f"{key} = {_toml_value(values.get(section, {}).get(key, default))}")
         lines.append("")
     return "\n".join(lines)
 

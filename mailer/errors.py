@@ -21,6 +21,10 @@ class StoreError(MailerError):
     """Raised when the database is in a state the program cannot work with."""
 
 
+class HomeBusyError(MailerError):
+    """Raised when another worker (or ``tick``) holds the home's worker lock."""
+
+
 class NotFoundError(MailerError):
     """Raised when a record named on the command line (a message, a person) does not exist."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -82,6 +83,8 @@ def process(db: Database, now: datetime, settings: Settings, result: InboxResult
             with db.atomic():
                 state, kind, rule, reason = handle(db, row, now, settings, result)
                 store.set_outcome(db, msg_id, state, kind, rule, reason, now)
+        except sqlite3.Error:
+            raise  # the database failed, not the message: stop, the message stays 'new'
         except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
             log.warning("inbox message %s quarantined: %s", msg_id, exc)
             store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now)

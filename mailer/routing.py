@@ -99,3 +99,17 @@ def calendar_route(db: Database, msg: ParsedMessage) -> Route | None:
         return Route(record, person, "calendar-uid",
                      refused=f"sender {msg.from_addr or '(none)'} does not speak for attendee {person['email']}")
     return Route({**record, "person_id": person["id"]}, person, "calendar-uid")
+
+
+def describe(found: Route) -> dict:
+    """A route as plain data (``explain --json``): how it was found, for whom, in which
+    reading context, and why the worker would refuse it (None when it would act on it)."""
+    from mailer.flows.registry import flow_for
+
+    token, person = found.token or {}, found.person or {}
+    flow = flow_for(token["purpose"]) if token else None
+    refused = found.refused
+    if refused is None and flow is None:
+        refused = f"no flow handles {token.get('purpose')} replies yet"
+    return {"via": found.via, "purpose": token.get("purpose"), "ref": token.get("ref"),
+            "person": person.get("email"), "context": flow[1] if flow else None, "refused": refused}

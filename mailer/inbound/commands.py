@@ -146,11 +146,18 @@ def essential(text: str, drop_name: bool = True) -> str:
 
 
 def _drop_valediction(lines: list[str]) -> list[str]:
-    for i, line in enumerate(lines):
-        tail = [x for x in lines[i + 1:] if x.strip()]
-        if i and VALEDICTION.match(fold(line.strip()).folded) and len(tail) <= 4:
-            return lines[:i]
-    return lines
+    """Cut at the first sign-off ("Thanks,") that has at most four non-blank lines below it.
+
+    Read from the end, stopping once more than four lines are below: linear, however long.
+    """
+    cut, below = None, 0
+    for i in range(len(lines) - 1, 0, -1):
+        if below > 4:
+            break
+        if VALEDICTION.match(fold(lines[i].strip()).folded):
+            cut = i
+        below += bool(lines[i].strip())
+    return lines if cut is None else lines[:cut]
 
 
 def _drop_trailing_name(body: str) -> str:

@@ -12,6 +12,7 @@ Writing follows the Maildir rule (a file appears in ``new/`` only once complete)
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import socket
@@ -56,11 +57,18 @@ def write_message(maildir: Path, raw: bytes) -> str:
     ensure_maildir(maildir)
     key = unique_name()
     tmp = maildir / "tmp" / key
-    with open(tmp, "xb") as handle:
-        handle.write(raw)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.rename(tmp, maildir / "new" / key)
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(tmp, maildir / "new" / key)
+    except BaseException:
+        # A full disk (or a file size limit) fails the write: leave no empty or partial
+        # file in tmp/ for a reader or a cleaner to trip over.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     return key
 
 

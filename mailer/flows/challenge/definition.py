@@ -85,6 +85,7 @@ class Started:
     definition: ChallengeDef
     participants: tuple[dict, ...]
     summary: str
+    notes: tuple[str, ...] = ()  # odd but allowed: a sponsor who is not a person yet
 
 
 def load_definition(path: Path) -> ChallengeDef:
@@ -290,11 +291,14 @@ def resolve_participants(db: Database, definition: ChallengeDef) -> tuple[dict, 
     return tuple(chosen)
 
 
-def start_challenge(db: Database, path: Path, now: datetime) -> Started:
-    """Validate a challenge file, store it and enrol its participants; the announcement and
-    day emails then fall due on their own (``challenge.due``)."""
+def check_start(db: Database, path: Path, now: datetime) -> tuple[ChallengeDef, tuple[dict, ...], list[str]]:
+    """Every check ``start`` makes, changing nothing (``challenge start --check`` runs exactly
+    this): the file and its participants, not already started, not already ended (each a
+    ConfigError), and notes on what is odd but allowed (sponsors who are not people yet)."""
     definition = load_definition(Path(path))
     members = resolve_participants(db, definition)
+    notes = [f"note: sponsor {address} is not a known person; they get no digest until added "
+             "with `people import`" for address in definition.sponsors if people.find_person(db, address) is None]
     existing = store.find_challenge(db, definition.title, definition.start.isoformat())
     if existing:
         raise ConfigError(f"{path}: \"{definition.title}\" starting {definition.start} was already "
@@ -303,13 +307,20 @@ def start_challenge(db: Database, path: Path, now: datetime) -> Started:
                                        definition.send) for p in members):
         last = ct.day_date(definition.start, definition.length)
         raise ConfigError(f"{path}: this challenge ended on {last}; change start to run it again")
+    return definition, members, notes
+
+
+def start_challenge(db: Database, path: Path, now: datetime) -> Started:
+    """Validate a challenge file (``check_start``), store it and enrol its participants; the
+    announcement and day emails then fall due on their own (``challenge.due``)."""
+    definition, members, notes = check_start(db, path, now)
     with db.atomic():
         challenge_id = store.create_challenge(db, _fields(definition), definition.days, now)
         for person in members:
             store.add_participant(db, challenge_id, person["id"], now, from_start=True)
         if definition.report_back:
             _schedule_report_back(db, definition, challenge_id, members, now)
-    return Started(challenge_id, definition, members, describe_start(definition, members, now))
+    return Started(challenge_id, definition, members, describe_start(definition, members, now), tuple(notes))
 
 
 def _schedule_report_back(db: Database, definition: ChallengeDef, challenge_id: int,

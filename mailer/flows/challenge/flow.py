@@ -23,6 +23,7 @@ from mailer.flows.challenge import journal, pairing
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.inbound import attachments
 from mailer.flows.challenge.definition import is_member
+from mailer.flows.challenge.upcoming import next_send  # noqa: F401 - offered to the worker
 from mailer.store import challenges as store
 from mailer.store import files, outbox, people
 
@@ -310,10 +311,14 @@ def _journal(db: Database, challenge: dict, person: dict, day: int, reply: Route
         local_day = ct.local_date(now, person["timezone"])
         return [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
                                   reply.message.message_id)]
+    text, cut = journal.capped(text)
     entry_id = store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
                                reply.received_at or now, reply.message.message_id)
     files.attach(db, "journal", entry_id, person["id"], journal.stored_files(choice), now)
+    notes = []
+    if cut:
+        notes.append(mail.entry_cut(challenge, person, day, now, _their_subject(reply), reply.message.message_id))
     if choice.over_limits:  # too big or too many: said once, the rest of the entry is kept
-        return [mail.files_not_kept(challenge, person, day, choice.over_limits, _their_subject(reply),
-                                    reply.message.message_id)]
-    return []
+        notes.append(mail.files_not_kept(challenge, person, day, choice.over_limits, _their_subject(reply),
+                                         reply.message.message_id))
+    return notes
