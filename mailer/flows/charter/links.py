@@ -59,7 +59,10 @@ def meetup_spec(charter: dict, ended: datetime, tz: str) -> dict:
             "duration_minutes": back["duration_minutes"], "location": back["location"],
             "description": f"The team of \"{spec['title']}\" brings its findings back to the community.\n\n"
                            f"Goal: {spec['goal']}",
-            "invite": f"charter:{charter['id']}", "source": f"charter:{charter['id']}"}
+            # the team reports to the whole community, its sponsors see it in their digests
+            "invite": [f"charter:{charter['id']}", "member"], "speakers": list(spec["team"]),
+            "sponsors": [*spec.get("learning_sponsors", ()), *spec.get("funding_sponsors", ())],
+            "source": f"charter:{charter['id']}"}
 
 
 def offer_meetup(db: Database, charter: dict, now: datetime) -> None:
