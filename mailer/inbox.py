@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Iterator
@@ -149,6 +150,8 @@ def _handle_batch(db: Database, stored: list[Stored], now: datetime, settings: S
         with db.atomic():
             for item in stored:
                 _handle_stored(db, item, now, settings, batch)
+    except sqlite3.Error:
+        raise  # the database failed, not a message: stop, the batch stays 'new'
     except Exception:  # noqa: BLE001 - the batch is rolled back whole; one by one instead
         log.warning("inbox batch of %d rolled back; handling its messages one by one", len(stored))
         process(db, now, settings, result)
@@ -163,6 +166,8 @@ def _handle_stored(db: Database, item: Stored, now: datetime, settings: Settings
         with db.atomic():
             outcome = handle(db, row, now, settings, result, item.msg)
             store.set_outcome(db, item.id, *outcome, now)
+    except sqlite3.Error:
+        raise  # the database failed, not the message: stop, the message stays 'new'
     except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
         if not db.conn.in_transaction:
             raise  # the error ended the batch's transaction: nothing more can be kept in it
@@ -179,6 +184,8 @@ def process(db: Database, now: datetime, settings: Settings, result: InboxResult
             with db.atomic():
                 outcome = handle(db, row, now, settings, result)
                 store.set_outcome(db, msg_id, *outcome, now)
+        except sqlite3.Error:
+            raise  # the database failed, not the message: stop, the message stays 'new'
         except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
             _quarantine(db, msg_id, exc, now, result)
             continue
@@ -236,6 +243,8 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
            result: InboxResult) -> tuple[str, str, str, str | None]:
     route = routing.route(db, msg, settings.mailer_address, now)
     if route.refused:
+        if route.keep and (flow := flow_for(route.token["purpose"])):
+            flow[0].keep_unattributed(db, msg, route.token["ref"], now)  # for a person to see
         _answer_unrouted(db, msg, route, now, settings, result)
         return "ignored", verdict.kind, f"route: {route.via}", route.refused
     flow = flow_for(route.token["purpose"])

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -21,7 +22,7 @@ from sqlite_utils import Database
 
 from mailer import inbox, outbox
 from mailer.config import Settings
-from mailer.errors import TransportError
+from mailer.errors import StoreError, TransportError
 from mailer.flows.registry import FLOWS
 from mailer.transports.base import Transport
 
@@ -59,6 +60,13 @@ def plan_due(db: Database, now: datetime, settings: Settings) -> int:
     """Ask each flow what should have gone out by ``now``; enqueue it; return how many were new."""
     plans = [plan for flow in FLOWS for plan in flow.due(db, now, settings)]
     return outbox.enqueue(db, plans, now, settings)
+
+
+def next_send(db: Database, now: datetime) -> tuple[datetime, str] | None:
+    """The earliest planned send after ``now`` any flow knows of (flows that offer
+    ``next_send(db, now)``), with the time zone it is planned in; for the idle worker's line."""
+    found = [moment for flow in FLOWS if hasattr(flow, "next_send") and (moment := flow.next_send(db, now))]
+    return min(found) if found else None
 
 
 def tick(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
@@ -102,22 +110,28 @@ class Stopper:
 
 
 def run_forever(db: Database, transport: Transport, settings: Settings,
-                report: Callable[[TickResult], None]) -> None:
-    """Wake every ``worker.interval_seconds`` and tick at the wall clock until stopped."""
+                report: Callable[[TickResult], None], started: Callable[[], None] = lambda: None) -> None:
+    """Wake every ``worker.interval_seconds`` and tick at the wall clock until stopped.
+    ``started`` is called once SIGINT/SIGTERM are handled, before the first tick."""
     stopper, owner = Stopper(), worker_id()
     stopper.install()
+    started()
     wall = lambda: datetime.now(timezone.utc)  # noqa: E731 - the one place the clock is read
 
     def job() -> None:
         try:
             report(tick(db, transport, wall(), settings, owner, wall, stopper))
+        except (StoreError, sqlite3.Error):
+            raise  # a database that cannot be written stops the worker with a clear error
         except Exception:  # noqa: BLE001 - keep the loop alive; the next wake retries
             log.exception("tick failed")
 
     schedule.every(settings.worker_interval_seconds).seconds.do(job)
-    job()
-    while not stopper():
-        schedule.run_pending()
-        time.sleep(0.2)
-    schedule.clear()
-    transport.close()
+    try:
+        job()
+        while not stopper():
+            schedule.run_pending()
+            time.sleep(0.2)
+    finally:
+        schedule.clear()
+        transport.close()

@@ -47,14 +47,13 @@ def start(app, file: Path, check: bool, now_text: str | None) -> None:
     """Validate FILE.toml, store the challenge and enrol its participants."""
     now = parse_now(now_text)
     if check:
-        definition = challenge_def.load_definition(file)
-        members = challenge_def.resolve_participants(app.db, definition)
+        definition, members, notes = challenge_def.check_start(app.db, file, now)
         click.echo(f"{file}: valid ({definition.length} days)")
-        click.echo(challenge_def.describe_start(definition, members, now))
+        click.echo("\n".join([challenge_def.describe_start(definition, members, now), *notes]))
         return
     started = challenge_def.start_challenge(app.db, file, now)
     click.echo(f"started challenge {started.challenge_id}: {started.definition.title}")
-    click.echo(started.summary)
+    click.echo("\n".join([started.summary, *started.notes]))
     click.echo("the announcement goes out at the next tick")
 
 

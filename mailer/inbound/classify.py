@@ -38,6 +38,7 @@ SUBJECT_PREFIXES = (
 )
 ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+SCAN_CHARS = 100_000
 VERP = re.compile(r"^[^@]*?bounces?\+([^@]+)@", re.IGNORECASE)
 
 
@@ -141,15 +142,16 @@ def _bounced_from_text(msg: ParsedMessage) -> tuple[str | None, bool]:
     Exim names it in ``X-Failed-Recipients``; otherwise the first address in the text that is
     neither the sender nor one of our own recipients. Hard only when a 5.x.x status is written.
     """
-    text = (msg.text or "") + "\n" + (msg.delivery_status or "")
+    # A bounce says what failed near its top; a huge body is not scanned past this (cost).
+    text = (msg.text or "")[:SCAN_CHARS] + "\n" + (msg.delivery_status or "")[:SCAN_CHARS]
     status = STATUS.search(text)
     hard = bool(status and status.group(1) == "5")
     failed = ADDRESS.findall(msg.header("x-failed-recipients") or "")
     if failed:
         return failed[0].lower(), hard
     ours = {msg.from_addr, *msg.recipients}
-    for found in ADDRESS.findall(text):
-        found = found.lower().strip(".'")
+    for match in ADDRESS.finditer(text):
+        found = match.group(0).lower().strip(".'")
         if found not in ours and found.partition("@")[0] not in DAEMONS:
             return found, hard
     return None, hard

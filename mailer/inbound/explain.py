@@ -16,6 +16,12 @@ returns a plain dict, the public contract of the command's ``--json`` output:
 | hard       | true/false for a bounce, else null                                         |
 | rule       | the rules that decided kind and intent ("auto-reply: Auto-Submitted header") |
 | context    | journal, approval, volunteer or meetup                                     |
+| route      | given a home: {via, purpose, ref, person, context, refused} as the worker  |
+|            | routes it (token, in-reply-to, body-reference or none), else null          |
+| size       | the message's size in bytes                                                |
+| read_as    | the intent the text reads as, whether or not the worker would act on it    |
+| outcome    | what the worker would do: "quarantined: …", "ignored: …", "refused: …" or  |
+|            | "acted on: INTENT"; the intent is "none" whenever it would not act         |
 | files      | each file part: filename, mime_type, size, kept, why (kept or left out)    |
 
 Nothing is stored or sent; it never raises for a message, however broken.
@@ -36,9 +42,16 @@ PARTSTAT_INTENT = {"ACCEPTED": "accept", "DECLINED": "decline", "TENTATIVE": "te
 
 
 def explain(raw: bytes, context: str | None,
-            lookup_context: Callable[[ParsedMessage], str | None] | None = None) -> dict[str, Any]:
-    """How ``raw`` would be understood in ``context`` (else ``lookup_context(msg)``, else journal)."""
+            lookup_context: Callable[[ParsedMessage], str | None] | None = None,
+            router: Callable[[ParsedMessage], dict[str, Any]] | None = None,
+            max_bytes: int | None = None) -> dict[str, Any]:
+    """How ``raw`` would be understood in ``context`` (else the routed context, else
+    ``lookup_context(msg)``, else journal). ``router`` (``routing.describe`` over a home's
+    store) and ``max_bytes`` (``inbox.max_bytes``) make the outcome the worker's own."""
     msg = parse_message(raw)
+    route = router(msg) if router is not None else None
+    if context is None and route is not None:
+        context = route.get("context")
     if context is None and lookup_context is not None:
         context = lookup_context(msg)
     context = context or DEFAULT_CONTEXT
@@ -57,7 +70,23 @@ def explain(raw: bytes, context: str | None,
         intent = interpret(context, result["reply_text"])
         result.update(intent=intent.intent, comment=intent.comment, role=intent.role,
                       rule=f"{verdict.rule}; {intent.rule}")
+    result.update(route=route, size=len(raw))
+    result["outcome"] = _outcome(result, route, max_bytes)
+    result["read_as"] = result["intent"]
+    if not result["outcome"].startswith("acted on"):
+        result["intent"] = "none"  # never "journal" for a message the worker would not act on
     return result
+
+
+def _outcome(result: dict[str, Any], route: dict[str, Any] | None, max_bytes: int | None) -> str:
+    """What the worker would do, in the order it decides (mailer.inbox.handle)."""
+    if max_bytes is not None and result["size"] > max_bytes:
+        return f"quarantined: {result['size']:,} bytes is over inbox.max_bytes ({max_bytes:,}); never read"
+    if result["kind"] in ("auto_reply", "bounce"):
+        return "ignored: logged only; never counted as an answer and never answered"
+    if route is not None and route.get("refused"):
+        return f"refused: {route['refused']}"
+    return f"acted on: {result['intent']}" + ("" if route is not None else " (no home: routing not checked)")
 
 
 def files_reading(msg: ParsedMessage) -> list[dict[str, Any]]:
@@ -110,7 +139,9 @@ def describe(result: dict[str, Any]) -> str:
         comment = f' (comment: "{_short(result["comment"])}")' if result.get("comment") else ""
         role = f" as {result['role']}" if result.get("role") else ""
         where = f"{result.get('context')} context" if result.get("kind") == "reply" else "from the calendar part"
-        lines.append(f"  intent:  {result.get('intent')}{role}{comment} [{where}]")
+        unread = result.get("read_as") not in (None, "none", result.get("intent"))
+        reading = f" (reads as {result['read_as']}; not acted on)" if unread else ""
+        lines.append(f"  intent:  {result.get('intent')}{reading}{role}{comment} [{where}]")
     if result.get("rsvp"):
         r = result["rsvp"]
         lines.append(f"  rsvp:    {r.get('attendee') or '(no attendee)'} {r.get('partstat') or ''} "
@@ -121,8 +152,12 @@ def describe(result: dict[str, Any]) -> str:
         mark = "keep" if item["kept"] else "drop"
         lines.append(f"  file:    {mark} {item['filename']} ({item['mime_type']}, {item['size']:,} bytes): {item['why']}")
     lines.append(f"  why:     {result.get('rule')}")
-    if result.get("kind") in ("auto_reply", "bounce"):
-        lines.append("  effect:  logged only; never counted as an answer and never answered")
+    route = result.get("route")
+    if route:
+        whom = f" for {route['person']} ({route['purpose']} {route['ref']})" if route.get("person") else ""
+        lines.append(f"  route:   {route['via']}{whom}")
+    if result.get("outcome"):
+        lines.append(f"  outcome: {result['outcome']}")
     return "\n".join(lines)
 
 

@@ -19,8 +19,10 @@ from mailer.inbound.quotes import (
 )
 from mailer.inbound.signature import is_mobile_footer, is_signature_delimiter, strip_signature
 
-# A reply is read from its top; a pathological body is not scanned past this many lines.
+# A reply is read from its top; a pathological body is not scanned past this many lines or
+# characters (a journal entry keeps at most 20,000 characters; quotes and signature may follow).
 MAX_LINES = 20_000
+MAX_CHARS = 100_000
 
 
 def extract_reply(text: str, sender_name: str | None = None) -> str:
@@ -69,7 +71,7 @@ def html_reply(html: str, sender_name: str | None = None) -> str:
 
 
 def _extract(text: str, sender_name: str | None) -> str:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
+    lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     kept, saw_history = _new_lines(lines)
     if not _has_text(kept) and not saw_history:
         return _tidy(lines)  # nothing but ">" lines with no attribution: the person's own
@@ -79,12 +81,13 @@ def _extract(text: str, sender_name: str | None) -> str:
 def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     """The lines outside quoted history, and whether any history marker was seen."""
     kept: list[str] = []
-    saw_history = False
+    saw_history = wrote = False  # wrote: a kept line has text (tracked, not rescanned: linear)
     i = 0
     while i < len(lines):
-        step = _history_step(lines, i, kept)
+        step = _history_step(lines, i, kept, wrote)
         if step is None:
             kept.append(lines[i])
+            wrote = wrote or bool(lines[i].strip())
             i += 1
             continue
         following, seen = step
@@ -95,15 +98,17 @@ def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     return kept, saw_history
 
 
-def _history_step(lines: list[str], i: int, kept: list[str]) -> tuple[int | None, bool] | None:
+def _history_step(lines: list[str], i: int, kept: list[str],
+                  wrote: bool) -> tuple[int | None, bool] | None:
     """None when line ``i`` is the person's text; else where reading goes on (None: stop,
-    everything below is old) and whether that was a marker of older mail."""
+    everything below is old) and whether that was a marker of older mail. ``wrote``: some
+    kept line has text."""
     if is_quoted(lines[i]):
         end = quote_block_end(lines, i)
         opens_history = quote_starts_with_history(lines, i, end)
-        if opens_history and _has_text(kept):
+        if opens_history and wrote:
             return None, True  # a quoted "On … wrote:" or forward under the reply: all below is old
-        return _after_gap(lines, end, kept), opens_history or _has_text(kept)
+        return _after_gap(lines, end, kept), opens_history or wrote
     span = header_span(lines, i)
     if span:
         after = _skip_blank(lines, i + span)
@@ -111,7 +116,7 @@ def _history_step(lines: list[str], i: int, kept: list[str]) -> tuple[int | None
             return _after_gap(lines, quote_block_end(lines, after), kept), True
         # "On … wrote:" over unquoted old text (Outlook, Gmail app) ends the reply, unless
         # nothing was written above it: then the answer is below (bottom-posting).
-        return (None if _has_text(kept) else after), True
+        return (None if wrote else after), True
     if _ends_reply(lines, i):
         return None, True
     return None

@@ -100,8 +100,10 @@ def _trim_end(lines: list[str]) -> list[str]:
 
 
 def _drop_disclaimer(lines: list[str]) -> list[str]:
+    wrote = False  # some line above k has text (tracked as we go: linear)
     for k in range(1, len(lines)):
-        if (not lines[k - 1].strip()) and _DISCLAIMER.match(lines[k][:200]) and _has_text(lines[:k]):
+        wrote = wrote or bool(lines[k - 1].strip())
+        if wrote and not lines[k - 1].strip() and _DISCLAIMER.match(lines[k][:200]):
             return lines[:k]
     return lines
 

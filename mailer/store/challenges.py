@@ -296,6 +296,15 @@ def challenges_of(db: Database, person_id: int) -> list[int]:
     return [r[0] for r in rows]
 
 
+def active_zones(db: Database, challenge_id: int) -> list[str]:
+    """The time zones of the participants who still get day emails (active, not bounced)."""
+    rows = db.execute("""SELECT DISTINCT p.timezone FROM challenge_participants cp
+                         JOIN people p ON p.id = cp.person_id
+                         WHERE cp.challenge_id = ? AND cp.status = 'active' AND p.status != 'bounced'
+                         ORDER BY 1""", [challenge_id])
+    return [r[0] for r in rows]
+
+
 def entries_between(db: Database, challenge_id: int, since: datetime, until: datetime) -> tuple[int, int]:
     """How many entries arrived in ``[since, until)``, and from how many people (no text)."""
     row = db.execute("SELECT COUNT(*), COUNT(DISTINCT person_id) FROM journal_entries WHERE challenge_id = ? "

@@ -12,6 +12,7 @@ Writing follows the Maildir rule (a file appears in ``new/`` only once complete)
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import socket
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from mailer.errors import TemporarySendError, TransportError
-from mailer.transports.base import Fetched, Outgoing
+from mailer.transports.base import CheckLine, Fetched, Outgoing
 
 SUBDIRS = ("tmp", "new", "cur")
 # The Maildir "info" part follows a colon: ``<unique>:2,S`` means "seen". The part before the
@@ -56,11 +57,18 @@ def write_message(maildir: Path, raw: bytes) -> str:
     ensure_maildir(maildir)
     key = unique_name()
     tmp = maildir / "tmp" / key
-    with open(tmp, "xb") as handle:
-        handle.write(raw)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.rename(tmp, maildir / "new" / key)
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(tmp, maildir / "new" / key)
+    except BaseException:
+        # A full disk (or a file size limit) fails the write: leave no empty or partial
+        # file in tmp/ for a reader or a cleaner to trip over.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     return key
 
 
@@ -175,6 +183,21 @@ class MaildirTransport:
             except FileNotFoundError:
                 continue
         return False
+
+    def check(self) -> list[CheckLine]:
+        """Whether the Maildirs exist (missing ones are made) and can be written; no message is written."""
+        lines = [CheckLine("log in", True, f"no server: mail stays in {self.root}")]
+        for what, folder in (("read the inbox", self.inbox), ("send", self.outbox)):
+            try:
+                ensure_maildir(folder)
+                usable = os.access(folder / "new", os.R_OK | os.W_OK | os.X_OK)
+            except OSError as exc:
+                lines.append(CheckLine(what, False, f"cannot use {folder}: {exc}"))
+                continue
+            lines.append(CheckLine(what, usable, f"{folder} is {'usable' if usable else 'not writable'}"))
+        lines.append(CheckLine("calendar", True, "invitations go out as iCalendar (iMIP) attachments"))
+        lines.append(CheckLine("Sent folder", True, f"{self.outbox} keeps every message sent"))
+        return lines
 
     def close(self) -> None:
         """Nothing to close."""

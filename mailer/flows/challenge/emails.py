@@ -12,9 +12,11 @@ Keys (the outbox's idempotency) — C challenge id, P person id:
     challenge:C:couldnt:person:P:date:D     "we couldn't find your entry", once a local day
     challenge:C:joinhelp:person:P:date:D    "reply join to take part", once a local day
     challenge:C:STATUS:person:P:at:STAMP    confirmation of pause / resume / stop / join
+    challenge:C:cut:person:P:day:N:at:STAMP "your entry was too long and was cut"
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -169,6 +171,15 @@ def status_change(challenge: dict, person: dict, change: str, now: datetime, fir
     """Confirms a pause, resume, stop or join asked for by reply."""
     return _answer(challenge, person, change, f"at:{now:%Y%m%dT%H%M%S}", "challenge/status", their_subject,
                    in_reply_to, {"change": change, "first_day": first_day})
+
+
+def entry_cut(challenge: dict, person: dict, day: int, now: datetime, their_subject: str,
+              in_reply_to: str | None) -> PlannedEmail:
+    """To the author of an entry longer than ``journal.MAX_ENTRY``: only its start was kept;
+    a reply to this note adds to the same day's entry."""
+    note = _answer(challenge, person, "cut", f"day:{day}:at:{now:%Y%m%dT%H%M%S}", "challenge/entry_cut",
+                   their_subject, in_reply_to, {"day": day, "limit": f"{journal.MAX_ENTRY:,}"})
+    return replace(note, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}")
 
 
 def files_not_kept(challenge: dict, person: dict, day: int, over: tuple, their_subject: str,

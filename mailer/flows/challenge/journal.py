@@ -16,6 +16,9 @@ from mailer.flows.challenge import timing as ct
 
 SHARE_TAG = re.compile(r"(?<![\w#])#share\b", re.IGNORECASE)
 MEMORY_EXCERPT = 400
+# The longest journal entry kept, in characters (README, "Journals"); longer ones are cut and
+# their author told. An entry is mailed back (memories, summary), so it must stay mail-sized.
+MAX_ENTRY = 20_000
 
 
 def is_shareable(text: str) -> bool:
@@ -31,6 +34,20 @@ def clean_entry(text: str) -> str:
     while lines and not lines[-1].strip():
         lines.pop()
     return "\n".join(line.rstrip() for line in lines)
+
+
+def capped(text: str, limit: int = MAX_ENTRY) -> tuple[str, bool]:
+    """The entry cut to at most ``limit`` characters (at a line or word end near the limit,
+    marked with an ellipsis), and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    head = text[:limit - 2]
+    for sep in ("\n", " "):
+        at = head.rfind(sep)
+        if at > limit - 500:
+            head = head[:at]
+            break
+    return head.rstrip() + " …", True
 
 
 def by_day(entries: list[dict]) -> dict[int, str]:
