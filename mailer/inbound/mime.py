@@ -19,8 +19,11 @@ from email.message import Message
 
 _POLICY = email.policy.compat32
 # str.splitlines (which the feed parser uses) also breaks lines at these; leave such mail to it.
-_ODD_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]")
-_NAME = re.compile(r"[\041-\071\073-\176]+\Z")  # the feed parser's header-name characters
+_ODD_BREAKS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
+_NAME = r"[\041-\071\073-\176]+"  # the feed parser's header-name characters (no colon)
+# A header block: fields, each a "name:" line and its continuation lines (starting with a blank).
+_BLOCK = {nl: re.compile(rf"(?:{_NAME}:[^\r\n]*{nl}(?:[ \t][^\r\n]*{nl})*)*") for nl in ("\r\n", "\n")}
+_FIELD = {nl: re.compile(rf"({_NAME}):[ \t]*([^\r\n]*(?:{nl}[ \t][^\r\n]*)*){nl}") for nl in ("\r\n", "\n")}
 _MAX_DEPTH = 10
 
 
@@ -40,7 +43,7 @@ def _fast(raw: bytes) -> Message:
     crlf = raw.count(b"\r")
     if crlf and not crlf == raw.count(b"\r\n") == raw.count(b"\n"):
         raise _Irregular  # mixed or bare-CR line endings
-    if _ODD_BREAKS.search(raw):
+    if any(odd in raw for odd in _ODD_BREAKS):  # a byte search each: faster than one regex
         raise _Irregular
     text = raw.decode("ascii", "surrogateescape")  # what BytesParser feeds its parser
     return _message(text, "\r\n" if crlf else "\n", depth=0)
@@ -74,22 +77,15 @@ def _split_head(text: str, nl: str) -> tuple[str, str]:
 
 
 def _headers(head: str, nl: str) -> list[tuple[str, str]]:
-    """``compat32`` raw headers: name, and value with its continuation lines (line ends kept)."""
-    found: list[tuple[str, str]] = []
-    lines = head.split(nl)[:-1]  # the block ends with a line ending
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        colon = line.find(":")
-        if colon <= 0 or line.startswith("From ") or not _NAME.match(line, 0, colon):
-            raise _Irregular  # a continuation first, a unix From line, or no header name
-        value = [line[colon + 1:].lstrip(" \t")]
-        index += 1
-        while index < len(lines) and lines[index][:1] in (" ", "\t"):
-            value.append(nl + lines[index])
-            index += 1
-        found.append((line[:colon], "".join(value).rstrip("\r\n")))
-    return found
+    """``compat32`` raw headers: name, and value with its continuation lines (line ends kept).
+
+    ``compat32.header_source_parse`` drops the blanks after the colon and the last line end;
+    the feed parser's header names are printable ASCII without the colon. Two regex passes
+    (the block's shape, then the fields) instead of a Python loop per line.
+    """
+    if not _BLOCK[nl].fullmatch(head):
+        raise _Irregular  # a continuation first, a unix From line, or a line with no header name
+    return _FIELD[nl].findall(head)
 
 
 def _parts(msg: Message, body: str, nl: str, depth: int) -> list[Message]:
