@@ -1,12 +1,12 @@
-"""The inbox: incoming mail is kept raw first, then parsed, classified, routed and acted on once.
+"""The inbox: incoming mail is kept raw, then parsed, classified, routed and acted on once.
 
-``receive`` is what the worker runs: a batch at a time, it stores what the transport holds
+``receive`` is what the worker runs: a batch at a time, it parses each new message once
 (deduplicated by Message-ID, else a hash of the bytes, and by the transport's own id), handles
-each message from the one parse it made, commits, and only then lets the transport file the
-batch away on the server. ``process`` handles whatever stored message is still unhandled (left by
-an interrupted pass, or put back by ``replay``), each in its own transaction. In both, a message
-whose handling raises is rolled back and quarantined with its reason, and the rest go on.
-``ingest`` only stores and files away (no handling).
+it and keeps its raw bytes with the outcome in the same transaction, commits, and only then
+lets the transport file the batch away on the server. ``process`` handles whatever stored
+message is still unhandled (left by ``ingest``, which only stores and files away, or put back
+by ``replay``), each in its own transaction. In both, a message whose handling raises is rolled
+back and kept quarantined with its reason, and the rest go on.
 """
 from __future__ import annotations
 
@@ -58,28 +58,18 @@ def dedupe_key(raw: bytes, msg: ParsedMessage | None) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-@dataclass
-class Stored:
-    """A message just stored by this pass, with what parsing it gave (parsed once)."""
-
-    id: int
-    raw: bytes
-    msg: ParsedMessage | None
-
-
 def receive(db: Database, transport: Transport, now: datetime, settings: Settings,
             result: InboxResult) -> None:
     """Store, handle and file away what the transport holds, ``BATCH`` messages at a time.
 
-    Each message is parsed once. A batch's raw bytes are committed first, then its effects in
-    one transaction (a savepoint per message), and only then is it filed away on the server. A
-    crash leaves each message unstored (fetched again), stored but not handled (the next pass
-    handles it) or handled but not filed away (the next fetch recognises it and files it away).
+    Each message is parsed once, handled in a savepoint and kept raw with its outcome; a batch
+    is one transaction, and only once it is committed are its messages filed away on the server.
+    A crash leaves each message either not kept (none of its effect is: fetched and handled
+    again) or kept with its effect (the next fetch recognises it and only files it away).
     """
     process(db, now, settings, result)  # what an interrupted pass left comes first: oldest first
     for chunk in _chunks(transport.fetch(), BATCH):
-        stored = _store_chunk(db, chunk, now, result, settings.inbox_max_bytes)
-        _handle_batch(db, stored, now, settings, result)
+        _take_chunk(db, chunk, now, settings, result)
         for fetched in chunk:
             transport.done(fetched)
 
@@ -87,7 +77,7 @@ def receive(db: Database, transport: Transport, now: datetime, settings: Setting
 def ingest(db: Database, transport: Transport, now: datetime, result: InboxResult) -> None:
     """Store every message the transport holds, then let the transport file it away (no handling)."""
     for chunk in _chunks(transport.fetch(), BATCH):
-        _store_chunk(db, chunk, now, result, max_bytes=0)
+        _store_chunk(db, chunk, now, result)
         for fetched in chunk:
             transport.done(fetched)
 
@@ -103,28 +93,19 @@ def _chunks(items: Iterable[Fetched], size: int) -> Iterator[list[Fetched]]:
         yield chunk
 
 
-def _store_chunk(db: Database, chunk: list[Fetched], now: datetime, result: InboxResult,
-                 max_bytes: int) -> list[Stored]:
-    """Keep the messages of ``chunk`` not seen before, in one transaction.
-
-    Messages up to ``max_bytes`` are parsed whole (the parse is handed on to handling); larger
-    ones, and all when ``max_bytes`` is 0, only by their header block, for dedupe and listing.
-    """
+def _store_chunk(db: Database, chunk: list[Fetched], now: datetime, result: InboxResult) -> None:
+    """Keep the messages of ``chunk`` not seen before, unhandled, in one transaction (each read
+    only as far as its header block, for dedupe and the listing)."""
     seen = store.seen_transport_ids(db, [f.transport_id for f in chunk])
-    stored: list[Stored] = []
     with db.atomic():
         for fetched in chunk:
             if fetched.transport_id in seen:
                 continue
-            whole = len(fetched.raw) <= max_bytes
-            msg = parse_message(fetched.raw) if whole else _parse_headers_only(fetched.raw)
+            msg = _parse_headers_only(fetched.raw)
             new = store.store_raw(db, dedupe_key(fetched.raw, msg), fetched.transport_id, fetched.raw,
                                   msg.from_addr if msg else "", msg.subject if msg else "", now)
             result.fetched += bool(new)
             result.duplicates += not new
-            if new:
-                stored.append(Stored(new, fetched.raw, msg if whole else None))
-    return stored
 
 
 def _parse_headers_only(raw: bytes) -> ParsedMessage | None:
@@ -137,43 +118,57 @@ def _parse_headers_only(raw: bytes) -> ParsedMessage | None:
         return None
 
 
-def _handle_batch(db: Database, stored: list[Stored], now: datetime, settings: Settings,
-                  result: InboxResult) -> None:
-    """Handle the messages just stored in one transaction, each in its own savepoint.
+def _take_chunk(db: Database, chunk: list[Fetched], now: datetime, settings: Settings,
+                result: InboxResult) -> None:
+    """Handle and keep the new messages of ``chunk`` in one transaction, each in its savepoint.
 
-    A message whose handling raises is rolled back to its savepoint and quarantined. Should the
-    batch's transaction itself be lost (a database error that ends it), nothing of the batch
-    is kept and ``process`` handles its messages again one transaction each.
+    Should the transaction itself be lost (an error that ends it), nothing of the batch is
+    kept: its messages are then stored raw and handled one transaction each by ``process``.
     """
+    seen = store.seen_transport_ids(db, [f.transport_id for f in chunk])
+    fresh = [fetched for fetched in chunk if fetched.transport_id not in seen]
     batch = InboxResult()
     try:
         with db.atomic():
-            for item in stored:
-                _handle_stored(db, item, now, settings, batch)
+            for fetched in fresh:
+                _take(db, fetched, now, settings, batch)
     except sqlite3.Error:
-        raise  # the database failed, not a message: stop, the batch stays 'new'
+        raise  # the database failed, not a message: stop; the batch is not kept, nor filed away
     except Exception:  # noqa: BLE001 - the batch is rolled back whole; one by one instead
-        log.warning("inbox batch of %d rolled back; handling its messages one by one", len(stored))
+        log.warning("inbox batch of %d rolled back; handling its messages one by one", len(fresh))
+        _store_chunk(db, fresh, now, result)
         process(db, now, settings, result)
         return
     _add(result, batch)
 
 
-def _handle_stored(db: Database, item: Stored, now: datetime, settings: Settings,
-                   result: InboxResult) -> None:
-    row = {"id": item.id, "raw": item.raw, "size": len(item.raw)}
+def _take(db: Database, fetched: Fetched, now: datetime, settings: Settings, result: InboxResult) -> None:
+    """Parse one message once, handle it (unless we have it already) and keep it with its outcome."""
+    raw = fetched.raw
+    whole = len(raw) <= settings.inbox_max_bytes  # larger ones are quarantined unread
+    msg = parse_message(raw) if whole else _parse_headers_only(raw)
+    key = dedupe_key(raw, msg)
+    if store.has_dedupe_key(db, key):
+        result.duplicates += 1
+        return
+    row = {"raw": raw, "size": len(raw)}
     try:
         with db.atomic():
-            outcome = handle(db, row, now, settings, result, item.msg)
-            store.set_outcome(db, item.id, *outcome, now)
+            outcome, failure = handle(db, row, now, settings, result, msg if whole else None), None
     except sqlite3.Error:
-        raise  # the database failed, not the message: stop, the message stays 'new'
+        raise  # the database failed, not the message: stop, nothing of the batch is kept
     except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
         if not db.conn.in_transaction:
             raise  # the error ended the batch's transaction: nothing more can be kept in it
-        _quarantine(db, item.id, exc, now, result)
-        return
-    _count(result, item.id, outcome)
+        outcome, failure = ("quarantined", None, None, f"{type(exc).__name__}: {exc}"), exc
+    msg_id = store.store_handled(db, key, fetched.transport_id, raw, msg.from_addr if msg else "",
+                                 msg.subject if msg else "", outcome, now)
+    result.fetched += 1
+    if failure is not None:
+        log.warning("inbox message %s quarantined: %s", msg_id, failure)
+        result.quarantined += 1
+    else:
+        _count(result, msg_id, outcome)
 
 
 def process(db: Database, now: datetime, settings: Settings, result: InboxResult) -> None:

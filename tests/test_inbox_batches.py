@@ -127,6 +127,22 @@ def test_what_an_interrupted_pass_left_is_handled_before_new_mail(db, settings, 
     deliver_to_inbox(settings.mail_dir, unrouted("bob@corp.example.com", "new"))
     handled = []
     real = inbox.handle
-    monkeypatch.setattr(inbox, "handle", lambda db_, row, *a: handled.append(row["id"]) or real(db_, row, *a))
+    monkeypatch.setattr(inbox, "handle", lambda db_, row, *a: handled.append(b"left over" in row["raw"]) or real(db_, row, *a))
     inbox.receive(db, transport, now, settings, inbox.InboxResult())
-    assert handled == [1, 2] and states(db) == ["ignored", "ignored"]
+    assert handled == [True, False] and states(db) == ["ignored", "ignored"]
+
+
+def test_a_database_error_keeps_nothing_of_the_batch_and_files_nothing_away(db, settings, asked, now,
+                                                                             monkeypatch):
+    import sqlite3
+
+    deliver_mix(settings, asked, now)
+
+    def failing(*args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(inbox, "_reply", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        inbox.receive(db, MaildirTransport(settings.mail_dir), now, settings, inbox.InboxResult())
+    assert inbox_store.list_messages(db) == []
+    assert len(list((settings.mail_dir / "inbox" / "new").iterdir())) == 3

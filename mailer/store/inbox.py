@@ -54,6 +54,27 @@ def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: byte
     return cur.lastrowid if cur.rowcount else None
 
 
+def store_handled(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes, from_addr: str,
+                  subject: str, outcome: tuple[str, str | None, str | None, str | None], now: datetime) -> int:
+    """Keep an incoming message together with how it was handled (state, kind, rule, reason),
+    in the transaction that holds its effect; return its id.
+
+    One write instead of a row stored and then updated (an update rewrites the whole raw
+    message). A message we already have raises IntegrityError: its effect must not be kept twice.
+    """
+    cur = db.execute(
+        """INSERT INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at,
+                              state, kind, rule, reason, processed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now), *outcome, ts(now)])
+    return cur.lastrowid
+
+
+def has_dedupe_key(db: Database, dedupe_key: str) -> bool:
+    """Whether a message with this dedupe key (Message-ID, else hash) is already kept."""
+    return db.execute("SELECT 1 FROM inbox WHERE dedupe_key = ?", [dedupe_key]).fetchone() is not None
+
+
 def seen_transport_id(db: Database, transport_id: str) -> bool:
     """Whether the server's id for a message was already stored (a re-poll)."""
     return db.execute("SELECT 1 FROM inbox WHERE transport_id = ?", [transport_id]).fetchone() is not None
