@@ -19,6 +19,7 @@ from mailer.errors import PermanentSendError, TemporarySendError, TransportError
 from mailer.flows.base import PlannedEmail
 from mailer.outbound import envelope
 from mailer.outbound.render import render
+from mailer.outbound.safe_text import one_line
 from mailer.store import outbox as store
 from mailer.store import people, tokens
 from mailer.transports.base import Outgoing, Transport
@@ -71,7 +72,7 @@ def _enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Sett
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
              now: datetime, settings: Settings) -> bytes:
     context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
-               "recipient": {"name": person["name"], "email": person["email"]},
+               "recipient": {"name": one_line(person["name"]), "email": person["email"]},
                "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
                "recurring": plan.recurring}
     text, html = render(plan.template, context)

@@ -20,13 +20,14 @@ from typing import Any
 
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal
-from mailer.outbound import markdown
+from mailer.outbound import markdown, safe_text
+from mailer.outbound.safe_text import one_line
 from mailer.flows.base import Attachment, PlannedEmail
 
 
 def _base(challenge: dict) -> dict[str, Any]:
-    return {"challenge_title": challenge["title"], "length": challenge["length"],
-            "domain": challenge["domain"]}
+    return {"challenge_title": one_line(challenge["title"]), "length": challenge["length"],
+            "domain": one_line(challenge["domain"])}
 
 
 def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
@@ -35,7 +36,7 @@ def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
 
 def first_name(name: str) -> str:
     """How we call someone in a sentence: the first word of their name."""
-    return (name.split() or ["Your partner"])[0]
+    return safe_text.first_name(name, "Your partner")
 
 
 def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -> PlannedEmail:
@@ -64,7 +65,7 @@ def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]],
     if not partners:
         return None
     if new or day == 1:
-        names = " and ".join(f"{p['name']} ({ct.city(p['timezone'])})" for p in partners)
+        names = " and ".join(f"{one_line(p['name']) or 'someone'} ({ct.city(p['timezone'])})" for p in partners)
         plural = "s" if len(partners) > 1 else ""
         return (f"Meet your accountability partner{plural}: {names}. Each day you'll see here "
                 f"whether they journaled (never what they wrote).")
@@ -92,7 +93,7 @@ def day_email(challenge: dict, day: dict, person: dict, line: str | None,
     if remembered:
         memory = {"day": remembered[0], "date_label": ct.short_date(ct.day_date(start, remembered[0])),
                   "text": remembered[1], "html": markdown.paragraphs_html(remembered[1])}
-    context = {**_base(challenge), "day": n, "day_title": day["title"], "activity": day["activity"],
+    context = {**_base(challenge), "day": n, "day_title": one_line(day["title"]), "activity": day["activity"],
                "activity_html": markdown.to_html(day["activity"]),
                "date_label": ct.short_date(ct.day_date(start, n)), "partner_line": line,
                "memory": memory, "journaled_count": journaled_count}
@@ -115,10 +116,11 @@ def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_co
 
 def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
     """After the last day: days journaled, longest streak, and the whole journal (also as .md)."""
-    shown = [{**row, "html": markdown.paragraphs_html(row["text"])} for row in rows]
+    shown = [{**row, "title": one_line(row["title"]), "html": markdown.paragraphs_html(row["text"])}
+             for row in rows]
     context = {**_base(challenge), "days_journaled": len(rows),
                "longest_streak": journal.longest_streak({r["day"] for r in rows}), "entries": shown}
-    journal_md = journal.journal_markdown(challenge, person["name"], rows)
+    journal_md = journal.journal_markdown(challenge, one_line(person["name"]), rows)
     slug = "".join(c if c.isalnum() else "-" for c in challenge["title"].lower()).strip("-")
     attachment = Attachment(filename=f"{slug}-journal.md", mime_type="text/markdown",
                             data=journal_md.encode("utf-8"))
