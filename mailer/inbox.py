@@ -24,6 +24,7 @@ from mailer.inbound.explain import rsvp_reading
 from mailer.inbound.message import ParsedMessage, parse_message
 from mailer.inbound.reply import reply_text
 from mailer.outbound.safe_text import one_line
+from mailer.outbound.subject import reply_subject
 from mailer.store import inbox as store
 from mailer.store import people
 from mailer.transports.base import Transport
@@ -165,7 +166,7 @@ def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now
         return
     plan = PlannedEmail(
         key=f"system:unrouted:{sender['email']}:{day}", to=sender["email"],
-        subject=f"Re: {msg.subject}" if msg.subject else "We could not place your reply",
+        subject=reply_subject(msg.subject, "We could not place your reply"),
         template="system/unrouted", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
         in_reply_to=msg.message_id)
     result.answers += outbox.enqueue(db, [plan], now, settings)

@@ -22,6 +22,7 @@ from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal
 from mailer.outbound import markdown, safe_text
 from mailer.outbound.safe_text import one_line
+from mailer.outbound.subject import reply_subject
 from mailer.flows.base import Attachment, PlannedEmail
 
 
@@ -132,7 +133,7 @@ def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
 
 def _answer(challenge: dict, person: dict, kind: str, key_tail: str, template: str,
             their_subject: str, in_reply_to: str | None, extra: dict[str, Any]) -> PlannedEmail:
-    subject = f"Re: {their_subject}" if their_subject else challenge["title"]
+    subject = reply_subject(their_subject, one_line(challenge["title"]))
     return PlannedEmail(key=f"challenge:{challenge['id']}:{kind}:person:{person['id']}:{key_tail}",
                         to=person["email"], subject=subject, template=template,
                         context={**_base(challenge), **extra}, auto_reply=True, in_reply_to=in_reply_to,
