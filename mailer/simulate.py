@@ -15,6 +15,7 @@ from html import escape
 
 from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
+from mailer.outbound.subject import strip_prefixes
 
 CLIENTS = ("outlook", "gmail", "apple")
 
@@ -33,7 +34,7 @@ def compose_reply(original: bytes, sender: str, sender_name: str, text: str, cli
     prefix = "RE: " if client == "outlook" else "Re: "
     msg["From"] = formataddr((sender_name, sender))
     msg["To"] = reply_to
-    msg["Subject"] = prefix + orig.subject
+    msg["Subject"] = prefix + strip_prefixes(orig.subject)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = new_message_id(sender.partition("@")[2] or "example.test")
     if orig.message_id:
