@@ -47,7 +47,7 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
     begun = now >= ct.opens_at(start, 1, send, person["timezone"])
     when = "is under way" if begun else f"starts {ct.short_date(start)}"
     subject = f"{challenge['title']} {when}: " + ("you're in" if enrolled else 'reply "join" to take part')
-    context = {**_base(challenge), "description": challenge["description"],
+    context = {**_base(challenge), "description": markdown.to_text(challenge["description"]),
                "description_html": markdown.to_html(challenge["description"]),
                "start_label": ct.short_date(start), "send_label": f"{send:%H:%M}", "begun": begun,
                "enrolled": enrolled, "partners": challenge["partners"]}
@@ -94,7 +94,7 @@ def day_email(challenge: dict, day: dict, person: dict, line: str | None,
     if remembered:
         memory = {"day": remembered[0], "date_label": ct.short_date(ct.day_date(start, remembered[0])),
                   "text": remembered[1], "html": markdown.paragraphs_html(remembered[1])}
-    context = {**_base(challenge), "day": n, "day_title": one_line(day["title"]), "activity": day["activity"],
+    context = {**_base(challenge), "day": n, "day_title": one_line(day["title"]), "activity": markdown.to_text(day["activity"]),
                "activity_html": markdown.to_html(day["activity"]),
                "date_label": ct.short_date(ct.day_date(start, n)), "partner_line": line,
                "memory": memory, "journaled_count": journaled_count}
