@@ -16,6 +16,7 @@ FLOWS: tuple[ModuleType, ...] = (challenge,)
 PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "journal": (challenge, "journal"),
     "challenge_join": (challenge, "journal"),
+    "challenge_status": (challenge, "journal"),  # confirmations: "reply resume", "reply stop"
 }
 
 

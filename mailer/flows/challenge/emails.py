@@ -12,6 +12,10 @@ Keys (the outbox's idempotency) — C challenge id, P person id:
     challenge:C:couldnt:person:P:date:D     "we couldn't find your entry", once a local day
     challenge:C:joinhelp:person:P:date:D    "reply join to take part", once a local day
     challenge:C:STATUS:person:P:at:STAMP    confirmation of pause / resume / stop / join
+
+Every one of them carries a reply token: day emails and nudges ``journal`` (challenge:C:day:N),
+the announcement and join help ``challenge_join``, confirmations ``challenge_status``
+(challenge:C), and "we couldn't read that" the day it answers.
 """
 from __future__ import annotations
 
@@ -132,26 +136,31 @@ def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
 
 
 def _answer(challenge: dict, person: dict, kind: str, key_tail: str, template: str,
-            their_subject: str, in_reply_to: str | None, extra: dict[str, Any]) -> PlannedEmail:
+            their_subject: str, in_reply_to: str | None, extra: dict[str, Any],
+            purpose: str = "challenge_status", ref: str | None = None) -> PlannedEmail:
+    # Every answer says what to reply ("resume", "join", your entry again), so every answer
+    # carries a token of its own: the reply must route even when the client drops References.
     subject = reply_subject(their_subject, one_line(challenge["title"]))
     return PlannedEmail(key=f"challenge:{challenge['id']}:{kind}:person:{person['id']}:{key_tail}",
                         to=person["email"], subject=subject, template=template,
                         context={**_base(challenge), **extra}, auto_reply=True, in_reply_to=in_reply_to,
+                        reply_purpose=purpose, reply_ref=ref or f"challenge:{challenge['id']}",
                         headers=_headers(challenge))
 
 
 def couldnt_read(challenge: dict, person: dict, day: int | None, local_day: date, their_subject: str,
                  in_reply_to: str | None) -> PlannedEmail:
     """The one short answer to an empty or unreadable reply (at most one a local day)."""
+    ref = f"challenge:{challenge['id']}:day:{day}" if day else None
     return _answer(challenge, person, "couldnt", f"date:{local_day.isoformat()}", "challenge/couldnt_read",
-                   their_subject, in_reply_to, {"day": day})
+                   their_subject, in_reply_to, {"day": day}, "journal" if day else "challenge_status", ref)
 
 
 def join_help(challenge: dict, person: dict, local_day: date, their_subject: str,
               in_reply_to: str | None) -> PlannedEmail:
     """To someone who answered the announcement without joining: how to join."""
     return _answer(challenge, person, "joinhelp", f"date:{local_day.isoformat()}", "challenge/join_help",
-                   their_subject, in_reply_to, {})
+                   their_subject, in_reply_to, {}, "challenge_join")
 
 
 def status_change(challenge: dict, person: dict, change: str, now: datetime, first_day: str | None,

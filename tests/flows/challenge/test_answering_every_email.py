@@ -1,0 +1,92 @@
+"""Every challenge email that asks for a reply can be answered, from Outlook, Gmail and Apple
+Mail, through the real inbox: the Maildir transport, routing, the flow, the outbox."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from mailer import worker
+from mailer.flows.challenge.definition import start_challenge
+from mailer.simulate import CLIENTS, compose_reply
+from mailer.store import challenges, people
+from mailer.transports import make_transport
+from mailer.transports.maildir import deliver_to_inbox
+from tests.flows.challenge.conftest import BEFORE, challenge_toml
+
+T0 = datetime(2027, 1, 4, 14, 0, tzinfo=timezone.utc)  # day 1 is open in Tokyo, London and New York
+OLIVER, SAM, PRIYA = "oliver@corp.example.com", "sam@corp.example.com", "priya@corp.example.com"
+
+
+class Mailbox:
+    """The worker on a Maildir home, and people replying to the newest email of a kind."""
+
+    def __init__(self, db, settings, client: str) -> None:
+        self.db, self.settings, self.client = db, settings, client
+        self.transport = make_transport(settings)
+        self.now = T0
+
+    def tick(self, later: timedelta = timedelta(minutes=5)) -> None:
+        self.now += later
+        worker.tick(self.db, self.transport, self.now, self.settings, "test")
+
+    def latest(self, address: str, kind: str) -> bytes:
+        rows = [r for r in self.db.query("SELECT key, data FROM outbox WHERE to_addr = ? ORDER BY id DESC",
+                                         [address]) if f":{kind}:" in r["key"]]
+        assert rows, f"no {kind} email to {address}"
+        return rows[0]["data"]
+
+    def answer(self, address: str, kind: str, text: str) -> None:
+        raw = compose_reply(self.latest(address, kind), address, "", text, self.client, self.now)
+        deliver_to_inbox(self.settings.mail_dir, raw)
+        self.tick()
+        assert not list(self.db.query("SELECT id FROM inbox WHERE state != 'done'")), \
+            list(self.db.query("SELECT id, state, reason FROM inbox WHERE state != 'done'"))
+
+    def status(self, address: str) -> str:
+        person = people.find_person(self.db, address)
+        return challenges.get_participant(self.db, 1, person["id"])["status"]
+
+    def entries(self, address: str) -> dict[int, str]:
+        person = people.find_person(self.db, address)
+        return {e["day"]: e["text"] for e in challenges.entries(self.db, person["id"])}
+
+
+@pytest.fixture
+def box(db, settings, crew, write_challenge, request):
+    participants = f'["{OLIVER}", "{PRIYA}", "aiko@corp.example.com"]'
+    start_challenge(db, write_challenge(challenge_toml(participants=participants)), BEFORE)
+    mailbox = Mailbox(db, settings, request.param)
+    mailbox.tick(timedelta(0))
+    return mailbox
+
+
+@pytest.mark.parametrize("box", CLIENTS, indirect=True)
+def test_pause_stop_and_resume_confirmations_can_be_answered(box):
+    box.answer(OLIVER, "day", "pause")
+    assert box.status(OLIVER) == "paused"
+    box.answer(OLIVER, "paused", "resume")
+    assert box.status(OLIVER) == "active"
+    box.answer(OLIVER, "resumed", "stop")
+    assert box.status(OLIVER) == "stopped"
+    box.answer(OLIVER, "stopped", "resume")
+    assert box.status(OLIVER) == "active"
+
+
+@pytest.mark.parametrize("box", CLIENTS, indirect=True)
+def test_couldnt_read_and_the_nudge_take_a_journal_entry(box):
+    box.answer(OLIVER, "day", "")
+    box.answer(OLIVER, "couldnt", "Mapped the pipeline: seven stages.")
+    assert box.entries(OLIVER) == {1: "Mapped the pipeline: seven stages."}
+    box.tick(timedelta(days=8))
+    box.answer(PRIYA, "nudge", "Back at it: wrote the runbook.")
+    assert list(box.entries(PRIYA).values()) == ["Back at it: wrote the runbook."]
+
+
+@pytest.mark.parametrize("box", CLIENTS, indirect=True)
+def test_announcement_join_help_and_joined_confirmation_can_be_answered(box):
+    box.answer(SAM, "announce", "Sounds fun, tell me more")
+    box.answer(SAM, "joinhelp", "join")
+    assert box.status(SAM) == "active"
+    box.answer(SAM, "joined", "please pause my emails")
+    assert box.status(SAM) == "paused"
