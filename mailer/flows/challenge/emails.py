@@ -13,7 +13,8 @@ Keys (the outbox's idempotency) — C challenge id, P person id:
     challenge:C:joinhelp:person:P:date:D    "reply join to take part", once a local day
     challenge:C:STATUS:person:P:at:STAMP    confirmation of pause / resume / stop / join
 
-Every one of them carries a reply token: day emails and nudges ``journal`` (challenge:C:day:N),
+Every email of the series (announcement, days, nudge, summary) is ``recurring``: it carries
+List-Unsubscribe (RFC 2369; RFC 8058 one-click with an unsubscribe_url). Every one carries a reply token: day emails and nudges ``journal`` (challenge:C:day:N),
 the announcement and join help ``challenge_join``, confirmations ``challenge_status``
 (challenge:C), and "we couldn't read that" the day it answers.
 """
@@ -58,7 +59,7 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
     return PlannedEmail(key=f"challenge:{challenge['id']}:announce:person:{person['id']}", to=person["email"],
                         subject=subject, template="challenge/announcement", context=context,
                         reply_purpose="challenge_join", reply_ref=f"challenge:{challenge['id']}",
-                        headers=_headers(challenge))
+                        recurring=True, headers=_headers(challenge))
 
 
 def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool) -> str | None:
@@ -116,7 +117,7 @@ def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_co
         key=f"challenge:{challenge['id']}:nudge:person:{person['id']}:since:{since:%Y%m%dT%H%M%S}",
         to=person["email"], subject=f"{challenge['title']}: how is it going?", template="challenge/nudge",
         context=context, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}",
-        headers=_headers(challenge))
+        recurring=True, headers=_headers(challenge))
 
 
 def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
@@ -132,7 +133,8 @@ def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
     return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],
                         subject=f"{challenge['title']}: your {challenge['length']} days in review",
                         template="challenge/summary", context=context, attachments=(attachment,),
-                        headers=_headers(challenge))
+                        reply_purpose="challenge_status", reply_ref=f"challenge:{challenge['id']}",
+                        recurring=True, headers=_headers(challenge))
 
 
 def _answer(challenge: dict, person: dict, kind: str, key_tail: str, template: str,

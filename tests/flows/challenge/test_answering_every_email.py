@@ -90,3 +90,36 @@ def test_announcement_join_help_and_joined_confirmation_can_be_answered(box):
     assert box.status(SAM) == "active"
     box.answer(SAM, "joined", "please pause my emails")
     assert box.status(SAM) == "paused"
+
+
+def test_every_email_of_the_series_carries_list_unsubscribe(settings):
+    from dataclasses import replace
+
+    from mailer.outbox import _compose
+    from tests.flows.challenge.test_emails import PERSON, PLANS
+
+    one_click = replace(settings, values=tuple((k, "https://cop.test/u" if k == "mailer_unsubscribe_url" else v)
+                                               for k, v in settings.values))
+    for name in ("announcement", "day", "nudge", "summary"):
+        plan = PLANS[name]
+        raw = _compose(plan, PERSON, "<m@example.test>", "abcdefghijklmnopqrst", T0, one_click)
+        head = raw.split(b"\r\n\r\n")[0].decode()
+        assert ("List-Unsubscribe: <https://cop.test/u/abcdefghijklmnopqrst>, "
+                "<mailto:cop+abcdefghijklmnopqrst@example.test?subject=unsubscribe>") in head, name
+        assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in head, name
+
+
+@pytest.mark.parametrize("box", ["gmail"], indirect=True)
+def test_the_unsubscribe_mailto_of_the_announcement_stops(box):
+    import email
+
+    from email.mime.text import MIMEText
+
+    original = email.message_from_bytes(box.latest(OLIVER, "announce"))
+    target = original["List-Unsubscribe"].split("<mailto:")[1].split("?")[0]
+    mail = MIMEText("", "plain")
+    mail["From"], mail["To"], mail["Subject"] = OLIVER, target, "unsubscribe"
+    mail["Message-ID"] = "<unsub-1@corp.example.com>"
+    deliver_to_inbox(box.settings.mail_dir, mail.as_bytes())
+    box.tick()
+    assert box.status(OLIVER) == "stopped"
