@@ -137,7 +137,7 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
 
 
 def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime) -> RoutedReply:
-    text = reply_text(msg)
+    text = reply_text(msg, route.person["name"])
     if not text.strip() and msg.subject.strip().lower() in UNSUBSCRIBE_SUBJECTS:
         text = msg.subject.strip()  # List-Unsubscribe's mailto: the subject is the command
     base = dict(person_id=route.person["id"], person_email=route.person["email"],

@@ -123,3 +123,9 @@ def test_the_unsubscribe_mailto_of_the_announcement_stops(box):
     deliver_to_inbox(box.settings.mail_dir, mail.as_bytes())
     box.tick()
     assert box.status(OLIVER) == "stopped"
+
+
+@pytest.mark.parametrize("box", CLIENTS, indirect=True)
+def test_a_sign_off_with_the_first_name_we_know_is_not_journaled(box):
+    box.answer(OLIVER, "day", "Seven stages, two manual.\n\nBest regards,\nOliver")  # From has no name
+    assert box.entries(OLIVER) == {1: "Seven stages, two manual."}
