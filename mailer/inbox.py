@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from mailer import outbox, routing
+from mailer import bounces, outbox, routing
 from mailer.config import Settings
 from mailer.flows.registry import flow_for
 from mailer.flows.base import PlannedEmail, RoutedReply
@@ -105,20 +105,28 @@ def handle(db: Database, row: dict, now: datetime, settings: Settings,
     msg = parse_message(row["raw"])
     verdict = classify(msg)
     if verdict.kind == "bounce":
-        return _bounce(db, verdict, settings)
+        return _bounce(db, msg, verdict, settings)
     if verdict.kind == "auto_reply":
         return "ignored", "auto_reply", verdict.rule, "auto-reply: logged, never acted on"
     return _reply(db, msg, verdict, now, settings, result)
 
 
-def _bounce(db: Database, verdict, settings: Settings) -> tuple[str, str, str, str]:
-    if not verdict.bounced:
-        return "ignored", "bounce", verdict.rule, "bounce without a recipient we could read"
-    person = people.record_bounce(db, verdict.bounced, verdict.hard, settings.inbox_bounce_threshold)
+def _bounce(db: Database, msg: ParsedMessage, verdict, settings: Settings) -> tuple[str, str, str, str]:
+    """Count a bounce against the person we sent the returned email to, and only then."""
+    if verdict.delayed:
+        return "ignored", "bounce", verdict.rule, "delay notice: the mail is still being retried, not a failure"
+    found = bounces.tie(db, msg, settings.mailer_address)
+    if found is None:
+        log.info("bounce ignored: tied to nothing we sent (%s)", verdict.reason)
+        return "ignored", "bounce", verdict.rule, \
+            "bounce tied to nothing we sent (no VERP address, Message-ID or token of ours): ignored"
+    address = found.sent["to_addr"]
+    person = people.record_bounce(db, address, verdict.hard, settings.inbox_bounce_threshold)
     what = "hard" if verdict.hard else "soft"
+    rule = f"{verdict.rule}; tied by {found.via}"
     if person is None:
-        return "ignored", "bounce", verdict.rule, f"{what} bounce for unknown address {verdict.bounced}"
-    return "done", "bounce", verdict.rule, f"{what} bounce for {person['email']} ({person['status']})"
+        return "ignored", "bounce", rule, f"{what} bounce for {address}, no longer a person"
+    return "done", "bounce", rule, f"{what} bounce for {person['email']} ({person['status']})"
 
 
 def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: Settings,

@@ -127,6 +127,7 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
 def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: datetime,
               settings: Settings, result: FlushResult) -> None:
     mail = Outgoing(message_id=row["message_id"], sender=settings.mailer_address,
+                    bounce_to=envelope.verp_sender(settings.mailer_address, row["message_id"]),
                     recipients=(row["to_addr"],), data=row["data"])
     try:
         transport.send(mail)

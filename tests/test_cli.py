@@ -69,7 +69,7 @@ def test_sample_home_tick_status_outbox_and_inbox(tmp_path):
     summary = json.loads(tick.output)
     assert summary["sent"] == summary["enqueued"] > 0
     status = json.loads(run(home, "status", "--json").output)
-    assert status["outbox"] == {"sent": summary["sent"]} and status["people"] == 13
+    assert status["outbox"] == {"sent": summary["sent"]} and status["people"] == 14
     rows = json.loads(run(home, "outbox", "list", "--json").output)
     shown = run(home, "outbox", "show", str(rows[0]["id"]))
     assert "state" in shown.output and "sent" in shown.output

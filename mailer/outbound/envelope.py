@@ -9,6 +9,7 @@ so a retry resends exactly what the first attempt sent.
 from __future__ import annotations
 
 import base64
+import re
 import email.charset
 import email.policy
 import secrets
@@ -62,6 +63,24 @@ def plus_address(address: str, token: str) -> str:
     """``local+TOKEN@domain`` for our mailbox ``local@domain``."""
     local, _, domain = address.partition("@")
     return f"{local}+{token}@{domain}"
+
+
+VERP_PREFIX = "b-"
+_RANDOM_ID = re.compile(r"^<([0-9a-f]{16,64})@")
+
+
+def verp_sender(address: str, message_id: str) -> str:
+    """The envelope sender for one email: ``local+b-ID@domain``, ID being the random part of
+    its Message-ID (VERP: a bounce comes back to this address, so it names the email that
+    bounced, and only someone who saw that email can name it). Our own address when the
+    Message-ID is not one we made."""
+    found = _RANDOM_ID.match(message_id)
+    return plus_address(address, VERP_PREFIX + found.group(1)) if found else address
+
+
+def verp_message_id(token: str, address: str) -> str:
+    """The Message-ID a VERP token (the part after ``b-``) stands for."""
+    return f"<{token.lower()}@{address.partition('@')[2] or 'localhost'}>"
 
 
 @dataclass(frozen=True)
