@@ -129,3 +129,14 @@ def test_the_unsubscribe_mailto_of_the_announcement_stops(box):
 def test_a_sign_off_with_the_first_name_we_know_is_not_journaled(box):
     box.answer(OLIVER, "day", "Seven stages, two manual.\n\nBest regards,\nOliver")  # From has no name
     assert box.entries(OLIVER) == {1: "Seven stages, two manual."}
+
+
+@pytest.mark.parametrize("box", CLIENTS, indirect=True)
+def test_requests_in_sentences_act_and_a_mention_of_pausing_is_journaled(box):
+    box.answer(OLIVER, "day", "Paused the pipeline today to fix the gate.")
+    assert box.status(OLIVER) == "active"
+    assert box.entries(OLIVER) == {1: "Paused the pipeline today to fix the gate."}
+    box.answer(OLIVER, "day", "Hi,\n\ncould you put my challenge on hold while I travel\n\nThanks")
+    assert box.status(OLIVER) == "paused"
+    box.answer(PRIYA, "day", "no more of these for me, thanks")
+    assert box.status(PRIYA) == "stopped"
