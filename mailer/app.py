@@ -56,7 +56,7 @@ class App:
     @cached_property
     def transport(self) -> Transport:
         """The configured transport (opened on first use)."""
-        return make_transport(self.settings)
+        return make_transport(self.settings, self.db)
 
     def close(self) -> None:
         """Close the transport and the database if they were opened."""

@@ -14,7 +14,8 @@ from typing import Any
 
 from mailer.errors import ConfigError
 
-# section -> key -> (type, default, help). Types: str, int, bool, or a tuple of allowed strings.
+# section -> key -> (type, default, help). Types: str, int, bool, a range of whole numbers, or a
+# tuple of allowed strings.
 SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
     "mailer": {
         "site_name": (str, "Community of Practice", "Name shown in emails and as the sender's name."),
@@ -27,9 +28,10 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                  "and challenges/*.toml. Only read when mailer.db is first created."),
     },
     "transport": {
-        "kind": (("maildir", "smtp-imap", "exchange"), "maildir", "How mail is sent and read."),
+        "kind": (("maildir", "smtp-imap", "exchange", "graph"), "maildir", "How mail is sent and read."),
         "pace": (("none", "exchange-online", "google-workspace", "custom"), "none",
-                 "Send-rate preset: exchange-online 30/min 10,000/day, google-workspace 2,000/day."),
+                 "Send-rate preset: exchange-online 30/min 10,000/day, google-workspace 2,000/day "
+                 "(unset with kind = graph: exchange-online)."),
         "per_minute": (int, 0, "With pace = custom: messages per minute (0 = no limit)."),
         "per_day": (int, 0, "With pace = custom: messages per 24 hours (0 = no limit)."),
         "ca_file": (str, "", "Extra CA certificates (PEM file) to trust for SMTP and IMAP TLS, "
@@ -54,6 +56,24 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "processed_folder": (str, "Processed", "Folder processed mail is moved to."),
         "sent_folder": (str, "", "Sent folder used to reconcile uncertain sends (empty: none)."),
     },
+    "graph": {
+        "mailbox": (str, "", "With kind = graph: the service's mailbox (empty: mailer.address)."),
+        "tenant_id": (str, "", "Microsoft Entra tenant id (a GUID or a domain) of the app registration."),
+        "client_id": (str, "", "Application (client) id of the app registration."),
+        "auth": (("client-secret", "certificate", "none"), "client-secret",
+                 "How the app signs in: client-secret (MAILER_GRAPH_CLIENT_SECRET), certificate "
+                 "(certificate_path), or none (local test servers only)."),
+        "certificate_path": (str, "", "With auth = certificate: PEM file holding the private key and "
+                             "its certificate (relative to the home folder)."),
+        "endpoint": (str, "https://graph.microsoft.com/v1.0", "Graph API base URL (another cloud, or "
+                     "a local test server)."),
+        "authority": (str, "https://login.microsoftonline.com", "Sign-in authority (another cloud)."),
+        "processed_folder": (str, "Processed", "Top-level folder processed mail is moved to "
+                             "(created on first use)."),
+        "native_meetings": (bool, False, "Calendar access for meetups as Outlook events "
+                            "(Calendars.ReadWrite): the check command tests it and the transport offers "
+                            "event verbs; meetups still go out as mailed invitations."),
+    },
     "outbox": {
         "max_attempts": (int, 8, "Attempts before a message is set aside as dead."),
         "backoff_seconds": (int, 60, "First retry delay; doubles each attempt, with jitter."),
@@ -61,11 +81,20 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "batch": (int, 500, "Most messages sent in one flush."),
     },
     "inbox": {
-        "max_bytes": (int, 10 * 1024 * 1024, "Larger incoming messages are quarantined unread."),
+        "max_bytes": (int, 40 * 1024 * 1024, "Larger incoming messages are quarantined unread (a 25 MB "
+                      "photo, the most Gmail sends, is about 34 MB once encoded)."),
         "bounce_threshold": (int, 3, "Soft bounces before we stop mailing someone (hard: at once)."),
     },
     "tokens": {
         "ttl_days": (int, 90, "Days a reply token stays valid."),
+    },
+    "digests": {
+        "cadence": (("daily", "weekly", "monthly", "off"), "weekly",
+                    "How often sponsors and community leads get a digest (each person may choose "
+                    "their own with `digest cadence`)."),
+        "weekday": (("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+                    "monday", "The day weekly digests go out, in each recipient's time zone."),
+        "hour": (range(24), 9, "The local hour (0-23) digests go out; monthly ones on the 1st."),
     },
     "worker": {
         "interval_seconds": (int, 30, "How often the worker wakes up."),
@@ -73,7 +102,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
 }
 
 PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}
-ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD"}
+ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD",
+               ("graph", "client_secret"): "MAILER_GRAPH_CLIENT_SECRET"}  # the last: from env only
+PACED_BY_DEFAULT = {"graph": "exchange-online"}  # kind -> pace preset when pace is not set
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,9 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     values = _validate(raw, path)
+    if "pace" not in raw.get("transport", {}) and values["transport_kind"] in PACED_BY_DEFAULT:
+        values["transport_pace"] = PACED_BY_DEFAULT[values["transport_kind"]]
+    values.setdefault("graph_client_secret", "")
     for (section, key), var in ENV_SECRETS.items():
         if env.get(var):
             values[f"{section}_{key}"] = env[var]
@@ -145,6 +179,10 @@ def _check(path: Path, section: str, key: str, value: Any) -> Any:
     if isinstance(kind, tuple):
         if value not in kind:
             raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected one of {', '.join(kind)}")
+    elif isinstance(kind, range):
+        if isinstance(value, bool) or not isinstance(value, int) or value not in kind:
+            raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a whole number "
+                              f"{kind.start}-{kind.stop - 1}")
     elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a whole number >= 0")
     elif kind is not int and not isinstance(value, kind):

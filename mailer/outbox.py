@@ -71,11 +71,7 @@ def _enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Sett
 
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
              now: datetime, settings: Settings) -> bytes:
-    context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
-               "recipient": {"name": one_line(person["name"]), "email": person["email"]},
-               "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
-               "recurring": plan.recurring}
-    text, html = render(plan.template, context)
+    text, html = render_plan(plan, person, token, settings)
     tokened = envelope.plus_address(settings.mailer_address, token) if token else None
     env = envelope.Envelope(
         message_id=message_id, from_name=settings.mailer_site_name, from_addr=settings.mailer_address,
@@ -87,6 +83,15 @@ def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | Non
         extra_headers=plan.headers)
     calendar = plan.context.get("_calendar")
     return envelope.build(env, text, html, plan.attachments, calendar)
+
+
+def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings) -> tuple[str, str]:
+    """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent."""
+    context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
+               "recipient": {"name": one_line(person["name"]), "email": person["email"]},
+               "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
+               "recurring": plan.recurring}
+    return render(plan.template, context)
 
 
 def allowance(db: Database, now: datetime, settings: Settings) -> int:

@@ -167,6 +167,12 @@ def _register_subcommands() -> None:
 
     main.add_command(challenge)
     main.add_command(journal)
+    from mailer.cli.digest import digest
+
+    main.add_command(digest)
+    from mailer.cli.simulate import simulate_command
+
+    main.add_command(simulate_command)
 
 
 _register_subcommands()

@@ -16,6 +16,7 @@ returns a plain dict, the public contract of the command's ``--json`` output:
 | hard       | true/false for a bounce, else null                                         |
 | rule       | the rules that decided kind and intent ("auto-reply: Auto-Submitted header") |
 | context    | journal, approval, volunteer or meetup                                     |
+| files      | each file part: filename, mime_type, size, kept, why (kept or left out)    |
 
 Nothing is stored or sent; it never raises for a message, however broken.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from mailer.inbound.attachments import choose
 from mailer.inbound.calendar_reply import Rsvp, read_rsvp
 from mailer.inbound.classify import Verdict, classify
 from mailer.inbound.commands import interpret
@@ -45,6 +47,7 @@ def explain(raw: bytes, context: str | None,
         "kind": verdict.kind, "intent": "none", "reply_text": _reply_text(msg), "comment": "",
         "role": None, "rsvp": None, "bounced": None, "hard": None, "rule": verdict.rule,
         "reason": verdict.reason, "context": context, "subject": msg.subject, "from": msg.from_addr,
+        "files": files_reading(msg) if verdict.kind == "reply" else [],
     }
     if verdict.kind == "bounce":
         result.update(bounced=verdict.bounced, hard=verdict.hard)
@@ -55,6 +58,16 @@ def explain(raw: bytes, context: str | None,
         result.update(intent=intent.intent, comment=intent.comment, role=intent.role,
                       rule=f"{verdict.rule}; {intent.rule}")
     return result
+
+
+def files_reading(msg: ParsedMessage) -> list[dict[str, Any]]:
+    """Each file of a reply: whether a journal entry would keep it, and why (not)."""
+    choice = choose(msg.files, msg.html)
+    kept = [{"filename": f.filename, "mime_type": f.mime_type, "size": f.size, "kept": True,
+             "why": "kept" if whole else "kept as a name and size only (not an image or a document)"}
+            for f, whole in choice.kept]
+    return kept + [{"filename": f.filename, "mime_type": f.mime_type, "size": f.size, "kept": False, "why": why}
+                   for f, why in choice.dropped]
 
 
 def _reply_text(msg: ParsedMessage) -> str:
@@ -104,6 +117,9 @@ def describe(result: dict[str, Any]) -> str:
                      f"uid={r.get('uid')} sequence={r.get('sequence')}")
     if result.get("kind") == "reply":
         lines.append(f'  text:    "{_short(result.get("reply_text") or "")}"')
+    for item in result.get("files") or []:
+        mark = "keep" if item["kept"] else "drop"
+        lines.append(f"  file:    {mark} {item['filename']} ({item['mime_type']}, {item['size']:,} bytes): {item['why']}")
     lines.append(f"  why:     {result.get('rule')}")
     if result.get("kind") in ("auto_reply", "bounce"):
         lines.append("  effect:  logged only; never counted as an answer and never answered")

@@ -15,6 +15,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
+from mailer.inbound.attachments import InboundFile
+
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
 MAX_PARTS = 500
@@ -45,6 +47,7 @@ class ParsedMessage:
     # The header block of the message a bounce returns (message/rfc822 or text/rfc822-headers).
     returned_headers: list[tuple[str, str]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    files: list[InboundFile] = field(default_factory=list)  # attachments and inline images, undecided
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), decoded, or None."""
@@ -170,13 +173,14 @@ def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
         if ctype in RETURNED_TYPES and not embedded and not parsed.returned_headers:
             parsed.returned_headers = _returned_headers(part, ctype, parsed.defects)
             continue
-        if part.is_multipart() or (_is_attachment(part) and ctype not in CALENDAR_TYPES):
+        if part.is_multipart():
             continue
         if embedded:
             if ctype == "text/plain" and inner_text is None:
                 inner_text = part_text(part, parsed.defects)
             continue
-        _keep_part(part, ctype, parsed)
+        if _is_file(part, ctype) or not _keep_part(part, ctype, parsed):
+            _add_file(part, ctype, parsed)
     if parsed.text is None and parsed.html is None:
         parsed.text = inner_text
 
@@ -194,7 +198,12 @@ def _returned_headers(part: Message, ctype: str, defects: list[str]) -> list[tup
     return [(k, decode_header_value(v)) for k, v in inner.raw_items()]
 
 
-def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> None:
+def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> bool:
+    """Keep the first text, HTML and calendar part; say whether this part was one of them.
+
+    Apple Mail splits the text around an inline photo into several text parts: those after
+    the first are neither kept nor files (a file is a part with a name or a non-text type).
+    """
     if ctype == "text/plain" and parsed.text is None:
         parsed.text = part_text(part, parsed.defects)
     elif ctype == "text/html" and parsed.html is None:
@@ -202,6 +211,37 @@ def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> None:
     elif ctype in CALENDAR_TYPES and parsed.calendar is None:
         parsed.calendar = part_text(part, parsed.defects)
         parsed.calendar_method = _calendar_method(part, parsed.calendar)
+    else:
+        return ctype in ("text/plain", "text/html") or ctype in CALENDAR_TYPES
+    return True
+
+
+def _is_file(part: Message, ctype: str) -> bool:
+    """An attachment, or a part with a file name (an inline photo), that is not a calendar part."""
+    if ctype in CALENDAR_TYPES:
+        return False
+    return _is_attachment(part) or bool(_safe(part.get_filename, None, []))
+
+
+def _add_file(part: Message, ctype: str, parsed: ParsedMessage) -> None:
+    """Record a file part with its decoded bytes (``inbound.attachments`` decides what is kept)."""
+    try:
+        data = part.get_payload(decode=True) or b""
+    except Exception as exc:  # noqa: BLE001 - broken transfer encoding: no file to keep
+        parsed.defects.append(f"undecodable file part: {exc}")
+        return
+    name = decode_header_value(_safe(part.get_filename, None, parsed.defects) or "")
+    cid = (message_ids(str(part.get("content-id", ""))) or [None])[0]
+    inline = str(part.get("content-disposition", "")).strip().lower().startswith("inline") or cid is not None
+    parsed.files.append(InboundFile(
+        filename=_safe_name(name, ctype), mime_type=ctype, data=data,
+        content_id=cid.strip("<>").lower() if cid else None, inline=inline))
+
+
+def _safe_name(name: str, ctype: str) -> str:
+    """A file name that is only a name: no folders, no control characters, not empty."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .")
+    return name[:120] or "file." + (ctype.split("/")[-1].split("+")[0] or "bin")
 
 
 def _is_attachment(part: Message) -> bool:

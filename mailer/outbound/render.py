@@ -58,3 +58,11 @@ def _tidy(text: str) -> str:
         if blank <= 1:
             lines.append(line if line == SIGNATURE_DELIMITER else line.rstrip())
     return "\n".join(lines).strip() + "\n"
+
+
+def render_page(template: str, context: dict[str, Any]) -> str:
+    """Render one HTML page that is not an email (autoescaped; no CSS inlining needed)."""
+    try:
+        return environment().get_template(template).render(context)
+    except jinja2.TemplateError as exc:
+        raise MailerError(f"template {template}: {exc}") from exc

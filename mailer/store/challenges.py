@@ -294,3 +294,25 @@ def challenges_of(db: Database, person_id: int) -> list[int]:
                          UNION SELECT challenge_id FROM journal_entries WHERE person_id = ?
                          ORDER BY 1""", [person_id, person_id])
     return [r[0] for r in rows]
+
+
+def entries_between(db: Database, challenge_id: int, since: datetime, until: datetime) -> tuple[int, int]:
+    """How many entries arrived in ``[since, until)``, and from how many people (no text)."""
+    row = db.execute("SELECT COUNT(*), COUNT(DISTINCT person_id) FROM journal_entries WHERE challenge_id = ? "
+                     "AND received_at >= ? AND received_at < ?", [challenge_id, ts(since), ts(until)]).fetchone()
+    return row[0], row[1]
+
+
+def shareable_between(db: Database, challenge_id: int, since: datetime, until: datetime,
+                      limit: int) -> list[dict]:
+    """The newest entries marked #share that arrived in ``[since, until)``, with the author's name."""
+    rows = db.query("""SELECT j.*, p.name AS author FROM journal_entries j JOIN people p ON p.id = j.person_id
+                       WHERE j.challenge_id = ? AND j.shareable = 1 AND j.received_at >= ? AND j.received_at < ?
+                       ORDER BY j.received_at DESC, j.id DESC LIMIT ?""",
+                    [challenge_id, ts(since), ts(until), limit])
+    return [_entry_row(r) for r in rows]
+
+
+def count_entries(db: Database, challenge_id: int) -> int:
+    """How many journal entries the challenge holds (no text read)."""
+    return db.execute("SELECT COUNT(*) FROM journal_entries WHERE challenge_id = ?", [challenge_id]).fetchone()[0]

@@ -180,3 +180,9 @@ def find_by_message_id(db: Database, message_id: str) -> dict | None:
     mid = message_id if message_id.startswith("<") else f"<{message_id}>"
     rows = list(db.query("SELECT * FROM outbox WHERE message_id = ?", [mid]))
     return rows[0] if rows else None
+
+
+def sent_between(db: Database, since: datetime, until: datetime) -> list[dict]:
+    """Emails sent in ``[since, until)``: key, recipient, Message-ID and bytes, oldest first."""
+    return list(db.query("SELECT key, to_addr, message_id, data, sent_at FROM outbox WHERE sent_at >= ? "
+                         "AND sent_at < ? AND state = 'sent' ORDER BY sent_at, id", [ts(since), ts(until)]))

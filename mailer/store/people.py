@@ -116,3 +116,16 @@ def set_status(db: Database, person_id: int, status: str) -> None:
 def is_mailable(person: dict) -> bool:
     """Whether we may send to this person at all (bounced addresses are left alone)."""
     return person.get("status") != "bounced"
+
+
+def with_role_or_email(db: Database, role: str, emails: set[str]) -> list[dict]:
+    """People who have ``role`` or one of these addresses, by email (one query, no per-person loop)."""
+    wanted = sorted(e.strip().lower() for e in emails)
+    marks = ",".join("?" * len(wanted)) or "NULL"
+    return list(db.query(f"SELECT * FROM people WHERE (',' || REPLACE(roles, ' ', '') || ',') LIKE ? "
+                         f"OR email IN ({marks}) ORDER BY email", [f"%,{role},%", *wanted]))
+
+
+def count_with_status(db: Database, status: str) -> int:
+    """How many people have this status ('active' or 'bounced')."""
+    return db.execute("SELECT COUNT(*) FROM people WHERE status = ?", [status]).fetchone()[0]

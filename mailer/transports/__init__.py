@@ -1,13 +1,15 @@
 """Transports, picked by the ``[transport] kind`` setting."""
 from __future__ import annotations
 
+from sqlite_utils import Database
+
 from mailer.config import Settings
 from mailer.errors import ConfigError
 from mailer.transports.base import Transport
 
 
-def make_transport(settings: Settings) -> Transport:
-    """Build the transport ``settings`` asks for."""
+def make_transport(settings: Settings, db: Database | None = None) -> Transport:
+    """Build the transport ``settings`` asks for; ``db`` keeps an incremental reader's position."""
     kind = settings.transport_kind
     if kind == "maildir":
         from mailer.transports.maildir import MaildirTransport
@@ -25,5 +27,9 @@ def make_transport(settings: Settings) -> Transport:
             inbox_folder=settings.imap_folder, processed_folder=settings.imap_processed_folder,
             sent_folder=settings.imap_sent_folder or None, ca_file=settings.transport_ca_file or None,
             verp=settings.smtp_verp))
+    if kind == "graph":
+        from mailer.transports.graph import from_settings
+
+        return from_settings(settings, db)
     raise ConfigError(f"{settings.home / 'mailer.toml'}: transport.kind = {kind!r} is not available "
-                      "yet; expected maildir or smtp-imap")
+                      "yet; expected maildir, smtp-imap or graph")

@@ -24,7 +24,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 from mailer.flows.challenge import timing as ct
-from mailer.flows.challenge import journal
+from mailer.flows.challenge import journal, journal_page
+from mailer.inbound import attachments
 from mailer.outbound import markdown, safe_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
@@ -120,6 +121,11 @@ def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_co
         recurring=True, headers=_headers(challenge))
 
 
+# The journal page with its photos rides along with the summary up to this size; mail servers
+# commonly refuse messages over 25 MB, and base64 adds a third.
+SUMMARY_FILES_BUDGET = 15 * 1024 * 1024
+
+
 def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
     """After the last day: days journaled, longest streak, and the whole journal (also as .md)."""
     shown = [{**row, "title": one_line(row["title"]), "html": markdown.paragraphs_html(row["text"])}
@@ -128,11 +134,18 @@ def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
                "longest_streak": journal.longest_streak({r["day"] for r in rows}), "entries": shown}
     journal_md = journal.journal_markdown(challenge, one_line(person["name"]), rows)
     slug = "".join(c if c.isalnum() else "-" for c in challenge["title"].lower()).strip("-")
-    attachment = Attachment(filename=f"{slug}-journal.md", mime_type="text/markdown",
-                            data=journal_md.encode("utf-8"))
+    attached = [Attachment(filename=f"{slug}-journal.md", mime_type="text/markdown",
+                           data=journal_md.encode("utf-8"))]
+    photos = journal_page.data_size(rows)
+    if photos and photos <= SUMMARY_FILES_BUDGET:
+        html = journal_page.page(challenge, person["name"], rows)
+        attached.append(Attachment(filename=f"{slug}-journal.html", mime_type="text/html",
+                                   data=html.encode("utf-8")))
+    context["photos"] = {"bytes_mb": f"{photos / 1048576:.1f}", "attached": 0 < photos <= SUMMARY_FILES_BUDGET,
+                         "too_big": photos > SUMMARY_FILES_BUDGET} if photos else None
     return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],
                         subject=f"{challenge['title']}: your {challenge['length']} days in review",
-                        template="challenge/summary", context=context, attachments=(attachment,),
+                        template="challenge/summary", context=context, attachments=tuple(attached),
                         reply_purpose="challenge_status", reply_ref=f"challenge:{challenge['id']}",
                         recurring=True, headers=_headers(challenge))
 
@@ -170,3 +183,13 @@ def status_change(challenge: dict, person: dict, change: str, now: datetime, fir
     """Confirms a pause, resume, stop or join asked for by reply."""
     return _answer(challenge, person, change, f"at:{now:%Y%m%dT%H%M%S}", "challenge/status", their_subject,
                    in_reply_to, {"change": change, "first_day": first_day})
+
+
+def files_not_kept(challenge: dict, person: dict, day: int, over: tuple, their_subject: str,
+                   in_reply_to: str | None) -> PlannedEmail:
+    """One short answer when files of an entry were over the size or number limit."""
+    listed = [{"name": f.filename, "size_mb": f"{f.size / 1048576:.1f}", "reason": reason} for f, reason in over]
+    key_tail = f"msg:{in_reply_to or day}"
+    return _answer(challenge, person, "files", key_tail, "challenge/files_not_kept", their_subject, in_reply_to,
+                   {"day": day, "files": listed, "max_mb": attachments.MAX_FILE_BYTES // 1048576,
+                    "max_files": attachments.MAX_FILES})

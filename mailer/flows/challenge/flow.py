@@ -21,9 +21,10 @@ from mailer.flows.challenge import emails as mail
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, pairing
 from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.inbound import attachments
 from mailer.flows.challenge.definition import is_member
 from mailer.store import challenges as store
-from mailer.store import outbox, people
+from mailer.store import files, outbox, people
 
 SILENCE = timedelta(days=7)
 REF = re.compile(r"^challenge:(\d+)(?::day:(\d+))?$")
@@ -182,8 +183,9 @@ def _nudge(view: View, participant: dict, day: int, now: datetime) -> list[Plann
 
 def _summary(db: Database, view: View, participant: dict) -> PlannedEmail:
     titles = {n: d["title"] for n, d in view.days.items()}
-    rows = journal.journal_rows(view.challenge, titles,
-                                store.entries(db, participant["person_id"], view.challenge["id"]))
+    entries = store.entries(db, participant["person_id"], view.challenge["id"])
+    attached = files.files_of(db, "journal", [e["id"] for e in entries], with_data=True)
+    rows = journal.journal_rows(view.challenge, titles, entries, attached)
     return mail.summary(view.challenge, _person(participant), rows)
 
 
@@ -269,10 +271,15 @@ def _journal(db: Database, challenge: dict, person: dict, day: int, reply: Route
         raise InboundError(f"journal reply for day {day} of a {challenge['length']}-day challenge")
     text = journal.clean_entry(reply.reply_text or "")
     store.touch_participant(db, challenge["id"], person["id"], now)
-    if reply.intent == "empty" or not text.strip():
+    choice = attachments.choose(reply.message.files, reply.message.html)
+    if (reply.intent == "empty" or not text.strip()) and not choice.kept:
         local_day = ct.local_date(now, person["timezone"])
         return [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
                                   reply.message.message_id)]
-    store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
-                    reply.received_at or now, reply.message.message_id)
+    entry_id = store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
+                               reply.received_at or now, reply.message.message_id)
+    files.attach(db, "journal", entry_id, person["id"], journal.stored_files(choice), now)
+    if choice.over_limits:  # too big or too many: said once, the rest of the entry is kept
+        return [mail.files_not_kept(challenge, person, day, choice.over_limits, _their_subject(reply),
+                                    reply.message.message_id)]
     return []
