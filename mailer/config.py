@@ -26,6 +26,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "data": (str, "sample", "What a new database starts with: \"sample\" (the sample community "
                  "and its 30-day challenge in data/), \"none\", or a folder holding people.csv "
                  "and challenges/*.toml. Only read when mailer.db is first created."),
+        "lead": (str, "", "The community lead's address: gets a volunteer call's list at closing "
+                 "when the call names no sender (empty: nobody)."),
     },
     "transport": {
         "kind": (("maildir", "smtp-imap", "exchange", "graph"), "maildir", "How mail is sent and read."),
@@ -74,6 +76,24 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                             "(Calendars.ReadWrite): the check command tests it and the transport offers "
                             "event verbs; meetups still go out as mailed invitations."),
     },
+    "exchange": {
+        "mailbox": (str, "", "With kind = exchange: the service's mailbox address "
+                    "(e.g. practice@corp.example.com)."),
+        "endpoint": (str, "", "EWS URL, e.g. https://mail.corp.example.com/EWS/Exchange.asmx (http:// "
+                     "allowed for a local server); empty: autodiscover from the mailbox address."),
+        "auth": (("ntlm", "basic", "oauth2", "none"), "ntlm", "How to log in: ntlm or basic with username and "
+                 "MAILER_EXCHANGE_PASSWORD; oauth2 app-only with impersonation; none only for local test servers."),
+        "username": (str, "", "Login for ntlm/basic, e.g. CORP\\svc-cop."),
+        "client_id": (str, "", "oauth2: the app registration's client id (its secret in "
+                      "MAILER_EXCHANGE_CLIENT_SECRET)."),
+        "tenant_id": (str, "", "oauth2: the directory (tenant) id."),
+        "version": (str, "15.1", "Server build to assume, so no probe is needed: 15.1 Exchange 2016, 15.2 "
+                    "Exchange 2019, 15.20 Exchange Online."),
+        "max_connections": (int, 2, "Most EWS connections open at once (Exchange Online allows 27)."),
+        "processed_folder": (str, "Processed", "Folder under the mailbox root that handled mail is moved to."),
+        "native_meetings": (bool, False, "Meetups as Exchange calendar items instead of iMIP invitations "
+                            "(not implemented yet; iMIP works through every transport)."),
+    },
     "outbox": {
         "max_attempts": (int, 8, "Attempts before a message is set aside as dead."),
         "backoff_seconds": (int, 60, "First retry delay; doubles each attempt, with jitter."),
@@ -103,7 +123,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
 
 PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}
 ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD",
-               ("graph", "client_secret"): "MAILER_GRAPH_CLIENT_SECRET"}  # the last: from env only
+               ("exchange", "password"): "MAILER_EXCHANGE_PASSWORD",
+               ("exchange", "client_secret"): "MAILER_EXCHANGE_CLIENT_SECRET",
+               ("graph", "client_secret"): "MAILER_GRAPH_CLIENT_SECRET"}  # the last three: from env only
 PACED_BY_DEFAULT = {"graph": "exchange-online"}  # kind -> pace preset when pace is not set
 
 
@@ -151,10 +173,11 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
     values = _validate(raw, path)
     if "pace" not in raw.get("transport", {}) and values["transport_kind"] in PACED_BY_DEFAULT:
         values["transport_pace"] = PACED_BY_DEFAULT[values["transport_kind"]]
-    values.setdefault("graph_client_secret", "")
     for (section, key), var in ENV_SECRETS.items():
         if env.get(var):
             values[f"{section}_{key}"] = env[var]
+        else:  # a secret with no key in the file (Exchange's) still reads as ""
+            values.setdefault(f"{section}_{key}", "")
     return Settings(home=home, values=tuple(values.items()))
 
 

@@ -119,24 +119,36 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
         rows = store.claim(db, owner, now, settings.outbox_lease_seconds, min(room, 50))
         if not rows:
             break
+        busy_until: datetime | None = None
         for row in rows:
-            if should_stop():
+            if busy_until is not None:  # the server asked us to wait: the rest waits untried
+                store.postpone(db, row["id"], owner, busy_until, "server busy: waiting as it asked")
+            elif should_stop():
                 _release(db, row, owner, clock())
-                continue
-            _send_one(db, transport, row, owner, clock(), settings, result)
-            progress(1)
+            else:
+                busy_until = _send_one(db, transport, row, owner, clock(), settings, result)
+                progress(1)
         room -= len(rows)
+        if busy_until is not None:
+            result.errors.append(f"server busy: sending again from {busy_until:%H:%M:%S} UTC")
+            break
     return result
 
 
 def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: datetime,
-              settings: Settings, result: FlushResult) -> None:
+              settings: Settings, result: FlushResult) -> datetime | None:
+    """Send one row and record the outcome; return when to try again if the server asked us to wait."""
     mail = Outgoing(message_id=row["message_id"], sender=settings.mailer_address,
                     bounce_to=envelope.verp_sender(settings.mailer_address, row["message_id"]),
                     recipients=(row["to_addr"],), data=row["data"])
     try:
         transport.send(mail)
     except TemporarySendError as exc:
+        if exc.retry_after:  # throttled: "later", never "failed", and it never counts towards dead
+            until = now + timedelta(seconds=exc.retry_after)
+            store.postpone(db, row["id"], owner, until, str(exc))
+            result.retried += 1
+            return until
         _retry_or_die(db, row, owner, now, settings, str(exc), result)
     except PermanentSendError as exc:
         store.finish(db, row["id"], owner, "dead", now, error=str(exc))

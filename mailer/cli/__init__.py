@@ -163,16 +163,21 @@ def _register_subcommands() -> None:
 
     for command in (outbox_group, inbox, people_group, reply, explain):
         main.add_command(command)
+    from mailer.cli.call import call
     from mailer.cli.challenge import challenge, journal
 
     main.add_command(challenge)
     main.add_command(journal)
+    from mailer.cli.check import check
+
+    main.add_command(check)
     from mailer.cli.digest import digest
 
     main.add_command(digest)
     from mailer.cli.simulate import simulate_command
 
     main.add_command(simulate_command)
+    main.add_command(call)
 
 
 _register_subcommands()

@@ -9,22 +9,25 @@ from __future__ import annotations
 from types import ModuleType
 
 from mailer.flows import digest
+from mailer.flows.call import digest as call_digest
+from mailer.flows.call import flow as call
 from mailer.flows.challenge import digest as challenge_digest
 from mailer.flows.challenge import flow as challenge
 
-FLOWS: tuple[ModuleType, ...] = (challenge, digest)
+FLOWS: tuple[ModuleType, ...] = (challenge, call, digest)
 
 # token purpose -> (flow module, the context replies to it are read in: inbound.commands)
 PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "journal": (challenge, "journal"),
     "challenge_join": (challenge, "journal"),
     "challenge_status": (challenge, "journal"),  # confirmations: "reply resume", "reply stop"
+    "volunteer": (call, "volunteer"),
     "digest": (digest, "journal"),  # read only to find an unsubscribe; everything else is forwarded
 }
 
 
 # flow packages whose ``digest_items(db, email, since, until)`` feed sponsor digests
-DIGEST_SOURCES: tuple[ModuleType, ...] = (challenge_digest,)
+DIGEST_SOURCES: tuple[ModuleType, ...] = (challenge_digest, call_digest)
 
 
 def flow_for(purpose: str) -> tuple[ModuleType, str] | None:

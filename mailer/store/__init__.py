@@ -21,11 +21,11 @@ Migration = tuple[str, Callable[[Database], None]]
 
 def _all_migrations() -> list[Migration]:
     # Order matters: later modules may reference earlier tables.
-    from mailer.store import challenges, digests, files, inbox, outbox, people, sync_state, tokens
+    from mailer.store import calls, challenges, digests, files, inbox, outbox, people, sync_state, tokens
 
     return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *tokens.MIGRATIONS,
             *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
-            *digests.MIGRATIONS, *files.MIGRATIONS]
+            *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS]
 
 
 def open_db(path: Path | str) -> Database:

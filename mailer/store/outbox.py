@@ -116,6 +116,16 @@ def finish(db: Database, row_id: int, owner: str, state: str, now: datetime,
     return cur.rowcount == 1
 
 
+def postpone(db: Database, row_id: int, owner: str, until: datetime, note: str) -> bool:
+    """Give a leased row back untried until ``until`` (the server asked us to wait): no attempt counted."""
+    with db.atomic():
+        cur = db.execute(
+            """UPDATE outbox SET state='pending', attempts=max(attempts-1, 0), last_error=?, next_attempt_at=?,
+               lease_owner=NULL, lease_expires_at=NULL WHERE id=? AND lease_owner=? AND state='sending'""",
+            [note, ts(until), row_id, owner])
+    return cur.rowcount == 1
+
+
 def unknown_rows(db: Database) -> list[dict]:
     """Rows whose fate is uncertain, to reconcile against the Sent folder."""
     return list(db.query("SELECT id, key, message_id, to_addr FROM outbox WHERE state='unknown' ORDER BY id"))

@@ -11,6 +11,8 @@ from mailer.transports.base import Transport
 def make_transport(settings: Settings, db: Database | None = None) -> Transport:
     """Build the transport ``settings`` asks for; ``db`` keeps an incremental reader's position."""
     kind = settings.transport_kind
+    if kind == "exchange":
+        return _exchange(settings, db)
     if kind == "maildir":
         from mailer.transports.maildir import MaildirTransport
 
@@ -32,4 +34,20 @@ def make_transport(settings: Settings, db: Database | None = None) -> Transport:
 
         return from_settings(settings, db)
     raise ConfigError(f"{settings.home / 'mailer.toml'}: transport.kind = {kind!r} is not available "
-                      "yet; expected maildir, smtp-imap or graph")
+                      "yet; expected maildir, smtp-imap, exchange or graph")
+
+
+def _exchange(settings: Settings, db: Database | None) -> Transport:
+    from mailer.store.sync_state import SyncState
+    from mailer.transports.exchange import ExchangeTransport
+    from mailer.transports.exchange_connect import ExchangeSettings, validate
+
+    exchange = ExchangeSettings(
+        mailbox=settings.exchange_mailbox, endpoint=settings.exchange_endpoint, auth=settings.exchange_auth,
+        username=settings.exchange_username, password=settings.exchange_password,
+        client_id=settings.exchange_client_id, client_secret=settings.exchange_client_secret,
+        tenant_id=settings.exchange_tenant_id, version=settings.exchange_version,
+        max_connections=settings.exchange_max_connections, processed_folder=settings.exchange_processed_folder,
+        source=str(settings.home / "mailer.toml"))
+    validate(exchange)
+    return ExchangeTransport(exchange, SyncState(db) if db is not None else None)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from mailer.errors import TemporarySendError, TransportError
-from mailer.transports.base import Fetched, Outgoing
+from mailer.transports.base import CheckLine, Fetched, Outgoing
 
 SUBDIRS = ("tmp", "new", "cur")
 # The Maildir "info" part follows a colon: ``<unique>:2,S`` means "seen". The part before the
@@ -176,6 +176,21 @@ class MaildirTransport:
             except FileNotFoundError:
                 continue
         return False
+
+    def check(self) -> list[CheckLine]:
+        """Whether the Maildirs exist (missing ones are made) and can be written; no message is written."""
+        lines = [CheckLine("log in", True, f"no server: mail stays in {self.root}")]
+        for what, folder in (("read the inbox", self.inbox), ("send", self.outbox)):
+            try:
+                ensure_maildir(folder)
+                usable = os.access(folder / "new", os.R_OK | os.W_OK | os.X_OK)
+            except OSError as exc:
+                lines.append(CheckLine(what, False, f"cannot use {folder}: {exc}"))
+                continue
+            lines.append(CheckLine(what, usable, f"{folder} is {'usable' if usable else 'not writable'}"))
+        lines.append(CheckLine("calendar", True, "invitations go out as iCalendar (iMIP) attachments"))
+        lines.append(CheckLine("Sent folder", True, f"{self.outbox} keeps every message sent"))
+        return lines
 
     def close(self) -> None:
         """Nothing to close."""

@@ -27,7 +27,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
-from mailer.transports.base import Fetched, Outgoing
+from mailer.transports.base import CheckLine, Fetched, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -408,6 +408,12 @@ class SmtpImapTransport:
         except _IMAP_ERRORS as exc:
             self._imap.drop()
             raise TransportError(f"IMAP search of {folder} failed: {exc}") from exc
+
+    def check(self) -> list[CheckLine]:
+        """Log in to SMTP and IMAP, look at the inbox and Sent folders; no MAIL command is ever given."""
+        from mailer.transports.smtp_imap_check import check_smtp_imap
+
+        return check_smtp_imap(self.settings, self._smtp, self._imap)
 
     def close(self) -> None:
         """QUIT SMTP and LOGOUT IMAP; safe to call twice."""

@@ -238,20 +238,54 @@ def _change(db: Database, challenge: dict, person: dict, status: str, reply: Rou
                                reply.message.message_id)]
 
 
+def enroll(db: Database, challenge_id: int, person_id: int, now: datetime) -> int | None:
+    """Enrol a person (a volunteer call feeding this challenge, or a "join" reply): their day
+    emails start with the first day opening after ``now``, their next local morning (day 1
+    when the challenge has not begun). Returns that day; None when they already take part or
+    the last day has already begun. NotFoundError for an unknown challenge or person."""
+    challenge = store.get_challenge(db, challenge_id)
+    person = people.get_person(db, person_id)
+    if store.get_participant(db, challenge_id, person_id) is not None:
+        return None
+    start = date.fromisoformat(challenge["start"])
+    send = time(challenge["send_hour"], challenge["send_minute"])
+    from_start = now < ct.opens_at(start, 1, send, person["timezone"])
+    with db.atomic():
+        store.add_participant(db, challenge_id, person_id, now, from_start=from_start)
+        joined = store.get_participant(db, challenge_id, person_id)
+        view_like = View(challenge, start, send, {}, [], set(), {}, {}, {})
+        first = first_day(view_like, {**joined, "timezone": person["timezone"]})
+        if first > challenge["length"]:  # too late: the last day has already begun
+            store.set_participant_status(db, challenge_id, person_id, "stopped", now)
+            return None
+    return first
+
+
+def leave(db: Database, challenge_id: int, person_id: int, now: datetime) -> None:
+    """Take a participant out (they stop, as if they had replied "stop"): for a volunteer who
+    withdraws from the call that enrolled them. Nothing when they do not take part."""
+    participant = store.get_participant(db, challenge_id, person_id)
+    if participant is not None and participant["status"] != "stopped":
+        set_participant_status(db, challenge_id, person_id, "stopped", now)
+
+
+def sponsors_of(db: Database, challenge_id: int) -> list[str]:
+    """The addresses sponsoring a challenge (for digests of what feeds it); [] if unknown."""
+    try:
+        return [s.lower() for s in store.get_challenge(db, challenge_id)["sponsors"]]
+    except NotFoundError:
+        return []
+
+
 def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
     participant = store.get_participant(db, challenge["id"], person["id"])
     if participant is not None:
         return _change(db, challenge, person, "active", reply, now)
+    first = enroll(db, challenge["id"], person["id"], now)
+    if first is None:
+        return []
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
-    from_start = now < ct.opens_at(start, 1, send, person["timezone"])
-    store.add_participant(db, challenge["id"], person["id"], now, from_start=from_start)
-    joined = store.get_participant(db, challenge["id"], person["id"])
-    view_like = View(challenge, start, send, {}, [], set(), {}, {}, {})
-    first = first_day(view_like, {**joined, "timezone": person["timezone"]})
-    if first > challenge["length"]:  # too late: the last day has already begun
-        store.set_participant_status(db, challenge["id"], person["id"], "stopped", now)
-        return []
     label = f"Day {first} arrives {ct.short_date(ct.day_date(start, first))} at {send:%H:%M} your time."
     return [mail.status_change(challenge, person, "joined", now, label, _their_subject(reply),
                                reply.message.message_id)]
