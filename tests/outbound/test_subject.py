@@ -33,3 +33,18 @@ def test_challenge_answers_do_not_stack():
              mail.couldnt_read(CHALLENGE, PERSON, 2, date(2027, 1, 10), "AW: Day 2 of 30", None),
              mail.join_help(CHALLENGE, PERSON, date(2027, 1, 10), "Antw: Fwd: Day 2 of 30", None)]
     assert {plan.subject for plan in plans} == {"Re: Day 2 of 30"}
+
+
+def test_call_and_digest_answers_do_not_stack():
+    from mailer.flows.base import RoutedReply
+    from mailer.flows.call import emails as call_mail
+    from mailer.flows.digest import emails as digest_mail
+    from mailer.inbound.message import ParsedMessage
+
+    message = ParsedMessage(message_id="<r@x>", from_addr=PERSON["email"], from_name="", subject="AW: RE: Help wanted",
+                            in_reply_to=[], references=[], recipients=[], headers=[], content_type="text/plain")
+    reply = RoutedReply(person_id=7, person_email=PERSON["email"], purpose="volunteer", ref="call:1",
+                        message=message, reply_text="", intent="unclear")
+    call = {"id": 1, "title": "Help wanted", "state": "open", "closed_at": None, "closes": "2027-02-01"}
+    assert call_mail.closed(call, PERSON, reply).subject == "Re: Help wanted"
+    assert digest_mail.unsubscribed(PERSON, reply).subject == "Re: Help wanted"
