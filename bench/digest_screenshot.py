@@ -9,6 +9,9 @@ screenshot of the HTML part. Needs ``apt-get install chromium``; says so and sto
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import io
 import shutil
 import subprocess
 import sys
@@ -22,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from bench.digest import START, build_home  # noqa: E402
 from mailer import outbox  # noqa: E402
 from mailer.flows import digest  # noqa: E402
-from mailer.store import challenges  # noqa: E402
+from mailer.store import challenges, files  # noqa: E402
 
 HIGHLIGHTS = (
     (3, "Timed a change from commit to production: 3 h 40 min, of which 2 h waiting for a manual approval. #share"),
@@ -39,12 +42,35 @@ def render_sample(days: int = 12) -> str:
         until = START + timedelta(days=days)
         authors = challenges.list_participants(db, cid)[:len(HIGHLIGHTS)]
         for n, ((day, text), author) in enumerate(zip(HIGHLIGHTS, authors)):
-            challenges.add_entry(db, cid, author["person_id"], day, text, True, until - timedelta(hours=n + 1), None)
+            entry = challenges.add_entry(db, cid, author["person_id"], day, text, True, until - timedelta(hours=n + 1), None)
+            if n < 2:  # two of them came with a photo of the whiteboard
+                board = whiteboard(n)
+                files.attach(db, "journal", entry, author["person_id"],
+                             [("IMG_0042.jpeg", "image/jpeg", board, hashlib.sha256(board).hexdigest(), len(board))], until)
         plan = digest.build(db, sponsor, until - timedelta(days=7), until, settings, key="screenshot")
-        return outbox.render_plan(plan, sponsor, None, settings)[1]
+        html = outbox.render_plan(plan, sponsor, None, settings)[1]
+        for item in plan.attachments:  # a browser cannot resolve cid: links: show the same bytes inline
+            html = html.replace(f"cid:{item.content_id}", "data:image/jpeg;base64," + base64.b64encode(item.data).decode())
+        return html
 
 
-def screenshot(html: str, out: Path, width: int = 680, height: int = 720) -> None:
+def whiteboard(seed: int) -> bytes:
+    """A made-up photo of a whiteboard sketch (boxes joined by arrows), as a JPEG."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1200, 900), (236, 238, 232))
+    draw = ImageDraw.Draw(image)
+    for n in range(4 + seed):
+        x = 80 + n * 260 % 1000
+        y = 200 + (n * 170 + seed * 90) % 450
+        draw.rectangle((x, y, x + 180, y + 110), outline=(40, 70, 160), width=8)
+        draw.line((x + 180, y + 55, x + 260, y + 55), fill=(200, 50, 40), width=8)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def screenshot(html: str, out: Path, width: int = 680, height: int = 900) -> None:
     """Write a PNG of ``html`` as headless Chromium draws it."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:

@@ -11,9 +11,12 @@ from sqlite_utils import Database
 
 from mailer.flows.base import DigestItem
 from mailer.flows.challenge.journal import SHARE_TAG
+from mailer.outbound.thumbnail import thumbnail
 from mailer.store import challenges as store
+from mailer.store import files
 
 HIGHLIGHTS = 3
+PHOTOS = 3
 HIGHLIGHT_CHARS = 300
 STREAK = 3
 STEADY_DAYS = 5
@@ -49,7 +52,7 @@ def _item(db: Database, c: dict, since: datetime, until: datetime) -> DigestItem
     return DigestItem(kind="challenge", ref=f"challenge:{c['id']}", title=c["title"],
                       status=_status(c, until), changed=tuple(_changed(db, c, people, since, until)),
                       facts=tuple(_facts(people, days, today)), highlights=_highlights(db, c, since, until),
-                      chart=_chart(people, days, today))
+                      chart=_chart(people, days, today), photos=_photos(db, c, since, until))
 
 
 def _status(c: dict, until: datetime) -> str:
@@ -113,7 +116,21 @@ def _chart(people: list[dict], days: dict[int, set[int]], today: int) -> tuple[t
 
 def _highlights(db: Database, c: dict, since: datetime, until: datetime) -> tuple[tuple[str, str], ...]:
     rows = store.shareable_between(db, c["id"], since, until, HIGHLIGHTS)
-    return tuple((row["author"], _clip(SHARE_TAG.sub("", row["text"]).strip())) for row in rows)
+    return tuple((row["author"], _clip(SHARE_TAG.sub("", row["text"]).strip())) for row in rows
+                 if SHARE_TAG.sub("", row["text"]).strip())
+
+
+def _photos(db: Database, c: dict, since: datetime, until: datetime) -> tuple[tuple[str, bytes], ...]:
+    """Thumbnails of photos from entries marked #share in the period (never from any other entry)."""
+    rows = store.shareable_between(db, c["id"], since, until, HIGHLIGHTS)
+    found = files.files_of(db, "journal", [row["id"] for row in rows], with_data=True)
+    photos = []
+    for row in rows:
+        for item in found.get(row["id"], []):
+            small = thumbnail(item["data"]) if item["kept"] and item["mime_type"].startswith("image/") else None
+            if small:
+                photos.append((row["author"], small))
+    return tuple(photos[:PHOTOS])
 
 
 def _clip(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from mailer.flows.base import DigestItem, PlannedEmail, RoutedReply
+from mailer.flows.base import Attachment, DigestItem, PlannedEmail, RoutedReply
 from mailer.outbound.subject import reply_subject
 
 KIND_ORDER = ("challenge", "charter", "call", "meetup")
@@ -31,10 +31,13 @@ def period_label(since: datetime, until: datetime, tz: str) -> str:
 def digest_context(person: dict, items: list[DigestItem], since: datetime, until: datetime,
                    whole_community: bool) -> dict:
     """Everything the digest template shows, from the flows' items."""
-    ordered = sorted(items, key=lambda i: (KIND_ORDER.index(i.kind) if i.kind in KIND_ORDER else 9, i.ref))
+    ordered = _ordered(items)
     changes = [{"title": i.title, "line": line} for i in ordered for line in i.changed]
+    first = {}
+    for item in ordered:  # photos are numbered across the digest, in the order shown
+        first[item.ref] = sum(len(i.photos) for i in ordered[:ordered.index(item)])
     groups = [{"heading": KIND_HEADINGS.get(kind, kind.title()),
-               "items": [_item(i) for i in ordered if i.kind == kind]}
+               "items": [_item(i, first[i.ref]) for i in ordered if i.kind == kind]}
               for kind in dict.fromkeys(i.kind for i in ordered)]
     return {"period": period_label(since, until, person["timezone"]), "whole_community": whole_community,
             "changes": changes, "groups": groups, "nothing_sponsored": not items,
@@ -46,10 +49,27 @@ def subject(context: dict, site_name: str) -> str:
     return f"{site_name} digest, {context['period']}"
 
 
-def _item(item: DigestItem) -> dict:
+def _item(item: DigestItem, first_photo: int) -> dict:
     return {"title": item.title, "status": item.status, "facts": list(item.facts),
             "highlights": [{"author": a, "text": t} for a, t in item.highlights],
-            "chart": chart(item.chart)}
+            "chart": chart(item.chart),
+            "photos": [{"cid": photo_cid(first_photo + n), "author": a} for n, (a, _) in enumerate(item.photos)]}
+
+
+def photo_cid(n: int) -> str:
+    """The Content-ID of the digest's ``n``th photo."""
+    return f"photo{n}@digest.cop-mailer"
+
+
+def photo_attachments(items: list[DigestItem]) -> tuple[Attachment, ...]:
+    """The thumbnails the digest shows inline, numbered as ``digest_context`` numbers them."""
+    ordered = _ordered(items)
+    thumbs = [data for item in ordered for _, data in item.photos]
+    return tuple(Attachment(f"photo{n}.jpg", "image/jpeg", data, content_id=photo_cid(n)) for n, data in enumerate(thumbs))
+
+
+def _ordered(items: list[DigestItem]) -> list[DigestItem]:
+    return sorted(items, key=lambda i: (KIND_ORDER.index(i.kind) if i.kind in KIND_ORDER else 9, i.ref))
 
 
 def chart(bars: tuple[tuple[str, int, int], ...]) -> dict | None:

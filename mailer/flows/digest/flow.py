@@ -86,7 +86,8 @@ def build(db: Database, person: dict, since: datetime, until: datetime, settings
     context = emails.digest_context(person, items, since, until, scope is None)
     return PlannedEmail(key=key, to=person["email"], subject=emails.subject(context, settings.mailer_site_name),
                         template="digest/digest", context=context, reply_purpose="digest",
-                        reply_ref=f"digest:person:{person['id']}", recurring=True)
+                        reply_ref=f"digest:person:{person['id']}", recurring=True,
+                        attachments=emails.photo_attachments(items))
 
 
 def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings=None) -> list[PlannedEmail]:

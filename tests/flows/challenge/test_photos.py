@@ -29,6 +29,7 @@ from PIL import Image
 from mailer import worker
 from mailer.cli import main
 from mailer.flows.challenge.definition import start_challenge
+from mailer.outbound.thumbnail import thumbnail
 from mailer.store import challenges, files, people
 from mailer.transports import make_transport
 from mailer.transports.maildir import deliver_to_inbox
@@ -69,7 +70,9 @@ class Home:
         path = tmp_path / "c.toml"
         path.write_text(challenge_toml(length=length))
         self.cid = start_challenge(db, path, BEFORE).challenge_id
+        people.add_person(db, "sponsor@corp.example.com", "Dana Sponsor", "America/Chicago", ("sponsor",))
         self.transport = make_transport(settings)
+        self.tick(BEFORE)  # the sponsor becomes a digest recipient from the start
 
     def tick(self, now: datetime) -> worker.TickResult:
         return worker.tick(self.db, self.transport, now, self.settings, "test")
@@ -237,11 +240,38 @@ def test_a_private_photo_never_reaches_anyone_else(db, settings, tmp_path):
     while moment < datetime(2027, 1, 20, tzinfo=UTC):  # past the end: summaries and digests go out
         home.tick(moment)
         moment += timedelta(hours=6)
-    needle = base64.b64encode(secret[:600]).decode()[:400]
+    assert holders_of(home, secret) == {"oliver@corp.example.com"}  # his summary carries his journal page
+    assert any("digest" in m["Subject"] for m in home.sent())  # digests went out, without it
+
+
+def holders_of(home: Home, image: bytes) -> set[str]:
+    """Who received ``image``: whole, base64 in a page, or as our thumbnail of it."""
+    needles = (image, base64.b64encode(image[:600])[:400], thumbnail(image))
     holders = set()
     for msg in home.sent():
         for part in msg.walk():
             payload = b"" if part.is_multipart() else (part.get_payload(decode=True) or b"")
-            if secret in payload or needle.encode() in payload:
+            if any(needle in payload for needle in needles):
                 holders.add(msg["To"].addresses[0].addr_spec)
-    assert holders == {"oliver@corp.example.com"}  # his summary carries his journal page
+    return holders
+
+
+def test_a_shared_photo_reaches_the_sponsor_as_a_small_inline_thumbnail(db, settings, tmp_path):
+    home = Home(db, settings, tmp_path, length=3)
+    home.walk_to_day_two()
+    shared, private = photo(5151, (1600, 1200)), photo(5252)
+    home.reply(home.day_email("aiko@corp.example.com", 2), apple_mail("Our board. #share", shared),
+               DAY2 + timedelta(minutes=5))
+    home.reply(home.day_email("sam@corp.example.com", 2), iphone("Just for me.", private), DAY2 + timedelta(minutes=5))
+    moment = DAY2 + timedelta(minutes=10)
+    while moment < datetime(2027, 1, 12, tzinfo=UTC):
+        home.tick(moment)
+        moment += timedelta(hours=6)
+    digest = [m for m in home.sent() if m["To"].addresses[0].addr_spec == "sponsor@corp.example.com"
+              and "digest" in m["Subject"]][-1]  # the one covering 4-11 January
+    images = [p for p in digest.walk() if p.get_content_type() == "image/jpeg"]
+    assert len(images) == 1 and images[0].get_payload(decode=True) == thumbnail(shared)
+    assert f'src="cid:{images[0]["Content-ID"].strip("<>")}"' in digest.get_body(("html",)).get_content()
+    assert max(Image.open(io.BytesIO(images[0].get_payload(decode=True))).size) == 240
+    assert holders_of(home, private) == {"sam@corp.example.com"}
+    assert holders_of(home, shared) == {"aiko@corp.example.com", "sponsor@corp.example.com"}
