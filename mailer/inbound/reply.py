@@ -79,11 +79,7 @@ def html_reply(html: str, sender_name: str | Sequence[str] | None = None) -> str
 
 
 def _extract(text: str, sender_name: str | Sequence[str] | None) -> str:
-    lines = text[:MAX_CHARS].replace("
-", "
-").replace("", "
-").split("
-")[:MAX_LINES]
+    lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     kept, saw_history = _new_lines(lines)
     if not _has_text(kept) and not saw_history:
         return _tidy(lines)  # nothing but ">" lines with no attribution: the person's own
