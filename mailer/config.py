@@ -46,6 +46,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "security": (("none", "starttls", "tls"), "starttls", "Connection security."),
         "user": (str, "", "SMTP login (empty: no authentication)."),
         "password": (str, "", "SMTP password; better set MAILER_SMTP_PASSWORD."),
+        "verp": (bool, True, "Send each email from its own bounce address local+b-ID@domain (VERP), so "
+                 "only bounces of our own emails count; false if the server refuses plus-addressed senders."),
     },
     "imap": {
         "host": (str, "localhost", "IMAP server."),

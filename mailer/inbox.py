@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
-from mailer import outbox, routing
+from mailer import bounces, outbox, routing
 from mailer.config import Settings
 from mailer.flows.registry import flow_for
 from mailer.flows.base import PlannedEmail, RoutedReply
@@ -28,6 +28,8 @@ from mailer.inbound.commands import interpret
 from mailer.inbound.explain import rsvp_reading
 from mailer.inbound.message import ParsedMessage, parse_message
 from mailer.inbound.reply import reply_text
+from mailer.outbound.safe_text import one_line
+from mailer.outbound.subject import reply_subject
 from mailer.store import inbox as store
 from mailer.store import people
 from mailer.transports.base import Fetched, Transport
@@ -218,20 +220,28 @@ def handle(db: Database, row: dict, now: datetime, settings: Settings, result: I
     msg = msg or parse_message(row["raw"])
     verdict = classify(msg)
     if verdict.kind == "bounce":
-        return _bounce(db, verdict, settings)
+        return _bounce(db, msg, verdict, settings)
     if verdict.kind == "auto_reply":
         return "ignored", "auto_reply", verdict.rule, "auto-reply: logged, never acted on"
     return _reply(db, msg, verdict, now, settings, result)
 
 
-def _bounce(db: Database, verdict, settings: Settings) -> tuple[str, str, str, str]:
-    if not verdict.bounced:
-        return "ignored", "bounce", verdict.rule, "bounce without a recipient we could read"
-    person = people.record_bounce(db, verdict.bounced, verdict.hard, settings.inbox_bounce_threshold)
+def _bounce(db: Database, msg: ParsedMessage, verdict, settings: Settings) -> tuple[str, str, str, str]:
+    """Count a bounce against the person we sent the returned email to, and only then."""
+    if verdict.delayed:
+        return "ignored", "bounce", verdict.rule, "delay notice: the mail is still being retried, not a failure"
+    found = bounces.tie(db, msg, settings.mailer_address)
+    if found is None:
+        log.info("bounce ignored: tied to nothing we sent (%s)", verdict.reason)
+        return "ignored", "bounce", verdict.rule, \
+            "bounce tied to nothing we sent (no VERP address, Message-ID or token of ours): ignored"
+    address = found.sent["to_addr"]
+    person = people.record_bounce(db, address, verdict.hard, settings.inbox_bounce_threshold)
     what = "hard" if verdict.hard else "soft"
+    rule = f"{verdict.rule}; tied by {found.via}"
     if person is None:
-        return "ignored", "bounce", verdict.rule, f"{what} bounce for unknown address {verdict.bounced}"
-    return "done", "bounce", verdict.rule, f"{what} bounce for {person['email']} ({person['status']})"
+        return "ignored", "bounce", rule, f"{what} bounce for {address}, no longer a person"
+    return "done", "bounce", rule, f"{what} bounce for {person['email']} ({person['status']})"
 
 
 def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: Settings,
@@ -253,7 +263,7 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
 
 
 def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime) -> RoutedReply:
-    text = reply_text(msg)
+    text = reply_text(msg, route.person["name"])
     if not text.strip() and msg.subject.strip().lower() in UNSUBSCRIBE_SUBJECTS:
         text = msg.subject.strip()  # List-Unsubscribe's mailto: the subject is the command
     base = dict(person_id=route.person["id"], person_email=route.person["email"],
@@ -282,8 +292,8 @@ def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now
         return
     plan = PlannedEmail(
         key=f"system:unrouted:{sender['email']}:{day}", to=sender["email"],
-        subject=f"Re: {msg.subject}" if msg.subject else "We could not place your reply",
-        template="system/unrouted", context={"their_subject": msg.subject}, auto_reply=True,
+        subject=reply_subject(msg.subject, "We could not place your reply"),
+        template="system/unrouted", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
         in_reply_to=msg.message_id)
     result.answers += outbox.enqueue(db, [plan], now, settings)
 

@@ -19,6 +19,7 @@ from mailer.errors import PermanentSendError, TemporarySendError, TransportError
 from mailer.flows.base import PlannedEmail
 from mailer.outbound import envelope
 from mailer.outbound.render import render
+from mailer.outbound.safe_text import one_line
 from mailer.store import outbox as store
 from mailer.store import people, tokens
 from mailer.transports.base import Outgoing, Transport
@@ -87,7 +88,7 @@ def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | Non
 def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings) -> tuple[str, str]:
     """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent."""
     context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
-               "recipient": {"name": person["name"], "email": person["email"]},
+               "recipient": {"name": one_line(person["name"]), "email": person["email"]},
                "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
                "recurring": plan.recurring}
     return render(plan.template, context)
@@ -138,6 +139,7 @@ def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: da
               settings: Settings, result: FlushResult) -> datetime | None:
     """Send one row and record the outcome; return when to try again if the server asked us to wait."""
     mail = Outgoing(message_id=row["message_id"], sender=settings.mailer_address,
+                    bounce_to=envelope.verp_sender(settings.mailer_address, row["message_id"]),
                     recipients=(row["to_addr"],), data=row["data"])
     try:
         transport.send(mail)

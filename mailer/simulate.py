@@ -16,6 +16,7 @@ from html import escape
 
 from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
+from mailer.outbound.subject import strip_prefixes
 
 CLIENTS = ("outlook", "gmail", "apple")
 
@@ -35,7 +36,7 @@ def compose_reply(original: bytes, sender: str, sender_name: str, text: str, cli
     # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
     msg["From"] = formataddr((sender_name, sender), charset="utf-8")
     msg["To"] = reply_to
-    subject = prefix + orig.subject
+    subject = prefix + strip_prefixes(orig.subject)
     msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = new_message_id(sender.partition("@")[2] or "example.test")

@@ -232,6 +232,9 @@ class LmtpRelay:
         return responses
 
     def _count_session(self, session, sender: str) -> None:
+        # A VERP sender (local+b-ID@domain, one per email) counts as its mailbox local@domain.
+        local, at, domain = sender.partition("@")
+        sender = local.partition("+")[0] + at + domain
         if not hasattr(session, "rig_number"):
             session.rig_number = next(self.numbers)
         with self.lock:

@@ -53,8 +53,8 @@ def test_people_import_keeps_good_rows_and_names_bad_lines(home, tmp_path):
                    "dee@corp.example.com,Dee,Asia/Tokyo,member;approver\n"
                    "eve@corp.example.com,Eve,UTC,wizard\n")
     result = run(home, "people", "import", str(csv))
-    assert result.exit_code == 0
-    assert "2 people imported, 3 rows rejected" in result.output
+    assert result.exit_code == 1  # a script can tell that rows were left out
+    assert "2 added, 0 updated, 0 unchanged, 3 rejected" in result.output
     for line in ("line 3:", "line 4:", "line 6:"):
         assert f"{csv}: {line}" in result.output
     listed = json.loads(run(home, "people", "list", "--json").output)
@@ -69,7 +69,7 @@ def test_sample_home_tick_status_outbox_and_inbox(tmp_path):
     summary = json.loads(tick.output)
     assert summary["sent"] == summary["enqueued"] > 0
     status = json.loads(run(home, "status", "--json").output)
-    assert status["outbox"] == {"sent": summary["sent"]} and status["people"] == 13
+    assert status["outbox"] == {"sent": summary["sent"]} and status["people"] == 14
     rows = json.loads(run(home, "outbox", "list", "--json").output)
     shown = run(home, "outbox", "show", str(rows[0]["id"]))
     assert "state" in shown.output and "sent" in shown.output

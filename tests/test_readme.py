@@ -59,4 +59,4 @@ def test_the_challenge_key_reference_is_clean_and_complete():
     block = re.search(r"```text\n(.*?)```", section, re.S).group(1)
     assert "::" not in block and '"""' not in block and "``" not in block
     for key in KEYS:
-        assert re.search(rf"^(\[\[)?{key}(\]\])?\s", block, re.M), f"{key} is not in the README's key reference"
+        assert re.search(rf"^\[{{0,2}}{key}\]{{0,2}}\s", block, re.M), f"{key} is not in the README's key reference"

@@ -22,6 +22,7 @@ FLOWS: tuple[ModuleType, ...] = (challenge, charter, call, meetup, digest)
 PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "journal": (challenge, "journal"),
     "challenge_join": (challenge, "journal"),
+    "challenge_status": (challenge, "journal"),  # confirmations: "reply resume", "reply stop"
     "approval": (charter, "approval"),
     "approval_confirm": (charter, "approval"),
     "checkin": (charter, "journal"),  # free text like a journal entry; "#private" keeps it in the store

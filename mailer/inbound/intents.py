@@ -20,12 +20,20 @@ POLITE = words("please", "pls", "plz", "kindly", "bitte", "svp", "s'il vous plai
                "yes", "ok", "okay")
 JOURNAL_VERBS = {
     "pause": ("pause", "snooze", "suspend", "hold", "take a break", "pausieren", "pausiere",
+              "put me on hold", "put it on hold", "put this on hold", "put everything on hold",
+              "put my challenge on hold", "put the challenge on hold", "put my emails on hold",
+              "put my participation on hold", "put my subscription on hold",
               "mettre en pause", "pausar", "pausa", "pauzeer", "pauzeren", "pauze", "on hold"),
     # Not "continue" or a bare "back": "Back to it tomorrow" is a journal entry, not a command.
     "resume": ("resume", "unpause", "restart", "start again", "i'm back", "im back",
                "i am back", "weiter", "fortsetzen", "reprendre", "reanudar", "retomar",
                "riprendi", "riprendere", "hervatten", "verder"),
+    # "stop sending" before "stop": "please stop sending me these" is a request, not a sentence
+    # about stopping something else.
     "stop": ("stop", "unsubscribe", "opt out", "opt-out", "remove me", "quit", "leave", "cancel",
+             "stop sending", "stop emailing", "stop e-mailing", "stop mailing", "take me off",
+             "opt me out", "no more of these", "no more of this", "no more of them", "no more emails",
+             "no more e-mails", "no more mails", "no more messages", "no more reminders",
              "abmelden", "austragen", "desabonner", "desinscrire", "darme de baja", "baja",
              "cancelar", "sair", "annulla", "afmelden", "uitschrijven"),
     "join": ("join", "i'm in", "im in", "i am in", "count me in", "sign me up", "sign up", "enrol",
@@ -38,6 +46,7 @@ my the all your these this it me emails email e-mails mails mail messages messag
 reminders reminder daily notifications participation subscription from list for a an one two
 three few couple of day days week weeks month months until till next monday tuesday wednesday
 thursday friday saturday sunday tomorrow now again please thanks thank you bit while up in
+i travel travelling traveling away trip anymore these them
 with to break holiday holidays vacation back am i'm im out 30-day too meine mails fur eine
 woche bitte danke mes les pour une semaine merci mis correos por una semana gracias meus os
 obrigado obrigada le mie per settimana grazie mijn voor een bedankt dank je mich me moi

@@ -21,6 +21,7 @@ RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
 MAX_PARTS = 500
 # Outlook sends the invite inline as text/calendar and again as an application/ics attachment.
 CALENDAR_TYPES = ("text/calendar", "application/ics")
+RETURNED_TYPES = ("message/rfc822", "text/rfc822-headers")
 
 
 @dataclass
@@ -42,6 +43,8 @@ class ParsedMessage:
     calendar_method: str | None = None
     delivery_status: str | None = None
     return_path: str | None = None
+    # The header block of the message a bounce returns (message/rfc822 or text/rfc822-headers).
+    returned_headers: list[tuple[str, str]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     files: list[InboundFile] = field(default_factory=list)  # attachments and inline images, undecided
 
@@ -218,6 +221,9 @@ def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
             if parsed.delivery_status is None and not embedded:
                 parsed.delivery_status = _delivery_status_text(part, parsed.defects)
             continue
+        if ctype in RETURNED_TYPES and not embedded and not parsed.returned_headers:
+            parsed.returned_headers = _returned_headers(part, ctype, parsed.defects)
+            continue
         if part.is_multipart():
             continue
         if embedded:
@@ -228,6 +234,19 @@ def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
             _add_file(part, ctype, parsed)
     if parsed.text is None and parsed.html is None:
         parsed.text = inner_text
+
+
+def _returned_headers(part: Message, ctype: str, defects: list[str]) -> list[tuple[str, str]]:
+    """The headers of the message a delivery report sends back (RFC 3462: the whole message
+    as message/rfc822, or only its header block as text/rfc822-headers)."""
+    if ctype == "message/rfc822":
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else None
+    else:
+        inner = email.message_from_string(part_text(part, defects).lstrip(), policy=email.policy.compat32)
+    if not isinstance(inner, Message):
+        return []
+    return [(k, decode_header_value(v)) for k, v in inner.raw_items()]
 
 
 def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> bool:

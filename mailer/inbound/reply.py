@@ -7,6 +7,8 @@ its end trimmed), so they can lose text but never invent it.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from mailer.inbound.html_text import html_to_text
 from mailer.inbound.message import ParsedMessage
 from mailer.inbound.quotes import (
@@ -25,13 +27,13 @@ MAX_LINES = 20_000
 MAX_CHARS = 100_000
 
 
-def extract_reply(text: str, sender_name: str | None = None) -> str:
+def extract_reply(text: str, sender_name: str | Sequence[str] | None = None) -> str:
     """The text the person wrote in this reply (plain text in, plain text out).
 
     Removes ``>`` quote blocks with their "On … wrote:" lines, Outlook header blocks and
     "Original Message" separators (with everything below them), the signature, mobile
     footers and disclaimers. An answer written below a quote (bottom-posting) is kept.
-    ``sender_name`` (the From display name) lets a closing "Thanks, Anna" go too.
+    ``sender_name`` (the From display name, or several names) lets a closing "Thanks, Anna" go too.
     """
     if not isinstance(text, str) or not text.strip():
         return ""
@@ -41,12 +43,18 @@ def extract_reply(text: str, sender_name: str | None = None) -> str:
         return text.strip()
 
 
-def reply_text(msg: ParsedMessage) -> str:
-    """The new text of a parsed reply: its plain part, else its HTML part as text."""
-    return reply_from_parts(msg.text, msg.html, msg.from_name or None)
+def reply_text(msg: ParsedMessage, known_name: str | None = None) -> str:
+    """The new text of a parsed reply: its plain part, else its HTML part as text.
+
+    ``known_name`` is the sender's name as we know it (the people store): a bare first name
+    under a sign-off ("Best regards,\nTokyo") is recognised even when From has no display name.
+    """
+    names = tuple(dict.fromkeys(n for n in (msg.from_name, known_name) if n and n.strip()))
+    return reply_from_parts(msg.text, msg.html, names or None)
 
 
-def reply_from_parts(text: str | None, html: str | None, sender_name: str | None = None) -> str:
+def reply_from_parts(text: str | None, html: str | None,
+                     sender_name: str | Sequence[str] | None = None) -> str:
     """Like ``reply_text`` for bodies already decoded: the plain part wins when it yields
     anything; the HTML part is cut at its quote container (Gmail, Outlook, Apple Mail)."""
     if text and text.strip():
@@ -56,7 +64,7 @@ def reply_from_parts(text: str | None, html: str | None, sender_name: str | None
     return html_reply(html or "", sender_name)
 
 
-def html_reply(html: str, sender_name: str | None = None) -> str:
+def html_reply(html: str, sender_name: str | Sequence[str] | None = None) -> str:
     """The new text of an HTML body: the text above its first quote container, or, when
     nothing is written there (bottom-posting), the text-level rules over the whole body."""
     try:
@@ -70,7 +78,7 @@ def html_reply(html: str, sender_name: str | None = None) -> str:
     return extract_reply(converted.text, sender_name)
 
 
-def _extract(text: str, sender_name: str | None) -> str:
+def _extract(text: str, sender_name: str | Sequence[str] | None) -> str:
     lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     kept, saw_history = _new_lines(lines)
     if not _has_text(kept) and not saw_history:

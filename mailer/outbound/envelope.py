@@ -9,6 +9,7 @@ so a retry resends exactly what the first attempt sent.
 from __future__ import annotations
 
 import base64
+import re
 import email.charset
 import email.policy
 import secrets
@@ -22,6 +23,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 
 from mailer.flows.base import Attachment
+from mailer.outbound.safe_text import display_name, one_line
 
 TOKEN_BYTES = 12  # 96 bits: notes/email-safety.md asks for at least 80
 SHORT_REF = 10  # characters of the token printed in the body as a fallback reference
@@ -61,6 +63,24 @@ def plus_address(address: str, token: str) -> str:
     """``local+TOKEN@domain`` for our mailbox ``local@domain``."""
     local, _, domain = address.partition("@")
     return f"{local}+{token}@{domain}"
+
+
+VERP_PREFIX = "b-"
+_RANDOM_ID = re.compile(r"^<([0-9a-f]{16,64})@")
+
+
+def verp_sender(address: str, message_id: str) -> str:
+    """The envelope sender for one email: ``local+b-ID@domain``, ID being the random part of
+    its Message-ID (VERP: a bounce comes back to this address, so it names the email that
+    bounced, and only someone who saw that email can name it). Our own address when the
+    Message-ID is not one we made."""
+    found = _RANDOM_ID.match(message_id)
+    return plus_address(address, VERP_PREFIX + found.group(1)) if found else address
+
+
+def verp_message_id(token: str, address: str) -> str:
+    """The Message-ID a VERP token (the part after ``b-``) stands for."""
+    return f"<{token.lower()}@{address.partition('@')[2] or 'localhost'}>"
 
 
 @dataclass(frozen=True)
@@ -121,11 +141,12 @@ def _multipart(subtype: str) -> MIMEMultipart:
 
 
 def _headers(msg: MIMEBase, env: Envelope) -> None:
+    # Every value built from data passes through safe_text: one line, no control characters.
     msg["Message-ID"] = env.message_id
     msg["Date"] = format_datetime(env.date)
-    msg["From"] = formataddr((env.from_name, env.from_addr))
-    msg["To"] = formataddr((env.to_name, env.to_addr)) if env.to_name else env.to_addr
-    msg["Subject"] = _encoded(env.subject)
+    msg["From"] = _address(env.from_name, env.from_addr)
+    msg["To"] = _address(env.to_name, env.to_addr)
+    msg["Subject"] = _encoded(one_line(env.subject))
     if env.reply_to:
         msg["Reply-To"] = env.reply_to
     if env.in_reply_to:
@@ -138,12 +159,31 @@ def _headers(msg: MIMEBase, env: Envelope) -> None:
     if env.recurring and env.unsubscribe:
         _list_unsubscribe(msg, env)
     for name, value in env.extra_headers:
-        msg[name] = value
+        msg[name] = _encoded(one_line(value))
+
+
+def _address(name: str, addr: str) -> str:
+    """``Name <addr>``, or the bare address when the name cannot be used.
+
+    A non-ASCII name goes as ONE encoded-word, longer than RFC 2047's 75 characters if need
+    be (safe_text caps names at 64 characters): CPython's address parser keeps the space
+    between two encoded-words of a phrase, so a folded name would read back changed.
+    """
+    shown = display_name(name)
+    if not shown:
+        return addr
+    if shown.isascii() and "=?" not in shown:
+        return formataddr((shown, addr))
+    return f"{Header(shown, 'utf-8', maxlinelen=10_000).encode(maxlinelen=10_000)} <{addr}>"
 
 
 def _encoded(text: str) -> str:
-    """A header value as RFC 2047 encoded-words of at most 75 characters, folded between them."""
-    if text.isascii():
+    """A header value as RFC 2047 encoded-words of at most 75 characters, folded between them.
+
+    Plain ASCII goes as it is, unless it looks like an encoded-word itself ("=?…?="), which a
+    reader would decode: then it is encoded too, so it reads back as written.
+    """
+    if text.isascii() and "=?" not in text:
         return text
     return Header(text, "utf-8", maxlinelen=76).encode(maxlinelen=76, linesep="\r\n")
 

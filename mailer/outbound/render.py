@@ -16,6 +16,7 @@ import jinja2
 from mailer.errors import MailerError
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+SIGNATURE_DELIMITER = "-- "
 
 
 @lru_cache(maxsize=4)
@@ -48,12 +49,14 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
 
 
 def _tidy(text: str) -> str:
-    """Collapse runs of blank lines the template logic leaves behind."""
+    """Collapse runs of blank lines the template logic leaves behind; trailing spaces go,
+    except in the signature delimiter "-- ", whose space is what makes it one (RFC 3676 4.3:
+    clients hide or trim what follows it when quoting)."""
     lines, blank = [], 0
     for line in text.splitlines():
         blank = blank + 1 if not line.strip() else 0
         if blank <= 1:
-            lines.append(line.rstrip())
+            lines.append(line if line == SIGNATURE_DELIMITER else line.rstrip())
     return "\n".join(lines).strip() + "\n"
 
 

@@ -42,6 +42,24 @@ def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> 
     return find_person(db, email)["id"]
 
 
+def import_fields(db: Database) -> dict[str, tuple[str, str, str]]:
+    """Every person's (name, time zone, roles) by email, in one query (for an import to compare)."""
+    return {row[0]: (row[1], row[2], row[3])
+            for row in db.execute("SELECT email, name, timezone, roles FROM people").fetchall()}
+
+
+def insert_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
+    """Add many new people at once: (email, name, time zone, roles text) each; one batch."""
+    db["people"].insert_all(({"email": e, "name": n, "timezone": t, "roles": r} for e, n, t, r in rows),
+                            batch_size=1000)
+
+
+def update_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
+    """Set name, time zone and roles of many existing people at once: (email, name, tz, roles)."""
+    db.conn.executemany("UPDATE people SET name = ?, timezone = ?, roles = ? WHERE email = ?",
+                        [(n, t, r, e) for e, n, t, r in rows])
+
+
 def get_person(db: Database, person_id: int) -> dict:
     """The person with this id; NotFoundError if there is none."""
     rows = select(db, "SELECT * FROM people WHERE id = ?", [person_id])

@@ -27,7 +27,8 @@ def make_transport(settings: Settings, db: Database | None = None) -> Transport:
             imap_port=settings.imap_port, imap_security=settings.imap_security,
             imap_user=settings.imap_user, imap_password=settings.imap_password,
             inbox_folder=settings.imap_folder, processed_folder=settings.imap_processed_folder,
-            sent_folder=settings.imap_sent_folder or None, ca_file=settings.transport_ca_file or None))
+            sent_folder=settings.imap_sent_folder or None, ca_file=settings.transport_ca_file or None,
+            verp=settings.smtp_verp))
     if kind == "graph":
         from mailer.transports.graph import from_settings
 

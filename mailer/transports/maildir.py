@@ -144,9 +144,10 @@ class MaildirTransport:
         self.processed = self.root / "processed"
 
     def send(self, mail: Outgoing) -> None:
-        """Write the message bytes, unchanged, into the outbox Maildir."""
+        """Write the message bytes into the outbox Maildir, under a ``Return-Path`` line with
+        the envelope sender, as a delivering mail server records it (RFC 5321 4.4)."""
         try:
-            write_message(self.outbox, mail.data)
+            write_message(self.outbox, f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode() + mail.data)
         except OSError as exc:
             # The rename into new/ is the commit point: before it nothing is visible, so a
             # failure here (disk full, permissions) is safe to retry.

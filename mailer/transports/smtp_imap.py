@@ -59,6 +59,7 @@ class SmtpImapSettings:
     sent_folder: str | None = None
     timeout: float = 30.0
     ca_file: str | None = None  # extra CA certificates to trust (a self-signed server, tests)
+    verp: bool = True  # MAIL FROM the per-email bounce address (Outgoing.bounce_to)
 
 
 def _error_for(code: int, what: str, reply: bytes | str) -> TransportError:
@@ -151,11 +152,12 @@ class _Smtp:
     def _envelope(self, conn: smtplib.SMTP, mail: Outgoing) -> None:
         """MAIL FROM and RCPT TO; any refusal resets the transaction and raises."""
         options = [f"SIZE={len(mail.data)}"] if conn.has_extn("size") else []
+        sender = mail.bounce_to if self.settings.verp and mail.bounce_to else mail.sender
         try:
-            code, reply = conn.mail(mail.sender, options)
+            code, reply = conn.mail(sender, options)
             if code == 421 or code == -1:
                 raise _StaleConnection  # an idle connection the server timed out (421) or garbled
-            self._refused_unless_250(code, reply, f"MAIL FROM {mail.sender}")
+            self._refused_unless_250(code, reply, f"MAIL FROM {sender}")
             for rcpt in mail.recipients:
                 code, reply = conn.rcpt(rcpt)
                 self._refused_unless_250(code, reply, f"RCPT TO {rcpt}", accepted=(250, 251))

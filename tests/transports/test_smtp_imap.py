@@ -330,3 +330,16 @@ def test_imap_login_failure_is_a_transport_error(mail_rig, users, open_transport
     reader = open_transport(users["alice"], imap_password="wrong")
     with pytest.raises(TransportError, match="cannot log in to IMAP"):
         list(reader.fetch())
+
+
+@pytest.mark.parametrize("verp", [True, False])
+def test_mail_from_is_the_per_email_bounce_address_unless_turned_off(mail_rig, users, open_transport, verp):
+    from dataclasses import replace
+
+    sender = users["mailer"].address
+    local, _, domain = sender.partition("@")
+    mail = replace(outgoing(users["mailer"], users["alice"]), bounce_to=f"{local}+b-0123456789abcdef@{domain}")
+    open_transport(users["mailer"], verp=verp).send(mail)
+    (fetched,) = list(open_transport(users["alice"]).fetch())
+    expected = mail.bounce_to if verp else sender
+    assert fetched.raw.startswith(f"Return-Path: <{expected}>".encode())

@@ -22,6 +22,7 @@ from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.call import feeds
 from mailer.flows.call.places import RoleState, place_line
 from mailer.outbound import markdown
+from mailer.outbound.subject import reply_subject
 
 
 def day_label(when: date) -> str:
@@ -58,7 +59,7 @@ def _answer(call: dict, person: dict, kind: str, tail: str, template: str, reply
             extra: dict[str, Any], token: bool = True) -> PlannedEmail:
     theirs = reply.message.subject if reply is not None else ""
     return PlannedEmail(key=f"call:{call['id']}:{kind}:person:{person['id']}{tail}", to=person["email"],
-                        subject=f"Re: {theirs}" if theirs else call["title"], template=template,
+                        subject=reply_subject(theirs, call["title"]), template=template,
                         context={**_base(call), **extra}, auto_reply=reply is not None,
                         in_reply_to=reply.message.message_id if reply is not None else None,
                         reply_purpose="volunteer" if token else None,

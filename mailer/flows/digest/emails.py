@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mailer.flows.base import Attachment, DigestItem, PlannedEmail, RoutedReply
+from mailer.outbound.subject import reply_subject
 
 KIND_ORDER = ("challenge", "charter", "call", "meetup")
 KIND_HEADINGS = {"challenge": "Challenges", "charter": "Projects", "call": "Calls for volunteers",
@@ -112,7 +113,7 @@ def unsubscribed(sponsor: dict, reply: RoutedReply) -> PlannedEmail:
 
 
 def _re(subject: str) -> str:
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    return reply_subject(subject, "Your digest")
 
 
 def one_week_before(moment: datetime) -> datetime:

@@ -155,7 +155,7 @@ def test_a_reply_to_a_digest_reaches_the_lead_and_is_never_a_command(world):
     forwarded = world.to("lia@corp.example.com", "A sponsor wrote back")
     assert len(forwarded) == 1 and "Please stop the challenge for team B?" in body(forwarded[0])
     assert forwarded[0]["Reply-To"] == "dana@corp.example.com"
-    assert any("your note went to Lia Moreau" in body(m) for m in world.to("dana@corp.example.com", "RE:"))
+    assert any("your note went to Lia Moreau" in body(m) for m in world.to("dana@corp.example.com", "Re: "))
     assert all(c["state"] == "active" for c in challenges.list_challenges(world.db))
 
 
