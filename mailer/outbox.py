@@ -10,7 +10,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterable
 
 from sqlite_utils import Database
 
@@ -39,33 +39,58 @@ class FlushResult:
     errors: list[str] = field(default_factory=list)
 
 
-def enqueue(db: Database, plans: list[PlannedEmail], now: datetime, settings: Settings) -> int:
-    """Store each plan not yet in the outbox; return how many were new. One transaction."""
+def enqueue(db: Database, plans: Iterable[PlannedEmail], now: datetime, settings: Settings) -> int:
+    """Store each plan not yet in the outbox; return how many were new. One transaction.
+
+    A plan that cannot be built raises and rolls the whole call back: callers that must not
+    let one plan stop the others (the worker) use ``recipients`` and ``enqueue_one`` per plan.
+    """
+    plans = list(plans)
     new = 0
     with db.atomic():
+        found = recipients(db, plans)
         for plan in plans:
-            if store.has_key(db, plan.key):
-                continue
-            new += _enqueue_one(db, plan, now, settings)
+            new += enqueue_one(db, plan, now, settings, found)
     return new
 
 
-def _enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Settings) -> int:
-    person = people.find_person(db, plan.to)
+def recipients(db: Database, plans: Iterable[PlannedEmail]) -> dict[str, dict]:
+    """The people these plans are addressed to, by the address as planned (one query)."""
+    return people.find_people(db, {plan.to for plan in plans})
+
+
+def enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Settings,
+                found: dict[str, dict]) -> int:
+    """Render and store one plan (1) unless its key is known or its recipient is not mailable (0).
+
+    Composing comes first and writes nothing, so a plan that fails to build leaves no token
+    and no row behind; ``found`` is ``recipients`` of the batch this plan belongs to.
+    """
+    if store.has_key(db, plan.key):
+        return 0
+    person = found.get(plan.to.strip().lower())
     if person is None or not people.is_mailable(person):
         log.info("not mailing %s (%s)", plan.to, "unknown" if person is None else "bounced")
         return 0
     address = settings.mailer_address
     message_id = envelope.new_message_id(address.partition("@")[2] or "localhost")
     token = envelope.new_token() if plan.reply_purpose or plan.recurring else None
+    data = _compose(plan, person, message_id, token, now, settings)
     if token:
         tokens.add_token(db, token, person["id"], plan.reply_purpose or "unsubscribe",
                          plan.reply_ref or plan.key, message_id, now,
                          now + timedelta(days=settings.tokens_ttl_days))
-    data = _compose(plan, person, message_id, token, now, settings)
     return 1 if store.enqueue_row(db, key=plan.key, message_id=message_id, to_addr=person["email"],
                                   subject=plan.subject, data=data, created_at=now,
                                   not_before=plan.not_before) else 0
+
+
+def set_aside(db: Database, plan: PlannedEmail, now: datetime, reason: str) -> None:
+    """Record a plan that could not be built as a ``dead`` row with its reason (shown by
+    ``outbox list`` and ``status``); its key is taken, so it is not retried every tick."""
+    domain = "invalid"
+    store.add_dead(db, key=plan.key, message_id=envelope.new_message_id(domain), to_addr=plan.to,
+                   subject=plan.subject, created_at=now, reason=reason)
 
 
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
@@ -101,10 +126,13 @@ def allowance(db: Database, now: datetime, settings: Settings) -> int:
 
 def flush(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
           clock: Callable[[], datetime] | None = None, should_stop: Callable[[], bool] = lambda: False,
-          progress: Callable[[int], None] = lambda n: None) -> FlushResult:
-    """Send what is due, within the pace; ``clock`` (default: ``now``) times each outcome."""
+          progress: Callable[[int], None] = lambda n: None, into: FlushResult | None = None) -> FlushResult:
+    """Send what is due, within the pace; ``clock`` (default: ``now``) times each outcome.
+
+    ``into`` adds this flush's outcomes to a result the caller keeps (a tick flushes often).
+    """
     clock = clock or (lambda: now)
-    result = FlushResult()
+    result = into if into is not None else FlushResult()
     store.expire_leases(db, now)
     _reconcile(db, transport, now, result)
     room = allowance(db, now, settings)

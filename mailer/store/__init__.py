@@ -21,10 +21,11 @@ Migration = tuple[str, Callable[[Database], None]]
 
 def _all_migrations() -> list[Migration]:
     # Order matters: later modules may reference earlier tables.
-    from mailer.store import challenges, inbox, outbox, people, sync_state, tokens
+    from mailer.store import challenges, inbox, outbox, people, planning, sync_state, tokens
 
     return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *tokens.MIGRATIONS,
-            *challenges.MIGRATIONS, *sync_state.MIGRATIONS]
+            *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
+            *planning.MIGRATIONS]
 
 
 def open_db(path: Path | str) -> Database:

@@ -60,6 +60,16 @@ def enqueue_row(db: Database, *, key: str, message_id: str, to_addr: str, subjec
     return cur.lastrowid if cur.rowcount else None
 
 
+def add_dead(db: Database, *, key: str, message_id: str, to_addr: str, subject: str,
+             created_at: datetime, reason: str) -> None:
+    """A row for an email that could not be built: state ``dead``, no bytes, the reason kept."""
+    db.execute(
+        """INSERT INTO outbox (key, message_id, to_addr, subject, data, state, next_attempt_at,
+                               last_error, created_at)
+           VALUES (?, ?, ?, ?, x'', 'dead', ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
+        [key, message_id, to_addr, subject, ts(created_at), reason, ts(created_at)])
+
+
 def existing_keys(db: Database, prefix: str) -> set[str]:
     """Idempotency keys already enqueued that start with ``prefix``."""
     # GLOB keeps the index-friendly prefix match and has no LIKE wildcards to escape but * ? [.

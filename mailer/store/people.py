@@ -59,6 +59,22 @@ def find_person(db: Database, email: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def find_people(db: Database, emails: set[str]) -> dict[str, dict]:
+    """The people with these addresses (or aliases), keyed by the address as given lower-cased."""
+    wanted = {e.strip().lower(): e for e in emails}
+    found: dict[str, dict] = {}
+    keys = sorted(wanted)
+    for i in range(0, len(keys), 500):  # SQLite caps bound parameters; 500 is well inside
+        chunk = keys[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(
+                f"""SELECT p.*, p.email AS _as FROM people p WHERE p.email IN ({marks})
+                    UNION ALL SELECT p.*, a.alias AS _as FROM aliases a JOIN people p ON p.id = a.person_id
+                    WHERE a.alias IN ({marks})""", [*chunk, *chunk]):
+            found.setdefault(row.pop("_as"), row)
+    return found
+
+
 def list_people(db: Database) -> list[dict]:
     """Everyone, ordered by email."""
     return list(db.query("SELECT * FROM people ORDER BY email"))
