@@ -48,27 +48,39 @@ def enqueue(db: Database, plans: Iterable[PlannedEmail], now: datetime, settings
     plans = list(plans)
     new = 0
     with db.atomic():
-        found = recipients(db, plans)
+        found = prefetch(db, plans)
         for plan in plans:
             new += enqueue_one(db, plan, now, settings, found)
     return new
 
 
-def recipients(db: Database, plans: Iterable[PlannedEmail]) -> dict[str, dict]:
-    """The people these plans are addressed to, by the address as planned (one query)."""
-    return people.find_people(db, {plan.to for plan in plans})
+@dataclass
+class Prefetched:
+    """What a batch of plans needs from the store, read with one query each, not per plan."""
+
+    people: dict[str, dict]
+    keys: set[str]
+
+
+def prefetch(db: Database, plans: Iterable[PlannedEmail]) -> Prefetched:
+    """The people these plans are addressed to (by the address as planned) and which of their
+    keys the outbox already holds."""
+    plans = list(plans)
+    return Prefetched(people.find_people(db, {plan.to for plan in plans}),
+                      store.keys_present(db, [plan.key for plan in plans]))
 
 
 def enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Settings,
-                found: dict[str, dict]) -> int:
+                found: Prefetched) -> int:
     """Render and store one plan (1) unless its key is known or its recipient is not mailable (0).
 
     Composing comes first and writes nothing, so a plan that fails to build leaves no token
-    and no row behind; ``found`` is ``recipients`` of the batch this plan belongs to.
+    and no row behind; ``found`` is ``prefetch`` of the batch this plan belongs to.
     """
-    if store.has_key(db, plan.key):
+    if plan.key in found.keys:
         return 0
-    person = found.get(plan.to.strip().lower())
+    found.keys.add(plan.key)
+    person = found.people.get(plan.to.strip().lower())
     if person is None or not people.is_mailable(person):
         log.info("not mailing %s (%s)", plan.to, "unknown" if person is None else "bounced")
         return 0

@@ -99,7 +99,7 @@ def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime,
     """Render and store one batch in one transaction; a plan that fails becomes a dead row."""
     new = 0
     with db.atomic():
-        found = outbox.recipients(db, batch)
+        found = outbox.prefetch(db, batch)
         for plan in batch:
             try:
                 new += outbox.enqueue_one(db, plan, now, settings, found)

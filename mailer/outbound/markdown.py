@@ -8,6 +8,7 @@ The plain-text part of an email uses the Markdown source as it is, which reads w
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 import re
 
 from markupsafe import Markup
@@ -65,8 +66,11 @@ def _list_html(lines: list[str], pattern: re.Pattern, tag: str) -> str:
     return f"<{tag}>" + "".join(f"<li>{inline(item)}</li>" for item in items) + f"</{tag}>"
 
 
+@lru_cache(maxsize=256)
 def to_html(text: str) -> Markup:
-    """Markdown text as safe HTML (a Markup, so templates do not escape it again)."""
+    """Markdown text as safe HTML (a Markup, so templates do not escape it again).
+
+    Cached: a day's activity is the same text in every participant's email."""
     return Markup("\n".join(_block_html(b) for b in blocks(text)))
 
 

@@ -231,6 +231,18 @@ def form_group(db: Database, challenge_id: int, person_ids: Iterable[int], now: 
     return row[0]
 
 
+def form_groups(db: Database, challenge_id: int, groups: list[list[int]], now: datetime) -> list[int]:
+    """Start many new partner groups at once (one number look-up, one batch insert); their numbers."""
+    with db.atomic():
+        first = db.execute("SELECT COALESCE(MAX(group_no), 0) + 1 FROM challenge_pairs WHERE challenge_id = ?",
+                           [challenge_id]).fetchone()[0]
+        stamp = ts(now)
+        db.conn.executemany(
+            "INSERT INTO challenge_pairs (challenge_id, group_no, person_id, formed_at) VALUES (?, ?, ?, ?)",
+            [(challenge_id, first + n, pid, stamp) for n, group in enumerate(groups) for pid in group])
+    return list(range(first, first + len(groups)))
+
+
 def join_group(db: Database, challenge_id: int, group_no: int, person_id: int, now: datetime) -> None:
     """Add one person to an existing group (a pair becomes a trio)."""
     with db.atomic():

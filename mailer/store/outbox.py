@@ -83,6 +83,16 @@ def key_sent_at(db: Database, key: str) -> datetime | None:
     return parse_ts(row[0]) if row else None
 
 
+def keys_present(db: Database, keys: list[str]) -> set[str]:
+    """Which of these idempotency keys were ever enqueued (one query per 500 keys)."""
+    present: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        present.update(row[0] for row in db.execute(
+            f"SELECT key FROM outbox WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+    return present
+
+
 def has_key(db: Database, key: str) -> bool:
     """Whether an email with this idempotency key was ever enqueued."""
     return db.execute("SELECT 1 FROM outbox WHERE key = ?", [key]).fetchone() is not None

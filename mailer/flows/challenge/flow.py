@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 from datetime import date, datetime, time, timedelta
 
 from sqlite_utils import Database
@@ -54,13 +55,15 @@ class View:
         return self.__dict__["_by_person"]
 
 
-def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
-    """Every challenge email that should have been planned by ``now`` and is not in the outbox."""
-    plans: list[PlannedEmail] = []
+def due(db: Database, now: datetime, settings: object = None) -> Iterator[PlannedEmail]:
+    """Every challenge email that should have been planned by ``now`` and is not in the outbox.
+
+    A generator: the worker composes and sends in batches as the plans come, so a 50,000-person
+    day never sits in memory as 50,000 planned emails.
+    """
     for challenge in store.list_challenges(db):
         if challenge["state"] == "active":
-            plans.extend(plan_challenge(db, challenge, now))
-    return plans
+            yield from plan_challenge(db, challenge, now)
 
 
 def _view(db: Database, challenge: dict) -> View:
@@ -73,10 +76,10 @@ def _view(db: Database, challenge: dict) -> View:
                 groups=store.current_groups(db, cid), formed=store.group_formed_at(db, cid))
 
 
-def plan_challenge(db: Database, challenge: dict, now: datetime) -> list[PlannedEmail]:
+def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[PlannedEmail]:
     """What is due now for one challenge (it may re-pair partners as a day starts)."""
     view = _view(db, challenge)
-    plans = _announcements(db, view, now)
+    yield from _announcements(db, view, now)
     if challenge["partners"]:
         _maintain_pairs(db, view, now)
         view.groups = store.current_groups(db, challenge["id"])
@@ -84,20 +87,20 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> list[Planned
         view.partners = pairing.partner_index(view.groups)
     for participant in view.participants:
         if participant["person_status"] != "bounced":
-            plans.extend(_for_participant(db, view, participant, now))
-    return [plan for plan in plans if plan.key not in view.sent]
+            yield from (plan for plan in _for_participant(db, view, participant, now)
+                        if plan.key not in view.sent)
 
 
 # -- announcement ------------------------------------------------------------------------
 
-def _announcements(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
+def _announcements(db: Database, view: View, now: datetime) -> Iterator[PlannedEmail]:
     if now.date() > ct.day_date(view.start, view.challenge["length"]):
-        return []
+        return iter(())
     enrolled = {p["person_id"] for p in view.participants}
-    return [mail.announcement(view.challenge, person, person["id"] in enrolled, now)
+    return (mail.announcement(view.challenge, person, person["id"] in enrolled, now)
             for person in people.list_people(db)
             if people.is_mailable(person) and (person["id"] in enrolled or is_member(person))
-            and f"challenge:{view.challenge['id']}:announce:person:{person['id']}" not in view.sent]
+            and f"challenge:{view.challenge['id']}:announce:person:{person['id']}" not in view.sent)
 
 
 # -- partners ----------------------------------------------------------------------------
