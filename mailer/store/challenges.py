@@ -82,7 +82,26 @@ def _create(db: Database) -> None:
     db.execute("CREATE INDEX journal_by_person ON journal_entries(challenge_id, person_id, day)")
 
 
-MIGRATIONS = [("challenges-001", _create)]
+def _plan_marks(db: Database) -> None:
+    # When planning last ran and when it next can have anything to do: a tick in between skips
+    # the challenge without reading its participants. Any change that could make an email due
+    # sooner (someone enrolled, paused/resumed/stopped, a person added, bounced or moved to
+    # another time zone) clears the mark through these triggers, so no verb can forget to.
+    db.execute("ALTER TABLE challenges ADD COLUMN plan_checked_at TEXT")
+    db.execute("ALTER TABLE challenges ADD COLUMN next_plan_at TEXT")
+    clear_one = "UPDATE challenges SET next_plan_at = NULL WHERE id = {}.challenge_id; END"
+    clear_all = "UPDATE challenges SET next_plan_at = NULL; END"
+    for name, event, action in (
+            ("participant_added", "INSERT ON challenge_participants", clear_one.format("NEW")),
+            ("participant_changed", "UPDATE OF status ON challenge_participants", clear_one.format("NEW")),
+            ("participant_removed", "DELETE ON challenge_participants", clear_one.format("OLD")),
+            ("person_added", "INSERT ON people", clear_all),
+            ("person_changed", "UPDATE OF status, roles, timezone, email ON people", clear_all)):
+        db.execute(f"CREATE TRIGGER challenge_replan_{name} AFTER {event} BEGIN {action}")
+
+
+MIGRATIONS = [("challenges-001", _create), ("challenges-002", _plan_marks)]
+NEVER = "9999-12-31T00:00:00+00:00"
 
 
 # -- challenges ---------------------------------------------------------------------------
@@ -136,7 +155,20 @@ def set_challenge_state(db: Database, challenge_id: int, state: str) -> None:
         raise ValueError(f"unknown challenge state {state!r}")
     get_challenge(db, challenge_id)
     with db.atomic():
-        db.execute("UPDATE challenges SET state = ? WHERE id = ?", [state, challenge_id])
+        db.execute("UPDATE challenges SET state = ?, next_plan_at = NULL WHERE id = ?", [state, challenge_id])
+
+
+def set_plan_mark(db: Database, challenge_id: int, checked_at: datetime, next_at: datetime | None) -> None:
+    """Planning ran at ``checked_at`` and nothing can fall due before ``next_at`` (None: never,
+    unless the participants or people change)."""
+    db.execute("UPDATE challenges SET plan_checked_at = ?, next_plan_at = ? WHERE id = ?",
+               [ts(checked_at), ts(next_at) if next_at else NEVER, challenge_id])
+
+
+def nothing_due(challenge: dict, now: datetime) -> bool:
+    """Whether planning already ran for this challenge and nothing can be due yet at ``now``."""
+    checked, next_at = challenge.get("plan_checked_at"), challenge.get("next_plan_at")
+    return bool(checked and next_at) and checked <= ts(now) < next_at
 
 
 def challenge_days(db: Database, challenge_id: int) -> list[dict]:

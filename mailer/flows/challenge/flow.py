@@ -10,6 +10,7 @@ resume, stop or join. The clock is only ever ``now``.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -77,7 +78,13 @@ def _view(db: Database, challenge: dict) -> View:
 
 
 def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[PlannedEmail]:
-    """What is due now for one challenge (it may re-pair partners as a day starts)."""
+    """What is due now for one challenge (it may re-pair partners as a day starts).
+
+    Once every plan has been handed out, the challenge is marked with the next moment anything
+    can fall due (a day opening in some zone, a nudge); ticks before it skip the challenge.
+    """
+    if store.nothing_due(challenge, now):
+        return
     view = _view(db, challenge)
     yield from _announcements(db, view, now)
     if challenge["partners"]:
@@ -89,6 +96,26 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[Pla
         if participant["person_status"] != "bounced":
             yield from (plan for plan in _for_participant(db, view, participant, now)
                         if plan.key not in view.sent)
+    store.set_plan_mark(db, challenge["id"], now, next_change(view, now))
+
+
+def next_change(view: View, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which something may fall due without any data
+    changing: a day's (or the summary's) send hour in a participant's zone, or the end of
+    someone's seven silent days. None when nothing ever will."""
+    length, moments = view.challenge["length"], []
+    opens = functools.lru_cache(maxsize=None)(lambda day, tz: ct.opens_at(view.start, day, view.send, tz))
+    staying = [p for p in view.participants if p["status"] != "stopped" and p["person_status"] != "bounced"]
+    for tz in {p["timezone"] for p in staying}:
+        day = max(ct.day_number(now, tz, view.start), 1)
+        moments += [opens(d, tz) for d in (day, day + 1) if d <= length + 1 and opens(d, tz) > now][:1]
+    for p in staying:
+        if p["status"] == "active":
+            first = 1 if p["from_start"] else first_day(view, p)
+            silent_until = max(p["last_activity_at"], opens(first, p["timezone"])) + SILENCE
+            if silent_until > now:
+                moments.append(silent_until)
+    return min(moments, default=None)
 
 
 # -- announcement ------------------------------------------------------------------------
