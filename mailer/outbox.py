@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 from sqlite_utils import Database
 
+from mailer import pacing
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
 from mailer.flows.base import PlannedEmail
@@ -127,13 +128,20 @@ def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | Non
 
 def allowance(db: Database, now: datetime, settings: Settings) -> int:
     """How many emails pacing lets us send right now (the batch size caps it too)."""
-    per_minute, per_day = settings.rate_limits
     room = settings.outbox_batch
-    if per_minute:
-        room = min(room, per_minute - store.sent_since(db, now - timedelta(minutes=1)))
-    if per_day:
-        room = min(room, per_day - store.sent_since(db, now - timedelta(days=1)))
+    for length, limit in pacing.windows(*settings.rate_limits):
+        room = min(room, limit - store.sent_after(db, now - length))
     return max(room, 0)
+
+
+def next_send_at(db: Database, now: datetime, settings: Settings) -> datetime | None:
+    """When the worker should wake to send: the moment the pace frees room for emails already
+    due (None: nothing due is waiting on the pace)."""
+    wins = pacing.windows(*settings.rate_limits)
+    if not wins or not store.due_count(db, now):
+        return None
+    longest = max(length for length, _ in wins)
+    return pacing.next_room_at(store.send_times_after(db, now - longest), now, wins)
 
 
 def flush(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
@@ -226,12 +234,13 @@ def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushR
 
 
 def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | None:
-    """When the queue will be empty at the configured pace (None: nothing queued)."""
-    queued = sum(n for s, n in store.counts(db).items() if s in ("pending", "failed", "unknown"))
-    if not queued:
-        return None
-    per_minute, per_day = settings.rate_limits
-    minutes = queued / per_minute if per_minute else 0.0
-    if per_day and queued > per_day:
-        minutes = max(minutes, (queued // per_day) * 1440.0)
-    return now + timedelta(minutes=minutes)
+    """When the last queued email will have gone at the configured pace (None: nothing queued).
+
+    Emails in flight count as queued: after a kill they come back as uncertain and are sent
+    or reconciled. The forecast replays the pace windows over the sends of the last day.
+    """
+    queued = sum(n for s, n in store.counts(db).items() if s in ("pending", "failed", "unknown", "sending"))
+    wins = pacing.windows(*settings.rate_limits)
+    longest = max((length for length, _ in wins), default=timedelta(0))
+    sent = store.send_times_after(db, now - longest) if wins else []
+    return pacing.drain_at(sent, queued, now, wins)

@@ -148,7 +148,7 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
             "people": len(people_store.list_people(db)), "outbox": outbox_store.counts(db),
             "inbox": inbox_store.counts(db), "pace": dict(zip(("per_minute", "per_day"), settings.rate_limits)),
             "drained_by": eta.isoformat() if eta else None,
-            "planning_errors": planning_store.errors(db)}
+            "in_flight": outbox_store.in_flight(db), "planning_errors": planning_store.errors(db)}
     if as_json:
         click.echo(json.dumps(data))
         return
@@ -157,6 +157,9 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
     click.echo("inbox:  " + (", ".join(f"{n} {s}" for s, n in sorted(data["inbox"].items())) or "empty"))
     if eta:
         click.echo(f"queue drained by {eta:%Y-%m-%d %H:%M} UTC at the configured pace")
+    for lease in data["in_flight"]:
+        click.echo(f"in flight: {lease['count']} held by worker {lease['owner']} until {lease['lease_ends'][:19]} UTC"
+                   " (then checked against what was sent, and sent if it was not)")
     for err in data["planning_errors"]:
         click.echo(f"flow {err['flow']} could not plan since {err['first_at'][:16]}: {err['error']}")
 

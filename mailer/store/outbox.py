@@ -45,6 +45,14 @@ def ts(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+def ts_ms(moment: datetime) -> str:
+    """A datetime with milliseconds, for send times that pacing counts within a minute.
+
+    It sorts correctly against ``ts`` text: within one second "+" sorts before ".".
+    """
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
 def parse_ts(text: str | None) -> datetime | None:
     """The inverse of ``ts``."""
     return datetime.fromisoformat(text) if text else None
@@ -126,7 +134,7 @@ def claim(db: Database, owner: str, now: datetime, lease_seconds: int, limit: in
 def finish(db: Database, row_id: int, owner: str, state: str, now: datetime,
            error: str | None = None, next_attempt: datetime | None = None) -> bool:
     """Move a leased row to its next state; only the lease holder may. False if the lease was lost."""
-    sent_at = ts(now) if state == "sent" else None
+    sent_at = ts_ms(now) if state == "sent" else None
     with db.atomic():
         cur = db.execute(
             """UPDATE outbox SET state=?, sent_at=COALESCE(?, sent_at), last_error=?,
@@ -147,12 +155,29 @@ def resolve_unknown(db: Database, row_id: int, state: str, now: datetime, note: 
         db.execute(
             """UPDATE outbox SET state=?, last_error=?, next_attempt_at=?,
                sent_at=CASE WHEN ?='sent' THEN COALESCE(sent_at, ?) ELSE sent_at END
-               WHERE id=? AND state='unknown'""", [state, note, ts(now), state, ts(now), row_id])
+               WHERE id=? AND state='unknown'""", [state, note, ts(now), state, ts_ms(now), row_id])
 
 
 def sent_since(db: Database, since: datetime) -> int:
     """How many emails were sent at or after ``since`` (for pacing)."""
     return db.execute("SELECT count(*) FROM outbox WHERE sent_at >= ?", [ts(since)]).fetchone()[0]
+
+
+def sent_after(db: Database, since: datetime) -> int:
+    """How many emails were sent strictly after ``since`` (a pacing window's count)."""
+    return db.execute("SELECT count(*) FROM outbox WHERE sent_at > ?", [ts_ms(since)]).fetchone()[0]
+
+
+def send_times_after(db: Database, since: datetime) -> list[datetime]:
+    """When each email sent strictly after ``since`` went, oldest first (for pacing forecasts)."""
+    return [parse_ts(row[0]) for row in db.execute(
+        "SELECT sent_at FROM outbox WHERE sent_at > ? ORDER BY sent_at", [ts_ms(since)])]
+
+
+def in_flight(db: Database) -> list[dict]:
+    """Rows being sent now (or by a worker that died): who holds each lease and until when."""
+    return list(db.query("""SELECT lease_owner AS owner, count(*) AS count, min(lease_expires_at) AS lease_ends
+                            FROM outbox WHERE state = 'sending' GROUP BY lease_owner ORDER BY lease_ends"""))
 
 
 def counts(db: Database) -> dict[str, int]:
