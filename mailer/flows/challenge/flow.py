@@ -67,13 +67,20 @@ def due(db: Database, now: datetime, settings: object = None) -> Iterator[Planne
             yield from plan_challenge(db, challenge, now)
 
 
-def _view(db: Database, challenge: dict) -> View:
+def _view(db: Database, challenge: dict, now: datetime) -> View:
     cid = challenge["id"]
-    return View(challenge=challenge, start=date.fromisoformat(challenge["start"]),
-                send=time(challenge["send_hour"], challenge["send_minute"]),
-                days={d["day"]: d for d in store.challenge_days(db, cid)},
-                participants=store.list_participants(db, cid),
-                sent=outbox.existing_keys(db, f"challenge:{cid}:"), journaled=store.journaled_days(db, cid),
+    start, send = date.fromisoformat(challenge["start"]), time(challenge["send_hour"], challenge["send_minute"])
+    participants = store.list_participants(db, cid)
+    # Only the keys that can matter now: the days open somewhere at this moment, nudges and
+    # summaries (never every day email of the challenge so far: 30 days x 50,000 keys).
+    open_days = {ct.open_day(now, tz, start, challenge["length"], send)
+                 for tz in {p["timezone"] for p in participants}} - {None}
+    sent: set[str] = set()
+    for prefix in [f"day:{day}:" for day in sorted(open_days)] + ["nudge:", "summary:"]:
+        sent |= outbox.existing_keys(db, f"challenge:{cid}:{prefix}")
+    return View(challenge=challenge, start=start, send=send,
+                days={d["day"]: d for d in store.challenge_days(db, cid)}, participants=participants,
+                sent=sent, journaled=store.journaled_days(db, cid),
                 groups=store.current_groups(db, cid), formed=store.group_formed_at(db, cid))
 
 
@@ -85,7 +92,7 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[Pla
     """
     if store.nothing_due(challenge, now):
         return
-    view = _view(db, challenge)
+    view = _view(db, challenge, now)
     yield from _announcements(db, view, now)
     if challenge["partners"]:
         _maintain_pairs(db, view, now)
@@ -125,9 +132,8 @@ def _announcements(db: Database, view: View, now: datetime) -> Iterator[PlannedE
         return iter(())
     enrolled = {p["person_id"] for p in view.participants}
     return (mail.announcement(view.challenge, person, person["id"] in enrolled, now)
-            for person in people.list_people(db)
-            if people.is_mailable(person) and (person["id"] in enrolled or is_member(person))
-            and f"challenge:{view.challenge['id']}:announce:person:{person['id']}" not in view.sent)
+            for person in outbox.people_without_key(db, f"challenge:{view.challenge['id']}:announce:person:")
+            if people.is_mailable(person) and (person["id"] in enrolled or is_member(person)))
 
 
 # -- partners ----------------------------------------------------------------------------
