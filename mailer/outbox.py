@@ -161,12 +161,15 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
         rows = store.claim(db, owner, now, settings.outbox_lease_seconds, min(room, 50))
         if not rows:
             break
-        for row in rows:
-            if should_stop():
-                _release(db, row, owner, clock())
-                continue
-            _send_one(db, transport, row, owner, clock(), settings, result)
-            progress(1)
+        try:
+            for row in rows:
+                if should_stop():
+                    _release(db, row, owner, clock())
+                    continue
+                _send_one(db, transport, row, owner, clock(), settings, result)
+                progress(1)
+        finally:
+            store.settle_sent(db)
         room -= len(rows)
     return result
 
@@ -187,7 +190,7 @@ def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: da
         store.finish(db, row["id"], owner, "unknown", now, error=str(exc))
         result.unknown += 1
     else:
-        store.finish(db, row["id"], owner, "sent", now)
+        store.record_sent(db, row["id"], owner, now)
         result.sent += 1
 
 

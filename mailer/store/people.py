@@ -59,6 +59,16 @@ def find_person(db: Database, email: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def get_people(db: Database, ids: list[int]) -> list[dict]:
+    """The people with these ids, in the order given (unknown ids are left out)."""
+    found: dict[int, dict] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        found.update((row["id"], row) for row in db.query(
+            f"SELECT * FROM people WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+    return [found[i] for i in ids if i in found]
+
+
 def find_people(db: Database, emails: set[str]) -> dict[str, dict]:
     """The people with these addresses (or aliases), keyed by the address as given lower-cased."""
     wanted = {e.strip().lower(): e for e in emails}

@@ -129,11 +129,13 @@ def next_change(view: View, now: datetime) -> datetime | None:
 
 def _announcements(db: Database, view: View, now: datetime) -> Iterator[PlannedEmail]:
     if now.date() > ct.day_date(view.start, view.challenge["length"]):
-        return iter(())
+        return
     enrolled = {p["person_id"] for p in view.participants}
-    return (mail.announcement(view.challenge, person, person["id"] in enrolled, now)
-            for person in outbox.people_without_key(db, f"challenge:{view.challenge['id']}:announce:person:")
-            if people.is_mailable(person) and (person["id"] in enrolled or is_member(person)))
+    waiting = outbox.people_without_key(db, f"challenge:{view.challenge['id']}:announce:person:")
+    for at in range(0, len(waiting), 500):  # people are read 500 at a time, as they are needed
+        for person in people.get_people(db, waiting[at:at + 500]):
+            if people.is_mailable(person) and (person["id"] in enrolled or is_member(person)):
+                yield mail.announcement(view.challenge, person, person["id"] in enrolled, now)
 
 
 # -- partners ----------------------------------------------------------------------------
