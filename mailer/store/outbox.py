@@ -7,6 +7,7 @@ Times are stored as ISO-8601 UTC text so they compare as strings.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
@@ -81,7 +82,8 @@ def parse_ts(text: str | None) -> datetime | None:
 def enqueue_row(db: Database, *, key: str, message_id: str, to_addr: str, subject: str,
                 data: bytes, created_at: datetime, not_before: datetime | None = None) -> int | None:
     """Insert one outgoing email; a key already present is a no-op (returns None)."""
-    with db.atomic():
+    # Both rows or neither; inside the caller's transaction (the worker's batch) no savepoint.
+    with nullcontext() if db.conn.in_transaction else db.atomic():
         cur = db.execute(
             """INSERT INTO outbox (key, message_id, to_addr, subject, next_attempt_at, created_at)
                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
