@@ -1,5 +1,7 @@
 """Reply-extraction benchmark: our extractor (and, optionally, peer libraries) on the labelled
-reply corpus, plus the speed of parse + extract against a bare ``email.message_from_bytes``.
+reply corpus, the speed of parse + extract against a bare ``email.message_from_bytes``, and the
+time to read each hostile reply of ``bench.hostile`` (20,000 lines, a 100k-character line,
+200-deep MIME, 9 MB).
 
     .venv/bin/python -m bench.replies [--corpus DIR] [--peers] [--failures N] [--json] [--count N]
 
@@ -36,13 +38,17 @@ from typing import Callable
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import hostile  # noqa: E402
 from mailer.inbound.classify import classify  # noqa: E402
 from mailer.inbound.commands import interpret  # noqa: E402
 from mailer.inbound.html_text import html_to_text  # noqa: E402
 from mailer.inbound.message import parse_message  # noqa: E402
 from mailer.inbound.reply import extract_reply, html_reply, reply_text  # noqa: E402
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/replies"
+# The corpus sits in ../shared beside the checkout (or beside the folder of worktrees).
+DEFAULT_CORPUS = next((p / "shared/corpus/replies" for p in Path(__file__).resolve().parents[1:4]
+                       if (p / "shared/corpus/replies").is_dir()),
+                      Path(__file__).resolve().parents[1].parent / "shared/corpus/replies")
 # Sources that are not the home test suite of any scored peer (score_peers.py, README.md).
 NEUTRAL = {"willdurand_erp", "crisp_erp", "discourse_trimmer"}
 OURS = "cop-mailer"
@@ -317,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     score(cases, runners)
     speed = measure_speed(speed_messages(cases, args.count), args.runs)
     report = _report(cases, list(runners), speed, args.failures)
+    report["hostile_seconds"] = hostile.timings()
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
@@ -365,6 +372,9 @@ def _print_report(cases: list[Case], runners: list[str], report: dict) -> None:
     print(f"parse_message alone:                       {speed['parse_only_per_s']} messages/s")
     print(f"email.message_from_bytes:                  {speed['bare_parse_per_s']} messages/s")
     print(f"ratio (the whole reading / bare parse): {speed['ratio']}")
+    print("\n### hostile replies (seconds to read one; each should stay under 1 s)\n")
+    for name, seconds in report["hostile_seconds"].items():
+        print(f"{name:26} {seconds:.3f} s")
     for miss in report["failures"]:
         print(f"\n--- [{miss['source']}/{miss['case']}] {miss['lang']} {miss['sig_policy']} "
               f"sim={miss['similarity']}\nGOT: {miss['got']!r}\nEXP: {miss['expected']!r}")

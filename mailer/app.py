@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from mailer.config import Settings, load_settings
+from mailer.homelock import HomeLock
 from mailer.store import open_db
 from mailer.transports import make_transport
 from mailer.transports.base import Transport
@@ -25,6 +26,12 @@ class App:
 
     def __init__(self, home: Path) -> None:
         self.home = home
+        self.lock = HomeLock(home)
+
+    def hold_worker_lock(self) -> None:
+        """Become this home's only worker (``HomeBusyError`` if another one runs); released
+        by ``close``. Taken before the database is opened."""
+        self.lock.acquire()
 
     @cached_property
     def settings(self) -> Settings:
@@ -56,7 +63,7 @@ class App:
     @cached_property
     def transport(self) -> Transport:
         """The configured transport (opened on first use)."""
-        return make_transport(self.settings)
+        return make_transport(self.settings, self.db)
 
     def close(self) -> None:
         """Close the transport and the database if they were opened."""
@@ -64,3 +71,4 @@ class App:
             self.transport.close()
         if "db" in self.__dict__:
             self.db.close()
+        self.lock.release()

@@ -2,29 +2,84 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from sqlite_utils import Database
 
 from mailer.errors import ConfigError
-from mailer.people_csv import parse_people_csv
+from mailer.people_csv import PersonRow, duplicates, parse_people_csv
 from mailer.store import people
 
 log = logging.getLogger(__name__)
+BATCH = 2000  # rows per batch insert: a progress step, not a transaction
 
 
-def import_people(db: Database, path: Path) -> tuple[int, list[str]]:
-    """Add or update everyone in a CSV file; returns (rows kept, errors by line number)."""
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[str] = field(default_factory=list)  # "FILE: line N: why"
+    written: bool = False
+
+    @property
+    def kept(self) -> int:
+        """Rows that are (or would be) in the store after the import."""
+        return self.added + self.updated + self.unchanged
+
+
+def import_people(db: Database, path: Path, dry_run: bool = False,
+                  progress: Callable[[int, int], None] = lambda done, total: None) -> ImportReport:
+    """Add or update everyone in a CSV file in one transaction; bad rows are reported by line.
+
+    A file naming an address twice is refused as a whole. ``dry_run`` compares without writing.
+    ``progress(done, total)`` is called as batches are written.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     rows, errors = parse_people_csv(text)
-    with db.atomic():
-        for row in rows:
-            people.add_person(db, row.email, row.name, row.timezone, row.roles)
-    return len(rows), [f"{path}: {e}" for e in errors]
+    twice = duplicates(rows)
+    report = ImportReport(rejected=[f"{path}: {e}" for e in errors + twice])
+    if twice:
+        return report  # which line is meant is anybody's guess: change nothing
+    new, changed = _compare(db, rows, report)
+    if not dry_run:
+        _write(db, new, changed, progress)
+        report.written = True
+    return report
+
+
+def _compare(db: Database, rows: list[PersonRow], report: ImportReport) -> tuple[list, list]:
+    known = people.import_fields(db)
+    new, changed = [], []
+    for row in rows:
+        fields = (row.name, row.timezone, ",".join(row.roles))
+        if row.email not in known:
+            new.append((row.email, *fields))
+        elif known[row.email] != fields:
+            changed.append((row.email, *fields))
+        else:
+            report.unchanged += 1
+    report.added, report.updated = len(new), len(changed)
+    return new, changed
+
+
+def _write(db: Database, new: list, changed: list, progress: Callable[[int, int], None]) -> None:
+    total, done = len(new) + len(changed), 0
+    with db.atomic():  # all or nothing: a kill mid-import leaves the people as they were
+        for verb, rows in ((people.insert_people, new), (people.update_people, changed)):
+            for start in range(0, len(rows), BATCH):
+                batch = rows[start:start + BATCH]
+                verb(db, batch)
+                done += len(batch)
+                progress(done, total)
 
 
 def seed(db: Database, folder: Path | None, now: datetime) -> None:
@@ -33,8 +88,7 @@ def seed(db: Database, folder: Path | None, now: datetime) -> None:
         return
     csv_path = folder / "people.csv"
     if csv_path.exists():
-        _, errors = import_people(db, csv_path)
-        for error in errors:
+        for error in import_people(db, csv_path).rejected:
             log.warning(error)
     challenges = sorted((folder / "challenges").glob("*.toml"))
     if challenges:

@@ -7,6 +7,7 @@ types with the file, the key, the value and what was expected.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 
 from mailer.errors import ConfigError
 
-# section -> key -> (type, default, help). Types: str, int, bool, or a tuple of allowed strings.
+# section -> key -> (type, default, help). Types: str, int, bool, a range of whole numbers, or a
+# tuple of allowed strings.
 SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
     "mailer": {
         "site_name": (str, "Community of Practice", "Name shown in emails and as the sender's name."),
@@ -25,11 +27,14 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "data": (str, "sample", "What a new database starts with: \"sample\" (the sample community "
                  "and its 30-day challenge in data/), \"none\", or a folder holding people.csv "
                  "and challenges/*.toml. Only read when mailer.db is first created."),
+        "lead": (str, "", "The community lead's address: gets a volunteer call's list at closing "
+                 "when the call names no sender (empty: nobody)."),
     },
     "transport": {
-        "kind": (("maildir", "smtp-imap", "exchange"), "maildir", "How mail is sent and read."),
+        "kind": (("maildir", "smtp-imap", "exchange", "graph"), "maildir", "How mail is sent and read."),
         "pace": (("none", "exchange-online", "google-workspace", "custom"), "none",
-                 "Send-rate preset: exchange-online 30/min 10,000/day, google-workspace 2,000/day."),
+                 "Send-rate preset: exchange-online 30/min 10,000/day, google-workspace 2,000/day "
+                 "(unset with kind = graph: exchange-online)."),
         "per_minute": (int, 0, "With pace = custom: messages per minute (0 = no limit)."),
         "per_day": (int, 0, "With pace = custom: messages per 24 hours (0 = no limit)."),
         "ca_file": (str, "", "Extra CA certificates (PEM file) to trust for SMTP and IMAP TLS, "
@@ -41,6 +46,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "security": (("none", "starttls", "tls"), "starttls", "Connection security."),
         "user": (str, "", "SMTP login (empty: no authentication)."),
         "password": (str, "", "SMTP password; better set MAILER_SMTP_PASSWORD."),
+        "verp": (bool, True, "Send each email from its own bounce address local+b-ID@domain (VERP), so "
+                 "only bounces of our own emails count; false if the server refuses plus-addressed senders."),
     },
     "imap": {
         "host": (str, "localhost", "IMAP server."),
@@ -52,6 +59,42 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "processed_folder": (str, "Processed", "Folder processed mail is moved to."),
         "sent_folder": (str, "", "Sent folder used to reconcile uncertain sends (empty: none)."),
     },
+    "graph": {
+        "mailbox": (str, "", "With kind = graph: the service's mailbox (empty: mailer.address)."),
+        "tenant_id": (str, "", "Microsoft Entra tenant id (a GUID or a domain) of the app registration."),
+        "client_id": (str, "", "Application (client) id of the app registration."),
+        "auth": (("client-secret", "certificate", "none"), "client-secret",
+                 "How the app signs in: client-secret (MAILER_GRAPH_CLIENT_SECRET), certificate "
+                 "(certificate_path), or none (local test servers only)."),
+        "certificate_path": (str, "", "With auth = certificate: PEM file holding the private key and "
+                             "its certificate (relative to the home folder)."),
+        "endpoint": (str, "https://graph.microsoft.com/v1.0", "Graph API base URL (another cloud, or "
+                     "a local test server)."),
+        "authority": (str, "https://login.microsoftonline.com", "Sign-in authority (another cloud)."),
+        "processed_folder": (str, "Processed", "Top-level folder processed mail is moved to "
+                             "(created on first use)."),
+        "native_meetings": (bool, False, "Calendar access for meetups as Outlook events "
+                            "(Calendars.ReadWrite): the check command tests it and the transport offers "
+                            "event verbs; meetups still go out as mailed invitations."),
+    },
+    "exchange": {
+        "mailbox": (str, "", "With kind = exchange: the service's mailbox address "
+                    "(e.g. practice@corp.example.com)."),
+        "endpoint": (str, "", "EWS URL, e.g. https://mail.corp.example.com/EWS/Exchange.asmx (http:// "
+                     "allowed for a local server); empty: autodiscover from the mailbox address."),
+        "auth": (("ntlm", "basic", "oauth2", "none"), "ntlm", "How to log in: ntlm or basic with username and "
+                 "MAILER_EXCHANGE_PASSWORD; oauth2 app-only with impersonation; none only for local test servers."),
+        "username": (str, "", "Login for ntlm/basic, e.g. CORP\\svc-cop."),
+        "client_id": (str, "", "oauth2: the app registration's client id (its secret in "
+                      "MAILER_EXCHANGE_CLIENT_SECRET)."),
+        "tenant_id": (str, "", "oauth2: the directory (tenant) id."),
+        "version": (str, "15.1", "Server build to assume, so no probe is needed: 15.1 Exchange 2016, 15.2 "
+                    "Exchange 2019, 15.20 Exchange Online."),
+        "max_connections": (int, 2, "Most EWS connections open at once (Exchange Online allows 27)."),
+        "processed_folder": (str, "Processed", "Folder under the mailbox root that handled mail is moved to."),
+        "native_meetings": (bool, False, "Meetups as Exchange calendar items instead of iMIP invitations "
+                            "(not implemented yet; iMIP works through every transport)."),
+    },
     "outbox": {
         "max_attempts": (int, 8, "Attempts before a message is set aside as dead."),
         "backoff_seconds": (int, 60, "First retry delay; doubles each attempt, with jitter."),
@@ -59,19 +102,49 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "batch": (int, 500, "Most messages sent in one flush."),
     },
     "inbox": {
-        "max_bytes": (int, 10 * 1024 * 1024, "Larger incoming messages are quarantined unread."),
+        "max_bytes": (int, 40 * 1024 * 1024, "Larger incoming messages are quarantined unread (a 25 MB "
+                      "photo, the most Gmail sends, is about 34 MB once encoded)."),
         "bounce_threshold": (int, 3, "Soft bounces before we stop mailing someone (hard: at once)."),
     },
     "tokens": {
         "ttl_days": (int, 90, "Days a reply token stays valid."),
     },
+    "digests": {
+        "cadence": (("daily", "weekly", "monthly", "off"), "weekly",
+                    "How often sponsors and community leads get a digest (each person may choose "
+                    "their own with `digest cadence`)."),
+        "weekday": (("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+                    "monday", "The day weekly digests go out, in each recipient's time zone."),
+        "hour": (range(24), 9, "The local hour (0-23) digests go out; monthly ones on the 1st."),
+    },
     "worker": {
         "interval_seconds": (int, 30, "How often the worker wakes up."),
     },
+    "approvals": {
+        "remind_days_before": (int, 3, "Days before a charter's decision deadline that approvers "
+                               "who have not answered are reminded (0: no reminder)."),
+        "trusted_authserv_id": (str, "", "The authserv-id of your own mail server's "
+                                "Authentication-Results header; when set, an approval by reply also "
+                                "needs a DMARC or aligned DKIM pass there, else the approver is asked "
+                                "to confirm (empty: not checked)."),
+    },
 }
 
+# Keys whose value must have a shape beyond its type: (section, key) -> (pattern, what is expected).
+SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("mailer", "address"): (re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"),
+                            "an email address like cop@example.org"),
+}
+# What ``init`` writes instead of the default: a home made with init is a real one, and must
+# never mail the sample community (the quick start's ./var, with no mailer.toml, keeps it).
+INIT_VALUES: dict[str, dict[str, Any]] = {"mailer": {"data": "none"}}
+
 PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}
-ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD"}
+ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD",
+               ("exchange", "password"): "MAILER_EXCHANGE_PASSWORD",
+               ("exchange", "client_secret"): "MAILER_EXCHANGE_CLIENT_SECRET",
+               ("graph", "client_secret"): "MAILER_GRAPH_CLIENT_SECRET"}  # the last three: from env only
+PACED_BY_DEFAULT = {"graph": "exchange-online"}  # kind -> pace preset when pace is not set
 
 
 @dataclass(frozen=True)
@@ -116,9 +189,13 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     values = _validate(raw, path)
+    if "pace" not in raw.get("transport", {}) and values["transport_kind"] in PACED_BY_DEFAULT:
+        values["transport_pace"] = PACED_BY_DEFAULT[values["transport_kind"]]
     for (section, key), var in ENV_SECRETS.items():
         if env.get(var):
             values[f"{section}_{key}"] = env[var]
+        else:  # a secret with no key in the file (Exchange's) still reads as ""
+            values.setdefault(f"{section}_{key}", "")
     return Settings(home=home, values=tuple(values.items()))
 
 
@@ -143,15 +220,24 @@ def _check(path: Path, section: str, key: str, value: Any) -> Any:
     if isinstance(kind, tuple):
         if value not in kind:
             raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected one of {', '.join(kind)}")
+    elif isinstance(kind, range):
+        if isinstance(value, bool) or not isinstance(value, int) or value not in kind:
+            raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a whole number "
+                              f"{kind.start}-{kind.stop - 1}")
     elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a whole number >= 0")
     elif kind is not int and not isinstance(value, kind):
         raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected a {kind.__name__}")
+    shape = SHAPES.get((section, key))
+    if shape and not shape[0].fullmatch(value):
+        raise ConfigError(f"{path}: {section}.{key} = {value!r}; expected {shape[1]}")
     return value
 
 
-def commented_toml() -> str:
-    """The text of a fresh mailer.toml: every key with its default, commented with its help."""
+def commented_toml(values: dict[str, dict[str, Any]] | None = None) -> str:
+    """The text of a fresh mailer.toml: every key with its default (or its entry in
+    ``values``, ``INIT_VALUES`` when None), commented with its help."""
+    values = INIT_VALUES if values is None else values
     lines = ["# cop-mailer settings. Every key is optional; shown with its default.", ""]
     for section, keys in SCHEMA.items():
         lines.append(f"[{section}]")
@@ -159,7 +245,9 @@ def commented_toml() -> str:
             lines.append(f"# {help_text}")
             if isinstance(kind, tuple):
                 lines.append(f"# one of: {', '.join(kind)}")
-            lines.append(f"{key} = {_toml_value(default)}")
+            if key in values.get(section, {}):
+                lines.append(f"# (default {_toml_value(default)}; written as below by init)")
+            lines.append(f"{key} = {_toml_value(values.get(section, {}).get(key, default))}")
         lines.append("")
     return "\n".join(lines)
 

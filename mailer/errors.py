@@ -21,6 +21,10 @@ class StoreError(MailerError):
     """Raised when the database is in a state the program cannot work with."""
 
 
+class HomeBusyError(MailerError):
+    """Raised when another worker (or ``tick``) holds the home's worker lock."""
+
+
 class NotFoundError(MailerError):
     """Raised when a record named on the command line (a message, a person) does not exist."""
 
@@ -34,7 +38,15 @@ class TransportError(MailerError):
 
 
 class TemporarySendError(TransportError):
-    """A 4xx reply or a connection problem before the data was handed over: retry later."""
+    """A 4xx reply or a connection problem before the data was handed over: retry later.
+
+    ``retry_after`` (seconds) is set when the server asked us to wait (Exchange's ErrorServerBusy
+    back-off hint): the message is "later", not "failed", and nothing is sent before then.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentSendError(TransportError):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlite_utils import Database
 
-from mailer import outbox, routing
+from mailer import bounces, outbox, routing
 from mailer.config import Settings
 from mailer.flows.registry import flow_for
 from mailer.flows.base import PlannedEmail, RoutedReply
@@ -23,6 +24,8 @@ from mailer.inbound.commands import interpret
 from mailer.inbound.explain import rsvp_reading
 from mailer.inbound.message import ParsedMessage, parse_message
 from mailer.inbound.reply import reply_text
+from mailer.outbound.safe_text import one_line
+from mailer.outbound.subject import reply_subject
 from mailer.store import inbox as store
 from mailer.store import people
 from mailer.transports.base import Transport
@@ -82,6 +85,8 @@ def process(db: Database, now: datetime, settings: Settings, result: InboxResult
             with db.atomic():
                 state, kind, rule, reason = handle(db, row, now, settings, result)
                 store.set_outcome(db, msg_id, state, kind, rule, reason, now)
+        except sqlite3.Error:
+            raise  # the database failed, not the message: stop, the message stays 'new'
         except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
             log.warning("inbox message %s quarantined: %s", msg_id, exc)
             store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now)
@@ -103,26 +108,36 @@ def handle(db: Database, row: dict, now: datetime, settings: Settings,
     msg = parse_message(row["raw"])
     verdict = classify(msg)
     if verdict.kind == "bounce":
-        return _bounce(db, verdict, settings)
+        return _bounce(db, msg, verdict, settings)
     if verdict.kind == "auto_reply":
         return "ignored", "auto_reply", verdict.rule, "auto-reply: logged, never acted on"
     return _reply(db, msg, verdict, now, settings, result)
 
 
-def _bounce(db: Database, verdict, settings: Settings) -> tuple[str, str, str, str]:
-    if not verdict.bounced:
-        return "ignored", "bounce", verdict.rule, "bounce without a recipient we could read"
-    person = people.record_bounce(db, verdict.bounced, verdict.hard, settings.inbox_bounce_threshold)
+def _bounce(db: Database, msg: ParsedMessage, verdict, settings: Settings) -> tuple[str, str, str, str]:
+    """Count a bounce against the person we sent the returned email to, and only then."""
+    if verdict.delayed:
+        return "ignored", "bounce", verdict.rule, "delay notice: the mail is still being retried, not a failure"
+    found = bounces.tie(db, msg, settings.mailer_address)
+    if found is None:
+        log.info("bounce ignored: tied to nothing we sent (%s)", verdict.reason)
+        return "ignored", "bounce", verdict.rule, \
+            "bounce tied to nothing we sent (no VERP address, Message-ID or token of ours): ignored"
+    address = found.sent["to_addr"]
+    person = people.record_bounce(db, address, verdict.hard, settings.inbox_bounce_threshold)
     what = "hard" if verdict.hard else "soft"
+    rule = f"{verdict.rule}; tied by {found.via}"
     if person is None:
-        return "ignored", "bounce", verdict.rule, f"{what} bounce for unknown address {verdict.bounced}"
-    return "done", "bounce", verdict.rule, f"{what} bounce for {person['email']} ({person['status']})"
+        return "ignored", "bounce", rule, f"{what} bounce for {address}, no longer a person"
+    return "done", "bounce", rule, f"{what} bounce for {person['email']} ({person['status']})"
 
 
 def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: Settings,
            result: InboxResult) -> tuple[str, str, str, str | None]:
     route = routing.route(db, msg, settings.mailer_address, now)
     if route.refused:
+        if route.keep and (flow := flow_for(route.token["purpose"])):
+            flow[0].keep_unattributed(db, msg, route.token["ref"], now)  # for a person to see
         _answer_unrouted(db, msg, route, now, settings, result)
         return "ignored", verdict.kind, f"route: {route.via}", route.refused
     flow = flow_for(route.token["purpose"])
@@ -135,7 +150,7 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
 
 
 def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime) -> RoutedReply:
-    text = reply_text(msg)
+    text = reply_text(msg, route.person["name"])
     if not text.strip() and msg.subject.strip().lower() in UNSUBSCRIBE_SUBJECTS:
         text = msg.subject.strip()  # List-Unsubscribe's mailto: the subject is the command
     base = dict(person_id=route.person["id"], person_email=route.person["email"],
@@ -164,8 +179,8 @@ def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now
         return
     plan = PlannedEmail(
         key=f"system:unrouted:{sender['email']}:{day}", to=sender["email"],
-        subject=f"Re: {msg.subject}" if msg.subject else "We could not place your reply",
-        template="system/unrouted", context={"their_subject": msg.subject}, auto_reply=True,
+        subject=reply_subject(msg.subject, "We could not place your reply"),
+        template="system/unrouted", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
         in_reply_to=msg.message_id)
     result.answers += outbox.enqueue(db, [plan], now, settings)
 

@@ -20,6 +20,7 @@ from mailer.errors import PermanentSendError, TemporarySendError, TransportError
 from mailer.flows.base import PlannedEmail
 from mailer.outbound import envelope
 from mailer.outbound.render import render
+from mailer.outbound.safe_text import one_line
 from mailer.store import outbox as store
 from mailer.store import people, tokens
 from mailer.transports.base import Outgoing, Transport
@@ -108,11 +109,7 @@ def set_aside(db: Database, plan: PlannedEmail, now: datetime, reason: str) -> N
 
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
              now: datetime, settings: Settings) -> bytes:
-    context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
-               "recipient": {"name": person["name"], "email": person["email"]},
-               "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
-               "recurring": plan.recurring}
-    text, html = render(plan.template, context)
+    text, html = render_plan(plan, person, token, settings)
     tokened = envelope.plus_address(settings.mailer_address, token) if token else None
     env = envelope.Envelope(
         message_id=message_id, from_name=settings.mailer_site_name, from_addr=settings.mailer_address,
@@ -124,6 +121,15 @@ def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | Non
         extra_headers=plan.headers)
     calendar = plan.context.get("_calendar")
     return envelope.build(env, text, html, plan.attachments, calendar)
+
+
+def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings) -> tuple[str, str]:
+    """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent."""
+    context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
+               "recipient": {"name": one_line(person["name"]), "email": person["email"]},
+               "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
+               "recurring": plan.recurring}
+    return render(plan.template, context)
 
 
 def allowance(db: Database, now: datetime, settings: Settings) -> int:
@@ -161,26 +167,39 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
         rows = store.claim(db, owner, now, settings.outbox_lease_seconds, min(room, 50))
         if not rows:
             break
+        busy_until: datetime | None = None
         try:
             for row in rows:
-                if should_stop():
+                if busy_until is not None:  # the server asked us to wait: the rest waits untried
+                    store.postpone(db, row["id"], owner, busy_until, "server busy: waiting as it asked")
+                elif should_stop():
                     _release(db, row, owner, clock())
-                    continue
-                _send_one(db, transport, row, owner, clock(), settings, result)
-                progress(1)
+                else:
+                    busy_until = _send_one(db, transport, row, owner, clock(), settings, result)
+                    progress(1)
         finally:
             store.settle_sent(db)
         room -= len(rows)
+        if busy_until is not None:
+            result.errors.append(f"server busy: sending again from {busy_until:%H:%M:%S} UTC")
+            break
     return result
 
 
 def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: datetime,
-              settings: Settings, result: FlushResult) -> None:
+              settings: Settings, result: FlushResult) -> datetime | None:
+    """Send one row and record the outcome; return when to try again if the server asked us to wait."""
     mail = Outgoing(message_id=row["message_id"], sender=settings.mailer_address,
+                    bounce_to=envelope.verp_sender(settings.mailer_address, row["message_id"]),
                     recipients=(row["to_addr"],), data=row["data"])
     try:
         transport.send(mail)
     except TemporarySendError as exc:
+        if exc.retry_after:  # throttled: "later", never "failed", and it never counts towards dead
+            until = now + timedelta(seconds=exc.retry_after)
+            store.postpone(db, row["id"], owner, until, str(exc))
+            result.retried += 1
+            return until
         _retry_or_die(db, row, owner, now, settings, str(exc), result)
     except PermanentSendError as exc:
         store.finish(db, row["id"], owner, "dead", now, error=str(exc))

@@ -4,6 +4,12 @@ By capability, not by trust in From (notes/email-safety.md): the reply token in 
 we gave as Reply-To first, then In-Reply-To/References against the Message-IDs we sent (for
 servers that drop plus-addresses), then the short reference printed in the body. The sender
 must be the token's recipient or one of their aliases.
+
+Calendar answers are the exception: Outlook and Google send an iTIP REPLY to the ORGANIZER
+address, with no token and often no In-Reply-To (notes/calendar-invites.md). Those are routed
+by the meetup's UID (unguessable, known only to invitees) and the answering attendee: the
+ATTENDEE address, SENT-BY, DELEGATED-FROM, then From, each through the alias table. An answer
+from no invitee is kept for the organiser (``Route.keep``) and never becomes an attendee.
 """
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from mailer.inbound.calendar_reply import RSVP_METHODS, read_rsvp
 from mailer.inbound.message import ParsedMessage
-from mailer.store import people, tokens
+from mailer.store import meetups, people, tokens
 
 BODY_REF = re.compile(r"\(Reference:\s*([a-z2-7]{10})\)", re.IGNORECASE)
 
@@ -25,8 +32,9 @@ class Route:
 
     token: dict | None
     person: dict | None
-    via: str  # "token", "in-reply-to", "body-reference" or "none"
+    via: str  # "token", "in-reply-to", "body-reference", "calendar-uid" or "none"
     refused: str | None = None
+    keep: bool = False  # refused, but the flow keeps it for a person to see (a stranger's RSVP)
 
 
 def find_token(db: Database, msg: ParsedMessage, our_address: str) -> tuple[dict | None, str]:
@@ -55,7 +63,8 @@ def route(db: Database, msg: ParsedMessage, our_address: str, now: datetime) -> 
     """Decide where ``msg`` goes; a refused route says why (and changes nothing)."""
     record, via = find_token(db, msg, our_address)
     if record is None:
-        return Route(None, None, via, refused="no reply token, In-Reply-To or reference matched our mail")
+        return calendar_route(db, msg) or Route(
+            None, None, via, refused="no reply token, In-Reply-To or reference matched our mail")
     person = people.get_person(db, record["person_id"])
     sender = people.find_person(db, msg.from_addr) if msg.from_addr else None
     if sender is None or sender["id"] != person["id"]:
@@ -64,3 +73,43 @@ def route(db: Database, msg: ParsedMessage, our_address: str, now: datetime) -> 
     if record["expires_at"] < now:
         return Route(record, person, via, refused=f"token expired on {record['expires_at']:%Y-%m-%d}")
     return Route(record, person, via)
+
+
+def calendar_route(db: Database, msg: ParsedMessage) -> Route | None:
+    """Where a tokenless calendar REPLY/COUNTER goes: its meetup by UID, its invitee by address."""
+    from mailer.flows.meetup.rsvp import answering_invitee
+
+    if not msg.calendar or (msg.calendar_method or "").upper() not in RSVP_METHODS:
+        return None
+    rsvp = read_rsvp(msg.calendar, msg.from_addr)
+    meetup = meetups.find_by_uid(db, rsvp.uid) if rsvp and rsvp.uid else None
+    if meetup is None:
+        return None
+    record = {"purpose": "meetup", "ref": f"meetup:{meetup['id']}", "person_id": None}
+    invited = {row["person_id"] for row in meetups.list_invitees(db, meetup["id"])}
+    person, matched = answering_invitee(
+        (rsvp.attendee, rsvp.sent_by, rsvp.delegated_from, msg.from_addr),
+        lambda address: people.find_person(db, address), invited)
+    if person is None:
+        return Route(record, None, "calendar-uid", keep=True,
+                     refused=f"calendar answer from {rsvp.attendee or msg.from_addr or '(nobody)'}, who is "
+                             f"not invited to meetup {meetup['id']}: kept for the organiser")
+    sender = people.find_person(db, msg.from_addr) if msg.from_addr else None
+    if not (sender and sender["id"] == person["id"]) and msg.from_addr not in (rsvp.sent_by, matched):
+        return Route(record, person, "calendar-uid",
+                     refused=f"sender {msg.from_addr or '(none)'} does not speak for attendee {person['email']}")
+    return Route({**record, "person_id": person["id"]}, person, "calendar-uid")
+
+
+def describe(found: Route) -> dict:
+    """A route as plain data (``explain --json``): how it was found, for whom, in which
+    reading context, and why the worker would refuse it (None when it would act on it)."""
+    from mailer.flows.registry import flow_for
+
+    token, person = found.token or {}, found.person or {}
+    flow = flow_for(token["purpose"]) if token else None
+    refused = found.refused
+    if refused is None and flow is None:
+        refused = f"no flow handles {token.get('purpose')} replies yet"
+    return {"via": found.via, "purpose": token.get("purpose"), "ref": token.get("ref"),
+            "person": person.get("email"), "context": flow[1] if flow else None, "refused": refused}

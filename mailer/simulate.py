@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.policy
 from datetime import datetime
+from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
@@ -15,6 +16,7 @@ from html import escape
 
 from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
+from mailer.outbound.subject import strip_prefixes
 
 CLIENTS = ("outlook", "gmail", "apple")
 
@@ -31,15 +33,17 @@ def compose_reply(original: bytes, sender: str, sender_name: str, text: str, cli
     msg.attach(MIMEText(f"{text}\n\n{plain}\n", "plain", "utf-8"))
     msg.attach(MIMEText(_html(client, text, header, quoted_text), "html", "utf-8"))
     prefix = "RE: " if client == "outlook" else "Re: "
-    msg["From"] = formataddr((sender_name, sender))
+    # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
+    msg["From"] = formataddr((sender_name, sender), charset="utf-8")
     msg["To"] = reply_to
-    msg["Subject"] = prefix + orig.subject
+    subject = prefix + strip_prefixes(orig.subject)
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = new_message_id(sender.partition("@")[2] or "example.test")
     if orig.message_id:
         msg["In-Reply-To"] = orig.message_id
         msg["References"] = " ".join([*orig.references, orig.message_id])
-    return msg.as_bytes(policy=email.policy.SMTP)
+    return msg.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
 
 
 def _quote(client: str, orig, their_name: str, their_addr: str, quoted: str, sender: str,

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -22,7 +23,7 @@ from sqlite_utils import Database
 
 from mailer import inbox, outbox
 from mailer.config import Settings
-from mailer.errors import TransportError
+from mailer.errors import StoreError, TransportError
 from mailer.flows.base import PlannedEmail
 from mailer.flows.registry import FLOWS
 from mailer.store import planning
@@ -78,6 +79,8 @@ def plan_due(db: Database, now: datetime, settings: Settings, result: TickResult
             for batch in _batches(flow.due(db, now, settings), PLAN_BATCH):
                 new += _enqueue_batch(db, batch, now, settings, result)
                 between()
+        except (StoreError, sqlite3.Error):
+            raise  # a database that cannot be written stops the worker with a clear error
         except Exception as exc:  # noqa: BLE001 - one flow's failure must not stop the others
             log.exception("flow %s could not plan", name)
             planning.record_error(db, name, f"{type(exc).__name__}: {exc}", now)
@@ -103,12 +106,21 @@ def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime,
         for plan in batch:
             try:
                 new += outbox.enqueue_one(db, plan, now, settings, found)
+            except (StoreError, sqlite3.Error):
+                raise
             except Exception as exc:  # noqa: BLE001 - catch per message: set it aside, go on
                 log.warning("could not build %s: %s", plan.key, exc)
                 outbox.set_aside(db, plan, now, f"could not build: {type(exc).__name__}: {exc}")
                 result.dead += 1
                 result.notes.append(f"{plan.key}: could not build: {exc}")
     return new
+
+
+def next_send(db: Database, now: datetime) -> tuple[datetime, str] | None:
+    """The earliest planned send after ``now`` any flow knows of (flows that offer
+    ``next_send(db, now)``), with the time zone it is planned in; for the idle worker's line."""
+    found = [moment for flow in FLOWS if hasattr(flow, "next_send") and (moment := flow.next_send(db, now))]
+    return min(found) if found else None
 
 
 def tick(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
@@ -165,11 +177,13 @@ def next_wake(db: Database, now: datetime, settings: Settings) -> datetime:
 
 
 def run_forever(db: Database, transport: Transport, settings: Settings,
-                report: Callable[[TickResult], None]) -> None:
+                report: Callable[[TickResult], None], started: Callable[[], None] = lambda: None) -> None:
     """Wake every ``worker.interval_seconds`` (sooner when the pace frees room) and tick at the
-    wall clock until stopped."""
+    wall clock until stopped. ``started`` is called once SIGINT/SIGTERM are handled, before the
+    first tick."""
     stopper, owner = Stopper(), worker_id()
     stopper.install()
+    started()
     wall = lambda: datetime.now(timezone.utc)  # noqa: E731 - the one place the clock is read
     wake: list[datetime] = []
 
@@ -177,15 +191,19 @@ def run_forever(db: Database, transport: Transport, settings: Settings,
         try:
             report(tick(db, transport, wall(), settings, owner, wall, stopper))
             wake[:] = [next_wake(db, wall(), settings)]
+        except (StoreError, sqlite3.Error):
+            raise  # a database that cannot be written stops the worker with a clear error
         except Exception:  # noqa: BLE001 - keep the loop alive; the next wake retries
             log.exception("tick failed")
 
     schedule.every(settings.worker_interval_seconds).seconds.do(job)
-    job()
-    while not stopper():
-        schedule.run_pending()
-        if wake and wall() >= wake[0]:
-            job()
-        time.sleep(0.2)
-    schedule.clear()
-    transport.close()
+    try:
+        job()
+        while not stopper():
+            schedule.run_pending()
+            if wake and wall() >= wake[0]:
+                job()
+            time.sleep(0.2)
+    finally:
+        schedule.clear()
+        transport.close()

@@ -9,7 +9,7 @@ import pytest
 from mailer.config import load_settings
 from mailer.store import open_db
 
-pytest_plugins = ["tests.rig"]
+pytest_plugins = ["tests.rig", "tests.caldav_rig"]
 
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 

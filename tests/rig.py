@@ -12,7 +12,8 @@ transport settings; ``imap_client(user)`` is a logged-in IMAPClient.
 
 Faults for tests: ``fail_next(n, code)`` answers the next n DATA with 451 or 550,
 ``drop_next(n)`` closes the connection after the message arrived without answering (the client
-cannot know whether it was accepted), ``stall_next(n, seconds)`` answers late,
+cannot know whether it was accepted), ``hold(after)`` lets ``after`` messages through, then
+holds the next one's answer until the test releases it (events, never a clock),
 ``hang_up_smtp()`` closes idle SMTP connections, ``kick_imap(user)`` drops IMAP sessions.
 ``smtp_sessions(sender)`` counts the SMTP connections that carried mail from ``sender``.
 """
@@ -138,17 +139,24 @@ class MailRig:
         """After the next ``n`` messages arrive, close the connection without replying."""
         self._plan(n, Fault("drop", deliver=deliver))
 
-    def stall_next(self, n: int, seconds: float, deliver: bool = True) -> None:
-        """Deliver the next ``n`` messages but answer only after ``seconds``."""
-        self._plan(n, Fault("stall", seconds=seconds, deliver=deliver))
+    def hold(self, after: int = 0, deliver: bool = True) -> Fault:
+        """Let ``after`` messages through, then take in (and deliver) the next one but answer
+        only once the returned fault's ``release`` event is set; its ``reached`` event is set
+        when that message is in. A test waits on events, never on a clock."""
+        fault = Fault("hold", deliver=deliver)
+        with self.relay.lock:
+            self.relay.faults.extend([Fault("pass")] * after + [fault])
+        return fault
 
     def _plan(self, n: int, fault: Fault) -> None:
         with self.relay.lock:
             self.relay.faults.extend([fault] * n)
 
     def reset_faults(self) -> None:
-        """Forget faults a previous test planned but did not use."""
+        """Forget faults a previous test planned but did not use; let any held answer go."""
         with self.relay.lock:
+            for fault in self.relay.faults:
+                fault.release.set()
             self.relay.faults.clear()
 
     def smtp_sessions(self, sender: str) -> int:

@@ -164,12 +164,14 @@ def _reply(code: int, text: bytes | str) -> str:
 
 @dataclass
 class Fault:
-    """One planned misbehaviour at the end of DATA."""
+    """One planned misbehaviour at the end of DATA ("pass" behaves; it only counts a message)."""
 
-    action: str  # "reply", "drop" or "stall"
+    action: str  # "reply", "drop", "hold" or "pass"
     code: int = 0
-    seconds: float = 0.0
     deliver: bool = True
+    # "hold": set ``reached`` once the message is in (and delivered), answer when ``release`` is set.
+    reached: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -213,8 +215,9 @@ class LmtpRelay:
                                             list(envelope.rcpt_tos), envelope.original_content)
         if fault is not None and fault.action == "drop":
             server.transport.abort()  # no reply at all: the client cannot know the outcome
-        elif fault is not None:
-            await asyncio.sleep(fault.seconds)
+        elif fault is not None and fault.action == "hold":
+            fault.reached.set()
+            await asyncio.to_thread(fault.release.wait, 120)  # the test releases it (or teardown)
         if reply.startswith("250"):
             with self.lock:
                 self.stats.delivered.append((envelope.mail_from, tuple(envelope.rcpt_tos)))
@@ -229,6 +232,9 @@ class LmtpRelay:
         return responses
 
     def _count_session(self, session, sender: str) -> None:
+        # A VERP sender (local+b-ID@domain, one per email) counts as its mailbox local@domain.
+        local, at, domain = sender.partition("@")
+        sender = local.partition("+")[0] + at + domain
         if not hasattr(session, "rig_number"):
             session.rig_number = next(self.numbers)
         with self.lock:

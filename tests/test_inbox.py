@@ -109,23 +109,16 @@ def test_out_of_office_is_logged_never_acted_on(db, settings, community, now):
     assert result.answers == 0 and outbox_store.counts(db) == before
 
 
-def dsn(recipient: str, status: str) -> bytes:
-    return (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.test>\r\nTo: cop@example.test\r\n"
-        f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: {make_msgid()}\r\n"
-        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
-        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-        "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n\r\n--b--\r\n"
-    ).encode()
+def test_bounces_of_our_emails_raise_the_count_and_a_hard_one_stops_mail(db, settings, community, now):
+    from tests.test_bounces import report, send_to
 
-
-def test_bounces_raise_the_count_and_a_hard_one_stops_mail(db, settings, community, now):
-    deliver(settings, dsn("bob@corp.example.com", "4.2.2"))
+    to_bob = send_to(db, settings, now, "bob@corp.example.com", "Bob Brown")
+    deliver(settings, report("bob@corp.example.com", "failed", "4.2.2",
+                             returned=f"Message-ID: {to_bob['message_id']}"))
     run_inbox(db, settings, now)
     bob = people.find_person(db, "bob@corp.example.com")
     assert (bob["bounce_count"], bob["status"]) == (1, "active")
-    deliver(settings, dsn("alice@corp.example.com", "5.1.1"))
+    deliver(settings, report("alice@corp.example.com", returned=f"Message-ID: {community['message_id']}"))
     run_inbox(db, settings, now)
     assert people.find_person(db, "alice@corp.example.com")["status"] == "bounced"
     plan = PlannedEmail(key="test:after-bounce", to="alice@corp.example.com", subject="s",

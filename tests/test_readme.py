@@ -50,3 +50,13 @@ def test_every_command_in_the_readme_exists():
 def test_every_top_level_command_is_in_the_readme():
     for name in main.commands:
         assert f"run.py {name}" in README or f"`{name}`" in README, f"{name} is not documented"
+
+
+def test_the_challenge_key_reference_is_clean_and_complete():
+    from mailer.flows.challenge.definition import KEYS
+
+    section = README.split("Every key (unknown keys are refused", 1)[1]
+    block = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    assert "::" not in block and '"""' not in block and "``" not in block
+    for key in KEYS:
+        assert re.search(rf"^\[{{0,2}}{key}\]{{0,2}}\s", block, re.M), f"{key} is not in the README's key reference"

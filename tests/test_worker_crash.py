@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -57,13 +56,15 @@ def test_kill_9_mid_flush_delivers_everything_once(mail_rig, rig_users, tmp_path
                           template="system/unrouted", context={"their_subject": str(i)}) for i in range(COUNT)]
     assert outbox.enqueue(db, plans, T0, settings) == COUNT
 
+    held = mail_rig.hold(after=200)  # the 201st message is delivered, then its answer waits
     worker = tick(home, T0)
-    deadline = time.monotonic() + 120
-    while sent_count(db) < 200 and time.monotonic() < deadline and worker.poll() is None:
-        time.sleep(0.05)
-    assert worker.poll() is None, "the worker finished before it could be killed; raise COUNT"
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait()
+    try:
+        assert held.reached.wait(300), "the worker never reached message 201"  # an event, not a poll
+        assert worker.poll() is None  # it waits for the server's answer: certainly mid-flush
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    finally:
+        held.release.set()
     in_flight = {r["message_id"] for r in outbox_store.list_rows(db, "sending", COUNT)}
     assert 0 < sent_count(db) < COUNT
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -18,6 +20,7 @@ from mailer.app import App
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.config import commented_toml
 from mailer.errors import MailerError
+from mailer.store import db_error
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
 from mailer.store import people as people_store
@@ -30,6 +33,10 @@ class Main(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except sqlite3.Error as exc:  # the database failed under a command: locked, full, …
+            home = ctx.obj.home if isinstance(ctx.obj, App) else Path("var")
+            click.echo(f"error: {db_error(exc, home / 'mailer.db')}", err=True)
+            ctx.exit(2)
         except MailerError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
@@ -56,17 +63,22 @@ def main(ctx: click.Context, home: Path, verbose: bool) -> None:
 
 def run_worker(app: App) -> None:
     """Run ticks until SIGINT/SIGTERM, printing a line when something happened."""
-    click.echo(f"cop-mailer worker on {app.home} ({app.settings.transport_kind}); Ctrl-C to stop")
+    app.hold_worker_lock()
+    banner = f"cop-mailer worker on {app.home} ({app.settings.transport_kind}); Ctrl-C to stop"
     waiting: list[datetime | None] = [None]
 
     def report(result: worker.TickResult) -> None:
         _echo_tick(result, quiet=True)
-        later = outbox_store.next_attempt_after(app.db, datetime.fromisoformat(result.now))
+        now = datetime.fromisoformat(result.now)
+        if _idle(result):
+            click.echo(f"{result.now[:19]}Z  nothing due; {_next_send_line(worker.next_send(app.db, now), now)}")
+        later = outbox_store.next_attempt_after(app.db, now)
         if later and later != waiting[0]:
             click.echo(f"waiting until {later:%Y-%m-%d %H:%M} UTC for the next queued message")
         waiting[0] = later
 
-    worker.run_forever(app.db, app.transport, app.settings, report)
+    # The banner comes once Ctrl-C is handled: a script may signal the worker as soon as it reads it.
+    worker.run_forever(app.db, app.transport, app.settings, report, started=lambda: click.echo(banner))
     click.echo("stopped")
 
 
@@ -90,6 +102,7 @@ def init(app: App, force: bool) -> None:
 def tick(app: App, now_text: str | None, as_json: bool) -> None:
     """One pass: read replies, queue what is due, send what the pace allows."""
     now = parse_now(now_text)
+    app.hold_worker_lock()
     db = app.db
     due = outbox_store.due_count(db, now)
     with _progress(due, as_json) as advance:
@@ -116,6 +129,22 @@ def _progress(total: int, quiet: bool):
             task = progress.add_task("sending", total=total)
             yield lambda n: progress.advance(task, n)
     return bar()
+
+
+def _next_send_line(found: tuple[datetime, str] | None, now: datetime) -> str:
+    """"next send 08:00 Europe/Paris" (local time there; with the date beyond a day), or
+    "nothing planned"."""
+    if found is None:
+        return "nothing planned"
+    moment, tz = found
+    local = moment.astimezone(ZoneInfo(tz))
+    day = "" if moment - now < timedelta(days=1) else f"{local:%a} {local.day} {local:%b} "
+    return f"next send {day}{local:%H:%M} {tz}"
+
+
+def _idle(result: worker.TickResult) -> bool:
+    return not (result.fetched or result.processed or result.ignored or result.quarantined or result.enqueued
+                or result.sent or result.retried or result.dead or result.unknown or result.held_by_pace)
 
 
 def _echo_tick(result: worker.TickResult, quiet: bool) -> None:
@@ -170,10 +199,27 @@ def _register_subcommands() -> None:
 
     for command in (outbox_group, inbox, people_group, reply, explain):
         main.add_command(command)
+    from mailer.cli.call import call
     from mailer.cli.challenge import challenge, journal
 
     main.add_command(challenge)
     main.add_command(journal)
+    from mailer.cli.charter import charter
+
+    main.add_command(charter)
+    from mailer.cli.check import check
+
+    main.add_command(check)
+    from mailer.cli.digest import digest
+
+    main.add_command(digest)
+    from mailer.cli.simulate import simulate_command
+
+    main.add_command(simulate_command)
+    main.add_command(call)
+    from mailer.cli.meetup import meetup
+
+    main.add_command(meetup)
 
 
 _register_subcommands()

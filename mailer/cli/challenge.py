@@ -17,7 +17,9 @@ from mailer.flows.challenge import flow
 from mailer.flows.challenge import definition as challenge_def
 from mailer.flows.challenge import pairing
 from mailer.flows.challenge import journal as journals
+from mailer.flows.challenge import journal_page
 from mailer.store import challenges as store
+from mailer.store import files
 from mailer.store import people
 
 
@@ -45,14 +47,13 @@ def start(app, file: Path, check: bool, now_text: str | None) -> None:
     """Validate FILE.toml, store the challenge and enrol its participants."""
     now = parse_now(now_text)
     if check:
-        definition = challenge_def.load_definition(file)
-        members = challenge_def.resolve_participants(app.db, definition)
+        definition, members, notes = challenge_def.check_start(app.db, file, now)
         click.echo(f"{file}: valid ({definition.length} days)")
-        click.echo(challenge_def.describe_start(definition, members, now))
+        click.echo("\n".join([challenge_def.describe_start(definition, members, now), *notes]))
         return
     started = challenge_def.start_challenge(app.db, file, now)
     click.echo(f"started challenge {started.challenge_id}: {started.definition.title}")
-    click.echo(started.summary)
+    click.echo("\n".join([started.summary, *started.notes]))
     click.echo("the announcement goes out at the next tick")
 
 
@@ -176,10 +177,13 @@ def journal() -> None:
 @journal.command("export")
 @click.argument("email")
 @click.option("--challenge", "challenge_id", type=int, help="Only this challenge.")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
+              help="md: Markdown (files beside it with --out); html: one page with the photos in it; json: data.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Write into this folder (journal.md and files/, or journal.html, or journal.json).")
 @click.pass_obj
-def export(app, email: str, challenge_id: int | None, fmt: str) -> None:
-    """Print a person's journal (every challenge, or one) as Markdown or JSON."""
+def export(app, email: str, challenge_id: int | None, fmt: str, out_dir: Path | None) -> None:
+    """A person's journal (every challenge, or one) with its photos and files."""
     person = people.find_person(app.db, email)
     if person is None:
         raise NotFoundError(f"no person with address {email}")
@@ -189,14 +193,43 @@ def export(app, email: str, challenge_id: int | None, fmt: str) -> None:
     documents = [_journal_of(app.db, cid, person) for cid in ids]
     if fmt == "json":
         data = [journals.journal_json(c, person, rows) for c, rows in documents]
-        click.echo(journals.dumps(data if challenge_id is None else data[0]))
+        _emit(journals.dumps(data if challenge_id is None else data[0]), out_dir, "journal.json")
+    elif fmt == "html":
+        _emit("\n".join(journal_page.page(c, person["name"], rows) for c, rows in documents), out_dir, "journal.html")
+    else:
+        _emit("\n".join(journals.journal_markdown(c, person["name"], rows) for c, rows in documents),
+              out_dir, "journal.md")
+        _write_files([row for _, rows in documents for row in rows], out_dir)
+
+
+def _emit(text: str, out_dir: Path | None, name: str) -> None:
+    if out_dir is None:
+        click.echo(text)
         return
-    click.echo("\n".join(journals.journal_markdown(c, person["name"], rows) for c, rows in documents))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / name).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out_dir / name}")
+
+
+def _write_files(rows: list[dict], out_dir: Path | None) -> None:
+    """The files beside the Markdown, where its links point (byte for byte as they came)."""
+    kept = [f for row in rows for f in row["files"] if f["kept"]]
+    if out_dir is None:
+        if kept:
+            click.echo(f"({len(kept)} files not written: use --out DIR to write them beside the Markdown)", err=True)
+        return
+    for item in kept:
+        path = out_dir / journals.file_path(item)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(item["data"])
+    if kept:
+        click.echo(f"wrote {len(kept)} files in {out_dir / 'files'}")
 
 
 def _journal_of(db, challenge_id: int, person: dict):
     c = store.get_challenge(db, challenge_id)
     titles = {d["day"]: d["title"] for d in store.challenge_days(db, challenge_id)}
-    rows = journals.journal_rows(c, titles, store.entries(db, person["id"], challenge_id))
-    return c, rows
+    entries = store.entries(db, person["id"], challenge_id)
+    attached = files.files_of(db, "journal", [e["id"] for e in entries], with_data=True)
+    return c, journals.journal_rows(c, titles, entries, attached)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -60,7 +61,7 @@ def inbox() -> None:
 def inbox_list(app: App, state: str | None, limit: int, as_json: bool) -> None:
     """Recent incoming messages, newest first."""
     _rows(inbox_store.list_messages(app.db, state, limit), as_json,
-          ("id", "state", "kind", "from_addr", "subject", "reason"))
+          ("id", "state", "kind", "intent", "from_addr", "subject", "reason"))
 
 
 @inbox.command("show")
@@ -124,33 +125,34 @@ def _original(app: App, to_addr: str | None, message_id: str | None) -> dict:
 @click.command()
 @click.option("--context", type=click.Choice(["journal", "approval", "volunteer", "meetup"]),
               help="What the message answers (default: read from its reply token).")
+@click.option("--now", "now_text", help="Check token expiry as of this time (ISO 8601).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
-def explain(app: App, context: str | None, as_json: bool, files: tuple[Path, ...]) -> None:
-    """Show how raw .eml files would be understood; changes nothing."""
+def explain(app: App, context: str | None, now_text: str | None, as_json: bool, files: tuple[Path, ...]) -> None:
+    """Show how raw .eml files would be understood, and routed when the home has a database;
+    changes nothing."""
     from mailer.inbound.explain import describe, explain as explain_raw
 
-    lookup = _token_context(app) if context is None else None
+    router = _router(app, parse_now(now_text))
     for path in files:
         try:
             raw = path.read_bytes()
         except OSError as exc:
             raise MailerError(f"{path}: cannot read: {exc}") from exc
-        result = {"file": str(path), **explain_raw(raw, context, lookup)}
+        result = {"file": str(path), **explain_raw(raw, context, router=router,
+                                                   max_bytes=app.settings.inbox_max_bytes)}
         click.echo(json.dumps(result, ensure_ascii=False, default=str) if as_json
                    else f"{path}\n{describe(result)}\n")
 
 
-def _token_context(app: App):
-    """A context lookup through our reply tokens, when this home has a database."""
+def _router(app: App, now: datetime):
+    """Routing through this home's reply tokens and people, as the worker routes, when the
+    home has a database (else None: the message is read on its own)."""
     if not app.settings.db_path.exists():
         return None
-    from mailer.flows.registry import flow_for
-    from mailer.routing import find_token
+    from mailer import routing
 
-    def lookup(msg) -> str | None:
-        record, _ = find_token(app.db, msg, app.settings.mailer_address)
-        flow = flow_for(record["purpose"]) if record else None
-        return flow[1] if flow else None
-    return lookup
+    def route(msg) -> dict:
+        return routing.describe(routing.route(app.db, msg, app.settings.mailer_address, now))
+    return route

@@ -1,9 +1,13 @@
 """Commands for people: import a CSV, list, alias a second address."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 import click
+from rich.console import Console
+from rich.progress import Progress
 
 from mailer.app import App
 from mailer.bootstrap import import_people
@@ -19,13 +23,41 @@ def people_group() -> None:
 
 @people_group.command("import")
 @click.argument("csv_file", type=click.Path(path_type=Path))
-@click.pass_obj
-def people_import(app: App, csv_file: Path) -> None:
-    """Add or update people from CSV (email,name,timezone[,roles]); bad rows are reported."""
-    kept, errors = import_people(app.db, csv_file)
-    for error in errors:
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@click.pass_context
+def people_import(ctx: click.Context, csv_file: Path, dry_run: bool) -> None:
+    """Add or update people from CSV (email,name,timezone[,roles]).
+
+    Bad rows are named by line and left out; exits 1 when any row was rejected. A file that
+    names the same address twice is refused whole.
+    """
+    app: App = ctx.obj
+    with _progress() as advance:
+        report = import_people(app.db, csv_file, dry_run=dry_run, progress=advance)
+    for error in report.rejected:
         click.echo(error, err=True)
-    click.echo(f"{kept} people imported, {len(errors)} rows rejected")
+    counts = (f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+              f"{len(report.rejected)} rejected")
+    if dry_run:
+        click.echo(f"dry run, nothing written; would be: {counts}")
+    elif not report.written:
+        click.echo(f"nothing written: the file names an address twice; {len(report.rejected)} rejected")
+    else:
+        click.echo(counts)
+    if report.rejected:
+        ctx.exit(1)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on a terminal (nothing when output goes to a file or a program)."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("importing people", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @people_group.command("list")

@@ -22,6 +22,7 @@ class Attachment:
     filename: str
     mime_type: str  # e.g. "text/markdown"
     data: bytes
+    content_id: str | None = None  # set: shown inside the HTML part as <img src="cid:…">, not attached
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,4 @@ class DigestItem:
     facts: tuple[str, ...] = ()  # numbers with their context ("9 of 12 participants journaled at least 5 days")
     highlights: tuple[tuple[str, str], ...] = ()  # (author's name, shareable text)
     chart: tuple[tuple[str, int, int], ...] = ()  # bars: (label, value, out of), e.g. per day journaled
+    photos: tuple[tuple[str, bytes], ...] = ()  # (author's name, JPEG thumbnail) from shareable entries only

@@ -38,7 +38,13 @@ SUBJECT_PREFIXES = (
 )
 ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+SCAN_CHARS = 100_000
 VERP = re.compile(r"^[^@]*?bounces?\+([^@]+)@", re.IGNORECASE)
+# Our own VERP return path (outbound.envelope.verp_sender): local+b-ID@domain.
+OUR_VERP = re.compile(r"^[^@+]+\+b-([0-9a-f]{16,64})@", re.IGNORECASE)
+# A non-standard notice that the mail is only late ("Delayed Mail (still being retried)").
+DELAY_TEXT = re.compile(r"\b(delayed|still being retried|will (keep )?(re)?try|not yet been delivered)\b",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Verdict:
     reason: str  # a sentence for a person
     bounced: str | None = None  # the address that failed (bounces only)
     hard: bool = False  # a permanent (5.x.x) failure (bounces only)
+    delayed: bool = False  # only late, still being retried ("Action: delayed"): never a failure
 
 
 Rule = Callable[[ParsedMessage], "Verdict | None"]
@@ -77,9 +84,10 @@ def delivery_report(msg: ParsedMessage) -> Verdict | None:
                        "a delivery report that says the mail arrived (or was relayed)")
     address, status, action = fields or (None, None, None)
     address = address or _bounced_from_text(msg)[0]
-    hard = bool(status and status.startswith("5")) or (not status and action == "failed")
+    delayed = action == "delayed"  # RFC 3464 2.3.3: the MTA is still trying
+    hard = not delayed and (bool(status and status.startswith("5")) or (not status and action == "failed"))
     return _bounce("bounce: delivery-status report", address, hard,
-                   f"delivery report: {action or 'failed'} {status or ''}".strip())
+                   f"delivery report: {action or 'failed'} {status or ''}".strip(), delayed)
 
 
 def _failed_recipient(status_text: str) -> tuple[str | None, str | None, str] | None:
@@ -108,7 +116,13 @@ def _strip_type(value: str) -> str:
 
 
 def verp_address(msg: ParsedMessage) -> Verdict | None:
-    """Mail to our VERP return address ``bounces+TOKEN@``: only bounces are sent there."""
+    """Mail to a VERP return address (ours: ``local+b-ID@``; classic: ``bounces+TOKEN@``):
+    only bounces are sent there."""
+    ours = next((m.group(1) for m in map(OUR_VERP.match, msg.recipients) if m), None)
+    if ours is not None:
+        found, hard = _bounced_from_text(msg)
+        return _bounce("bounce: VERP address", found, hard, f"sent to our bounce address +b-{ours}@",
+                       _delayed_text(msg, hard))
     token = next((m.group(1) for m in map(VERP.match, msg.recipients) if m), None)
     if token is None:
         return None
@@ -124,7 +138,8 @@ def daemon_sender(msg: ParsedMessage) -> Verdict | None:
     if msg.from_addr.partition("@")[0] not in DAEMONS:
         return None
     address, hard = _bounced_from_text(msg)
-    return _bounce("bounce: From MAILER-DAEMON/postmaster", address, hard, f"sent by {msg.from_addr}")
+    return _bounce("bounce: From MAILER-DAEMON/postmaster", address, hard, f"sent by {msg.from_addr}",
+                   _delayed_text(msg, hard))
 
 
 def null_return_path(msg: ParsedMessage) -> Verdict | None:
@@ -132,7 +147,8 @@ def null_return_path(msg: ParsedMessage) -> Verdict | None:
     if msg.return_path is None or msg.return_path.strip() not in ("", "<>"):
         return None
     address, hard = _bounced_from_text(msg)
-    return _bounce("bounce: empty Return-Path", address, hard, "sent with an empty Return-Path (<>)")
+    return _bounce("bounce: empty Return-Path", address, hard, "sent with an empty Return-Path (<>)",
+                   _delayed_text(msg, hard))
 
 
 def _bounced_from_text(msg: ParsedMessage) -> tuple[str | None, bool]:
@@ -141,24 +157,30 @@ def _bounced_from_text(msg: ParsedMessage) -> tuple[str | None, bool]:
     Exim names it in ``X-Failed-Recipients``; otherwise the first address in the text that is
     neither the sender nor one of our own recipients. Hard only when a 5.x.x status is written.
     """
-    text = (msg.text or "") + "\n" + (msg.delivery_status or "")
+    # A bounce says what failed near its top; a huge body is not scanned past this (cost).
+    text = (msg.text or "")[:SCAN_CHARS] + "\n" + (msg.delivery_status or "")[:SCAN_CHARS]
     status = STATUS.search(text)
     hard = bool(status and status.group(1) == "5")
     failed = ADDRESS.findall(msg.header("x-failed-recipients") or "")
     if failed:
         return failed[0].lower(), hard
     ours = {msg.from_addr, *msg.recipients}
-    for found in ADDRESS.findall(text):
-        found = found.lower().strip(".'")
+    for match in ADDRESS.finditer(text):
+        found = match.group(0).lower().strip(".'")
         if found not in ours and found.partition("@")[0] not in DAEMONS:
             return found, hard
     return None, hard
 
 
-def _bounce(rule: str, address: str | None, hard: bool, detail: str) -> Verdict:
-    strength = "hard" if hard else "soft"
+def _delayed_text(msg: ParsedMessage, hard: bool) -> bool:
+    """A notice in no standard form that says the mail is late, not lost (never when 5.x.x)."""
+    return not hard and bool(DELAY_TEXT.search(f"{msg.subject}\n{(msg.text or '')[:4000]}"))
+
+
+def _bounce(rule: str, address: str | None, hard: bool, detail: str, delayed: bool = False) -> Verdict:
+    strength = "delay notice" if delayed else ("hard bounce" if hard else "soft bounce")
     who = address or "an address we could not read"
-    return Verdict("bounce", rule, f"{strength} bounce for {who} ({detail})", address, hard)
+    return Verdict("bounce", rule, f"{strength} for {who} ({detail})", address, hard, delayed)
 
 
 # --- calendar answers ------------------------------------------------------------------------------

@@ -66,6 +66,9 @@ PUNCT_MAP = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'
              "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " "}
 
 
+LIST_AFTER = re.compile(r"[ \t,.;:!\-\u2013\u2014]*\n\s*(?=(?:[-*\u2022]|\d+[.)])\s)")
+
+
 @dataclass(frozen=True)
 class Folded:
     """Text folded for matching, with a map back to positions in the original."""
@@ -77,6 +80,9 @@ class Folded:
     def rest(self, end: int) -> str:
         """The original text from folded position ``end`` on, without leading separators."""
         start = self.origin[end] if end < len(self.origin) else len(self.original)
+        listed = LIST_AFTER.match(self.original, start)  # "Changes needed:\n- cut …" keeps its first "-"
+        if listed:
+            return self.original[listed.end():].strip()
         return self.original[start:].lstrip(" \t\n,.;:!-\u2013\u2014").strip()
 
     def comment(self, end: int) -> str:
@@ -123,8 +129,9 @@ GREETING = re.compile(
     r"hoi|beste|goedemorgen|dag)\b[^,!.:\n]{0,30}[,!.:]?[ \t]*\n?")
 
 
-def essential(text: str) -> str:
-    """The words that matter for intent: no greeting, no signature, no mobile footer, no name."""
+def essential(text: str, drop_name: bool = True) -> str:
+    """The words that matter for intent: no greeting, no signature, no mobile footer, no name
+    (``drop_name=False`` keeps a short last paragraph that may be a name, or may be "No.")."""
     lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
     for i, line in enumerate(lines):
         if SIGNATURE_START.match(fold(line.strip()).folded):
@@ -135,15 +142,22 @@ def essential(text: str) -> str:
     greeting = GREETING.match(fold(body).folded)
     if greeting and body[greeting.end():].strip():
         body = body[fold(body).origin[greeting.end()] if greeting.end() < len(body) else len(body):]
-    return _drop_trailing_name(body.strip())
+    return _drop_trailing_name(body.strip()) if drop_name else body.strip()
 
 
 def _drop_valediction(lines: list[str]) -> list[str]:
-    for i, line in enumerate(lines):
-        tail = [x for x in lines[i + 1:] if x.strip()]
-        if i and VALEDICTION.match(fold(line.strip()).folded) and len(tail) <= 4:
-            return lines[:i]
-    return lines
+    """Cut at the first sign-off ("Thanks,") that has at most four non-blank lines below it.
+
+    Read from the end, stopping once more than four lines are below: linear, however long.
+    """
+    cut, below = None, 0
+    for i in range(len(lines) - 1, 0, -1):
+        if below > 4:
+            break
+        if VALEDICTION.match(fold(lines[i].strip()).folded):
+            cut = i
+        below += bool(lines[i].strip())
+    return lines if cut is None else lines[:cut]
 
 
 def _drop_trailing_name(body: str) -> str:
@@ -180,4 +194,16 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
         return Intent(empty, "", None, f"{context}: nothing written")
     if context == "volunteer":
         return reader(fold(body), roles)
-    return reader(fold(body))
+    found = reader(fold(body))
+    if context == "approval" and found.intent == "approve":
+        return _approval_with_last_line(reader, text, body, found)
+    return found
+
+
+def _approval_with_last_line(reader, text: str, body: str, found: Intent) -> Intent:
+    """An approval stands only if the short last paragraph taken for a name does not say
+    otherwise ("Approved\n\nNo." is not an approval)."""
+    whole = essential(text, drop_name=False)
+    if whole != body and reader(fold(whole)).intent != "approve":
+        return Intent("unclear", whole, None, "approval: the last line says otherwise")
+    return found

@@ -16,6 +16,13 @@ returns a plain dict, the public contract of the command's ``--json`` output:
 | hard       | true/false for a bounce, else null                                         |
 | rule       | the rules that decided kind and intent ("auto-reply: Auto-Submitted header") |
 | context    | journal, approval, volunteer or meetup                                     |
+| route      | given a home: {via, purpose, ref, person, context, refused} as the worker  |
+|            | routes it (token, in-reply-to, body-reference or none), else null          |
+| size       | the message's size in bytes                                                |
+| read_as    | the intent the text reads as, whether or not the worker would act on it    |
+| outcome    | what the worker would do: "quarantined: …", "ignored: …", "refused: …" or  |
+|            | "acted on: INTENT"; the intent is "none" whenever it would not act         |
+| files      | each file part: filename, mime_type, size, kept, why (kept or left out)    |
 
 Nothing is stored or sent; it never raises for a message, however broken.
 """
@@ -24,6 +31,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from mailer.inbound.attachments import choose
 from mailer.inbound.calendar_reply import Rsvp, read_rsvp
 from mailer.inbound.classify import Verdict, classify
 from mailer.inbound.commands import interpret
@@ -34,9 +42,16 @@ PARTSTAT_INTENT = {"ACCEPTED": "accept", "DECLINED": "decline", "TENTATIVE": "te
 
 
 def explain(raw: bytes, context: str | None,
-            lookup_context: Callable[[ParsedMessage], str | None] | None = None) -> dict[str, Any]:
-    """How ``raw`` would be understood in ``context`` (else ``lookup_context(msg)``, else journal)."""
+            lookup_context: Callable[[ParsedMessage], str | None] | None = None,
+            router: Callable[[ParsedMessage], dict[str, Any]] | None = None,
+            max_bytes: int | None = None) -> dict[str, Any]:
+    """How ``raw`` would be understood in ``context`` (else the routed context, else
+    ``lookup_context(msg)``, else journal). ``router`` (``routing.describe`` over a home's
+    store) and ``max_bytes`` (``inbox.max_bytes``) make the outcome the worker's own."""
     msg = parse_message(raw)
+    route = router(msg) if router is not None else None
+    if context is None and route is not None:
+        context = route.get("context")
     if context is None and lookup_context is not None:
         context = lookup_context(msg)
     context = context or DEFAULT_CONTEXT
@@ -45,6 +60,7 @@ def explain(raw: bytes, context: str | None,
         "kind": verdict.kind, "intent": "none", "reply_text": _reply_text(msg), "comment": "",
         "role": None, "rsvp": None, "bounced": None, "hard": None, "rule": verdict.rule,
         "reason": verdict.reason, "context": context, "subject": msg.subject, "from": msg.from_addr,
+        "files": files_reading(msg) if verdict.kind == "reply" else [],
     }
     if verdict.kind == "bounce":
         result.update(bounced=verdict.bounced, hard=verdict.hard)
@@ -54,7 +70,33 @@ def explain(raw: bytes, context: str | None,
         intent = interpret(context, result["reply_text"])
         result.update(intent=intent.intent, comment=intent.comment, role=intent.role,
                       rule=f"{verdict.rule}; {intent.rule}")
+    result.update(route=route, size=len(raw))
+    result["outcome"] = _outcome(result, route, max_bytes)
+    result["read_as"] = result["intent"]
+    if not result["outcome"].startswith("acted on"):
+        result["intent"] = "none"  # never "journal" for a message the worker would not act on
     return result
+
+
+def _outcome(result: dict[str, Any], route: dict[str, Any] | None, max_bytes: int | None) -> str:
+    """What the worker would do, in the order it decides (mailer.inbox.handle)."""
+    if max_bytes is not None and result["size"] > max_bytes:
+        return f"quarantined: {result['size']:,} bytes is over inbox.max_bytes ({max_bytes:,}); never read"
+    if result["kind"] in ("auto_reply", "bounce"):
+        return "ignored: logged only; never counted as an answer and never answered"
+    if route is not None and route.get("refused"):
+        return f"refused: {route['refused']}"
+    return f"acted on: {result['intent']}" + ("" if route is not None else " (no home: routing not checked)")
+
+
+def files_reading(msg: ParsedMessage) -> list[dict[str, Any]]:
+    """Each file of a reply: whether a journal entry would keep it, and why (not)."""
+    choice = choose(msg.files, msg.html)
+    kept = [{"filename": f.filename, "mime_type": f.mime_type, "size": f.size, "kept": True,
+             "why": "kept" if whole else "kept as a name and size only (not an image or a document)"}
+            for f, whole in choice.kept]
+    return kept + [{"filename": f.filename, "mime_type": f.mime_type, "size": f.size, "kept": False, "why": why}
+                   for f, why in choice.dropped]
 
 
 def _reply_text(msg: ParsedMessage) -> str:
@@ -97,16 +139,25 @@ def describe(result: dict[str, Any]) -> str:
         comment = f' (comment: "{_short(result["comment"])}")' if result.get("comment") else ""
         role = f" as {result['role']}" if result.get("role") else ""
         where = f"{result.get('context')} context" if result.get("kind") == "reply" else "from the calendar part"
-        lines.append(f"  intent:  {result.get('intent')}{role}{comment} [{where}]")
+        unread = result.get("read_as") not in (None, "none", result.get("intent"))
+        reading = f" (reads as {result['read_as']}; not acted on)" if unread else ""
+        lines.append(f"  intent:  {result.get('intent')}{reading}{role}{comment} [{where}]")
     if result.get("rsvp"):
         r = result["rsvp"]
         lines.append(f"  rsvp:    {r.get('attendee') or '(no attendee)'} {r.get('partstat') or ''} "
                      f"uid={r.get('uid')} sequence={r.get('sequence')}")
     if result.get("kind") == "reply":
         lines.append(f'  text:    "{_short(result.get("reply_text") or "")}"')
+    for item in result.get("files") or []:
+        mark = "keep" if item["kept"] else "drop"
+        lines.append(f"  file:    {mark} {item['filename']} ({item['mime_type']}, {item['size']:,} bytes): {item['why']}")
     lines.append(f"  why:     {result.get('rule')}")
-    if result.get("kind") in ("auto_reply", "bounce"):
-        lines.append("  effect:  logged only; never counted as an answer and never answered")
+    route = result.get("route")
+    if route:
+        whom = f" for {route['person']} ({route['purpose']} {route['ref']})" if route.get("person") else ""
+        lines.append(f"  route:   {route['via']}{whom}")
+    if result.get("outcome"):
+        lines.append(f"  outcome: {result['outcome']}")
     return "\n".join(lines)
 
 

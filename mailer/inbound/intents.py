@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from mailer.inbound import approval_phrases
 from mailer.inbound.commands import NOS, YESES, Folded, Intent, bare, sentences, words
 
 # --- journal ---------------------------------------------------------------------------------------
@@ -19,12 +20,20 @@ POLITE = words("please", "pls", "plz", "kindly", "bitte", "svp", "s'il vous plai
                "yes", "ok", "okay")
 JOURNAL_VERBS = {
     "pause": ("pause", "snooze", "suspend", "hold", "take a break", "pausieren", "pausiere",
+              "put me on hold", "put it on hold", "put this on hold", "put everything on hold",
+              "put my challenge on hold", "put the challenge on hold", "put my emails on hold",
+              "put my participation on hold", "put my subscription on hold",
               "mettre en pause", "pausar", "pausa", "pauzeer", "pauzeren", "pauze", "on hold"),
     # Not "continue" or a bare "back": "Back to it tomorrow" is a journal entry, not a command.
     "resume": ("resume", "unpause", "restart", "start again", "i'm back", "im back",
                "i am back", "weiter", "fortsetzen", "reprendre", "reanudar", "retomar",
                "riprendi", "riprendere", "hervatten", "verder"),
+    # "stop sending" before "stop": "please stop sending me these" is a request, not a sentence
+    # about stopping something else.
     "stop": ("stop", "unsubscribe", "opt out", "opt-out", "remove me", "quit", "leave", "cancel",
+             "stop sending", "stop emailing", "stop e-mailing", "stop mailing", "take me off",
+             "opt me out", "no more of these", "no more of this", "no more of them", "no more emails",
+             "no more e-mails", "no more mails", "no more messages", "no more reminders",
              "abmelden", "austragen", "desabonner", "desinscrire", "darme de baja", "baja",
              "cancelar", "sair", "annulla", "afmelden", "uitschrijven"),
     "join": ("join", "i'm in", "im in", "i am in", "count me in", "sign me up", "sign up", "enrol",
@@ -37,6 +46,7 @@ my the all your these this it me emails email e-mails mails mail messages messag
 reminders reminder daily notifications participation subscription from list for a an one two
 three few couple of day days week weeks month months until till next monday tuesday wednesday
 thursday friday saturday sunday tomorrow now again please thanks thank you bit while up in
+i travel travelling traveling away trip anymore these them
 with to break holiday holidays vacation back am i'm im out 30-day too meine mails fur eine
 woche bitte danke mes les pour une semaine merci mis correos por una semana gracias meus os
 obrigado obrigada le mie per settimana grazie mijn voor een bedankt dank je mich me moi
@@ -131,11 +141,15 @@ def _approve_or_unclear(text: Folded, folded: str, head: str) -> Intent:
         return Intent("reject", text.original, None, "approval: a negated approval")
     found = re.match(rf"{YESES}({APPROVE})(?![\w'])", folded)
     if found is None:
+        other = approval_phrases.extra_reading(text, folded, head, _doubt)
+        if other:
+            return other
         rule = "an approval word not at the start" if mentions else "no approval keyword"
         return Intent("unclear", text.original, None, f"approval: {rule}")
     doubt = _doubt(head, folded)
     if doubt:
-        return Intent("unclear", text.original, None, f"approval: {doubt}")
+        return approval_phrases.conditional_change(text, folded, head) or \
+            Intent("unclear", text.original, None, f"approval: {doubt}")
     return Intent("approve", text.comment(found.end()), None, "approval: approve keyword at the start")
 
 
@@ -155,7 +169,8 @@ def _doubt(head: str, folded: str) -> str | None:
     if re.search(RETRACTION, folded):
         return "the approval is taken back"
     later = sentences(folded)[1:]
-    if any(re.match(rf"{YESES}({REJECT}|{CHANGES}|{NOS})(?![\w'])", s) for s in later):
+    if any(re.match(rf"{YESES}({REJECT}|{CHANGES}|{NOS})(?![\w'])", s) or approval_phrases.says_against(s)
+           for s in later):
         return "approval and rejection or changes in one reply"
     return None
 
@@ -169,7 +184,16 @@ WITHDRAW = words(
     "cancel my sign-up", "cancel my signup", "cancel my spot", "cancel my place", "zuruckziehen",
     "ich ziehe zuruck", "austragen", "trage mich aus", "me retirer", "je me retire", "me desapunto",
     "retirarme", "me retiro", "desistir", "desisto", "ritirarmi", "mi ritiro", "ik trek me terug",
-    "schrap mij", "haal me eraf")
+    "schrap mij", "haal me eraf", "take me off the list", "please remove me", "streich mich",
+    "streicht mich", "nimm mich raus", "nehmt mich raus", "retirez-moi", "retire-moi", "quitame",
+    "borrame", "me tira", "toglimi", "cancellami", "haal mij eraf")
+# "I can't do it after all": a sign-up taken back, not a plain no (the issue's own example).
+WITHDRAW_AFTER_ALL = (
+    r"\b(can't|cant|cannot|can not|won't|wont|unable to|not able to)\b[^.!?\n]{0,30}?"
+    r"\b(after all|anymore|any more|any longer)\b|\bkann\b[^.!?\n]{0,30}?\b(doch nicht|nicht mehr)\b|"
+    r"\bje ne (peux|pourrai) plus\b|\bfinalement je ne (peux|pourrai) pas\b|\bal final no (puedo|podre)\b|"
+    r"\bya no (puedo|podre)\b|\bafinal (nao posso|nao vou poder)\b|\bja nao posso\b|"
+    r"\balla fine non posso\b|\bnon posso piu\b|\bkan toch niet\b|\bkan niet meer\b")
 VOLUNTEER = words(
     "i'm in", "im in", "i am in", "count me in", "sign me up", "put me down", "add me", "i'll do it",
     "i will do it", "i can do it", "i'll volunteer", "i will volunteer", "i volunteer",
@@ -182,6 +206,7 @@ VOLUNTEER = words(
     "contate su di me", "mi offro", "ik doe mee", "ik ben erbij", "tel mij maar mee", "reken op mij")
 PLAIN_YES = bare("yes", "yeah", "yep", "sure", "ja", "oui", "si", "sim", "me", "me too", "yes please")
 STRONG_IF = r"\b(if|unless|wenn|falls|si|se|als|indien)\b"
+NOT_AS = r"\b(not|except|but not)\s+(as|for|with)\b"  # "happy to help, but not as a writer"
 VOLUNTEER_ANYWHERE = words(
     "count me in", "sign me up", "put me down", "i'd like to volunteer", "i would like to volunteer",
     "i volunteer", "i'll volunteer", "happy to help", "happy to volunteer", "i'm in", "ich bin dabei")
@@ -190,7 +215,16 @@ DECLINE = words(
     "i pass", "count me out", "i can't", "i cannot", "i can not", "i won't",
     "i'm unable", "i am unable", "not available", "i'm not available", "i'm not in", "leider nicht",
     "nein danke", "non merci", "no gracias", "lo siento", "infelizmente",
-    "purtroppo", "helaas", "decline", "i decline", "not for me")
+    "purtroppo", "helaas", "decline", "i decline", "not for me", "can't this time", "cannot this time",
+    "pas cette fois", "pas cette fois-ci", "pas pour cette fois", "esta vez no", "dieses mal nicht",
+    "diesmal nicht", "nicht dieses mal", "desta vez nao", "questa volta no", "non questa volta",
+    "deze keer niet", "nu niet")
+APOLOGY = (r"(?:(?:so\s+|very\s+|really\s+)?sorry|apologies|unfortunately|i'm afraid|im afraid|leider|"
+           r"desolee?|lo siento|perdon|desculpa|desculpe|mi dispiace|scusa|sorry)[\s,.!:;-]*")
+# "I'm in" is a sign-up only when nothing but a role, a "too" or punctuation follows it:
+# "I'm in a meeting", "I'm in London next week" and "ci sono in riunione" are not.
+PLACE_AFTER_IN = re.compile(r"\s*($|[^\w\s]|(as|for|too|on|again|with|and|but|if|happy|tho|though)\b)")
+IN_PHRASE = re.compile(r"(i'm|im|i am)\s+in|ci\s+sono|ci\s+sto")
 UNABLE = (r"(can't|cant|cannot|can not|won't|unable to|not able to|not available|don't have (?:the )?time|"
           r"no time|have to pass|must pass|need to pass|kann nicht|kann ich nicht|keine zeit|pas le temps|"
           r"je ne peux pas|no puedo|nao posso|non posso|kan niet|geen tijd)(?!\s+wait)")
@@ -202,20 +236,33 @@ def read_volunteer(text: Folded, roles: Sequence[str] = ()) -> Intent:
     found = re.match(rf"{YESES}({WITHDRAW})(?![\w'])", folded) or re.search(rf"\b({WITHDRAW})\b", folded)
     if found:
         return Intent("withdraw", text.original, None, f"volunteer: '{found.group(1)}'")
-    for pattern, intent, rule in ((rf"({NOS}|{DECLINE})(?!\s+wait)", "decline", "a no at the start"),
+    found = re.search(WITHDRAW_AFTER_ALL, folded)
+    if found:
+        return Intent("withdraw", text.original, None, f"volunteer: taken back ('{found.group(0)}')")
+    for pattern, intent, rule in ((rf"(?:{APOLOGY})?({NOS}|{DECLINE})(?!\s+wait)", "decline", "a no at the start"),
                                   (rf"{YESES}({VOLUNTEER})", "volunteer", "a sign-up at the start"),
                                   (PLAIN_YES, "volunteer", "a plain yes")):
         found = re.match(rf"{pattern}(?![\w'])", folded)
-        if found and intent == "volunteer" and re.search(STRONG_IF, folded):
+        if found and intent == "volunteer" and not _signs_up(folded, found):
+            continue
+        if found and intent == "volunteer" and (re.search(STRONG_IF, folded) or re.search(NOT_AS, folded)):
             return Intent("unclear", text.original, None, "volunteer: a conditional sign-up")
         if found:
             return _volunteer_intent(intent, text, found.end(), roles, rule)
     if re.search(UNABLE, folded):
         return Intent("decline", text.original, None, "volunteer: says they cannot")
     found = re.search(rf"\b({VOLUNTEER_ANYWHERE})(?![\w'])", folded)
-    if found and not re.search(CONDITION, folded) and "?" not in folded:
+    if found and _signs_up(folded, found) and not re.search(CONDITION, folded) and "?" not in folded:
         return _volunteer_intent("volunteer", text, found.end(), roles, "a sign-up phrase")
     return Intent("unclear", text.original, None, "volunteer: no sign-up, withdrawal or no")
+
+
+def _signs_up(folded: str, found: re.Match) -> bool:
+    """False for an "I'm in" that says where someone is ("I'm in a meeting"), not that they join."""
+    phrase = found.group(found.lastindex or 0)
+    if not IN_PHRASE.fullmatch(re.sub(r"\s+", " ", phrase.strip())):
+        return True
+    return bool(PLACE_AFTER_IN.match(folded[found.end():]))
 
 
 def _volunteer_intent(intent: str, text: Folded, end: int, roles: Sequence[str], rule: str) -> Intent:
@@ -224,19 +271,32 @@ def _volunteer_intent(intent: str, text: Folded, end: int, roles: Sequence[str],
 
 
 def find_role(folded: str, roles: Sequence[str]) -> str | None:
-    """The role named in the reply: one of ``roles`` as written there, else "as a <word>"."""
+    """The role named in the reply: one of ``roles`` as written there (or a form of it:
+    "reviewing" for reviewer, "writers" for writer), else the word after "as a"."""
     from mailer.inbound.commands import fold
 
     hits = []
     for role in roles:
         name = re.escape(fold(role).folded.strip()).replace(r"\ ", r"[\s_-]+").replace(r"\-", r"[\s_-]*")
-        found = re.search(rf"\b{name}s?\b", folded)
+        found = re.search(rf"\b{name}s?\b", folded) or _stem_hit(fold(role).folded.strip(), folded)
         if found:
             hits.append((found.start(), role))
     if hits:
         return min(hits)[1]
     found = re.search(r"\b(?:as|als|comme|como|come)\s+(?:(?:a|an|the|der|die|de|le|la|el|o|il|un|une|um|uma|una)\s+)?([a-z][\w-]*)", folded)
-    return found.group(1) if found else None
+    return found.group(1) if found and found.group(1) not in NOT_ROLES else None
+
+
+NOT_ROLES = {"well", "soon", "usual", "always", "discussed", "promised", "agreed", "long", "much",
+             "many", "before", "planned", "mentioned", "said", "requested", "needed", "possible"}
+
+
+def _stem_hit(role: str, folded: str) -> re.Match | None:
+    """A form of a one-word role: "reviewing" or "reviews" for reviewer, "writing" for writer."""
+    stem = re.sub(r"(ers|er|ors|or|ing|s)$", "", role)
+    if not role.isalpha() or len(stem) < 4:
+        return None
+    return re.search(rf"\b{re.escape(stem)}(?:e|er|ers|or|ors|ing|s|es)?\b", folded)
 
 
 # --- meetup -----------------------------------------------------------------------------------------------

@@ -15,11 +15,14 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
+from mailer.inbound.attachments import InboundFile
+
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
 MAX_PARTS = 500
 # Outlook sends the invite inline as text/calendar and again as an application/ics attachment.
 CALENDAR_TYPES = ("text/calendar", "application/ics")
+RETURNED_TYPES = ("message/rfc822", "text/rfc822-headers")
 
 
 @dataclass
@@ -41,7 +44,10 @@ class ParsedMessage:
     calendar_method: str | None = None
     delivery_status: str | None = None
     return_path: str | None = None
+    # The header block of the message a bounce returns (message/rfc822 or text/rfc822-headers).
+    returned_headers: list[tuple[str, str]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    files: list[InboundFile] = field(default_factory=list)  # attachments and inline images, undecided
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), decoded, or None."""
@@ -112,10 +118,56 @@ def parse_message(raw: bytes) -> ParsedMessage:
         return empty
 
 
+# The stdlib parser costs about a microsecond per line, however short: a hostile 9 MB message
+# of 4 million empty lines would take seconds. Real mail is mostly base64 (77 bytes a line):
+# 10 MB of it is 140,000 lines. So a message is parsed up to MAX_LINES lines, or one line per
+# LINE_BYTES bytes when that is more (a big attachment is never cut), and no further.
+MAX_LINES = 200_000
+LINE_BYTES = 50
+
+
+def _first_lines(raw: bytes, limit: int) -> tuple[bytes, bool]:
+    """``raw`` up to its ``limit``-th line end, and whether anything was cut."""
+    if raw.count(b"\n") <= limit:
+        return raw, False
+    return b"\n".join(raw.split(b"\n", limit)[:limit]) + b"\n", True
+
+
+# Each MIME part costs the parser tens of microseconds: 260,000 empty parts would take seconds.
+# A message is parsed up to this many boundary lines ("--…"; MAX_PARTS are read anyway).
+MAX_DELIMITERS = 2 * MAX_PARTS
+
+
+def _before_nth(raw: bytes, marker: bytes, limit: int) -> tuple[bytes, bool]:
+    """``raw`` up to (not including) the line that starts the ``limit + 1``-th ``marker``."""
+    if raw.count(marker) <= limit:
+        return raw, False
+    at = -1
+    for _ in range(limit + 1):
+        at = raw.find(marker, at + 1)
+    return raw[:at + 1], True
+
+
+# compat32 parses a message/delivery-status part into one Message per block of fields: a hostile
+# 9 MB report is 150,000 of them, seconds per megabyte. The part is read as the text it is.
+_DSN_TYPE = re.compile(rb"(?im)^(content-type:[ \t]*)message/delivery-status")
+DSN_AS_TEXT = "text/x-delivery-status"
+DSN_TYPES = ("message/delivery-status", DSN_AS_TEXT)
+MAX_STATUS_CHARS = 100_000  # a report names a handful of recipients; this is plenty
+
+
 def _parse(raw: bytes) -> ParsedMessage:
+    limit = max(MAX_LINES, len(raw) // LINE_BYTES)
+    raw, cut = _first_lines(raw, limit)
+    raw, cut_parts = _before_nth(raw, b"\n--", MAX_DELIMITERS)
+    raw = _DSN_TYPE.sub(rb"\g<1>" + DSN_AS_TEXT.encode(), raw)
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     headers = [(k, decode_header_value(v)) for k, v in msg.raw_items()]
     parsed = _from_headers(headers)
+    if cut:
+        parsed.defects.append(f"message cut at {limit:,} lines")
+    if cut_parts:
+        parsed.defects.append(f"message cut at {MAX_DELIMITERS:,} MIME boundaries")
     parsed.content_type = _safe(lambda: msg.get_content_type(), "text/plain", parsed.defects)
     parsed.defects.extend(type(d).__name__ for d in msg.defects)
     _collect_bodies(msg, parsed)
@@ -160,22 +212,44 @@ def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
     inner_text: str | None = None
     for part, embedded in parts[:MAX_PARTS]:
         ctype = _safe(lambda: part.get_content_type(), "application/octet-stream", parsed.defects)
-        if ctype == "message/delivery-status":
+        if ctype in DSN_TYPES:
             if parsed.delivery_status is None and not embedded:
-                parsed.delivery_status = _delivery_status_text(part)
+                parsed.delivery_status = _delivery_status_text(part, parsed.defects)
             continue
-        if part.is_multipart() or (_is_attachment(part) and ctype not in CALENDAR_TYPES):
+        if ctype in RETURNED_TYPES and not embedded and not parsed.returned_headers:
+            parsed.returned_headers = _returned_headers(part, ctype, parsed.defects)
+            continue
+        if part.is_multipart():
             continue
         if embedded:
             if ctype == "text/plain" and inner_text is None:
                 inner_text = part_text(part, parsed.defects)
             continue
-        _keep_part(part, ctype, parsed)
+        if _is_file(part, ctype) or not _keep_part(part, ctype, parsed):
+            _add_file(part, ctype, parsed)
     if parsed.text is None and parsed.html is None:
         parsed.text = inner_text
 
 
-def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> None:
+def _returned_headers(part: Message, ctype: str, defects: list[str]) -> list[tuple[str, str]]:
+    """The headers of the message a delivery report sends back (RFC 3462: the whole message
+    as message/rfc822, or only its header block as text/rfc822-headers)."""
+    if ctype == "message/rfc822":
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else None
+    else:
+        inner = email.message_from_string(part_text(part, defects).lstrip(), policy=email.policy.compat32)
+    if not isinstance(inner, Message):
+        return []
+    return [(k, decode_header_value(v)) for k, v in inner.raw_items()]
+
+
+def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> bool:
+    """Keep the first text, HTML and calendar part; say whether this part was one of them.
+
+    Apple Mail splits the text around an inline photo into several text parts: those after
+    the first are neither kept nor files (a file is a part with a name or a non-text type).
+    """
     if ctype == "text/plain" and parsed.text is None:
         parsed.text = part_text(part, parsed.defects)
     elif ctype == "text/html" and parsed.html is None:
@@ -183,6 +257,37 @@ def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> None:
     elif ctype in CALENDAR_TYPES and parsed.calendar is None:
         parsed.calendar = part_text(part, parsed.defects)
         parsed.calendar_method = _calendar_method(part, parsed.calendar)
+    else:
+        return ctype in ("text/plain", "text/html") or ctype in CALENDAR_TYPES
+    return True
+
+
+def _is_file(part: Message, ctype: str) -> bool:
+    """An attachment, or a part with a file name (an inline photo), that is not a calendar part."""
+    if ctype in CALENDAR_TYPES:
+        return False
+    return _is_attachment(part) or bool(_safe(part.get_filename, None, []))
+
+
+def _add_file(part: Message, ctype: str, parsed: ParsedMessage) -> None:
+    """Record a file part with its decoded bytes (``inbound.attachments`` decides what is kept)."""
+    try:
+        data = part.get_payload(decode=True) or b""
+    except Exception as exc:  # noqa: BLE001 - broken transfer encoding: no file to keep
+        parsed.defects.append(f"undecodable file part: {exc}")
+        return
+    name = decode_header_value(_safe(part.get_filename, None, parsed.defects) or "")
+    cid = (message_ids(str(part.get("content-id", ""))) or [None])[0]
+    inline = str(part.get("content-disposition", "")).strip().lower().startswith("inline") or cid is not None
+    parsed.files.append(InboundFile(
+        filename=_safe_name(name, ctype), mime_type=ctype, data=data,
+        content_id=cid.strip("<>").lower() if cid else None, inline=inline))
+
+
+def _safe_name(name: str, ctype: str) -> str:
+    """A file name that is only a name: no folders, no control characters, not empty."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .")
+    return name[:120] or "file." + (ctype.split("/")[-1].split("+")[0] or "bin")
 
 
 def _is_attachment(part: Message) -> bool:
@@ -222,12 +327,11 @@ def _walk(part: Message, depth: int, embedded: bool):
                 yield from _walk(sub, depth + 1, inner)
 
 
-def _delivery_status_text(part: Message) -> str:
-    # compat32 parses message/delivery-status into a list of header blocks.
+def _delivery_status_text(part: Message, defects: list[str]) -> str:
     payload = part.get_payload()
-    if isinstance(payload, list):
-        return "\n\n".join(p.as_string() for p in payload if isinstance(p, Message))
-    return str(payload or "")
+    if isinstance(payload, list):  # compat32's header blocks (a folded Content-Type escaped _DSN_TYPE)
+        return "\n\n".join(p.as_string() for p in payload[:50] if isinstance(p, Message))
+    return part_text(part, defects)[:MAX_STATUS_CHARS]
 
 
 def part_text(part: Message, defects: list[str]) -> str:

@@ -7,6 +7,8 @@ its end trimmed), so they can lose text but never invent it.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from mailer.inbound.html_text import html_to_text
 from mailer.inbound.message import ParsedMessage
 from mailer.inbound.quotes import (
@@ -19,17 +21,19 @@ from mailer.inbound.quotes import (
 )
 from mailer.inbound.signature import is_mobile_footer, is_signature_delimiter, strip_signature
 
-# A reply is read from its top; a pathological body is not scanned past this many lines.
+# A reply is read from its top; a pathological body is not scanned past this many lines or
+# characters (a journal entry keeps at most 20,000 characters; quotes and signature may follow).
 MAX_LINES = 20_000
+MAX_CHARS = 100_000
 
 
-def extract_reply(text: str, sender_name: str | None = None) -> str:
+def extract_reply(text: str, sender_name: str | Sequence[str] | None = None) -> str:
     """The text the person wrote in this reply (plain text in, plain text out).
 
     Removes ``>`` quote blocks with their "On … wrote:" lines, Outlook header blocks and
     "Original Message" separators (with everything below them), the signature, mobile
     footers and disclaimers. An answer written below a quote (bottom-posting) is kept.
-    ``sender_name`` (the From display name) lets a closing "Thanks, Anna" go too.
+    ``sender_name`` (the From display name, or several names) lets a closing "Thanks, Anna" go too.
     """
     if not isinstance(text, str) or not text.strip():
         return ""
@@ -39,12 +43,18 @@ def extract_reply(text: str, sender_name: str | None = None) -> str:
         return text.strip()
 
 
-def reply_text(msg: ParsedMessage) -> str:
-    """The new text of a parsed reply: its plain part, else its HTML part as text."""
-    return reply_from_parts(msg.text, msg.html, msg.from_name or None)
+def reply_text(msg: ParsedMessage, known_name: str | None = None) -> str:
+    """The new text of a parsed reply: its plain part, else its HTML part as text.
+
+    ``known_name`` is the sender's name as we know it (the people store): a bare first name
+    under a sign-off ("Best regards,\nTokyo") is recognised even when From has no display name.
+    """
+    names = tuple(dict.fromkeys(n for n in (msg.from_name, known_name) if n and n.strip()))
+    return reply_from_parts(msg.text, msg.html, names or None)
 
 
-def reply_from_parts(text: str | None, html: str | None, sender_name: str | None = None) -> str:
+def reply_from_parts(text: str | None, html: str | None,
+                     sender_name: str | Sequence[str] | None = None) -> str:
     """Like ``reply_text`` for bodies already decoded: the plain part wins when it yields
     anything; the HTML part is cut at its quote container (Gmail, Outlook, Apple Mail)."""
     if text and text.strip():
@@ -54,7 +64,7 @@ def reply_from_parts(text: str | None, html: str | None, sender_name: str | None
     return html_reply(html or "", sender_name)
 
 
-def html_reply(html: str, sender_name: str | None = None) -> str:
+def html_reply(html: str, sender_name: str | Sequence[str] | None = None) -> str:
     """The new text of an HTML body: the text above its first quote container, or, when
     nothing is written there (bottom-posting), the text-level rules over the whole body."""
     try:
@@ -68,8 +78,8 @@ def html_reply(html: str, sender_name: str | None = None) -> str:
     return extract_reply(converted.text, sender_name)
 
 
-def _extract(text: str, sender_name: str | None) -> str:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
+def _extract(text: str, sender_name: str | Sequence[str] | None) -> str:
+    lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     kept, saw_history = _new_lines(lines)
     if not _has_text(kept) and not saw_history:
         return _tidy(lines)  # nothing but ">" lines with no attribution: the person's own
@@ -79,12 +89,13 @@ def _extract(text: str, sender_name: str | None) -> str:
 def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     """The lines outside quoted history, and whether any history marker was seen."""
     kept: list[str] = []
-    saw_history = False
+    saw_history = wrote = False  # wrote: a kept line has text (tracked, not rescanned: linear)
     i = 0
     while i < len(lines):
-        step = _history_step(lines, i, kept)
+        step = _history_step(lines, i, kept, wrote)
         if step is None:
             kept.append(lines[i])
+            wrote = wrote or bool(lines[i].strip())
             i += 1
             continue
         following, seen = step
@@ -95,15 +106,17 @@ def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     return kept, saw_history
 
 
-def _history_step(lines: list[str], i: int, kept: list[str]) -> tuple[int | None, bool] | None:
+def _history_step(lines: list[str], i: int, kept: list[str],
+                  wrote: bool) -> tuple[int | None, bool] | None:
     """None when line ``i`` is the person's text; else where reading goes on (None: stop,
-    everything below is old) and whether that was a marker of older mail."""
+    everything below is old) and whether that was a marker of older mail. ``wrote``: some
+    kept line has text."""
     if is_quoted(lines[i]):
         end = quote_block_end(lines, i)
         opens_history = quote_starts_with_history(lines, i, end)
-        if opens_history and _has_text(kept):
+        if opens_history and wrote:
             return None, True  # a quoted "On … wrote:" or forward under the reply: all below is old
-        return _after_gap(lines, end, kept), opens_history or _has_text(kept)
+        return _after_gap(lines, end, kept), opens_history or wrote
     span = header_span(lines, i)
     if span:
         after = _skip_blank(lines, i + span)
@@ -111,7 +124,7 @@ def _history_step(lines: list[str], i: int, kept: list[str]) -> tuple[int | None
             return _after_gap(lines, quote_block_end(lines, after), kept), True
         # "On … wrote:" over unquoted old text (Outlook, Gmail app) ends the reply, unless
         # nothing was written above it: then the answer is below (bottom-posting).
-        return (None if _has_text(kept) else after), True
+        return (None if wrote else after), True
     if _ends_reply(lines, i):
         return None, True
     return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Sequence
 
 _MAX_SIGNATURE_LINE = 200
 # RFC 3676 §4.3 signature delimiter "-- " (many clients drop the trailing space).
@@ -84,8 +85,10 @@ def is_junk(line: str) -> bool:
     return not stripped or all(ch in "-_=*~#+.•·ᐧ|" or unicodedata.category(ch) == "Cf" for ch in stripped)
 
 
-def strip_signature(lines: list[str], sender_name: str | None = None) -> list[str]:
-    """Drop a sign-off block, a trailing disclaimer and trailing junk lines from the reply."""
+def strip_signature(lines: list[str], sender_name: str | Sequence[str] | None = None) -> list[str]:
+    """Drop a sign-off block, a trailing disclaimer and trailing junk lines from the reply.
+
+    ``sender_name``: the sender's name, or several (From display name, the name in our store)."""
     lines = _drop_disclaimer(lines)
     lines = _trim_end(lines)
     lines = _drop_signoff(lines, sender_name)
@@ -100,13 +103,15 @@ def _trim_end(lines: list[str]) -> list[str]:
 
 
 def _drop_disclaimer(lines: list[str]) -> list[str]:
+    wrote = False  # some line above k has text (tracked as we go: linear)
     for k in range(1, len(lines)):
-        if (not lines[k - 1].strip()) and _DISCLAIMER.match(lines[k][:200]) and _has_text(lines[:k]):
+        wrote = wrote or bool(lines[k - 1].strip())
+        if wrote and not lines[k - 1].strip() and _DISCLAIMER.match(lines[k][:200]):
             return lines[:k]
     return lines
 
 
-def _drop_signoff(lines: list[str], sender_name: str | None) -> list[str]:
+def _drop_signoff(lines: list[str], sender_name: str | Sequence[str] | None) -> list[str]:
     body = [k for k, line in enumerate(lines) if line.strip()]
     if len(body) < 2:
         return lines
@@ -131,7 +136,7 @@ def _short(line: str) -> bool:
     return len(line) <= _MAX_SIGNATURE_LINE
 
 
-def _signs_off(tail: list[str], sender_name: str | None) -> bool:
+def _signs_off(tail: list[str], sender_name: str | Sequence[str] | None) -> bool:
     """Whether the lines after a valediction are a signature: the sender's name, or a name
     followed by contact details (title, company, phone, web)."""
     rest = [line for line in tail if line.strip()]
@@ -148,12 +153,17 @@ def _looks_like_name(line: str) -> bool:
     return 1 <= len(words) <= 4 and all(w[:1].isupper() or not w[:1].isalpha() for w in words)
 
 
-def _is_sender(line: str, sender_name: str | None) -> bool:
-    if not sender_name:
-        return False
+def _is_sender(line: str, sender_name: str | Sequence[str] | None) -> bool:
+    """Whether a line is the sender's name or first name; ``sender_name`` may list several
+    (the From display name and the name we know the person by)."""
+    names = (sender_name,) if isinstance(sender_name, str) else tuple(sender_name or ())
     text = re.sub(r"^[\s\-–—~/]+|[\s,.!]+$", "", line).casefold()
+    return bool(text) and any(_is_name(text, name) for name in names if name)
+
+
+def _is_name(text: str, sender_name: str) -> bool:
     name = sender_name.strip().strip('"').casefold()
-    if not text or not name:
+    if not name:
         return False
     first = name.split()[0] if " " in name else name
     return text in (name, first) or (len(text.split()) <= 3 and text.startswith(first) and text in name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import email.charset
 import email.policy
 import secrets
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.message import Message
-from email.mime.application import MIMEApplication
+from email import encoders
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 
 from mailer.flows.base import Attachment
+from mailer.outbound.safe_text import display_name, one_line
 
 TOKEN_BYTES = 12  # 96 bits: notes/email-safety.md asks for at least 80
 SHORT_REF = 10  # characters of the token printed in the body as a fallback reference
@@ -65,6 +67,24 @@ def plus_address(address: str, token: str) -> str:
     return f"{local}+{token}@{domain}"
 
 
+VERP_PREFIX = "b-"
+_RANDOM_ID = re.compile(r"^<([0-9a-f]{16,64})@")
+
+
+def verp_sender(address: str, message_id: str) -> str:
+    """The envelope sender for one email: ``local+b-ID@domain``, ID being the random part of
+    its Message-ID (VERP: a bounce comes back to this address, so it names the email that
+    bounced, and only someone who saw that email can name it). Our own address when the
+    Message-ID is not one we made."""
+    found = _RANDOM_ID.match(message_id)
+    return plus_address(address, VERP_PREFIX + found.group(1)) if found else address
+
+
+def verp_message_id(token: str, address: str) -> str:
+    """The Message-ID a VERP token (the part after ``b-``) stands for."""
+    return f"<{token.lower()}@{address.partition('@')[2] or 'localhost'}>"
+
+
 @dataclass(frozen=True)
 class Envelope:
     """Everything the header block needs."""
@@ -87,18 +107,31 @@ class Envelope:
 
 def build(env: Envelope, text: str, html: str, attachments: tuple[Attachment, ...] = (),
           calendar: tuple[str, bytes] | None = None) -> bytes:
-    """The complete message as CRLF bytes: multipart/alternative text+HTML, plus attachments."""
+    """The complete message as CRLF bytes: multipart/alternative text+HTML, plus attachments.
+
+    ``calendar`` is (METHOD, iCalendar bytes): an inline ``text/calendar; method=…`` part inside
+    the alternative (Outlook needs it there) and the same bytes again as ``invite.ics`` (Apple
+    Mail and some webmail only look for the attachment; notes/calendar-invites.md).
+    """
     if not attachments and not calendar:
         return _alternative(env, text, html)
+    inline = [item for item in attachments if item.content_id]
+    attached = [item for item in attachments if not item.content_id]
     body = _multipart("alternative")
     body.attach(MIMEText(text, "plain", UTF8_QP))
-    body.attach(MIMEText(html, "html", UTF8_QP))
+    body.attach(_html_with_images(html, inline))
     if calendar:
         body.attach(_calendar_part(*calendar))
-    root = _multipart("mixed")
-    root.attach(body)
-    for item in attachments:
-        root.attach(_attachment(item))
+    root: MIMEBase = body
+    if attached or calendar:
+        root = _multipart("mixed")
+        root.attach(body)
+        for item in attached:
+            root.attach(_attachment(item))
+        if calendar:
+            ics = _attachment(Attachment("invite.ics", "application/ics", calendar[1]))
+            ics.set_param("name", "invite.ics")
+            root.attach(ics)
     _headers(root, env)
     return root.as_bytes(policy=WIRE)
 
@@ -138,11 +171,12 @@ def _multipart(subtype: str) -> MIMEMultipart:
 
 
 def _headers(msg: MIMEBase, env: Envelope) -> None:
+    # Every value built from data passes through safe_text: one line, no control characters.
     msg["Message-ID"] = env.message_id
     msg["Date"] = format_datetime(env.date)
-    msg["From"] = formataddr((env.from_name, env.from_addr))
-    msg["To"] = formataddr((env.to_name, env.to_addr)) if env.to_name else env.to_addr
-    msg["Subject"] = _encoded(env.subject)
+    msg["From"] = _address(env.from_name, env.from_addr)
+    msg["To"] = _address(env.to_name, env.to_addr)
+    msg["Subject"] = _encoded(one_line(env.subject))
     if env.reply_to:
         msg["Reply-To"] = env.reply_to
     if env.in_reply_to:
@@ -155,12 +189,31 @@ def _headers(msg: MIMEBase, env: Envelope) -> None:
     if env.recurring and env.unsubscribe:
         _list_unsubscribe(msg, env)
     for name, value in env.extra_headers:
-        msg[name] = value
+        msg[name] = _encoded(one_line(value))
+
+
+def _address(name: str, addr: str) -> str:
+    """``Name <addr>``, or the bare address when the name cannot be used.
+
+    A non-ASCII name goes as ONE encoded-word, longer than RFC 2047's 75 characters if need
+    be (safe_text caps names at 64 characters): CPython's address parser keeps the space
+    between two encoded-words of a phrase, so a folded name would read back changed.
+    """
+    shown = display_name(name)
+    if not shown:
+        return addr
+    if shown.isascii() and "=?" not in shown:
+        return formataddr((shown, addr))
+    return f"{Header(shown, 'utf-8', maxlinelen=10_000).encode(maxlinelen=10_000)} <{addr}>"
 
 
 def _encoded(text: str) -> str:
-    """A header value as RFC 2047 encoded-words of at most 75 characters, folded between them."""
-    if text.isascii():
+    """A header value as RFC 2047 encoded-words of at most 75 characters, folded between them.
+
+    Plain ASCII goes as it is, unless it looks like an encoded-word itself ("=?…?="), which a
+    reader would decode: then it is encoded too, so it reads back as written.
+    """
+    if text.isascii() and "=?" not in text:
         return text
     return Header(text, "utf-8", maxlinelen=76).encode(maxlinelen=76, linesep="\r\n")
 
@@ -176,18 +229,41 @@ def _list_unsubscribe(msg: MIMEBase, env: Envelope) -> None:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
 
+def _html_with_images(html: str, images: list[Attachment]) -> MIMEBase:
+    """The HTML part, inside multipart/related with the images it shows by ``cid:`` (RFC 2387),
+    the one shape Outlook, Gmail and Apple Mail all display inline."""
+    part = MIMEText(html, "html", UTF8_QP)
+    if not images:
+        return part
+    related = _multipart("related")
+    related.attach(part)
+    for item in images:
+        image = _file_part(item)
+        image.add_header("Content-ID", f"<{item.content_id}>")
+        image.add_header("Content-Disposition", "inline", filename=item.filename)
+        related.attach(image)
+    return related
+
+
 def _attachment(item: Attachment) -> MIMEBase:
+    part = _file_part(item)
+    part.add_header("Content-Disposition", "attachment", filename=item.filename)
+    return part
+
+
+def _file_part(item: Attachment) -> MIMEBase:
     maintype, _, subtype = item.mime_type.partition("/")
     if maintype == "text":
-        part: MIMEBase = MIMEText(item.data.decode("utf-8"), subtype, UTF8_QP)
-    else:
-        part = MIMEApplication(item.data, subtype)
-    part.add_header("Content-Disposition", "attachment", filename=item.filename)
+        return MIMEText(item.data.decode("utf-8"), subtype, UTF8_QP)
+    part = MIMEBase(maintype, subtype)  # image/jpeg stays image/jpeg (MIMEApplication would relabel it)
+    part.set_payload(item.data)
+    encoders.encode_base64(part)
     return part
 
 
 def _calendar_part(method: str, data: bytes) -> MIMEBase:
     # Outlook needs the inline text/calendar part with method= equal to METHOD: inside.
-    part = MIMEText(data.decode("utf-8"), "calendar", UTF8_QP)
+    # Base64 keeps the CRLF line ends and the folding of the iCalendar text exactly as built.
+    part = MIMEText(data.decode("utf-8"), "calendar", "utf-8")
     part.set_param("method", method)
     return part

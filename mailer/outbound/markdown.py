@@ -3,7 +3,8 @@
 Only what a challenge activity needs: paragraphs, ``-``/``*`` bullet lists, ``1.`` numbered
 lists, ``**bold**``, ``*italic*``, ```code``` and ``[text](https://…)`` links. Everything is
 HTML-escaped first, so nothing in the text can inject markup; links must be http(s) or mailto.
-The plain-text part of an email uses the Markdown source as it is, which reads well enough.
+``to_text`` gives the plain-text part: the same text without the marks ("**bold**" reads
+"bold", a link reads "text (url)"), lists and paragraphs kept as they are.
 """
 from __future__ import annotations
 
@@ -78,3 +79,30 @@ def paragraphs_html(text: str) -> Markup:
     """Plain text (someone's journal) as escaped HTML paragraphs, line breaks kept."""
     return Markup("\n".join("<p>" + "<br>\n".join(html.escape(line) for line in b) + "</p>"
                             for b in blocks(text)))
+
+
+def inline_text(line: str) -> str:
+    """One line without inline marks: links as "text (url)", no ``**``, ``*`` or backticks."""
+    parts = CODE.split(line)
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            out.append(part)  # code reads as itself
+            continue
+        part = LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", part)
+        part = BOLD.sub(r"\1", part)
+        out.append(ITALIC.sub(r"\1", part))
+    return "".join(out)
+
+
+def to_text(text: str) -> str:
+    """Markdown as plain text for the text part of an email: paragraphs flowed onto one
+    line each, list items one per line, inline marks removed."""
+    return "\n\n".join(_block_text(b) for b in blocks(text))
+
+
+def _block_text(lines: list[str]) -> str:
+    for pattern in (BULLET, NUMBERED):
+        if all(pattern.match(line) or line.startswith("  ") for line in lines) and pattern.match(lines[0]):
+            return "\n".join(inline_text(line.rstrip()) for line in lines)
+    return inline_text(" ".join(line.strip() for line in lines))

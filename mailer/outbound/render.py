@@ -16,6 +16,7 @@ import jinja2
 from mailer.errors import MailerError
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+SIGNATURE_DELIMITER = "-- "
 
 
 @lru_cache(maxsize=4)
@@ -51,10 +52,20 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
 
 
 def _tidy(text: str) -> str:
-    """Collapse runs of blank lines the template logic leaves behind."""
+    """Collapse runs of blank lines the template logic leaves behind; trailing spaces go,
+    except in the signature delimiter "-- ", whose space is what makes it one (RFC 3676 4.3:
+    clients hide or trim what follows it when quoting)."""
     lines, blank = [], 0
     for line in text.splitlines():
         blank = blank + 1 if not line.strip() else 0
         if blank <= 1:
-            lines.append(line.rstrip())
+            lines.append(line if line == SIGNATURE_DELIMITER else line.rstrip())
     return "\n".join(lines).strip() + "\n"
+
+
+def render_page(template: str, context: dict[str, Any]) -> str:
+    """Render one HTML page that is not an email (autoescaped; no CSS inlining needed)."""
+    try:
+        return environment().get_template(template).render(context)
+    except jinja2.TemplateError as exc:
+        raise MailerError(f"template {template}: {exc}") from exc

@@ -9,6 +9,7 @@ The connection autocommits; a unit of work spanning several verbs is ``with db.a
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Callable
 
@@ -17,22 +18,28 @@ from sqlite_utils import Database
 from mailer.errors import StoreError
 
 Migration = tuple[str, Callable[[Database], None]]
+# How long a statement waits for another process's write lock before "database is locked".
+BUSY_TIMEOUT_MS = 10_000
 
 
 def _all_migrations() -> list[Migration]:
     # Order matters: later modules may reference earlier tables.
-    from mailer.store import challenges, inbox, outbox, people, planning, sync_state, tokens
+    from mailer.store import (calls, challenges, charters, digests, files, inbox, meetups, outbox, people,
+                              planning, sync_state, tokens)
 
     return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *tokens.MIGRATIONS,
             *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
-            *planning.MIGRATIONS]
+            *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS, *charters.MIGRATIONS,
+            *meetups.MIGRATIONS, *planning.MIGRATIONS]
 
 
 def open_db(path: Path | str) -> Database:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    """Open (creating if needed) the database at ``path``, check it (``PRAGMA quick_check``) and
+    bring its schema up to date. Every SQLite failure becomes a ``StoreError`` (``db_error``)."""
     try:
         db = Database(str(path))
-        db.conn.execute("PRAGMA busy_timeout = 10000")
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        check_integrity(db, path)
         db.enable_wal()
         # In WAL mode NORMAL still survives a process crash (kill -9); only a power cut can lose
         # the last commits, and those sends come back as 'unknown' and are reconciled. 2x faster.
@@ -46,10 +53,45 @@ def open_db(path: Path | str) -> Database:
         # Autocommit outside db.atomic(): a bare write is never left in an open implicit
         # transaction (lost at a kill -9); units of work use db.atomic(), which nests.
         db.conn.isolation_level = None
-    except Exception as exc:  # sqlite3 errors: a locked or corrupt file
-        raise StoreError(f"cannot open database {path}: {exc}") from exc
-    migrate(db)
+        migrate(db)
+    except sqlite3.Error as exc:
+        raise db_error(exc, path) from exc
     return db
+
+
+def check_integrity(db: Database, path: Path | str) -> None:
+    """Raise ``StoreError`` when ``PRAGMA quick_check`` finds the file damaged: nothing may read
+    mail into a database that cannot be trusted to keep it."""
+    found = [" ".join(str(row[0]).split()) for row in db.execute("PRAGMA quick_check(3)").fetchall()]
+    if found != ["ok"]:
+        raise StoreError(f"database {path} is corrupt ({'; '.join(found)[:160]}); nothing was read "
+                         "or sent. Keep the file, and restore a backup or move it away")
+
+
+# SQLite's primary result codes (sqlite3.Error.sqlite_errorname) -> what a person should hear.
+_PROBLEMS = (
+    (("SQLITE_BUSY", "SQLITE_LOCKED"), "is locked by another process; try again in a moment"),
+    (("SQLITE_READONLY",), "is read-only: check the permissions of the file and its folder"),
+    (("SQLITE_FULL",), "cannot grow: the disk is full"),
+    (("SQLITE_CORRUPT", "SQLITE_NOTADB"), "is corrupt or not a database; restore a backup or move it away"),
+    (("SQLITE_CANTOPEN",), "cannot be opened: check that its folder exists and is writable"),
+    (("SQLITE_IOERR",), "could not be read or written (is the disk full or failing?)"),
+)
+
+
+def db_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
+    """A one-line ``StoreError`` for an SQLite failure on the database at ``path``."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for codes, problem in _PROBLEMS:
+        if name.startswith(codes):
+            return StoreError(f"database {path} {problem} ({exc})")
+    text = str(exc).lower()
+    for needle, problem in (("locked", _PROBLEMS[0][1]), ("readonly", _PROBLEMS[1][1]),
+                            ("full", _PROBLEMS[2][1]), ("not a database", _PROBLEMS[3][1]),
+                            ("malformed", _PROBLEMS[3][1])):
+        if needle in text:
+            return StoreError(f"database {path} {problem} ({exc})")
+    return StoreError(f"database {path}: {exc}")
 
 
 def memory_db() -> Database:

@@ -84,19 +84,21 @@ def _create(db: Database) -> None:
 
 
 def _plan_marks(db: Database) -> None:
-    # When planning last ran and when it next can have anything to do: a tick in between skips
-    # the challenge without reading its participants. Any change that could make an email due
-    # sooner (someone enrolled, paused/resumed/stopped, a person added, bounced or moved to
-    # another time zone) clears the mark through these triggers, so no verb can forget to.
+    # When planning last ran, the next moment it can have anything to do, and the newest person
+    # it saw: a tick in between skips the challenge without reading its participants. A change
+    # that could make an email due sooner clears the mark: these triggers catch someone enrolled,
+    # paused/resumed/stopped, or a person bounced, un-bounced, given roles or moved to another
+    # zone; a new person shows as a higher people id (no trigger on INSERT: an import of 50,000
+    # rows would fire it 50,000 times).
     db.execute("ALTER TABLE challenges ADD COLUMN plan_checked_at TEXT")
     db.execute("ALTER TABLE challenges ADD COLUMN next_plan_at TEXT")
+    db.execute("ALTER TABLE challenges ADD COLUMN plan_people_seen INTEGER")
     clear_one = "UPDATE challenges SET next_plan_at = NULL WHERE id = {}.challenge_id; END"
-    clear_all = "UPDATE challenges SET next_plan_at = NULL; END"
+    clear_all = "UPDATE challenges SET next_plan_at = NULL WHERE next_plan_at IS NOT NULL; END"
     for name, event, action in (
             ("participant_added", "INSERT ON challenge_participants", clear_one.format("NEW")),
             ("participant_changed", "UPDATE OF status ON challenge_participants", clear_one.format("NEW")),
             ("participant_removed", "DELETE ON challenge_participants", clear_one.format("OLD")),
-            ("person_added", "INSERT ON people", clear_all),
             ("person_changed", "UPDATE OF status, roles, timezone, email ON people", clear_all)):
         db.execute(f"CREATE TRIGGER challenge_replan_{name} AFTER {event} BEGIN {action}")
 
@@ -162,14 +164,18 @@ def set_challenge_state(db: Database, challenge_id: int, state: str) -> None:
 def set_plan_mark(db: Database, challenge_id: int, checked_at: datetime, next_at: datetime | None) -> None:
     """Planning ran at ``checked_at`` and nothing can fall due before ``next_at`` (None: never,
     unless the participants or people change)."""
-    db.execute("UPDATE challenges SET plan_checked_at = ?, next_plan_at = ? WHERE id = ?",
+    db.execute("UPDATE challenges SET plan_checked_at = ?, next_plan_at = ?, "
+               "plan_people_seen = (SELECT COALESCE(MAX(id), 0) FROM people) WHERE id = ?",
                [ts(checked_at), ts(next_at) if next_at else NEVER, challenge_id])
 
 
-def nothing_due(challenge: dict, now: datetime) -> bool:
+def nothing_due(db: Database, challenge: dict, now: datetime) -> bool:
     """Whether planning already ran for this challenge and nothing can be due yet at ``now``."""
     checked, next_at = challenge.get("plan_checked_at"), challenge.get("next_plan_at")
-    return bool(checked and next_at) and checked <= ts(now) < next_at
+    if not (checked and next_at and checked <= ts(now) < next_at):
+        return False
+    newest = db.execute("SELECT COALESCE(MAX(id), 0) FROM people").fetchone()[0]  # the rowid: O(1)
+    return newest == challenge.get("plan_people_seen")
 
 
 def challenge_days(db: Database, challenge_id: int) -> list[dict]:
@@ -342,3 +348,34 @@ def challenges_of(db: Database, person_id: int) -> list[int]:
                          UNION SELECT challenge_id FROM journal_entries WHERE person_id = ?
                          ORDER BY 1""", [person_id, person_id])
     return [r[0] for r in rows]
+
+
+def active_zones(db: Database, challenge_id: int) -> list[str]:
+    """The time zones of the participants who still get day emails (active, not bounced)."""
+    rows = db.execute("""SELECT DISTINCT p.timezone FROM challenge_participants cp
+                         JOIN people p ON p.id = cp.person_id
+                         WHERE cp.challenge_id = ? AND cp.status = 'active' AND p.status != 'bounced'
+                         ORDER BY 1""", [challenge_id])
+    return [r[0] for r in rows]
+
+
+def entries_between(db: Database, challenge_id: int, since: datetime, until: datetime) -> tuple[int, int]:
+    """How many entries arrived in ``[since, until)``, and from how many people (no text)."""
+    row = db.execute("SELECT COUNT(*), COUNT(DISTINCT person_id) FROM journal_entries WHERE challenge_id = ? "
+                     "AND received_at >= ? AND received_at < ?", [challenge_id, ts(since), ts(until)]).fetchone()
+    return row[0], row[1]
+
+
+def shareable_between(db: Database, challenge_id: int, since: datetime, until: datetime,
+                      limit: int) -> list[dict]:
+    """The newest entries marked #share that arrived in ``[since, until)``, with the author's name."""
+    rows = db.query("""SELECT j.*, p.name AS author FROM journal_entries j JOIN people p ON p.id = j.person_id
+                       WHERE j.challenge_id = ? AND j.shareable = 1 AND j.received_at >= ? AND j.received_at < ?
+                       ORDER BY j.received_at DESC, j.id DESC LIMIT ?""",
+                    [challenge_id, ts(since), ts(until), limit])
+    return [_entry_row(r) for r in rows]
+
+
+def count_entries(db: Database, challenge_id: int) -> int:
+    """How many journal entries the challenge holds (no text read)."""
+    return db.execute("SELECT COUNT(*) FROM journal_entries WHERE challenge_id = ?", [challenge_id]).fetchone()[0]

@@ -5,6 +5,7 @@ quarantined (processing failed; kept with its reason, can be replayed).
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -87,11 +88,19 @@ def reset_for_replay(db: Database, msg_id: int) -> None:
 
 
 def list_messages(db: Database, state: str | None = None, limit: int = 50) -> list[dict]:
-    """Recent messages without raw bytes, newest first."""
+    """Recent messages without raw bytes, newest first, each with the ``intent`` acted on."""
     where, args = ("WHERE state = ?", [state]) if state else ("", [])
-    return list(db.query(
+    rows = db.query(
         f"""SELECT id, from_addr, subject, state, kind, rule, reason, size, received_at
-            FROM inbox {where} ORDER BY id DESC LIMIT ?""", [*args, limit]))
+            FROM inbox {where} ORDER BY id DESC LIMIT ?""", [*args, limit])
+    return [{**row, "intent": intent_of(row["rule"])} for row in rows]
+
+
+def intent_of(rule: str | None) -> str | None:
+    """The intent a handled reply was acted on, from its recorded rule ("route: token; intent:
+    journal" -> "journal"); None when it was not acted on as a reply."""
+    found = re.search(r"(?:^|; )intent: ([\w-]+)", rule or "")
+    return found.group(1) if found else None
 
 
 def counts(db: Database) -> dict[str, int]:

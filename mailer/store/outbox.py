@@ -7,7 +7,6 @@ Times are stored as ISO-8601 UTC text so they compare as strings.
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
@@ -37,27 +36,16 @@ def _create(db: Database) -> None:
     db.execute("CREATE INDEX outbox_sent ON outbox(sent_at)")
 
 
-def _bytes_apart(db: Database) -> None:
-    # SQLite rewrites a whole record, overflow pages included, on any UPDATE: with the bytes of
-    # the email in the row, every state change (claim, sent) rewrote 4-8 KB. Kept apart, a
-    # state change writes a few hundred bytes (250 -> 20 us a send; bench/README.md).
-    db.execute("CREATE TABLE outbox_data (id INTEGER PRIMARY KEY REFERENCES outbox(id), data BLOB NOT NULL)")
-    db.execute("INSERT INTO outbox_data (id, data) SELECT id, data FROM outbox WHERE length(data) > 0")
-    db.execute("ALTER TABLE outbox DROP COLUMN data")
-
-
 def _sent_log(db: Database) -> None:
     # A send is recorded by appending one small row here (one page written per commit) and
-    # applied to the outbox in bulk by ``settle_sent``: updating the outbox row and its indexes
-    # on every send cost ~8x more. Durable per message all the same: after a kill the log is
+    # applied to the outbox in bulk by ``settle_sent``: updating the outbox row (SQLite rewrites
+    # the whole record, the email's bytes included) and its indexes on every send cost ~12x more. Durable per message all the same: after a kill the log is
     # settled before any lease is declared uncertain.
     db.execute("""CREATE TABLE outbox_sent_log (
                       row_id INTEGER PRIMARY KEY, owner TEXT NOT NULL, sent_at TEXT NOT NULL)""")
 
 
-MIGRATIONS = [("outbox-001", _create), ("outbox-002", _bytes_apart), ("outbox-003", _sent_log)]
-# Every column of a row with its bytes (empty for a row set aside before it could be built).
-WITH_DATA = "SELECT o.*, COALESCE(d.data, x'') AS data FROM outbox o LEFT JOIN outbox_data d ON d.id = o.id"
+MIGRATIONS = [("outbox-001", _create), ("outbox-002", _sent_log)]
 CLAIMABLE = ("pending", "failed")
 
 
@@ -82,24 +70,20 @@ def parse_ts(text: str | None) -> datetime | None:
 def enqueue_row(db: Database, *, key: str, message_id: str, to_addr: str, subject: str,
                 data: bytes, created_at: datetime, not_before: datetime | None = None) -> int | None:
     """Insert one outgoing email; a key already present is a no-op (returns None)."""
-    # Both rows or neither; inside the caller's transaction (the worker's batch) no savepoint.
-    with nullcontext() if db.conn.in_transaction else db.atomic():
-        cur = db.execute(
-            """INSERT INTO outbox (key, message_id, to_addr, subject, next_attempt_at, created_at)
-               VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
-            [key, message_id, to_addr, subject, ts(not_before or created_at), ts(created_at)])
-        if not cur.rowcount:
-            return None
-        db.execute("INSERT INTO outbox_data (id, data) VALUES (?, ?)", [cur.lastrowid, data])
-    return cur.lastrowid
+    cur = db.execute(
+        """INSERT INTO outbox (key, message_id, to_addr, subject, data, next_attempt_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
+        [key, message_id, to_addr, subject, data, ts(not_before or created_at), ts(created_at)])
+    return cur.lastrowid if cur.rowcount else None
 
 
 def add_dead(db: Database, *, key: str, message_id: str, to_addr: str, subject: str,
              created_at: datetime, reason: str) -> None:
     """A row for an email that could not be built: state ``dead``, no bytes, the reason kept."""
     db.execute(
-        """INSERT INTO outbox (key, message_id, to_addr, subject, state, next_attempt_at, last_error, created_at)
-           VALUES (?, ?, ?, ?, 'dead', ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
+        """INSERT INTO outbox (key, message_id, to_addr, subject, data, state, next_attempt_at, last_error,
+                               created_at)
+           VALUES (?, ?, ?, ?, x'', 'dead', ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
         [key, message_id, to_addr, subject, ts(created_at), reason, ts(created_at)])
 
 
@@ -177,12 +161,10 @@ def claim(db: Database, owner: str, now: datetime, lease_seconds: int, limit: in
             """UPDATE outbox SET state='sending', lease_owner=?, lease_expires_at=?, attempts=attempts+1
                WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending','failed')
                             AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
-               RETURNING id, key, message_id, to_addr, subject, attempts""",
+               RETURNING id, key, message_id, to_addr, subject, data, attempts""",
             [owner, ts(now + timedelta(seconds=lease_seconds)), ts(now), limit]).fetchall()
-        data = dict(db.execute(f"SELECT id, data FROM outbox_data WHERE id IN ({','.join('?' * len(rows))})",
-                               [r[0] for r in rows]).fetchall()) if rows else {}
-    cols = ("id", "key", "message_id", "to_addr", "subject", "attempts")
-    return sorted(({**dict(zip(cols, r)), "data": data.get(r[0], b"")} for r in rows), key=lambda r: r["id"])
+    cols = ("id", "key", "message_id", "to_addr", "subject", "data", "attempts")
+    return sorted((dict(zip(cols, r)) for r in rows), key=lambda r: r["id"])
 
 
 def finish(db: Database, row_id: int, owner: str, state: str, now: datetime,
@@ -196,6 +178,16 @@ def finish(db: Database, row_id: int, owner: str, state: str, now: datetime,
            next_attempt_at=COALESCE(?, next_attempt_at), lease_owner=NULL, lease_expires_at=NULL
            WHERE id=? AND lease_owner=? AND state='sending'""",
         [state, sent_at, error, ts(next_attempt) if next_attempt else None, row_id, owner])
+    return cur.rowcount == 1
+
+
+def postpone(db: Database, row_id: int, owner: str, until: datetime, note: str) -> bool:
+    """Give a leased row back untried until ``until`` (the server asked us to wait): no attempt counted."""
+    with db.atomic():
+        cur = db.execute(
+            """UPDATE outbox SET state='pending', attempts=max(attempts-1, 0), last_error=?, next_attempt_at=?,
+               lease_owner=NULL, lease_expires_at=NULL WHERE id=? AND lease_owner=? AND state='sending'""",
+            [note, ts(until), row_id, owner])
     return cur.rowcount == 1
 
 
@@ -263,7 +255,7 @@ def list_rows(db: Database, state: str | None = None, limit: int = 50) -> list[d
 
 def get_row(db: Database, row_id: int) -> dict:
     """One row with its bytes; NotFoundError if absent."""
-    rows = list(db.query(f"{WITH_DATA} WHERE o.id = ?", [row_id]))
+    rows = list(db.query("SELECT * FROM outbox WHERE id = ?", [row_id]))
     if not rows:
         raise NotFoundError(f"no outbox message with id {row_id}")
     return rows[0]
@@ -271,12 +263,18 @@ def get_row(db: Database, row_id: int) -> dict:
 
 def latest_to(db: Database, address: str) -> dict | None:
     """The most recent email enqueued to ``address`` (for `reply --to`)."""
-    rows = list(db.query(f"{WITH_DATA} WHERE o.to_addr = ? ORDER BY o.id DESC LIMIT 1", [address.lower()]))
+    rows = list(db.query("SELECT * FROM outbox WHERE to_addr = ? ORDER BY id DESC LIMIT 1", [address.lower()]))
     return rows[0] if rows else None
 
 
 def find_by_message_id(db: Database, message_id: str) -> dict | None:
     """The outbox row with this Message-ID (with or without angle brackets)."""
     mid = message_id if message_id.startswith("<") else f"<{message_id}>"
-    rows = list(db.query(f"{WITH_DATA} WHERE o.message_id = ?", [mid]))
+    rows = list(db.query("SELECT * FROM outbox WHERE message_id = ?", [mid]))
     return rows[0] if rows else None
+
+
+def sent_between(db: Database, since: datetime, until: datetime) -> list[dict]:
+    """Emails sent in ``[since, until)``: key, recipient, Message-ID and bytes, oldest first."""
+    return list(db.query("SELECT key, to_addr, message_id, data, sent_at FROM outbox WHERE sent_at >= ? "
+                         "AND sent_at < ? AND state = 'sent' ORDER BY sent_at, id", [ts(since), ts(until)]))

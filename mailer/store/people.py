@@ -41,6 +41,24 @@ def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> 
     return find_person(db, email)["id"]
 
 
+def import_fields(db: Database) -> dict[str, tuple[str, str, str]]:
+    """Every person's (name, time zone, roles) by email, in one query (for an import to compare)."""
+    return {row[0]: (row[1], row[2], row[3])
+            for row in db.execute("SELECT email, name, timezone, roles FROM people").fetchall()}
+
+
+def insert_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
+    """Add many new people at once: (email, name, time zone, roles text) each; one batch."""
+    db["people"].insert_all(({"email": e, "name": n, "timezone": t, "roles": r} for e, n, t, r in rows),
+                            batch_size=1000)
+
+
+def update_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
+    """Set name, time zone and roles of many existing people at once: (email, name, tz, roles)."""
+    db.conn.executemany("UPDATE people SET name = ?, timezone = ?, roles = ? WHERE email = ?",
+                        [(n, t, r, e) for e, n, t, r in rows])
+
+
 def get_person(db: Database, person_id: int) -> dict:
     """The person with this id; NotFoundError if there is none."""
     rows = list(db.query("SELECT * FROM people WHERE id = ?", [person_id]))
@@ -124,3 +142,16 @@ def set_status(db: Database, person_id: int, status: str) -> None:
 def is_mailable(person: dict) -> bool:
     """Whether we may send to this person at all (bounced addresses are left alone)."""
     return person.get("status") != "bounced"
+
+
+def with_role_or_email(db: Database, role: str, emails: set[str]) -> list[dict]:
+    """People who have ``role`` or one of these addresses, by email (one query, no per-person loop)."""
+    wanted = sorted(e.strip().lower() for e in emails)
+    marks = ",".join("?" * len(wanted)) or "NULL"
+    return list(db.query(f"SELECT * FROM people WHERE (',' || REPLACE(roles, ' ', '') || ',') LIKE ? "
+                         f"OR email IN ({marks}) ORDER BY email", [f"%,{role},%", *wanted]))
+
+
+def count_with_status(db: Database, status: str) -> int:
+    """How many people have this status ('active' or 'bounced')."""
+    return db.execute("SELECT COUNT(*) FROM people WHERE status = ?", [status]).fetchone()[0]

@@ -1,14 +1,18 @@
 """Transports, picked by the ``[transport] kind`` setting."""
 from __future__ import annotations
 
+from sqlite_utils import Database
+
 from mailer.config import Settings
 from mailer.errors import ConfigError
 from mailer.transports.base import Transport
 
 
-def make_transport(settings: Settings) -> Transport:
-    """Build the transport ``settings`` asks for."""
+def make_transport(settings: Settings, db: Database | None = None) -> Transport:
+    """Build the transport ``settings`` asks for; ``db`` keeps an incremental reader's position."""
     kind = settings.transport_kind
+    if kind == "exchange":
+        return _exchange(settings, db)
     if kind == "maildir":
         from mailer.transports.maildir import MaildirTransport
 
@@ -23,6 +27,27 @@ def make_transport(settings: Settings) -> Transport:
             imap_port=settings.imap_port, imap_security=settings.imap_security,
             imap_user=settings.imap_user, imap_password=settings.imap_password,
             inbox_folder=settings.imap_folder, processed_folder=settings.imap_processed_folder,
-            sent_folder=settings.imap_sent_folder or None, ca_file=settings.transport_ca_file or None))
+            sent_folder=settings.imap_sent_folder or None, ca_file=settings.transport_ca_file or None,
+            verp=settings.smtp_verp))
+    if kind == "graph":
+        from mailer.transports.graph import from_settings
+
+        return from_settings(settings, db)
     raise ConfigError(f"{settings.home / 'mailer.toml'}: transport.kind = {kind!r} is not available "
-                      "yet; expected maildir or smtp-imap")
+                      "yet; expected maildir, smtp-imap, exchange or graph")
+
+
+def _exchange(settings: Settings, db: Database | None) -> Transport:
+    from mailer.store.sync_state import SyncState
+    from mailer.transports.exchange import ExchangeTransport
+    from mailer.transports.exchange_connect import ExchangeSettings, validate
+
+    exchange = ExchangeSettings(
+        mailbox=settings.exchange_mailbox, endpoint=settings.exchange_endpoint, auth=settings.exchange_auth,
+        username=settings.exchange_username, password=settings.exchange_password,
+        client_id=settings.exchange_client_id, client_secret=settings.exchange_client_secret,
+        tenant_id=settings.exchange_tenant_id, version=settings.exchange_version,
+        max_connections=settings.exchange_max_connections, processed_folder=settings.exchange_processed_folder,
+        source=str(settings.home / "mailer.toml"))
+    validate(exchange)
+    return ExchangeTransport(exchange, SyncState(db) if db is not None else None)

@@ -17,6 +17,9 @@ class Outgoing:
     sender: str
     recipients: tuple[str, ...]
     data: bytes
+    # The VERP envelope sender (local+b-ID@domain) where the transport can set one, so a bounce
+    # names the email it returns; transports that cannot (Graph, EWS) send as ``sender``.
+    bounce_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ Writing follows the Maildir rule (a file appears in ``new/`` only once complete)
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Iterator
 
 from mailer.errors import TemporarySendError, TransportError
-from mailer.transports.base import Fetched, Outgoing
+from mailer.transports.base import CheckLine, Fetched, Outgoing
 
 SUBDIRS = ("tmp", "new", "cur")
 # The Maildir "info" part follows a colon: ``<unique>:2,S`` means "seen". The part before the
@@ -61,11 +62,18 @@ def write_message(maildir: Path, raw: bytes, key: str | None = None) -> str:
     ensure_maildir(maildir)
     key = key or unique_name()
     tmp = maildir / "tmp" / key
-    with open(tmp, "xb") as handle:
-        handle.write(raw)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.rename(tmp, maildir / "new" / key)
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(tmp, maildir / "new" / key)
+    except BaseException:
+        # A full disk (or a file size limit) fails the write: leave no empty or partial
+        # file in tmp/ for a reader or a cleaner to trip over.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     return key
 
 
@@ -155,14 +163,17 @@ class MaildirTransport:
         self._fetched: dict[str, Path] = {}
 
     def send(self, mail: Outgoing) -> None:
-        """Write the message bytes, unchanged, into the outbox Maildir (and index its Message-ID)."""
+        """Write the message bytes into the outbox Maildir, under a ``Return-Path`` line with
+        the envelope sender, as a delivering mail server records it (RFC 5321 4.4), and index
+        its Message-ID."""
         try:
             self._ensure_index()
             key = unique_name()
             # The index entry is written first and names the file about to appear: if we die
             # before the rename, find_sent looks for that file, does not find it, says "not sent".
             id_file(self.index, mail.message_id).write_text(key, encoding="ascii")
-            write_message(self.outbox, mail.data, key)
+            head = f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode()
+            write_message(self.outbox, head + mail.data, key)
         except OSError as exc:
             # The rename into new/ is the commit point: before it nothing is visible, so a
             # failure here (disk full, permissions) is safe to retry.
@@ -221,6 +232,21 @@ class MaildirTransport:
             if not self.index.is_dir():
                 raise
             shutil.rmtree(building, ignore_errors=True)  # another process built it meanwhile
+
+    def check(self) -> list[CheckLine]:
+        """Whether the Maildirs exist (missing ones are made) and can be written; no message is written."""
+        lines = [CheckLine("log in", True, f"no server: mail stays in {self.root}")]
+        for what, folder in (("read the inbox", self.inbox), ("send", self.outbox)):
+            try:
+                ensure_maildir(folder)
+                usable = os.access(folder / "new", os.R_OK | os.W_OK | os.X_OK)
+            except OSError as exc:
+                lines.append(CheckLine(what, False, f"cannot use {folder}: {exc}"))
+                continue
+            lines.append(CheckLine(what, usable, f"{folder} is {'usable' if usable else 'not writable'}"))
+        lines.append(CheckLine("calendar", True, "invitations go out as iCalendar (iMIP) attachments"))
+        lines.append(CheckLine("Sent folder", True, f"{self.outbox} keeps every message sent"))
+        return lines
 
     def close(self) -> None:
         """Nothing to close."""

@@ -21,13 +21,13 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
-from mailer.transports.base import Fetched, Outgoing
+from mailer.transports.base import CheckLine, Fetched, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ FETCH_BATCH = 50
 # A line starting with "." inside DATA must get a second "." (RFC 5321 4.5.2, transparency).
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 _IMAP_ERRORS = (IMAPClientError, OSError)
+# What a connection the server closed under us raises (BYE, EOF, a broken pipe, a reset).
+_DROPPED = (IMAPClientAbortError, OSError)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class SmtpImapSettings:
     sent_folder: str | None = None
     timeout: float = 30.0
     ca_file: str | None = None  # extra CA certificates to trust (a self-signed server, tests)
+    verp: bool = True  # MAIL FROM the per-email bounce address (Outgoing.bounce_to)
 
 
 def _error_for(code: int, what: str, reply: bytes | str) -> TransportError:
@@ -148,11 +152,12 @@ class _Smtp:
     def _envelope(self, conn: smtplib.SMTP, mail: Outgoing) -> None:
         """MAIL FROM and RCPT TO; any refusal resets the transaction and raises."""
         options = [f"SIZE={len(mail.data)}"] if conn.has_extn("size") else []
+        sender = mail.bounce_to if self.settings.verp and mail.bounce_to else mail.sender
         try:
-            code, reply = conn.mail(mail.sender, options)
+            code, reply = conn.mail(sender, options)
             if code == 421 or code == -1:
                 raise _StaleConnection  # an idle connection the server timed out (421) or garbled
-            self._refused_unless_250(code, reply, f"MAIL FROM {mail.sender}")
+            self._refused_unless_250(code, reply, f"MAIL FROM {sender}")
             for rcpt in mail.recipients:
                 code, reply = conn.rcpt(rcpt)
                 self._refused_unless_250(code, reply, f"RCPT TO {rcpt}", accepted=(250, 251))
@@ -268,6 +273,17 @@ class _Imap:
                 self.drop()
         return self.connect()
 
+    def retrying(self, operation: Callable[[IMAPClient], T]) -> T:
+        """Run ``operation`` on the open connection and, when the server had dropped it (a
+        restart, an idle timeout, a kick between two of our commands), once more on a fresh
+        one. Only reads, searches and UID moves go through here: all are safe to redo."""
+        try:
+            return operation(self.ensure())
+        except _DROPPED as exc:
+            log.info("IMAP connection dropped (%s); reconnecting once", exc)
+            self.drop()
+        return operation(self.ensure())
+
     def select(self, folder: str, readonly: bool = False) -> int:
         """Select ``folder`` unless it already is; return its UIDVALIDITY."""
         client = self.ensure()
@@ -351,36 +367,40 @@ class SmtpImapTransport:
         """Yield the inbox folder's messages by ascending UID, read with BODY.PEEK[]."""
         folder = self.settings.inbox_folder
         try:
-            self._imap.live()
-            uidvalidity = self._imap.select(folder)
-            uids = sorted(self._imap.ensure().search(["UNDELETED"]))
+            uidvalidity, uids = self._imap.retrying(lambda client: self._list(client, folder))
             for start in range(0, len(uids), FETCH_BATCH):
                 yield from self._fetch_batch(folder, uidvalidity, uids[start:start + FETCH_BATCH])
         except _IMAP_ERRORS as exc:
             self._imap.drop()
             raise TransportError(f"IMAP fetch from {folder} failed: {exc}") from exc
 
+    def _list(self, client: IMAPClient, folder: str) -> tuple[int, list[int]]:
+        # NOOP first: with the folder already selected, it is what makes the server show mail
+        # that arrived (or was moved back) since our last look (RFC 3501 §6.1.2).
+        client.noop()
+        uidvalidity = self._imap.select(folder)
+        return uidvalidity, sorted(client.search(["UNDELETED"]))
+
     def _fetch_batch(self, folder: str, uidvalidity: int, uids: list[int]) -> Iterator[Fetched]:
         # ``done`` runs between our yields and may have reconnected or selected another folder.
-        if self._imap.select(folder) != uidvalidity:
-            return  # renumbered meanwhile: the next fetch sees the new ids
-        bodies = self._imap.ensure().fetch(uids, ["BODY.PEEK[]"])
+        def read(client: IMAPClient) -> dict | None:
+            if self._imap.select(folder) != uidvalidity:
+                return None  # renumbered meanwhile: the next fetch sees the new ids
+            return client.fetch(uids, ["BODY.PEEK[]"])
+
+        bodies = self._imap.retrying(read)
         for uid in uids:
-            if uid in bodies:  # absent: moved or expunged by another client meanwhile
+            if bodies is not None and uid in bodies:  # absent: moved or expunged by another client meanwhile
                 yield Fetched(make_transport_id(folder, uidvalidity, uid), bodies[uid][b"BODY[]"])
 
     def done(self, fetched: Fetched) -> None:
-        """Move the message to the processed folder (created if missing); retried once on a drop."""
-        for attempt in (1, 2):
-            try:
-                self._done(fetched)
-                return
-            except _IMAP_ERRORS as exc:
-                self._imap.drop()
-                dropped = isinstance(exc, (IMAPClientAbortError, OSError))
-                if attempt == 2 or not dropped:
-                    raise TransportError(f"IMAP could not file away {fetched.transport_id}: {exc}") from exc
-                # Redoing is safe: a UID that was already moved is simply not found again.
+        """Move the message to the processed folder (created if missing); retried once on a drop
+        (redoing is safe: a UID that was already moved is simply not found again)."""
+        try:
+            self._imap.retrying(lambda client: self._done(fetched))
+        except _IMAP_ERRORS as exc:
+            self._imap.drop()
+            raise TransportError(f"IMAP could not file away {fetched.transport_id}: {exc}") from exc
 
     def _done(self, fetched: Fetched) -> None:
         folder, uidvalidity, uid = parse_transport_id(fetched.transport_id)
@@ -396,16 +416,24 @@ class SmtpImapTransport:
         folder = self.settings.sent_folder
         if folder is None:
             return None
-        try:
-            client = self._imap.live()
+        def search(client: IMAPClient) -> bool | None:
             if not client.folder_exists(folder):
                 log.warning("sent folder %r does not exist on the IMAP server", folder)
                 return None
             self._imap.select(folder, readonly=True)
-            return bool(self._imap.ensure().search(["HEADER", "Message-ID", message_id]))
+            return bool(client.search(["HEADER", "Message-ID", message_id]))
+
+        try:
+            return self._imap.retrying(search)
         except _IMAP_ERRORS as exc:
             self._imap.drop()
             raise TransportError(f"IMAP search of {folder} failed: {exc}") from exc
+
+    def check(self) -> list[CheckLine]:
+        """Log in to SMTP and IMAP, look at the inbox and Sent folders; no MAIL command is ever given."""
+        from mailer.transports.smtp_imap_check import check_smtp_imap
+
+        return check_smtp_imap(self.settings, self._smtp, self._imap)
 
     def close(self) -> None:
         """QUIT SMTP and LOGOUT IMAP; safe to call twice."""

@@ -35,7 +35,23 @@ JOURNAL = [
     ("Sent from my iPhone", "empty", ""),
     ("Hi,\n\nplease stop\n\nThanks,\nBob", "stop", ""),
     ("pause\n\n-- \nBob Brown\nStaff Engineer", "pause", ""),
+    # Requests phrased as sentences in a short reply are commands too.
+    ("could you put my challenge on hold while I travel", "pause", ""),
+    ("Could you put my challenge on hold while I travel?", "pause", ""),
+    ("Please put me on hold for two weeks", "pause", "for two weeks"),
+    ("no more of these for me, thanks", "stop", ""),
+    ("please stop sending me these", "stop", ""),
+    ("Stop emailing me please", "stop", ""),
+    ("I'm back from my trip", "resume", ""),
     # The same words inside a real sentence are journaling.
+    ("paused the pipeline today to fix the gate", "journal", ""),
+    ("Hold on!", "journal", ""),
+    ("please don't stop sending me these", "journal", ""),
+    ("Should I put my challenge on hold?", "journal", ""),
+    ("No more emails from Jenkins for me!", "journal", ""),
+    ("no more flaky tests for me, thanks", "journal", ""),
+    ("Put the deploy on hold today.", "journal", ""),
+    ("Stop sending alerts to the whole team: that was today's fix.", "journal", ""),
     ("I had to pause the pipeline today because the tests kept failing.", "journal", ""),
     ("Pause the deploy, write the test, then resume. That was my day.", "journal", ""),
     ("Stop writing tests after the fix: that was my old habit.", "journal", ""),
@@ -117,6 +133,7 @@ OTHER_APPROVAL_ANSWERS = [
     ("Alterações necessárias: menos escopo", "request_changes", "menos escopo"),
     ("Modifiche necessarie: meno ambito", "request_changes", "meno ambito"),
     ("Wijzigingen nodig: kleinere scope", "request_changes", "kleinere scope"),
+    ("Changes needed:\n- cut the scope\n- add a budget", "request_changes", "- cut the scope\n- add a budget"),
 ]
 
 
@@ -151,9 +168,19 @@ NOT_APPROVALS = [
     "Approve, wait, no",
     "No.",
     "No problem, approved",
-    "Yes",
-    "OK",
+    "Yes, but I need to check with my manager",
+    "OK, I'll read it tonight",
+    "Ok I will look at it tomorrow",
+    "+1",
+    "Yes?",
     "LGTM?",
+    "Looks interesting, who else is reviewing?",
+    "Yes. Reject the budget part.",
+    "+1, looks good. Actually no, wait.",
+    "Approved if you cut the scope, otherwise I reject",
+    "Go ahead and cut the scope first",
+    "Sounds good? Not sure.",
+    "Great question, who else approves?",
     "Sounds good, but I need to check with my manager",
     "Maybe approve next week",
     "I will approve it tomorrow",
@@ -188,12 +215,49 @@ def test_nothing_doubtful_is_ever_an_approval(text):
 
 
 @pytest.mark.parametrize("text", [
-    "I would approve if the scope were smaller", "Approve?", "Approved, but please cut the budget",
-    "Yes", "Please call me about this charter", "",
+    "Approve if the team agrees", "Approve?", "Approved, but with a budget",
+    "Looks interesting, who else is reviewing?", "Please call me about this charter", "",
 ])
 def test_doubtful_approvals_are_unclear_and_keep_the_text(text):
     result = interpret("approval", text)
     assert result.intent == "unclear" and result.comment == text
+
+
+# Approvals as people really write them (issue 8): a plain yes to a request that asked for
+# approval, "+1" with a word of approval, conditions that ask for a change, rejections written
+# as a sentence with their reason, changes listed. (text, intent, comment)
+WRITTEN_AS_PEOPLE_WRITE = [
+    ("Yes", "approve", ""), ("OK", "approve", ""), ("ok.", "approve", ""), ("Yes!", "approve", ""),
+    ("Ja", "approve", ""), ("Oui.", "approve", ""), ("Sí", "approve", ""), ("Sim", "approve", ""),
+    ("LGTM", "approve", ""), ("Looks good to me", "approve", ""), ("Go ahead.", "approve", ""),
+    ("+1, looks good", "approve", ""), ("+1 from me, go ahead!", "approve", ""),
+    ("+1 great idea. Thanks Lena.", "approve", "Thanks Lena."),
+    ("Yes, looks good to me: nice tight scope", "approve", "nice tight scope"),
+    ("Ok, sounds good", "approve", ""), ("Klingt gut!", "approve", ""), ("De acuerdo.", "approve", ""),
+    ("Approved if you cut the scope to two teams", "request_changes", "Approved if you cut the scope to two teams"),
+    ("I would approve if the scope were smaller", "request_changes", "I would approve if the scope were smaller"),
+    ("Approved, but please cut the budget", "request_changes", "Approved, but please cut the budget"),
+    ("Genehmigt, wenn der Umfang kleiner wird", "request_changes", "Genehmigt, wenn der Umfang kleiner wird"),
+    ("Approuvé si le périmètre est réduit", "request_changes", "Approuvé si le périmètre est réduit"),
+    ("I'm afraid I have to say no: there is no budget this quarter.", "reject",
+     "I'm afraid I have to say no: there is no budget this quarter."),
+    ("Sorry, I'm against this one because tracing matters more.", "reject",
+     "Sorry, I'm against this one because tracing matters more."),
+    ("-1, the team is overloaded", "reject", "-1, the team is overloaded"),
+    ("Leider nein, das Team ist ausgelastet.", "reject", "Leider nein, das Team ist ausgelastet."),
+    ("Je suis contre : pas de budget.", "reject", "Je suis contre : pas de budget."),
+    ("Before I approve, please cut the scope to one team.", "request_changes",
+     "Before I approve, please cut the scope to one team."),
+    ("A few changes:\n- cut the scope to two teams\n- add a budget line", "request_changes",
+     "A few changes:\n- cut the scope to two teams\n- add a budget line"),
+    ("Please reduce the hours to 1 a week.", "request_changes", "Please reduce the hours to 1 a week."),
+]
+
+
+@pytest.mark.parametrize("text, intent, comment", WRITTEN_AS_PEOPLE_WRITE)
+def test_approvals_as_people_write_them(text, intent, comment):
+    result = interpret("approval", text)
+    assert (result.intent, result.comment) == (intent, comment), result.rule
 
 
 ROLES = ("facilitator", "note-taker", "speaker")

@@ -296,3 +296,12 @@ def test_whole_message_path_never_raises(plain, html):
     raw = _message(plain or None, f"<div>{html}</div>" if html else None)
     assert isinstance(reply_text(parse_message(raw)), str)
     assert isinstance(html_reply(html), str)
+
+
+def test_a_bare_first_name_under_a_sign_off_goes_when_we_know_the_name():
+    raw = (b"From: tokyo@corp.example.com\r\nTo: cop@example.test\r\nSubject: Re: Day 2\r\n\r\n"
+           b"Mapped the pipeline today.\r\n\r\nBest regards,\r\nTokyo\r\n")
+    msg = parse_message(raw)
+    assert reply_text(msg) == "Mapped the pipeline today.\n\nBest regards,\nTokyo"  # unknown: kept
+    assert reply_text(msg, "Tokyo Yamada") == "Mapped the pipeline today."
+    assert reply_text(msg, "Kenji Sato") == "Mapped the pipeline today.\n\nBest regards,\nTokyo"

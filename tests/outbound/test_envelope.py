@@ -92,3 +92,17 @@ def test_the_direct_writer_matches_the_mime_classes(now):
                    [p.get_payload(decode=True) for p in theirs.walk()][1:]
             assert not ours.defects and all(not p.defects for p in ours.walk())
             assert all(len(line) <= 78 for line in envelope.build(env, text, html).split(b"\r\n"))
+
+
+def test_inline_images_ride_in_multipart_related_and_files_keep_their_type(now):
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
+    data = envelope.build(make(now), "text", '<p><img src="cid:p0@digest"></p>',
+                          (Attachment("p0.jpg", "image/jpeg", jpeg, content_id="p0@digest"),
+                           Attachment("board.jpg", "image/jpeg", jpeg)))
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    shape = [(p.get_content_type(), p.get_content_disposition()) for p in msg.walk()]
+    assert shape == [("multipart/mixed", None), ("multipart/alternative", None), ("text/plain", None),
+                     ("multipart/related", None), ("text/html", None), ("image/jpeg", "inline"),
+                     ("image/jpeg", "attachment")]
+    inline = [p for p in msg.walk() if p.get_content_disposition() == "inline"][0]
+    assert inline["Content-ID"] == "<p0@digest>" and inline.get_payload(decode=True) == jpeg

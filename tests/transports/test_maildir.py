@@ -36,7 +36,8 @@ def test_send_writes_the_exact_bytes_into_a_real_maildir(tmp_path):
     transport.send(outgoing(1))
     transport.send(outgoing(2))
     written = files(tmp_path / "outbox")
-    assert sorted(p.read_bytes() for p in written) == [message(1), message(2)]
+    return_path = b"Return-Path: <a@example.test>\r\n"
+    assert sorted(p.read_bytes() for p in written) == [return_path + message(1), return_path + message(2)]
     assert not list((tmp_path / "outbox" / "tmp").iterdir())
     box = mailbox.Maildir(tmp_path / "outbox", create=False)
     assert sorted(m["Subject"] for m in box) == ["number 1", "number 2"]

@@ -7,6 +7,6 @@
 - ``journal``: entries, streaks and the Markdown export;
 - ``pairing``: accountability partners, close in time zone, a trio when the count is odd.
 """
-from mailer.flows.challenge.flow import due, handle_reply
+from mailer.flows.challenge.flow import due, enroll, handle_reply, leave, sponsors_of
 
-__all__ = ["due", "handle_reply"]
+__all__ = ["due", "enroll", "handle_reply", "leave", "sponsors_of"]

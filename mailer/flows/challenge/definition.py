@@ -28,6 +28,10 @@ Every key of a challenge file (unknown keys are errors, so a typo never passes s
     days_folder  text, instead of [[days]]: a folder (relative to the TOML file) holding one
                  Markdown file per day, named with the day's number (01.md, day-02-….md); the
                  file's first line "# Title" is the day's title, the rest its activity.
+    [report_back] optional table: a report-back meetup scheduled when the challenge starts, for
+                 its participants: days_after_end (1), hour (17, or "HH:MM"), duration_minutes
+                 (60), location (a room or a link), timezone (default: the one most participants
+                 share). See mailer.flows.meetup.definition.
 
 There must be exactly ``length`` days, numbered 1 to ``length`` without gaps. Every error names
 the file and the problem.
@@ -45,11 +49,12 @@ from sqlite_utils import Database
 
 from mailer.errors import ConfigError
 from mailer.flows.challenge import timing as ct
+from mailer.flows.meetup.definition import ReportBack, parse_report_back, report_back_spec
 from mailer.store import challenges as store
 from mailer.store import people
 
 KEYS = ("title", "domain", "description", "start", "length", "send_hour", "participants", "partners",
-        "sponsors", "days", "days_folder")
+        "sponsors", "days", "days_folder", "report_back")
 DAY_KEYS = ("title", "activity", "day")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -69,6 +74,7 @@ class ChallengeDef:
     sponsors: tuple[str, ...]
     days: tuple[tuple[str, str], ...]  # (title, activity) for day 1..length
     source: str
+    report_back: ReportBack | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class Started:
     definition: ChallengeDef
     participants: tuple[dict, ...]
     summary: str
+    notes: tuple[str, ...] = ()  # odd but allowed: a sponsor who is not a person yet
 
 
 def load_definition(path: Path) -> ChallengeDef:
@@ -105,7 +112,8 @@ def parse_definition(raw: dict[str, Any], path: Path) -> ChallengeDef:
         participants=_participants(raw.get("participants", "all"), path),
         partners=_flag(raw.get("partners", True), path, "partners"),
         sponsors=_addresses(raw.get("sponsors", []), path, "sponsors"),
-        days=_days(raw, path, length), source=str(path))
+        days=_days(raw, path, length), source=str(path),
+        report_back=parse_report_back(raw["report_back"], path) if "report_back" in raw else None)
 
 
 def _text(raw: dict, key: str, path: Path, required: bool = False) -> str:
@@ -283,11 +291,14 @@ def resolve_participants(db: Database, definition: ChallengeDef) -> tuple[dict, 
     return tuple(chosen)
 
 
-def start_challenge(db: Database, path: Path, now: datetime) -> Started:
-    """Validate a challenge file, store it and enrol its participants; the announcement and
-    day emails then fall due on their own (``challenge.due``)."""
+def check_start(db: Database, path: Path, now: datetime) -> tuple[ChallengeDef, tuple[dict, ...], list[str]]:
+    """Every check ``start`` makes, changing nothing (``challenge start --check`` runs exactly
+    this): the file and its participants, not already started, not already ended (each a
+    ConfigError), and notes on what is odd but allowed (sponsors who are not people yet)."""
     definition = load_definition(Path(path))
     members = resolve_participants(db, definition)
+    notes = [f"note: sponsor {address} is not a known person; they get no digest until added "
+             "with `people import`" for address in definition.sponsors if people.find_person(db, address) is None]
     existing = store.find_challenge(db, definition.title, definition.start.isoformat())
     if existing:
         raise ConfigError(f"{path}: \"{definition.title}\" starting {definition.start} was already "
@@ -296,11 +307,34 @@ def start_challenge(db: Database, path: Path, now: datetime) -> Started:
                                        definition.send) for p in members):
         last = ct.day_date(definition.start, definition.length)
         raise ConfigError(f"{path}: this challenge ended on {last}; change start to run it again")
+    return definition, members, notes
+
+
+def start_challenge(db: Database, path: Path, now: datetime) -> Started:
+    """Validate a challenge file (``check_start``), store it and enrol its participants; the
+    announcement and day emails then fall due on their own (``challenge.due``)."""
+    definition, members, notes = check_start(db, path, now)
     with db.atomic():
         challenge_id = store.create_challenge(db, _fields(definition), definition.days, now)
         for person in members:
             store.add_participant(db, challenge_id, person["id"], now, from_start=True)
-    return Started(challenge_id, definition, members, describe_start(definition, members, now))
+        if definition.report_back:
+            _schedule_report_back(db, definition, challenge_id, members, now)
+    return Started(challenge_id, definition, members, describe_start(definition, members, now), tuple(notes))
+
+
+def _schedule_report_back(db: Database, definition: ChallengeDef, challenge_id: int,
+                          members: tuple[dict, ...], now: datetime) -> int:
+    """The ``[report_back]`` meetup, inviting the challenge's participants (latecomers too)."""
+    from mailer.flows.meetup import schedule_meetup
+
+    return schedule_meetup(db, _report_back(definition, challenge_id, members), now)
+
+
+def _report_back(definition: ChallengeDef, challenge_id: int, members: tuple[dict, ...]) -> dict[str, Any]:
+    return report_back_spec(definition.report_back, definition.title,  # type: ignore[arg-type]
+                            ct.day_date(definition.start, definition.length), [p["timezone"] for p in members],
+                            f"challenge:{challenge_id}", definition.sponsors, definition.source)
 
 
 def _fields(definition: ChallengeDef) -> dict[str, Any]:
@@ -324,4 +358,8 @@ def describe_start(definition: ChallengeDef, members: tuple[dict, ...], now: dat
         line += f", first send {moment:%H:%M} UTC {moment:%a} for {ct.city(tz)}"
         if moment < now:
             line += " (already past: latecomers start with the current day)"
+    if definition.report_back:
+        spec = _report_back(definition, 0, members)
+        local = spec["start"].astimezone(ct.zone(spec["timezone"]))
+        line += f"; report-back meetup {ct.short_date(local.date())} {local:%H:%M} {spec['timezone']}"
     return line

@@ -12,21 +12,33 @@ Keys (the outbox's idempotency) — C challenge id, P person id:
     challenge:C:couldnt:person:P:date:D     "we couldn't find your entry", once a local day
     challenge:C:joinhelp:person:P:date:D    "reply join to take part", once a local day
     challenge:C:STATUS:person:P:at:STAMP    confirmation of pause / resume / stop / join
+    challenge:C:cut:person:P:day:N:at:STAMP "your entry was too long and was cut"
+    challenge:C:files:person:P:msg:ID       "these files were not kept" (too big or too many)
+
+Every email of the series (announcement, days, nudge, summary) is ``recurring``: it carries
+List-Unsubscribe (RFC 2369; RFC 8058 one-click with an unsubscribe_url). Every one carries a
+reply token: day emails and nudges ``journal`` (challenge:C:day:N),
+the announcement and join help ``challenge_join``, confirmations ``challenge_status``
+(challenge:C), and "we couldn't read that" the day it answers.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 
 from mailer.flows.challenge import timing as ct
-from mailer.flows.challenge import journal
-from mailer.outbound import markdown
+from mailer.flows.challenge import journal, journal_page
+from mailer.inbound import attachments
+from mailer.outbound import markdown, safe_text
+from mailer.outbound.safe_text import one_line
+from mailer.outbound.subject import reply_subject
 from mailer.flows.base import Attachment, PlannedEmail
 
 
 def _base(challenge: dict) -> dict[str, Any]:
-    return {"challenge_title": challenge["title"], "length": challenge["length"],
-            "domain": challenge["domain"]}
+    return {"challenge_title": one_line(challenge["title"]), "length": challenge["length"],
+            "domain": one_line(challenge["domain"])}
 
 
 def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
@@ -35,7 +47,7 @@ def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
 
 def first_name(name: str) -> str:
     """How we call someone in a sentence: the first word of their name."""
-    return (name.split() or ["Your partner"])[0]
+    return safe_text.first_name(name, "Your partner")
 
 
 def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -> PlannedEmail:
@@ -45,14 +57,14 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
     begun = now >= ct.opens_at(start, 1, send, person["timezone"])
     when = "is under way" if begun else f"starts {ct.short_date(start)}"
     subject = f"{challenge['title']} {when}: " + ("you're in" if enrolled else 'reply "join" to take part')
-    context = {**_base(challenge), "description": challenge["description"],
+    context = {**_base(challenge), "description": markdown.to_text(challenge["description"]),
                "description_html": markdown.to_html(challenge["description"]),
                "start_label": ct.short_date(start), "send_label": f"{send:%H:%M}", "begun": begun,
                "enrolled": enrolled, "partners": challenge["partners"]}
     return PlannedEmail(key=f"challenge:{challenge['id']}:announce:person:{person['id']}", to=person["email"],
                         subject=subject, template="challenge/announcement", context=context,
                         reply_purpose="challenge_join", reply_ref=f"challenge:{challenge['id']}",
-                        headers=_headers(challenge))
+                        recurring=True, headers=_headers(challenge))
 
 
 def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool) -> str | None:
@@ -64,7 +76,7 @@ def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]],
     if not partners:
         return None
     if new or day == 1:
-        names = " and ".join(f"{p['name']} ({ct.city(p['timezone'])})" for p in partners)
+        names = " and ".join(f"{one_line(p['name']) or 'someone'} ({ct.city(p['timezone'])})" for p in partners)
         plural = "s" if len(partners) > 1 else ""
         return (f"Meet your accountability partner{plural}: {names}. Each day you'll see here "
                 f"whether they journaled (never what they wrote).")
@@ -92,7 +104,7 @@ def day_email(challenge: dict, day: dict, person: dict, line: str | None,
     if remembered:
         memory = {"day": remembered[0], "date_label": ct.short_date(ct.day_date(start, remembered[0])),
                   "text": remembered[1], "html": markdown.paragraphs_html(remembered[1])}
-    context = {**_base(challenge), "day": n, "day_title": day["title"], "activity": day["activity"],
+    context = {**_base(challenge), "day": n, "day_title": one_line(day["title"]), "activity": markdown.to_text(day["activity"]),
                "activity_html": markdown.to_html(day["activity"]),
                "date_label": ct.short_date(ct.day_date(start, n)), "partner_line": line,
                "memory": memory, "journaled_count": journaled_count}
@@ -110,45 +122,64 @@ def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_co
         key=f"challenge:{challenge['id']}:nudge:person:{person['id']}:since:{since:%Y%m%dT%H%M%S}",
         to=person["email"], subject=f"{challenge['title']}: how is it going?", template="challenge/nudge",
         context=context, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}",
-        headers=_headers(challenge))
+        recurring=True, headers=_headers(challenge))
+
+
+# The journal page with its photos rides along with the summary up to this size; mail servers
+# commonly refuse messages over 25 MB, and base64 adds a third.
+SUMMARY_FILES_BUDGET = 15 * 1024 * 1024
 
 
 def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
     """After the last day: days journaled, longest streak, and the whole journal (also as .md)."""
-    shown = [{**row, "html": markdown.paragraphs_html(row["text"])} for row in rows]
+    shown = [{**row, "title": one_line(row["title"]), "html": markdown.paragraphs_html(row["text"])}
+             for row in rows]
     context = {**_base(challenge), "days_journaled": len(rows),
                "longest_streak": journal.longest_streak({r["day"] for r in rows}), "entries": shown}
-    journal_md = journal.journal_markdown(challenge, person["name"], rows)
+    journal_md = journal.journal_markdown(challenge, one_line(person["name"]), rows)
     slug = "".join(c if c.isalnum() else "-" for c in challenge["title"].lower()).strip("-")
-    attachment = Attachment(filename=f"{slug}-journal.md", mime_type="text/markdown",
-                            data=journal_md.encode("utf-8"))
+    attached = [Attachment(filename=f"{slug}-journal.md", mime_type="text/markdown",
+                           data=journal_md.encode("utf-8"))]
+    photos = journal_page.data_size(rows)
+    if photos and photos <= SUMMARY_FILES_BUDGET:
+        html = journal_page.page(challenge, person["name"], rows)
+        attached.append(Attachment(filename=f"{slug}-journal.html", mime_type="text/html",
+                                   data=html.encode("utf-8")))
+    context["photos"] = {"bytes_mb": f"{photos / 1048576:.1f}", "attached": 0 < photos <= SUMMARY_FILES_BUDGET,
+                         "too_big": photos > SUMMARY_FILES_BUDGET} if photos else None
     return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],
                         subject=f"{challenge['title']}: your {challenge['length']} days in review",
-                        template="challenge/summary", context=context, attachments=(attachment,),
-                        headers=_headers(challenge))
+                        template="challenge/summary", context=context, attachments=tuple(attached),
+                        reply_purpose="challenge_status", reply_ref=f"challenge:{challenge['id']}",
+                        recurring=True, headers=_headers(challenge))
 
 
 def _answer(challenge: dict, person: dict, kind: str, key_tail: str, template: str,
-            their_subject: str, in_reply_to: str | None, extra: dict[str, Any]) -> PlannedEmail:
-    subject = f"Re: {their_subject}" if their_subject else challenge["title"]
+            their_subject: str, in_reply_to: str | None, extra: dict[str, Any],
+            purpose: str = "challenge_status", ref: str | None = None) -> PlannedEmail:
+    # Every answer says what to reply ("resume", "join", your entry again), so every answer
+    # carries a token of its own: the reply must route even when the client drops References.
+    subject = reply_subject(their_subject, one_line(challenge["title"]))
     return PlannedEmail(key=f"challenge:{challenge['id']}:{kind}:person:{person['id']}:{key_tail}",
                         to=person["email"], subject=subject, template=template,
                         context={**_base(challenge), **extra}, auto_reply=True, in_reply_to=in_reply_to,
+                        reply_purpose=purpose, reply_ref=ref or f"challenge:{challenge['id']}",
                         headers=_headers(challenge))
 
 
 def couldnt_read(challenge: dict, person: dict, day: int | None, local_day: date, their_subject: str,
                  in_reply_to: str | None) -> PlannedEmail:
     """The one short answer to an empty or unreadable reply (at most one a local day)."""
+    ref = f"challenge:{challenge['id']}:day:{day}" if day else None
     return _answer(challenge, person, "couldnt", f"date:{local_day.isoformat()}", "challenge/couldnt_read",
-                   their_subject, in_reply_to, {"day": day})
+                   their_subject, in_reply_to, {"day": day}, "journal" if day else "challenge_status", ref)
 
 
 def join_help(challenge: dict, person: dict, local_day: date, their_subject: str,
               in_reply_to: str | None) -> PlannedEmail:
     """To someone who answered the announcement without joining: how to join."""
     return _answer(challenge, person, "joinhelp", f"date:{local_day.isoformat()}", "challenge/join_help",
-                   their_subject, in_reply_to, {})
+                   their_subject, in_reply_to, {}, "challenge_join")
 
 
 def status_change(challenge: dict, person: dict, change: str, now: datetime, first_day: str | None,
@@ -156,3 +187,22 @@ def status_change(challenge: dict, person: dict, change: str, now: datetime, fir
     """Confirms a pause, resume, stop or join asked for by reply."""
     return _answer(challenge, person, change, f"at:{now:%Y%m%dT%H%M%S}", "challenge/status", their_subject,
                    in_reply_to, {"change": change, "first_day": first_day})
+
+
+def entry_cut(challenge: dict, person: dict, day: int, now: datetime, their_subject: str,
+              in_reply_to: str | None) -> PlannedEmail:
+    """To the author of an entry longer than ``journal.MAX_ENTRY``: only its start was kept;
+    a reply to this note adds to the same day's entry."""
+    note = _answer(challenge, person, "cut", f"day:{day}:at:{now:%Y%m%dT%H%M%S}", "challenge/entry_cut",
+                   their_subject, in_reply_to, {"day": day, "limit": f"{journal.MAX_ENTRY:,}"})
+    return replace(note, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}")
+
+
+def files_not_kept(challenge: dict, person: dict, day: int, over: tuple, their_subject: str,
+                   in_reply_to: str | None) -> PlannedEmail:
+    """One short answer when files of an entry were over the size or number limit."""
+    listed = [{"name": f.filename, "size_mb": f"{f.size / 1048576:.1f}", "reason": reason} for f, reason in over]
+    key_tail = f"msg:{in_reply_to or day}"
+    return _answer(challenge, person, "files", key_tail, "challenge/files_not_kept", their_subject, in_reply_to,
+                   {"day": day, "files": listed, "max_mb": attachments.MAX_FILE_BYTES // 1048576,
+                    "max_files": attachments.MAX_FILES})

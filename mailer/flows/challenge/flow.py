@@ -23,9 +23,11 @@ from mailer.flows.challenge import emails as mail
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, pairing
 from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.inbound import attachments
 from mailer.flows.challenge.definition import is_member
+from mailer.flows.challenge.upcoming import next_send  # noqa: F401 - offered to the worker
 from mailer.store import challenges as store
-from mailer.store import outbox, people
+from mailer.store import files, outbox, people
 
 SILENCE = timedelta(days=7)
 REF = re.compile(r"^challenge:(\d+)(?::day:(\d+))?$")
@@ -90,7 +92,7 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[Pla
     Once every plan has been handed out, the challenge is marked with the next moment anything
     can fall due (a day opening in some zone, a nudge); ticks before it skip the challenge.
     """
-    if store.nothing_due(challenge, now):
+    if store.nothing_due(db, challenge, now):
         return
     view = _view(db, challenge, now)
     yield from _announcements(db, view, now)
@@ -220,8 +222,9 @@ def _nudge(view: View, participant: dict, day: int, now: datetime) -> list[Plann
 
 def _summary(db: Database, view: View, participant: dict) -> PlannedEmail:
     titles = {n: d["title"] for n, d in view.days.items()}
-    rows = journal.journal_rows(view.challenge, titles,
-                                store.entries(db, participant["person_id"], view.challenge["id"]))
+    entries = store.entries(db, participant["person_id"], view.challenge["id"])
+    attached = files.files_of(db, "journal", [e["id"] for e in entries], with_data=True)
+    rows = journal.journal_rows(view.challenge, titles, entries, attached)
     return mail.summary(view.challenge, _person(participant), rows)
 
 
@@ -274,20 +277,54 @@ def _change(db: Database, challenge: dict, person: dict, status: str, reply: Rou
                                reply.message.message_id)]
 
 
+def enroll(db: Database, challenge_id: int, person_id: int, now: datetime) -> int | None:
+    """Enrol a person (a volunteer call feeding this challenge, or a "join" reply): their day
+    emails start with the first day opening after ``now``, their next local morning (day 1
+    when the challenge has not begun). Returns that day; None when they already take part or
+    the last day has already begun. NotFoundError for an unknown challenge or person."""
+    challenge = store.get_challenge(db, challenge_id)
+    person = people.get_person(db, person_id)
+    if store.get_participant(db, challenge_id, person_id) is not None:
+        return None
+    start = date.fromisoformat(challenge["start"])
+    send = time(challenge["send_hour"], challenge["send_minute"])
+    from_start = now < ct.opens_at(start, 1, send, person["timezone"])
+    with db.atomic():
+        store.add_participant(db, challenge_id, person_id, now, from_start=from_start)
+        joined = store.get_participant(db, challenge_id, person_id)
+        view_like = View(challenge, start, send, {}, [], set(), {}, {}, {})
+        first = first_day(view_like, {**joined, "timezone": person["timezone"]})
+        if first > challenge["length"]:  # too late: the last day has already begun
+            store.set_participant_status(db, challenge_id, person_id, "stopped", now)
+            return None
+    return first
+
+
+def leave(db: Database, challenge_id: int, person_id: int, now: datetime) -> None:
+    """Take a participant out (they stop, as if they had replied "stop"): for a volunteer who
+    withdraws from the call that enrolled them. Nothing when they do not take part."""
+    participant = store.get_participant(db, challenge_id, person_id)
+    if participant is not None and participant["status"] != "stopped":
+        set_participant_status(db, challenge_id, person_id, "stopped", now)
+
+
+def sponsors_of(db: Database, challenge_id: int) -> list[str]:
+    """The addresses sponsoring a challenge (for digests of what feeds it); [] if unknown."""
+    try:
+        return [s.lower() for s in store.get_challenge(db, challenge_id)["sponsors"]]
+    except NotFoundError:
+        return []
+
+
 def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
     participant = store.get_participant(db, challenge["id"], person["id"])
     if participant is not None:
         return _change(db, challenge, person, "active", reply, now)
+    first = enroll(db, challenge["id"], person["id"], now)
+    if first is None:
+        return []
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
-    from_start = now < ct.opens_at(start, 1, send, person["timezone"])
-    store.add_participant(db, challenge["id"], person["id"], now, from_start=from_start)
-    joined = store.get_participant(db, challenge["id"], person["id"])
-    view_like = View(challenge, start, send, {}, [], set(), {}, {}, {})
-    first = first_day(view_like, {**joined, "timezone": person["timezone"]})
-    if first > challenge["length"]:  # too late: the last day has already begun
-        store.set_participant_status(db, challenge["id"], person["id"], "stopped", now)
-        return []
     label = f"Day {first} arrives {ct.short_date(ct.day_date(start, first))} at {send:%H:%M} your time."
     return [mail.status_change(challenge, person, "joined", now, label, _their_subject(reply),
                                reply.message.message_id)]
@@ -307,10 +344,19 @@ def _journal(db: Database, challenge: dict, person: dict, day: int, reply: Route
         raise InboundError(f"journal reply for day {day} of a {challenge['length']}-day challenge")
     text = journal.clean_entry(reply.reply_text or "")
     store.touch_participant(db, challenge["id"], person["id"], now)
-    if reply.intent == "empty" or not text.strip():
+    choice = attachments.choose(reply.message.files, reply.message.html)
+    if (reply.intent == "empty" or not text.strip()) and not choice.kept:
         local_day = ct.local_date(now, person["timezone"])
         return [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
                                   reply.message.message_id)]
-    store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
-                    reply.received_at or now, reply.message.message_id)
-    return []
+    text, cut = journal.capped(text)
+    entry_id = store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
+                               reply.received_at or now, reply.message.message_id)
+    files.attach(db, "journal", entry_id, person["id"], journal.stored_files(choice), now)
+    notes = []
+    if cut:
+        notes.append(mail.entry_cut(challenge, person, day, now, _their_subject(reply), reply.message.message_id))
+    if choice.over_limits:  # too big or too many: said once, the rest of the entry is kept
+        notes.append(mail.files_not_kept(challenge, person, day, choice.over_limits, _their_subject(reply),
+                                         reply.message.message_id))
+    return notes

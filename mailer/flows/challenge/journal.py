@@ -16,6 +16,9 @@ from mailer.flows.challenge import timing as ct
 
 SHARE_TAG = re.compile(r"(?<![\w#])#share\b", re.IGNORECASE)
 MEMORY_EXCERPT = 400
+# The longest journal entry kept, in characters (README, "Journals"); longer ones are cut and
+# their author told. An entry is mailed back (memories, summary), so it must stay mail-sized.
+MAX_ENTRY = 20_000
 
 
 def is_shareable(text: str) -> bool:
@@ -31,6 +34,20 @@ def clean_entry(text: str) -> str:
     while lines and not lines[-1].strip():
         lines.pop()
     return "\n".join(line.rstrip() for line in lines)
+
+
+def capped(text: str, limit: int = MAX_ENTRY) -> tuple[str, bool]:
+    """The entry cut to at most ``limit`` characters (at a line or word end near the limit,
+    marked with an ellipsis), and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    head = text[:limit - 2]
+    for sep in ("\n", " "):
+        at = head.rfind(sep)
+        if at > limit - 500:
+            head = head[:at]
+            break
+    return head.rstrip() + " …", True
 
 
 def by_day(entries: list[dict]) -> dict[int, str]:
@@ -72,16 +89,38 @@ def excerpt(text: str, limit: int = MEMORY_EXCERPT) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip() + " …"
 
 
-def journal_rows(challenge: dict, day_titles: dict[int, str], entries: list[dict]) -> list[dict[str, Any]]:
-    """One row per journaled day: day, date (ISO), date label, title, text, shareable."""
+def journal_rows(challenge: dict, day_titles: dict[int, str], entries: list[dict],
+                 files_by_entry: dict[int, list[dict]] | None = None) -> list[dict[str, Any]]:
+    """One row per journaled day: day, date (ISO), date label, title, text, shareable, files."""
     start = date.fromisoformat(challenge["start"])
     shared = {e["day"] for e in entries if e["shareable"]}
+    files: dict[int, list[dict]] = {}
+    for entry in sorted(entries, key=lambda e: (e["day"], e["received_at"], e.get("id", 0))):
+        files.setdefault(entry["day"], []).extend((files_by_entry or {}).get(entry.get("id"), []))
     rows = []
     for day, text in sorted(by_day(entries).items()):
         when = ct.day_date(start, day)
         rows.append({"day": day, "date": when.isoformat(), "date_label": ct.short_date(when),
-                     "title": day_titles.get(day, ""), "text": text, "shareable": day in shared})
+                     "title": day_titles.get(day, ""), "text": text, "shareable": day in shared,
+                     "files": files.get(day, [])})
     return rows
+
+
+def file_path(item: dict) -> str:
+    """Where an exported journal keeps a file, relative to the Markdown: ``files/1a2b3c4d-photo.jpg``."""
+    return f"files/{item['sha256'][:8]}-{item['filename']}"
+
+
+def _files_markdown(items: list[dict]) -> list[str]:
+    lines = []
+    for item in items:
+        if item["kept"] and item["mime_type"].startswith("image/"):
+            lines.append(f"![{item['filename']}]({file_path(item)})")
+        elif item["kept"]:
+            lines.append(f"- [{item['filename']}]({file_path(item)}) ({item['size']:,} bytes)")
+        else:
+            lines.append(f"- {item['filename']} ({item['size']:,} bytes; kept as a name only)")
+    return lines + [""] if lines else []
 
 
 def journal_markdown(challenge: dict, author: str, rows: list[dict[str, Any]]) -> str:
@@ -92,6 +131,7 @@ def journal_markdown(challenge: dict, author: str, rows: list[dict[str, Any]]) -
     for row in rows:
         title = f" · {row['title']}" if row["title"] else ""
         out += [f"## Day {row['day']} · {row['date_label']} {row['date'][:4]}{title}", "", row["text"], ""]
+        out += _files_markdown(row.get("files", []))
     return "\n".join(out)
 
 
@@ -101,9 +141,20 @@ def journal_json(challenge: dict, author: dict, rows: list[dict[str, Any]]) -> d
                           "length": challenge["length"]},
             "author": {"email": author["email"], "name": author["name"]},
             "days_journaled": len(rows), "longest_streak": longest_streak({r["day"] for r in rows}),
-            "entries": rows}
+            "entries": [{**row, "files": [_file_json(f) for f in row.get("files", [])]} for row in rows]}
+
+
+def _file_json(item: dict) -> dict[str, Any]:
+    return {"filename": item["filename"], "mime_type": item["mime_type"], "size": item["size"],
+            "sha256": item["sha256"], "kept": item["kept"], "path": file_path(item) if item["kept"] else None}
 
 
 def dumps(data: Any) -> str:
     """JSON text, readable and stable."""
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def stored_files(choice: Any) -> list[tuple[str, str, bytes | None, str, int]]:
+    """The kept files of an ``inbound.attachments.Choice`` as the store takes them: types we do
+    not keep whole (an executable, an archive) are kept as a name and a size only."""
+    return [(f.filename, f.mime_type, f.data if whole else None, f.sha256, f.size) for f, whole in choice.kept]

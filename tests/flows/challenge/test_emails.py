@@ -46,7 +46,7 @@ def test_day_email_holds_activity_partner_memory_and_how_to_stop():
     plan = PLANS["day"]
     text, html = rendered(plan)
     assert plan.subject == "Day 8 of 30: Put one more thing under version control"
-    assert "Look for **config**." in text and "<strong>config</strong>" in html
+    assert "Look for config." in text and "<strong>config</strong>" in html
     assert "Aiko journaled yesterday." in text
     assert "On day 1 (Mon 4 Jan) you wrote:\n> Seven stages.\n> Two gates." in text
     assert 'Reply "pause"' in text and 'Reply "stop" to leave the challenge.' in text

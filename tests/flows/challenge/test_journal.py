@@ -44,7 +44,7 @@ def test_markdown_export_has_real_dates():
                                 [{"day": 2, "text": "b", "received_at": T, "shareable": False, "id": 2},
                                  {"day": 2, "text": "a", "received_at": T, "shareable": True, "id": 1}])
     assert rows == [{"day": 2, "date": "2027-01-05", "date_label": "Tue 5 Jan", "title": "Time it",
-                     "text": "a\n\nb", "shareable": True}]
+                     "text": "a\n\nb", "shareable": True, "files": []}]
     text = journal.journal_markdown({"title": "C"}, "Sam", rows)
     assert "## Day 2 · Tue 5 Jan 2027 · Time it\n\na\n\nb" in text
 

@@ -62,8 +62,8 @@ def test_the_plan_mark_sends_exactly_what_recomputing_every_tick_sends(tmp_path,
             outbox.enqueue(db, answers, now, settings)
             with monkeypatch.context() as patch:
                 if recompute:
-                    patch.setattr(store, "nothing_due", lambda c, n: False)
-                elif all(store.nothing_due(c, now) for c in store.list_challenges(db)):
+                    patch.setattr(store, "nothing_due", lambda d, c, n: False)
+                elif all(store.nothing_due(db, c, now) for c in store.list_challenges(db)):
                     skipped += 1
                 outbox.enqueue(db, challenge.due(db, now, settings), now, settings)
         keys = [{r[0] for r in db.execute("SELECT key FROM outbox")} for db in (marked, always)]

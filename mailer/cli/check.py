@@ -1,0 +1,45 @@
+"""``run.py check``: connect with the configured transport and say what works, sending nothing."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+
+from mailer.app import App
+from mailer.errors import MailerError
+from mailer.transports.base import CheckLine
+
+# Without these the service cannot run at all; calendar and Sent folder only narrow what it can do.
+ESSENTIAL = ("log in", "read the inbox", "send")
+
+
+def failed_essentials(lines: list[CheckLine]) -> list[str]:
+    """The essential checks that failed or could not be tried."""
+    ok = {line.what for line in lines if line.ok}
+    return [what for what in ESSENTIAL if what not in ok]
+
+
+@click.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def check(app: App, as_json: bool) -> None:
+    """Connect with the configured transport and say what works; sends nothing to anyone."""
+    kind = app.settings.transport_kind
+    try:
+        lines = app.transport.check()
+    except MailerError as exc:
+        lines = [CheckLine("log in", False, str(exc))]
+    missing = failed_essentials(lines)
+    if as_json:
+        click.echo(json.dumps({"transport": kind, "ok": not missing, "checks": [asdict(line) for line in lines]}))
+    else:
+        click.echo(f"transport {kind}")
+        for line in lines:
+            click.echo(f"  {'ok  ' if line.ok else 'FAIL'}  {line.what}: {line.detail}")
+        for what in missing:
+            if all(line.what != what for line in lines):
+                click.echo(f"  FAIL  {what}: not tried")
+        click.echo("everything needed works" if not missing else f"not working: {', '.join(missing)}")
+    if missing:
+        raise click.exceptions.Exit(1)

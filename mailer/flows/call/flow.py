@@ -1,0 +1,177 @@
+"""The volunteer-call flow: what is due now, and what a reply means.
+
+``due`` sends each open call to its recipients while it is open for them (until the end of
+the closing day in their own time zone) and, once the closing day has ended everywhere (or
+``call close`` closed it), the list of who volunteered to the call's sender. ``handle_reply``
+re-reads the reply with the call's role names ("count me in as a writer"), then signs the
+person up (confirmed or waitlisted: decided in SQL), takes them off (promoting the first on
+the waitlist) or asks one short question. After closing, a reply gets one polite answer and
+changes nothing. The clock is only ever ``now``.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from mailer.errors import InboundError, NotFoundError
+from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.call import definition, feeds
+from mailer.flows.call import emails as mail
+from mailer.flows.call.places import RoleState, board, choose_role, match_role, summary
+from mailer.inbound.commands import Intent, fold, interpret
+from mailer.inbound.intents import find_role
+from mailer.store import calls as store
+from mailer.store import outbox, people
+
+REF = re.compile(r"^call:(\d+)$")
+
+
+@lru_cache(maxsize=None)
+def _zone(name: str) -> ZoneInfo | timezone:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # a bad zone in the people list: count it as UTC
+        return timezone.utc
+
+
+def local_date(now: datetime, tz: str) -> date:
+    """The calendar date at ``now`` in zone ``tz``."""
+    return now.astimezone(_zone(tz)).date()
+
+
+def closes_at(call: dict, zones: set[str]) -> datetime:
+    """When the closing day has ended in every one of ``zones`` (UTC when there are none)."""
+    after = date.fromisoformat(call["closes"]) + timedelta(days=1)
+    return max(datetime.combine(after, time(0), tzinfo=_zone(z)).astimezone(timezone.utc)
+               for z in (zones or {"UTC"}))
+
+
+def closed_for(call: dict, person: dict, now: datetime) -> bool:
+    """Whether the call no longer takes replies from this person (closed, or past their closing day)."""
+    return call["state"] == "closed" or local_date(now, person["timezone"]) > date.fromisoformat(call["closes"])
+
+
+def role_board(db: Database, call_id: int) -> list[RoleState]:
+    """The call's roles with who is confirmed and who waits, as the store has it now."""
+    return board(store.call_roles(db, call_id), store.signups(db, call_id))
+
+
+def role_counts(db: Database, call_id: int) -> list[RoleState]:
+    """The call's roles with only how many are confirmed and waiting (cheap: one GROUP BY)."""
+    return summary(store.call_roles(db, call_id), store.signup_counts(db, call_id))
+
+
+def sender_of(db: Database, call: dict, settings: object) -> dict | None:
+    """Who gets the list at closing: the call's sender, else ``[mailer] lead``, if a known person."""
+    address = call["sender"] or getattr(settings, "mailer_lead", "") or ""
+    return people.find_person(db, address) if address else None
+
+
+# -- due -------------------------------------------------------------------------------------
+
+def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """Every call email that should have been planned by ``now`` and is not in the outbox."""
+    plans: list[PlannedEmail] = []
+    for call in store.list_calls(db):
+        plans.extend(plan_call(db, call, now, settings))
+    return plans
+
+
+def plan_call(db: Database, call: dict, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """The invitations still due for one call, or at closing the list for its sender."""
+    sent = outbox.existing_keys(db, f"call:{call['id']}:")
+    if f"call:{call['id']}:list" in sent:
+        return []
+    recipients = definition.recipients(db, call["to_spec"])
+    zones = {p["timezone"] for p in recipients} | store.signup_zones(db, call["id"])
+    if call["state"] == "closed" or now >= closes_at(call, zones):
+        sender = sender_of(db, call, settings)
+        return [mail.sender_list(call, sender, role_board(db, call["id"]))] if sender else []
+    roles = role_counts(db, call["id"])
+    return [mail.invite(call, person, roles) for person in recipients
+            if f"call:{call['id']}:invite:person:{person['id']}" not in sent
+            and not closed_for(call, person, now)]
+
+
+# -- replies ---------------------------------------------------------------------------------
+
+def _call_for(db: Database, ref: str) -> dict:
+    match = REF.match(ref or "")
+    if not match:
+        raise InboundError(f"volunteer reply with an unexpected reference {ref!r}")
+    try:
+        return store.get_call(db, int(match.group(1)))
+    except NotFoundError as exc:
+        raise InboundError(f"reply to {ref}: {exc}") from exc
+
+
+def handle_reply(db: Database, reply: RoutedReply, now: datetime,
+                 settings: object = None) -> list[PlannedEmail]:
+    """Sign up, withdraw, decline or ask: the reply is read again with the call's role names."""
+    call = _call_for(db, reply.ref)
+    person = people.get_person(db, reply.person_id)
+    roles = role_counts(db, call["id"])
+    intent = interpret("volunteer", reply.reply_text or "", [r.name for r in roles if r.name])
+    if closed_for(call, person, now):
+        return [] if intent.intent == "decline" else [mail.closed(call, person, reply)]
+    if intent.intent == "volunteer":
+        return _volunteer(db, call, person, roles, intent, reply, now)
+    if intent.intent == "withdraw":
+        return _withdraw(db, call, person, reply, now)
+    if intent.intent == "decline":
+        return []  # "sorry, not this time": nothing to change, nothing to say
+    return [mail.unclear(call, person, roles, local_date(now, person["timezone"]), reply)]
+
+
+def _volunteer(db: Database, call: dict, person: dict, roles: list[RoleState], intent: Intent,
+               reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
+    named = [r.name for r in roles if r.name]
+    if intent.role and named:
+        role_name = match_role(intent.role, named)
+        if role_name is None:
+            return [mail.unknown_role(call, person, intent.role, roles, f"{now:%Y%m%dT%H%M%S}", reply)]
+    elif store.active_signups(db, call["id"], person["id"]):
+        return []  # "I'm in" again from someone already in: nothing changes
+    else:
+        role_name = choose_role(roles)
+    signup = store.take_place(db, call["id"], role_name, person["id"], now)
+    if signup is None:
+        return []
+    role = next(r for r in roles if r.name == role_name)
+    if signup["status"] == "confirmed":
+        _feed(db, call, signup, now)
+        return [mail.confirmed(call, person, role, signup, reply)]
+    return [mail.waitlisted(call, person, role, signup, reply)]
+
+
+def _withdraw(db: Database, call: dict, person: dict, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
+    held = [s["role"] for s in store.active_signups(db, call["id"], person["id"])]
+    named = find_role(fold(reply.reply_text or "").folded, [r for r in held if r])
+    withdrawn, promoted = store.withdraw(db, call["id"], person["id"], named if named in held else None, now)
+    if not withdrawn:
+        return []  # not signed up: nothing to take them off
+    still_held = store.active_signups(db, call["id"], person["id"])
+    left = any(s["fed"] for s in withdrawn) and not any(s["fed"] for s in still_held) \
+        and feeds.unfeed(db, call["feeds"], person["id"], now)
+    plans = [mail.withdrawn(call, person, [s["role"] for s in withdrawn], left, f"{now:%Y%m%dT%H%M%S}", reply)]
+    after = {r.name: r for r in role_counts(db, call["id"])}
+    for signup in promoted:
+        _feed(db, call, signup, now)
+        promoted_person = people.get_person(db, signup["person_id"])
+        plans.append(mail.promoted(call, promoted_person, after[signup["role"]], signup))
+    return plans
+
+
+def _feed(db: Database, call: dict, signup: dict, now: datetime) -> None:
+    if feeds.feed(db, call["feeds"], signup["person_id"], now):
+        store.mark_fed(db, signup["id"])
+
+
+def confirmed(db: Database, call_id: int) -> list[int]:
+    """The people confirmed in a call (person ids, in the order they signed up): for meetup
+    invitations addressed to "call:ID"."""
+    return store.confirmed_people(db, call_id)

@@ -1,0 +1,170 @@
+"""The charter flow: what is due now, and what a reply means.
+
+``due`` looks at each charter as the store has it at ``now``. Pending: the request to each
+approver, one reminder before the deadline to those who have not answered, expiry after it.
+Decided: the outcome to the proposer, the team and the sponsors, and "no need to answer" to
+approvers who had not. Approved: check-ins, project news and, at the planned end, completion
+(``mailer.flows.charter.project``). ``handle_reply`` hands approval replies to
+``approvals`` and check-in and news replies to ``project``. The clock is only ever ``now``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlite_utils import Database
+
+from mailer.errors import InboundError, NotFoundError
+from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.charter import approvals, project, rules
+from mailer.flows.charter import emails as mail
+from mailer.store import charters as store
+from mailer.store import outbox, people
+
+REF = re.compile(r"^charter:(\d+):(?:v:(\d+)(?::held:(\d+))?|round:(\d+)|news:(\d+))$")
+OUTCOME_TO = {"approved": ("proposer", "team", "sponsor"), "rejected": ("proposer", "team", "sponsor"),
+              "changes_requested": ("proposer",), "expired": ("proposer",)}
+NOT_NEEDED = ("approved", "rejected", "changes_requested", "withdrawn")
+SETTLED = ("rejected", "changes_requested", "expired", "withdrawn", "completed")
+QUIET_AFTER = timedelta(days=14)  # findings and the last news go out within days of the end
+
+
+@dataclass
+class View:
+    """One charter as the store has it at the start of a tick, with everyone's names."""
+
+    charter: dict
+    shown: dict
+    people: dict[str, dict]  # address -> person
+    sent: set[str]
+
+    def person(self, address: str) -> dict | None:
+        """The known, mailable person at ``address``, or None."""
+        found = self.people.get(address)
+        return found if found and people.is_mailable(found) else None
+
+
+def make_view(db: Database, charter: dict) -> View:
+    """The view of one charter: its people and the keys already in the outbox."""
+    spec = charter["spec"]
+    addresses = {spec["proposer"], *spec["team"], *spec["approvers"], *spec["learning_sponsors"],
+                 *spec["funding_sponsors"], *(m["email"] for m in store.members(db, charter["id"]))}
+    found = {a: people.find_person(db, a) for a in addresses}
+    known = {a: p for a, p in found.items() if p}
+    shown = mail.view(charter, {a: p["name"] for a, p in known.items()})
+    return View(charter, shown, known, outbox.existing_keys(db, f"charter:{charter['id']}:"))
+
+
+def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """Every charter email that should have been planned by ``now`` and is not in the outbox."""
+    remind = getattr(settings, "approvals_remind_days_before", 3) if settings is not None else 3
+    plans: list[PlannedEmail] = []
+    for charter in store.list_charters(db):
+        if charter["status"] in SETTLED and now - charter["status_at"] > QUIET_AFTER:
+            continue  # decided or finished long ago: nothing more can fall due
+        if charter["status"] == "pending" and _deadline_passed(db, charter, now):
+            store.set_status(db, charter["id"], "expired", now)
+            charter = store.get_charter(db, charter["id"])
+        if charter["status"] == "approved" and project.ended(db, charter, now):
+            project.complete_now(db, charter, now)
+            charter = store.get_charter(db, charter["id"])
+        view = make_view(db, charter)
+        plans.extend(p for p in _plan(db, view, now, remind) if p.key not in view.sent)
+    return plans
+
+
+def _deadline_passed(db: Database, charter: dict, now: datetime) -> bool:
+    proposer = people.find_person(db, charter["spec"]["proposer"])
+    tz = proposer["timezone"] if proposer else "UTC"
+    return rules.deadline_passed(date.fromisoformat(charter["spec"]["deadline"]), tz, now)
+
+
+def _plan(db: Database, view: View, now: datetime, remind: int) -> list[PlannedEmail]:
+    status = view.charter["status"]
+    plans: list[PlannedEmail] = []
+    if status == "pending":
+        plans += _requests(db, view, now, remind)
+    if status in OUTCOME_TO:
+        plans += _outcomes(db, view, status)
+    if status in NOT_NEEDED:
+        plans += _not_needed(db, view, status)
+    if status in ("approved", "completed"):
+        plans += project.plan(db, view, now)
+    return plans
+
+
+def answered(db: Database, charter: dict) -> set[int]:
+    """Approver ids who answered the current version (a held answer counts as answered)."""
+    return {d["approver_id"] for d in store.decisions(db, charter["id"], charter["version"])}
+
+
+def _requests(db: Database, view: View, now: datetime, remind: int) -> list[PlannedEmail]:
+    """The request to each approver; the reminder in their own morning, to who has not answered."""
+    charter, deadline = view.charter, date.fromisoformat(view.charter["spec"]["deadline"])
+    done = answered(db, charter)
+    plans = []
+    for address in charter["spec"]["approvers"]:
+        person = view.person(address)
+        if person is None:
+            continue
+        plans.append(mail.request(charter, view.shown, person, reminder=False))
+        request_key = f"charter:{charter['id']}:v:{charter['version']}:request:person:{person['id']}"
+        if (person["id"] not in done and request_key in view.sent
+                and rules.reminder_due(deadline, remind, person["timezone"], now)):
+            plans.append(mail.request(charter, view.shown, person, reminder=True))
+    return plans
+
+
+def _recipients(view: View, roles: tuple[str, ...]) -> list[tuple[dict, str]]:
+    spec = view.charter["spec"]
+    groups = {"proposer": [spec["proposer"]], "team": spec["team"],
+              "sponsor": [*spec["learning_sponsors"], *spec["funding_sponsors"]]}
+    seen: dict[str, tuple[dict, str]] = {}
+    for role in roles:
+        for address in groups[role]:
+            person = view.person(address)
+            if person and address not in seen:
+                seen[address] = (person, role)
+    return list(seen.values())
+
+
+def _outcomes(db: Database, view: View, status: str) -> list[PlannedEmail]:
+    decided = [d for d in store.decisions(db, view.charter["id"], view.charter["version"]) if not d["held"]]
+    latest = {d["approver_id"]: d for d in decided}
+    return [mail.outcome(view.charter, view.shown, person, status, role, list(latest.values()))
+            for person, role in _recipients(view, OUTCOME_TO[status])]
+
+
+def _not_needed(db: Database, view: View, status: str) -> list[PlannedEmail]:
+    done = answered(db, view.charter)
+    plans = []
+    for address in view.charter["spec"]["approvers"]:
+        person = view.person(address)
+        if person and person["id"] not in done:
+            plans.append(mail.not_needed(view.charter, view.shown, person, status))
+    return plans
+
+
+# -- replies -------------------------------------------------------------------------------
+
+def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """An approval reply decides (or is held, or gets one short answer); a check-in reply is
+    a project update; a reply to project news is feedback passed to the team."""
+    match = REF.match(reply.ref or "")
+    if not match:
+        raise InboundError(f"charter reply with an unexpected reference {reply.ref!r}")
+    try:
+        charter = store.get_charter(db, int(match.group(1)))
+    except NotFoundError as exc:
+        raise InboundError(f"reply to {reply.ref}: {exc}") from exc
+    if charter["status"] == "pending" and _deadline_passed(db, charter, now):
+        store.set_status(db, charter["id"], "expired", now)  # a worker that was down: expire first
+        charter = store.get_charter(db, charter["id"])
+    view = make_view(db, charter)
+    if match.group(2):
+        held = int(match.group(3)) if match.group(3) else None
+        return approvals.handle(db, view, int(match.group(2)), held, reply, now, settings)
+    if match.group(4):
+        return project.handle_checkin(db, view, int(match.group(4)), reply, now)
+    return project.handle_news_reply(db, view, int(match.group(5)), reply, now)

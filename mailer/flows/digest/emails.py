@@ -1,0 +1,121 @@
+"""The emails of the digest flow: the digest itself, and what a reply to it sets off.
+
+The digest reads in thirty seconds: what changed since the last one comes first, then one block
+per challenge, charter, call or meetup with its status and its numbers in context. The bar
+chart is table cells with heights (no images, no scripts), which Outlook, Gmail and Apple Mail
+all draw; the text part shows the same numbers as a row of block characters.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from mailer.flows.base import Attachment, DigestItem, PlannedEmail, RoutedReply
+from mailer.outbound.subject import reply_subject
+
+KIND_ORDER = ("challenge", "charter", "call", "meetup")
+KIND_HEADINGS = {"challenge": "Challenges", "charter": "Projects", "call": "Calls for volunteers",
+                 "meetup": "Meetups"}
+BAR_PX = 48
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def period_label(since: datetime, until: datetime, tz: str) -> str:
+    """"4 Jan – 11 Jan 2027" in the recipient's time zone (the end is the moment it was due)."""
+    zone = ZoneInfo(tz)
+    start, end = since.astimezone(zone), until.astimezone(zone)
+    first = f"{start:%-d %b}" if start.year == end.year else f"{start:%-d %b %Y}"
+    return f"{first} – {end:%-d %b %Y}"
+
+
+def digest_context(person: dict, items: list[DigestItem], since: datetime, until: datetime,
+                   whole_community: bool) -> dict:
+    """Everything the digest template shows, from the flows' items."""
+    ordered = _ordered(items)
+    changes = [{"title": i.title, "line": line} for i in ordered for line in i.changed]
+    first = {}
+    for item in ordered:  # photos are numbered across the digest, in the order shown
+        first[item.ref] = sum(len(i.photos) for i in ordered[:ordered.index(item)])
+    groups = [{"heading": KIND_HEADINGS.get(kind, kind.title()),
+               "items": [_item(i, first[i.ref]) for i in ordered if i.kind == kind]}
+              for kind in dict.fromkeys(i.kind for i in ordered)]
+    return {"period": period_label(since, until, person["timezone"]), "whole_community": whole_community,
+            "changes": changes, "groups": groups, "nothing_sponsored": not items,
+            "since": since.isoformat(), "until": until.isoformat()}
+
+
+def subject(context: dict, site_name: str) -> str:
+    """The digest's subject line."""
+    return f"{site_name} digest, {context['period']}"
+
+
+def _item(item: DigestItem, first_photo: int) -> dict:
+    return {"title": item.title, "status": item.status, "facts": list(item.facts),
+            "highlights": [{"author": a, "text": t} for a, t in item.highlights],
+            "chart": chart(item.chart),
+            "photos": [{"cid": photo_cid(first_photo + n), "author": a} for n, (a, _) in enumerate(item.photos)]}
+
+
+def photo_cid(n: int) -> str:
+    """The Content-ID of the digest's ``n``th photo."""
+    return f"photo{n}@digest.cop-mailer"
+
+
+def photo_attachments(items: list[DigestItem]) -> tuple[Attachment, ...]:
+    """The thumbnails the digest shows inline, numbered as ``digest_context`` numbers them."""
+    ordered = _ordered(items)
+    thumbs = [data for item in ordered for _, data in item.photos]
+    return tuple(Attachment(f"photo{n}.jpg", "image/jpeg", data, content_id=photo_cid(n)) for n, data in enumerate(thumbs))
+
+
+def _ordered(items: list[DigestItem]) -> list[DigestItem]:
+    return sorted(items, key=lambda i: (KIND_ORDER.index(i.kind) if i.kind in KIND_ORDER else 9, i.ref))
+
+
+def chart(bars: tuple[tuple[str, int, int], ...]) -> dict | None:
+    """Bar heights in pixels for the HTML part and a block-character line for the text part."""
+    if not bars:
+        return None
+    top = max(max(out_of for _, _, out_of in bars), 1)
+    cells = [{"label": label, "value": value, "px": max(round(BAR_PX * value / top), 1 if value else 0)}
+             for label, value, _ in bars]
+    line = "".join(BLOCKS[min(round(8 * value / top), 8)] if value else "·" for _, value, _ in bars)
+    return {"cells": cells, "line": line, "out_of": top, "first": bars[0][0], "last": bars[-1][0],
+            "latest": bars[-1][1]}
+
+
+def forwarded(lead: dict, sponsor: dict, words: str, reply: RoutedReply) -> PlannedEmail:
+    """The sponsor's words, passed to a community lead (who can answer the sponsor directly)."""
+    return PlannedEmail(
+        key=f"digest:reply:{reply.message.message_id or reply.received_at}:lead:{lead['id']}",
+        to=lead["email"], subject=f"A sponsor wrote back: {sponsor['name']}",
+        template="digest/forwarded",
+        context={"sponsor_name": sponsor["name"], "sponsor_email": sponsor["email"], "words": words,
+                 "their_subject": reply.message.subject or ""},
+        headers=(("Reply-To", sponsor["email"]),))
+
+
+def passed_on(sponsor: dict, leads: list[dict], reply: RoutedReply) -> PlannedEmail:
+    """A short note to the sponsor: their words reached the community leads."""
+    return PlannedEmail(
+        key=f"digest:reply:{reply.message.message_id or reply.received_at}:ack", to=sponsor["email"],
+        subject=_re(reply.message.subject or "Your digest"), template="digest/passed_on",
+        context={"leads": [lead["name"] for lead in leads]}, auto_reply=True,
+        in_reply_to=reply.message.message_id)
+
+
+def unsubscribed(sponsor: dict, reply: RoutedReply) -> PlannedEmail:
+    """Confirms that digests are off, and how to turn them back on."""
+    return PlannedEmail(
+        key=f"digest:reply:{reply.message.message_id or reply.received_at}:off", to=sponsor["email"],
+        subject=_re(reply.message.subject or "Your digest"), template="digest/unsubscribed", context={},
+        auto_reply=True, in_reply_to=reply.message.message_id)
+
+
+def _re(subject: str) -> str:
+    return reply_subject(subject, "Your digest")
+
+
+def one_week_before(moment: datetime) -> datetime:
+    """The start of an out-of-cadence digest's period: the seven days before ``moment``."""
+    return moment - timedelta(days=7)

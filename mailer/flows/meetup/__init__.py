@@ -1,0 +1,16 @@
+"""Report-back meetups as real calendar invitations, one module per job.
+
+- ``definition``: the meetup file (TOML, unknown keys refused), who ``invite`` names, and a
+  challenge's or charter's ``[report_back]`` table;
+- ``actions``: schedule, move, cancel, add a speaker, record attendance (store changes only);
+- ``flow``: what is due at ``now`` (``due``) and what an answer means (``handle_reply``);
+- ``rsvp``: pure rules for answers (versions, DTSTAMP order, whose answer it is);
+- ``emails``: each email's context and its iCalendar part (templates in ``templates/meetup/``);
+- ``digest``: what sponsors read about meetups.
+"""
+from mailer.flows.meetup.actions import add_speaker, remove_speaker, schedule_meetup
+from mailer.flows.meetup.digest import digest_items, sponsor_emails
+from mailer.flows.meetup.flow import due, handle_reply, keep_unattributed
+
+__all__ = ["add_speaker", "digest_items", "due", "handle_reply", "keep_unattributed", "remove_speaker",
+           "schedule_meetup", "sponsor_emails"]

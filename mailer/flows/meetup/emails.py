@@ -1,0 +1,118 @@
+"""The meetup's emails as PlannedEmails: keys, subjects, templates, context and calendar data.
+
+Each builder is pure. Times in the text are the invitee's own local time and zone; the calendar
+data is UTC (``outbound.invite``). Keys — M meetup id, N its SEQUENCE, P person id:
+
+    meetup:M:invite:seq:N:person:P     invitation or update (METHOD:REQUEST, SEQUENCE N)
+    meetup:M:cancel:person:P           cancellation (METHOD:CANCEL), once
+    meetup:M:reminder:seq:N:person:P   the reminder 24 hours before
+    meetup:M:question:person:P:date:D  "are you coming?" after an unclear reply, once a local day
+    meetup:M:highlight:person:P        after the meetup, to those who came: one highlight to share
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from mailer.flows.base import PlannedEmail
+from mailer.flows.challenge import timing
+from mailer.outbound import invite
+
+DEFAULT_ORGANIZER = ("cop@example.test", "Community of Practice")
+
+
+def organizer(settings: object) -> invite.Party:
+    """Our mailbox as ORGANIZER: calendars send their replies there (notes/calendar-invites.md)."""
+    return invite.Party(getattr(settings, "mailer_address", DEFAULT_ORGANIZER[0]),
+                        getattr(settings, "mailer_site_name", DEFAULT_ORGANIZER[1]))
+
+
+def event_info(meetup: dict, sequence: int | None = None) -> invite.EventInfo:
+    """The calendar view of a meetup row."""
+    return invite.EventInfo(uid=meetup["uid"], sequence=meetup["sequence"] if sequence is None else sequence,
+                            title=meetup["title"], start=meetup["start"],
+                            duration_minutes=meetup["duration_minutes"], location=meetup["location"],
+                            online_url=meetup["online_url"], description=meetup["description"])
+
+
+def when(meetup: dict, tz: str) -> dict[str, str]:
+    """The meetup's time as the person reads it, in their zone (and the organiser's, if different)."""
+    try:
+        timing.zone(tz)
+    except ValueError:  # a person row with a broken zone still gets the meetup's own time
+        tz = meetup["timezone"]
+    start, end = meetup["start"].astimezone(timing.zone(tz)), meetup["end"].astimezone(timing.zone(tz))
+    ends = f"{end:%H:%M}" if end.date() == start.date() else f"{timing.short_date(end.date())} {end:%H:%M}"
+    label = f"{timing.short_date(start.date())} {start.year}, {start:%H:%M}–{ends}"
+    home = meetup["start"].astimezone(timing.zone(meetup["timezone"]))
+    also = "" if meetup["timezone"] == tz or home.utcoffset() == start.utcoffset() else \
+        f"{home:%H:%M} in {timing.city(meetup['timezone'])}"
+    abbr = start.tzname() or ""
+    zone = f"{tz}, {abbr}" if abbr.isalpha() and tz != "UTC" else tz
+    return {"when": label, "zone": zone, "also": also,
+            "short": f"{timing.short_date(start.date())} {start:%H:%M}"}
+
+
+def _base(meetup: dict, person: dict) -> dict[str, Any]:
+    return {"title": meetup["title"], "location": meetup["location"], "online_url": meetup["online_url"],
+            "description": meetup["description"], **when(meetup, person["timezone"])}
+
+
+def _headers(meetup: dict) -> tuple[tuple[str, str], ...]:
+    return (("X-Cop-Meetup", str(meetup["id"])),)
+
+
+def invitation(meetup: dict, person: dict, speakers: list[str], update: bool, settings: object,
+               now: datetime) -> PlannedEmail:
+    """The invitation (or, for someone who had an earlier version, the update) with its REQUEST."""
+    calendar = invite.request(event_info(meetup), organizer(settings),
+                              invite.Party(person["email"], person["name"]), now)
+    context = {**_base(meetup, person), "update": update, "speakers": speakers, "_calendar": ("REQUEST", calendar)}
+    label = context["short"]
+    subject = f"Updated: {meetup['title']}, now {label}" if update else f"Invitation: {meetup['title']}, {label}"
+    return PlannedEmail(key=f"meetup:{meetup['id']}:invite:seq:{meetup['sequence']}:person:{person['id']}",
+                        to=person["email"], subject=subject, template="meetup/invite", context=context,
+                        reply_purpose="meetup", reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}",
+                        headers=_headers(meetup))
+
+
+def cancellation(meetup: dict, person: dict, settings: object, now: datetime) -> PlannedEmail:
+    """The cancellation (METHOD:CANCEL, STATUS:CANCELLED) that takes it off their calendar."""
+    calendar = invite.cancel(event_info(meetup), organizer(settings),
+                             invite.Party(person["email"], person["name"]), now)
+    context = {**_base(meetup, person), "reason": meetup["cancel_reason"], "_calendar": ("CANCEL", calendar)}
+    return PlannedEmail(key=f"meetup:{meetup['id']}:cancel:person:{person['id']}", to=person["email"],
+                        subject=f"Cancelled: {meetup['title']}, {context['short']}", template="meetup/cancel",
+                        context=context, headers=_headers(meetup))
+
+
+def reminder(meetup: dict, person: dict) -> PlannedEmail:
+    """The one reminder, 24 hours before; replying "can't make it" still counts."""
+    context = {**_base(meetup, person), "accepted": person.get("partstat") == "accepted"}
+    return PlannedEmail(key=f"meetup:{meetup['id']}:reminder:seq:{meetup['sequence']}:person:{person['id']}",
+                        to=person["email"], subject=f"Tomorrow: {meetup['title']}, {context['short']}",
+                        template="meetup/reminder", context=context, reply_purpose="meetup",
+                        reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}", headers=_headers(meetup))
+
+
+def question(meetup: dict, person: dict, local_day: date, their_subject: str,
+             in_reply_to: str | None) -> PlannedEmail:
+    """The one short question after a reply we could not read as yes, no or maybe."""
+    return PlannedEmail(key=f"meetup:{meetup['id']}:question:person:{person['id']}:date:{local_day.isoformat()}",
+                        to=person["email"], subject=_re(their_subject) if their_subject else meetup["title"],
+                        template="meetup/question", context=_base(meetup, person), reply_purpose="meetup",
+                        reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}", auto_reply=True,
+                        in_reply_to=in_reply_to, headers=_headers(meetup))
+
+
+def highlight_ask(meetup: dict, person: dict) -> PlannedEmail:
+    """After the meetup, to someone who came: one highlight, which their reply shares with sponsors."""
+    return PlannedEmail(key=f"meetup:{meetup['id']}:highlight:person:{person['id']}", to=person["email"],
+                        subject=f"{meetup['title']}: one highlight to share?", template="meetup/highlight",
+                        context=_base(meetup, person), reply_purpose="meetup_highlight",
+                        reply_ref=f"meetup:{meetup['id']}:highlight", headers=_headers(meetup))
+
+
+def _re(subject: str) -> str:
+    """``Re: …`` once, however many the person's client already put there."""
+    return subject if subject.lower().startswith(("re:", "aw:", "sv:")) else f"Re: {subject}"

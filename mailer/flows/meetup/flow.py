@@ -1,0 +1,202 @@
+"""The meetup flow: what is due now, and what an answer means.
+
+``due`` plans, per meetup as the store has it at ``now``: before the start, the current version
+of the invitation to every invitee who has not had it (an update for those who had an earlier
+one; latecomers named by the invite list get the current version), and one reminder 24 hours
+before to those who accepted or have not answered; after a cancellation, one CANCEL to everyone
+who was sent an invitation; after the end, one highlight question to each person who came.
+Only the current SEQUENCE is ever planned, so a move and a second move before the next tick
+make one update. ``handle_reply`` records an RSVP (calendar or text), keeps a COUNTER as a
+proposal for the organiser, asks once when a text reply is unclear, and stores highlights.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from mailer.errors import InboundError, NotFoundError
+from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.challenge import timing
+from mailer.flows.meetup import definition, rsvp
+from mailer.flows.meetup import emails as mail
+from mailer.flows.meetup.actions import REMINDER_BEFORE
+from mailer.inbound.calendar_reply import read_rsvp
+from mailer.inbound.message import ParsedMessage
+from mailer.store import meetups as store
+from mailer.store import outbox, people
+
+REF = re.compile(r"^meetup:(\d+)(?::seq:(\d+)|:(highlight))?$")
+KEY = re.compile(r"^meetup:\d+:(invite|cancel|reminder|highlight):(?:seq:(\d+):)?person:(\d+)$")
+LOOK_BACK = timedelta(days=30)  # meetups that ended (or changed) longer ago plan nothing more
+REMINDED = ("accepted", "needs-action")
+
+
+def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """Every meetup email that should have been planned by ``now`` and is not in the outbox."""
+    plans: list[PlannedEmail] = []
+    for meetup in store.list_meetups(db, since=now - LOOK_BACK):
+        plans.extend(plan_meetup(db, meetup, now, settings))
+    return plans
+
+
+def _sent(db: Database, meetup_id: int) -> dict[str, dict[int, int]]:
+    """Per kind, person id -> highest SEQUENCE enqueued (0 for kinds without one)."""
+    found: dict[str, dict[int, int]] = {}
+    for key in outbox.existing_keys(db, f"meetup:{meetup_id}:"):
+        match = KEY.match(key)
+        if match:
+            kind, seq, pid = match.group(1), int(match.group(2) or 0), int(match.group(3))
+            found.setdefault(kind, {})[pid] = max(seq, found.get(kind, {}).get(pid, -1))
+    return found
+
+
+def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """What is due now for one meetup."""
+    sent = _sent(db, meetup["id"])
+    if meetup["state"] == "cancelled":
+        invited = sent.get("invite", {})
+        return [mail.cancellation(meetup, p, settings, now) for p in _mailable(db, meetup)
+                if p["person_id"] in invited and p["person_id"] not in sent.get("cancel", {})]
+    if now < meetup["start"]:
+        _refresh_invitees(db, meetup, now)
+        invitees = _mailable(db, meetup)
+        return _invitations(meetup, invitees, sent, settings, now) + _reminders(meetup, invitees, sent, now)
+    if now >= meetup["end"]:
+        asked = sent.get("highlight", {})
+        return [mail.highlight_ask(meetup, p) for p in _mailable(db, meetup)
+                if p["attended"] and p["person_id"] not in asked]
+    return []
+
+
+def _mailable(db: Database, meetup: dict) -> list[dict]:
+    return [{**p, "id": p["person_id"]} for p in store.list_invitees(db, meetup["id"])
+            if p["person_status"] != "bounced"]
+
+
+def _refresh_invitees(db: Database, meetup: dict, now: datetime) -> None:
+    """Invite people the invite list names now and did not before (a late joiner of a challenge)."""
+    invited = {p["person_id"] for p in store.list_invitees(db, meetup["id"])}
+    new = [p for p in definition.resolve_invite(db, meetup["invite_spec"], strict=False) if p["id"] not in invited]
+    if new:
+        with db.atomic():
+            for person in new:
+                store.add_invitee(db, meetup["id"], person["id"], now)
+
+
+def _invitations(meetup: dict, invitees: list[dict], sent: dict, settings: object,
+                 now: datetime) -> list[PlannedEmail]:
+    had = sent.get("invite", {})
+    speakers = [p["name"] for p in invitees if p["speaker"]]
+    return [mail.invitation(meetup, p, speakers, p["person_id"] in had, settings, now)
+            for p in invitees if had.get(p["person_id"], -1) < meetup["sequence"]]
+
+
+def _reminders(meetup: dict, invitees: list[dict], sent: dict, now: datetime) -> list[PlannedEmail]:
+    """24 hours before, to those who accepted or have not answered and already hold this version.
+
+    Someone invited (or a meetup moved) inside the last 24 hours just had the invitation: that
+    is their reminder.
+    """
+    window = meetup["start"] - REMINDER_BEFORE
+    if now < window or meetup["updated_at"] > window:
+        return []
+    had, reminded = sent.get("invite", {}), sent.get("reminder", {})
+    return [mail.reminder(meetup, p) for p in invitees
+            if p["partstat"] in REMINDED and had.get(p["person_id"], -1) == meetup["sequence"]
+            and p["added_at"] <= window and reminded.get(p["person_id"], -1) < meetup["sequence"]]
+
+
+# -- replies -----------------------------------------------------------------------------
+
+def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: object = None) -> list[PlannedEmail]:
+    """Record what a reply to an invitation (or to the highlight question) says."""
+    match = REF.match(reply.ref or "")
+    if not match:
+        raise InboundError(f"meetup reply with an unexpected reference {reply.ref!r}")
+    try:
+        meetup = store.get_meetup(db, int(match.group(1)))
+    except NotFoundError as exc:
+        raise InboundError(f"reply to {reply.ref}: {exc}") from exc
+    if match.group(3) or reply.purpose == "meetup_highlight":
+        return _highlight(db, meetup, reply, now)
+    token_version = int(match.group(2)) if match.group(2) else None
+    version = _version(reply, token_version, meetup["sequence"])
+    if store.get_invitee(db, meetup["id"], reply.person_id) is None:
+        _keep(db, meetup, None, reply, now, "unattributed", version)
+        return []
+    if reply.intent == "counter":
+        _keep(db, meetup, reply.person_id, reply, now, "counter", version)
+        return []
+    answer = rsvp.read_answer(reply.intent, reply.rsvp, token_version, meetup["sequence"],
+                              reply.received_at or now, reply.comment)
+    if answer is None:
+        _keep(db, meetup, reply.person_id, reply, now, "unclear", version)
+        return _ask(db, meetup, reply, now)
+    _record(db, meetup, reply, answer, now)
+    return []
+
+
+def _record(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Answer, now: datetime) -> None:
+    store.keep_answer(db, meetup["id"], reply.person_id, reply.person_email, answer.kind, answer.partstat,
+                      answer.version, now, comment=answer.comment, stamp=answer.stamp,
+                      message_id=reply.message.message_id)
+    if meetup["state"] == "cancelled":
+        return  # kept, but a cancelled meetup has no answers to change
+    invitee = store.get_invitee(db, meetup["id"], reply.person_id)
+    if rsvp.outranks(answer, invitee["answered_version"], invitee["answered_stamp"]):
+        store.set_answer(db, meetup["id"], reply.person_id, answer.partstat, answer.version, answer.stamp,
+                         now, answer.comment)
+
+
+def _version(reply: RoutedReply, token_version: int | None, current: int) -> int:
+    """The SEQUENCE a reply answers: the calendar's own, else the invitation the token came in."""
+    if reply.rsvp is not None:
+        return int(reply.rsvp.get("sequence") or 0)
+    return current if token_version is None else token_version
+
+
+def _keep(db: Database, meetup: dict, person_id: int | None, reply: RoutedReply, now: datetime,
+          kind: str, version: int) -> None:
+    """Keep what a reply said without changing anyone's answer (a proposal, an unclear reply)."""
+    partstat = (reply.rsvp or {}).get("partstat")
+    proposed = rsvp.proposed_start(reply.message.calendar) if kind == "counter" else None
+    store.keep_answer(db, meetup["id"], person_id, reply.person_email, kind,
+                      partstat.lower() if partstat else None, version, now,
+                      comment=reply.comment or reply.reply_text[:500], proposed_start=proposed,
+                      message_id=reply.message.message_id)
+
+
+def _ask(db: Database, meetup: dict, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
+    """One short question to a person whose words we could not read (never to a calendar)."""
+    if reply.rsvp is not None or meetup["state"] == "cancelled" or now >= meetup["start"]:
+        return []
+    person = people.get_person(db, reply.person_id)
+    return [mail.question(meetup, person, timing.local_date(now, person["timezone"]),
+                          reply.message.subject or "", reply.message.message_id)]
+
+
+def _highlight(db: Database, meetup: dict, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
+    """The reply to the highlight question is the highlight, shared with sponsors as asked."""
+    invitee = store.get_invitee(db, meetup["id"], reply.person_id)
+    text = (reply.reply_text or "").strip()
+    if invitee is None or not invitee["attended"] or reply.intent in ("stop", "empty") or not text:
+        return []
+    store.set_highlight(db, meetup["id"], reply.person_id, text[:2000], now)
+    return []
+
+
+def keep_unattributed(db: Database, msg: ParsedMessage, ref: str, now: datetime) -> None:
+    """Keep a calendar answer routing tied to a meetup but to none of its invitees, for the organiser.
+
+    It changes no one's answer and adds no attendee (notes/calendar-invites.md).
+    """
+    match = REF.match(ref or "")
+    answer = read_rsvp(msg.calendar or "", msg.from_addr)
+    if not match or answer is None:
+        return
+    meetup = store.get_meetup(db, int(match.group(1)))
+    store.keep_answer(db, meetup["id"], None, answer.attendee or msg.from_addr, "unattributed",
+                      (answer.partstat or "").lower() or None, answer.sequence, now, comment=answer.comment,
+                      stamp=answer.dtstamp, message_id=msg.message_id)

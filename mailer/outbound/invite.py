@@ -1,0 +1,100 @@
+"""iCalendar invitations (iTIP over email, RFC 5546/6047): one VEVENT per email, built with icalendar.
+
+What the clients need (notes/calendar-invites.md): ``METHOD:REQUEST`` (an update is a REQUEST
+with the same UID and a higher SEQUENCE) or ``METHOD:CANCEL`` with ``STATUS:CANCELLED``; a stable
+UID per meetup; a fresh DTSTAMP on every send; ORGANIZER a mailbox we read (replies go there,
+not to Reply-To) and never listed as an attendee; one ATTENDEE for the recipient with RSVP=TRUE
+(without it Gmail shows "Add to calendar" instead of Yes/No/Maybe). Times are written in UTC
+with no VTIMEZONE: the RDATE-style VTIMEZONEs icalendar generates are read an hour wrong by
+vobject/Radicale on some dates, and Outlook is reported to mis-read them too. No VALARM:
+clients ignore an organiser's alarms. All functions are pure: the stamp is passed in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import icalendar
+
+PRODID = "-//cop-mailer//meetup invites//EN"
+METHODS = ("REQUEST", "CANCEL")
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """What a calendar entry says about a meetup, whoever receives it."""
+
+    uid: str
+    sequence: int
+    title: str
+    start: datetime  # aware; written in UTC
+    duration_minutes: int
+    location: str = ""
+    online_url: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Party:
+    """An address in the invitation: the organiser (our mailbox) or the attendee mailed."""
+
+    email: str
+    name: str = ""
+
+
+def request(event: EventInfo, organizer: Party, attendee: Party, stamp: datetime) -> bytes:
+    """A ``METHOD:REQUEST`` for ``attendee``: a first invitation or an update (same UID, higher SEQUENCE)."""
+    return _calendar("REQUEST", event, organizer, attendee, stamp)
+
+
+def cancel(event: EventInfo, organizer: Party, attendee: Party, stamp: datetime) -> bytes:
+    """A ``METHOD:CANCEL`` with ``STATUS:CANCELLED``; ``event.sequence`` must be above the last request's."""
+    return _calendar("CANCEL", event, organizer, attendee, stamp)
+
+
+def _calendar(method: str, event: EventInfo, organizer: Party, attendee: Party, stamp: datetime) -> bytes:
+    vevent = icalendar.Event.new(
+        uid=event.uid, sequence=event.sequence, summary=event.title,
+        description=_description(event) or None, location=_location(event) or None,
+        url=event.online_url or None, start=_utc(event.start),
+        end=_utc(event.start) + timedelta(minutes=event.duration_minutes),
+        organizer=icalendar.vCalAddress.new(organizer.email, cn=organizer.name or None),
+        attendees=[_attendee(attendee)], status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
+        stamp=_utc(stamp).replace(microsecond=0))
+    cal = icalendar.Calendar.new(method=method, prodid=PRODID, subcomponents=[vevent])
+    # icalendar 7 adds an RFC 7986 UID to VCALENDAR itself; iMIP clients expect only the event's.
+    cal.pop("UID", None)
+    return cal.to_ical()
+
+
+def _attendee(party: Party) -> icalendar.vCalAddress:
+    return icalendar.vCalAddress.new(party.email, cn=party.name or None, role="REQ-PARTICIPANT",
+                                     partstat="NEEDS-ACTION", rsvp=True, cutype="INDIVIDUAL")
+
+
+def _location(event: EventInfo) -> str:
+    """A room, a link, or both (online meetings: the link in LOCATION, DESCRIPTION and URL)."""
+    link = event.online_url if event.online_url and event.online_url not in event.location else ""
+    return " · ".join(part for part in (event.location, link) if part)
+
+
+def _description(event: EventInfo) -> str:
+    if event.online_url and event.online_url not in event.description:
+        return f"{event.description}\n\nJoin online: {event.online_url}".strip()
+    return event.description
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("meetup times must be timezone-aware")
+    return moment.astimezone(timezone.utc)
+
+
+def for_storage(data: bytes) -> bytes:
+    """The calendar object a CalDAV server stores for an invitation: the same VEVENT, no METHOD.
+
+    RFC 4791 §4.1 forbids METHOD in stored calendar objects; a client importing the invite drops it.
+    """
+    cal = icalendar.Calendar.from_ical(data)
+    cal.pop("METHOD", None)
+    return cal.to_ical()

@@ -1,0 +1,47 @@
+"""Making data safe to show: one line, no control characters, in headers and in plain text.
+
+Names, titles and echoed subjects come from CSV files, TOML files and other people's mail. A
+line break in a header value starts a new header (``"Zed\\nX-Evil: 1"``), and the standard
+library refuses to serialise one (``HeaderParseError``), so one bad row would stop every email
+built with it. Everything built from data goes through here before it reaches a header, and
+names shown in a plain-text part too, so a multi-line name cannot add lines to the body.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A display name longer than this is not a name (and would need many encoded-words).
+MAX_DISPLAY_NAME = 64
+# Unicode line and paragraph separators and NEL break lines in some readers without being Cc.
+_BREAKS = {"\u0085", "\u2028", "\u2029"}
+_SPACES = re.compile(r"\s+")
+
+
+def _unsafe(char: str) -> bool:
+    # Cc: C0/C1 controls (CR, LF, TAB, NUL, ESC…); Cs: lone surrogates, which cannot be encoded.
+    return char in _BREAKS or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+
+
+def one_line(value: object) -> str:
+    """``value`` as one line of text: control characters and line breaks become spaces,
+    runs of white space one space, and the ends are trimmed."""
+    text = "" if value is None else str(value)
+    if text.isprintable() and "  " not in text and text == text.strip():
+        return text  # the common case, already clean
+    cleaned = "".join(" " if _unsafe(c) else c for c in text)
+    return _SPACES.sub(" ", cleaned).strip()
+
+
+def display_name(name: object) -> str:
+    """A name fit for ``From:``/``To:``, or "" when it cannot be used (then the header
+    carries the bare address rather than the email failing)."""
+    text = one_line(name)
+    if len(text) > MAX_DISPLAY_NAME or not any(c.isalnum() for c in text):
+        return ""
+    return text
+
+
+def first_name(name: object, fallback: str = "there") -> str:
+    """How we greet someone in a sentence: the first word of their (one-line) name."""
+    return (one_line(name).split() or [fallback])[0]

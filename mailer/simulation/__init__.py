@@ -1,0 +1,59 @@
+"""``simulate``: a whole community on a simulated clock, for a demo and as a load generator.
+
+- ``community``: made-up members over real time zones, each with habits (client, language,
+  how often they answer, a pause, a stop, an out-of-office, a dead address);
+- ``writing``: what they send back (entries with sign-offs, requests, automatic replies, DSNs);
+- ``run``: the loop: the real worker ticking hour by hour on the real Maildir transport, and
+  members reading what it sent.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, time as dtime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from mailer.config import load_settings
+from mailer.errors import ConfigError
+from mailer.flows.challenge.definition import load_definition, start_challenge
+from mailer.simulation.community import make_community
+from mailer.simulation.run import Report, Simulation
+from mailer.store import open_db, people
+from mailer.transports import make_transport
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "challenges" / "devops-30.toml"
+LEAD = ("lead@sim.example.com", "Lia Moreau", "Europe/Paris")
+
+
+def simulate(home: Path, members: int, days: int, reply_rate: float = 0.6, seed: int = 1,
+             challenge_file: Path | None = None, progress: Callable[[int], None] = lambda n: None) -> Report:
+    """Build a community of ``members`` in a fresh ``home``, start a challenge, run ``days`` days."""
+    if (home / "mailer.db").exists() or (home / "mailer.toml").exists():
+        raise ConfigError(f"{home} already holds a community; simulate needs a fresh home folder")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "mailer.toml").write_text('[mailer]\nsite_name = "Simulated Community"\ndata = "none"\n'
+                                      'address = "cop@sim.example.com"\n', encoding="utf-8")
+    settings = load_settings(home, env={})
+    db = open_db(settings.db_path)
+    path = challenge_file or SAMPLE
+    definition = load_definition(path)
+    start = datetime.combine(definition.start - timedelta(days=1), dtime(0), timezone.utc)
+    t0 = time.perf_counter()
+    community = make_community(members, days, seed)
+    with db.atomic():
+        for member in community:
+            people.add_person(db, member.email, member.name, member.timezone, ("member",))
+        people.add_person(db, *LEAD, ("member", "lead"))
+        for n, sponsor in enumerate(definition.sponsors, start=1):
+            people.add_person(db, sponsor, f"Sponsor {n}", "America/Chicago", ("sponsor",))
+    started = start_challenge(db, path, start)
+    report = Report(members=members, days=days, seed=seed, reply_rate=reply_rate)
+    sim = Simulation(db, make_transport(settings), settings, community, started.challenge_id, reply_rate, seed)
+    setup = time.perf_counter() - t0
+    sim.run(start, days * 24, report, progress)
+    report.stages = {"setup_s": round(setup, 2), **report.stages}
+    db.close()
+    return report
+
+
+__all__ = ["Report", "simulate"]

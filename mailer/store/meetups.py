@@ -1,0 +1,240 @@
+"""Store verbs for report-back meetups: the event, who is invited, their answers, who came.
+
+Tables: ``meetups`` (one row per meetup: its calendar UID, never regenerated, and SEQUENCE, the
+version calendars compare), ``meetup_invitees`` (one row per invited person: their current
+answer, the version it answered, attendance and the highlight they shared) and
+``meetup_answers`` (every answer as it came, including answers to older versions, COUNTER
+proposals and answers from addresses we could not tie to an invitee: kept for the organiser,
+never turned into an attendee). Times are ISO-8601 UTC text, as in the outbox.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.errors import NotFoundError
+from mailer.store.outbox import parse_ts, ts
+
+PARTSTATS = ("needs-action", "accepted", "declined", "tentative")
+
+
+def _create(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE meetups (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            sequence INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'scheduled',
+            title TEXT NOT NULL,
+            start TEXT NOT NULL,
+            duration_minutes INTEGER NOT NULL,
+            timezone TEXT NOT NULL,
+            location TEXT NOT NULL DEFAULT '',
+            online_url TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            invite_spec TEXT NOT NULL DEFAULT '[]',
+            sponsors TEXT NOT NULL DEFAULT '[]',
+            source TEXT NOT NULL DEFAULT '',
+            cancel_reason TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE meetup_invitees (
+            meetup_id INTEGER NOT NULL REFERENCES meetups(id),
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            speaker INTEGER NOT NULL DEFAULT 0,
+            partstat TEXT NOT NULL DEFAULT 'needs-action',
+            answered_version INTEGER,
+            answered_stamp TEXT,
+            answered_at TEXT,
+            comment TEXT NOT NULL DEFAULT '',
+            attended INTEGER NOT NULL DEFAULT 0,
+            highlight TEXT,
+            highlight_at TEXT,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (meetup_id, person_id)
+        )""")
+    db.execute("""
+        CREATE TABLE meetup_answers (
+            id INTEGER PRIMARY KEY,
+            meetup_id INTEGER NOT NULL REFERENCES meetups(id),
+            person_id INTEGER REFERENCES people(id),
+            address TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            partstat TEXT,
+            version INTEGER NOT NULL,
+            comment TEXT NOT NULL DEFAULT '',
+            proposed_start TEXT,
+            stamp TEXT,
+            received_at TEXT NOT NULL,
+            message_id TEXT
+        )""")
+    db.execute("CREATE INDEX meetup_answers_by_meetup ON meetup_answers(meetup_id, received_at)")
+
+
+MIGRATIONS = [("meetups-001", _create)]
+
+
+# -- meetups ------------------------------------------------------------------------------
+
+def create_meetup(db: Database, fields: dict[str, Any], now: datetime) -> int:
+    """Insert a meetup (``fields``: uid, title, start (aware), duration_minutes, timezone,
+    location, online_url, description, invite_spec, sponsors, source); return its id."""
+    row = {**fields, "start": ts(fields["start"]), "invite_spec": json.dumps(fields.get("invite_spec", [])),
+           "sponsors": json.dumps(list(fields.get("sponsors", ()))), "created_at": ts(now), "updated_at": ts(now)}
+    with db.atomic():
+        return db["meetups"].insert(row).last_pk
+
+
+def _meetup_row(row: dict) -> dict:
+    row["start"] = parse_ts(row["start"])
+    row["end"] = row["start"] + timedelta(minutes=row["duration_minutes"])
+    row["invite_spec"] = json.loads(row["invite_spec"])
+    row["sponsors"] = json.loads(row["sponsors"])
+    row["created_at"], row["updated_at"] = parse_ts(row["created_at"]), parse_ts(row["updated_at"])
+    return row
+
+
+def get_meetup(db: Database, meetup_id: int) -> dict:
+    """The meetup with this id (start/end as datetimes); NotFoundError if there is none."""
+    rows = list(db.query("SELECT * FROM meetups WHERE id = ?", [meetup_id]))
+    if not rows:
+        raise NotFoundError(f"no meetup with id {meetup_id}")
+    return _meetup_row(rows[0])
+
+
+def find_by_uid(db: Database, uid: str) -> dict | None:
+    """The meetup whose calendar UID is ``uid`` (as calendars send it back), or None."""
+    rows = list(db.query("SELECT * FROM meetups WHERE uid = ?", [uid.strip()]))
+    return _meetup_row(rows[0]) if rows else None
+
+
+def find_meetup(db: Database, title: str, start: datetime) -> dict | None:
+    """A meetup not cancelled with this title and start, or None (scheduling twice is refused)."""
+    rows = list(db.query("SELECT * FROM meetups WHERE title = ? AND start = ? AND state != 'cancelled'",
+                         [title, ts(start)]))
+    return _meetup_row(rows[0]) if rows else None
+
+
+def list_meetups(db: Database, since: datetime | None = None) -> list[dict]:
+    """Every meetup by start (only those changed or ending after ``since`` when given)."""
+    if since is None:
+        return [_meetup_row(r) for r in db.query("SELECT * FROM meetups ORDER BY start, id")]
+    rows = db.query("SELECT * FROM meetups WHERE updated_at >= ? OR "
+                    "datetime(start, '+' || duration_minutes || ' minutes') >= datetime(?) ORDER BY start, id",
+                    [ts(since), ts(since)])
+    return [_meetup_row(r) for r in rows]
+
+
+def move_meetup(db: Database, meetup_id: int, start: datetime, duration_minutes: int, now: datetime) -> int:
+    """A new time: SEQUENCE + 1, and every answer back to needs-action (RFC 5546 §2.1.4); returns the new SEQUENCE."""
+    with db.atomic():
+        db.execute("UPDATE meetups SET start = ?, duration_minutes = ?, sequence = sequence + 1, updated_at = ? "
+                   "WHERE id = ?", [ts(start), duration_minutes, ts(now), meetup_id])
+        db.execute("UPDATE meetup_invitees SET partstat = 'needs-action', answered_version = NULL, "
+                   "answered_stamp = NULL, answered_at = NULL, comment = '' WHERE meetup_id = ?", [meetup_id])
+    return get_meetup(db, meetup_id)["sequence"]
+
+
+def cancel_meetup(db: Database, meetup_id: int, reason: str, now: datetime) -> int:
+    """Cancel it: state cancelled, SEQUENCE + 1 (the CANCEL must outrank the last REQUEST)."""
+    with db.atomic():
+        db.execute("UPDATE meetups SET state = 'cancelled', cancel_reason = ?, sequence = sequence + 1, "
+                   "updated_at = ? WHERE id = ?", [reason, ts(now), meetup_id])
+    return get_meetup(db, meetup_id)["sequence"]
+
+
+# -- invitees -----------------------------------------------------------------------------
+
+def add_invitee(db: Database, meetup_id: int, person_id: int, now: datetime, speaker: bool = False) -> bool:
+    """Invite a person (a speaker is also an invitee); False when already invited (a speaker flag is kept)."""
+    with db.atomic():
+        cur = db.execute("INSERT INTO meetup_invitees (meetup_id, person_id, speaker, added_at) "
+                         "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", [meetup_id, person_id, int(speaker), ts(now)])
+        if speaker and cur.rowcount == 0:
+            db.execute("UPDATE meetup_invitees SET speaker = 1 WHERE meetup_id = ? AND person_id = ?",
+                       [meetup_id, person_id])
+    return cur.rowcount == 1
+
+
+def _invitee_row(row: dict) -> dict:
+    for key in ("answered_stamp", "answered_at", "highlight_at", "added_at"):
+        row[key] = parse_ts(row[key])
+    row["speaker"], row["attended"] = bool(row["speaker"]), bool(row["attended"])
+    return row
+
+
+def list_invitees(db: Database, meetup_id: int) -> list[dict]:
+    """Invitees with their person's email, name, time zone and mail status, by email."""
+    rows = db.query("""SELECT i.*, p.email, p.name, p.timezone, p.status AS person_status
+                       FROM meetup_invitees i JOIN people p ON p.id = i.person_id
+                       WHERE i.meetup_id = ? ORDER BY p.email""", [meetup_id])
+    return [_invitee_row(r) for r in rows]
+
+
+def get_invitee(db: Database, meetup_id: int, person_id: int) -> dict | None:
+    """One invitee row, or None when the person is not invited."""
+    rows = list(db.query("SELECT * FROM meetup_invitees WHERE meetup_id = ? AND person_id = ?",
+                         [meetup_id, person_id]))
+    return _invitee_row(rows[0]) if rows else None
+
+
+def set_answer(db: Database, meetup_id: int, person_id: int, partstat: str, version: int,
+               stamp: datetime, now: datetime, comment: str) -> None:
+    """Make this the invitee's current answer (the caller decided it outranks the stored one)."""
+    if partstat not in PARTSTATS:
+        raise ValueError(f"unknown answer {partstat!r}")
+    with db.atomic():
+        db.execute("UPDATE meetup_invitees SET partstat = ?, answered_version = ?, answered_stamp = ?, "
+                   "answered_at = ?, comment = ? WHERE meetup_id = ? AND person_id = ?",
+                   [partstat, version, ts(stamp), ts(now), comment, meetup_id, person_id])
+
+
+def set_speaker(db: Database, meetup_id: int, person_id: int, speaker: bool) -> None:
+    """Mark an invitee as a speaker or not."""
+    with db.atomic():
+        db.execute("UPDATE meetup_invitees SET speaker = ? WHERE meetup_id = ? AND person_id = ?",
+                   [int(speaker), meetup_id, person_id])
+
+
+def set_attended(db: Database, meetup_id: int, person_id: int) -> None:
+    """Record that the invitee came (an RSVP is not attendance)."""
+    with db.atomic():
+        db.execute("UPDATE meetup_invitees SET attended = 1 WHERE meetup_id = ? AND person_id = ?",
+                   [meetup_id, person_id])
+
+
+def set_highlight(db: Database, meetup_id: int, person_id: int, text: str, now: datetime) -> None:
+    """The highlight an attendee chose to share (their reply to the highlight question)."""
+    with db.atomic():
+        db.execute("UPDATE meetup_invitees SET highlight = ?, highlight_at = ? WHERE meetup_id = ? AND person_id = ?",
+                   [text, ts(now), meetup_id, person_id])
+
+
+# -- answers as they came ---------------------------------------------------------------------
+
+def keep_answer(db: Database, meetup_id: int, person_id: int | None, address: str, kind: str,
+                partstat: str | None, version: int, now: datetime, *, comment: str = "",
+                stamp: datetime | None = None, proposed_start: datetime | None = None,
+                message_id: str | None = None) -> int:
+    """Keep one answer as it came (kind: calendar, text, counter, unattributed); return its id."""
+    with db.atomic():
+        cur = db.execute(
+            """INSERT INTO meetup_answers (meetup_id, person_id, address, kind, partstat, version, comment,
+               proposed_start, stamp, received_at, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [meetup_id, person_id, address, kind, partstat, version, comment,
+             ts(proposed_start) if proposed_start else None, ts(stamp) if stamp else None, ts(now), message_id])
+    return cur.lastrowid
+
+
+def answers(db: Database, meetup_id: int, kinds: tuple[str, ...] | None = None) -> list[dict]:
+    """Answers kept for a meetup, oldest first (only ``kinds`` when given)."""
+    rows = list(db.query("SELECT * FROM meetup_answers WHERE meetup_id = ? ORDER BY received_at, id", [meetup_id]))
+    for row in rows:
+        for key in ("proposed_start", "stamp", "received_at"):
+            row[key] = parse_ts(row[key])
+    return [r for r in rows if kinds is None or r["kind"] in kinds]

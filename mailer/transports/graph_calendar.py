@@ -1,0 +1,87 @@
+"""Native meetings through Graph: Outlook events with attendees in the service's own calendar.
+
+With ``[graph] native_meetings = true`` a meetup can be an event that Exchange itself sends to
+its attendees (invitation, update, cancellation), instead of iCalendar mail we build. The
+verbs here are what a meetup flow needs: create, move/change, cancel, and read each attendee's
+answer from ``attendees[].status.response``. Times are sent in UTC so no Windows time-zone
+names are needed; Outlook shows them in each attendee's own zone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from mailer.errors import TransportError
+from mailer.transports.graph_http import GraphHttp
+
+MAX_ATTENDEES = 500  # Graph's limit for one event (notes/graph.md)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """What an event says: the times are timezone-aware."""
+
+    subject: str
+    start: datetime
+    end: datetime
+    attendees: tuple[str, ...]
+    location: str = ""
+    body_html: str = ""
+
+
+def graph_time(moment: datetime) -> dict[str, str]:
+    """A Graph ``dateTimeTimeZone`` in UTC."""
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} has no time zone")
+    return {"dateTime": moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+
+
+def event_body(meeting: Meeting) -> dict:
+    """The JSON of an event for ``meeting``; more than ``MAX_ATTENDEES`` is refused."""
+    if len(meeting.attendees) > MAX_ATTENDEES:
+        raise TransportError(f"an event takes at most {MAX_ATTENDEES} attendees, not {len(meeting.attendees)}: "
+                             "split the meetup into several events")
+    return {
+        "subject": meeting.subject,
+        "body": {"contentType": "HTML", "content": meeting.body_html},
+        "start": graph_time(meeting.start), "end": graph_time(meeting.end),
+        "location": {"displayName": meeting.location},
+        "attendees": [{"emailAddress": {"address": a}, "type": "required"} for a in meeting.attendees],
+        "responseRequested": True, "allowNewTimeProposals": False,
+    }
+
+
+class GraphCalendar:
+    """Events in the mailbox's default calendar."""
+
+    def __init__(self, http: GraphHttp, user: str) -> None:
+        self.http = http
+        self.events = http.url(user + "/events")
+
+    def _event(self, event_id: str) -> str:
+        return f"{self.events}/{quote(event_id, safe='')}"
+
+    def create(self, meeting: Meeting, transaction_id: str) -> str:
+        """Create the event (Exchange sends the invitations); its id.
+
+        ``transaction_id`` (e.g. ``meetup:5``) lets Graph recognise a retried create, so a
+        lost answer does not make a second event.
+        """
+        body = {**event_body(meeting), "transactionId": transaction_id}
+        return self.http.json("POST", self.events, "create an event", json=body)["id"]
+
+    def update(self, event_id: str, meeting: Meeting) -> None:
+        """Change the event (Exchange sends the update to the attendees)."""
+        self.http.json("PATCH", self._event(event_id), "update an event", json=event_body(meeting))
+
+    def cancel(self, event_id: str, comment: str) -> None:
+        """Cancel the event with a note (Exchange sends the cancellation)."""
+        self.http.json("POST", self._event(event_id) + "/cancel", "cancel an event", json={"comment": comment})
+
+    def responses(self, event_id: str) -> dict[str, str]:
+        """Each attendee's answer: none, notResponded, accepted, tentativelyAccepted or declined."""
+        event = self.http.json("GET", self._event(event_id), "read an event's answers",
+                               params={"$select": "attendees"})
+        return {a["emailAddress"]["address"].lower(): a.get("status", {}).get("response", "none")
+                for a in event.get("attendees", [])}

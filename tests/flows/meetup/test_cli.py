@@ -1,0 +1,62 @@
+"""The meetup commands on a real home folder, under the real main group."""
+from __future__ import annotations
+
+import json
+import sys
+
+from click.testing import CliRunner
+
+from mailer.cli import main
+from mailer.store import meetups as store
+from tests.flows.meetup.conftest import meetup_toml
+
+NOW = "2027-03-01T09:00:00Z"
+
+
+def run(home, *args: str):
+    return CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
+
+
+def test_schedule_check_then_schedule(home, db, crew, write_meetup):
+    path = write_meetup()
+    checked = run(home, "meetup", "schedule", str(path), "--check", "--now", NOW)
+    assert checked.exit_code == 0, checked.output
+    assert "3 invitees, Tue 30 Mar 2027 18:00 Europe/London (17:00 UTC), 60 minutes" in checked.output
+    assert store.list_meetups(db) == []
+    done = run(home, "meetup", "schedule", str(path), "--now", NOW)
+    assert "scheduled meetup 1: Report-back meetup" in done.output
+    assert len(store.list_meetups(db)) == 1
+
+
+def test_errors_are_one_plain_line(home, db, crew, write_meetup, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mailer.flows.call", None)  # an installation without volunteer calls
+    path = write_meetup(meetup_toml(invite='"call:4"'))
+    result = CliRunner().invoke(main, ["--home", str(home), "meetup", "schedule", str(path), "--check", "--now", NOW])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert '"call:ID" is not available here' in result.output
+    result = CliRunner().invoke(main, ["--home", str(home), "meetup", "show", "9"])
+    assert result.exit_code == 2 and "no meetup with id 9" in result.output
+
+
+def test_move_cancel_list_show_attended(home, db, crew, write_meetup):
+    run(home, "meetup", "schedule", str(write_meetup()), "--now", NOW)
+    moved = run(home, "meetup", "move", "1", "--start", "2027-04-01T18:30", "--duration", "90", "--now", NOW)
+    assert "moved to 2027-04-01 18:30 Europe/London (version 1)" in moved.output
+    same = run(home, "meetup", "move", "1", "--start", "2027-04-01T17:30:00Z", "--now", NOW)
+    assert "already at that time" in same.output
+    data = json.loads(run(home, "meetup", "show", "1", "--json").output)
+    assert data["version"] == 1 and data["start"] == "2027-04-01T17:30:00+00:00" and data["duration_minutes"] == 90
+    assert {(p["email"], p["answer"], p["version"]) for p in data["invitees"]} == {
+        ("ana@corp.example.com", "needs-action", None), ("bob@corp.example.com", "needs-action", None),
+        ("chen@corp.example.com", "needs-action", None)}
+    listed = run(home, "meetup", "list")
+    assert "scheduled 2027-04-01 18:30 Europe/London" in listed.output and "0/3 accepted" in listed.output
+    came = run(home, "meetup", "attended", "1", "ana@corp.example.com", "dora@corp.example.com",
+               "--now", "2027-04-01T19:00:00Z")
+    assert "recorded 2 attendees of meetup 1" in came.output
+    shown = run(home, "meetup", "show", "1").output
+    assert "ana@corp.example.com" in shown and "came" in shown
+    cancelled = run(home, "meetup", "cancel", "1", "--reason", "Speaker ill", "--now", NOW)
+    assert "meetup 1 cancelled" in cancelled.output
+    again = CliRunner().invoke(main, ["--home", str(home), "meetup", "cancel", "1", "--now", NOW])
+    assert again.exit_code == 2 and "meetup 1 is cancelled" in again.output

@@ -1,0 +1,70 @@
+"""Native meetings: Outlook events through Graph, against the local Graph server."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mailer.errors import TransportError
+from mailer.transports.graph import GraphTransport
+from mailer.transports.graph_calendar import MAX_ATTENDEES, Meeting
+from mailer.transports.graph_http import GraphSettings
+from tests.graph_server import GraphServer
+
+MAILBOX = "cop@example.test"
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture
+def graph():
+    with GraphServer(MAILBOX) as server:
+        yield server
+
+
+def calendar(server: GraphServer):
+    settings = GraphSettings(mailbox=MAILBOX, endpoint=server.endpoint, auth="none", native_meetings=True)
+    return GraphTransport(settings).calendar
+
+
+def meetup(start: datetime, attendees=("ana@corp.example.com", "bo@corp.example.com")) -> Meeting:
+    return Meeting("Report-back: pipeline mapping", start, start + timedelta(hours=1), tuple(attendees),
+                   "Room 4", "<p>What we learned.</p>")
+
+
+def test_no_calendar_without_native_meetings(graph):
+    assert GraphTransport(GraphSettings(mailbox=MAILBOX, endpoint=graph.endpoint, auth="none")).calendar is None
+
+
+def test_create_update_answers_and_cancel(graph):
+    cal = calendar(graph)
+    start = datetime(2027, 3, 30, 16, 0, tzinfo=LONDON)  # BST: 15:00 UTC
+    event_id = cal.create(meetup(start), "meetup:5")
+    event = graph.box.events[event_id]
+    assert event["start"] == {"dateTime": "2027-03-30T15:00:00", "timeZone": "UTC"}
+    assert [a["emailAddress"]["address"] for a in event["attendees"]] == ["ana@corp.example.com", "bo@corp.example.com"]
+    assert cal.create(meetup(start), "meetup:5") == event_id  # a retried create: the same event
+    assert len(graph.box.events) == 1
+
+    graph.respond(event_id, "ana@corp.example.com", "accepted")
+    graph.respond(event_id, "bo@corp.example.com", "declined")
+    cal.update(event_id, meetup(start + timedelta(days=1), ("ana@corp.example.com", "bo@corp.example.com",
+                                                           "Cy@corp.example.com")))
+    assert graph.box.events[event_id]["start"]["dateTime"] == "2027-03-31T15:00:00"
+    assert cal.responses(event_id) == {"ana@corp.example.com": "accepted", "bo@corp.example.com": "declined",
+                                       "cy@corp.example.com": "none"}
+
+    cal.cancel(event_id, "Moved to the April meetup.")
+    assert graph.box.events[event_id]["isCancelled"] is True
+
+
+def test_too_many_attendees_is_refused_before_asking(graph):
+    people = [f"p{i}@corp.example.com" for i in range(MAX_ATTENDEES + 1)]
+    with pytest.raises(TransportError, match="at most 500"):
+        calendar(graph).create(meetup(datetime(2027, 3, 30, 16, tzinfo=LONDON), people), "meetup:6")
+    assert graph.box.events == {} and graph.box.log == []
+
+
+def test_a_missing_event_is_a_transport_error(graph):
+    with pytest.raises(TransportError, match="404 ErrorItemNotFound"):
+        calendar(graph).responses("AAMk/none=")
