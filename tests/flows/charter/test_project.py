@@ -139,7 +139,7 @@ def test_open_places_open_a_call_and_completion_offers_a_report_back(world, writ
     (meet,) = other_flows["meetup"]
     assert meet["start"] == datetime(2027, 2, 17, 15, tzinfo=ZoneInfo("Europe/Berlin"))
     assert (meet["invite"], meet["source"], meet["duration_minutes"], meet["location"]) == \
-        (f"charter:{cid}", f"charter:{cid}", 90, "Room 4")
+        ([f"charter:{cid}", "member"], f"charter:{cid}", 90, "Room 4")  # the team reports to the community
     c = charters.get_charter(world.db, cid)
     assert (c["call_id"], c["meetup_id"], c["status"]) == (11, 22, "completed")
     world.tick(datetime(2027, 2, 10, 12, tzinfo=UTC))
