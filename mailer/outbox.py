@@ -10,10 +10,11 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterable
 
 from sqlite_utils import Database
 
+from mailer import pacing
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
 from mailer.flows.base import PlannedEmail
@@ -40,33 +41,70 @@ class FlushResult:
     errors: list[str] = field(default_factory=list)
 
 
-def enqueue(db: Database, plans: list[PlannedEmail], now: datetime, settings: Settings) -> int:
-    """Store each plan not yet in the outbox; return how many were new. One transaction."""
+def enqueue(db: Database, plans: Iterable[PlannedEmail], now: datetime, settings: Settings) -> int:
+    """Store each plan not yet in the outbox; return how many were new. One transaction.
+
+    A plan that cannot be built raises and rolls the whole call back: callers that must not
+    let one plan stop the others (the worker) use ``recipients`` and ``enqueue_one`` per plan.
+    """
+    plans = list(plans)
     new = 0
     with db.atomic():
+        found = prefetch(db, plans)
         for plan in plans:
-            if store.has_key(db, plan.key):
-                continue
-            new += _enqueue_one(db, plan, now, settings)
+            new += enqueue_one(db, plan, now, settings, found)
     return new
 
 
-def _enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Settings) -> int:
-    person = people.find_person(db, plan.to)
+@dataclass
+class Prefetched:
+    """What a batch of plans needs from the store, read with one query each, not per plan."""
+
+    people: dict[str, dict]
+    keys: set[str]
+
+
+def prefetch(db: Database, plans: Iterable[PlannedEmail]) -> Prefetched:
+    """The people these plans are addressed to (by the address as planned) and which of their
+    keys the outbox already holds."""
+    plans = list(plans)
+    return Prefetched(people.find_people(db, {plan.to for plan in plans}),
+                      store.keys_present(db, [plan.key for plan in plans]))
+
+
+def enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Settings,
+                found: Prefetched) -> int:
+    """Render and store one plan (1) unless its key is known or its recipient is not mailable (0).
+
+    Composing comes first and writes nothing, so a plan that fails to build leaves no token
+    and no row behind; ``found`` is ``prefetch`` of the batch this plan belongs to.
+    """
+    if plan.key in found.keys:
+        return 0
+    found.keys.add(plan.key)
+    person = found.people.get(plan.to.strip().lower())
     if person is None or not people.is_mailable(person):
         log.info("not mailing %s (%s)", plan.to, "unknown" if person is None else "bounced")
         return 0
     address = settings.mailer_address
     message_id = envelope.new_message_id(address.partition("@")[2] or "localhost")
     token = envelope.new_token() if plan.reply_purpose or plan.recurring else None
+    data = _compose(plan, person, message_id, token, now, settings)
     if token:
         tokens.add_token(db, token, person["id"], plan.reply_purpose or "unsubscribe",
                          plan.reply_ref or plan.key, message_id, now,
                          now + timedelta(days=settings.tokens_ttl_days))
-    data = _compose(plan, person, message_id, token, now, settings)
     return 1 if store.enqueue_row(db, key=plan.key, message_id=message_id, to_addr=person["email"],
                                   subject=plan.subject, data=data, created_at=now,
                                   not_before=plan.not_before) else 0
+
+
+def set_aside(db: Database, plan: PlannedEmail, now: datetime, reason: str) -> None:
+    """Record a plan that could not be built as a ``dead`` row with its reason (shown by
+    ``outbox list`` and ``status``); its key is taken, so it is not retried every tick."""
+    domain = "invalid"
+    store.add_dead(db, key=plan.key, message_id=envelope.new_message_id(domain), to_addr=plan.to,
+                   subject=plan.subject, created_at=now, reason=reason)
 
 
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
@@ -96,21 +134,31 @@ def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: S
 
 def allowance(db: Database, now: datetime, settings: Settings) -> int:
     """How many emails pacing lets us send right now (the batch size caps it too)."""
-    per_minute, per_day = settings.rate_limits
     room = settings.outbox_batch
-    if per_minute:
-        room = min(room, per_minute - store.sent_since(db, now - timedelta(minutes=1)))
-    if per_day:
-        room = min(room, per_day - store.sent_since(db, now - timedelta(days=1)))
+    for length, limit in pacing.windows(*settings.rate_limits):
+        room = min(room, limit - store.sent_after(db, now - length))
     return max(room, 0)
+
+
+def next_send_at(db: Database, now: datetime, settings: Settings) -> datetime | None:
+    """When the worker should wake to send: the moment the pace frees room for emails already
+    due (None: nothing due is waiting on the pace)."""
+    wins = pacing.windows(*settings.rate_limits)
+    if not wins or not store.due_count(db, now):
+        return None
+    longest = max(length for length, _ in wins)
+    return pacing.next_room_at(store.send_times_after(db, now - longest), now, wins)
 
 
 def flush(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
           clock: Callable[[], datetime] | None = None, should_stop: Callable[[], bool] = lambda: False,
-          progress: Callable[[int], None] = lambda n: None) -> FlushResult:
-    """Send what is due, within the pace; ``clock`` (default: ``now``) times each outcome."""
+          progress: Callable[[int], None] = lambda n: None, into: FlushResult | None = None) -> FlushResult:
+    """Send what is due, within the pace; ``clock`` (default: ``now``) times each outcome.
+
+    ``into`` adds this flush's outcomes to a result the caller keeps (a tick flushes often).
+    """
     clock = clock or (lambda: now)
-    result = FlushResult()
+    result = into if into is not None else FlushResult()
     store.expire_leases(db, now)
     _reconcile(db, transport, now, result)
     room = allowance(db, now, settings)
@@ -120,14 +168,17 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
         if not rows:
             break
         busy_until: datetime | None = None
-        for row in rows:
-            if busy_until is not None:  # the server asked us to wait: the rest waits untried
-                store.postpone(db, row["id"], owner, busy_until, "server busy: waiting as it asked")
-            elif should_stop():
-                _release(db, row, owner, clock())
-            else:
-                busy_until = _send_one(db, transport, row, owner, clock(), settings, result)
-                progress(1)
+        try:
+            for row in rows:
+                if busy_until is not None:  # the server asked us to wait: the rest waits untried
+                    store.postpone(db, row["id"], owner, busy_until, "server busy: waiting as it asked")
+                elif should_stop():
+                    _release(db, row, owner, clock())
+                else:
+                    busy_until = _send_one(db, transport, row, owner, clock(), settings, result)
+                    progress(1)
+        finally:
+            store.settle_sent(db)
         room -= len(rows)
         if busy_until is not None:
             result.errors.append(f"server busy: sending again from {busy_until:%H:%M:%S} UTC")
@@ -158,7 +209,7 @@ def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: da
         store.finish(db, row["id"], owner, "unknown", now, error=str(exc))
         result.unknown += 1
     else:
-        store.finish(db, row["id"], owner, "sent", now)
+        store.record_sent(db, row["id"], owner, now)
         result.sent += 1
 
 
@@ -205,12 +256,13 @@ def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushR
 
 
 def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | None:
-    """When the queue will be empty at the configured pace (None: nothing queued)."""
-    queued = sum(n for s, n in store.counts(db).items() if s in ("pending", "failed", "unknown"))
-    if not queued:
-        return None
-    per_minute, per_day = settings.rate_limits
-    minutes = queued / per_minute if per_minute else 0.0
-    if per_day and queued > per_day:
-        minutes = max(minutes, (queued // per_day) * 1440.0)
-    return now + timedelta(minutes=minutes)
+    """When the last queued email will have gone at the configured pace (None: nothing queued).
+
+    Emails in flight count as queued: after a kill they come back as uncertain and are sent
+    or reconciled. The forecast replays the pace windows over the sends of the last day.
+    """
+    queued = sum(n for s, n in store.counts(db).items() if s in ("pending", "failed", "unknown", "sending"))
+    wins = pacing.windows(*settings.rate_limits)
+    longest = max((length for length, _ in wins), default=timedelta(0))
+    sent = store.send_times_after(db, now - longest) if wins else []
+    return pacing.drain_at(sent, queued, now, wins)

@@ -6,6 +6,7 @@ that was down catches up and one that ticks twice sends nothing twice.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -14,8 +15,8 @@ import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable, Iterator
 
 import schedule
 from sqlite_utils import Database
@@ -23,7 +24,9 @@ from sqlite_utils import Database
 from mailer import inbox, outbox
 from mailer.config import Settings
 from mailer.errors import StoreError, TransportError
+from mailer.flows.base import PlannedEmail
 from mailer.flows.registry import FLOWS
+from mailer.store import planning
 from mailer.transports.base import Transport
 
 log = logging.getLogger(__name__)
@@ -56,10 +59,61 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def plan_due(db: Database, now: datetime, settings: Settings) -> int:
-    """Ask each flow what should have gone out by ``now``; enqueue it; return how many were new."""
-    plans = [plan for flow in FLOWS for plan in flow.due(db, now, settings)]
-    return outbox.enqueue(db, plans, now, settings)
+PLAN_BATCH = 500  # plans rendered and committed together before the outbox is flushed again
+
+
+def plan_due(db: Database, now: datetime, settings: Settings, result: TickResult | None = None,
+             between: Callable[[], None] = lambda: None) -> int:
+    """Ask each flow what should have gone out by ``now``; enqueue it; return how many were new.
+
+    Plans are built and committed in batches, and ``between`` (the tick's flush) runs after
+    each, so the first emails leave while the rest of a large day is still being composed.
+    A flow that raises and a plan that cannot be built are recorded and skipped: nothing
+    one row does may stop anyone else's mail.
+    """
+    result = result or TickResult(now=now.isoformat())
+    new = 0
+    for flow in FLOWS:
+        name = flow.__name__.rsplit(".", 2)[-2] if "." in flow.__name__ else flow.__name__
+        try:
+            for batch in _batches(flow.due(db, now, settings), PLAN_BATCH):
+                new += _enqueue_batch(db, batch, now, settings, result)
+                between()
+        except (StoreError, sqlite3.Error):
+            raise  # a database that cannot be written stops the worker with a clear error
+        except Exception as exc:  # noqa: BLE001 - one flow's failure must not stop the others
+            log.exception("flow %s could not plan", name)
+            planning.record_error(db, name, f"{type(exc).__name__}: {exc}", now)
+            result.notes.append(f"flow {name} could not plan: {exc}")
+        else:
+            planning.clear_error(db, name)
+    return new
+
+
+def _batches(plans: Iterable[PlannedEmail], size: int) -> Iterator[tuple[PlannedEmail, ...]]:
+    """Consecutive groups of ``size`` plans (the last one shorter); plans may be a generator."""
+    it = iter(plans)
+    while batch := tuple(itertools.islice(it, size)):
+        yield batch
+
+
+def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime, settings: Settings,
+                   result: TickResult) -> int:
+    """Render and store one batch in one transaction; a plan that fails becomes a dead row."""
+    new = 0
+    with db.atomic():
+        found = outbox.prefetch(db, batch)
+        for plan in batch:
+            try:
+                new += outbox.enqueue_one(db, plan, now, settings, found)
+            except (StoreError, sqlite3.Error):
+                raise
+            except Exception as exc:  # noqa: BLE001 - catch per message: set it aside, go on
+                log.warning("could not build %s: %s", plan.key, exc)
+                outbox.set_aside(db, plan, now, f"could not build: {type(exc).__name__}: {exc}")
+                result.dead += 1
+                result.notes.append(f"{plan.key}: could not build: {exc}")
+    return new
 
 
 def next_send(db: Database, now: datetime) -> tuple[datetime, str] | None:
@@ -72,7 +126,7 @@ def next_send(db: Database, now: datetime) -> tuple[datetime, str] | None:
 def tick(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
          clock: Callable[[], datetime] | None = None, should_stop: Callable[[], bool] = lambda: False,
          progress: Callable[[int], None] = lambda n: None) -> TickResult:
-    """One pass: inbox, then what is due, then the outbox."""
+    """One pass: inbox, then what is due (flushing after each batch), then the outbox."""
     result = TickResult(now=now.isoformat())
     box = inbox.InboxResult()
     try:
@@ -83,9 +137,14 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     result.fetched, result.processed = box.fetched, box.done
     result.ignored, result.quarantined = box.ignored, box.quarantined
     result.notes += box.notes
-    result.enqueued = box.answers + plan_due(db, now, settings)
-    sent = outbox.flush(db, transport, now, settings, owner, clock, should_stop, progress)
-    result.sent, result.retried, result.dead = sent.sent, sent.retried, sent.dead
+    sent = outbox.FlushResult()
+
+    def send() -> None:
+        outbox.flush(db, transport, now, settings, owner, clock, should_stop, progress, into=sent)
+
+    result.enqueued = box.answers + plan_due(db, now, settings, result, send)
+    send()
+    result.sent, result.retried, result.dead = sent.sent, sent.retried, result.dead + sent.dead
     result.unknown, result.held_by_pace = sent.unknown, sent.held_by_pace
     result.notes += sent.errors
     return result
@@ -109,18 +168,29 @@ class Stopper:
         return self.stopping
 
 
+def next_wake(db: Database, now: datetime, settings: Settings) -> datetime:
+    """When the worker should tick next: at its interval, or sooner when the pace frees room
+    for emails already due (so a paced queue goes exactly as fast as the limits allow)."""
+    regular = now + timedelta(seconds=settings.worker_interval_seconds)
+    paced = outbox.next_send_at(db, now, settings)
+    return min(regular, max(paced, now + timedelta(seconds=1))) if paced else regular
+
+
 def run_forever(db: Database, transport: Transport, settings: Settings,
                 report: Callable[[TickResult], None], started: Callable[[], None] = lambda: None) -> None:
-    """Wake every ``worker.interval_seconds`` and tick at the wall clock until stopped.
-    ``started`` is called once SIGINT/SIGTERM are handled, before the first tick."""
+    """Wake every ``worker.interval_seconds`` (sooner when the pace frees room) and tick at the
+    wall clock until stopped. ``started`` is called once SIGINT/SIGTERM are handled, before the
+    first tick."""
     stopper, owner = Stopper(), worker_id()
     stopper.install()
     started()
     wall = lambda: datetime.now(timezone.utc)  # noqa: E731 - the one place the clock is read
+    wake: list[datetime] = []
 
     def job() -> None:
         try:
             report(tick(db, transport, wall(), settings, owner, wall, stopper))
+            wake[:] = [next_wake(db, wall(), settings)]
         except (StoreError, sqlite3.Error):
             raise  # a database that cannot be written stops the worker with a clear error
         except Exception:  # noqa: BLE001 - keep the loop alive; the next wake retries
@@ -131,6 +201,8 @@ def run_forever(db: Database, transport: Transport, settings: Settings,
         job()
         while not stopper():
             schedule.run_pending()
+            if wake and wall() >= wake[0]:
+                job()
             time.sleep(0.2)
     finally:
         schedule.clear()

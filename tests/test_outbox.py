@@ -130,7 +130,9 @@ def test_pacing_spreads_the_queue_and_status_says_when_it_drains(mail_rig, rig_u
     settings, db, transport = rig_outbox(transport={"pace": "custom", "per_minute": 5, "per_day": 12})
     outbox.enqueue(db, plans(rig_users["alice"].address, 20), NOW, settings)
     eta = outbox.drain_eta(db, NOW, settings)
-    assert eta == NOW + timedelta(days=1)  # 12 a day: the last 8 wait for tomorrow's allowance
+    # 5 at 0, 5 at +1 min, 2 at +2 min; the day's 12 are used up: the first 5 free a day after they
+    # went, 5 more go then and the last 3 a minute later.
+    assert eta == NOW + timedelta(days=1, minutes=1)
     sent = [outbox.flush(db, transport, NOW + timedelta(seconds=s), settings, "w").sent
             for s in (0, 30, 61, 122, 183)]
     assert sent == [5, 0, 5, 2, 0]  # 5 a minute, then the day's 12 are used up
@@ -144,7 +146,7 @@ def test_exchange_online_preset_at_30_a_minute(db, settings, now, home):
     people.add_person(db, "a@corp.example.com", "A", "UTC")
     outbox.enqueue(db, plans("a@corp.example.com", 4200), now, paced)
     assert outbox.allowance(db, now, paced) == 30
-    assert outbox.drain_eta(db, now, paced) == now + timedelta(minutes=140)
+    assert outbox.drain_eta(db, now, paced) == now + timedelta(minutes=139)  # 140 minutes of 30 each
 
 
 def test_enqueue_is_idempotent_and_fixes_the_message_id(db, settings, now):

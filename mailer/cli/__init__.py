@@ -24,6 +24,7 @@ from mailer.store import db_error
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
 from mailer.store import people as people_store
+from mailer.store import planning as planning_store
 
 
 class Main(click.Group):
@@ -175,7 +176,8 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
     data = {"home": str(app.home), "transport": settings.transport_kind,
             "people": len(people_store.list_people(db)), "outbox": outbox_store.counts(db),
             "inbox": inbox_store.counts(db), "pace": dict(zip(("per_minute", "per_day"), settings.rate_limits)),
-            "drained_by": eta.isoformat() if eta else None}
+            "drained_by": eta.isoformat() if eta else None,
+            "in_flight": outbox_store.in_flight(db), "planning_errors": planning_store.errors(db)}
     if as_json:
         click.echo(json.dumps(data))
         return
@@ -184,6 +186,11 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
     click.echo("inbox:  " + (", ".join(f"{n} {s}" for s, n in sorted(data["inbox"].items())) or "empty"))
     if eta:
         click.echo(f"queue drained by {eta:%Y-%m-%d %H:%M} UTC at the configured pace")
+    for lease in data["in_flight"]:
+        click.echo(f"in flight: {lease['count']} held by worker {lease['owner']} until {lease['lease_ends'][:19]} UTC"
+                   " (then checked against what was sent, and sent if it was not)")
+    for err in data["planning_errors"]:
+        click.echo(f"flow {err['flow']} could not plan since {err['first_at'][:16]}: {err['error']}")
 
 
 def _register_subcommands() -> None:

@@ -9,6 +9,7 @@ HTML-escaped first, so nothing in the text can inject markup; links must be http
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 import re
 
 from markupsafe import Markup
@@ -66,8 +67,11 @@ def _list_html(lines: list[str], pattern: re.Pattern, tag: str) -> str:
     return f"<{tag}>" + "".join(f"<li>{inline(item)}</li>" for item in items) + f"</{tag}>"
 
 
+@lru_cache(maxsize=256)
 def to_html(text: str) -> Markup:
-    """Markdown text as safe HTML (a Markup, so templates do not escape it again)."""
+    """Markdown text as safe HTML (a Markup, so templates do not escape it again).
+
+    Cached: a day's activity is the same text in every participant's email."""
     return Markup("\n".join(_block_html(b) for b in blocks(text)))
 
 

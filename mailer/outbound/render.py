@@ -29,6 +29,9 @@ def environment(root: str = str(TEMPLATES)) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the code: checking their files' times on every render was a
+        # stat() per template and layout per email (bench/README.md).
+        auto_reload=False,
     )
 
 

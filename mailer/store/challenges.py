@@ -9,6 +9,7 @@ rows, read back in order). Times are ISO-8601 UTC text, as in the outbox.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -83,7 +84,28 @@ def _create(db: Database) -> None:
     db.execute("CREATE INDEX journal_by_person ON journal_entries(challenge_id, person_id, day)")
 
 
-MIGRATIONS = [("challenges-001", _create)]
+def _plan_marks(db: Database) -> None:
+    # When planning last ran, the next moment it can have anything to do, and the newest person
+    # it saw: a tick in between skips the challenge without reading its participants. A change
+    # that could make an email due sooner clears the mark: these triggers catch someone enrolled,
+    # paused/resumed/stopped, or a person bounced, un-bounced, given roles or moved to another
+    # zone; a new person shows as a higher people id (no trigger on INSERT: an import of 50,000
+    # rows would fire it 50,000 times).
+    db.execute("ALTER TABLE challenges ADD COLUMN plan_checked_at TEXT")
+    db.execute("ALTER TABLE challenges ADD COLUMN next_plan_at TEXT")
+    db.execute("ALTER TABLE challenges ADD COLUMN plan_people_seen INTEGER")
+    clear_one = "UPDATE challenges SET next_plan_at = NULL WHERE id = {}.challenge_id; END"
+    clear_all = "UPDATE challenges SET next_plan_at = NULL WHERE next_plan_at IS NOT NULL; END"
+    for name, event, action in (
+            ("participant_added", "INSERT ON challenge_participants", clear_one.format("NEW")),
+            ("participant_changed", "UPDATE OF status ON challenge_participants", clear_one.format("NEW")),
+            ("participant_removed", "DELETE ON challenge_participants", clear_one.format("OLD")),
+            ("person_changed", "UPDATE OF status, roles, timezone, email ON people", clear_all)):
+        db.execute(f"CREATE TRIGGER challenge_replan_{name} AFTER {event} BEGIN {action}")
+
+
+MIGRATIONS = [("challenges-001", _create), ("challenges-002", _plan_marks)]
+NEVER = "9999-12-31T00:00:00+00:00"
 
 
 # -- challenges ---------------------------------------------------------------------------
@@ -137,7 +159,24 @@ def set_challenge_state(db: Database, challenge_id: int, state: str) -> None:
         raise ValueError(f"unknown challenge state {state!r}")
     get_challenge(db, challenge_id)
     with db.atomic():
-        db.execute("UPDATE challenges SET state = ? WHERE id = ?", [state, challenge_id])
+        db.execute("UPDATE challenges SET state = ?, next_plan_at = NULL WHERE id = ?", [state, challenge_id])
+
+
+def set_plan_mark(db: Database, challenge_id: int, checked_at: datetime, next_at: datetime | None) -> None:
+    """Planning ran at ``checked_at`` and nothing can fall due before ``next_at`` (None: never,
+    unless the participants or people change)."""
+    db.execute("UPDATE challenges SET plan_checked_at = ?, next_plan_at = ?, "
+               "plan_people_seen = (SELECT COALESCE(MAX(id), 0) FROM people) WHERE id = ?",
+               [ts(checked_at), ts(next_at) if next_at else NEVER, challenge_id])
+
+
+def nothing_due(db: Database, challenge: dict, now: datetime) -> bool:
+    """Whether planning already ran for this challenge and nothing can be due yet at ``now``."""
+    checked, next_at = challenge.get("plan_checked_at"), challenge.get("next_plan_at")
+    if not (checked and next_at and checked <= ts(now) < next_at):
+        return False
+    newest = db.execute("SELECT COALESCE(MAX(id), 0) FROM people").fetchone()[0]  # the rowid: O(1)
+    return newest == challenge.get("plan_people_seen")
 
 
 def challenge_days(db: Database, challenge_id: int) -> list[dict]:
@@ -164,6 +203,9 @@ def add_participant(db: Database, challenge_id: int, person_id: int, now: dateti
 def _participant_row(row: dict) -> dict:
     for key in ("joined_at", "last_activity_at", "updated_at"):
         row[key] = parse_ts(row[key])
+    for key in ("status", "timezone", "person_status"):  # a few values shared by 50,000 rows
+        if isinstance(row.get(key), str):
+            row[key] = sys.intern(row[key])
     row["from_start"] = bool(row["from_start"])
     return row
 
@@ -229,6 +271,18 @@ def form_group(db: Database, challenge_id: int, person_ids: Iterable[int], now: 
             db.execute("INSERT INTO challenge_pairs (challenge_id, group_no, person_id, formed_at) "
                        "VALUES (?, ?, ?, ?)", [challenge_id, row[0], person_id, ts(now)])
     return row[0]
+
+
+def form_groups(db: Database, challenge_id: int, groups: list[list[int]], now: datetime) -> list[int]:
+    """Start many new partner groups at once (one number look-up, one batch insert); their numbers."""
+    with db.atomic():
+        first = db.execute("SELECT COALESCE(MAX(group_no), 0) + 1 FROM challenge_pairs WHERE challenge_id = ?",
+                           [challenge_id]).fetchone()[0]
+        stamp = ts(now)
+        db.conn.executemany(
+            "INSERT INTO challenge_pairs (challenge_id, group_no, person_id, formed_at) VALUES (?, ?, ?, ?)",
+            [(challenge_id, first + n, pid, stamp) for n, group in enumerate(groups) for pid in group])
+    return list(range(first, first + len(groups)))
 
 
 def join_group(db: Database, challenge_id: int, group_no: int, person_id: int, now: datetime) -> None:

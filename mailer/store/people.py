@@ -77,6 +77,32 @@ def find_person(db: Database, email: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def get_people(db: Database, ids: list[int]) -> list[dict]:
+    """The people with these ids, in the order given (unknown ids are left out)."""
+    found: dict[int, dict] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        found.update((row["id"], row) for row in db.query(
+            f"SELECT * FROM people WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+    return [found[i] for i in ids if i in found]
+
+
+def find_people(db: Database, emails: set[str]) -> dict[str, dict]:
+    """The people with these addresses (or aliases), keyed by the address as given lower-cased."""
+    wanted = {e.strip().lower(): e for e in emails}
+    found: dict[str, dict] = {}
+    keys = sorted(wanted)
+    for i in range(0, len(keys), 500):  # SQLite caps bound parameters; 500 is well inside
+        chunk = keys[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(
+                f"""SELECT p.*, p.email AS _as FROM people p WHERE p.email IN ({marks})
+                    UNION ALL SELECT p.*, a.alias AS _as FROM aliases a JOIN people p ON p.id = a.person_id
+                    WHERE a.alias IN ({marks})""", [*chunk, *chunk]):
+            found.setdefault(row.pop("_as"), row)
+    return found
+
+
 def list_people(db: Database) -> list[dict]:
     """Everyone, ordered by email."""
     return list(db.query("SELECT * FROM people ORDER BY email"))

@@ -5,7 +5,10 @@ mail client or ``mutt -f`` can open it):
 
 - ``outbox``    what we "sent", the bytes exactly as handed to ``send``;
 - ``inbox``     what arrives (``deliver_to_inbox`` drops a message here);
-- ``processed`` where ``done`` files a message once its effect is recorded; nothing is deleted.
+- ``processed`` where ``done`` files a message once its effect is recorded; nothing is deleted;
+- ``outbox-index`` one small file per sent Message-ID naming its outbox file, so checking
+  whether a message was sent is a file lookup, not a read of every message (it sits beside
+  the outbox, not in it: a dot folder inside a Maildir is a Maildir++ subfolder to clients).
 
 Writing follows the Maildir rule (a file appears in ``new/`` only once complete): write to
 ``tmp/``, flush to disk, then rename into ``new/``. A reader never sees half a message.
@@ -13,8 +16,10 @@ Writing follows the Maildir rule (a file appears in ``new/`` only once complete)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
+import shutil
 import socket
 import time
 from email.parser import BytesHeaderParser
@@ -52,10 +57,10 @@ def unique_name() -> str:
     return f"{seconds}.M{micros:06d}P{os.getpid()}Q{next(_counter)}R{os.urandom(4).hex()}.{host}"
 
 
-def write_message(maildir: Path, raw: bytes) -> str:
+def write_message(maildir: Path, raw: bytes, key: str | None = None) -> str:
     """Write ``raw`` into ``maildir/new`` through ``tmp`` (never half visible); return its key."""
     ensure_maildir(maildir)
-    key = unique_name()
+    key = key or unique_name()
     tmp = maildir / "tmp" / key
     try:
         with open(tmp, "xb") as handle:
@@ -95,8 +100,15 @@ def list_messages(maildir: Path) -> list[Path]:
 
 
 def find_by_key(maildir: Path, key: str) -> Path | None:
-    """The file in new/ or cur/ whose key is ``key``, or None."""
-    for sub in ("new", "cur"):
+    """The file in new/ or cur/ whose key is ``key``, or None.
+
+    Probes the names a message usually has first (``new/KEY``, ``cur/KEY:2,S``, ``cur/KEY:2,``:
+    no directory listing); only a message a mail client flagged otherwise costs a scan of cur/.
+    """
+    for guess in (maildir / "new" / key, maildir / "cur" / f"{key}{SEEN_INFO}", maildir / "cur" / f"{key}:2,"):
+        if guess.is_file():
+            return guess
+    for sub in ("cur", "new"):
         folder = maildir / sub
         if not folder.is_dir():
             continue
@@ -117,6 +129,11 @@ def header_message_id(path: Path) -> str | None:
     parsed = BytesHeaderParser(policy=compat32).parsebytes(bytes(head))
     value = parsed.get("Message-ID")
     return _normalise_id(str(value)) if value is not None else None
+
+
+def id_file(index: Path, message_id: str) -> Path:
+    """The index file for a Message-ID: a hash, since an id may hold any character."""
+    return index / hashlib.sha256(_normalise_id(message_id).encode("utf-8")).hexdigest()[:40]
 
 
 def _normalise_id(value: str) -> str:
@@ -142,12 +159,21 @@ class MaildirTransport:
         self.outbox = self.root / "outbox"
         self.inbox = self.root / "inbox"
         self.processed = self.root / "processed"
+        self.index = self.root / "outbox-index"
+        self._fetched: dict[str, Path] = {}
 
     def send(self, mail: Outgoing) -> None:
         """Write the message bytes into the outbox Maildir, under a ``Return-Path`` line with
-        the envelope sender, as a delivering mail server records it (RFC 5321 4.4)."""
+        the envelope sender, as a delivering mail server records it (RFC 5321 4.4), and index
+        its Message-ID."""
         try:
-            write_message(self.outbox, f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode() + mail.data)
+            self._ensure_index()
+            key = unique_name()
+            # The index entry is written first and names the file about to appear: if we die
+            # before the rename, find_sent looks for that file, does not find it, says "not sent".
+            id_file(self.index, mail.message_id).write_text(key, encoding="ascii")
+            head = f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode()
+            write_message(self.outbox, head + mail.data, key)
         except OSError as exc:
             # The rename into new/ is the commit point: before it nothing is visible, so a
             # failure here (disk full, permissions) is safe to retry.
@@ -161,12 +187,15 @@ class MaildirTransport:
                 raw = path.read_bytes()
             except FileNotFoundError:
                 continue  # another worker filed it away meanwhile
+            self._fetched[message_key(path.name)] = path
             yield Fetched(transport_id=message_key(path.name), raw=raw)
 
     def done(self, fetched: Fetched) -> None:
         """Move the message into the processed Maildir, marked seen; calling it twice is harmless."""
         key = fetched.transport_id
-        source = find_by_key(self.inbox, key)
+        source = self._fetched.pop(key, None)
+        if source is None or not source.is_file():  # moved by a mail client since the fetch
+            source = find_by_key(self.inbox, key)
         if source is None:
             if find_by_key(self.processed, key) is not None:
                 return
@@ -175,15 +204,34 @@ class MaildirTransport:
         os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
 
     def find_sent(self, message_id: str) -> bool:
-        """Whether the outbox holds a message with this Message-ID."""
-        wanted = _normalise_id(message_id)
-        for path in list_messages(self.outbox):
+        """Whether the outbox holds a message with this Message-ID: one index lookup and one
+        probe for the file it names (the index is built once from the files if missing)."""
+        self._ensure_index()
+        try:
+            key = id_file(self.index, message_id).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return False
+        return find_by_key(self.outbox, key) is not None
+
+    def _ensure_index(self) -> None:
+        """Create the Message-ID index, indexing what an older version already sent."""
+        if self.index.is_dir():
+            return
+        building = self.root / f"outbox-index.{os.getpid()}.tmp"
+        building.mkdir(parents=True, exist_ok=True)
+        for path in list_messages(self.outbox) if self.outbox.is_dir() else []:
             try:
-                if header_message_id(path) == wanted:
-                    return True
+                found = header_message_id(path)
             except FileNotFoundError:
                 continue
-        return False
+            if found:
+                id_file(building, found).write_text(message_key(path.name), encoding="ascii")
+        try:
+            os.rename(building, self.index)  # all at once: a half-built index is never used
+        except OSError:
+            if not self.index.is_dir():
+                raise
+            shutil.rmtree(building, ignore_errors=True)  # another process built it meanwhile
 
     def check(self) -> list[CheckLine]:
         """Whether the Maildirs exist (missing ones are made) and can be written; no message is written."""

@@ -73,6 +73,27 @@ def test_render_inlines_css_and_escapes(tmp_path):
     assert "<style" not in html and 'style="' in html
 
 
+def test_the_direct_writer_matches_the_mime_classes(now):
+    """The plain text+HTML fast path: same headers, same decoded parts, no defects."""
+    from email.mime.text import MIMEText
+
+    samples = ["", "one line", "Hello Zoë\n\n.\nline two   \n" + "x" * 200 + "\n", "a = b\tc\r\nd ✓ 😀\n"]
+    env = make(now, recurring=True, unsubscribe="cop+t@example.test", reply_to="cop+t@example.test")
+    for text in samples:
+        for html in samples:
+            ours = email.message_from_bytes(envelope.build(env, text, html))
+            mime = envelope._multipart("alternative")
+            mime.attach(MIMEText(text, "plain", envelope.UTF8_QP))
+            mime.attach(MIMEText(html, "html", envelope.UTF8_QP))
+            envelope._headers(mime, env)
+            theirs = email.message_from_bytes(mime.as_bytes(policy=envelope.WIRE))
+            assert [k for k in ours.keys()] == [k for k in theirs.keys()]
+            assert [p.get_payload(decode=True) for p in ours.walk()][1:] == \
+                   [p.get_payload(decode=True) for p in theirs.walk()][1:]
+            assert not ours.defects and all(not p.defects for p in ours.walk())
+            assert all(len(line) <= 78 for line in envelope.build(env, text, html).split(b"\r\n"))
+
+
 def test_inline_images_ride_in_multipart_related_and_files_keep_their_type(now):
     jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
     data = envelope.build(make(now), "text", '<p><img src="cid:p0@digest"></p>',

@@ -122,3 +122,33 @@ def test_close_is_safe_twice(tmp_path):
     transport = MaildirTransport(tmp_path)
     transport.close()
     transport.close()
+
+
+def test_find_sent_indexes_what_an_older_version_sent(tmp_path):
+    from mailer.transports.maildir import write_message
+
+    write_message(tmp_path / "outbox", message(1, "<old.1@example.test>"))  # no index yet
+    transport = MaildirTransport(tmp_path)
+    assert transport.find_sent("<old.1@example.test>") is True
+    assert transport.find_sent("<old.2@example.test>") is False
+    transport.send(outgoing(2, "<new.2@example.test>"))
+    assert len(list((tmp_path / "outbox-index").iterdir())) == 2
+
+
+def test_find_sent_is_not_fooled_by_an_index_entry_whose_file_never_appeared(tmp_path):
+    """A worker killed between writing the index entry and the rename: not sent."""
+    from mailer.transports.maildir import id_file
+
+    transport = MaildirTransport(tmp_path)
+    transport.send(outgoing(1))
+    id_file(tmp_path / "outbox-index", "<lost@example.test>").write_text("1.M1P1Q1.host")
+    assert transport.find_sent("<lost@example.test>") is False
+    assert transport.find_sent("<m1@example.test>") is True
+
+
+def test_find_sent_follows_a_message_a_client_marked_read(tmp_path):
+    transport = MaildirTransport(tmp_path)
+    transport.send(outgoing(1))
+    [path] = files(tmp_path / "outbox")
+    os.rename(path, tmp_path / "outbox" / "cur" / f"{path.name}:2,RS")
+    assert transport.find_sent("<m1@example.test>") is True

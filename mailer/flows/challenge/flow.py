@@ -10,8 +10,10 @@ resume, stop or join. The clock is only ever ``now``.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 from datetime import date, datetime, time, timedelta
 
 from sqlite_utils import Database
@@ -56,29 +58,44 @@ class View:
         return self.__dict__["_by_person"]
 
 
-def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
-    """Every challenge email that should have been planned by ``now`` and is not in the outbox."""
-    plans: list[PlannedEmail] = []
+def due(db: Database, now: datetime, settings: object = None) -> Iterator[PlannedEmail]:
+    """Every challenge email that should have been planned by ``now`` and is not in the outbox.
+
+    A generator: the worker composes and sends in batches as the plans come, so a 50,000-person
+    day never sits in memory as 50,000 planned emails.
+    """
     for challenge in store.list_challenges(db):
         if challenge["state"] == "active":
-            plans.extend(plan_challenge(db, challenge, now))
-    return plans
+            yield from plan_challenge(db, challenge, now)
 
 
-def _view(db: Database, challenge: dict) -> View:
+def _view(db: Database, challenge: dict, now: datetime) -> View:
     cid = challenge["id"]
-    return View(challenge=challenge, start=date.fromisoformat(challenge["start"]),
-                send=time(challenge["send_hour"], challenge["send_minute"]),
-                days={d["day"]: d for d in store.challenge_days(db, cid)},
-                participants=store.list_participants(db, cid),
-                sent=outbox.existing_keys(db, f"challenge:{cid}:"), journaled=store.journaled_days(db, cid),
+    start, send = date.fromisoformat(challenge["start"]), time(challenge["send_hour"], challenge["send_minute"])
+    participants = store.list_participants(db, cid)
+    # Only the keys that can matter now: the days open somewhere at this moment, nudges and
+    # summaries (never every day email of the challenge so far: 30 days x 50,000 keys).
+    open_days = {ct.open_day(now, tz, start, challenge["length"], send)
+                 for tz in {p["timezone"] for p in participants}} - {None}
+    sent: set[str] = set()
+    for prefix in [f"day:{day}:" for day in sorted(open_days)] + ["nudge:", "summary:"]:
+        sent |= outbox.existing_keys(db, f"challenge:{cid}:{prefix}")
+    return View(challenge=challenge, start=start, send=send,
+                days={d["day"]: d for d in store.challenge_days(db, cid)}, participants=participants,
+                sent=sent, journaled=store.journaled_days(db, cid),
                 groups=store.current_groups(db, cid), formed=store.group_formed_at(db, cid))
 
 
-def plan_challenge(db: Database, challenge: dict, now: datetime) -> list[PlannedEmail]:
-    """What is due now for one challenge (it may re-pair partners as a day starts)."""
-    view = _view(db, challenge)
-    plans = _announcements(db, view, now)
+def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[PlannedEmail]:
+    """What is due now for one challenge (it may re-pair partners as a day starts).
+
+    Once every plan has been handed out, the challenge is marked with the next moment anything
+    can fall due (a day opening in some zone, a nudge); ticks before it skip the challenge.
+    """
+    if store.nothing_due(db, challenge, now):
+        return
+    view = _view(db, challenge, now)
+    yield from _announcements(db, view, now)
     if challenge["partners"]:
         _maintain_pairs(db, view, now)
         view.groups = store.current_groups(db, challenge["id"])
@@ -86,20 +103,41 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> list[Planned
         view.partners = pairing.partner_index(view.groups)
     for participant in view.participants:
         if participant["person_status"] != "bounced":
-            plans.extend(_for_participant(db, view, participant, now))
-    return [plan for plan in plans if plan.key not in view.sent]
+            yield from (plan for plan in _for_participant(db, view, participant, now)
+                        if plan.key not in view.sent)
+    store.set_plan_mark(db, challenge["id"], now, next_change(view, now))
+
+
+def next_change(view: View, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which something may fall due without any data
+    changing: a day's (or the summary's) send hour in a participant's zone, or the end of
+    someone's seven silent days. None when nothing ever will."""
+    length, moments = view.challenge["length"], []
+    opens = functools.lru_cache(maxsize=None)(lambda day, tz: ct.opens_at(view.start, day, view.send, tz))
+    staying = [p for p in view.participants if p["status"] != "stopped" and p["person_status"] != "bounced"]
+    for tz in {p["timezone"] for p in staying}:
+        day = max(ct.day_number(now, tz, view.start), 1)
+        moments += [opens(d, tz) for d in (day, day + 1) if d <= length + 1 and opens(d, tz) > now][:1]
+    for p in staying:
+        if p["status"] == "active":
+            first = 1 if p["from_start"] else first_day(view, p)
+            silent_until = max(p["last_activity_at"], opens(first, p["timezone"])) + SILENCE
+            if silent_until > now:
+                moments.append(silent_until)
+    return min(moments, default=None)
 
 
 # -- announcement ------------------------------------------------------------------------
 
-def _announcements(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
+def _announcements(db: Database, view: View, now: datetime) -> Iterator[PlannedEmail]:
     if now.date() > ct.day_date(view.start, view.challenge["length"]):
-        return []
+        return
     enrolled = {p["person_id"] for p in view.participants}
-    return [mail.announcement(view.challenge, person, person["id"] in enrolled, now)
-            for person in people.list_people(db)
-            if people.is_mailable(person) and (person["id"] in enrolled or is_member(person))
-            and f"challenge:{view.challenge['id']}:announce:person:{person['id']}" not in view.sent]
+    waiting = outbox.people_without_key(db, f"challenge:{view.challenge['id']}:announce:person:")
+    for at in range(0, len(waiting), 500):  # people are read 500 at a time, as they are needed
+        for person in people.get_people(db, waiting[at:at + 500]):
+            if people.is_mailable(person) and (person["id"] in enrolled or is_member(person)):
+                yield mail.announcement(view.challenge, person, person["id"] in enrolled, now)
 
 
 # -- partners ----------------------------------------------------------------------------

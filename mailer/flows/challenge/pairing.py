@@ -26,20 +26,32 @@ def group_up(members: list[Member]) -> list[list[int]]:
         return []
     if len(ordered) % 2 == 0:
         return [[a[0], b[0]] for a, b in zip(ordered[::2], ordered[1::2])]
-    best: list[list[Member]] | None = None
-    for trio_at in range(0, len(ordered) - 2, 2):
-        groups = _pairs(ordered[:trio_at]) + [ordered[trio_at:trio_at + 3]] + _pairs(ordered[trio_at + 3:])
-        if best is None or _cost(groups) < _cost(best):
-            best = groups
-    return [[m[0] for m in group] for group in best or []]
+    trio_at = _best_trio(ordered)
+    groups = _pairs(ordered[:trio_at]) + [ordered[trio_at:trio_at + 3]] + _pairs(ordered[trio_at + 3:])
+    return [[m[0] for m in group] for group in groups]
+
+
+def _best_trio(ordered: list[Member]) -> int:
+    """Where the trio goes in an odd, sorted list: the even index whose grouping (pairs before,
+    the trio, pairs after) spans the least in total; the first such index on a tie. Linear:
+    the cost of the pairs before and after each candidate is a running sum, not recomputed."""
+    n = len(ordered)
+    before = [0]  # before[k]: the cost of pairing ordered[:2k]
+    for i in range(0, n - 1, 2):
+        before.append(before[-1] + ordered[i + 1][1] - ordered[i][1])
+    after = [0] * (n + 2)  # after[j]: the cost of pairing ordered[j:] (n - j even)
+    for j in range(n - 2, 0, -2):
+        after[j] = after[j + 2] + ordered[j + 1][1] - ordered[j][1]
+    best_at, best_cost = 0, None
+    for trio_at in range(0, n - 2, 2):
+        cost = before[trio_at // 2] + ordered[trio_at + 2][1] - ordered[trio_at][1] + after[trio_at + 3]
+        if best_cost is None or cost < best_cost:
+            best_at, best_cost = trio_at, cost
+    return best_at
 
 
 def _pairs(members: list[Member]) -> list[list[Member]]:
     return [members[i:i + 2] for i in range(0, len(members), 2)]
-
-
-def _cost(groups: list[list[Member]]) -> int:
-    return sum(max(m[1] for m in g) - min(m[1] for m in g) for g in groups)
 
 
 def nearest_group(offset: int, groups: dict[int, list[Member]]) -> int | None:
@@ -79,8 +91,7 @@ def _maintain(db: Database, challenge_id: int, staying: list[dict], ready: set[i
             alone.append(members[0])
             del groups[number]
     if len(alone) >= 2:
-        for group in group_up([(pid, offsets[pid]) for pid in alone]):
-            store.form_group(db, challenge_id, group, now)
+        store.form_groups(db, challenge_id, group_up([(pid, offsets[pid]) for pid in alone]), now)
     elif len(alone) == 1:
         _join_nearest(db, challenge_id, alone[0], offsets, groups, now)
 

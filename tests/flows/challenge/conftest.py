@@ -46,7 +46,7 @@ class Sim:
     planned: list[tuple[datetime, PlannedEmail]] = field(default_factory=list)
 
     def tick(self, now: datetime) -> list[PlannedEmail]:
-        plans = challenge.due(self.db, now, self.settings)
+        plans = list(challenge.due(self.db, now, self.settings))
         outbox.enqueue(self.db, plans, now, self.settings)
         self.planned.extend((now, p) for p in plans)
         return plans

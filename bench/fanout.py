@@ -1,0 +1,132 @@
+"""Fan-out benchmark: the day-1 tick and a tick with nothing due, for a whole community.
+
+    .venv/bin/python -m bench.fanout [--sizes 5000,20000,50000,50001] [--profile N] [--json]
+
+Each size runs in a fresh process (so its peak memory is its own) on a fresh home: real SQLite
+file, the real Maildir transport, members spread over 14 time zones (UTC-5 .. UTC+9), the
+sample challenge started for all of them. Three ticks are timed with ``worker.tick`` at an
+injected clock: the announcement tick, the day-1 tick (day 1 due for everyone: pairing,
+planning, rendering, sending) and a tick one minute later with nothing due. Figures: wall
+seconds, CPU seconds (user + system of this process), CPU ms per participant, seconds from
+the start of the tick to the first email sent, peak RSS. ``--profile N`` prints the cProfile
+of the day-1 tick at N members. It prints figures; it asserts nothing about time.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.pipeline import CHALLENGE, fresh_db, moments  # noqa: E402
+from mailer import worker  # noqa: E402
+from mailer.config import load_settings  # noqa: E402
+from mailer.flows.challenge.definition import start_challenge  # noqa: E402
+from mailer.transports import make_transport  # noqa: E402
+
+
+def cpu() -> float:
+    """CPU seconds (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sys_cpu() -> float:
+    """System CPU seconds alone (file creation, fsync and rename of the Maildir transport)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+
+
+def timed_tick(db, transport, now, settings, profile: cProfile.Profile | None = None) -> dict:
+    """One worker tick at ``now``: wall and CPU seconds, time to the first send, what it did."""
+    begin, begin_cpu, begin_sys, first = time.perf_counter(), cpu(), sys_cpu(), []
+
+    def progress(n: int) -> None:
+        if not first:
+            first.append(time.perf_counter() - begin)
+
+    if profile:
+        profile.enable()
+    result = worker.tick(db, transport, now, settings, "bench", progress=progress)
+    if profile:
+        profile.disable()
+    return {"wall_s": time.perf_counter() - begin, "cpu_s": cpu() - begin_cpu, "sys_s": sys_cpu() - begin_sys,
+            "first_send_s": first[0] if first else None, "enqueued": result.enqueued, "sent": result.sent,
+            "dead": result.dead, "notes": result.notes[:3]}
+
+
+def one_size(count: int, workdir: Path, profile: bool) -> dict:
+    """All figures for one community size (run in its own process)."""
+    home = workdir / f"home{count}"
+    home.mkdir(parents=True)
+    (home / "mailer.toml").write_text('[mailer]\ndata = "none"\naddress = "cop@example.test"\n\n'
+                                      "[outbox]\nbatch = 1000000\n", encoding="utf-8")
+    settings = load_settings(home, env={})
+    started, announce, day1 = moments()
+    db = fresh_db(home, "mailer", count)
+    start_challenge(db, CHALLENGE, started)
+    transport = make_transport(settings)
+    prof = cProfile.Profile() if profile else None
+    figures = {"members": count, "announce": timed_tick(db, transport, announce, settings),
+               "day1": timed_tick(db, transport, day1, settings, prof),
+               "idle": timed_tick(db, transport, day1 + timedelta(minutes=1), settings)}
+    figures["cpu_ms_per_participant"] = figures["day1"]["cpu_s"] * 1000 / count
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if prof:
+        stats = pstats.Stats(prof, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(25)
+    return figures
+
+
+def print_report(rows: list[dict]) -> None:
+    """The figures as an aligned table."""
+    print("day-1 tick (pair, plan, render, send to Maildir) and an idle tick; fresh process per size")
+    print(f"{'members':>8} {'day-1 wall':>11} {'day-1 CPU':>10} {'CPU ms/p':>9} {'1st send':>9} "
+          f"{'(system)':>9} {'idle tick':>10} {'announce':>9} {'peak RSS':>9}")
+    for r in rows:
+        d, i, a = r["day1"], r["idle"], r["announce"]
+        first = f"{d['first_send_s']:.2f} s" if d["first_send_s"] is not None else "-"
+        print(f"{r['members']:>8,} {d['wall_s']:>9.1f} s {d['cpu_s']:>8.1f} s {r['cpu_ms_per_participant']:>9.3f} "
+              f"{first:>9} {d['sys_s']:>7.1f} s {i['wall_s'] * 1000:>7.0f} ms {a['wall_s']:>7.1f} s {r['peak_rss_mb']:>6.0f} MB")
+        if d["sent"] != r["members"] or i["enqueued"]:
+            print(f"         ! day 1 sent {d['sent']} of {r['members']}; idle enqueued {i['enqueued']}; "
+                  f"{d['notes']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run each size in a child process and print the figures (or JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="5000,20000,50000,50001", help="member counts, comma separated")
+    parser.add_argument("--profile", type=int, help="print the cProfile of the day-1 tick at this size")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child mode: one size, JSON out
+    args = parser.parse_args(argv)
+    if args.one:
+        with tempfile.TemporaryDirectory(prefix="cop-fanout-") as tmp:
+            print(json.dumps(one_size(args.one, Path(tmp), args.profile == args.one)))
+        return
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        cmd = [sys.executable, "-m", "bench.fanout", "--one", str(size)]
+        if args.profile == size:
+            cmd += ["--profile", str(size)]
+        out = subprocess.run(cmd, check=True, capture_output=False, stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[1]).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+    print(json.dumps(rows, indent=2) if args.json else "", end="")
+    if not args.json:
+        print_report(rows)
+
+
+if __name__ == "__main__":
+    main()
