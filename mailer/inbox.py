@@ -1,9 +1,12 @@
-"""The inbox: incoming mail is kept raw first, then parsed, classified, routed and acted on once.
+"""The inbox: incoming mail is kept raw, then parsed, classified, routed and acted on once.
 
-``ingest`` copies what the transport holds into the store (deduplicated by Message-ID, else a
-hash of the bytes, and by the transport's own id) and only then files it away on the server.
-``process`` handles each stored message in its own transaction: a message whose handling raises
-is rolled back and quarantined with its reason, and the rest go on.
+``receive`` is what the worker runs: a batch at a time, it parses each new message once
+(deduplicated by Message-ID, else a hash of the bytes, and by the transport's own id), handles
+it and keeps its raw bytes with the outcome in the same transaction, commits, and only then
+lets the transport file the batch away on the server. ``process`` handles whatever stored
+message is still unhandled (left by ``ingest``, which only stores and files away, or put back
+by ``replay``), each in its own transaction. In both, a message whose handling raises is rolled
+back and kept quarantined with its reason, and the rest go on.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
@@ -28,10 +32,12 @@ from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
 from mailer.store import inbox as store
 from mailer.store import people
-from mailer.transports.base import Transport
+from mailer.transports.base import Fetched, Transport
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SUBJECTS = {"unsubscribe", "stop"}
+# Messages stored, handled and committed together: few commits, and memory bounded by a batch.
+BATCH = 200
 
 
 @dataclass
@@ -54,17 +60,54 @@ def dedupe_key(raw: bytes, msg: ParsedMessage | None) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+def receive(db: Database, transport: Transport, now: datetime, settings: Settings,
+            result: InboxResult) -> None:
+    """Store, handle and file away what the transport holds, ``BATCH`` messages at a time.
+
+    Each message is parsed once, handled in a savepoint and kept raw with its outcome; a batch
+    is one transaction, and only once it is committed are its messages filed away on the server.
+    A crash leaves each message either not kept (none of its effect is: fetched and handled
+    again) or kept with its effect (the next fetch recognises it and only files it away).
+    """
+    process(db, now, settings, result)  # what an interrupted pass left comes first: oldest first
+    for chunk in _chunks(transport.fetch(), BATCH):
+        _take_chunk(db, chunk, now, settings, result)
+        for fetched in chunk:
+            transport.done(fetched)
+
+
 def ingest(db: Database, transport: Transport, now: datetime, result: InboxResult) -> None:
-    """Store every message the transport holds, then let the transport file it away."""
-    for fetched in transport.fetch():
-        if not store.seen_transport_id(db, fetched.transport_id):
-            head = _parse_headers_only(fetched.raw)
-            key = dedupe_key(fetched.raw, head)
-            new = store.store_raw(db, key, fetched.transport_id, fetched.raw,
-                                  head.from_addr if head else "", head.subject if head else "", now)
+    """Store every message the transport holds, then let the transport file it away (no handling)."""
+    for chunk in _chunks(transport.fetch(), BATCH):
+        _store_chunk(db, chunk, now, result)
+        for fetched in chunk:
+            transport.done(fetched)
+
+
+def _chunks(items: Iterable[Fetched], size: int) -> Iterator[list[Fetched]]:
+    chunk: list[Fetched] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _store_chunk(db: Database, chunk: list[Fetched], now: datetime, result: InboxResult) -> None:
+    """Keep the messages of ``chunk`` not seen before, unhandled, in one transaction (each read
+    only as far as its header block, for dedupe and the listing)."""
+    seen = store.seen_transport_ids(db, [f.transport_id for f in chunk])
+    with db.atomic():
+        for fetched in chunk:
+            if fetched.transport_id in seen:
+                continue
+            msg = _parse_headers_only(fetched.raw)
+            new = store.store_raw(db, dedupe_key(fetched.raw, msg), fetched.transport_id, fetched.raw,
+                                  msg.from_addr if msg else "", msg.subject if msg else "", now)
             result.fetched += bool(new)
             result.duplicates += not new
-        transport.done(fetched)
 
 
 def _parse_headers_only(raw: bytes) -> ParsedMessage | None:
@@ -77,35 +120,104 @@ def _parse_headers_only(raw: bytes) -> ParsedMessage | None:
         return None
 
 
+def _take_chunk(db: Database, chunk: list[Fetched], now: datetime, settings: Settings,
+                result: InboxResult) -> None:
+    """Handle and keep the new messages of ``chunk`` in one transaction, each in its savepoint.
+
+    Should the transaction itself be lost (an error that ends it), nothing of the batch is
+    kept: its messages are then stored raw and handled one transaction each by ``process``.
+    """
+    seen = store.seen_transport_ids(db, [f.transport_id for f in chunk])
+    fresh = [fetched for fetched in chunk if fetched.transport_id not in seen]
+    batch = InboxResult()
+    try:
+        with db.atomic():
+            for fetched in fresh:
+                _take(db, fetched, now, settings, batch)
+    except sqlite3.Error:
+        raise  # the database failed, not a message: stop; the batch is not kept, nor filed away
+    except Exception:  # noqa: BLE001 - the batch is rolled back whole; one by one instead
+        log.warning("inbox batch of %d rolled back; handling its messages one by one", len(fresh))
+        _store_chunk(db, fresh, now, result)
+        process(db, now, settings, result)
+        return
+    _add(result, batch)
+
+
+def _take(db: Database, fetched: Fetched, now: datetime, settings: Settings, result: InboxResult) -> None:
+    """Parse one message once, handle it (unless we have it already) and keep it with its outcome."""
+    raw = fetched.raw
+    whole = len(raw) <= settings.inbox_max_bytes  # larger ones are quarantined unread
+    msg = parse_message(raw) if whole else _parse_headers_only(raw)
+    key = dedupe_key(raw, msg)
+    if store.has_dedupe_key(db, key):
+        result.duplicates += 1
+        return
+    row = {"raw": raw, "size": len(raw)}
+    try:
+        with db.atomic():
+            outcome, failure = handle(db, row, now, settings, result, msg if whole else None), None
+    except sqlite3.Error:
+        raise  # the database failed, not the message: stop, nothing of the batch is kept
+    except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
+        if not db.conn.in_transaction:
+            raise  # the error ended the batch's transaction: nothing more can be kept in it
+        outcome, failure = ("quarantined", None, None, f"{type(exc).__name__}: {exc}"), exc
+    msg_id = store.store_handled(db, key, fetched.transport_id, raw, msg.from_addr if msg else "",
+                                 msg.subject if msg else "", outcome, now)
+    result.fetched += 1
+    if failure is not None:
+        log.warning("inbox message %s quarantined: %s", msg_id, failure)
+        result.quarantined += 1
+    else:
+        _count(result, msg_id, outcome)
+
+
 def process(db: Database, now: datetime, settings: Settings, result: InboxResult) -> None:
-    """Handle every stored message not yet processed, each on its own."""
+    """Handle every stored message not yet processed, each in its own transaction."""
     for msg_id in store.unprocessed(db):
         row = store.get_message(db, msg_id)
         try:
             with db.atomic():
-                state, kind, rule, reason = handle(db, row, now, settings, result)
-                store.set_outcome(db, msg_id, state, kind, rule, reason, now)
+                outcome = handle(db, row, now, settings, result)
+                store.set_outcome(db, msg_id, *outcome, now)
         except sqlite3.Error:
             raise  # the database failed, not the message: stop, the message stays 'new'
         except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
-            log.warning("inbox message %s quarantined: %s", msg_id, exc)
-            store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now)
-            result.quarantined += 1
+            _quarantine(db, msg_id, exc, now, result)
             continue
-        if state == "done":
-            result.done += 1
-        else:
-            result.ignored += 1
-        if reason and state != "done":
-            result.notes.append(f"#{msg_id}: {reason}")
+        _count(result, msg_id, outcome)
 
 
-def handle(db: Database, row: dict, now: datetime, settings: Settings,
-           result: InboxResult) -> tuple[str, str | None, str | None, str | None]:
-    """Act on one stored message; returns (state, kind, rule, reason)."""
+def _quarantine(db: Database, msg_id: int, exc: Exception, now: datetime, result: InboxResult) -> None:
+    log.warning("inbox message %s quarantined: %s", msg_id, exc)
+    store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now)
+    result.quarantined += 1
+
+
+def _count(result: InboxResult, msg_id: int, outcome: tuple) -> None:
+    state, _, _, reason = outcome
+    if state == "done":
+        result.done += 1
+    else:
+        result.ignored += 1
+    if reason and state != "done":
+        result.notes.append(f"#{msg_id}: {reason}")
+
+
+def _add(result: InboxResult, other: InboxResult) -> None:
+    for name in ("fetched", "duplicates", "done", "ignored", "quarantined", "answers"):
+        setattr(result, name, getattr(result, name) + getattr(other, name))
+    result.notes += other.notes
+
+
+def handle(db: Database, row: dict, now: datetime, settings: Settings, result: InboxResult,
+           msg: ParsedMessage | None = None) -> tuple[str, str | None, str | None, str | None]:
+    """Act on one stored message (``msg``: its parse, when already done); returns
+    (state, kind, rule, reason)."""
     if row["size"] > settings.inbox_max_bytes:
         raise ValueError(f"message of {row['size']} bytes exceeds inbox.max_bytes")
-    msg = parse_message(row["raw"])
+    msg = msg or parse_message(row["raw"])
     verdict = classify(msg)
     if verdict.kind == "bounce":
         return _bounce(db, msg, verdict, settings)
@@ -145,7 +257,8 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
         return "ignored", verdict.kind, f"route: {route.via}", f"no flow handles {route.token['purpose']} replies yet"
     reply = _routed(msg, verdict, route, flow[1], now)
     plans = flow[0].handle_reply(db, reply, now, settings)
-    result.answers += outbox.enqueue(db, plans, now, settings)
+    if plans:  # most replies (journal entries) want no answer
+        result.answers += outbox.enqueue(db, plans, now, settings)
     return "done", verdict.kind, f"route: {route.via}; intent: {reply.intent}", None
 
 

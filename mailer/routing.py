@@ -66,13 +66,20 @@ def route(db: Database, msg: ParsedMessage, our_address: str, now: datetime) -> 
         return calendar_route(db, msg) or Route(
             None, None, via, refused="no reply token, In-Reply-To or reference matched our mail")
     person = people.get_person(db, record["person_id"])
-    sender = people.find_person(db, msg.from_addr) if msg.from_addr else None
-    if sender is None or sender["id"] != person["id"]:
+    if not _sent_by(db, msg.from_addr, person):
         return Route(record, person, via,
                      refused=f"sender {msg.from_addr or '(none)'} is not the token's recipient {person['email']}")
     if record["expires_at"] < now:
         return Route(record, person, via, refused=f"token expired on {record['expires_at']:%Y-%m-%d}")
     return Route(record, person, via)
+
+
+def _sent_by(db: Database, from_addr: str, person: dict) -> bool:
+    """Whether ``from_addr`` is ``person``'s address or one of their aliases."""
+    if from_addr and from_addr == person["email"]:
+        return True  # the usual case: no lookup (addresses are stored lower case, as From is read)
+    sender = people.find_person(db, from_addr) if from_addr else None
+    return sender is not None and sender["id"] == person["id"]
 
 
 def calendar_route(db: Database, msg: ParsedMessage) -> Route | None:

@@ -130,10 +130,10 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     result = TickResult(now=now.isoformat())
     box = inbox.InboxResult()
     try:
-        inbox.ingest(db, transport, now, box)
+        inbox.receive(db, transport, now, settings, box)
     except TransportError as exc:  # a mailbox we cannot read must not stop the sending
         result.notes.append(f"could not read the inbox: {exc}")
-    inbox.process(db, now, settings, box)
+    inbox.process(db, now, settings, box)  # what a failed read left stored but unhandled
     result.fetched, result.processed = box.fetched, box.done
     result.ignored, result.quarantined = box.ignored, box.quarantined
     result.notes += box.notes

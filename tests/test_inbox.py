@@ -31,8 +31,7 @@ def community(db, settings, now):
 
 def run_inbox(db, settings, now) -> inbox.InboxResult:
     result = inbox.InboxResult()
-    inbox.ingest(db, MaildirTransport(settings.mail_dir), now, result)
-    inbox.process(db, now, settings, result)
+    inbox.receive(db, MaildirTransport(settings.mail_dir), now, settings, result)
     return result
 
 

@@ -71,6 +71,8 @@ class Choice:
 
 def choose(files: list[InboundFile], html: str | None) -> Choice:
     """Sort a reply's files into the person's own (within limits) and the rest, with reasons."""
+    if not files:
+        return Choice((), ())  # most replies: no need to read the HTML for quoted images
     quoted_cids = _cids(_quoted_part(html)) - _cids(_own_part(html))
     kept: list[tuple[InboundFile, bool]] = []
     dropped: list[tuple[InboundFile, str]] = []

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
+from mailer.store.rows import select
 
 PARTICIPANT_STATES = ("active", "paused", "stopped")
 CHALLENGE_STATES = ("active", "paused", "removed")
@@ -133,7 +134,7 @@ def _challenge_row(row: dict) -> dict:
 
 def get_challenge(db: Database, challenge_id: int) -> dict:
     """The challenge with this id; NotFoundError if there is none."""
-    rows = list(db.query("SELECT * FROM challenges WHERE id = ?", [challenge_id]))
+    rows = select(db, "SELECT * FROM challenges WHERE id = ?", [challenge_id])  # read per reply
     if not rows:
         raise NotFoundError(f"no challenge with id {challenge_id}")
     return _challenge_row(rows[0])
@@ -238,9 +239,8 @@ def set_participant_status(db: Database, challenge_id: int, person_id: int, stat
 
 def touch_participant(db: Database, challenge_id: int, person_id: int, now: datetime) -> None:
     """Record that the participant wrote to us (restarts the 7-day silence clock)."""
-    with db.atomic():
-        db.execute("""UPDATE challenge_participants SET last_activity_at = MAX(last_activity_at, ?)
-                      WHERE challenge_id = ? AND person_id = ?""", [ts(now), challenge_id, person_id])
+    db.execute("""UPDATE challenge_participants SET last_activity_at = MAX(last_activity_at, ?)
+                  WHERE challenge_id = ? AND person_id = ?""", [ts(now), challenge_id, person_id])
 
 
 # -- partner groups -----------------------------------------------------------------------
@@ -304,11 +304,10 @@ def leave_group(db: Database, challenge_id: int, person_id: int, now: datetime) 
 def add_entry(db: Database, challenge_id: int, person_id: int, day: int, text: str,
               shareable: bool, received_at: datetime, message_id: str | None) -> int:
     """Store one journal entry (a reply) for a day; return its id."""
-    with db.atomic():
-        cur = db.execute(
-            """INSERT INTO journal_entries (challenge_id, person_id, day, text, shareable, received_at, message_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [challenge_id, person_id, day, text, int(shareable), ts(received_at), message_id])
+    cur = db.execute(  # one statement: atomic by itself, no savepoint needed (one per reply)
+        """INSERT INTO journal_entries (challenge_id, person_id, day, text, shareable, received_at, message_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [challenge_id, person_id, day, text, int(shareable), ts(received_at), message_id])
     return cur.lastrowid
 
 

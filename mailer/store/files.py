@@ -41,6 +41,8 @@ MIGRATIONS = [("files-001", _create)]
 def attach(db: Database, entry_kind: str, entry_id: int, person_id: int,
            files: list[tuple[str, str, bytes | None, str, int]], now: datetime) -> None:
     """Link files to an entry: (filename, mime type, data or None, sha256, size) each, in order."""
+    if not files:
+        return  # most entries: not even a savepoint
     with db.atomic():
         for position, (name, mime, data, sha, size) in enumerate(files):
             db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET "

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
 from mailer.store.outbox import ts
+from mailer.store.rows import select
 
 
 def _create(db: Database) -> None:
@@ -45,19 +46,49 @@ MIGRATIONS = [("inbox-001", _create)]
 def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes,
               from_addr: str, subject: str, now: datetime) -> int | None:
     """Keep an incoming message; None if we already have it (same Message-ID or transport id)."""
-    if transport_id and seen_transport_id(db, transport_id):
-        return None
-    with db.atomic():
-        cur = db.execute(
-            """INSERT INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING""",
-            [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now)])
+    # OR IGNORE covers both unique keys (dedupe_key, transport_id); every column is given.
+    cur = db.execute(
+        """INSERT OR IGNORE INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now)])
     return cur.lastrowid if cur.rowcount else None
+
+
+def store_handled(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes, from_addr: str,
+                  subject: str, outcome: tuple[str, str | None, str | None, str | None], now: datetime) -> int:
+    """Keep an incoming message together with how it was handled (state, kind, rule, reason),
+    in the transaction that holds its effect; return its id.
+
+    One write instead of a row stored and then updated (an update rewrites the whole raw
+    message). A message we already have raises IntegrityError: its effect must not be kept twice.
+    """
+    cur = db.execute(
+        """INSERT INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at,
+                              state, kind, rule, reason, processed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now), *outcome, ts(now)])
+    return cur.lastrowid
+
+
+def has_dedupe_key(db: Database, dedupe_key: str) -> bool:
+    """Whether a message with this dedupe key (Message-ID, else hash) is already kept."""
+    return db.execute("SELECT 1 FROM inbox WHERE dedupe_key = ?", [dedupe_key]).fetchone() is not None
 
 
 def seen_transport_id(db: Database, transport_id: str) -> bool:
     """Whether the server's id for a message was already stored (a re-poll)."""
     return db.execute("SELECT 1 FROM inbox WHERE transport_id = ?", [transport_id]).fetchone() is not None
+
+
+def seen_transport_ids(db: Database, transport_ids: list[str]) -> set[str]:
+    """Which of these server ids were already stored (one indexed query for a whole batch)."""
+    seen: set[str] = set()
+    for start in range(0, len(transport_ids), 500):  # SQLite caps the number of parameters
+        part = transport_ids[start:start + 500]
+        marks = ",".join("?" * len(part))
+        seen.update(r[0] for r in db.execute(
+            f"SELECT transport_id FROM inbox WHERE transport_id IN ({marks})", part))
+    return seen
 
 
 def unprocessed(db: Database) -> list[int]:
@@ -67,7 +98,7 @@ def unprocessed(db: Database) -> list[int]:
 
 def get_message(db: Database, msg_id: int) -> dict:
     """One stored message with its raw bytes; NotFoundError if absent."""
-    rows = list(db.query("SELECT * FROM inbox WHERE id = ?", [msg_id]))
+    rows = select(db, "SELECT * FROM inbox WHERE id = ?", [msg_id])
     if not rows:
         raise NotFoundError(f"no inbox message with id {msg_id}")
     return rows[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
+from mailer.store.rows import select
 
 
 def _create(db: Database) -> None:
@@ -61,7 +62,7 @@ def update_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
 
 def get_person(db: Database, person_id: int) -> dict:
     """The person with this id; NotFoundError if there is none."""
-    rows = list(db.query("SELECT * FROM people WHERE id = ?", [person_id]))
+    rows = select(db, "SELECT * FROM people WHERE id = ?", [person_id])
     if not rows:
         raise NotFoundError(f"no person with id {person_id}")
     return rows[0]
@@ -70,10 +71,9 @@ def get_person(db: Database, person_id: int) -> dict:
 def find_person(db: Database, email: str) -> dict | None:
     """The person with this address (or alias), case-insensitively, or None."""
     email = email.strip().lower()
-    rows = list(db.query(
-        """SELECT * FROM people WHERE email = ?
+    rows = select(db, """SELECT * FROM people WHERE email = ?
            UNION ALL SELECT p.* FROM aliases a JOIN people p ON p.id = a.person_id WHERE a.alias = ?""",
-        [email, email]))
+                  [email, email])
     return rows[0] if rows else None
 
 

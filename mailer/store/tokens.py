@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from mailer.store.outbox import parse_ts, ts
+from mailer.store.rows import select
 
 
 def _create(db: Database) -> None:
@@ -39,7 +40,7 @@ def add_token(db: Database, token: str, person_id: int, purpose: str, ref: str,
 
 def get_token(db: Database, token: str) -> dict | None:
     """The token's record (expired or not), or None."""
-    rows = list(db.query("SELECT * FROM tokens WHERE token = ?", [token.lower()]))
+    rows = select(db, "SELECT * FROM tokens WHERE token = ?", [token.lower()])
     return _with_times(rows[0]) if rows else None
 
 
@@ -48,14 +49,14 @@ def token_for_message_ids(db: Database, message_ids: list[str]) -> dict | None:
     if not message_ids:
         return None
     marks = ",".join("?" * len(message_ids))
-    rows = list(db.query(f"SELECT * FROM tokens WHERE message_id IN ({marks}) ORDER BY created_at DESC, "
-                         "rowid DESC LIMIT 1", message_ids))
+    rows = select(db, f"SELECT * FROM tokens WHERE message_id IN ({marks}) ORDER BY created_at DESC, "
+                  "rowid DESC LIMIT 1", message_ids)
     return _with_times(rows[0]) if rows else None
 
 
 def tokens_with_prefix(db: Database, prefix: str) -> list[dict]:
     """Tokens starting with the short reference printed in an email body."""
-    rows = db.query("SELECT * FROM tokens WHERE token >= ? AND token < ? LIMIT 2", [prefix, prefix + "\x7f"])
+    rows = select(db, "SELECT * FROM tokens WHERE token >= ? AND token < ? LIMIT 2", [prefix, prefix + "\x7f"])
     return [_with_times(r) for r in rows]
 
 
