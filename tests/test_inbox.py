@@ -10,7 +10,7 @@ import pytest
 from mailer import inbox, outbox, routing
 from mailer.flows.base import PlannedEmail
 from mailer.inbound.message import parse_message
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
 from mailer.store import people

@@ -9,7 +9,7 @@ from mailer import inbox, outbox
 from mailer.errors import TransportError
 from mailer.flows.base import PlannedEmail
 from mailer.inbound import message as message_module
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
 from mailer.store import people

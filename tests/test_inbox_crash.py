@@ -15,7 +15,7 @@ from mailer import worker
 from mailer.config import load_settings
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge.definition import load_definition, start_challenge
-from mailer.simulate import CLIENTS, compose_reply
+from mailer.simulation.replies import CLIENTS, compose_reply
 from mailer.store import open_db, people
 from mailer.transports.maildir import deliver_to_inbox
 

@@ -12,7 +12,7 @@ from mailer.app import App
 from mailer.cli.now import parse_now
 from mailer.cli.output import rows as _rows
 from mailer.errors import ConfigError, MailerError, NotFoundError
-from mailer.simulate import CLIENTS, compose_reply
+from mailer.simulation.replies import CLIENTS, compose_reply
 from mailer.store import inbox as inbox_store
 from mailer.store import outbox as outbox_store
 from mailer.store import people

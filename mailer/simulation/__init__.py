@@ -3,6 +3,7 @@
 - ``community``: made-up members over real time zones, each with habits (client, language,
   how often they answer, a pause, a stop, an out-of-office, a dead address);
 - ``writing``: what they send back (entries with sign-offs, requests, automatic replies, DSNs);
+- ``replies``: what a mail client sends when a person presses Reply (also ``run.py reply``);
 - ``run``: the loop: the real worker ticking hour by hour on the real Maildir transport, and
   members reading what it sent.
 """

@@ -15,7 +15,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 from mailer.outbound.envelope import new_message_id
 from mailer.simulation.community import Member
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 
 ENTRIES = {
     "en": ("Mapped our pipeline today: seven stages, two of them manual gates.",

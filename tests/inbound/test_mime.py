@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mailer.inbound import mime
-from mailer.simulate import CLIENTS, compose_reply
+from mailer.simulation.replies import CLIENTS, compose_reply
 
 SAMPLES = sorted((Path(__file__).parent / "samples").glob("*.eml"))
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)

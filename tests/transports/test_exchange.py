@@ -334,7 +334,7 @@ def test_live_mailbox_checks_sends_to_itself_and_finds_it_in_sent_items():
 @pytest.mark.slow
 def test_challenge_days_with_replies_through_the_worker(ex_settings, ex_db, ews, tmp_path):
     from mailer.flows.challenge.definition import start_challenge
-    from mailer.simulate import compose_reply
+    from mailer.simulation.replies import compose_reply
     from mailer.store import people
     from tests.test_challenge_e2e import ENTRIES, REPLIES, START, ZONES, challenge_file, day_emails, journal_texts
 

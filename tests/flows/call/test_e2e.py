@@ -15,7 +15,7 @@ import pytest
 from mailer import worker
 from mailer.config import load_settings
 from mailer.flows.call.definition import load_spec, open_call
-from mailer.simulate import CLIENTS, compose_reply
+from mailer.simulation.replies import CLIENTS, compose_reply
 from mailer.store import calls as store
 from mailer.store import open_db
 from mailer.store import outbox as outbox_store

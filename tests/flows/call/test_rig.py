@@ -12,7 +12,7 @@ import pytest
 from mailer import worker
 from mailer.config import load_settings
 from mailer.flows.call.definition import load_spec, open_call
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 from mailer.store import calls as store
 from mailer.store import open_db
 from mailer.store.people import add_person

@@ -8,7 +8,7 @@ import pytest
 
 from mailer import worker
 from mailer.flows.challenge.definition import start_challenge
-from mailer.simulate import CLIENTS, compose_reply
+from mailer.simulation.replies import CLIENTS, compose_reply
 from mailer.store import challenges, people
 from mailer.transports import make_transport
 from mailer.transports.maildir import deliver_to_inbox

@@ -13,7 +13,7 @@ import pytest
 
 from mailer import worker
 from mailer.config import load_settings
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 from mailer.store import open_db, people
 from mailer.transports import make_transport
 from mailer.transports.maildir import deliver_to_inbox

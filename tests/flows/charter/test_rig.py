@@ -13,7 +13,7 @@ import pytest
 from mailer import worker
 from mailer.config import load_settings
 from mailer.flows.charter import lifecycle
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 from mailer.store import charters, open_db, people
 from mailer.transports import make_transport
 from tests.conftest import write_rig_home

@@ -15,7 +15,7 @@ import pytest
 
 from mailer import worker
 from mailer.flows.challenge.definition import start_challenge
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 from mailer.store import challenges, people
 from mailer.transports import make_transport
 from mailer.transports.maildir import deliver_to_inbox

@@ -24,7 +24,7 @@ from mailer.config import load_settings
 from mailer.flows import meetup
 from mailer.flows.meetup import actions
 from mailer.outbound.invite import for_storage
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 from mailer.store import open_db, people
 from mailer.transports import make_transport
 from tests.conftest import write_rig_home

@@ -2,7 +2,7 @@
 
 Calendar replies in the shapes Outlook/Exchange, Google, Apple and Thunderbird send
 (tests/inbound/samples, addressed to the organiser with no token), text replies written by
-``mailer.simulate.compose_reply``, an out-of-office, and answers nobody invited gave.
+``mailer.simulation.replies.compose_reply``, an out-of-office, and answers nobody invited gave.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from mailer import inbox
 from mailer.cli.meetup import details
 from mailer.flows import meetup
 from mailer.flows.meetup import actions
-from mailer.simulate import compose_reply
+from mailer.simulation.replies import compose_reply
 from mailer.store import inbox as inbox_store
 from mailer.store import meetups as store
 from mailer.store import outbox as outbox_store
