@@ -21,14 +21,14 @@ Every key of a call file (unknown keys are errors, so a typo never passes silent
 from __future__ import annotations
 
 import re
-import tomllib
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from mailer.errors import ConfigError
+from mailer.flows import toml_file
 from mailer.flows.call import feeds
 from mailer.flows.call.places import UNNAMED
 from mailer.store import calls as store
@@ -36,19 +36,14 @@ from mailer.store import people
 
 KEYS = ("title", "description", "to", "closes", "feeds", "sender", "roles")
 ROLE_KEYS = ("name", "places", "description")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = toml_file.EMAIL
 ROLE_NAME = re.compile(r"^[a-z][\w -]{0,40}$", re.IGNORECASE)
 
 
 def load_spec(path: Path) -> dict[str, Any]:
     """Read and validate a call file into a spec (title, description, to, closes, feeds,
     sender, roles, source)."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw = toml_file.read(path)
     return {**parse_spec(raw, str(path)), "source": str(path)}
 
 
@@ -57,23 +52,14 @@ def parse_spec(raw: dict[str, Any], where: str) -> dict[str, Any]:
     unknown = sorted(set(raw) - set(KEYS))
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(KEYS)}")
-    feeds_ref = _text(raw, "feeds", where)
+    feeds_ref = toml_file.text(raw, "feeds", where)
     trouble = feeds.problem(feeds_ref)
     if trouble:
         raise ConfigError(f"{where}: {trouble}")
-    return {"title": _text(raw, "title", where, required=True), "description": _text(raw, "description", where),
-            "to": _to(raw.get("to", "all"), where), "closes": _closes(raw.get("closes"), where),
+    return {"title": toml_file.text(raw, "title", where, required=True), "description": toml_file.text(raw, "description", where),
+            "to": _to(raw.get("to", "all"), where), "closes": toml_file.day(raw.get("closes"), where, "closes"),
             "feeds": feeds_ref, "sender": _sender(raw.get("sender") or "", where),
             "roles": _roles(raw.get("roles"), where), "source": ""}
-
-
-def _text(raw: dict, key: str, where: str, required: bool = False) -> str:
-    value = raw.get(key) or ""
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}: {key} = {value!r}; expected text")
-    if required and not value.strip():
-        raise ConfigError(f"{where}: {key} is required (text)")
-    return value.strip()
 
 
 def _to(value: Any, where: str) -> str | list[str]:
@@ -89,19 +75,6 @@ def _to(value: Any, where: str) -> str | list[str]:
         return found
     raise ConfigError(f"{where}: to = {value!r}; expected \"all\", a role such as \"approver\", "
                       "or a list of email addresses")
-
-
-def _closes(value: Any, where: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    if value is None:
-        raise ConfigError(f"{where}: closes is required (the last day to volunteer, like 2027-01-20)")
-    raise ConfigError(f"{where}: closes = {value!r}; expected a date like 2027-01-20")
 
 
 def _sender(value: Any, where: str) -> str:
@@ -137,7 +110,7 @@ def _role(item: Any, where: str) -> dict:
     places = item.get("places")
     if places is not None and (isinstance(places, bool) or not isinstance(places, int) or places < 1):
         raise ConfigError(f"{where}: places = {places!r}; expected a whole number >= 1 (omit for unlimited)")
-    return {"name": name.strip(), "places": places, "description": _text(item, "description", where)}
+    return {"name": name.strip(), "places": places, "description": toml_file.text(item, "description", where)}
 
 
 def has_role(person: dict, role: str) -> bool:

@@ -39,7 +39,6 @@ the file and the problem.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -48,6 +47,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailer.errors import ConfigError
+from mailer.flows import toml_file
 from mailer.flows.challenge import timing as ct
 from mailer.flows.meetup.definition import ReportBack, parse_report_back, report_back_spec
 from mailer.store import challenges as store
@@ -56,7 +56,7 @@ from mailer.store import people
 KEYS = ("title", "domain", "description", "start", "length", "send_hour", "participants", "partners",
         "sponsors", "days", "days_folder", "report_back")
 DAY_KEYS = ("title", "activity", "day")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = toml_file.EMAIL
 
 
 @dataclass(frozen=True)
@@ -90,64 +90,23 @@ class Started:
 
 def load_definition(path: Path) -> ChallengeDef:
     """Read and validate a challenge file (not its participants: that needs the database)."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw = toml_file.read(path)
     return parse_definition(raw, path)
 
 
 def parse_definition(raw: dict[str, Any], path: Path) -> ChallengeDef:
     """Validate the parsed TOML of a challenge file; ConfigError names the file and the problem."""
-    unknown = sorted(set(raw) - set(KEYS))
-    if unknown:
-        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; expected one of {', '.join(KEYS)}")
-    length = _whole(raw.get("length", 30), path, "length", 1, 366)
+    toml_file.refuse_unknown(raw, KEYS, path)
+    length = toml_file.whole(raw.get("length", 30), path, "length", 1, 366)
     return ChallengeDef(
-        title=_text(raw, "title", path, required=True), domain=_text(raw, "domain", path),
-        description=_text(raw, "description", path), start=_start(raw.get("start"), path),
+        title=toml_file.text(raw, "title", path, required=True), domain=toml_file.text(raw, "domain", path),
+        description=toml_file.text(raw, "description", path), start=toml_file.day(raw.get("start"), path, "start", "2027-01-04"),
         length=length, send=_send(raw.get("send_hour", 8), path),
         participants=_participants(raw.get("participants", "all"), path),
-        partners=_flag(raw.get("partners", True), path, "partners"),
+        partners=toml_file.flag(raw.get("partners", True), path, "partners"),
         sponsors=_addresses(raw.get("sponsors", []), path, "sponsors"),
         days=_days(raw, path, length), source=str(path),
         report_back=parse_report_back(raw["report_back"], path) if "report_back" in raw else None)
-
-
-def _text(raw: dict, key: str, path: Path, required: bool = False) -> str:
-    value = raw.get(key, "")
-    if not isinstance(value, str):
-        raise ConfigError(f"{path}: {key} must be text, not {value!r}")
-    if required and not value.strip():
-        raise ConfigError(f"{path}: {key} is required")
-    return value.strip()
-
-
-def _whole(value: Any, path: Path, key: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{path}: {key} = {value!r}; expected a whole number from {low} to {high}")
-    return value
-
-
-def _flag(value: Any, path: Path, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{path}: {key} = {value!r}; expected true or false")
-    return value
-
-
-def _start(value: Any, path: Path) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    if value is None:
-        raise ConfigError(f"{path}: start is required (a date like 2027-01-04)")
-    raise ConfigError(f"{path}: start = {value!r}; expected a date like 2027-01-04")
 
 
 def _send(value: Any, path: Path) -> time:

@@ -35,16 +35,15 @@ Every error names the file, the key, the value and what was expected.
 """
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from mailer.errors import ConfigError
+from mailer.flows import toml_file
 from mailer.store import people
 
 KEYS = ("title", "kind", "goal", "scope", "out_of_scope", "proposer", "team", "open_places",
@@ -54,7 +53,7 @@ REPORT_BACK = {"days_after_end": (0, 90, 7), "hour": (0, 23, 15), "duration_minu
 KINDS = ("practice-development", "case-study", "pro-bono")
 KIND_LABELS = {"practice-development": "Practice development project", "case-study": "Case study",
                "pro-bono": "Pro-bono project"}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = toml_file.EMAIL
 
 
 @dataclass(frozen=True)
@@ -93,53 +92,31 @@ class CharterDef:
 
 def load_definition(path: Path) -> CharterDef:
     """Read and validate a charter file (people are checked by ``check_people``)."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw = toml_file.read(path)
     return parse_definition(raw, Path(path))
 
 
 def parse_definition(raw: dict[str, Any], path: Path) -> CharterDef:
     """Validate the parsed TOML of a charter file; ConfigError names the file and the key."""
-    unknown = sorted(set(raw) - set(KEYS))
-    if unknown:
-        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; expected one of {', '.join(KEYS)}")
+    toml_file.refuse_unknown(raw, KEYS, path)
     approvers = _addresses(raw, "approvers", path, required=True)
     kind = raw.get("kind", "practice-development")
     if kind not in KINDS:
         raise ConfigError(f"{path}: kind = {kind!r}; expected one of {', '.join(KINDS)}")
     return CharterDef(
-        title=_text(raw, "title", path, True), kind=kind, goal=_text(raw, "goal", path, True),
-        scope=_text(raw, "scope", path, True), out_of_scope=_text(raw, "out_of_scope", path),
-        proposer=_address(raw.get("proposer"), path, "proposer"),
+        title=toml_file.text(raw, "title", path, True), kind=kind, goal=toml_file.text(raw, "goal", path, True),
+        scope=toml_file.text(raw, "scope", path, True), out_of_scope=toml_file.text(raw, "out_of_scope", path),
+        proposer=toml_file.address(raw.get("proposer"), path, "proposer"),
         team=_addresses(raw, "team", path), open_places=_whole(raw, "open_places", path, 0, 50, 0),
         hours_per_week=_positive(raw, "hours_per_week", path),
         duration_weeks=_whole(raw, "duration_weeks", path, 1, 104),
-        budget=_budget(raw, path), currency=_text(raw, "currency", path) or "EUR",
+        budget=_budget(raw, path), currency=toml_file.text(raw, "currency", path) or "EUR",
         report_every_weeks=_whole(raw, "report_every_weeks", path, 1, 52, 2),
         learning_sponsors=_addresses(raw, "learning_sponsors", path, required=True),
         funding_sponsors=_addresses(raw, "funding_sponsors", path),
         approvers=approvers, rule=_rule(raw.get("rule", "all"), path, len(approvers)),
-        deadline=_date(raw.get("deadline"), path), report_back=_report_back(raw, path),
+        deadline=toml_file.day(raw.get("deadline"), path, "deadline"), report_back=_report_back(raw, path),
         source=str(path))
-
-
-def _text(raw: dict, key: str, path: Path, required: bool = False) -> str:
-    value = raw.get(key, "")
-    if not isinstance(value, str):
-        raise ConfigError(f"{path}: {key} = {value!r}; expected text")
-    if required and not value.strip():
-        raise ConfigError(f"{path}: {key} is required (text)")
-    return value.strip()
-
-
-def _address(value: Any, path: Path, key: str) -> str:
-    if not isinstance(value, str) or not EMAIL.match(value.strip()):
-        raise ConfigError(f"{path}: {key} = {value!r}; expected an email address")
-    return value.strip().lower()
 
 
 def _addresses(raw: dict, key: str, path: Path, required: bool = False) -> tuple[str, ...]:
@@ -148,7 +125,7 @@ def _addresses(raw: dict, key: str, path: Path, required: bool = False) -> tuple
         raise ConfigError(f"{path}: {key} = {value!r}; expected a list of email addresses")
     found: list[str] = []
     for item in value:
-        address = _address(item, path, key)
+        address = toml_file.address(item, path, key)
         if address in found:
             raise ConfigError(f"{path}: {key}: {address} is listed twice")
         found.append(address)
@@ -191,17 +168,6 @@ def _rule(value: Any, path: Path, approvers: int) -> str | int:
                       f"number of approvals from 1 to {approvers} (the number of approvers)")
 
 
-def _date(value: Any, path: Path) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ConfigError(f"{path}: deadline = {value!r}; expected a date like 2027-01-20")
-
-
 def _report_back(raw: dict, path: Path) -> dict | None:
     table = raw.get("report_back")
     if table is None:
@@ -214,7 +180,7 @@ def _report_back(raw: dict, path: Path) -> dict | None:
                           f"{', '.join([*REPORT_BACK, 'location'])}")
     result: dict[str, Any] = {key: _whole(table, key, Path(f"{path}: report_back"), low, high, default)
                               for key, (low, high, default) in REPORT_BACK.items()}
-    result["location"] = _text(table, "location", Path(f"{path}: report_back")) or "Online"
+    result["location"] = toml_file.text(table, "location", Path(f"{path}: report_back")) or "Online"
     return result
 
 

@@ -25,7 +25,6 @@ into a meetup at the end of that challenge.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any, Callable
 from sqlite_utils import Database
 
 from mailer.errors import ConfigError
+from mailer.flows import toml_file
 from mailer.flows.challenge import timing
 from mailer.store import challenges as challenge_store
 from mailer.store import people
@@ -59,52 +59,26 @@ class ReportBack:
 
 def load_definition(path: Path) -> dict[str, Any]:
     """Read and validate a meetup file; the spec ``schedule_meetup`` takes."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw = toml_file.read(path)
     return parse_definition(raw, Path(path))
 
 
 def parse_definition(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     """Validate a parsed meetup file; ConfigError names the file, the key, the value and what was expected."""
-    _refuse_unknown(raw, KEYS, str(path))
+    toml_file.refuse_unknown(raw, KEYS, str(path))
     zone = check_zone(raw.get("timezone"), path, "timezone", required=True)
-    location = _text(raw, "location", path)
-    online = _text(raw, "online_url", path)
+    location = toml_file.text(raw, "location", path)
+    online = toml_file.text(raw, "online_url", path)
     if not online and re.match(r"https?://\S+$", location):
         online = location  # a link alone is the online meeting
     return {
-        "title": _text(raw, "title", path, required=True), "timezone": zone,
+        "title": toml_file.text(raw, "title", path, required=True), "timezone": zone,
         "start": local_start(raw.get("start"), zone, path), "location": location, "online_url": online,
-        "duration_minutes": _whole(raw.get("duration_minutes", 60), path, "duration_minutes", 5, 1440),
-        "description": _text(raw, "description", path), "invite": _invite(raw.get("invite"), path),
+        "duration_minutes": toml_file.whole(raw.get("duration_minutes", 60), path, "duration_minutes", 5, 1440),
+        "description": toml_file.text(raw, "description", path), "invite": _invite(raw.get("invite"), path),
         "speakers": _addresses(raw.get("speakers", []), path, "speakers"),
         "sponsors": _addresses(raw.get("sponsors", []), path, "sponsors"), "source": str(path),
     }
-
-
-def _refuse_unknown(raw: dict, keys: tuple[str, ...], where: str) -> None:
-    unknown = sorted(set(raw) - set(keys))
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(keys)}")
-
-
-def _text(raw: dict, key: str, path: Path, required: bool = False) -> str:
-    value = raw.get(key, "")
-    if not isinstance(value, str):
-        raise ConfigError(f"{path}: {key} = {value!r}; expected text")
-    if required and not value.strip():
-        raise ConfigError(f"{path}: {key} is required (text)")
-    return value.strip()
-
-
-def _whole(value: Any, path: Path, key: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{path}: {key} = {value!r}; expected a whole number from {low} to {high}")
-    return value
 
 
 def check_zone(value: Any, path: Path | str, key: str, required: bool = False) -> str | None:
@@ -238,14 +212,14 @@ def parse_report_back(raw: Any, path: Path | str) -> ReportBack:
     where = f"{path}: report_back"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} must be a table ([report_back])")
-    _refuse_unknown(raw, REPORT_BACK_KEYS, where)
+    toml_file.refuse_unknown(raw, REPORT_BACK_KEYS, where)
     hour = raw.get("hour", 17)
     at = _clock(hour, where)
     location = raw.get("location", "")
     if not isinstance(location, str):
         raise ConfigError(f"{where}: location = {location!r}; expected text")
-    return ReportBack(days_after_end=_whole(raw.get("days_after_end", 1), Path(where), "days_after_end", 0, 60),
-                      at=at, duration_minutes=_whole(raw.get("duration_minutes", 60), Path(where),
+    return ReportBack(days_after_end=toml_file.whole(raw.get("days_after_end", 1), Path(where), "days_after_end", 0, 60),
+                      at=at, duration_minutes=toml_file.whole(raw.get("duration_minutes", 60), Path(where),
                                                      "duration_minutes", 5, 1440),
                       location=location.strip(), timezone=check_zone(raw.get("timezone"), Path(where), "timezone"))
 
