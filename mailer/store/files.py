@@ -1,4 +1,4 @@
-"""Store verbs for files people sent with a journal entry (or, later, a project update).
+"""Store verbs for files people sent with an entry: a journal entry, a project update, a meetup highlight.
 
 Tables: ``files`` holds each distinct content once (by sha256; ``data`` is NULL for types kept
 as a name and size only) and ``entry_files`` links a file, under the name it came with, to an
@@ -51,17 +51,21 @@ def attach(db: Database, entry_kind: str, entry_id: int, person_id: int,
                        "VALUES (?, ?, ?, ?, ?, ?)", [entry_kind, entry_id, person_id, sha, name, position])
 
 
-def files_of(db: Database, entry_kind: str, entry_ids: list[int], with_data: bool = False) -> dict[int, list[dict]]:
-    """Entry id -> its files (filename, mime_type, size, sha256, kept, and data when asked), in order."""
+def files_of(db: Database, entry_kind: str, entry_ids: list[int], with_data: bool = False,
+             person_ids: list[int] | None = None) -> dict[int, list[dict]]:
+    """Entry id -> its files (filename, mime_type, size, sha256, kept, person_id, and data when
+    asked), in order; ``person_ids`` keeps only files those people sent."""
     if not entry_ids:
         return {}
     marks = ",".join("?" * len(entry_ids))
     data = "f.data" if with_data else "NULL AS data"
-    rows = db.query(f"""SELECT ef.entry_id, ef.filename, f.mime_type, f.size, f.sha256,
+    by_person = f" AND ef.person_id IN ({','.join('?' * len(person_ids))})" if person_ids else ""
+    rows = db.query(f"""SELECT ef.entry_id, ef.person_id, ef.filename, f.mime_type, f.size, f.sha256,
                                f.data IS NOT NULL AS kept, {data}
                         FROM entry_files ef JOIN files f ON f.sha256 = ef.sha256
-                        WHERE ef.entry_kind = ? AND ef.entry_id IN ({marks}) ORDER BY ef.entry_id, ef.position""",
-                    [entry_kind, *entry_ids])
+                        WHERE ef.entry_kind = ? AND ef.entry_id IN ({marks}){by_person}
+                        ORDER BY ef.entry_id, ef.position""",
+                    [entry_kind, *entry_ids, *(person_ids or [])])
     found: dict[int, list[dict]] = {}
     for row in rows:
         row["kept"] = bool(row["kept"])

@@ -9,14 +9,12 @@ from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
+from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
 from mailer.flows.challenge.journal import SHARE_TAG
-from mailer.outbound.thumbnail import thumbnail
 from mailer.store import challenges as store
-from mailer.store import files
 
 HIGHLIGHTS = 3
-PHOTOS = 3
 HIGHLIGHT_CHARS = 300
 STREAK = 3
 STEADY_DAYS = 5
@@ -123,14 +121,7 @@ def _highlights(db: Database, c: dict, since: datetime, until: datetime) -> tupl
 def _photos(db: Database, c: dict, since: datetime, until: datetime) -> tuple[tuple[str, bytes], ...]:
     """Thumbnails of photos from entries marked #share in the period (never from any other entry)."""
     rows = store.shareable_between(db, c["id"], since, until, HIGHLIGHTS)
-    found = files.files_of(db, "journal", [row["id"] for row in rows], with_data=True)
-    photos = []
-    for row in rows:
-        for item in found.get(row["id"], []):
-            small = thumbnail(item["data"]) if item["kept"] and item["mime_type"].startswith("image/") else None
-            if small:
-                photos.append((row["author"], small))
-    return tuple(photos[:PHOTOS])
+    return reply_files.shared_thumbnails(db, "journal", [(r["id"], r["person_id"], r["author"]) for r in rows])
 
 
 def _clip(text: str) -> str:

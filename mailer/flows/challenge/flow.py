@@ -22,8 +22,8 @@ from mailer.errors import InboundError, NotFoundError
 from mailer.flows.challenge import emails as mail
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, pairing
+from mailer.flows import reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
-from mailer.inbound import attachments
 from mailer.flows.challenge.definition import is_member
 from mailer.flows.challenge.upcoming import next_send  # noqa: F401 - offered to the worker
 from mailer.store import challenges as store
@@ -344,7 +344,7 @@ def _journal(db: Database, challenge: dict, person: dict, day: int, reply: Route
         raise InboundError(f"journal reply for day {day} of a {challenge['length']}-day challenge")
     text = journal.clean_entry(reply.reply_text or "")
     store.touch_participant(db, challenge["id"], person["id"], now)
-    choice = attachments.choose(reply.message.files, reply.message.html)
+    choice = reply_files.choice_of(reply)
     if (reply.intent == "empty" or not text.strip()) and not choice.kept:
         local_day = ct.local_date(now, person["timezone"])
         return [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
@@ -352,7 +352,7 @@ def _journal(db: Database, challenge: dict, person: dict, day: int, reply: Route
     text, cut = journal.capped(text)
     entry_id = store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
                                reply.received_at or now, reply.message.message_id)
-    files.attach(db, "journal", entry_id, person["id"], journal.stored_files(choice), now)
+    reply_files.keep(db, "journal", entry_id, person["id"], choice, now)
     notes = []
     if cut:
         notes.append(mail.entry_cut(challenge, person, day, now, _their_subject(reply), reply.message.message_id))

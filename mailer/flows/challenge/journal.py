@@ -153,8 +153,3 @@ def dumps(data: Any) -> str:
     """JSON text, readable and stable."""
     return json.dumps(data, indent=2, ensure_ascii=False)
 
-
-def stored_files(choice: Any) -> list[tuple[str, str, bytes | None, str, int]]:
-    """The kept files of an ``inbound.attachments.Choice`` as the store takes them: types we do
-    not keep whole (an executable, an archive) are kept as a name and a size only."""
-    return [(f.filename, f.mime_type, f.data if whole else None, f.sha256, f.size) for f, whole in choice.kept]

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
 from mailer.flows.charter import emails as mail
 from mailer.flows.charter import project, rules
@@ -55,7 +56,9 @@ def item(db: Database, charter: dict, since: datetime, until: datetime) -> Diges
                        f"({', '.join(authors)}).")
     return DigestItem(kind="charter", ref=f"charter:{charter['id']}", title=spec["title"], status=status,
                       changed=tuple(changed), facts=tuple(_facts(db, charter, until)),
-                      highlights=tuple((u["name"], u["text"]) for u in shared))
+                      highlights=tuple((u["name"], u["text"]) for u in shared if u["text"]),
+                      photos=reply_files.shared_thumbnails(db, "charter_update",
+                                                           [(u["id"], u["person_id"], u["name"]) for u in shared]))
 
 
 def _changed(db: Database, charter: dict, since: datetime, until: datetime) -> list[str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from mailer.flows import reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.charter import emails as mail
 from mailer.flows.charter import links, rules
@@ -143,13 +144,19 @@ def handle_checkin(db: Database, view: View, round_no: int, reply: RoutedReply,
         return []
     text = (reply.reply_text or "").strip()
     person = people.get_person(db, reply.person_id)
-    if reply.intent == "empty" or not text:
-        today = now.astimezone(rules.zone(person["timezone"])).date()
+    choice = reply_files.choice_of(reply)
+    today = now.astimezone(rules.zone(person["timezone"])).date()
+    if (reply.intent == "empty" or not text) and not choice.kept:
         return [mail.answer(charter, view.shown, person, "empty", today, reply.message.subject or "",
                             reply.message.message_id, {"reply_ref": reply.ref})]
-    store.add_update(db, charter["id"], round_no, person["id"], text, is_shareable(text),
-                     reply.received_at or now, reply.message.message_id)
-    return []
+    update = store.add_update(db, charter["id"], round_no, person["id"], text, is_shareable(text),
+                              reply.received_at or now, reply.message.message_id)
+    reply_files.keep(db, "charter_update", update, person["id"], choice, now)
+    if not choice.over_limits:
+        return []
+    left = [{"name": f.filename, "size_mb": f"{f.size / 1048576:.1f}", "reason": why} for f, why in choice.over_limits]
+    return [mail.answer(charter, view.shown, person, "files", today, reply.message.subject or "",
+                        reply.message.message_id, {"files": left})]
 
 
 def handle_news_reply(db: Database, view: View, round_no: int, reply: RoutedReply,

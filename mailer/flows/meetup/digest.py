@@ -9,10 +9,12 @@ sponsors.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
 from mailer.flows.challenge import timing
 from mailer.store import meetups as store
@@ -76,4 +78,6 @@ def _past(db: Database, meetup: dict) -> DigestItem:
     facts = (f"{len(came)} came ({accepted} had accepted, {len(invitees)} invited)",) if came else \
         ("attendance not recorded yet",)
     shared = tuple((p["name"], p["highlight"]) for p in came if p["highlight"])
-    return _item(meetup, f"took place {_when(meetup)}", facts=facts, highlights=shared)
+    photos = reply_files.shared_thumbnails(db, "meetup_highlight",
+                                           [(meetup["id"], p["person_id"], p["name"]) for p in came])
+    return replace(_item(meetup, f"took place {_when(meetup)}", facts=facts, highlights=shared), photos=photos)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from mailer.errors import InboundError, NotFoundError
+from mailer.flows import reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge import timing
 from mailer.flows.meetup import definition, rsvp
@@ -181,9 +182,11 @@ def _highlight(db: Database, meetup: dict, reply: RoutedReply, now: datetime) ->
     """The reply to the highlight question is the highlight, shared with sponsors as asked."""
     invitee = store.get_invitee(db, meetup["id"], reply.person_id)
     text = (reply.reply_text or "").strip()
-    if invitee is None or not invitee["attended"] or reply.intent in ("stop", "empty") or not text:
+    choice = reply_files.choice_of(reply)  # a photo of the whiteboard counts as a highlight too
+    if invitee is None or not invitee["attended"] or reply.intent == "stop" or not (text or choice.kept):
         return []
     store.set_highlight(db, meetup["id"], reply.person_id, text[:2000], now)
+    reply_files.keep(db, "meetup_highlight", meetup["id"], reply.person_id, choice, now)
     return []
 
 

@@ -79,3 +79,28 @@ def test_a_move_keeps_the_answers_history(db, crew, sim):
     sim.reply("ana@corp.example.com", f"meetup:{mid}:seq:0", "accept", SCHEDULED_AT, "yes")
     actions.move_meetup(db, mid, START + timedelta(hours=1), None, SCHEDULED_AT + timedelta(hours=1))
     assert [(a["partstat"], a["version"]) for a in store.answers(db, mid)] == [("accepted", 0)]
+
+
+def test_a_highlight_photo_reaches_the_sponsor_digest_as_a_thumbnail(db, crew, sim):
+    import io
+    import random
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from mailer.inbound.attachments import InboundFile
+    from mailer.outbound.thumbnail import thumbnail
+    from tests.flows.meetup.conftest import routed
+
+    rng = random.Random(5)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (320, 240), bytes(rng.getrandbits(8) for _ in range(320 * 240 * 3))).save(out, "JPEG")
+    board = out.getvalue()
+    mid = meetup.schedule_meetup(db, spec(START), SCHEDULED_AT)
+    actions.record_attendance(db, mid, ["ana@corp.example.com"], START + timedelta(hours=2))
+    ana = next(iter(db.query("SELECT * FROM people WHERE email = 'ana@corp.example.com'")))
+    reply = routed(ana, f"meetup:{mid}:highlight", "", "empty", START + timedelta(hours=4), purpose="meetup_highlight")
+    photo = InboundFile("IMG_0107.JPG", "image/jpeg", board, inline=False)
+    meetup.handle_reply(db, replace(reply, message=replace(reply.message, files=[photo])), START, None)
+    (item,) = meetup.digest_items(db, "sponsor@corp.example.com", START - timedelta(days=1), START + timedelta(days=6))
+    assert item.photos == (("Ana Costa", thumbnail(board)),)  # a photo alone is a highlight too
