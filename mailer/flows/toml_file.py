@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +77,15 @@ def address(value: Any, where: Path | str, key: str) -> str:
     if not isinstance(value, str) or not EMAIL.match(value.strip()):
         raise ConfigError(f"{where}: {key} = {value!r}; expected an email address")
     return value.strip().lower()
+
+
+def clock(value: Any, where: Path | str, key: str, example: int = 8) -> time:
+    """A local time of day: a whole hour 0-23 (8) or "HH:MM" ("07:30")."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 23:
+        return time(value)
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        hour, minute = (int(part) for part in value.strip().split(":"))
+        if hour <= 23 and minute <= 59:
+            return time(hour, minute)
+    raise ConfigError(f"{where}: {key} = {value!r}; expected an hour 0-23 ({example}) or \"HH:MM\" "
+                      f"(\"{example:02d}:30\")")

@@ -101,22 +101,12 @@ def parse_definition(raw: dict[str, Any], path: Path) -> ChallengeDef:
     return ChallengeDef(
         title=toml_file.text(raw, "title", path, required=True), domain=toml_file.text(raw, "domain", path),
         description=toml_file.text(raw, "description", path), start=toml_file.day(raw.get("start"), path, "start", "2027-01-04"),
-        length=length, send=_send(raw.get("send_hour", 8), path),
+        length=length, send=toml_file.clock(raw.get("send_hour", 8), path, "send_hour"),
         participants=_participants(raw.get("participants", "all"), path),
         partners=toml_file.flag(raw.get("partners", True), path, "partners"),
         sponsors=_addresses(raw.get("sponsors", []), path, "sponsors"),
         days=_days(raw, path, length), source=str(path),
         report_back=parse_report_back(raw["report_back"], path) if "report_back" in raw else None)
-
-
-def _send(value: Any, path: Path) -> time:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 23:
-        return time(value)
-    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
-        hour, minute = (int(part) for part in value.strip().split(":"))
-        if hour <= 23 and minute <= 59:
-            return time(hour, minute)
-    raise ConfigError(f"{path}: send_hour = {value!r}; expected an hour 0-23 (8) or \"HH:MM\" (\"07:30\")")
 
 
 def _participants(value: Any, path: Path) -> str | tuple[str, ...]:

@@ -214,7 +214,7 @@ def parse_report_back(raw: Any, path: Path | str) -> ReportBack:
         raise ConfigError(f"{where} must be a table ([report_back])")
     toml_file.refuse_unknown(raw, REPORT_BACK_KEYS, where)
     hour = raw.get("hour", 17)
-    at = _clock(hour, where)
+    at = toml_file.clock(hour, where, "hour", 17)
     location = raw.get("location", "")
     if not isinstance(location, str):
         raise ConfigError(f"{where}: location = {location!r}; expected text")
@@ -222,16 +222,6 @@ def parse_report_back(raw: Any, path: Path | str) -> ReportBack:
                       at=at, duration_minutes=toml_file.whole(raw.get("duration_minutes", 60), Path(where),
                                                      "duration_minutes", 5, 1440),
                       location=location.strip(), timezone=check_zone(raw.get("timezone"), Path(where), "timezone"))
-
-
-def _clock(value: Any, where: str) -> time:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 23:
-        return time(value)
-    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
-        hour, minute = (int(part) for part in value.strip().split(":"))
-        if hour <= 23 and minute <= 59:
-            return time(hour, minute)
-    raise ConfigError(f"{where}: hour = {value!r}; expected an hour 0-23 (17) or \"HH:MM\" (\"17:30\")")
 
 
 def report_back_spec(report: ReportBack, title: str, last_day: date, zones: list[str], invite: str,
