@@ -244,7 +244,8 @@ def event_call(box: Mailbox, method: str, p: list[str], body: dict):
             raise GraphError(400, "ErrorInvalidRequest", "too many attendees")
         same = [e for e in box.events.values() if body.get("transactionId") and
                 e.get("transactionId") == body["transactionId"]]
-        event = same[0] if same else {**body, "id": box.new_id(), "isCancelled": False}
+        event = same[0] if same else {**body, "id": box.new_id(), "isCancelled": False,
+                                      "iCalUId": f"040000008200E00074C5B7101A82E008{box.next():016X}"}
         for attendee in event["attendees"]:
             attendee.setdefault("status", {"response": "none"})
         box.events[event["id"]] = event
@@ -387,7 +388,8 @@ def test_endpoint(box: Mailbox, name: str, query: dict, body: bytes):
     elif name == "respond":
         for attendee in box.events[query["event"]]["attendees"]:
             if attendee["emailAddress"]["address"] == query["attendee"]:
-                attendee["status"] = {"response": query["response"]}
+                attendee["status"] = {"response": query["response"],
+                                      "time": query.get("time", "2027-01-01T09:00:00.0000000")}
     elif name == "revoke_tokens":
         box.tokens.clear()
     else:
@@ -441,9 +443,10 @@ class GraphServer:
         """Forget every delta and skip token (Graph's 410 SyncStateNotFound from now on)."""
         self._control("expire_delta")
 
-    def respond(self, event_id: str, attendee: str, response: str) -> None:
-        """An attendee answers the event in their calendar (accepted, declined, …)."""
-        self._control("respond", event=quote(event_id, safe=""), attendee=quote(attendee), response=response)
+    def respond(self, event_id: str, attendee: str, response: str, time: str = "2027-01-01T09:00:00.0000000") -> None:
+        """An attendee answers the event in their calendar (accepted, declined, …) at ``time`` (UTC)."""
+        self._control("respond", event=quote(event_id, safe=""), attendee=quote(attendee), response=response,
+                      time=quote(time))
 
     def revoke_tokens(self) -> None:
         """Refuse every token issued so far (401)."""

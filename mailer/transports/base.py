@@ -6,6 +6,7 @@ outbox and inbox never know which one they talk to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Iterable, Protocol
 
 
@@ -66,3 +67,54 @@ class Transport(Protocol):
 
     def close(self) -> None:
         """Close any open connection; safe to call twice."""
+
+
+# -- native meetings ---------------------------------------------------------------------------
+# With ``native_meetings = true`` an Exchange or Graph transport offers ``calendar``: a meetup
+# becomes a real calendar item that the server itself sends to its attendees. Transports
+# without one have ``calendar = None`` and meetups go out as iMIP email through any transport.
+
+@dataclass(frozen=True)
+class Meeting:
+    """What a calendar item says; times are timezone-aware."""
+
+    subject: str
+    start: datetime
+    end: datetime
+    attendees: tuple[str, ...]
+    location: str = ""
+    body_html: str = ""
+    uid: str = ""  # our calendar UID; EWS can give the item this UID, Graph makes its own
+
+
+@dataclass(frozen=True)
+class NativeEvent:
+    """A calendar item the server made: its id there, and the iCalendar UID attendees' replies carry."""
+
+    id: str
+    uid: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """One attendee's answer as the server keeps it."""
+
+    partstat: str  # needs-action, accepted, declined, tentative (as in store.meetups.PARTSTATS)
+    at: datetime | None = None  # when they answered, where the server says
+
+
+class NativeCalendar(Protocol):
+    """Calendar items in the service mailbox's own calendar; the server mails the attendees."""
+
+    def create(self, meeting: Meeting, key: str) -> NativeEvent:
+        """Create the item and invite its attendees. ``key`` (e.g. ``meetup:5``) makes a retried
+        create whose first answer was lost find the first item instead of making a second."""
+
+    def update(self, event_id: str, meeting: Meeting) -> None:
+        """Change time, place, text or attendees; the server sends the update."""
+
+    def cancel(self, event_id: str, comment: str) -> None:
+        """Cancel the item; the server sends the cancellation to every attendee."""
+
+    def responses(self, event_id: str) -> dict[str, Response]:
+        """Each attendee's answer by lower-case address."""

@@ -8,26 +8,16 @@ names are needed; Outlook shows them in each attendee's own zone.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
 
 from mailer.errors import TransportError
+from mailer.transports.base import Meeting, NativeEvent, Response
 from mailer.transports.graph_http import GraphHttp
 
 MAX_ATTENDEES = 500  # Graph's limit for one event (notes/graph.md)
-
-
-@dataclass(frozen=True)
-class Meeting:
-    """What an event says: the times are timezone-aware."""
-
-    subject: str
-    start: datetime
-    end: datetime
-    attendees: tuple[str, ...]
-    location: str = ""
-    body_html: str = ""
+# attendees[].status.response -> our PARTSTAT; none, organizer and notResponded are no answer yet
+PARTSTAT = {"accepted": "accepted", "declined": "declined", "tentativelyAccepted": "tentative"}
 
 
 def graph_time(moment: datetime) -> dict[str, str]:
@@ -62,14 +52,15 @@ class GraphCalendar:
     def _event(self, event_id: str) -> str:
         return f"{self.events}/{quote(event_id, safe='')}"
 
-    def create(self, meeting: Meeting, transaction_id: str) -> str:
-        """Create the event (Exchange sends the invitations); its id.
+    def create(self, meeting: Meeting, key: str) -> NativeEvent:
+        """Create the event (Exchange sends the invitations).
 
-        ``transaction_id`` (e.g. ``meetup:5``) lets Graph recognise a retried create, so a
-        lost answer does not make a second event.
+        ``key`` goes as the ``transactionId``, so Graph answers a retried create whose first
+        answer was lost with the first event instead of making a second.
         """
-        body = {**event_body(meeting), "transactionId": transaction_id}
-        return self.http.json("POST", self.events, "create an event", json=body)["id"]
+        body = {**event_body(meeting), "transactionId": key}
+        event = self.http.json("POST", self.events, "create an event", json=body)
+        return NativeEvent(event["id"], event.get("iCalUId") or "")
 
     def update(self, event_id: str, meeting: Meeting) -> None:
         """Change the event (Exchange sends the update to the attendees)."""
@@ -79,9 +70,26 @@ class GraphCalendar:
         """Cancel the event with a note (Exchange sends the cancellation)."""
         self.http.json("POST", self._event(event_id) + "/cancel", "cancel an event", json={"comment": comment})
 
-    def responses(self, event_id: str) -> dict[str, str]:
-        """Each attendee's answer: none, notResponded, accepted, tentativelyAccepted or declined."""
+    def responses(self, event_id: str) -> dict[str, Response]:
+        """Each attendee's answer (``status.response``, and ``status.time`` when they answered)."""
         event = self.http.json("GET", self._event(event_id), "read an event's answers",
                                params={"$select": "attendees"})
-        return {a["emailAddress"]["address"].lower(): a.get("status", {}).get("response", "none")
+        return {a["emailAddress"]["address"].lower(): _response(a.get("status") or {})
                 for a in event.get("attendees", [])}
+
+
+def _response(status: dict) -> Response:
+    partstat = PARTSTAT.get(status.get("response", "none"), "needs-action")
+    return Response(partstat, _time(status.get("time")) if partstat != "needs-action" else None)
+
+
+def _time(text: str | None) -> datetime | None:
+    """A Graph ``status.time`` (UTC, up to 7 fractional digits, sometimes a ``Z``) as an aware datetime."""
+    if not text or text.startswith("0001-01-01"):  # Graph's "never answered"
+        return None
+    try:
+        main, _, fraction = text.rstrip("Z").partition(".")
+        return datetime.fromisoformat(main).replace(microsecond=int((fraction + "000000")[:6]),
+                                                    tzinfo=timezone.utc)
+    except ValueError:
+        return None

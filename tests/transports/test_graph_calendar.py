@@ -1,14 +1,15 @@
 """Native meetings: Outlook events through Graph, against the local Graph server."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from mailer.errors import TransportError
 from mailer.transports.graph import GraphTransport
-from mailer.transports.graph_calendar import MAX_ATTENDEES, Meeting
+from mailer.transports.base import Meeting, Response
+from mailer.transports.graph_calendar import MAX_ATTENDEES
 from mailer.transports.graph_http import GraphSettings
 from tests.graph_server import GraphServer
 
@@ -39,20 +40,25 @@ def test_no_calendar_without_native_meetings(graph):
 def test_create_update_answers_and_cancel(graph):
     cal = calendar(graph)
     start = datetime(2027, 3, 30, 16, 0, tzinfo=LONDON)  # BST: 15:00 UTC
-    event_id = cal.create(meetup(start), "meetup:5")
+    made = cal.create(meetup(start), "meetup:5")
+    event_id = made.id
+    assert made.uid == graph.box.events[event_id]["iCalUId"] != ""
     event = graph.box.events[event_id]
     assert event["start"] == {"dateTime": "2027-03-30T15:00:00", "timeZone": "UTC"}
     assert [a["emailAddress"]["address"] for a in event["attendees"]] == ["ana@corp.example.com", "bo@corp.example.com"]
-    assert cal.create(meetup(start), "meetup:5") == event_id  # a retried create: the same event
+    assert cal.create(meetup(start), "meetup:5") == made  # a retried create: the same event
     assert len(graph.box.events) == 1
 
     graph.respond(event_id, "ana@corp.example.com", "accepted")
-    graph.respond(event_id, "bo@corp.example.com", "declined")
+    graph.respond(event_id, "bo@corp.example.com", "declined", "2027-03-01T10:15:30.1234567")
     cal.update(event_id, meetup(start + timedelta(days=1), ("ana@corp.example.com", "bo@corp.example.com",
                                                            "Cy@corp.example.com")))
     assert graph.box.events[event_id]["start"]["dateTime"] == "2027-03-31T15:00:00"
-    assert cal.responses(event_id) == {"ana@corp.example.com": "accepted", "bo@corp.example.com": "declined",
-                                       "cy@corp.example.com": "none"}
+    answers = cal.responses(event_id)
+    assert answers == {"ana@corp.example.com": Response("accepted", datetime(2027, 1, 1, 9, tzinfo=timezone.utc)),
+                       "bo@corp.example.com": Response("declined", datetime(2027, 3, 1, 10, 15, 30, 123456,
+                                                                            tzinfo=timezone.utc)),
+                       "cy@corp.example.com": Response("needs-action", None)}
 
     cal.cancel(event_id, "Moved to the April meetup.")
     assert graph.box.events[event_id]["isCancelled"] is True
