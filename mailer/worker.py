@@ -116,6 +116,34 @@ def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime,
     return new
 
 
+def mirror_calendars(db: Database, transport: Transport, now: datetime, settings: Settings,
+                     result: TickResult) -> None:
+    """Bring native calendar events in line with the store, where the transport offers a calendar
+    (Exchange or Graph with ``native_meetings``): flows that offer ``calendar_items(db, now)`` and
+    ``mirror_calendar(db, calendar, item, now, settings)``. A failure is caught per item, noted
+    and shown by ``status``; the next tick retries it."""
+    calendar = getattr(transport, "calendar", None)
+    if calendar is None:
+        return
+    for flow in (f for f in FLOWS if hasattr(f, "calendar_items")):
+        failed = []
+        for item in flow.calendar_items(db, now):
+            try:
+                note = flow.mirror_calendar(db, calendar, item, now, settings)
+            except TransportError as exc:  # catch per item: the others still go
+                log.warning("calendar: %s: %s", item.get("title"), exc)
+                failed.append(f"{item.get('title')}: {exc}")
+                continue
+            if note:
+                result.notes.append(f"calendar: {item.get('title')}: {note}")
+        name = f"{flow.__name__.rsplit('.', 1)[-1]} calendar"
+        if failed:
+            planning.record_error(db, name, "; ".join(failed), now)
+            result.notes += [f"calendar: {f}" for f in failed]
+        else:
+            planning.clear_error(db, name)
+
+
 def next_send(db: Database, now: datetime) -> tuple[datetime, str] | None:
     """The earliest planned send after ``now`` any flow knows of (flows that offer
     ``next_send(db, now)``), with the time zone it is planned in; for the idle worker's line."""
@@ -137,6 +165,7 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     result.fetched, result.processed = box.fetched, box.done
     result.ignored, result.quarantined = box.ignored, box.quarantined
     result.notes += box.notes
+    mirror_calendars(db, transport, now, settings, result)  # before planning: it decides who mails invitations
     sent = outbox.FlushResult()
 
     def send() -> None:

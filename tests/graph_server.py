@@ -65,6 +65,7 @@ class Mailbox:
     drop_sends: int = 0
     hide_folders_once: bool = False
     events: dict[str, dict] = field(default_factory=dict)
+    fail_events: int = 0
     log: list[tuple[str, str]] = field(default_factory=list)  # (method, decoded path) of Graph calls
     token_requests: int = 0
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -239,6 +240,9 @@ def send_mail(h: Handler, box: Mailbox, body: bytes):
 
 def event_call(box: Mailbox, method: str, p: list[str], body: dict):
     """Events: create (a repeated transactionId gives the same event), read, PATCH, cancel."""
+    if box.fail_events > 0:
+        box.fail_events -= 1
+        raise GraphError(500, "ErrorInternalServerError", "An internal server error occurred.")
     if method == "POST" and not p:
         if len(body.get("attendees", [])) > 500:
             raise GraphError(400, "ErrorInvalidRequest", "too many attendees")
@@ -390,6 +394,8 @@ def test_endpoint(box: Mailbox, name: str, query: dict, body: bytes):
             if attendee["emailAddress"]["address"] == query["attendee"]:
                 attendee["status"] = {"response": query["response"],
                                       "time": query.get("time", "2027-01-01T09:00:00.0000000")}
+    elif name == "fail_events":
+        box.fail_events += int(query["count"])
     elif name == "revoke_tokens":
         box.tokens.clear()
     else:
@@ -447,6 +453,10 @@ class GraphServer:
         """An attendee answers the event in their calendar (accepted, declined, …) at ``time`` (UTC)."""
         self._control("respond", event=quote(event_id, safe=""), attendee=quote(attendee), response=response,
                       time=quote(time))
+
+    def fail_events(self, count: int = 1) -> None:
+        """Answer the next ``count`` calendar calls with 500 (an Exchange Online hiccup)."""
+        self._control("fail_events", count=count)
 
     def revoke_tokens(self) -> None:
         """Refuse every token issued so far (401)."""

@@ -55,7 +55,7 @@ def cancel(event: EventInfo, organizer: Party, attendee: Party, stamp: datetime)
 def _calendar(method: str, event: EventInfo, organizer: Party, attendee: Party, stamp: datetime) -> bytes:
     vevent = icalendar.Event.new(
         uid=event.uid, sequence=event.sequence, summary=event.title,
-        description=_description(event) or None, location=_location(event) or None,
+        description=_description(event) or None, location=location(event) or None,
         url=event.online_url or None, start=_utc(event.start),
         end=_utc(event.start) + timedelta(minutes=event.duration_minutes),
         organizer=icalendar.vCalAddress.new(organizer.email, cn=organizer.name or None),
@@ -72,7 +72,7 @@ def _attendee(party: Party) -> icalendar.vCalAddress:
                                      partstat="NEEDS-ACTION", rsvp=True, cutype="INDIVIDUAL")
 
 
-def _location(event: EventInfo) -> str:
+def location(event: EventInfo) -> str:
     """A room, a link, or both (online meetings: the link in LOCATION, DESCRIPTION and URL)."""
     link = event.online_url if event.online_url and event.online_url not in event.location else ""
     return " · ".join(part for part in (event.location, link) if part)

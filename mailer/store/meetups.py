@@ -76,7 +76,30 @@ def _create(db: Database) -> None:
     db.execute("CREATE INDEX meetup_answers_by_meetup ON meetup_answers(meetup_id, received_at)")
 
 
-MIGRATIONS = [("meetups-001", _create)]
+def _native(db: Database) -> None:
+    # One row per meetup mirrored to a native calendar (Exchange or Graph with native_meetings):
+    # the server's event id and UID, the meetup version and attendees it shows, and a fingerprint
+    # of everything it says, so a change is pushed once. ``refused`` (the server would not take it)
+    # sends that meetup back to iMIP invitations.
+    db.execute("""
+        CREATE TABLE meetup_native (
+            meetup_id INTEGER PRIMARY KEY REFERENCES meetups(id),
+            transport TEXT NOT NULL,
+            state TEXT NOT NULL,
+            event_id TEXT NOT NULL DEFAULT '',
+            event_uid TEXT NOT NULL DEFAULT '',
+            sequence INTEGER NOT NULL DEFAULT 0,
+            sequence_at TEXT,
+            attendees TEXT NOT NULL DEFAULT '[]',
+            fingerprint TEXT NOT NULL DEFAULT '',
+            responses_at TEXT,
+            reason TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX meetup_native_by_uid ON meetup_native(event_uid)")
+
+
+MIGRATIONS = [("meetups-001", _create), ("meetups-002-native", _native)]
 
 
 # -- meetups ------------------------------------------------------------------------------
@@ -108,8 +131,13 @@ def get_meetup(db: Database, meetup_id: int) -> dict:
 
 
 def find_by_uid(db: Database, uid: str) -> dict | None:
-    """The meetup whose calendar UID is ``uid`` (as calendars send it back), or None."""
-    rows = list(db.query("SELECT * FROM meetups WHERE uid = ?", [uid.strip()]))
+    """The meetup whose calendar UID is ``uid`` (as calendars send it back), or None.
+
+    A native event made by Graph carries a UID Exchange chose, so that one is looked up too.
+    """
+    rows = list(db.query("SELECT * FROM meetups WHERE uid = ?", [uid.strip()])) or list(db.query(
+        "SELECT m.* FROM meetups m JOIN meetup_native n ON n.meetup_id = m.id WHERE n.event_uid = ? "
+        "AND n.event_uid != ''", [uid.strip()]))
     return _meetup_row(rows[0]) if rows else None
 
 
@@ -238,3 +266,43 @@ def answers(db: Database, meetup_id: int, kinds: tuple[str, ...] | None = None) 
         for key in ("proposed_start", "stamp", "received_at"):
             row[key] = parse_ts(row[key])
     return [r for r in rows if kinds is None or r["kind"] in kinds]
+
+
+# -- native calendar events -----------------------------------------------------------------------
+
+NATIVE_STATES = ("live", "cancelled", "imip")  # imip: this meetup's invitations go out as email
+NATIVE_FIELDS = {"transport", "state", "event_id", "event_uid", "sequence", "sequence_at", "attendees",
+                 "fingerprint", "responses_at", "reason"}
+
+
+def native_event(db: Database, meetup_id: int) -> dict | None:
+    """The native calendar event mirroring a meetup (attendees as a set of person ids), or None."""
+    rows = list(db.query("SELECT * FROM meetup_native WHERE meetup_id = ?", [meetup_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    row["attendees"] = set(json.loads(row["attendees"]))
+    for key in ("sequence_at", "responses_at", "updated_at"):
+        row[key] = parse_ts(row[key])
+    return row
+
+
+def save_native_event(db: Database, meetup_id: int, fields: dict[str, Any], now: datetime) -> None:
+    """Create or change a meetup's native event row (``fields``: transport, state, event_id,
+    event_uid, sequence, sequence_at, attendees, fingerprint, responses_at, reason; only those given)."""
+    if set(fields) - NATIVE_FIELDS:
+        raise ValueError(f"unknown native event fields {sorted(set(fields) - NATIVE_FIELDS)}")
+    if "state" in fields and fields["state"] not in NATIVE_STATES:
+        raise ValueError(f"unknown native event state {fields['state']!r}")
+    row = {**fields, "updated_at": ts(now)}
+    if "attendees" in row:
+        row["attendees"] = json.dumps(sorted(row["attendees"]))
+    for key in ("sequence_at", "responses_at"):
+        if row.get(key) is not None:
+            row[key] = ts(row[key])
+    with db.atomic():  # change the row if there is one, else make it (transport and state then needed)
+        cur = db.execute(f"UPDATE meetup_native SET {', '.join(f'{key} = ?' for key in row)} WHERE meetup_id = ?",
+                         [*row.values(), meetup_id])
+        if cur.rowcount == 0:
+            db.execute(f"INSERT INTO meetup_native (meetup_id, {', '.join(row)}) VALUES (?{', ?' * len(row)})",
+                       [meetup_id, *row.values()])

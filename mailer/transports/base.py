@@ -106,6 +106,8 @@ class Response:
 class NativeCalendar(Protocol):
     """Calendar items in the service mailbox's own calendar; the server mails the attendees."""
 
+    max_attendees: int | None  # the most one item takes (Graph: 500); None when the server sets none
+
     def create(self, meeting: Meeting, key: str) -> NativeEvent:
         """Create the item and invite its attendees. ``key`` (e.g. ``meetup:5``) makes a retried
         create whose first answer was lost find the first item instead of making a second."""

@@ -45,6 +45,8 @@ def event_body(meeting: Meeting) -> dict:
 class GraphCalendar:
     """Events in the mailbox's default calendar."""
 
+    max_attendees = MAX_ATTENDEES
+
     def __init__(self, http: GraphHttp, user: str) -> None:
         self.http = http
         self.events = http.url(user + "/events")

@@ -17,6 +17,8 @@ from typing import Any
 from mailer.flows.base import PlannedEmail
 from mailer.flows.challenge import timing
 from mailer.outbound import invite
+from mailer.outbound.render import environment
+from mailer.transports.base import Meeting
 
 DEFAULT_ORGANIZER = ("cop@example.test", "Community of Practice")
 
@@ -74,6 +76,18 @@ def invitation(meetup: dict, person: dict, speakers: list[str], update: bool, se
                         to=person["email"], subject=subject, template="meetup/invite", context=context,
                         reply_purpose="meetup", reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}",
                         headers=_headers(meetup))
+
+
+def native_meeting(meetup: dict, attendees: tuple[str, ...], speakers: list[str]) -> Meeting:
+    """The meetup as a native calendar event (Exchange or Graph mails it to ``attendees``).
+
+    Outlook shows the body as the event's notes; times go in UTC and each attendee's calendar
+    shows them in their own zone, so the body names no time.
+    """
+    body = environment().get_template("meetup/native_body.html.j2").render(
+        description=meetup["description"], speakers=speakers, online_url=meetup["online_url"])
+    return Meeting(subject=meetup["title"], start=meetup["start"], end=meetup["end"], attendees=attendees,
+                   location=invite.location(event_info(meetup)), body_html=body, uid=meetup["uid"])
 
 
 def cancellation(meetup: dict, person: dict, settings: object, now: datetime) -> PlannedEmail:

@@ -20,7 +20,7 @@ from mailer.errors import InboundError, NotFoundError
 from mailer.flows import reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge import timing
-from mailer.flows.meetup import definition, rsvp
+from mailer.flows.meetup import invitees, native, rsvp
 from mailer.flows.meetup import emails as mail
 from mailer.flows.meetup.actions import REMINDER_BEFORE
 from mailer.inbound.calendar_reply import read_rsvp
@@ -54,36 +54,29 @@ def _sent(db: Database, meetup_id: int) -> dict[str, dict[int, int]]:
 
 
 def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = None) -> list[PlannedEmail]:
-    """What is due now for one meetup."""
+    """What is due now for one meetup.
+
+    When the meetup is a native calendar event (``native``), the calendar server sends its
+    invitation, update and cancellation; we still send the reminder and the highlight question.
+    """
     sent = _sent(db, meetup["id"])
+    event = native.event_for(db, meetup, settings, sent)
     if meetup["state"] == "cancelled":
         invited = sent.get("invite", {})
-        return [mail.cancellation(meetup, p, settings, now) for p in _mailable(db, meetup)
-                if p["person_id"] in invited and p["person_id"] not in sent.get("cancel", {})]
+        return [] if event else [mail.cancellation(meetup, p, settings, now) for p in invitees.mailable(db, meetup)
+                                 if p["person_id"] in invited and p["person_id"] not in sent.get("cancel", {})]
     if now < meetup["start"]:
-        _refresh_invitees(db, meetup, now)
-        invitees = _mailable(db, meetup)
-        return _invitations(meetup, invitees, sent, settings, now) + _reminders(meetup, invitees, sent, now)
+        invitees.refresh(db, meetup, now)
+        people = invitees.mailable(db, meetup)
+        if event:  # those the event invites hold its version, as if we had mailed it
+            sent = {**sent, "invite": {pid: event["sequence"] for pid in event.get("attendees", ())}}
+            return _reminders(meetup, people, sent, now)
+        return _invitations(meetup, people, sent, settings, now) + _reminders(meetup, people, sent, now)
     if now >= meetup["end"]:
         asked = sent.get("highlight", {})
-        return [mail.highlight_ask(meetup, p) for p in _mailable(db, meetup)
+        return [mail.highlight_ask(meetup, p) for p in invitees.mailable(db, meetup)
                 if p["attended"] and p["person_id"] not in asked]
     return []
-
-
-def _mailable(db: Database, meetup: dict) -> list[dict]:
-    return [{**p, "id": p["person_id"]} for p in store.list_invitees(db, meetup["id"])
-            if p["person_status"] != "bounced"]
-
-
-def _refresh_invitees(db: Database, meetup: dict, now: datetime) -> None:
-    """Invite people the invite list names now and did not before (a late joiner of a challenge)."""
-    invited = {p["person_id"] for p in store.list_invitees(db, meetup["id"])}
-    new = [p for p in definition.resolve_invite(db, meetup["invite_spec"], strict=False) if p["id"] not in invited]
-    if new:
-        with db.atomic():
-            for person in new:
-                store.add_invitee(db, meetup["id"], person["id"], now)
 
 
 def _invitations(meetup: dict, invitees: list[dict], sent: dict, settings: object,
