@@ -73,9 +73,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "authority": (str, "https://login.microsoftonline.com", "Sign-in authority (another cloud)."),
         "processed_folder": (str, "Processed", "Top-level folder processed mail is moved to "
                              "(created on first use)."),
-        "native_meetings": (bool, False, "Calendar access for meetups as Outlook events "
-                            "(Calendars.ReadWrite): the check command tests it and the transport offers "
-                            "event verbs; meetups still go out as mailed invitations."),
+        "native_meetings": (bool, False, "Meetups as Outlook events in the service mailbox's calendar "
+                            "(needs Calendars.ReadWrite): Exchange Online sends the invitations, updates and "
+                            "cancellations, and attendees' answers are read back (see Report-back meetups)."),
     },
     "exchange": {
         "mailbox": (str, "", "With kind = exchange: the service's mailbox address "

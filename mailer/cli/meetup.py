@@ -131,7 +131,16 @@ def details(db, meetup_id: int) -> dict:
             "duration_minutes": m["duration_minutes"], "location": m["location"], "online_url": m["online_url"],
             "invite": m["invite_spec"], "sponsors": m["sponsors"], "cancel_reason": m["cancel_reason"],
             "invitees": invitees, "proposals": _kept(db, meetup_id, "counter"),
-            "unattributed": _kept(db, meetup_id, "unattributed")}
+            "unattributed": _kept(db, meetup_id, "unattributed"), "calendar_event": _native(db, meetup_id)}
+
+
+def _native(db, meetup_id: int) -> dict | None:
+    """The native calendar event (Exchange/Graph ``native_meetings``) mirroring it, if any."""
+    row = store.native_event(db, meetup_id)
+    if row is None:
+        return None
+    return {"transport": row["transport"], "state": row["state"], "event_id": row["event_id"],
+            "version": row["sequence"], "answers_read_at": _iso(row["responses_at"]), "reason": row["reason"]}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -157,6 +166,12 @@ def show(app, meetup_id: int, as_json: bool) -> None:
     click.echo(f"{data['id']}: {data['title']} ({data['state']}, version {data['version']})")
     click.echo(f"{data['local_start']}, {data['duration_minutes']} minutes"
                f"{', ' + data['location'] if data['location'] else ''}")
+    event = data["calendar_event"]
+    if event and event["state"] == "imip":
+        click.echo(f"invitations by email: {event['reason']}")
+    elif event:
+        click.echo(f"{event['transport']} calendar event ({event['state']}); answers read "
+                   f"{(event['answers_read_at'] or 'never')[:16]}")
     for p in data["invitees"]:
         version = "" if p["version"] is None else f" v{p['version']}" + (" (older time)" if p["older_version"] else "")
         came = "  came" if p["attended"] else ""

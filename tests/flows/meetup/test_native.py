@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from click.testing import CliRunner
 
 from mailer import worker
+from mailer.cli import main
 from mailer.config import load_settings
 from mailer.flows.meetup import actions, schedule_meetup
 from mailer.store import meetups as store
@@ -96,6 +99,16 @@ def test_a_meetup_becomes_one_event_that_the_server_sends_and_no_invitation_is_m
     assert "Room 4" in event["location"]["displayName"] and "https://meet.example.com/rb" in event["body"]["content"]
     assert [m for m, path in graph.box.log if path.startswith("events")].count("PATCH") == 0  # nothing changed
     assert community.mailed("Invitation:") == []
+
+
+def test_meetup_show_says_which_calendar_carries_it(community, graph):
+    meetup_id = schedule_meetup(community.db, spec(START), SCHEDULED)
+    community.tick(SCHEDULED)
+    home = str(community.settings.home)
+    shown = CliRunner().invoke(main, ["--home", home, "meetup", "show", str(meetup_id)], catch_exceptions=False)
+    assert "graph calendar event (live); answers read 2027-03-01T09:00" in shown.output
+    data = json.loads(CliRunner().invoke(main, ["--home", home, "meetup", "show", str(meetup_id), "--json"]).output)
+    assert data["calendar_event"]["event_id"] == community.event(meetup_id)["id"]
 
 
 def test_answers_in_calendars_become_rsvps_once(community, graph):
