@@ -195,7 +195,8 @@ def invitation_mail(entry: CalendarEntry, mode: str | None) -> list[MeetingMail]
     return []
 
 
-def update_mail(before: tuple[str, ...], entry: CalendarEntry, changed: set[str], mode: str | None) -> list[MeetingMail]:
+def update_mail(before: tuple[str, ...], entry: CalendarEntry, changed: set[str],
+                mode: str | None) -> list[MeetingMail]:
     """What UpdateItem with SendMeetingInvitationsOrCancellations=``mode`` sends.
 
     ``changed`` holds the local names of the fields the update set (``Start``, ``RequiredAttendees``, ...).

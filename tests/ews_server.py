@@ -2,13 +2,14 @@
 
 No installable server speaks EWS, so the Exchange transport is tested against this one through
 exchangelib itself. It answers the operations the transport sends (GetFolder, FindFolder,
-CreateFolder, CreateItem with SendAndSaveCopy, SyncFolderItems, GetItem, MoveItem, FindItem)
-the way Exchange documents them, and the calendar side of native meetings (CreateItem of
-t:CalendarItem and t:CancelCalendarItem, UpdateItem, FindItem with a CalendarView, GetItem of a
-calendar item; the meeting itself lives in tests/ews_calendar.py): a ``ServerVersionInfo`` SOAP header on every answer, one
-``<m:{Op}ResponseMessage ResponseClass="Success">`` with ``<m:ResponseCode>NoError`` per item, an
-error code in the same shape when something is wrong, and ErrorServerBusy as a SOAP fault
-carrying ``BackOffMilliseconds`` (the shape Exchange Online throttling answers with).
+CreateFolder, CreateItem with SendAndSaveCopy, SyncFolderItems, GetItem, MoveItem, FindItem) and
+those of native meetings (CreateItem of a t:CalendarItem or t:CancelCalendarItem, UpdateItem,
+FindItem with a CalendarView, GetItem of a calendar item; the meeting itself is modelled in
+tests/ews_calendar.py) the way Exchange documents them: a ``ServerVersionInfo`` SOAP header on
+every answer, one ``<m:{Op}ResponseMessage ResponseClass="Success">`` with
+``<m:ResponseCode>NoError`` per item, an error code in the same shape when something is wrong,
+and ErrorServerBusy as a SOAP fault carrying ``BackOffMilliseconds`` (the shape Exchange Online
+throttling answers with).
 
 Test hooks, as methods on ``EwsServer`` and as test-only HTTP endpoints beside the EWS one
 (``POST /_test/deliver`` with the raw message as body, ``/_test/busy?times=N&ms=M``,

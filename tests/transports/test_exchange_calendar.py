@@ -17,7 +17,7 @@ from mailer.transports.exchange import ExchangeTransport
 from mailer.transports.exchange_connect import ExchangeSettings
 from tests.ews_calendar import MeetingMail
 from tests.ews_server import EwsServer
-from tests.transports.test_exchange import MAILBOX, Clock, write_home
+from tests.transports.test_exchange import MAILBOX, Clock, reply, write_home
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2027, 3, 30, 16, 0, tzinfo=LONDON)  # BST: 15:00 UTC
@@ -167,8 +167,6 @@ def test_an_unknown_item_is_a_transport_error_naming_it(transport, ews, verb):
 
 
 def test_a_message_id_is_not_taken_for_a_calendar_item(transport, ews):
-    from tests.transports.test_exchange import reply
-
     message = ews.deliver(reply(1))
     with pytest.raises(TransportError, match="not a calendar item"):
         transport.calendar.responses(message)
