@@ -92,8 +92,9 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                     "Exchange 2019, 15.20 Exchange Online."),
         "max_connections": (int, 2, "Most EWS connections open at once (Exchange Online allows 27)."),
         "processed_folder": (str, "Processed", "Folder under the mailbox root that handled mail is moved to."),
-        "native_meetings": (bool, False, "Meetups as Exchange calendar items instead of iMIP invitations "
-                            "(not implemented yet; iMIP works through every transport)."),
+        "native_meetings": (bool, False, "Meetups as Exchange calendar items instead of iMIP invitations: "
+                            "Exchange sends the invitations, updates and cancellations, and attendees' "
+                            "answers are read back into the same RSVP records."),
     },
     "outbox": {
         "max_attempts": (int, 8, "Attempts before a message is set aside as dead."),

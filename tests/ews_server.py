@@ -2,18 +2,24 @@
 
 No installable server speaks EWS, so the Exchange transport is tested against this one through
 exchangelib itself. It answers the operations the transport sends (GetFolder, FindFolder,
-CreateFolder, CreateItem with SendAndSaveCopy, SyncFolderItems, GetItem, MoveItem, FindItem)
-the way Exchange documents them: a ``ServerVersionInfo`` SOAP header on every answer, one
-``<m:{Op}ResponseMessage ResponseClass="Success">`` with ``<m:ResponseCode>NoError`` per item, an
-error code in the same shape when something is wrong, and ErrorServerBusy as a SOAP fault
-carrying ``BackOffMilliseconds`` (the shape Exchange Online throttling answers with).
+CreateFolder, CreateItem with SendAndSaveCopy, SyncFolderItems, GetItem, MoveItem, FindItem) and
+those of native meetings (CreateItem of a t:CalendarItem or t:CancelCalendarItem, UpdateItem,
+FindItem with a CalendarView, GetItem of a calendar item; the meeting itself is modelled in
+tests/ews_calendar.py) the way Exchange documents them: a ``ServerVersionInfo`` SOAP header on
+every answer, one ``<m:{Op}ResponseMessage ResponseClass="Success">`` with
+``<m:ResponseCode>NoError`` per item, an error code in the same shape when something is wrong,
+and ErrorServerBusy as a SOAP fault carrying ``BackOffMilliseconds`` (the shape Exchange Online
+throttling answers with).
 
 Test hooks, as methods on ``EwsServer`` and as test-only HTTP endpoints beside the EWS one
 (``POST /_test/deliver`` with the raw message as body, ``/_test/busy?times=N&ms=M``,
-``/_test/fail_after_send?times=N``, ``/_test/invalidate_sync_states``): deliver a raw message (or a
-meeting response) into the inbox, answer the next N requests with ErrorServerBusy, carry out the
-next send and then drop the connection without an answer, refuse every sync state handed out. It proves our code and the wire
-contract, not Exchange's own behaviour; the opt-in live test covers that.
+``/_test/fail_after_send?times=N``, ``/_test/invalidate_sync_states``,
+``/_test/respond?item=ID&address=A&response=Accept``): deliver a raw message (or a meeting
+response) into the inbox, answer the next N requests with ErrorServerBusy, carry out the next send
+(a message, or a calendar item with its invitations) and then drop the connection without an
+answer, refuse every sync state handed out, record an attendee's answer on a calendar item. The
+meeting mail Exchange would send is logged in ``EwsServer.meeting_mail``. It proves our code and
+the wire contract, not Exchange's own behaviour; the opt-in live test covers that.
 """
 from __future__ import annotations
 
@@ -28,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
+
+from tests.ews_calendar import CalendarEntry, MeetingMail, ews_time, invitation_mail, overlaps, update_mail
 
 S = "http://schemas.xmlsoap.org/soap/envelope/"
 M = "http://schemas.microsoft.com/exchange/services/2006/messages"
@@ -66,6 +74,7 @@ class Item:
     subject: str
     tag: str = "Message"  # the element name picks exchangelib's class: Message, MeetingResponse, ...
     change: int = 1
+    calendar: CalendarEntry | None = None  # set on a CalendarItem
 
     @property
     def changekey(self) -> str:
@@ -107,8 +116,12 @@ class Mailbox:
     def add(self, folder: Folder, mime: bytes, tag: str = "Message") -> Item:
         """File ``mime`` as a new item (a new id, as Exchange gives on every move)."""
         msg = email.message_from_bytes(mime, policy=email.policy.compat32)
-        item = Item(f"I-{next(self.ids)}", mime, str(msg.get("Message-ID", "")).strip(),
-                    str(msg.get("Subject", "")), tag)
+        return self.file(folder, Item("", mime, str(msg.get("Message-ID", "")).strip(),
+                                      str(msg.get("Subject", "")), tag))
+
+    def file(self, folder: Folder, item: Item) -> Item:
+        """Put an item into a folder under a new id."""
+        item.id = f"I-{next(self.ids)}"
         folder.items[item.id] = item
         folder.log.append((next(self.seq), "add", item.id))
         return item
@@ -162,6 +175,7 @@ class EwsServer:
         self.lock = threading.RLock()
         self.requests: list[str] = []  # the SOAP operation of every request, in order
         self.sent: list[bytes] = []  # MIME of every message sent (what left the mailbox)
+        self.meeting_mail: list[MeetingMail] = []  # invitations, updates and cancellations Exchange sent
         self._busy: list[int] = []  # back-off hints (ms) for the next requests
         self._fail_sends = 0
         handler = type("Handler", (_Handler,), {"ews": self})
@@ -202,6 +216,17 @@ class EwsServer:
         """Every sync state handed out so far is refused with ErrorInvalidSyncStateData."""
         with self.lock:
             self.mailbox.generation += 1
+
+    def respond(self, item_id: str, address: str, response: str, at: str = "2027-01-01T09:00:00Z") -> None:
+        """Record an attendee's answer (ResponseType ``Accept``, ``Decline``, ``Tentative``) on a calendar item."""
+        with self.lock:
+            entry = _find_item(self.mailbox, item_id).calendar
+            entry.respond(address, response, ews_time(at))
+
+    def calendar(self, item_id: str) -> CalendarEntry:
+        """The meeting a calendar item holds."""
+        with self.lock:
+            return _find_item(self.mailbox, item_id).calendar
 
     def items(self, folder: str) -> list[Item]:
         """What a folder holds now."""
@@ -275,6 +300,9 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self.ews.fail_after_send(int(args.get("times", 1)))
         elif name == "invalidate_sync_states":
             answer = self.ews.invalidate_sync_states()
+        elif name == "respond":
+            answer = self.ews.respond(args["item"], args["address"], args["response"],
+                                      args.get("at", "2027-01-01T09:00:00Z"))
         else:
             return self._answer(404, f"no test hook {name}".encode())
         self._answer(200, str(answer or "ok").encode())
@@ -361,7 +389,9 @@ def _item_xml(parent: etree._Element, item: Item, mime: bool = False, fields: bo
         content = etree.SubElement(elem, q(T, "MimeContent"), CharacterSet="UTF-8")
         content.text = base64.b64encode(item.mime).decode()
     etree.SubElement(elem, q(T, "ItemId"), Id=item.id, ChangeKey=item.changekey)
-    if fields:
+    if fields and item.calendar is not None:
+        item.calendar.to_xml(elem)
+    elif fields:
         etree.SubElement(elem, q(T, "Subject")).text = item.subject
         etree.SubElement(elem, q(T, "InternetMessageId")).text = item.message_id
 
@@ -425,25 +455,71 @@ def create_folder(ews: EwsServer, request: etree._Element) -> list[etree._Elemen
 
 
 def create_item(ews: EwsServer, request: etree._Element) -> list[etree._Element]:
-    box = ews.mailbox
-    if request.get("MessageDisposition") != "SendAndSaveCopy":
-        return [_message("CreateItem", "ErrorInvalidRequest", "this test server only sends and saves")]
+    """CreateItem: a message sent from our own MIME, a calendar item, or a meeting's cancellation."""
     saved = _refs(request, q(M, "SavedItemFolderId"))
+    makers = {"Message": _send_message, "CalendarItem": _create_meeting, "CancelCalendarItem": _cancel_meeting}
     out = []
     for elem in request.find(q(M, "Items")):
-        mime = elem.findtext(q(T, "MimeContent"))
-        if not mime:
-            out.append(_message("CreateItem", "ErrorMimeContentInvalid", "no MimeContent"))
+        maker = makers.get(etree.QName(elem).localname)
+        try:
+            if maker is None:
+                raise EwsError("ErrorInvalidRequest", f"this test server cannot create {etree.QName(elem).localname}")
+            made = maker(ews, request, elem, saved[0] if saved else None)
+        except EwsError as exc:
+            out.append(_message("CreateItem", exc.code, exc.text))
             continue
-        raw = base64.b64decode(mime)
-        box.add(box.folder(saved[0] if saved else "sentitems"), raw)
-        ews.sent.append(raw)
-        if ews.take_fail_send():
+        if ews.take_fail_send():  # carried out; the answer is lost
             raise _Drop
         msg = _message("CreateItem")
-        etree.SubElement(msg, q(M, "Items"))
+        items = etree.SubElement(msg, q(M, "Items"))
+        if made is not None:  # a saved item's id comes back; a sent one's does not
+            _item_xml(items, made)
         out.append(msg)
     return out
+
+
+def _send_message(ews: EwsServer, request: etree._Element, elem: etree._Element, folder: str | None) -> None:
+    if request.get("MessageDisposition") != "SendAndSaveCopy":
+        raise EwsError("ErrorInvalidRequest", "this test server only sends and saves")
+    mime = elem.findtext(q(T, "MimeContent"))
+    if not mime:
+        raise EwsError("ErrorMimeContentInvalid", "no MimeContent")
+    raw = base64.b64decode(mime)
+    ews.mailbox.add(ews.mailbox.folder(folder or "sentitems"), raw)
+    ews.sent.append(raw)
+
+
+def _create_meeting(ews: EwsServer, request: etree._Element, elem: etree._Element, folder: str | None) -> Item:
+    """A calendar item; SendMeetingInvitations says whether Exchange mails the attendees."""
+    mode = request.get("SendMeetingInvitations")
+    if mode is None:  # required for calendar items
+        raise EwsError("ErrorSendMeetingInvitationsRequired", "SendMeetingInvitations is required")
+    try:
+        entry = CalendarEntry.from_xml(elem)
+    except ValueError as exc:
+        raise EwsError("ErrorSchemaValidation", str(exc)) from exc
+    item = ews.mailbox.file(ews.mailbox.folder(folder or "calendar"),
+                            Item("", b"", "", entry.subject, "CalendarItem", calendar=entry))
+    ews.meeting_mail += invitation_mail(entry, mode)
+    return item
+
+
+def _cancel_meeting(ews: EwsServer, request: etree._Element, elem: etree._Element, folder: str | None) -> None:
+    """CancelCalendarItem: every attendee is told, and the organizer's item goes to Deleted Items."""
+    ref = elem.find(q(T, "ReferenceItemId"))
+    box = ews.mailbox
+    item = _find_item(box, ref.get("Id"))
+    if item.calendar is None:
+        raise EwsError("ErrorItemNotFound", "The reference item is not a calendar item.")
+    if ref.get("ChangeKey") not in (None, item.changekey):
+        raise EwsError("ErrorIrresolvableConflict", "The change key is out of date.")
+    entry = item.calendar
+    entry.cancelled = True
+    note = elem.findtext(q(T, "NewBodyContent")) or ""
+    ews.meeting_mail.append(MeetingMail(entry.uid, "cancel", entry.addresses(), note))
+    box.remove(item.id)
+    box.file(box.folder("deleteditems"), item)
+    item.change += 1
 
 
 def sync_folder_items(ews: EwsServer, request: etree._Element) -> list[etree._Element]:
@@ -506,14 +582,18 @@ def move_item(ews: EwsServer, request: etree._Element) -> list[etree._Element]:
 
 
 def find_item(ews: EwsServer, request: etree._Element) -> list[etree._Element]:
-    """FindItem, understanding the one restriction we send: InternetMessageId equals a value."""
+    """FindItem, understanding a CalendarView and the one restriction we send: InternetMessageId equals."""
     box = ews.mailbox
     uri = request.find(f".//{q(M, 'Restriction')}//{q(T, 'FieldURI')}")
     constant = request.find(f".//{q(M, 'Restriction')}//{q(T, 'Constant')}")
+    view = request.find(q(M, "CalendarView"))
 
     def answer(ref: str) -> etree._Element:
         found = list(box.folder(ref).items.values())
-        if uri is not None and uri.get("FieldURI") == "message:InternetMessageId":
+        if view is not None:  # EWS allows no restriction beside a CalendarView
+            start, end = ews_time(view.get("StartDate")), ews_time(view.get("EndDate"))
+            found = [i for i in found if i.calendar is not None and overlaps(i.calendar, start, end)]
+        elif uri is not None and uri.get("FieldURI") == "message:InternetMessageId":
             found = [i for i in found if i.message_id == constant.get("Value")]
         elif uri is not None:
             raise EwsError("ErrorInvalidRestriction", f"test server cannot restrict on {uri.get('FieldURI')}")
@@ -522,11 +602,40 @@ def find_item(ews: EwsServer, request: etree._Element) -> list[etree._Element]:
                                 IncludesLastItemInRange="true", IndexedPagingOffset=str(len(found)))
         items = etree.SubElement(root, q(T, "Items"))
         for item in found:
-            _item_xml(items, item, fields=True)
+            _item_xml(items, item, fields=item.calendar is None)
         return msg
     return _each("FindItem", _refs(request, q(M, "ParentFolderIds")), answer)
 
 
+def update_item(ews: EwsServer, request: etree._Element) -> list[etree._Element]:
+    """UpdateItem on calendar items: Set/Append/DeleteItemField, then the meeting mail the mode asks for."""
+    box = ews.mailbox
+    mode = request.get("SendMeetingInvitationsOrCancellations")
+
+    def answer(change: etree._Element) -> etree._Element:
+        ref = change.find(q(T, "ItemId"))
+        item = _find_item(box, ref.get("Id"))
+        if item.calendar is None:
+            raise EwsError("ErrorInvalidRequest", "this test server only updates calendar items")
+        if ref.get("ChangeKey") not in (None, item.changekey):
+            raise EwsError("ErrorIrresolvableConflict", "The change key is out of date.")
+        entry = item.calendar
+        before = entry.addresses()
+        try:
+            changed = {entry.apply(update) for update in change.find(q(T, "Updates"))}
+        except ValueError as exc:
+            raise EwsError("ErrorInvalidPropertySet", str(exc)) from exc
+        item.subject, item.change = entry.subject, item.change + 1
+        ews.meeting_mail.extend(update_mail(before, entry, changed, mode))
+        msg = _message("UpdateItem")
+        _item_xml(etree.SubElement(msg, q(M, "Items")), item)
+        conflicts = etree.SubElement(msg, q(M, "ConflictResults"))
+        etree.SubElement(conflicts, q(T, "Count")).text = "0"
+        return msg
+    changes = request.find(q(M, "ItemChanges"))
+    return _each("UpdateItem", list(changes) if changes is not None else [], answer)
+
+
 OPERATIONS = {"GetFolder": get_folder, "FindFolder": find_folder, "CreateFolder": create_folder,
               "CreateItem": create_item, "SyncFolderItems": sync_folder_items, "GetItem": get_item,
-              "MoveItem": move_item, "FindItem": find_item}
+              "MoveItem": move_item, "FindItem": find_item, "UpdateItem": update_item}

@@ -48,6 +48,6 @@ def _exchange(settings: Settings, db: Database | None) -> Transport:
         client_id=settings.exchange_client_id, client_secret=settings.exchange_client_secret,
         tenant_id=settings.exchange_tenant_id, version=settings.exchange_version,
         max_connections=settings.exchange_max_connections, processed_folder=settings.exchange_processed_folder,
-        source=str(settings.home / "mailer.toml"))
+        native_meetings=settings.exchange_native_meetings, source=str(settings.home / "mailer.toml"))
     validate(exchange)
     return ExchangeTransport(exchange, SyncState(db) if db is not None else None)

@@ -30,7 +30,8 @@ from exchangelib.services import CreateFolder
 
 from mailer.errors import TemporarySendError, TransportError
 from mailer.store.sync_state import SyncState
-from mailer.transports.base import CheckLine, Fetched, Outgoing
+from mailer.transports.base import CheckLine, Fetched, NativeCalendar, Outgoing
+from mailer.transports.exchange_calendar import ExchangeCalendar
 from mailer.transports.exchange_connect import (EWS_ERRORS, ExchangeSettings, busy_wait, connect, disconnect,
                                                 plain, send_error)
 
@@ -64,6 +65,8 @@ class ExchangeTransport:
         self._memory_state: str | None = None
         self._unfiled: set[str] = set()  # yielded by this fetch pass and not yet through done()
         self._busy_until: datetime | None = None  # no call reaches the server before this
+        # With native_meetings, meetups are calendar items in this mailbox (exchange_calendar.py).
+        self.calendar: NativeCalendar | None = ExchangeCalendar(self) if settings.native_meetings else None
 
     @property
     def account(self):
@@ -222,9 +225,15 @@ class ExchangeTransport:
         lines.append(self._try("read the inbox", lambda: f"inbox readable ({self.account.inbox.total_count} "
                                "message(s) in it)"))
         lines.append(self._try("send", self._send_rights))
-        lines.append(self._try("calendar", lambda: f"calendar readable ({self.account.calendar.name})"))
+        lines.append(self._try("calendar", self._calendar_line))
         lines.append(self._try("Sent folder", self._sent_search))
         return lines
+
+    def _calendar_line(self) -> str:
+        calendar = self.account.calendar  # GetFolder: read access to the calendar folder
+        if self.settings.native_meetings:
+            return f"calendar {calendar.name!r} readable; meetups become calendar items Exchange sends"
+        return f"calendar readable ({calendar.name})"
 
     def _sent_search(self) -> str:
         self.account.sent.filter(message_id=CHECK_MESSAGE_ID).exists()

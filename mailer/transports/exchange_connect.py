@@ -49,6 +49,7 @@ class ExchangeSettings:
     version: str = "15.1"
     max_connections: int = 2
     processed_folder: str = "Processed"
+    native_meetings: bool = False  # offer ``calendar``: meetups as calendar items Exchange mails itself
     source: str = "mailer.toml"  # named in configuration errors
 
 

@@ -152,6 +152,7 @@ class MaildirTransport:
 
     kind = "maildir"
     keeps_sent = True
+    calendar = None  # no native meetings: meetups go out as iMIP mail
 
     def __init__(self, root: Path) -> None:
         """Use the Maildirs under ``root``; they are created on first use."""

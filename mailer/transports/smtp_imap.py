@@ -351,6 +351,7 @@ class SmtpImapTransport:
     """Sends over SMTP and reads, files and searches mail over IMAP."""
 
     kind = "smtp-imap"
+    calendar = None  # no native meetings: meetups go out as iMIP mail
 
     def __init__(self, settings: SmtpImapSettings) -> None:
         """Nothing connects until the first send or fetch."""
