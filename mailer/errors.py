@@ -49,6 +49,10 @@ class TemporarySendError(TransportError):
         self.retry_after = retry_after
 
 
+class GoneError(TransportError):
+    """The server no longer has the item asked for (a calendar event deleted or already cancelled)."""
+
+
 class PermanentSendError(TransportError):
     """A 5xx reply: this message will never be accepted as it is (state ``dead``)."""
 

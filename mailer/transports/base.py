@@ -116,7 +116,8 @@ class NativeCalendar(Protocol):
         """Change time, place, text or attendees; the server sends the update."""
 
     def cancel(self, event_id: str, comment: str) -> None:
-        """Cancel the item; the server sends the cancellation to every attendee."""
+        """Cancel the item; the server sends the cancellation to every attendee. An item already
+        gone (a retried cancel, or deleted by hand) counts as cancelled."""
 
     def responses(self, event_id: str) -> dict[str, Response]:
         """Each attendee's answer by lower-case address."""

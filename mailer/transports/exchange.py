@@ -76,13 +76,13 @@ class ExchangeTransport:
         return self._account
 
     # -- throttling -----------------------------------------------------------------------------
-    def _busy_for(self) -> float:
+    def busy_for(self) -> float:
         """Seconds left of the last back-off hint (0 when none is running)."""
         if self._busy_until is None:
             return 0.0
         return max((self._busy_until - self.clock()).total_seconds(), 0.0)
 
-    def _note(self, exc: BaseException) -> None:
+    def note_error(self, exc: BaseException) -> None:
         """Remember a back-off hint, so no call reaches the server before it has passed."""
         wait = busy_wait(exc)
         if wait:
@@ -91,29 +91,29 @@ class ExchangeTransport:
 
     def _guard(self) -> None:
         """Refuse to call the server while a back-off hint runs (the worker tries again later)."""
-        if self._busy_for():
-            raise TransportError(f"Exchange asked us to wait; {self._busy_for():.0f} s left")
+        if self.busy_for():
+            raise TransportError(f"Exchange asked us to wait; {self.busy_for():.0f} s left")
 
     def _failed(self, what: str, exc: BaseException) -> TransportError:
-        self._note(exc)
+        self.note_error(exc)
         return TransportError(f"Exchange: {what} failed: {plain(exc)}")
 
     # -- sending --------------------------------------------------------------------------------
     def send(self, mail: Outgoing) -> None:
         """Send our own MIME bytes and save a copy in Sent Items (one CreateItem)."""
-        wait = self._busy_for()
+        wait = self.busy_for()
         if wait:
             raise TemporarySendError(f"Exchange asked us to wait; {wait:.0f} s left", retry_after=wait)
         try:
             sent = self.account.sent  # GetFolder, once: nothing has been handed over yet
         except EWS_ERRORS as exc:
-            self._note(exc)
+            self.note_error(exc)
             raise TemporarySendError(f"Exchange: cannot open Sent Items: {plain(exc)}",
                                      retry_after=busy_wait(exc)) from exc
         try:
             Message(account=self.account, folder=sent, mime_content=mail.data).send_and_save()
         except EWS_ERRORS as exc:
-            self._note(exc)
+            self.note_error(exc)
             raise send_error(exc) from exc
 
     def find_sent(self, message_id: str) -> bool:
@@ -250,7 +250,7 @@ class ExchangeTransport:
         try:
             return CheckLine(what, True, probe())
         except (*EWS_ERRORS, TransportError) as exc:
-            self._note(exc)
+            self.note_error(exc)
             return CheckLine(what, False, plain(exc))
 
     def close(self) -> None:

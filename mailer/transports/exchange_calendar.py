@@ -17,6 +17,7 @@ EWS quirks met here:
 """
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, TypeVar
@@ -26,9 +27,11 @@ from exchangelib.errors import ErrorInvalidIdMalformed, ErrorItemNotFound
 from exchangelib.items import SEND_TO_ALL_AND_SAVE_COPY, SEND_TO_CHANGED_AND_SAVE_COPY
 from exchangelib.properties import ItemId
 
-from mailer.errors import TemporarySendError, TransportError
+from mailer.errors import GoneError, TemporarySendError, TransportError
 from mailer.transports.base import Meeting, NativeEvent, Response
 from mailer.transports.exchange_connect import EWS_ERRORS, busy_wait, plain
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from mailer.transports.exchange import ExchangeTransport
@@ -68,6 +71,8 @@ def visible_text(html: str) -> str:
 
 class ExchangeCalendar:
     """Calendar items in the mailbox's default calendar, through the transport's account."""
+
+    max_attendees = None  # Exchange sets no limit of its own on one meeting's attendees
 
     def __init__(self, transport: "ExchangeTransport") -> None:
         """Nothing connects here: the transport builds its account on first use."""
@@ -115,10 +120,16 @@ class ExchangeCalendar:
 
     def cancel(self, event_id: str, comment: str) -> None:
         """Cancel the meeting with a note (CancelCalendarItem); Exchange tells every attendee and
-        moves the organizer's item to Deleted Items."""
+        moves the organizer's item to Deleted Items.
+
+        An item already gone counts as cancelled: a retried cancel whose first answer was lost
+        finds it in Deleted Items no more (its id is no longer in the calendar)."""
         def send() -> None:
             self._item(event_id).cancel(new_body=Body(comment))
-        self._call(f"cancelling the meeting {event_id[:24]}", send)
+        try:
+            self._call(f"cancelling the meeting {event_id[:24]}", send)
+        except GoneError:
+            log.warning("calendar item %s is already gone: counted as cancelled", event_id[:40])
 
     def responses(self, event_id: str) -> dict[str, Response]:
         """Each attendee's answer (``response_type``, with ``last_response_time`` once they answered)."""
@@ -129,13 +140,13 @@ class ExchangeCalendar:
     # -- helpers --------------------------------------------------------------------------------
     def _call(self, what: str, call: Callable[[], R]) -> R:
         """Run one calendar call under the transport's back-off; EWS errors become ours."""
-        wait = self.transport._busy_for()  # the transport owns the back-off clock
+        wait = self.transport.busy_for()  # the transport owns the back-off clock
         if wait:
             raise TemporarySendError(f"Exchange asked us to wait; {wait:.0f} s left", retry_after=wait)
         try:
             return call()
         except EWS_ERRORS as exc:
-            self.transport._note(exc)
+            self.transport.note_error(exc)
             wait = busy_wait(exc)
             if wait is not None:
                 raise TemporarySendError(f"Exchange is busy; it asked us to wait {wait:.0f} s",
@@ -146,7 +157,7 @@ class ExchangeCalendar:
         """The calendar item with this id, with the fields we read and change (one GetItem)."""
         found = next(iter(self.transport.account.fetch(ids=[ItemId(id=event_id)], only_fields=list(READ_FIELDS))))
         if isinstance(found, (ErrorItemNotFound, ErrorInvalidIdMalformed)):
-            raise TransportError(f"Exchange has no calendar item {event_id[:40]} (deleted or cancelled?)")
+            raise GoneError(f"Exchange has no calendar item {event_id[:40]} (deleted or cancelled?)")
         if isinstance(found, Exception):
             raise found
         if not isinstance(found, CalendarItem):

@@ -8,12 +8,15 @@ names are needed; Outlook shows them in each attendee's own zone.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from mailer.errors import TransportError
+from mailer.errors import GoneError, TransportError
 from mailer.transports.base import Meeting, NativeEvent, Response
 from mailer.transports.graph_http import GraphHttp
+
+log = logging.getLogger(__name__)
 
 MAX_ATTENDEES = 500  # Graph's limit for one event (notes/graph.md)
 # attendees[].status.response -> our PARTSTAT; none, organizer and notResponded are no answer yet
@@ -69,8 +72,14 @@ class GraphCalendar:
         self.http.json("PATCH", self._event(event_id), "update an event", json=event_body(meeting))
 
     def cancel(self, event_id: str, comment: str) -> None:
-        """Cancel the event with a note (Exchange sends the cancellation)."""
-        self.http.json("POST", self._event(event_id) + "/cancel", "cancel an event", json={"comment": comment})
+        """Cancel the event with a note (Exchange sends the cancellation).
+
+        An event already gone (404) counts as cancelled: a retried cancel whose first answer was
+        lost, or an organiser who deleted it in Outlook."""
+        try:
+            self.http.json("POST", self._event(event_id) + "/cancel", "cancel an event", json={"comment": comment})
+        except GoneError:
+            log.warning("calendar event %s is already gone: counted as cancelled", event_id[:40])
 
     def responses(self, event_id: str) -> dict[str, Response]:
         """Each attendee's answer (``status.response``, and ``status.time`` when they answered)."""

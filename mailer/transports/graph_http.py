@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from mailer.errors import ConfigError, TransportError
+from mailer.errors import ConfigError, GoneError, TransportError
 
 SCOPE = "https://graph.microsoft.com/.default"
 MAX_THROTTLES = 3  # throttled answers one request waits out before giving up for this tick
@@ -273,7 +273,7 @@ class GraphHttp:
         except requests.RequestException as exc:
             raise TransportError(f"{what}: cannot reach Graph: {exc}") from exc
         if not ok(resp.status_code):
-            raise TransportError(describe(resp, what))
+            raise (GoneError if resp.status_code == 404 else TransportError)(describe(resp, what))
         try:
             return resp.json() if resp.content else {}
         except ValueError as exc:

@@ -147,6 +147,8 @@ def test_cancel_tells_everyone_and_moves_the_item_to_deleted_items(transport, ew
     assert gone.calendar.cancelled and gone.calendar.uid == made.uid
     with pytest.raises(TransportError, match="no calendar item"):
         transport.calendar.responses(made.id)
+    transport.calendar.cancel(made.id, "Moved to the April meetup.")  # a retry: already cancelled
+    assert len(ews.meeting_mail) == 2
 
 
 def test_naive_times_are_refused_before_anything_is_asked(transport, ews):
@@ -158,9 +160,9 @@ def test_naive_times_are_refused_before_anything_is_asked(transport, ews):
     assert ews.requests == []
 
 
-@pytest.mark.parametrize("verb", ["responses", "update", "cancel"])
+@pytest.mark.parametrize("verb", ["responses", "update"])
 def test_an_unknown_item_is_a_transport_error_naming_it(transport, ews, verb):
-    args = {"responses": (), "update": (meetup(),), "cancel": ("gone",)}[verb]
+    args = {"responses": (), "update": (meetup(),)}[verb]
     with pytest.raises(TransportError, match="no calendar item I-404"):
         getattr(transport.calendar, verb)("I-404", *args)
     assert ews.meeting_mail == []
