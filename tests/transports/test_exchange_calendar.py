@@ -2,6 +2,8 @@
 EWS server (tests/ews_server.py, calendar side in tests/ews_calendar.py)."""
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -17,7 +19,7 @@ from mailer.transports.exchange import ExchangeTransport
 from mailer.transports.exchange_connect import ExchangeSettings
 from tests.ews_calendar import MeetingMail
 from tests.ews_server import EwsServer
-from tests.transports.test_exchange import MAILBOX, Clock, reply, write_home
+from tests.transports.test_exchange import LIVE, MAILBOX, Clock, reply, write_home
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2027, 3, 30, 16, 0, tzinfo=LONDON)  # BST: 15:00 UTC
@@ -213,3 +215,26 @@ def test_clearing_the_place_removes_it_from_the_item(transport, ews):
     transport.calendar.update(made.id, meetup(location=""))
     assert ews.calendar(made.id).location == ""
     assert ews.meeting_mail[1:] == [MeetingMail(made.uid, "update", (ANA, BO))]
+
+
+@pytest.mark.skipif(not (LIVE["mailbox"] and (LIVE["password"] or LIVE["client_secret"])
+                         and os.environ.get("MAILER_EXCHANGE_LIVE_ATTENDEE")),
+                    reason="live Exchange calendar test: the live mailbox variables (see test_exchange.py) and "
+                           "MAILER_EXCHANGE_LIVE_ATTENDEE (who gets a test invitation, then its cancellation)")
+def test_live_mailbox_meeting_create_update_answers_cancel():
+    """Against a real mailbox: one meeting a year ahead, moved, its answers read, cancelled."""
+    settings = ExchangeSettings(**{k: v for k, v in LIVE.items() if v}, native_meetings=True, source="environment")
+    transport = ExchangeTransport(settings)
+    attendee = os.environ["MAILER_EXCHANGE_LIVE_ATTENDEE"]
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=365)
+    item = Meeting("cop-mailer live test", start, start + timedelta(hours=1), (attendee,), "",
+                   "<p>Safe to ignore.</p>", uid=f"cop-mailer-live-{secrets.token_hex(6)}@test")
+    made = transport.calendar.create(item, "live")
+    try:
+        assert transport.calendar.create(item, "live") == made  # found again by its UID
+        transport.calendar.update(made.id, Meeting(item.subject, start + timedelta(hours=1),
+                                                   start + timedelta(hours=2), item.attendees, uid=item.uid))
+        assert attendee.lower() in transport.calendar.responses(made.id)
+    finally:
+        transport.calendar.cancel(made.id, "cop-mailer live test: safe to ignore.")
+        transport.close()

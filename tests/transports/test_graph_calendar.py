@@ -1,6 +1,8 @@
 """Native meetings: Outlook events through Graph, against the local Graph server."""
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -75,3 +77,28 @@ def test_too_many_attendees_is_refused_before_asking(graph):
 def test_a_missing_event_is_a_transport_error(graph):
     with pytest.raises(TransportError, match="404 ErrorItemNotFound"):
         calendar(graph).responses("AAMk/none=")
+
+
+LIVE_CALENDAR_VARS = ("MAILER_GRAPH_LIVE_MAILBOX", "MAILER_GRAPH_LIVE_TENANT_ID", "MAILER_GRAPH_LIVE_CLIENT_ID",
+                      "MAILER_GRAPH_CLIENT_SECRET", "MAILER_GRAPH_LIVE_ATTENDEE")
+
+
+@pytest.mark.skipif(not all(os.environ.get(v) for v in LIVE_CALENDAR_VARS),
+                    reason="live Graph calendar test: set " + ", ".join(LIVE_CALENDAR_VARS) +
+                           " (the attendee gets a test invitation, then its cancellation)")
+def test_live_tenant_event_create_update_answers_cancel():
+    """Against a real tenant (Calendars.ReadWrite): one event a year ahead, moved, read, cancelled."""
+    env = os.environ
+    settings = GraphSettings(mailbox=env["MAILER_GRAPH_LIVE_MAILBOX"], tenant_id=env["MAILER_GRAPH_LIVE_TENANT_ID"],
+                             client_id=env["MAILER_GRAPH_LIVE_CLIENT_ID"],
+                             client_secret=env["MAILER_GRAPH_CLIENT_SECRET"], native_meetings=True)
+    cal = GraphTransport(settings).calendar
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=365)
+    item = meetup(start, (env["MAILER_GRAPH_LIVE_ATTENDEE"],))
+    made = cal.create(item, f"cop-mailer-live:{secrets.token_hex(6)}")
+    try:
+        assert made.uid
+        cal.update(made.id, meetup(start + timedelta(hours=1), item.attendees))
+        assert set(cal.responses(made.id)) >= {env["MAILER_GRAPH_LIVE_ATTENDEE"].lower()}
+    finally:
+        cal.cancel(made.id, "cop-mailer live test: safe to ignore.")
