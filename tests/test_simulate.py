@@ -119,3 +119,15 @@ def test_a_calendar_reply_names_the_event_version_and_answer_in_each_clients_sha
         assert (msg.calendar_method, rsvp.uid, rsvp.sequence, rsvp.partstat, rsvp.attendee) == \
             ("REPLY", event.uid, 2, partstat, "ana@sim.example.com"), client
         assert not msg.header("In-Reply-To")  # calendars answer the ORGANIZER, without our token
+
+
+def test_the_plain_report_shows_the_projects_unless_asked_for_the_challenge_only(tmp_path: Path):
+    runner = CliRunner()
+    both = runner.invoke(main, ["--home", str(tmp_path / "a"), "simulate", "--members", "6", "--days", "1"])
+    assert both.exit_code == 0, both.output
+    assert "approvals sent/kept" in both.output and "wrong actions: none" in both.output
+    alone = runner.invoke(main, ["--home", str(tmp_path / "b"), "simulate", "--members", "6", "--days", "1",
+                                 "--challenge-only", "--json"])
+    data = json.loads(alone.output)
+    assert data["projects"] is False and data["totals"]["projects"]["rsvps_sent"] == 0
+    assert not (tmp_path / "b" / "charters").exists()
