@@ -2,15 +2,24 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from mailer.cli import main
 from mailer.config import load_settings
-from mailer.simulation import simulate
+from mailer.inbound.calendar_reply import read_rsvp
+from mailer.inbound.message import parse_message
+from mailer.outbound import invite
+from mailer.simulation import calendar_client, scenario, simulate, writing
 from mailer.simulation.community import make_community
+from mailer.store import calls as call_store
 from mailer.store import challenges, open_db, people
+from mailer.store import charters as charter_store
+from mailer.store import meetups as meetup_store
 from mailer.store import outbox as outbox_store
 
 
@@ -44,3 +53,81 @@ def test_the_command_refuses_a_home_that_holds_a_community_and_speaks_json(tmp_p
     assert data["members"] == 5 and len(data["per_day"]) == 1 and data["totals"]["sent"] >= 5
     again = runner.invoke(main, ["--home", str(home), "simulate", "--members", "5", "--days", "1"])
     assert again.exit_code == 2 and "already holds a community" in again.output
+
+
+def _written(db, phrases: list[str]) -> set[str]:
+    """Who sent a message starting with one of ``phrases``, read back from the inbox's raw bytes."""
+    found = set()
+    for row in db.query("SELECT raw FROM inbox"):
+        msg = parse_message(row["raw"])
+        if (msg.text or "").lstrip().startswith(tuple(phrases)):
+            found.add(msg.from_addr)
+    return found
+
+
+def test_a_charter_is_approved_by_reply_volunteers_join_and_rsvps_are_kept(tmp_path: Path):
+    home = tmp_path / "sim"
+    report = simulate(home, members=40, days=5, reply_rate=0.7, seed=5)
+    db = open_db(load_settings(home, env={}).db_path)
+    p = report.totals()["projects"]
+    charter = charter_store.list_charters(db)[0]
+    decided = charter_store.decisions(db, charter["id"])
+    assert charter["status"] == p["charter"] == "approved"
+    assert {d["approver"] for d in decided} == set(charter["spec"]["approvers"])
+    assert [d["decision"] for d in decided] == ["approve"] * 3 == ["approve"] * p["approvals_recorded"]
+    signups = call_store.signups(db, charter["call_id"])
+    joined = {m["email"] for m in charter_store.members(db, charter["id"])} - set(charter["spec"]["team"])
+    assert len(joined) == p["joined_team"] == charter["spec"]["open_places"] == scenario.open_places(40)
+    assert joined == {s["email"] for s in signups if s["status"] == "confirmed"}
+    assert p["waitlisted"] == sum(s["status"] == "waitlisted" for s in signups)
+    assert p["volunteered"] >= len(signups) > len(joined)
+    busy = _written(db, [t for ts in writing.BUSY.values() for t in ts])
+    assert busy and len(busy) == p["busy_replies"]  # "I'm in a meeting" arrived, and signed no one up
+    assert not busy & {s["email"] for s in call_store.signups(db, charter["call_id"], include_withdrawn=True)}
+    meetup = meetup_store.list_meetups(db)[0]
+    invitees = meetup_store.list_invitees(db, meetup["id"])
+    counted = {k: sum(i["partstat"] == k for i in invitees) for k in ("accepted", "declined", "tentative")}
+    assert counted == {k: p[k] for k in counted} and sum(counted.values()) == p["rsvps_sent"]
+    kinds = {a["kind"] for a in meetup_store.answers(db, meetup["id"])}
+    assert {"calendar", "text"} <= kinds and p["rsvps_by_calendar"] > 0
+    assert p["wrong_approvals"] == p["wrong_signups"] == p["wrong_rsvps"] == 0
+
+
+def _invitation_email(ics: bytes) -> bytes:
+    msg = MIMEMultipart("mixed")
+    msg.attach(MIMEText("You are invited.", "plain", "utf-8"))
+    part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")
+    part.set_param("method", "REQUEST")
+    msg.attach(part)
+    return msg.as_bytes()
+
+
+def test_a_calendar_reply_names_the_event_version_and_answer_in_each_clients_shape():
+    event = invite.EventInfo("meetup-abc@cop-mailer", 2, "Report-back: Chloé's team",
+                             datetime(2027, 1, 6, 16, tzinfo=timezone.utc), 45, "Online")
+    ics = invite.request(event, invite.Party("cop@sim.example.com"), invite.Party("ana@sim.example.com"),
+                         datetime(2027, 1, 3, tzinfo=timezone.utc))
+    raw = _invitation_email(ics)
+    invitation = calendar_client.read_invitation(raw)
+    assert invitation.uid == event.uid and invitation.sequence == 2
+    for client, partstat in (("outlook", "ACCEPTED"), ("gmail", "DECLINED"), ("apple", "TENTATIVE")):
+        reply = calendar_client.reply(invitation, client, "ana@sim.example.com", "Ana Novak", partstat,
+                                      "Depends; on my release, sorry" if client != "apple" else "",
+                                      datetime(2027, 1, 3, 9, tzinfo=timezone.utc))
+        msg = parse_message(reply)
+        rsvp = read_rsvp(msg.calendar, msg.from_addr)
+        assert (msg.calendar_method, rsvp.uid, rsvp.sequence, rsvp.partstat, rsvp.attendee) == \
+            ("REPLY", event.uid, 2, partstat, "ana@sim.example.com"), client
+        assert not msg.header("In-Reply-To")  # calendars answer the ORGANIZER, without our token
+
+
+def test_the_plain_report_shows_the_projects_unless_asked_for_the_challenge_only(tmp_path: Path):
+    runner = CliRunner()
+    both = runner.invoke(main, ["--home", str(tmp_path / "a"), "simulate", "--members", "6", "--days", "1"])
+    assert both.exit_code == 0, both.output
+    assert "approvals sent/kept" in both.output and "wrong actions: none" in both.output
+    alone = runner.invoke(main, ["--home", str(tmp_path / "b"), "simulate", "--members", "6", "--days", "1",
+                                 "--challenge-only", "--json"])
+    data = json.loads(alone.output)
+    assert data["projects"] is False and data["totals"]["projects"]["rsvps_sent"] == 0
+    assert not (tmp_path / "b" / "charters").exists()

@@ -9,10 +9,16 @@ import click
 
 from mailer.app import App
 from mailer.simulation import Report, simulate
+from mailer.simulation.projects import ProjectDay
 
 COLUMNS = (("date", "day"), ("sent", "sent"), ("received", "received"), ("journaled", "journaled"),
            ("auto_replies", "auto-replies"), ("bounced", "bounced"), ("paused", "paused"),
            ("stopped", "stopped"))
+# the charter, its call and the meetup: (heading, width, what members meant / what the store holds)
+PROJECT_COLUMNS = (("approvals sent/kept", 19, ("approvals_sent", "approvals_recorded")), ("charter", 9, ("charter",)),
+                   ("volunteered/joined/waiting", 26, ("volunteered", "joined_team", "waitlisted")),
+                   ("in a meeting", 12, ("busy_replies",)),
+                   ("rsvps sent → yes/no/maybe", 25, ("rsvps_sent", "accepted", "declined", "tentative")))
 
 
 @click.command("simulate")
@@ -23,21 +29,23 @@ COLUMNS = (("date", "day"), ("sent", "sent"), ("received", "received"), ("journa
 @click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same run.")
 @click.option("--challenge", "challenge_file", type=click.Path(path_type=Path),
               help="A challenge file (default: the sample 30-day DevOps challenge).")
+@click.option("--challenge-only", is_flag=True,
+              help="Only the challenge: no charter, volunteer call or meetup beside it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def simulate_command(app: App, members: int, days: int, reply_rate: float, seed: int,
-                     challenge_file: Path | None, as_json: bool) -> None:
+                     challenge_file: Path | None, challenge_only: bool, as_json: bool) -> None:
     """Build a community of N members in a fresh home and run the real worker for D days."""
     hours = days * 24
     if as_json or not sys.stderr.isatty():
-        report = simulate(app.home, members, days, reply_rate, seed, challenge_file)
+        report = simulate(app.home, members, days, reply_rate, seed, challenge_file, projects=not challenge_only)
     else:
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
             task = bar.add_task(f"simulating {members} members", total=hours)
             report = simulate(app.home, members, days, reply_rate, seed, challenge_file,
-                              lambda n: bar.advance(task, n))
+                              lambda n: bar.advance(task, n), projects=not challenge_only)
     if as_json:
         click.echo(json.dumps({**report.as_dict(), "totals": report.totals()}))
         return
@@ -53,5 +61,24 @@ def _print(report: Report) -> None:
     click.echo(f"members wrote {total['replies_written']} replies (asked to pause {total['asked_pause']}, "
                f"to stop {total['asked_stop']}), {total['auto_replies']} automatic replies, "
                f"{total['bounces_sent']} bounces")
+    if report.projects:
+        _print_projects(report)
     click.echo("time: " + ", ".join(f"{k[:-2]} {v} s" for k, v in report.stages.items())
                + f"; peak memory {report.peak_rss_mb} MB")
+
+
+def _print_projects(report: Report) -> None:
+    """The charter, its volunteer call and the meetup: what members meant beside what was done."""
+    click.echo("by the end of each day, what members had sent / what the store held:")
+    click.echo(f"{'day':>12}  " + "  ".join(f"{head:>{width}}" for head, width, _ in PROJECT_COLUMNS))
+    for n, day in enumerate(report.per_day, start=1):
+        so_far = ProjectDay.totals([d.projects for d in report.per_day[:n]])
+        cells = ["/".join(str(so_far[k]) for k in keys) for _, _, keys in PROJECT_COLUMNS]
+        cells[-1] = cells[-1].replace("/", " → ", 1)  # rsvps sent → accepted/declined/tentative
+        click.echo(f"{day.date:>12}  " + "  ".join(f"{c:>{w}}" for c, (_, w, _) in zip(cells, PROJECT_COLUMNS)))
+    p = report.totals()["projects"]
+    click.echo(f"approvers were asked back {p['asked_again']} times ({p['approvals_missed']} to a reply that "
+               f"meant approved); {p['rsvps_by_calendar']} of {p['rsvps_sent']} RSVPs came from a calendar")
+    wrong = {"decisions": p["wrong_approvals"], "sign-ups": p["wrong_signups"], "RSVPs": p["wrong_rsvps"]}
+    click.echo("wrong actions: " + (", ".join(f"{n} {what} nobody meant" for what, n in wrong.items() if n)
+                                    or "none (no decision, sign-up or RSVP that a member did not mean)"))

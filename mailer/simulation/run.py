@@ -22,6 +22,7 @@ from mailer import worker
 from mailer.config import Settings
 from mailer.simulation import writing
 from mailer.simulation.community import Member
+from mailer.simulation.projects import ProjectDay, ProjectMembers
 from mailer.store import challenges, outbox, people
 from mailer.transports.base import Transport
 from mailer.transports.maildir import deliver_to_inbox
@@ -47,6 +48,7 @@ class DayStats:
     paused: int = 0
     stopped: int = 0
     bounced: int = 0
+    projects: ProjectDay = field(default_factory=ProjectDay)  # the charter, its call, the meetup
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Report:
     days: int
     seed: int
     reply_rate: float
+    projects: bool = True
     per_day: list[DayStats] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
@@ -65,12 +68,13 @@ class Report:
         """Plain data for ``--json``."""
         return asdict(self)
 
-    def totals(self) -> dict[str, int]:
+    def totals(self) -> dict:
         """Sums over the days of the flow counts (the status counts are the last day's)."""
         keys = ("sent", "received", "replies_written", "auto_replies", "bounces_sent", "asked_pause", "asked_stop")
         total = {k: sum(getattr(d, k) for d in self.per_day) for k in keys}
         last = self.per_day[-1] if self.per_day else DayStats("")
         total.update(journaled=last.journaled, paused=last.paused, stopped=last.stopped, bounced=last.bounced)
+        total["projects"] = ProjectDay.totals([d.projects for d in self.per_day])
         return total
 
 
@@ -88,6 +92,7 @@ class Simulation:
         self.order = 0
         self.day: DayStats | None = None
         self.stages = {"tick_s": 0.0, "members_s": 0.0}
+        self.projects: ProjectMembers | None = None  # set by ``simulate`` when it sets up a charter and a meetup
 
     def run(self, start: datetime, hours: int, report: Report, progress: Callable[[int], None]) -> None:
         """Walk ``hours`` hours from ``start``, one tick each; fill ``report``."""
@@ -124,13 +129,15 @@ class Simulation:
         if member.bounces:
             self.bounced.add(member.email)
             self.day.bounces_sent += 1
-            return self._later(now + timedelta(minutes=3), writing.bounce(row["data"], member, now))
+            return self.later(now + timedelta(minutes=3), writing.bounce(row["data"], member, now))
+        if self.projects is not None and self.projects.read(row, member, now, self.day.projects):
+            return
         day = DAY_KEY.match(row["key"])
         if member.away and day and member.away[0] <= int(day.group(2)) <= member.away[1]:
             self.day.auto_replies += 1
-            return self._later(now + timedelta(minutes=1), writing.out_of_office(row["data"], member, now))
+            return self.later(now + timedelta(minutes=1), writing.out_of_office(row["data"], member, now))
         if PAUSED_KEY.match(row["key"]):  # they meant to be away two days: resume by replying
-            return self._later(now + timedelta(days=2), writing.reply(row["data"], member,
+            return self.later(now + timedelta(days=2), writing.reply(row["data"], member,
                                writing.RESUME[member.language], now + timedelta(days=2)))
         if day:
             self._answer_day(row, member, int(day.group(2)), now)
@@ -148,9 +155,10 @@ class Simulation:
         else:
             return
         self.day.replies_written += 1
-        self._later(when, writing.reply(row["data"], member, text, when))
+        self.later(when, writing.reply(row["data"], member, text, when))
 
-    def _later(self, when: datetime, raw: bytes) -> None:
+    def later(self, when: datetime, raw: bytes) -> None:
+        """Queue ``raw`` to arrive in the inbox at ``when``."""
         self.order += 1
         heapq.heappush(self.pending, (when, self.order, raw))
 
@@ -161,5 +169,7 @@ class Simulation:
         self.day.journaled = challenges.count_entries(self.db, self.challenge_id)
         self.day.paused, self.day.stopped = states.count("paused"), states.count("stopped")
         self.day.bounced = people.count_with_status(self.db, "bounced")
+        if self.projects is not None:
+            self.projects.tally(self.db, self.day.projects)
         report.per_day.append(self.day)
         report.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -47,6 +47,39 @@ AWAY = {"en": "I am out of the office with limited access to email and will repl
 AWAY_SUBJECT = {"en": "Automatic reply", "de": "Automatische Antwort", "fr": "Réponse automatique",
                 "es": "Respuesta automática", "ja": "Automatic reply"}
 
+# -- charters, calls and meetups: what a person means, in the words they use -----------------
+# Each is what people were seen to write; the service must read the meaning, not the words.
+APPROVE = {"en": ("Approved.", "Looks good, approved",
+                  "Approved — great initiative, happy to give the team the time."),
+           "de": ("Genehmigt, gute Idee.",), "fr": ("Approuvé, merci !",), "es": ("Aprobado, buena iniciativa.",),
+           "ja": ("Approved. よろしくお願いします。",)}
+UNSURE = {"en": "I'm not sure yet — can we discuss?",
+          "de": "Ich bin mir noch nicht sicher, können wir darüber sprechen?",
+          "fr": "Je ne suis pas encore sûr, on peut en parler ?", "es": "Todavía no estoy seguro, ¿lo hablamos?",
+          "ja": "I'm not sure yet — can we discuss? 少し相談させてください。"}
+APPROVE_AFTER_TALK = {"en": "Approved, thanks for walking me through it.",
+                      "de": "Genehmigt, danke für die Erklärung.",
+                      "fr": "Approuvé, merci pour les explications.", "es": "Aprobado, gracias por la explicación.",
+                      "ja": "Approved. ご説明ありがとうございました。"}
+VOLUNTEER = {"en": ("I'm in", "Count me in!", "Happy to help with this."), "de": ("Ich bin dabei!",),
+             "fr": ("Je suis partant, comptez sur moi.",), "es": ("Me apunto.",), "ja": ("I'm in! 参加します。",)}
+# "I'm in" that says where someone is, not that they join: the service must not sign them up
+BUSY = {"en": ("I'm in a meeting until 3, will read later",
+               "I'm in London this week, will look at it on Monday"),
+        "de": ("Ich bin gerade in einem Meeting, lese es später.",),
+        "fr": ("Je suis en réunion jusqu'à 15h, je lis plus tard.",),
+        "es": ("Estoy en una reunión hasta las 3, lo leo después.",),
+        "ja": ("I'm in a meeting until 3, will read later",)}
+NOT_THIS_TIME = {"en": "Not this time, sorry — too much on my plate.", "de": "Nein, diesmal leider nicht.",
+                 "fr": "Pas cette fois, désolé.", "es": "Esta vez no, lo siento.", "ja": "Not this time, sorry."}
+RSVP_WORDS = {"accepted": {"en": ("See you there!", "I'll be there."), "de": ("Ich komme gerne.",),
+                           "fr": ("J'y serai !",), "es": ("Sí, allí estaré.",), "ja": ("See you there! 参加します。",)},
+              "declined": {"en": ("Sorry, can't make it.", "Can't make it, sorry — I'm travelling."),
+                           "de": ("Leider kann ich nicht.",), "fr": ("Désolé, je ne peux pas venir.",),
+                           "es": ("Lo siento, no puedo ir.",), "ja": ("Sorry, can't make it.",)},
+              "tentative": {"en": ("Maybe, it depends on my release that day.",), "de": ("Vielleicht.",),
+                            "fr": ("Peut-être.",), "es": ("Quizás.",), "ja": ("Maybe.",)}}
+
 
 def entry_text(rng: random.Random, member: Member, share: bool) -> str:
     """A journal entry as this member writes it, with their client's sign-off below it."""
@@ -114,3 +147,9 @@ def bounce(original: bytes, member: Member, now: datetime) -> bytes:
 def _subject(msg: Message) -> str:
     value = msg.get("Subject", "")
     return str(email.header.make_header(email.header.decode_header(value))) if value else ""
+
+
+def said(rng: random.Random, member: Member, phrases: dict[str, tuple[str, ...] | str]) -> str:
+    """One of the member's phrases for something, in their language, with their sign-off."""
+    options = phrases.get(member.language) or phrases["en"]
+    return (options if isinstance(options, str) else rng.choice(options)) + signoff(member)

@@ -1,0 +1,166 @@
+"""What a calendar sends when a person presses Accept, Decline or Maybe on our invitation.
+
+An iTIP REPLY (RFC 5546 §3.2.3) to the ORGANIZER, with the event's UID and the SEQUENCE of the
+invitation answered, and one ATTENDEE: the person, with their PARTSTAT. Each client wraps it
+its own way (notes/calendar-invites.md), and the simulation writes all three:
+
+- Outlook / Exchange: ``Accepted: <title>``, multipart/alternative with the person's note and the
+  calendar part base64-encoded; no ORGANIZER in the REPLY, the note in COMMENT;
+- Google Calendar: sent "on behalf of" by Google, the whole event copied back with ORGANIZER,
+  the note in the attendee's ``X-RESPONSE-COMMENT``, and an ``invite.ics`` attachment;
+- Apple Calendar (and iPhones): a one-line text and an ``.ics`` attachment, quoted-printable.
+
+None of them carries our reply token or an In-Reply-To: the service finds the meetup by UID.
+Pure: the clock is ``now``.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
+
+import icalendar
+
+from mailer.outbound.envelope import new_message_id
+
+WORDS = {"ACCEPTED": "Accepted", "DECLINED": "Declined", "TENTATIVE": "Tentative"}
+VERBS = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentatively accepted"}
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What a calendar keeps from an invitation it was sent."""
+
+    uid: str
+    sequence: int
+    title: str
+    start: datetime
+    end: datetime
+    organizer: str
+    location: str
+
+
+def read_invitation(raw: bytes) -> Invitation | None:
+    """The event in an invitation email's text/calendar part, or None when it has none."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    for part in msg.walk():
+        if part.get_content_type() == "text/calendar":
+            cal = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+            for event in cal.walk("VEVENT"):
+                return Invitation(str(event["UID"]), int(event.get("SEQUENCE", 0)), str(event["SUMMARY"]),
+                                  event.decoded("DTSTART"), event.decoded("DTEND"),
+                                  str(event.get("ORGANIZER", "")).removeprefix("mailto:"),
+                                  str(event.get("LOCATION", "")))
+    return None
+
+
+def reply(invitation: Invitation, client: str, address: str, name: str, partstat: str, note: str,
+          now: datetime) -> bytes:
+    """The bytes ``client`` sends when ``address`` answers ``partstat`` (with an optional note)."""
+    writer = {"outlook": _outlook, "gmail": _google}.get(client, _apple)
+    msg = writer(invitation, address, name, partstat, note, now)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = new_message_id(address.partition("@")[2] or "example.test")
+    return msg.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
+
+
+def _event(inv: Invitation, address: str, name: str, partstat: str, now: datetime,
+           **attendee_params: str) -> icalendar.Event:
+    event = icalendar.Event()
+    attendee = icalendar.vCalAddress(f"mailto:{address}")
+    attendee.params.update({"CN": name, "PARTSTAT": partstat, **attendee_params})
+    event.add("attendee", attendee)
+    event.add("dtstart", inv.start)
+    event.add("dtend", inv.end)
+    event.add("dtstamp", now.astimezone(timezone.utc).replace(microsecond=0))
+    event.add("uid", inv.uid)
+    event.add("sequence", inv.sequence)
+    return event
+
+
+def _calendar(prodid: str, event: icalendar.Event) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", prodid)
+    cal.add("version", "2.0")
+    cal.add("method", "REPLY")
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def _calendar_part(data: bytes, charset: Charset | str = "utf-8") -> MIMEText:
+    part = MIMEText(data.decode("utf-8"), "calendar", charset)
+    part.set_param("method", "REPLY")
+    return part
+
+
+def _addressed(msg: MIMEBase, address: str, name: str, to: str, subject: str) -> MIMEBase:
+    # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
+    msg["From"] = formataddr((name, address), charset="utf-8")
+    msg["To"] = to
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
+    return msg
+
+
+def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime) -> MIMEBase:
+    event = _event(inv, address, name, partstat, now)
+    event.add("summary", f"{WORDS[partstat]}: {inv.title}")  # Exchange puts its verdict in SUMMARY
+    if note:
+        event.add("comment", note)
+    for key, value in (("class", "PUBLIC"), ("priority", 5), ("transp", "OPAQUE"), ("status", "CONFIRMED"),
+                       ("location", inv.location), ("x-microsoft-cdo-appt-sequence", str(inv.sequence))):
+        event.add(key, value)
+    msg = MIMEMultipart("alternative")
+    msg.attach(MIMEText(note + "\n", "plain", "utf-8"))
+    msg.attach(_calendar_part(_calendar("Microsoft Exchange Server 2010", event)))
+    msg["Thread-Topic"] = inv.title if inv.title.isascii() else Header(inv.title, "utf-8")
+    msg["X-Auto-Response-Suppress"] = "All"
+    return _addressed(msg, address, name, inv.organizer, f"{WORDS[partstat]}: {inv.title}")
+
+
+def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime) -> MIMEBase:
+    extra = {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "X-NUM-GUESTS": "0"}
+    if note:
+        extra["X-RESPONSE-COMMENT"] = note
+    event = _event(inv, address, name, partstat, now, **extra)
+    event.add("organizer", icalendar.vCalAddress(f"mailto:{inv.organizer}"))
+    for key, value in (("summary", inv.title), ("location", inv.location), ("status", "CONFIRMED"),
+                       ("transp", "OPAQUE"), ("last-modified", now.astimezone(timezone.utc).replace(microsecond=0))):
+        event.add(key, value)
+    data = _calendar("-//Google Inc//Google Calendar 70.9054//EN", event)
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(f"{name} has {VERBS[partstat]} this invitation.\n\n{note}\n", "plain", "utf-8"))
+    body.attach(_calendar_part(data))
+    ics = MIMEBase("application", "ics", name="invite.ics")
+    ics.set_payload(data.decode("utf-8"), "utf-8")
+    ics.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    msg = MIMEMultipart("mixed")
+    msg.attach(body)
+    msg.attach(ics)
+    msg["Sender"] = "Google Calendar <calendar-notification@google.com>"
+    msg["Reply-To"] = formataddr((name, address), charset="utf-8")
+    when = inv.start.astimezone(timezone.utc)
+    subject = f"{WORDS[partstat]}: {inv.title} @ {when:%a %d %b %Y %H:%M} (UTC) ({address})"
+    return _addressed(msg, address, name, inv.organizer, subject)
+
+
+def _apple(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime) -> MIMEBase:
+    event = _event(inv, address, name, partstat, now, CUTYPE="INDIVIDUAL", EMAIL=address)
+    event.add("summary", inv.title)
+    qp = Charset("utf-8")
+    qp.body_encoding = QP
+    ics = _calendar_part(_calendar("-//Apple Inc.//macOS 14.2//EN", event), qp)
+    ics.set_param("name", f"iCal-{now:%Y%m%d-%H%M%S}.ics")
+    ics.add_header("Content-Disposition", "attachment", filename=f"iCal-{now:%Y%m%d-%H%M%S}.ics")
+    msg = MIMEMultipart("mixed")
+    msg.attach(MIMEText(f"{name} has {VERBS[partstat]} your event.\n", "plain", "utf-8"))
+    msg.attach(ics)
+    msg["X-Mailer"] = "Apple Mail (2.3774.600.62)"
+    subject = f"Invitation: {inv.title} - {WORDS[partstat]}"
+    return _addressed(msg, address, name, parseaddr(inv.organizer)[1] or inv.organizer, subject)
