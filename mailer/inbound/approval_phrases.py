@@ -29,7 +29,7 @@ APPROVING = words(
     "good idea", "nice work", "well done", "approve", "approved", "d'accord", "einverstanden",
     "klingt gut", "sieht gut aus", "ca me va", "parfait", "de acuerdo", "me parece bien", "perfecto",
     "de acordo", "perfeito", "va bene", "perfetto", "ziet er goed uit", "prima", "top")
-STANDALONE = words("looks good to me", "lgtm", "sounds good", "go ahead", "go for it", "ship it",
+STANDALONE = words("looks good to me", "looks good", "lgtm", "sounds good", "go ahead", "go for it", "ship it",
                    "good to go", "fine by me", "agreed", "klingt gut", "sieht gut aus", "de acuerdo",
                    "de acordo", "va bene", "ziet er goed uit")
 ENDS = r"(?=\s*(?:[,.!;:\-]|$))"

@@ -62,8 +62,10 @@ YESES = r"(?:(?:yes|yeah|yep|ja|oui|si|sim|ok|okay|sure)\b[\s,.!:-]*)?"
 
 # --- folding and cleaning ---------------------------------------------------------------------
 
+# Spanish opens "¡Cuenta conmigo!" and "¿…?" with inverted marks: folded away, so a phrase
+# still starts the text (the closing "!" or "?" stays and still counts).
 PUNCT_MAP = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
-             "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " "}
+             "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " ", "\u00a1": "", "\u00bf": ""}
 
 
 LIST_AFTER = re.compile(r"[ \t,.;:!\-\u2013\u2014]*\n\s*(?=(?:[-*\u2022]|\d+[.)])\s)")

@@ -203,7 +203,8 @@ VOLUNTEER = words(
     "ich bin dabei", "ich mache mit", "ich helfe", "ich melde mich", "je suis partant",
     "je suis partante", "je participe", "je me porte volontaire", "cuenta conmigo", "me apunto",
     "yo me apunto", "pode contar comigo", "conte comigo", "estou dentro", "ci sono", "ci sto",
-    "contate su di me", "mi offro", "ik doe mee", "ik ben erbij", "tel mij maar mee", "reken op mij")
+    "contate su di me", "mi offro", "ik doe mee", "ik ben erbij", "tel mij maar mee", "reken op mij",
+    "comptez sur moi", "compte sur moi", "tu peux compter sur moi", "vous pouvez compter sur moi")
 PLAIN_YES = bare("yes", "yeah", "yep", "sure", "ja", "oui", "si", "sim", "me", "me too", "yes please")
 STRONG_IF = r"\b(if|unless|wenn|falls|si|se|als|indien)\b"
 NOT_AS = r"\b(not|except|but not)\s+(as|for|with)\b"  # "happy to help, but not as a writer"
@@ -217,7 +218,7 @@ DECLINE = words(
     "nein danke", "non merci", "no gracias", "lo siento", "infelizmente",
     "purtroppo", "helaas", "decline", "i decline", "not for me", "can't this time", "cannot this time",
     "pas cette fois", "pas cette fois-ci", "pas pour cette fois", "esta vez no", "dieses mal nicht",
-    "diesmal nicht", "nicht dieses mal", "desta vez nao", "questa volta no", "non questa volta",
+    "diesmal nicht", "diesmal leider nicht", "dieses mal leider nicht", "nicht dieses mal", "desta vez nao", "questa volta no", "non questa volta",
     "deze keer niet", "nu niet")
 APOLOGY = (r"(?:(?:so\s+|very\s+|really\s+)?sorry|apologies|unfortunately|i'm afraid|im afraid|leider|"
            r"desolee?|lo siento|perdon|desculpa|desculpe|mi dispiace|scusa|sorry)[\s,.!:;-]*")
@@ -307,9 +308,11 @@ ATTEND = words(
     "accept", "accepted", "attending", "i'll attend", "i will attend", "going", "i'm going",
     "wouldn't miss it", "ja", "ich komme", "bin dabei", "ich bin dabei", "oui", "je viens",
     "je serai la", "j'y serai", "alli estare", "ahi estare", "voy", "sim", "estarei la", "vou",
-    "ci saro", "vengo", "ik kom", "ik ben erbij", "ik ben er bij") + "|" + bare("si")
+    "ci saro", "vengo", "ik kom", "ik ben erbij", "ik ben er bij", "nos vemos alli", "nos vemos ahi",
+    "alli nos vemos") + "|" + bare("si")
 ATTEND_ANYWHERE = words("see you there", "can't wait", "cant wait", "i'll be there", "i will be there", "wouldn't miss it",
-                        "see you then", "looking forward", "i'll come", "i will come", "count me in")
+                        "see you then", "looking forward", "i'll come", "i will come", "count me in",
+                        "ich bin dabei", "bin dabei", "j'y serai", "je serai la", "alli estare", "nos vemos alli")
 MAYBE = words("maybe", "perhaps", "possibly", "probably", "not sure", "tentative", "tentatively",
               "might", "i might", "i may", "i'll try", "i will try", "hopefully", "vielleicht",
               "eventuell", "peut-etre", "quizas", "quiza", "tal vez", "talvez", "forse", "misschien")
@@ -320,7 +323,8 @@ MISS = words("can't make it", "cannot make it", "can not make it", "won't make i
              "nao posso", "non posso", "ich kann nicht", "je ne peux pas", "not this time")
 MISS_ANYWHERE = (r"((?<!might )(?<!may )\b(can't|cant|cannot|can not|won't|will not|unable to|not able to|"
                  r"not) (make it|come|attend|be there|join)|(have to|must|need to) (miss|skip)|i'll miss|"
-                 r"kann nicht|komme nicht|je ne peux pas|no podre|no puedo|nao posso|non posso|"
+                 r"kann (?:leider )?nicht|komme (?:leider )?nicht|je ne (?:peux|pourrai) pas|no podre|no puedo|"
+                 r"nao posso|non posso|"
                  r"kan niet|kom niet)")
 
 

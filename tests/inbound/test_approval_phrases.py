@@ -9,7 +9,7 @@ import pytest
 from mailer.inbound.commands import interpret
 
 APPROVING = ["Approved", "Yes", "OK", "+1, looks good", "LGTM", "Genehmigt", "Approuvé", "Sí, aprobado",
-             "Go ahead", "Looks good to me", "Akkoord"]
+             "Go ahead", "Looks good to me", "Akkoord", "Looks good, approved", "Looks good."]
 AGAINST = ["Reject: too broad", "No.", "Changes needed: cut the scope", "I have to say no, no budget",
            "Abgelehnt", "Not approved", "Before I approve, please cut the scope", "-1",
            "Wijzigingen nodig: kleinere scope", "Actually no"]

@@ -350,6 +350,13 @@ MEETUP = [
     ("Misschien", "tentative", ""),
     ("Will there be food?", "unclear", "Will there be food?"),
     ("Si je peux", "unclear", "Si je peux"),
+    # written by the simulation's members (issue 14), read as unclear before
+    ("Ich kann leider nicht kommen.", "decline", "Ich kann leider nicht kommen."),
+    ("Désolé, je ne pourrai pas venir.", "decline", "Désolé, je ne pourrai pas venir."),
+    ("¡Allí estaré!", "accept", ""),
+    ("¡Nos vemos allí!", "accept", ""),
+    ("Bis dann, ich bin dabei!", "accept", "Bis dann, ich bin dabei!"),
+    ("¿Habrá grabación?", "unclear", "¿Habrá grabación?"),
     ("Thanks for organising", "unclear", "Thanks for organising"),
 ]
 
