@@ -161,6 +161,7 @@ class MaildirTransport:
         self.processed = self.root / "processed"
         self.index = self.root / "outbox-index"
         self._fetched: dict[str, Path] = {}
+        self._processed_ready = False  # the processed Maildir is known to exist
 
     def send(self, mail: Outgoing) -> None:
         """Write the message bytes into the outbox Maildir, under a ``Return-Path`` line with
@@ -194,13 +195,22 @@ class MaildirTransport:
         """Move the message into the processed Maildir, marked seen; calling it twice is harmless."""
         key = fetched.transport_id
         source = self._fetched.pop(key, None)
-        if source is None or not source.is_file():  # moved by a mail client since the fetch
-            source = find_by_key(self.inbox, key)
+        if source is not None and self._processed_ready:
+            # The usual case: one rename, no stat first. It fails only when the file is no longer
+            # where fetch saw it (a mail client moved it) or the processed folder went away; both
+            # are handled below, the slow way.
+            try:
+                os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
+                return
+            except FileNotFoundError:
+                self._processed_ready = False
+        source = find_by_key(self.inbox, key)
         if source is None:
             if find_by_key(self.processed, key) is not None:
                 return
             raise TransportError(f"message {key} is neither in {self.inbox} nor in {self.processed}")
         ensure_maildir(self.processed)
+        self._processed_ready = True
         os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
 
     def find_sent(self, message_id: str) -> bool:
