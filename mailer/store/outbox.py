@@ -51,7 +51,21 @@ CLAIMABLE = ("pending", "failed")
 
 def ts(moment: datetime) -> str:
     """A datetime as stored: UTC, ISO-8601, seconds precision."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    # A tick writes the same ``now`` object many times (several rows per reply or email): the
+    # text of the last aware one is kept and reused for that very object (identity, not ==:
+    # equal wall times in one zone can be two instants around a DST change). A naive one is
+    # never reused: its text depends on the local zone.
+    global _LAST_TS  # noqa: PLW0603 - a one-entry cache, replaced whole (thread-safe)
+    last, text = _LAST_TS
+    if moment is last:
+        return text
+    text = moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    if moment.tzinfo is not None:
+        _LAST_TS = (moment, text)
+    return text
+
+
+_LAST_TS: tuple[datetime | None, str] = (None, "")
 
 
 def ts_ms(moment: datetime) -> str:

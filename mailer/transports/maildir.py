@@ -185,7 +185,8 @@ class MaildirTransport:
         ensure_maildir(self.inbox)
         for path in list_messages(self.inbox):
             try:
-                raw = path.read_bytes()
+                with open(path, "rb") as handle:  # what Path.read_bytes does, with less around it
+                    raw = handle.read()
             except FileNotFoundError:
                 continue  # another worker filed it away meanwhile
             self._fetched[message_key(path.name)] = path
