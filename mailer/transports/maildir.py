@@ -16,6 +16,7 @@ Writing follows the Maildir rule (a file appears in ``new/`` only once complete)
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import os
@@ -53,28 +54,54 @@ def unique_name() -> str:
     """
     now_ns = time.time_ns()
     seconds, micros = divmod(now_ns // 1000, 1_000_000)
-    host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
-    return f"{seconds}.M{micros:06d}P{os.getpid()}Q{next(_counter)}R{os.urandom(4).hex()}.{host}"
+    return f"{seconds}.M{micros:06d}P{os.getpid()}Q{next(_counter)}R{os.urandom(4).hex()}.{_host()}"
+
+
+@functools.lru_cache(maxsize=1)
+def _host() -> str:
+    # Read once per process: the name only has to tell hosts apart (pid, counter and random
+    # bytes already make it unique here), and asking costs a system call per email.
+    return socket.gethostname().replace("/", r"\057").replace(":", r"\072")
 
 
 def write_message(maildir: Path, raw: bytes, key: str | None = None) -> str:
     """Write ``raw`` into ``maildir/new`` through ``tmp`` (never half visible); return its key."""
     ensure_maildir(maildir)
     key = key or unique_name()
-    tmp = maildir / "tmp" / key
+    write_new(str(maildir), (raw,), key)
+    return key
+
+
+def write_new(maildir: str, pieces: tuple[bytes, ...], key: str) -> None:
+    """Write ``pieces`` as one file ``maildir/new/key`` through ``tmp/`` (the folders exist).
+
+    The file is flushed to disk (one ``fsync``) before the rename makes it visible: a reader
+    never sees half a message, and a crash before the rename leaves nothing in new/. Plain
+    file descriptors: at one email per call, Python's file objects cost more than the writing.
+    """
+    tmp = f"{maildir}/tmp/{key}"
+    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
-        with open(tmp, "xb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, maildir / "new" / key)
+        try:
+            _write_all(handle, pieces)
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+        os.rename(tmp, f"{maildir}/new/{key}")
     except BaseException:
         # A full disk (or a file size limit) fails the write: leave no empty or partial
         # file in tmp/ for a reader or a cleaner to trip over.
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            os.unlink(tmp)
         raise
-    return key
+
+
+def _write_all(handle: int, pieces: tuple[bytes, ...]) -> None:
+    """Write every byte of ``pieces`` (a write may take less than it was given)."""
+    data = b"".join(pieces) if len(pieces) > 1 else pieces[0]
+    view, done = memoryview(data), 0
+    while done < len(view):
+        done += os.write(handle, view[done:])
 
 
 def message_key(file_name: str) -> str:
@@ -162,23 +189,39 @@ class MaildirTransport:
         self.index = self.root / "outbox-index"
         self._fetched: dict[str, Path] = {}
         self._processed_ready = False  # the processed Maildir is known to exist
+        self._folders_ready = False  # the outbox Maildir and the index are known to exist
 
     def send(self, mail: Outgoing) -> None:
         """Write the message bytes into the outbox Maildir, under a ``Return-Path`` line with
         the envelope sender, as a delivering mail server records it (RFC 5321 4.4), and index
         its Message-ID."""
         try:
-            self._ensure_index()
             key = unique_name()
-            # The index entry is written first and names the file about to appear: if we die
-            # before the rename, find_sent looks for that file, does not find it, says "not sent".
-            id_file(self.index, mail.message_id).write_text(key, encoding="ascii")
-            head = f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode()
-            write_message(self.outbox, head + mail.data, key)
+            try:
+                self._write_sent(mail, key)
+            except FileNotFoundError:
+                self._folders_ready = False  # a folder went away since the last send: make it again
+                self._write_sent(mail, key)
         except OSError as exc:
             # The rename into new/ is the commit point: before it nothing is visible, so a
             # failure here (disk full, permissions) is safe to retry.
             raise TemporarySendError(f"could not write to {self.outbox}: {exc}") from exc
+
+    def _write_sent(self, mail: Outgoing, key: str) -> None:
+        if not self._folders_ready:  # checked once, not per email (a stat and three mkdirs)
+            self._ensure_index()
+            ensure_maildir(self.outbox)
+            self._folders_ready = True
+        # The index entry is written first and names the file about to appear: if we die
+        # before the rename, find_sent looks for that file, does not find it, says "not sent".
+        entry = os.open(id_file(self.index, mail.message_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                        0o666)
+        try:
+            _write_all(entry, (key.encode("ascii"),))
+        finally:
+            os.close(entry)
+        head = f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode()
+        write_new(str(self.outbox), (head, mail.data), key)
 
     def fetch(self) -> Iterator[Fetched]:
         """Yield the inbox's messages oldest first; they stay there until ``done``."""
