@@ -6,9 +6,11 @@ mail client or ``mutt -f`` can open it):
 - ``outbox``    what we "sent", the bytes exactly as handed to ``send``;
 - ``inbox``     what arrives (``deliver_to_inbox`` drops a message here);
 - ``processed`` where ``done`` files a message once its effect is recorded; nothing is deleted;
-- ``outbox-index`` one small file per sent Message-ID naming its outbox file, so checking
-  whether a message was sent is a file lookup, not a read of every message (it sits beside
-  the outbox, not in it: a dot folder inside a Maildir is a Maildir++ subfolder to clients).
+- ``outbox-index`` which outbox file holds which Message-ID, so checking whether a message was
+  sent is a look-up, not a read of every message (it sits beside the outbox, not in it: a dot
+  folder inside a Maildir is a Maildir++ subfolder to clients). Each send appends one line
+  (id hash, file key) to its ``log``; older versions wrote one small file per Message-ID,
+  named by the hash, and those are still read.
 
 Writing follows the Maildir rule (a file appears in ``new/`` only once complete): write to
 ``tmp/``, flush to disk, then rename into ``new/``. A reader never sees half a message.
@@ -36,6 +38,7 @@ SUBDIRS = ("tmp", "new", "cur")
 # colon (the key) stays the same when a mail client moves a message from new/ to cur/.
 INFO_SEPARATOR = ":"
 SEEN_INFO = ":2,S"
+INDEX_LOG = "log"  # in outbox-index: one "<id digest> <file key>" line per send
 _counter = itertools.count()
 
 
@@ -159,8 +162,13 @@ def header_message_id(path: Path) -> str | None:
 
 
 def id_file(index: Path, message_id: str) -> Path:
-    """The index file for a Message-ID: a hash, since an id may hold any character."""
-    return index / hashlib.sha256(_normalise_id(message_id).encode("utf-8")).hexdigest()[:40]
+    """The index file for a Message-ID (as older versions wrote the index: a file per id)."""
+    return index / id_digest(message_id)
+
+
+def id_digest(message_id: str) -> str:
+    """A Message-ID as the index names it: a hash, since an id may hold any character."""
+    return hashlib.sha256(_normalise_id(message_id).encode("utf-8")).hexdigest()[:40]
 
 
 def _normalise_id(value: str) -> str:
@@ -190,6 +198,8 @@ class MaildirTransport:
         self._fetched: dict[str, Path] = {}
         self._processed_ready = False  # the processed Maildir is known to exist
         self._folders_ready = False  # the outbox Maildir and the index are known to exist
+        self._logged: dict[str, list[str]] = {}  # the index log as read so far: digest -> keys
+        self._log_read: tuple[int, bytes] = (0, b"")  # bytes of the log read, the last line read
 
     def send(self, mail: Outgoing) -> None:
         """Write the message bytes into the outbox Maildir, under a ``Return-Path`` line with
@@ -214,12 +224,14 @@ class MaildirTransport:
             self._folders_ready = True
         # The index entry is written first and names the file about to appear: if we die
         # before the rename, find_sent looks for that file, does not find it, says "not sent".
-        entry = os.open(id_file(self.index, mail.message_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
-                        0o666)
+        # One line appended to the log (a file per id cost creating a file per email; the
+        # line has the same durability: neither is flushed to disk, the message file is).
+        # Opened per send, so that a removed index folder is noticed and made again.
+        log = os.open(self.index / INDEX_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
         try:
-            _write_all(entry, (key.encode("ascii"),))
+            _write_all(log, (f"{id_digest(mail.message_id)} {key}\n".encode("ascii"),))
         finally:
-            os.close(entry)
+            os.close(log)
         head = f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode()
         write_new(str(self.outbox), (head, mail.data), key)
 
@@ -261,11 +273,40 @@ class MaildirTransport:
         """Whether the outbox holds a message with this Message-ID: one index lookup and one
         probe for the file it names (the index is built once from the files if missing)."""
         self._ensure_index()
-        try:
-            key = id_file(self.index, message_id).read_text(encoding="ascii").strip()
+        keys = self._logged_keys(id_digest(message_id))
+        try:  # an entry written by an older version
+            keys.append(id_file(self.index, message_id).read_text(encoding="ascii").strip())
         except FileNotFoundError:
-            return False
-        return find_by_key(self.outbox, key) is not None
+            pass
+        return any(find_by_key(self.outbox, key) is not None for key in keys)
+
+    def _logged_keys(self, digest: str) -> list[str]:
+        """The file keys the index log names for a Message-ID digest (every send of it).
+
+        The log is read once and then only from where the last read stopped (it only grows),
+        provided the last line read is still where it was: otherwise (the index was removed
+        and made again) it is read from the start. A line still being written by another
+        process is left for the next look-up.
+        """
+        try:
+            with open(self.index / INDEX_LOG, "rb") as log:
+                done, last = self._log_read
+                log.seek(max(done - len(last), 0))
+                if log.read(len(last)) != last:
+                    self._logged, done = {}, 0
+                    log.seek(0)
+                chunk = log.read()
+        except FileNotFoundError:
+            return []
+        complete = chunk.rfind(b"\n") + 1
+        lines = chunk[:complete].splitlines(keepends=True)
+        for line in lines:
+            logged, _, key = line.decode("ascii", "replace").rstrip("\n").partition(" ")
+            if key:
+                self._logged.setdefault(logged, []).append(key)
+        if lines:
+            self._log_read = (done + complete, lines[-1])
+        return list(self._logged.get(digest, ()))
 
     def _ensure_index(self) -> None:
         """Create the Message-ID index, indexing what an older version already sent."""
