@@ -73,7 +73,17 @@ def ts_ms(moment: datetime) -> str:
 
     It sorts correctly against ``ts`` text: within one second "+" sorts before ".".
     """
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    global _LAST_TS_MS  # noqa: PLW0603 - as in ts: the same moment object, the same text
+    last, text = _LAST_TS_MS
+    if moment is last:
+        return text
+    text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    if moment.tzinfo is not None:
+        _LAST_TS_MS = (moment, text)
+    return text
+
+
+_LAST_TS_MS: tuple[datetime | None, str] = (None, "")
 
 
 def parse_ts(text: str | None) -> datetime | None:
