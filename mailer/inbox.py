@@ -130,11 +130,12 @@ def _take_chunk(db: Database, chunk: list[Fetched], now: datetime, settings: Set
     seen = store.seen_transport_ids(db, [f.transport_id for f in chunk])
     fresh = [fetched for fetched in chunk if fetched.transport_id not in seen]
     parsed = [_parse_once(fetched.raw, settings) for fetched in fresh]
-    # Which Message-IDs (or hashes) we already keep: one query for the batch, not one a message.
-    kept = store.kept_dedupe_keys(db, [key for _, key in parsed])
     batch = InboxResult()
     try:
         with db.atomic():
+            # Which Message-IDs (or hashes) we keep already: one query for the batch, not one a
+            # message, read in the batch's transaction like the writes that depend on it.
+            kept = store.kept_dedupe_keys(db, [key for _, key in parsed])
             for fetched, (msg, key) in zip(fresh, parsed):
                 _take(db, fetched, msg, key, kept, now, settings, batch)
     except sqlite3.Error:

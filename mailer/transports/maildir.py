@@ -81,6 +81,16 @@ def write_new(maildir: str, pieces: tuple[bytes, ...], key: str) -> None:
     The file is flushed to disk (one ``fsync``) before the rename makes it visible: a reader
     never sees half a message, and a crash before the rename leaves nothing in new/. Plain
     file descriptors: at one email per call, Python's file objects cost more than the writing.
+
+    No ``fsync`` of the folder after the rename (there never was one; batching one would
+    not change what follows). A killed process loses nothing: the rename is complete once
+    ``rename`` returns, and the outbox records the send only after that. Only a power cut can
+    lose a rename, and the outbox's record of the send is not flushed per email either
+    (SQLite ``synchronous = NORMAL``): lost together, the send reads as not done and goes
+    again (``find_sent`` finds no file). On ext4 the next ``fsync`` (the next email's, or
+    SQLite's at a checkpoint) commits the file-system journal that holds the rename, so the
+    record outliving the file would take the disk writing SQLite's log on its own before the
+    journal's next commit (every 5 s); this transport is for trying things out and tests.
     """
     tmp = f"{maildir}/tmp/{key}"
     handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
