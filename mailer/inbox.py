@@ -129,11 +129,15 @@ def _take_chunk(db: Database, chunk: list[Fetched], now: datetime, settings: Set
     """
     seen = store.seen_transport_ids(db, [f.transport_id for f in chunk])
     fresh = [fetched for fetched in chunk if fetched.transport_id not in seen]
+    parsed = [_parse_once(fetched.raw, settings) for fetched in fresh]
     batch = InboxResult()
     try:
         with db.atomic():
-            for fetched in fresh:
-                _take(db, fetched, now, settings, batch)
+            # Which Message-IDs (or hashes) we keep already: one query for the batch, not one a
+            # message, read in the batch's transaction like the writes that depend on it.
+            kept = store.kept_dedupe_keys(db, [key for _, key in parsed])
+            for fetched, (msg, key) in zip(fresh, parsed):
+                _take(db, fetched, msg, key, kept, now, settings, batch)
     except sqlite3.Error:
         raise  # the database failed, not a message: stop; the batch is not kept, nor filed away
     except Exception:  # noqa: BLE001 - the batch is rolled back whole; one by one instead
@@ -144,18 +148,25 @@ def _take_chunk(db: Database, chunk: list[Fetched], now: datetime, settings: Set
     _add(result, batch)
 
 
-def _take(db: Database, fetched: Fetched, now: datetime, settings: Settings, result: InboxResult) -> None:
-    """Parse one message once, handle it (unless we have it already) and keep it with its outcome."""
+def _parse_once(raw: bytes, settings: Settings) -> tuple[ParsedMessage | None, str]:
+    """The message parsed (only its header block when it is over ``inbox.max_bytes``: it is
+    quarantined unread) and its dedupe key."""
+    msg = parse_message(raw) if len(raw) <= settings.inbox_max_bytes else _parse_headers_only(raw)
+    return msg, dedupe_key(raw, msg)
+
+
+def _take(db: Database, fetched: Fetched, msg: ParsedMessage | None, key: str, kept: set[str],
+          now: datetime, settings: Settings, result: InboxResult) -> None:
+    """Handle one parsed message (unless we have it already: its key is in ``kept``) and keep
+    it with its outcome; its key joins ``kept``."""
     raw = fetched.raw
-    whole = len(raw) <= settings.inbox_max_bytes  # larger ones are quarantined unread
-    msg = parse_message(raw) if whole else _parse_headers_only(raw)
-    key = dedupe_key(raw, msg)
-    if store.has_dedupe_key(db, key):
+    if key in kept:
         result.duplicates += 1
         return
     row = {"raw": raw, "size": len(raw)}
+    whole = len(raw) <= settings.inbox_max_bytes
     try:
-        with db.atomic():
+        with store.savepoint(db):
             outcome, failure = handle(db, row, now, settings, result, msg if whole else None), None
     except sqlite3.Error:
         raise  # the database failed, not the message: stop, nothing of the batch is kept
@@ -165,6 +176,7 @@ def _take(db: Database, fetched: Fetched, now: datetime, settings: Settings, res
         outcome, failure = ("quarantined", None, None, f"{type(exc).__name__}: {exc}"), exc
     msg_id = store.store_handled(db, key, fetched.transport_id, raw, msg.from_addr if msg else "",
                                  msg.subject if msg else "", outcome, now)
+    kept.add(key)
     result.fetched += 1
     if failure is not None:
         log.warning("inbox message %s quarantined: %s", msg_id, failure)

@@ -57,12 +57,18 @@ DURATION = re.compile(
     r"(until|till|next|bis)\b).*$")
 
 
+# One compiled pattern per command, built once: building the alternations per reply cost more
+# than reading the reply.
+JOURNAL_COMMANDS = {intent: re.compile(rf"(?:(?:{POLITE})[\s,!]+)*({words(*verbs)})\b")
+                    for intent, verbs in JOURNAL_VERBS.items()}
+
+
 def read_journal(text: Folded) -> Intent:
     """A short command (pause, resume, stop, join), else the reply is a journal entry."""
     folded = text.folded.strip()
     if len(folded.split()) <= 12:
-        for intent, verbs in JOURNAL_VERBS.items():
-            found = re.match(rf"(?:(?:{POLITE})[\s,!]+)*({words(*verbs)})\b", folded)
+        for intent, command in JOURNAL_COMMANDS.items():
+            found = command.match(folded)
             if found and _only_filler(folded[found.end():]):
                 rest = folded[found.end():]
                 when = DURATION.search(rest)

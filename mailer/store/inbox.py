@@ -75,6 +75,33 @@ def has_dedupe_key(db: Database, dedupe_key: str) -> bool:
     return db.execute("SELECT 1 FROM inbox WHERE dedupe_key = ?", [dedupe_key]).fetchone() is not None
 
 
+def kept_dedupe_keys(db: Database, keys: list[str]) -> set[str]:
+    """Which of these dedupe keys are already kept (one indexed query for a whole batch)."""
+    return _present(db, "dedupe_key", keys)
+
+
+class savepoint:  # noqa: N801 - used like a function: ``with savepoint(db):``
+    """A savepoint around one message's handling: its writes are undone if it raises.
+
+    What ``db.atomic()`` does inside a transaction, without its random savepoint name and
+    generator (measurable once per message on a 10,000-reply tick). Nested ones may share the
+    name: SQLite rolls back to and releases the innermost savepoint of that name.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.conn = db.conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("SAVEPOINT inbox_message")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.conn.execute("RELEASE inbox_message")
+        elif self.conn.in_transaction:  # an error may have ended the transaction already
+            self.conn.execute("ROLLBACK TO inbox_message")
+            self.conn.execute("RELEASE inbox_message")
+
+
 def seen_transport_id(db: Database, transport_id: str) -> bool:
     """Whether the server's id for a message was already stored (a re-poll)."""
     return db.execute("SELECT 1 FROM inbox WHERE transport_id = ?", [transport_id]).fetchone() is not None
@@ -82,12 +109,15 @@ def seen_transport_id(db: Database, transport_id: str) -> bool:
 
 def seen_transport_ids(db: Database, transport_ids: list[str]) -> set[str]:
     """Which of these server ids were already stored (one indexed query for a whole batch)."""
+    return _present(db, "transport_id", transport_ids)
+
+
+def _present(db: Database, column: str, values: list[str]) -> set[str]:
     seen: set[str] = set()
-    for start in range(0, len(transport_ids), 500):  # SQLite caps the number of parameters
-        part = transport_ids[start:start + 500]
+    for start in range(0, len(values), 500):  # SQLite caps the number of parameters
+        part = values[start:start + 500]
         marks = ",".join("?" * len(part))
-        seen.update(r[0] for r in db.execute(
-            f"SELECT transport_id FROM inbox WHERE transport_id IN ({marks})", part))
+        seen.update(r[0] for r in db.conn.execute(f"SELECT {column} FROM inbox WHERE {column} IN ({marks})", part))
     return seen
 
 

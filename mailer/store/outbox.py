@@ -51,7 +51,21 @@ CLAIMABLE = ("pending", "failed")
 
 def ts(moment: datetime) -> str:
     """A datetime as stored: UTC, ISO-8601, seconds precision."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    # A tick writes the same ``now`` object many times (several rows per reply or email): the
+    # text of the last aware one is kept and reused for that very object (identity, not ==:
+    # equal wall times in one zone can be two instants around a DST change). A naive one is
+    # never reused: its text depends on the local zone.
+    global _LAST_TS  # noqa: PLW0603 - a one-entry cache, replaced whole (thread-safe)
+    last, text = _LAST_TS
+    if moment is last:
+        return text
+    text = moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    if moment.tzinfo is not None:
+        _LAST_TS = (moment, text)
+    return text
+
+
+_LAST_TS: tuple[datetime | None, str] = (None, "")
 
 
 def ts_ms(moment: datetime) -> str:
@@ -59,7 +73,17 @@ def ts_ms(moment: datetime) -> str:
 
     It sorts correctly against ``ts`` text: within one second "+" sorts before ".".
     """
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    global _LAST_TS_MS  # noqa: PLW0603 - as in ts: the same moment object, the same text
+    last, text = _LAST_TS_MS
+    if moment is last:
+        return text
+    text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    if moment.tzinfo is not None:
+        _LAST_TS_MS = (moment, text)
+    return text
+
+
+_LAST_TS_MS: tuple[datetime | None, str] = (None, "")
 
 
 def parse_ts(text: str | None) -> datetime | None:
@@ -125,8 +149,10 @@ def has_key(db: Database, key: str) -> bool:
 
 def record_sent(db: Database, row_id: int, owner: str, now: datetime) -> None:
     """The server accepted this leased row at ``now``: committed at once, applied by ``settle_sent``."""
-    db.execute("INSERT OR REPLACE INTO outbox_sent_log (row_id, owner, sent_at) VALUES (?, ?, ?)",
-               [row_id, owner, ts_ms(now)])
+    # On the connection itself: this runs once per email sent, and sqlite-utils' wrapper
+    # (tracer check, argument handling) was a measurable share of it. Autocommitted all the same.
+    db.conn.execute("INSERT OR REPLACE INTO outbox_sent_log (row_id, owner, sent_at) VALUES (?, ?, ?)",
+                    (row_id, owner, ts_ms(now)))
 
 
 def settle_sent(db: Database) -> int:

@@ -6,9 +6,11 @@ mail client or ``mutt -f`` can open it):
 - ``outbox``    what we "sent", the bytes exactly as handed to ``send``;
 - ``inbox``     what arrives (``deliver_to_inbox`` drops a message here);
 - ``processed`` where ``done`` files a message once its effect is recorded; nothing is deleted;
-- ``outbox-index`` one small file per sent Message-ID naming its outbox file, so checking
-  whether a message was sent is a file lookup, not a read of every message (it sits beside
-  the outbox, not in it: a dot folder inside a Maildir is a Maildir++ subfolder to clients).
+- ``outbox-index`` which outbox file holds which Message-ID, so checking whether a message was
+  sent is a look-up, not a read of every message (it sits beside the outbox, not in it: a dot
+  folder inside a Maildir is a Maildir++ subfolder to clients). Each send appends one line
+  (id hash, file key) to its ``log``; older versions wrote one small file per Message-ID,
+  named by the hash, and those are still read.
 
 Writing follows the Maildir rule (a file appears in ``new/`` only once complete): write to
 ``tmp/``, flush to disk, then rename into ``new/``. A reader never sees half a message.
@@ -16,6 +18,7 @@ Writing follows the Maildir rule (a file appears in ``new/`` only once complete)
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import os
@@ -35,6 +38,7 @@ SUBDIRS = ("tmp", "new", "cur")
 # colon (the key) stays the same when a mail client moves a message from new/ to cur/.
 INFO_SEPARATOR = ":"
 SEEN_INFO = ":2,S"
+INDEX_LOG = "log"  # in outbox-index: one "<id digest> <file key>" line per send
 _counter = itertools.count()
 
 
@@ -53,28 +57,64 @@ def unique_name() -> str:
     """
     now_ns = time.time_ns()
     seconds, micros = divmod(now_ns // 1000, 1_000_000)
-    host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
-    return f"{seconds}.M{micros:06d}P{os.getpid()}Q{next(_counter)}R{os.urandom(4).hex()}.{host}"
+    return f"{seconds}.M{micros:06d}P{os.getpid()}Q{next(_counter)}R{os.urandom(4).hex()}.{_host()}"
+
+
+@functools.lru_cache(maxsize=1)
+def _host() -> str:
+    # Read once per process: the name only has to tell hosts apart (pid, counter and random
+    # bytes already make it unique here), and asking costs a system call per email.
+    return socket.gethostname().replace("/", r"\057").replace(":", r"\072")
 
 
 def write_message(maildir: Path, raw: bytes, key: str | None = None) -> str:
     """Write ``raw`` into ``maildir/new`` through ``tmp`` (never half visible); return its key."""
     ensure_maildir(maildir)
     key = key or unique_name()
-    tmp = maildir / "tmp" / key
+    write_new(str(maildir), (raw,), key)
+    return key
+
+
+def write_new(maildir: str, pieces: tuple[bytes, ...], key: str) -> None:
+    """Write ``pieces`` as one file ``maildir/new/key`` through ``tmp/`` (the folders exist).
+
+    The file is flushed to disk (one ``fsync``) before the rename makes it visible: a reader
+    never sees half a message, and a crash before the rename leaves nothing in new/. Plain
+    file descriptors: at one email per call, Python's file objects cost more than the writing.
+
+    No ``fsync`` of the folder after the rename (there never was one; batching one would
+    not change what follows). A killed process loses nothing: the rename is complete once
+    ``rename`` returns, and the outbox records the send only after that. Only a power cut can
+    lose a rename, and the outbox's record of the send is not flushed per email either
+    (SQLite ``synchronous = NORMAL``): lost together, the send reads as not done and goes
+    again (``find_sent`` finds no file). On ext4 the next ``fsync`` (the next email's, or
+    SQLite's at a checkpoint) commits the file-system journal that holds the rename, so the
+    record outliving the file would take the disk writing SQLite's log on its own before the
+    journal's next commit (every 5 s); this transport is for trying things out and tests.
+    """
+    tmp = f"{maildir}/tmp/{key}"
+    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
-        with open(tmp, "xb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, maildir / "new" / key)
+        try:
+            _write_all(handle, pieces)
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+        os.rename(tmp, f"{maildir}/new/{key}")
     except BaseException:
         # A full disk (or a file size limit) fails the write: leave no empty or partial
         # file in tmp/ for a reader or a cleaner to trip over.
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            os.unlink(tmp)
         raise
-    return key
+
+
+def _write_all(handle: int, pieces: tuple[bytes, ...]) -> None:
+    """Write every byte of ``pieces`` (a write may take less than it was given)."""
+    data = b"".join(pieces) if len(pieces) > 1 else pieces[0]
+    view, done = memoryview(data), 0
+    while done < len(view):
+        done += os.write(handle, view[done:])
 
 
 def message_key(file_name: str) -> str:
@@ -132,8 +172,13 @@ def header_message_id(path: Path) -> str | None:
 
 
 def id_file(index: Path, message_id: str) -> Path:
-    """The index file for a Message-ID: a hash, since an id may hold any character."""
-    return index / hashlib.sha256(_normalise_id(message_id).encode("utf-8")).hexdigest()[:40]
+    """The index file for a Message-ID (as older versions wrote the index: a file per id)."""
+    return index / id_digest(message_id)
+
+
+def id_digest(message_id: str) -> str:
+    """A Message-ID as the index names it: a hash, since an id may hold any character."""
+    return hashlib.sha256(_normalise_id(message_id).encode("utf-8")).hexdigest()[:40]
 
 
 def _normalise_id(value: str) -> str:
@@ -162,30 +207,52 @@ class MaildirTransport:
         self.processed = self.root / "processed"
         self.index = self.root / "outbox-index"
         self._fetched: dict[str, Path] = {}
+        self._processed_ready = False  # the processed Maildir is known to exist
+        self._folders_ready = False  # the outbox Maildir and the index are known to exist
+        self._logged: dict[str, list[str]] = {}  # the index log as read so far: digest -> keys
+        self._log_read: tuple[int, bytes] = (0, b"")  # bytes of the log read, the last line read
 
     def send(self, mail: Outgoing) -> None:
         """Write the message bytes into the outbox Maildir, under a ``Return-Path`` line with
         the envelope sender, as a delivering mail server records it (RFC 5321 4.4), and index
         its Message-ID."""
         try:
-            self._ensure_index()
             key = unique_name()
-            # The index entry is written first and names the file about to appear: if we die
-            # before the rename, find_sent looks for that file, does not find it, says "not sent".
-            id_file(self.index, mail.message_id).write_text(key, encoding="ascii")
-            head = f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode()
-            write_message(self.outbox, head + mail.data, key)
+            try:
+                self._write_sent(mail, key)
+            except FileNotFoundError:
+                self._folders_ready = False  # a folder went away since the last send: make it again
+                self._write_sent(mail, key)
         except OSError as exc:
             # The rename into new/ is the commit point: before it nothing is visible, so a
             # failure here (disk full, permissions) is safe to retry.
             raise TemporarySendError(f"could not write to {self.outbox}: {exc}") from exc
+
+    def _write_sent(self, mail: Outgoing, key: str) -> None:
+        if not self._folders_ready:  # checked once, not per email (a stat and three mkdirs)
+            self._ensure_index()
+            ensure_maildir(self.outbox)
+            self._folders_ready = True
+        # The index entry is written first and names the file about to appear: if we die
+        # before the rename, find_sent looks for that file, does not find it, says "not sent".
+        # One line appended to the log (a file per id cost creating a file per email; the
+        # line has the same durability: neither is flushed to disk, the message file is).
+        # Opened per send, so that a removed index folder is noticed and made again.
+        log = os.open(self.index / INDEX_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+        try:
+            _write_all(log, (f"{id_digest(mail.message_id)} {key}\n".encode("ascii"),))
+        finally:
+            os.close(log)
+        head = f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode()
+        write_new(str(self.outbox), (head, mail.data), key)
 
     def fetch(self) -> Iterator[Fetched]:
         """Yield the inbox's messages oldest first; they stay there until ``done``."""
         ensure_maildir(self.inbox)
         for path in list_messages(self.inbox):
             try:
-                raw = path.read_bytes()
+                with open(path, "rb") as handle:  # what Path.read_bytes does, with less around it
+                    raw = handle.read()
             except FileNotFoundError:
                 continue  # another worker filed it away meanwhile
             self._fetched[message_key(path.name)] = path
@@ -195,24 +262,62 @@ class MaildirTransport:
         """Move the message into the processed Maildir, marked seen; calling it twice is harmless."""
         key = fetched.transport_id
         source = self._fetched.pop(key, None)
-        if source is None or not source.is_file():  # moved by a mail client since the fetch
-            source = find_by_key(self.inbox, key)
+        if source is not None and self._processed_ready:
+            # The usual case: one rename, no stat first. It fails only when the file is no longer
+            # where fetch saw it (a mail client moved it) or the processed folder went away; both
+            # are handled below, the slow way.
+            try:
+                os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
+                return
+            except FileNotFoundError:
+                self._processed_ready = False
+        source = find_by_key(self.inbox, key)
         if source is None:
             if find_by_key(self.processed, key) is not None:
                 return
             raise TransportError(f"message {key} is neither in {self.inbox} nor in {self.processed}")
         ensure_maildir(self.processed)
+        self._processed_ready = True
         os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
 
     def find_sent(self, message_id: str) -> bool:
         """Whether the outbox holds a message with this Message-ID: one index lookup and one
         probe for the file it names (the index is built once from the files if missing)."""
         self._ensure_index()
-        try:
-            key = id_file(self.index, message_id).read_text(encoding="ascii").strip()
+        keys = self._logged_keys(id_digest(message_id))
+        try:  # an entry written by an older version
+            keys.append(id_file(self.index, message_id).read_text(encoding="ascii").strip())
         except FileNotFoundError:
-            return False
-        return find_by_key(self.outbox, key) is not None
+            pass
+        return any(find_by_key(self.outbox, key) is not None for key in keys)
+
+    def _logged_keys(self, digest: str) -> list[str]:
+        """The file keys the index log names for a Message-ID digest (every send of it).
+
+        The log is read once and then only from where the last read stopped (it only grows),
+        provided the last line read is still where it was: otherwise (the index was removed
+        and made again) it is read from the start. A line still being written by another
+        process is left for the next look-up.
+        """
+        try:
+            with open(self.index / INDEX_LOG, "rb") as log:
+                done, last = self._log_read
+                log.seek(max(done - len(last), 0))
+                if log.read(len(last)) != last:
+                    self._logged, done = {}, 0
+                    log.seek(0)
+                chunk = log.read()
+        except FileNotFoundError:
+            return []
+        complete = chunk.rfind(b"\n") + 1
+        lines = chunk[:complete].splitlines(keepends=True)
+        for line in lines:
+            logged, _, key = line.decode("ascii", "replace").rstrip("\n").partition(" ")
+            if key:
+                self._logged.setdefault(logged, []).append(key)
+        if lines:
+            self._log_read = (done + complete, lines[-1])
+        return list(self._logged.get(digest, ()))
 
     def _ensure_index(self) -> None:
         """Create the Message-ID index, indexing what an older version already sent."""

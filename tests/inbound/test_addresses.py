@@ -1,0 +1,48 @@
+"""The quick reading of plain address headers gives exactly what the stdlib's parser gives."""
+from __future__ import annotations
+
+import random
+from email.utils import getaddresses, parseaddr
+
+import pytest
+
+from mailer.inbound.message import _PLAIN_ADDRESS, addresses, first_address
+
+COMMON = ["Sam Carter <member00399@sim.example.com>", "cop+vc3vnqh3yuev42ma3i2q@sim.example.com",
+          "first.last@example.org", "O'Brien Jr <ob@example.ie>", "a@b", "<x@y.z>", "Anna  Schmidt <a@s.de>"]
+ODD = ['"Schmidt, Anna" <a@s.de>', "J. R. Smith <jr@x.com>", "a@b, c@d", "Anna <a@b> (work)",
+       "undisclosed-recipients:;", "Anna <a@b", "Anna a@b>", "a@b.", ".a@b", "a..b@c", "José <j@x.es>",
+       "", " ", "<", "Anna <>", "@b", "a@", "Anna <a@b>>", "A\tB <a@b>", "a @b", "a@ b"]
+# Characters that make up addresses, their specials among them, to build near-misses from.
+PIECES = ["a", "b", "Zed", "o'", "+", "-", "_", "=", "?", "9", " ", "  ", ".", "@", "<", ">", '"',
+          "(", ")", ",", ";", ":", "[", "]", "\\", "\t", "é", "x.y", "ex.com"]
+
+
+def agrees(value: str) -> None:
+    assert addresses(value) == getaddresses([value]), value
+    assert first_address(value) == parseaddr(value), value
+
+
+@pytest.mark.parametrize("value", COMMON + ODD)
+def test_listed_values_read_as_the_stdlib_reads_them(value):
+    agrees(value)
+
+
+def test_common_values_take_the_quick_way():
+    slow = {"<x@y.z>", "Anna  Schmidt <a@s.de>"}  # no name, a double space: the long way
+    assert all(bool(_PLAIN_ADDRESS.fullmatch(v)) != (v in slow) for v in COMMON)
+
+
+def test_random_values_read_as_the_stdlib_reads_them():
+    rng = random.Random(14)
+    quick = 0
+    for _ in range(20_000):
+        name = " ".join(rng.choice(PIECES[:8]) for _ in range(rng.randrange(0, 3)))
+        value = rng.choice([f"{name} <{{}}>", "{}", f"{name} {{}}"]).format(
+            "".join(rng.choice(PIECES) for _ in range(rng.randrange(1, 9))))
+        if rng.random() < 0.5:  # and half of them a proper address, maybe with a name
+            value = rng.choice(["{}", f"{name} <{{}}>"]).format(
+                f"{rng.choice(['a', 'o.b', 'x+t'])}@{rng.choice(['b', 'ex.com', 'x.y.z'])}")
+        quick += bool(_PLAIN_ADDRESS.fullmatch(value))
+        agrees(value)
+    assert quick > 5_000  # the comparison covered the quick way, not only the stdlib's
