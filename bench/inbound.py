@@ -109,7 +109,7 @@ def build_snapshot(snap: Path, count: int) -> dict:
     by_email = {m.email: m for m in crowd}
     rng = random.Random(SEED)
     replies = ensure_maildir(snap / "replies") / "new"
-    rows = db.query("SELECT to_addr, data FROM outbox WHERE key LIKE 'challenge:%:day:1:%' ORDER BY id")
+    rows = db.query("SELECT to_addr, data FROM outbox JOIN outbox_data USING (id) WHERE key LIKE 'challenge:%:day:1:%' ORDER BY id")
     written = 0
     for n, row in enumerate(rows):
         when = day1 + timedelta(minutes=20 + n * 300 / count)

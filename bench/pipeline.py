@@ -312,7 +312,7 @@ def _bytes_of(home: Path, settings: Settings, plans: list[PlannedEmail]) -> list
     _, _, now = moments()
     db = fresh_db(home, "sizes", len(plans))
     do_enqueue(db, plans, now, settings)
-    data = [row["data"] for row in db.query("SELECT data FROM outbox")]
+    data = [row["data"] for row in db.query("SELECT data FROM outbox JOIN outbox_data USING (id)")]
     db.close()
     return data
 

@@ -49,7 +49,7 @@ def test_kill_9_mid_inbox_handles_every_reply_once(tmp_path):
     start_challenge(db, CHALLENGE, day1 - timedelta(days=3))
     worker.plan_due(db, day1 - timedelta(days=2), settings)
     worker.plan_due(db, day1, settings)
-    rows = list(db.query("SELECT to_addr, data FROM outbox WHERE key LIKE 'challenge:%:day:1:%'"))
+    rows = list(db.query("SELECT to_addr, data FROM outbox JOIN outbox_data USING (id) WHERE key LIKE 'challenge:%:day:1:%'"))
     assert len(rows) == COUNT
     for n, row in enumerate(rows):
         text = f"Entry number {n}: mapped the pipeline.\n\nBest regards,\nMember {n}"

@@ -68,7 +68,7 @@ def test_plain_text_parts_show_names_on_one_line(db, settings):
     plans = [outbox.PlannedEmail(key="system:unrouted:zed", to="zed@corp.example.com", subject="Re: x",
                                  template="system/unrouted", context={"their_subject": "x"}, auto_reply=True)]
     outbox.enqueue(db, plans, NOW, settings)
-    for row in db.query("SELECT data FROM outbox"):
+    for row in db.query("SELECT data FROM outbox JOIN outbox_data USING (id)"):
         text = parsed(row["data"]).get_body(("plain",)).get_content()
         assert "\nX-Evil" not in text and "\nDear all" not in text and "\nreply stop" not in text
 

@@ -63,3 +63,36 @@ def test_sent_since_counts_for_pacing(db, now):
         outbox.finish(db, row["id"], "w", "sent", now - timedelta(minutes=row["id"]))
     assert outbox.sent_since(db, now - timedelta(seconds=90)) == 1
     assert outbox.sent_since(db, now - timedelta(days=1)) == 3
+
+
+def test_a_home_from_before_the_bytes_moved_keeps_every_email(tmp_path, now):
+    """outbox-003 moves the bytes to outbox_data: a database made before it loses none of them."""
+    import sqlite3
+
+    from mailer.store import _all_migrations, open_db
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for name, fn in _all_migrations():
+        if name != "outbox-003-bytes-apart":
+            fn(_Raw(old))
+            old.execute("INSERT INTO migrations VALUES (?, datetime('now'))", [name])
+    old.execute("INSERT INTO outbox (key, message_id, to_addr, subject, data, next_attempt_at, created_at) "
+                "VALUES ('k:1', '<k1@x>', 'a@x.test', 's', x'6279746573', '2027-01-01', '2027-01-01')")
+    old.commit()
+    old.close()
+    db = open_db(path)
+    assert outbox.get_row(db, 1)["data"] == b"bytes"
+    assert [r["data"] for r in outbox.claim(db, "w1", now.replace(year=2027), 60, 5)] == [b"bytes"]
+    assert "data" not in {c.name for c in db["outbox"].columns}
+
+
+class _Raw:
+    """Enough of sqlite-utils' Database for a migration function on a plain connection."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def execute(self, sql, params=()):
+        return self.conn.execute(sql, params)

@@ -177,6 +177,6 @@ def _rendered(db, key: str) -> str:
     import email
     import email.policy
 
-    row = next(db.query("SELECT data FROM outbox WHERE key = ?", [key]))
+    row = next(db.query("SELECT data FROM outbox JOIN outbox_data USING (id) WHERE key = ?", [key]))
     msg = email.message_from_bytes(row["data"], policy=email.policy.default)
     return msg.get_body(("plain",)).get_content()

@@ -31,7 +31,7 @@ class Mailbox:
         worker.tick(self.db, self.transport, self.now, self.settings, "test")
 
     def latest(self, address: str, kind: str) -> bytes:
-        rows = [r for r in self.db.query("SELECT key, data FROM outbox WHERE to_addr = ? ORDER BY id DESC",
+        rows = [r for r in self.db.query("SELECT key, data FROM outbox JOIN outbox_data USING (id) WHERE to_addr = ? ORDER BY id DESC",
                                          [address]) if f":{kind}:" in r["key"]]
         assert rows, f"no {kind} email to {address}"
         return rows[0]["data"]

@@ -66,7 +66,7 @@ def test_entries_reach_only_their_author(sim, started):
                 assert not found, f"{author}'s entry in {plan.key} to {plan.to}"
     # The author does see their own words: memories on days 8, 15, 22, 29 and the summary.
     assert all(count >= 5 for count in seen_by_author.values()), seen_by_author
-    for row in sim.db.query("SELECT key, to_addr, data FROM outbox"):
+    for row in sim.db.query("SELECT key, to_addr, data FROM outbox JOIN outbox_data USING (id)"):
         text = visible_text(row["data"])
         for author in everyone:
             if row["to_addr"] != author:

@@ -69,7 +69,7 @@ class World:
         return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files]
 
     def rows_to(self, address: str) -> list[dict]:
-        return list(self.db.query("SELECT * FROM outbox WHERE to_addr = ? ORDER BY id", [address]))
+        return list(self.db.query("SELECT * FROM outbox JOIN outbox_data USING (id) WHERE to_addr = ? ORDER BY id", [address]))
 
     def latest(self, address: str, subject_part: str = "") -> bytes:
         rows = [r for r in self.rows_to(address) if subject_part in r["subject"]]

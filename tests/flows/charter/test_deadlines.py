@@ -20,7 +20,7 @@ def test_one_reminder_to_who_has_not_answered_then_expiry(world, write_charter):
     reminded = keys(world.db, ":remind:")
     assert len(reminded) == 2  # Omar and Kenji, once each; never Priya, who answered
     assert not [k for k in reminded if k.endswith(f"person:{world.db['people'].get(4)['id']}")]
-    first = min(r["created_at"] for r in world.db.query("SELECT * FROM outbox WHERE key LIKE '%:remind:%'"))
+    first = min(r["created_at"] for r in world.db.query("SELECT * FROM outbox JOIN outbox_data USING (id) WHERE key LIKE '%:remind:%'"))
     assert first == "2027-01-17T00:00:00+00:00"  # 09:00 in Tokyo (Kenji), three days before
     c = charters.get_charter(world.db, cid)
     assert c["status"] == "expired" and c["status_at"] == datetime(2027, 1, 20, 23, tzinfo=UTC)

@@ -90,7 +90,7 @@ def test_updates_news_feedback_and_a_private_update_never_leaves(world, write_ch
                and "sponsor@" in str(m["To"]) and "Drafted the alerting" in m.get_body(("plain",)).get_content()]
     assert digests, "the sponsor's digest carries the shareable update"
     assert PLANTED not in repr(items) and "ZEBRA" not in every_text(world)
-    raw_all = b"".join(r["data"] for r in world.db.query("SELECT data FROM outbox"))
+    raw_all = b"".join(r["data"] for r in world.db.query("SELECT data FROM outbox JOIN outbox_data USING (id)"))
     assert b"ZEBRA" not in raw_all
 
 
@@ -187,7 +187,7 @@ def test_stop_to_project_news_stops_only_that_news(world, write_charter):
     world.reply("alice@corp.example.com", "Second chapter done.", datetime(2027, 2, 1, 21, tzinfo=UTC),
                 subject_part="check-in 2")
     world.walk(datetime(2027, 2, 4, tzinfo=UTC), datetime(2027, 2, 5, tzinfo=UTC), H)
-    news = [r for r in world.db.query("SELECT * FROM outbox WHERE key LIKE 'charter:1:news:2:%'")]
+    news = [r for r in world.db.query("SELECT * FROM outbox JOIN outbox_data USING (id) WHERE key LIKE 'charter:1:news:2:%'")]
     assert news and "carla@corp.example.com" not in {r["to_addr"] for r in news}
 
 
