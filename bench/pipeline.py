@@ -129,6 +129,31 @@ def do_enqueue(db: Database, plans: list[PlannedEmail], now: datetime, settings:
         raise RuntimeError(f"enqueue stored {new} of {len(plans)}")
 
 
+class _Nowhere:
+    """A transport that accepts everything at once: what is left is the flush's own cost."""
+
+    kind, keeps_sent, calendar = "nowhere", False, None
+
+    def send(self, mail: object) -> None:
+        """Accept the message."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def own_cost_us(home: Path, settings: Settings, plans: list[PlannedEmail], run: int) -> float:
+    """Microseconds per email of a flush whose transport does nothing (lease, log, settle):
+    the share of the send path that is ours, free of the sink's noise."""
+    _, _, now = moments()
+    db = fresh_db(home, f"own{run}", len(plans))
+    do_enqueue(db, plans, now, settings)
+    seconds, result = timed(lambda: outbox.flush(db, _Nowhere(), now, settings, OWNER))
+    db.close()
+    if result.sent != len(plans):
+        raise RuntimeError(f"flush sent {result.sent} of {len(plans)}")
+    return seconds / len(plans) * 1e6
+
+
 def stage_rates(home: Path, settings: Settings, sink: Sink, plans: list[PlannedEmail],
                 run: int) -> dict[str, float]:
     """msg/s of enqueue alone, flush alone, and enqueue+flush on a second fresh file."""
@@ -298,6 +323,7 @@ def measure(count: int, runs: int, workdir: Path, fixes: bool = False) -> dict[s
             figures.update(stage_rates(workdir, settings, sink, plans, run))
             if run % 2 == 1:
                 figures.update(baselines())
+            figures["own_cost_us"] = own_cost_us(workdir, settings, plans, run)
             figures.update(challenge_tick(workdir, settings, count, run))
             if fixes:
                 figures.update(what_if(workdir, settings, sink, plans, run))
@@ -335,6 +361,7 @@ def summarise(results: dict[str, list[float]], count: int, runs: int) -> dict[st
         "pipeline_ratio_to_sample": med["pipeline"] / med["raw_smtplib_sample"],
         "enqueue_msg_s": med["enqueue"], "enqueue_ratio": med["enqueue"] / base,
         "flush_msg_s": med["flush"], "flush_ratio": med["flush"] / base,
+        "flush_own_us": med["own_cost_us"],
         "pipeline_msg_s": med["pipeline"], "pipeline_ratio": med["pipeline"] / base,
         "tick_announce_s": med["announce_s"],
         "tick_day1_s": med["day1_s"], "tick_day1_flow_due_s": med["day1_flow_due_s"],
@@ -356,6 +383,8 @@ def print_report(s: dict) -> None:
     for label, key in (("2 enqueue (render+token+bytes)", "enqueue"), ("3 flush via SmtpImapTransport", "flush"),
                        ("4 enqueue + flush", "pipeline")):
         print(f"  {label:<32}{s[key + '_msg_s']:8.0f} msg/s  {s[key + '_ratio']:5.2f} x raw smtplib")
+    print(f"    the flush's own cost          {s['flush_own_us']:8.0f} us an email (a transport that does "
+          f"nothing; raw smtplib takes {1e6 / s['raw_smtplib_msg_s']:.0f} us)")
     print(f"  5 plan_due, announcements       {s['tick_announce_s']:8.2f} s")
     print(f"    plan_due, day 1 due for all   {s['tick_day1_s']:8.2f} s  ({s['tick_day1_participants_s']:.0f} "
           f"participants/s; flow.due {s['tick_day1_flow_due_s']:.2f} s of it, the rest enqueue)")
