@@ -15,6 +15,21 @@ NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
+def ews():
+    """A fresh local EWS server for the mailbox ``cop@corp.example.com`` (tests/ews_server.py);
+    exchangelib's protocol cache is cleared after (notes/exchange.md pitfall 1; in exchangelib
+    5.6 clear_cache lives on Protocol, not BaseProtocol)."""
+    from exchangelib.protocol import Protocol
+
+    from tests.ews_server import EwsServer
+
+    server = EwsServer("cop@corp.example.com").start()
+    yield server
+    server.stop()
+    Protocol.clear_cache()
+
+
+@pytest.fixture
 def home(tmp_path: Path) -> Path:
     """An empty home folder whose mailer.toml starts with no seed data."""
     path = tmp_path / "home"

@@ -59,23 +59,35 @@ WITH_DATA = "SELECT o.*, d.data FROM outbox o LEFT JOIN outbox_data d ON d.id = 
 CLAIMABLE = ("pending", "failed")
 
 
+class _SameMoment:
+    """A datetime as stored text, reusing the text for the very same object.
+
+    A tick writes the same ``now`` object many times (several rows per reply or email): the
+    text of the last aware one is kept and reused for that very object (identity, not ==:
+    equal wall times in one zone can be two instants around a DST change). A naive one is
+    never reused: its text depends on the local zone.
+    """
+
+    def __init__(self, timespec: str) -> None:
+        self.timespec = timespec
+        self.last: tuple[datetime | None, str] = (None, "")  # replaced whole: thread-safe
+
+    def __call__(self, moment: datetime) -> str:
+        last, text = self.last
+        if moment is last:
+            return text
+        text = moment.astimezone(timezone.utc).isoformat(timespec=self.timespec)
+        if moment.tzinfo is not None:
+            self.last = (moment, text)
+        return text
+
+
+_TS, _TS_MS = _SameMoment("seconds"), _SameMoment("milliseconds")
+
+
 def ts(moment: datetime) -> str:
     """A datetime as stored: UTC, ISO-8601, seconds precision."""
-    # A tick writes the same ``now`` object many times (several rows per reply or email): the
-    # text of the last aware one is kept and reused for that very object (identity, not ==:
-    # equal wall times in one zone can be two instants around a DST change). A naive one is
-    # never reused: its text depends on the local zone.
-    global _LAST_TS  # noqa: PLW0603 - a one-entry cache, replaced whole (thread-safe)
-    last, text = _LAST_TS
-    if moment is last:
-        return text
-    text = moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-    if moment.tzinfo is not None:
-        _LAST_TS = (moment, text)
-    return text
-
-
-_LAST_TS: tuple[datetime | None, str] = (None, "")
+    return _TS(moment)
 
 
 def ts_ms(moment: datetime) -> str:
@@ -83,17 +95,7 @@ def ts_ms(moment: datetime) -> str:
 
     It sorts correctly against ``ts`` text: within one second "+" sorts before ".".
     """
-    global _LAST_TS_MS  # noqa: PLW0603 - as in ts: the same moment object, the same text
-    last, text = _LAST_TS_MS
-    if moment is last:
-        return text
-    text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-    if moment.tzinfo is not None:
-        _LAST_TS_MS = (moment, text)
-    return text
-
-
-_LAST_TS_MS: tuple[datetime | None, str] = (None, "")
+    return _TS_MS(moment)
 
 
 def parse_ts(text: str | None) -> datetime | None:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from exchangelib.protocol import Protocol
 
 from mailer import inbox, outbox, worker
 from mailer.config import load_settings
@@ -31,16 +30,6 @@ from tests.ews_server import EwsServer
 
 MAILBOX = "cop@corp.example.com"
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def ews():
-    """A fresh EWS server; exchangelib's protocol cache is cleared after (notes pitfall 1;
-    in exchangelib 5.6 clear_cache lives on Protocol, not BaseProtocol)."""
-    server = EwsServer(MAILBOX).start()
-    yield server
-    server.stop()
-    Protocol.clear_cache()
 
 
 class Clock:

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from exchangelib.protocol import Protocol
 
 from mailer.config import load_settings
 from mailer.errors import TemporarySendError, TransportError
@@ -18,20 +17,11 @@ from mailer.transports.base import Meeting, NativeEvent, Response
 from mailer.transports.exchange import ExchangeTransport
 from mailer.transports.exchange_connect import ExchangeSettings
 from tests.ews_calendar import MeetingMail
-from tests.ews_server import EwsServer
 from tests.transports.test_exchange import LIVE, MAILBOX, Clock, reply, write_home
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2027, 3, 30, 16, 0, tzinfo=LONDON)  # BST: 15:00 UTC
 ANA, BO, CY = "ana@corp.example.com", "bo@corp.example.com", "Cy@corp.example.com"
-
-
-@pytest.fixture
-def ews():
-    server = EwsServer(MAILBOX).start()
-    yield server
-    server.stop()
-    Protocol.clear_cache()  # notes/exchange.md pitfall 1
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import email.policy
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from exchangelib.protocol import Protocol
 
 from mailer import worker
 from mailer.config import load_settings
@@ -30,14 +29,6 @@ SCHEDULED = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 START = datetime(2027, 3, 30, 17, 0, tzinfo=UTC)
 ANA, BOB, CHEN, _ = (e for e, _, _ in CREW)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def ews():
-    server = EwsServer(MAILBOX).start()
-    yield server
-    server.stop()
-    Protocol.clear_cache()  # notes/exchange.md pitfall 1
 
 
 @pytest.fixture
