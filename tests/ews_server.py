@@ -504,15 +504,21 @@ def _create_meeting(ews: EwsServer, request: etree._Element, elem: etree._Elemen
     return item
 
 
-def _cancel_meeting(ews: EwsServer, request: etree._Element, elem: etree._Element, folder: str | None) -> None:
-    """CancelCalendarItem: every attendee is told, and the organizer's item goes to Deleted Items."""
-    ref = elem.find(q(T, "ReferenceItemId"))
-    box = ews.mailbox
+def _calendar_item(box: Mailbox, ref: etree._Element, code: str, text: str) -> Item:
+    """The calendar item a reference names, at the change key it names (if any)."""
     item = _find_item(box, ref.get("Id"))
     if item.calendar is None:
-        raise EwsError("ErrorItemNotFound", "The reference item is not a calendar item.")
+        raise EwsError(code, text)
     if ref.get("ChangeKey") not in (None, item.changekey):
         raise EwsError("ErrorIrresolvableConflict", "The change key is out of date.")
+    return item
+
+
+def _cancel_meeting(ews: EwsServer, request: etree._Element, elem: etree._Element, folder: str | None) -> None:
+    """CancelCalendarItem: every attendee is told, and the organizer's item goes to Deleted Items."""
+    box = ews.mailbox
+    item = _calendar_item(box, elem.find(q(T, "ReferenceItemId")), "ErrorItemNotFound",
+                          "The reference item is not a calendar item.")
     entry = item.calendar
     entry.cancelled = True
     note = elem.findtext(q(T, "NewBodyContent")) or ""
@@ -613,12 +619,8 @@ def update_item(ews: EwsServer, request: etree._Element) -> list[etree._Element]
     mode = request.get("SendMeetingInvitationsOrCancellations")
 
     def answer(change: etree._Element) -> etree._Element:
-        ref = change.find(q(T, "ItemId"))
-        item = _find_item(box, ref.get("Id"))
-        if item.calendar is None:
-            raise EwsError("ErrorInvalidRequest", "this test server only updates calendar items")
-        if ref.get("ChangeKey") not in (None, item.changekey):
-            raise EwsError("ErrorIrresolvableConflict", "The change key is out of date.")
+        item = _calendar_item(box, change.find(q(T, "ItemId")), "ErrorInvalidRequest",
+                              "this test server only updates calendar items")
         entry = item.calendar
         before = entry.addresses()
         try:

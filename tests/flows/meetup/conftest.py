@@ -131,3 +131,16 @@ def write_meetup(tmp_path: Path):
         path.write_text(text if text is not None else meetup_toml(), encoding="utf-8")
         return path
     return write
+
+
+def exchange_reply(address: str, organizer: str, uid: str, partstat: str) -> bytes:
+    """An attendee's answer as Exchange's MIME holds it (IPM.Schedule.Meeting.Resp.*): an iTIP
+    REPLY with no reply token, so only the event's UID ties it to a meetup."""
+    word = {"ACCEPTED": "Accepted", "DECLINED": "Declined", "TENTATIVE": "Tentative"}[partstat]
+    ics = (f"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nPRODID:Microsoft Exchange Server 2010\r\nVERSION:2.0\r\n"
+           f"BEGIN:VEVENT\r\nUID:{uid}\r\nSEQUENCE:0\r\nDTSTAMP:20270301T091000Z\r\n"
+           f"DTSTART:20270330T170000Z\r\nORGANIZER:mailto:{organizer}\r\n"
+           f"ATTENDEE;PARTSTAT={partstat}:mailto:{address}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    return (f"From: {address}\r\nTo: {organizer}\r\nSubject: {word}: Report-back meetup\r\n"
+            f"Message-ID: <{uid[-8:]}.{address}>\r\nDate: Mon, 01 Mar 2027 09:10:00 +0000\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n{ics}").encode()

@@ -21,7 +21,7 @@ from mailer.flows.meetup import actions, schedule_meetup
 from mailer.store import meetups as store
 from mailer.store import open_db, people, planning
 from mailer.transports import make_transport
-from tests.flows.meetup.conftest import CREW, spec
+from tests.flows.meetup.conftest import CREW, exchange_reply, spec
 from tests.graph_server import GraphServer
 
 UTC = timezone.utc
@@ -175,7 +175,7 @@ def test_a_calendar_reply_carrying_the_events_own_uid_reaches_the_meetup(communi
     meetup_id = schedule_meetup(community.db, spec(START), SCHEDULED)
     community.tick(SCHEDULED)
     uid = community.event(meetup_id)["iCalUId"]
-    graph.deliver(_calendar_reply(CHEN, uid, "ACCEPTED"))
+    graph.deliver(exchange_reply(CHEN, MAILBOX, uid, "ACCEPTED"))
     community.tick(SCHEDULED + MINUTE)
     assert community.answers(meetup_id)[CHEN] == ("accepted", 0)
 
@@ -214,14 +214,3 @@ def test_a_meetup_already_mailed_stays_mailed_when_native_meetings_are_turned_on
     assert graph.box.events == {}
     assert after.mailed("Invitation:") == [ANA, BOB, CHEN] and after.mailed("Updated:") == [ANA, BOB, CHEN]
     assert store.native_event(after.db, meetup_id)["reason"] == "invitations were mailed before native meetings"
-
-
-def _calendar_reply(address: str, uid: str, partstat: str) -> bytes:
-    """An Outlook-style iTIP REPLY to an event the server made (its UID is Exchange's own)."""
-    ics = (f"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nPRODID:Microsoft Exchange Server 2010\r\nVERSION:2.0\r\n"
-           f"BEGIN:VEVENT\r\nUID:{uid}\r\nSEQUENCE:0\r\nDTSTAMP:20270301T091000Z\r\n"
-           f"DTSTART:20270330T170000Z\r\nORGANIZER:mailto:{MAILBOX}\r\n"
-           f"ATTENDEE;PARTSTAT={partstat}:mailto:{address}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
-    return (f"From: {address}\r\nTo: {MAILBOX}\r\nSubject: Accepted: Report-back meetup\r\n"
-            f"Message-ID: <{uid[-8:]}.{address}>\r\nDate: Mon, 01 Mar 2027 09:10:00 +0000\r\nMIME-Version: 1.0\r\n"
-            f"Content-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n{ics}").encode()

@@ -21,7 +21,7 @@ from mailer.store import open_db, people
 from mailer.transports import make_transport
 from tests.ews_calendar import MeetingMail
 from tests.ews_server import EwsServer
-from tests.flows.meetup.conftest import CREW, spec
+from tests.flows.meetup.conftest import CREW, exchange_reply, spec
 from tests.transports.test_exchange import MAILBOX, write_home
 
 UTC = timezone.utc
@@ -97,18 +97,7 @@ def test_a_meeting_response_in_the_inbox_is_an_rsvp(town, ews):
     meetup_id = schedule_meetup(db, spec(START), SCHEDULED)
     tick(town, SCHEDULED)
     uid = store.get_meetup(db, meetup_id)["uid"]
-    ews.deliver(_meeting_response(CHEN, uid, "TENTATIVE"), tag="MeetingResponse")
+    ews.deliver(exchange_reply(CHEN, MAILBOX, uid, "TENTATIVE"), tag="MeetingResponse")
     tick(town, SCHEDULED + MINUTE)
     assert answers(db, meetup_id)[CHEN] == ("tentative", 0)
     assert ews.items("inbox") == []  # filed away like any handled message
-
-
-def _meeting_response(address: str, uid: str, partstat: str) -> bytes:
-    """What Exchange's MIME of an attendee's answer (IPM.Schedule.Meeting.Resp.Tent) holds."""
-    ics = (f"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nPRODID:Microsoft Exchange Server 2010\r\nVERSION:2.0\r\n"
-           f"BEGIN:VEVENT\r\nUID:{uid}\r\nSEQUENCE:0\r\nDTSTAMP:20270301T091000Z\r\n"
-           f"DTSTART:20270330T170000Z\r\nORGANIZER:mailto:{MAILBOX}\r\n"
-           f"ATTENDEE;PARTSTAT={partstat}:mailto:{address}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
-    return (f"From: {address}\r\nTo: {MAILBOX}\r\nSubject: Tentative: Report-back meetup\r\n"
-            f"Message-ID: <resp.{address}>\r\nDate: Mon, 01 Mar 2027 09:10:00 +0000\r\nMIME-Version: 1.0\r\n"
-            f"Content-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n{ics}").encode()
