@@ -14,6 +14,16 @@ pytest_plugins = ["tests.rig", "tests.caldav_rig"]
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 
 
+def file_writer(folder: Path, default_name: str, default_text):
+    """A ``write(text=None, name=default_name)`` that writes a flow file (``default_text()``
+    when no text is given) into ``folder`` and returns its path: the write_* fixtures."""
+    def write(text: str | None = None, name: str = default_name) -> Path:
+        path = folder / name
+        path.write_text(text if text is not None else default_text(), encoding="utf-8")
+        return path
+    return write
+
+
 @pytest.fixture
 def ews():
     """A fresh local EWS server for the mailbox ``cop@corp.example.com`` (tests/ews_server.py);

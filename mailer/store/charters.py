@@ -23,8 +23,10 @@ from mailer.store.outbox import parse_ts, ts
 STATUSES = ("pending", "approved", "rejected", "changes_requested", "expired", "withdrawn", "completed")
 
 
-def _create(db: Database) -> None:
-    db.execute("""
+# The tables of a charter: its versions, the approvers' decisions, its team, progress updates
+# and sponsors' feedback. One statement each, run in order by ``_create``.
+_SCHEMA = (
+    """
         CREATE TABLE charters (
             id INTEGER PRIMARY KEY,
             title TEXT NOT NULL,
@@ -36,8 +38,8 @@ def _create(db: Database) -> None:
             completed_at TEXT,
             call_id INTEGER,
             meetup_id INTEGER
-        )""")
-    db.execute("""
+        )""",
+    """
         CREATE TABLE charter_versions (
             charter_id INTEGER NOT NULL REFERENCES charters(id),
             version INTEGER NOT NULL,
@@ -45,8 +47,8 @@ def _create(db: Database) -> None:
             changes TEXT NOT NULL DEFAULT '[]',
             created_at TEXT NOT NULL,
             PRIMARY KEY (charter_id, version)
-        )""")
-    db.execute("""
+        )""",
+    """
         CREATE TABLE charter_decisions (
             id INTEGER PRIMARY KEY,
             charter_id INTEGER NOT NULL REFERENCES charters(id),
@@ -58,16 +60,16 @@ def _create(db: Database) -> None:
             message_id TEXT,
             auth TEXT NOT NULL DEFAULT '',
             held INTEGER NOT NULL DEFAULT 0
-        )""")
-    db.execute("CREATE INDEX charter_decisions_by_version ON charter_decisions(charter_id, version)")
-    db.execute("""
+        )""",
+    "CREATE INDEX charter_decisions_by_version ON charter_decisions(charter_id, version)",
+    """
         CREATE TABLE charter_team (
             charter_id INTEGER NOT NULL REFERENCES charters(id),
             person_id INTEGER NOT NULL REFERENCES people(id),
             joined_at TEXT NOT NULL,
             PRIMARY KEY (charter_id, person_id)
-        )""")
-    db.execute("""
+        )""",
+    """
         CREATE TABLE charter_updates (
             id INTEGER PRIMARY KEY,
             charter_id INTEGER NOT NULL REFERENCES charters(id),
@@ -77,8 +79,8 @@ def _create(db: Database) -> None:
             shareable INTEGER NOT NULL,
             received_at TEXT NOT NULL,
             message_id TEXT
-        )""")
-    db.execute("""
+        )""",
+    """
         CREATE TABLE charter_feedback (
             id INTEGER PRIMARY KEY,
             charter_id INTEGER NOT NULL REFERENCES charters(id),
@@ -87,7 +89,13 @@ def _create(db: Database) -> None:
             text TEXT NOT NULL,
             received_at TEXT NOT NULL,
             message_id TEXT
-        )""")
+        )""",
+)
+
+
+def _create(db: Database) -> None:
+    for statement in _SCHEMA:
+        db.execute(statement)
 
 
 def _news_stops(db: Database) -> None:

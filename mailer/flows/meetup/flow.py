@@ -26,10 +26,9 @@ from mailer.flows.meetup.actions import REMINDER_BEFORE
 from mailer.inbound.calendar_reply import read_rsvp
 from mailer.inbound.message import ParsedMessage
 from mailer.store import meetups as store
-from mailer.store import outbox, people
+from mailer.store import people
 
 REF = re.compile(r"^meetup:(\d+)(?::seq:(\d+)|:(highlight))?$")
-KEY = re.compile(r"^meetup:\d+:(invite|cancel|reminder|highlight):(?:seq:(\d+):)?person:(\d+)$")
 LOOK_BACK = timedelta(days=30)  # meetups that ended (or changed) longer ago plan nothing more
 REMINDED = ("accepted", "needs-action")
 
@@ -42,24 +41,13 @@ def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEma
     return plans
 
 
-def _sent(db: Database, meetup_id: int) -> dict[str, dict[int, int]]:
-    """Per kind, person id -> highest SEQUENCE enqueued (0 for kinds without one)."""
-    found: dict[str, dict[int, int]] = {}
-    for key in outbox.existing_keys(db, f"meetup:{meetup_id}:"):
-        match = KEY.match(key)
-        if match:
-            kind, seq, pid = match.group(1), int(match.group(2) or 0), int(match.group(3))
-            found.setdefault(kind, {})[pid] = max(seq, found.get(kind, {}).get(pid, -1))
-    return found
-
-
 def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = None) -> list[PlannedEmail]:
     """What is due now for one meetup.
 
     When the meetup is a native calendar event (``native``), the calendar server sends its
     invitation, update and cancellation; we still send the reminder and the highlight question.
     """
-    sent = _sent(db, meetup["id"])
+    sent = invitees.sent(db, meetup["id"])
     event = native.event_for(db, meetup, settings, sent)
     if meetup["state"] == "cancelled":
         invited = sent.get("invite", {})

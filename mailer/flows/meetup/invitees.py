@@ -1,12 +1,16 @@
-"""Who a meetup's mail and calendar event go to, as the store has it at ``now``."""
+"""Who a meetup's mail and calendar event go to, and who has had which email, as the store has it."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlite_utils import Database
 
 from mailer.flows.meetup import definition
 from mailer.store import meetups as store
+from mailer.store import outbox
+
+KEY = re.compile(r"^meetup:\d+:(invite|cancel|reminder|highlight):(?:seq:(\d+):)?person:(\d+)$")
 
 
 def mailable(db: Database, meetup: dict) -> list[dict]:
@@ -23,3 +27,15 @@ def refresh(db: Database, meetup: dict, now: datetime) -> None:
         with db.atomic():
             for person in new:
                 store.add_invitee(db, meetup["id"], person["id"], now)
+
+
+def sent(db: Database, meetup_id: int) -> dict[str, dict[int, int]]:
+    """Per kind of email (invite, cancel, reminder, highlight), person id -> the highest SEQUENCE
+    enqueued (0 for kinds without one); keys as ``emails`` makes them."""
+    found: dict[str, dict[int, int]] = {}
+    for key in outbox.existing_keys(db, f"meetup:{meetup_id}:"):
+        match = KEY.match(key)
+        if match:
+            kind, seq, pid = match.group(1), int(match.group(2) or 0), int(match.group(3))
+            found.setdefault(kind, {})[pid] = max(seq, found.get(kind, {}).get(pid, -1))
+    return found

@@ -26,7 +26,6 @@ from sqlite_utils import Database
 from mailer.flows.meetup import emails as mail
 from mailer.flows.meetup import invitees, rsvp
 from mailer.store import meetups as store
-from mailer.store import outbox
 from mailer.transports.base import Meeting, NativeCalendar, Response
 
 READ_ANSWERS_EVERY = timedelta(minutes=5)  # one GET per live event at most this often
@@ -94,7 +93,7 @@ def _fingerprint(item: Meeting) -> str:
 
 
 def _create(db: Database, calendar: NativeCalendar, meetup: dict, now: datetime, settings: object) -> str | None:
-    if _mailed(_outbox_kinds(db, meetup["id"])):
+    if _mailed(invitees.sent(db, meetup["id"])):
         store.save_native_event(db, meetup["id"], {"transport": _kind(settings), "state": "imip",
                                                    "reason": "invitations were mailed before native meetings"}, now)
         return "invitations already mailed: stays an emailed invitation"
@@ -113,14 +112,6 @@ def _create(db: Database, calendar: NativeCalendar, meetup: dict, now: datetime,
         "sequence": meetup["sequence"], "sequence_at": now, "attendees": {p["id"] for p in people},
         "fingerprint": _fingerprint(item), "responses_at": now}, now)  # no one has answered yet
     return f"calendar event made for {len(people)} invitees"
-
-
-def _outbox_kinds(db: Database, meetup_id: int) -> dict[str, set[str]]:
-    """Which kinds of meetup email are already in the outbox (invite, cancel, …)."""
-    kinds: dict[str, set[str]] = {}
-    for key in outbox.existing_keys(db, f"meetup:{meetup_id}:"):
-        kinds.setdefault(key.split(":")[2], set()).add(key)
-    return kinds
 
 
 def _kind(settings: object) -> str:

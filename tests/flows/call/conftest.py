@@ -15,6 +15,7 @@ from mailer.flows.call.definition import load_spec, open_call
 from mailer.inbound.commands import interpret
 from mailer.inbound.message import ParsedMessage
 from mailer.store.people import add_person
+from tests.conftest import file_writer
 
 UTC = timezone.utc
 OPENED = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
@@ -87,11 +88,7 @@ def community(db) -> dict[str, int]:
 @pytest.fixture
 def write_call(tmp_path: Path):
     """Write a call file and return its path."""
-    def write(text: str | None = None, name: str = "call.toml") -> Path:
-        path = tmp_path / name
-        path.write_text(text if text is not None else call_toml(), encoding="utf-8")
-        return path
-    return write
+    return file_writer(tmp_path, "call.toml", call_toml)
 
 
 @pytest.fixture

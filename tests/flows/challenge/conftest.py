@@ -17,6 +17,7 @@ from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge.definition import start_challenge
 from mailer.inbound.message import ParsedMessage
 from mailer.store.people import add_person
+from tests.conftest import file_writer
 
 UTC = timezone.utc
 CREW = (("aiko@corp.example.com", "Aiko Tanaka", "Asia/Tokyo"),
@@ -97,11 +98,7 @@ def crew(db) -> dict[str, int]:
 @pytest.fixture
 def write_challenge(tmp_path: Path):
     """Write a challenge file and return its path."""
-    def write(text: str | None = None, name: str = "challenge.toml") -> Path:
-        path = tmp_path / name
-        path.write_text(text if text is not None else challenge_toml(), encoding="utf-8")
-        return path
-    return write
+    return file_writer(tmp_path, "challenge.toml", challenge_toml)
 
 
 @pytest.fixture

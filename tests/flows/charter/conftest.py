@@ -17,6 +17,7 @@ from mailer.simulation.replies import compose_reply
 from mailer.store import open_db, people
 from mailer.transports import make_transport
 from mailer.transports.maildir import deliver_to_inbox
+from tests.conftest import file_writer
 
 UTC = timezone.utc
 PEOPLE = (("lead@corp.example.com", "Lena Lead", "Europe/Berlin", "member lead"),
@@ -108,11 +109,7 @@ def world(home) -> World:
 @pytest.fixture
 def write_charter(tmp_path: Path):
     """Write a charter file and return its path."""
-    def write(text: str | None = None, name: str = "charter.toml") -> Path:
-        path = tmp_path / name
-        path.write_text(text if text is not None else charter_toml(), encoding="utf-8")
-        return path
-    return write
+    return file_writer(tmp_path, "charter.toml", charter_toml)
 
 
 def keys(db, *parts: str) -> list[str]:

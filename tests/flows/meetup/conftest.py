@@ -15,6 +15,7 @@ from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.inbound.message import ParsedMessage
 from mailer.store import outbox as outbox_store
 from mailer.store.people import add_person
+from tests.conftest import file_writer
 
 UTC = timezone.utc
 CREW = (("ana@corp.example.com", "Ana Costa", "Europe/London"),
@@ -126,11 +127,7 @@ def sim(db, settings) -> Sim:
 @pytest.fixture
 def write_meetup(tmp_path: Path):
     """Write a meetup file and return its path."""
-    def write(text: str | None = None, name: str = "meetup.toml") -> Path:
-        path = tmp_path / name
-        path.write_text(text if text is not None else meetup_toml(), encoding="utf-8")
-        return path
-    return write
+    return file_writer(tmp_path, "meetup.toml", meetup_toml)
 
 
 def exchange_reply(address: str, organizer: str, uid: str, partstat: str) -> bytes:
