@@ -32,7 +32,7 @@ from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
 from mailer.store import inbox as store
 from mailer.store import people
-from mailer.transports.base import Fetched, Transport
+from mailer.transports.base import Fetched, Transport, read, settle
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SUBJECTS = {"unsubscribe", "stop"}
@@ -70,18 +70,16 @@ def receive(db: Database, transport: Transport, now: datetime, settings: Setting
     again) or kept with its effect (the next fetch recognises it and only files it away).
     """
     process(db, now, settings, result)  # what an interrupted pass left comes first: oldest first
-    for chunk in _chunks(transport.fetch(), BATCH):
+    for chunk in _chunks(read(transport), BATCH):
         _take_chunk(db, chunk, now, settings, result)
-        for fetched in chunk:
-            transport.done(fetched)
+        settle(transport, chunk)  # files the batch away, then moves the sync position past it
 
 
 def ingest(db: Database, transport: Transport, now: datetime, result: InboxResult) -> None:
     """Store every message the transport holds, then let the transport file it away (no handling)."""
-    for chunk in _chunks(transport.fetch(), BATCH):
+    for chunk in _chunks(read(transport), BATCH):
         _store_chunk(db, chunk, now, result)
-        for fetched in chunk:
-            transport.done(fetched)
+        settle(transport, chunk)
 
 
 def _chunks(items: Iterable[Fetched], size: int) -> Iterator[list[Fetched]]:

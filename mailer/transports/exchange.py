@@ -9,8 +9,9 @@ transport. Both sit behind the same Protocol, so nothing above the transports kn
   built field by field would need registered extended properties for every custom header.
 - Reading: SyncFolderItems on the inbox from the sync state kept in the store, then the raw MIME
   of new items in small GetItem chunks (bulk MIME fetches trigger throttling, exchangelib #390).
-  The new sync state is saved only once every item of the pass was handed over and filed away:
-  a pass that stops midway is read again, and the inbox dedupes by transport id and Message-ID.
+  The pass's new sync state rides on its last item and is saved once the inbox has kept every
+  item of the pass (base.settle), not before: a pass that stops midway is read again, and the
+  inbox dedupes by transport id and Message-ID.
 - Throttling: ErrorServerBusy's back-off hint is honoured. A short one is slept through inside
   exchangelib; a longer one makes ``send`` raise TemporarySendError with ``retry_after`` and keeps
   this transport off the server until then.
@@ -18,6 +19,7 @@ transport. Both sit behind the same Protocol, so nothing above the transports kn
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
@@ -63,7 +65,6 @@ class ExchangeTransport:
         self._account = None
         self._processed = None
         self._memory_state: str | None = None
-        self._unfiled: set[str] = set()  # yielded by this fetch pass and not yet through done()
         self._busy_until: datetime | None = None  # no call reaches the server before this
         # With native_meetings, meetups are calendar items in this mailbox (exchange_calendar.py).
         self.calendar: NativeCalendar | None = ExchangeCalendar(self) if settings.native_meetings else None
@@ -126,21 +127,31 @@ class ExchangeTransport:
 
     # -- reading --------------------------------------------------------------------------------
     def fetch(self) -> Iterator[Fetched]:
-        """Yield new inbox items as raw MIME; the sync state is saved once every one went through ``done``."""
+        """Yield new inbox items as raw MIME; the last carries the pass's sync state as its
+        ``position``, saved by ``commit`` once the inbox has kept every item of the pass.
+
+        Items are handed on one behind the reading, so the last one is known when it is handed
+        on; a pass that found nothing new saves its state at once (no item depends on it).
+        """
         self._guard()
-        self._unfiled = set()
         try:
             ids, state = self._new_item_ids()
+            ahead: Fetched | None = None
             for start in range(0, len(ids), MIME_CHUNK):
                 for fetched in self._mime(ids[start:start + MIME_CHUNK]):
-                    self._unfiled.add(fetched.transport_id)
-                    yield fetched
+                    if ahead is not None:
+                        yield ahead
+                    ahead = fetched
         except EWS_ERRORS as exc:
             raise self._failed("reading the inbox", exc) from exc
-        if self._unfiled:  # something was not filed away: the next pass must see it again
-            log.warning("%d item(s) not filed away; keeping the old sync state", len(self._unfiled))
-            return
-        self._save_state(state)
+        if ahead is not None:
+            yield replace(ahead, position=state)
+        elif state:
+            self.commit(state)
+
+    def commit(self, position: str) -> None:
+        """Save a sync state handed on with an item (``Fetched.position``)."""
+        self._save_state(position)
 
     def _new_item_ids(self) -> tuple[list[str], str]:
         """Ids of items created in the inbox since the saved sync state, and the new state."""
@@ -193,7 +204,6 @@ class ExchangeTransport:
         for result in results:
             if isinstance(result, Exception) and not isinstance(result, ErrorItemNotFound):
                 raise TransportError(f"Exchange: filing away failed: {type(result).__name__}: {result}")
-        self._unfiled.discard(fetched.transport_id)
 
     def _processed_folder(self):
         """The processed folder under the mailbox root, found by name or created once."""

@@ -5,8 +5,9 @@
   in Sent Items. A failure once the request may have arrived (a dropped connection, a 5xx) is
   ``UncertainSendError``; ``find_sent`` then looks for the Message-ID in Sent Items.
 - Read: a delta query on the inbox, page by page (``@odata.nextLink``), then each message's
-  MIME (``$value``), oldest first; the round's ``@odata.deltaLink`` is saved in the store only
-  once every message was handed on, so a crash mid-round replays the round, and the inbox's dedupe (transport id, Message-ID) keeps a
+  MIME (``$value``), oldest first; the round's ``@odata.deltaLink`` rides on the last message
+  and is saved in the store only once the inbox has kept every message of the round (base.settle),
+  so a crash mid-round replays the round, and the inbox's dedupe (transport id, Message-ID) keeps a
   replayed message from acting twice. A link the server refuses (410 Gone,
   ``syncStateNotFound``, ``resyncRequired``) starts a new round the same way.
 - File away: ``done`` moves the message to the processed folder (found, or created once);
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
@@ -146,18 +148,32 @@ class GraphTransport:
     # -- reading ------------------------------------------------------------------------------
 
     def fetch(self) -> Iterator[Fetched]:
-        """Yield the inbox's new messages, oldest first; save the delta link once all were yielded.
+        """Yield the inbox's new messages, oldest first; the last one carries the round's delta
+        link as its ``position``, saved by ``commit`` once the inbox has kept them all.
 
         The round's pages are read first (ids only), because Graph does not promise any order
-        across them; then each message's MIME is read as it is handed on.
+        across them; then each message's MIME is read as it is handed on, one message ahead,
+        so the last one is known when it is handed on. A round with nothing to read saves its
+        link at once: no message depends on it.
         """
         items, delta_link = self._delta_round()
+        position = self._encode_link(delta_link) if delta_link else None
+        ahead: Fetched | None = None
         for item in sorted(items, key=lambda i: str(i.get("receivedDateTime") or "")):
             raw = self._raw(item["id"])
-            if raw is not None:
-                yield Fetched(ID_PREFIX + item["id"], raw)
-        if delta_link:
-            self._save_link(delta_link)
+            if raw is None:
+                continue
+            if ahead is not None:
+                yield ahead
+            ahead = Fetched(ID_PREFIX + item["id"], raw)
+        if ahead is not None:
+            yield replace(ahead, position=position)
+        elif position is not None:
+            self.commit(position)
+
+    def commit(self, position: str) -> None:
+        """Save a delta link handed on with a message (``Fetched.position``)."""
+        self.state.set(STATE_KEY, position, self.now())
 
     def _delta_round(self) -> tuple[list[dict], str | None]:
         """Every changed message of one delta round, and the link for the next round."""
@@ -193,8 +209,8 @@ class GraphTransport:
             return link
         return self._first_link()
 
-    def _save_link(self, link: str) -> None:
-        self.state.set(STATE_KEY, json.dumps({"mailbox": self.settings.mailbox, "link": link}), self.now())
+    def _encode_link(self, link: str) -> str:
+        return json.dumps({"mailbox": self.settings.mailbox, "link": link})
 
     def _delta_page(self, link: str) -> dict | None:
         """One page of the delta round; None when Graph refuses the link (start a new round)."""

@@ -280,6 +280,10 @@ class MaildirTransport:
         self._processed_ready = True
         os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
 
+    def commit(self, position: str) -> None:
+        """Nothing to save: a message stays in the inbox folder until ``done`` files it away,
+        and that folder itself is the reading position."""
+
     def find_sent(self, message_id: str) -> bool:
         """Whether the outbox holds a message with this Message-ID: one index lookup and one
         probe for the file it names (the index is built once from the files if missing)."""

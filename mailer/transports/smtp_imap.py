@@ -412,6 +412,10 @@ class SmtpImapTransport:
         self._imap.ensure_folder(self.settings.processed_folder)
         move_message(self._imap.ensure(), uid, self.settings.processed_folder)
 
+    def commit(self, position: str) -> None:
+        """Nothing to save: the inbox folder itself is the reading position (every UNDELETED
+        message in it is read again until ``done`` moves it away); no UID is remembered."""
+
     def find_sent(self, message_id: str) -> bool | None:
         """Search the Sent folder by Message-ID; None when no Sent folder is configured or it is missing."""
         folder = self.settings.sent_folder
