@@ -84,6 +84,7 @@ def read(transport: Transport) -> Iterator[Fetched]:
     for fetched in transport.fetch():
         kill_point("fetched")
         yield fetched
+    kill_point("read")  # all read, none of the last batch kept yet
 
 
 def settle(transport: Transport, batch: list[Fetched]) -> None:

@@ -262,6 +262,19 @@ def test_a_pass_that_stops_midway_is_read_again_without_double_handling(ex_db, t
     assert sum(inbox_store.counts(ex_db).values()) == 3
 
 
+def test_the_sync_state_advances_with_the_pass_that_kept_items(ex_db, transport, ews):
+    # Issue 20: it advanced only after a pass that read nothing, so every pass re-read from the
+    # last empty one.
+    for n in range(3):
+        ews.deliver(reply(n))
+    fetched = list(transport.fetch())
+    assert SyncState(ex_db).get(SYNC_KEY) is None and fetched[-1].position  # not kept yet: not saved
+    result = inbox.InboxResult()
+    inbox.ingest(ex_db, transport, NOW, result)
+    assert result.duplicates == 0 and result.fetched == 3
+    assert SyncState(ex_db).get(SYNC_KEY)  # saved with the batch that kept the items
+
+
 def test_many_items_are_fetched_in_small_chunks(transport, ews):
     for n in range(25):
         ews.deliver(reply(n))

@@ -170,6 +170,19 @@ def test_a_round_cut_short_is_replayed_without_acting_twice(graph, db, now):
     assert graph.folder("inbox") == [] and len(graph.folder("Processed")) == 5
 
 
+def test_a_round_read_whole_but_not_kept_is_read_again(graph, db, now):
+    # Issue 20: 20 replies fetched, the tick killed before the inbox kept any; the delta link
+    # had been saved as the round ended, and no later round ever read them again.
+    deliver(graph, 20)
+    fetched = list(transport(graph, db, page_size=7).fetch())  # all read, none kept: then the kill
+    assert len(fetched) == 20 and SyncState(db).get(STATE_KEY) is None
+    assert [f.position is not None for f in fetched] == [False] * 19 + [True]  # only the last carries it
+    assert ingest(db, transport(graph, db, page_size=7), now).fetched == 20
+    assert SyncState(db).get(STATE_KEY) is not None  # saved once the batch was kept
+    assert graph.folder("inbox") == [] and len(graph.folder("Processed")) == 20
+    assert ingest(db, transport(graph, db), now).fetched == 0
+
+
 def test_expired_delta_link_starts_a_new_round_without_reprocessing(graph, db, now):
     deliver(graph, 3)
     t = transport(graph, db)
