@@ -259,17 +259,23 @@ def test_503_with_retry_after_is_honoured_too(graph):
 
 
 def test_a_long_throttle_makes_sends_later_without_asking_again(graph, db, settings, now):
-    clock = RecordingClock()
-    t = transport(graph, db, clock=clock)
+    clock, moment = RecordingClock(), [now]
+    t = transport(graph, db, clock=clock, now=lambda: moment[0])
     graph.throttle(1, retry_after=600)
     for n in range(3):
         queue(db, now, f"<t{n}@example.test>")
     result = outbox.flush(db, t, now, settings, "w1")
-    assert (result.sent, result.retried, result.dead) == (0, 3, 0)  # later, never dead
-    assert outbox_store.counts(db) == {"failed": 1 + 2} and clock.waits == []
-    assert graph.box.throttle[0] == 0 and graph.sent() == []  # one request, then none until 600 s pass
-    clock.t += 600
-    t.send(outgoing("<after@example.test>"))
+    assert (result.sent, result.dead) == (0, 0)  # later, never dead
+    rows = outbox_store.list_rows(db)
+    assert {(r["state"], r["attempts"]) for r in rows} == {("pending", 0)}  # waiting is no attempt
+    assert graph.box.throttle[0] == 0 and graph.sent() == [] and clock.waits == []
+    requests = len(graph.box.log)
+    other = transport(graph, db, now=lambda: moment[0])  # another process: the wait is in the store
+    with pytest.raises(TemporarySendError) as refused:
+        other.send(outgoing("<other@example.test>"))
+    assert refused.value.retry_after == 600 and len(graph.box.log) == requests  # nothing asked
+    moment[0] = now + timedelta(seconds=600)
+    other.send(outgoing("<after@example.test>"))
     assert len(graph.sent()) == 1
 
 
