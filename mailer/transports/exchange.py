@@ -40,6 +40,7 @@ from mailer.transports.exchange_connect import (EWS_ERRORS, ExchangeSettings, bu
 log = logging.getLogger(__name__)
 
 SYNC_KEY = "exchange:inbox"
+WAIT_KEY = "exchange:busy"  # a back-off hint kept in the store (store/sync_state.py)
 MIME_CHUNK = 10  # items per GetItem with MIME content
 SYNC_PAGE = 100  # changes per SyncFolderItems answer
 ID_PREFIX = "ews:"
@@ -78,17 +79,23 @@ class ExchangeTransport:
 
     # -- throttling -----------------------------------------------------------------------------
     def busy_for(self) -> float:
-        """Seconds left of the last back-off hint (0 when none is running)."""
-        if self._busy_until is None:
+        """Seconds left of the last back-off hint (0 when none is running), this process's or
+        one kept in the store by another."""
+        kept = self.sync.wait_until(WAIT_KEY) if self.sync else None
+        until = max((u for u in (self._busy_until, kept) if u is not None), default=None)
+        if until is None:
             return 0.0
-        return max((self._busy_until - self.clock()).total_seconds(), 0.0)
+        return max((until - self.clock()).total_seconds(), 0.0)
 
     def note_error(self, exc: BaseException) -> None:
-        """Remember a back-off hint, so no call reaches the server before it has passed."""
+        """Remember a back-off hint, in the store too, so no call of any process reaches the
+        server before it has passed."""
         wait = busy_wait(exc)
         if wait:
             until = self.clock() + timedelta(seconds=wait)
             self._busy_until = max(self._busy_until or until, until)
+            if self.sync:
+                self.sync.wait(WAIT_KEY, until, f"ErrorServerBusy: back off {wait:.0f} s", self.clock())
 
     def _guard(self) -> None:
         """Refuse to call the server while a back-off hint runs (the worker tries again later)."""

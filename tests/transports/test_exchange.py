@@ -203,6 +203,26 @@ def test_the_worker_does_not_call_a_busy_server_again_before_its_hint(ex_setting
     transport.close()
 
 
+def test_a_busy_hint_is_honoured_by_every_process(ex_settings, ex_db, ews):
+    clock = Clock(NOW)
+    first = make_transport(ex_settings, ex_db)
+    first.clock = clock
+    ews.busy(1, back_off_ms=300_000)
+    with pytest.raises(TemporarySendError):
+        first.send(mail(1))
+    first.close()
+    other = make_transport(ex_settings, ex_db)  # a restarted worker, or `run.py flush`: same store
+    other.clock = clock
+    asked = len(ews.requests)
+    with pytest.raises(TemporarySendError) as caught:
+        other.send(mail(2))
+    assert 0 < caught.value.retry_after <= 300 and len(ews.requests) == asked  # nothing asked
+    clock.now = NOW + timedelta(minutes=6)
+    other.send(mail(2))
+    assert len(ews.sent) == 1
+    other.close()
+
+
 def test_a_short_busy_hint_is_slept_through_inside_the_call(transport, ews):
     ews.busy(1, back_off_ms=50)
     transport.send(mail(1))
