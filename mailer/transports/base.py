@@ -55,6 +55,9 @@ class Transport(Protocol):
 
     kind: str
     keeps_sent: bool
+    # The largest message (raw bytes) the server takes, as documented or announced; None when
+    # it sets none. The outbox never sends one over it (mailer/outbound/shrink.py).
+    max_message_bytes: int | None
 
     def send(self, mail: Outgoing) -> None:
         """Deliver one message, reusing an open connection; raise Temporary/Permanent/UncertainSendError."""

@@ -56,6 +56,10 @@ class ExchangeTransport:
 
     kind = "exchange"
     keeps_sent = True
+    # Exchange Server's default send limit (Set-TransportConfig MaxSendSize) is 10 MB, counted on
+    # the MIME as sent; an organisation may raise it, and a bigger message gets
+    # ErrorMessageSizeExceeded, which the outbox answers the same way.
+    max_message_bytes = 10 * 1024 * 1024
 
     def __init__(self, settings: ExchangeSettings, sync: SyncState | None = None,
                  clock: Callable[[], datetime] = _utc_now) -> None:

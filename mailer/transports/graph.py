@@ -25,12 +25,14 @@ from sqlite_utils import Database
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from mailer.config import Settings
-from mailer.errors import ConfigError, PermanentSendError, TemporarySendError, TransportError, UncertainSendError
+from mailer.errors import (ConfigError, PermanentSendError, TemporarySendError, TooLargeError, TransportError,
+                           UncertainSendError)
 from mailer.store.sync_state import SyncState
 from mailer.transports.base import CheckLine, Outgoing
 from mailer.transports.graph_calendar import GraphCalendar
 from mailer.transports.graph_http import (Clock, GraphHttp, GraphSettings, MsalTokens, NoTokens, client_credential,
-                                          describe, make_tokens, odata_query, odata_string, token_roles)
+                                          describe, error_code, make_tokens, odata_query, odata_string,
+                                          token_roles)
 from mailer.transports.graph_read import STATE_KEY, GraphReading, MemoryState, PositionStore
 
 __all__ = ["STATE_KEY", "GraphTransport", "from_settings", "config_problems"]
@@ -58,6 +60,10 @@ class GraphTransport(GraphReading):
 
     kind = "graph"
     keeps_sent = True
+    # Graph refuses a request over 4 MB (Microsoft Graph throttling/limits docs); sendMail carries
+    # the MIME base64-encoded (4 bytes for 3), so the message itself must stay under 3 MiB, and
+    # a little under that leaves room for the request's own overhead.
+    max_message_bytes = 3_000_000
 
     def __init__(self, settings: GraphSettings, state: PositionStore | None = None, tokens: NoTokens | MsalTokens | None = None,
                  session: requests.Session | None = None, clock: Clock | None = None,
@@ -157,6 +163,8 @@ def _raise_for_send(resp: requests.Response) -> None:
     if status < 300:
         return
     text = describe(resp, "sendMail")
+    if status == 413 or error_code(resp) == "ErrorMessageSizeExceeded":
+        raise TooLargeError(text)
     if status in PERMANENT_SEND:
         raise PermanentSendError(text)
     if status < 500:  # 401/403/404: our sign-in, permission or mailbox, not this message

@@ -198,6 +198,7 @@ class MaildirTransport:
     kind = "maildir"
     keeps_sent = True
     calendar = None  # no native meetings: meetups go out as iMIP mail
+    max_message_bytes = None  # files on disk: no size limit
 
     def __init__(self, root: Path) -> None:
         """Use the Maildirs under ``root``; they are created on first use."""

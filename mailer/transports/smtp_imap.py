@@ -26,7 +26,7 @@ from typing import Callable, Iterator, TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
-from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
+from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
 from mailer.transports.base import CheckLine, Fetched, Outgoing
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,12 @@ class SmtpImapSettings:
 
 
 def _error_for(code: int, what: str, reply: bytes | str) -> TransportError:
-    """The error a reply code means: 4xx (and anything odd) temporary, 5xx permanent."""
+    """The error a reply code means: 4xx (and anything odd) temporary, 5xx permanent; a message
+    too big (552 to MAIL or after DATA, or enhanced code 5.3.4, RFC 1870 and RFC 3463) says so."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     message = f"{what}: {code} {text}".strip()
+    if "5.3.4" in text or (code == 552 and not what.startswith("RCPT")):
+        return TooLargeError(message)
     if 500 <= code <= 599:
         return PermanentSendError(message)
     return TemporarySendError(message)
@@ -363,6 +366,15 @@ class SmtpImapTransport:
     def send(self, mail: Outgoing) -> None:
         """Send the bytes as given over the open SMTP session (opened on first use)."""
         self._smtp.send(mail)
+
+    @property
+    def max_message_bytes(self) -> int | None:
+        """The size the server announces in EHLO's SIZE (RFC 1870; connecting first if need be);
+        None when it announces none, or SIZE 0 (no fixed limit)."""
+        if self._smtp.conn is None:
+            self._smtp.conn = self._smtp.connect()
+        size = str(self._smtp.conn.esmtp_features.get("size", "")).strip()
+        return int(size) if size.isdigit() and int(size) > 0 else None
 
     def fetch(self) -> Iterator[Fetched]:
         """Yield the inbox folder's messages by ascending UID, read with BODY.PEEK[]."""
