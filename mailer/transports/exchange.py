@@ -7,11 +7,12 @@ transport. Both sit behind the same Protocol, so nothing above the transports kn
 - Sending: the bytes cop-mailer built go out untouched as MIME content, with a copy saved to
   Sent Items (CreateItem, SendAndSaveCopy): our headers and Message-ID survive, where a Message
   built field by field would need registered extended properties for every custom header.
-- Reading: SyncFolderItems on the inbox from the sync state kept in the store, then the raw MIME
-  of new items in small GetItem chunks (bulk MIME fetches trigger throttling, exchangelib #390).
-  The pass's new sync state rides on its last item and is saved once the inbox has kept every
-  item of the pass (base.settle), not before: a pass that stops midway is read again, and the
-  inbox dedupes by transport id and Message-ID.
+- Reading: SyncFolderItems on the inbox from the sync state kept in the store, a page at a time,
+  then the raw MIME of new items in small GetItem chunks (bulk MIME fetches trigger throttling,
+  exchangelib #390).
+  Each page's sync state rides on its last item and is saved once the inbox has kept that item
+  and every one before it (base.settle), not before: a pass that stops midway is read again from
+  the last page kept, and the inbox dedupes by transport id and Message-ID.
 - Throttling: ErrorServerBusy's back-off hint is honoured. A short one is slept through inside
   exchangelib; a longer one makes ``send`` raise TemporarySendError with ``retry_after`` and keeps
   this transport off the server until then.
@@ -28,7 +29,8 @@ from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
 from exchangelib.folders import FolderCollection
 from exchangelib.folders import SHALLOW
 from exchangelib.properties import ItemId
-from exchangelib.services import CreateFolder
+from exchangelib.items import ID_ONLY
+from exchangelib.services import CreateFolder, SyncFolderItems
 
 from mailer.errors import TemporarySendError, TransportError
 from mailer.store.sync_state import SyncState
@@ -138,53 +140,58 @@ class ExchangeTransport:
 
     # -- reading --------------------------------------------------------------------------------
     def fetch(self) -> Iterator[Fetched]:
-        """Yield new inbox items as raw MIME; the last carries the pass's sync state as its
-        ``position``, saved by ``commit`` once the inbox has kept every item of the pass.
+        """Yield new inbox items as raw MIME, one SyncFolderItems page after another; the last
+        item of each page carries the page's sync state as its ``position``, saved by ``commit``
+        once the inbox has kept that item and every one before it.
 
-        Items are handed on one behind the reading, so the last one is known when it is handed
-        on; a pass that found nothing new saves its state at once (no item depends on it).
+        Items are handed on one behind the reading, so the last of a page is known when it is
+        handed on. A page with nothing new moves its state onto the item still held back, or,
+        when nothing was handed on yet, saves it at once (no item depends on it).
         """
         self._guard()
+        ahead: Fetched | None = None
         try:
-            ids, state = self._new_item_ids()
-            ahead: Fetched | None = None
-            for start in range(0, len(ids), MIME_CHUNK):
-                for fetched in self._mime(ids[start:start + MIME_CHUNK]):
-                    if ahead is not None:
-                        yield ahead
-                    ahead = fetched
+            for ids, state in self._pages():
+                for start in range(0, len(ids), MIME_CHUNK):
+                    for fetched in self._mime(ids[start:start + MIME_CHUNK]):
+                        if ahead is not None:
+                            yield ahead
+                        ahead = fetched
+                if ahead is None:
+                    self.commit(state)
+                else:
+                    ahead = replace(ahead, position=state)
         except EWS_ERRORS as exc:
             raise self._failed("reading the inbox", exc) from exc
         if ahead is not None:
-            yield replace(ahead, position=state)
-        elif state:
-            self.commit(state)
+            yield ahead
 
     def commit(self, position: str) -> None:
         """Save a sync state handed on with an item (``Fetched.position``)."""
         self._save_state(position)
 
-    def _new_item_ids(self) -> tuple[list[str], str]:
-        """Ids of items created in the inbox since the saved sync state, and the new state."""
-        inbox = self.account.inbox
-        try:
-            changes = self._sync(inbox, self._load_state())
-        except ErrorInvalidSyncStateData:
-            # Exchange forgot our position: read the whole inbox again. What was handled already
-            # sits in the processed folder; what is still here is deduped by the inbox.
-            log.warning("Exchange refused the saved sync state; reading the inbox from the start")
-            changes = self._sync(inbox, None)
-        ids = [item.id for kind, item in changes if kind == "create"]
-        return ids, inbox.item_sync_state
-
-    @staticmethod
-    def _sync(inbox, state: str | None) -> list:
-        # sync_items falls back to the folder's remembered state when given None; clear it so
-        # that None really means "from the start". The state only advances once the generator
-        # is fully consumed (notes pitfall 3), hence list().
-        inbox.item_sync_state = state
-        return list(inbox.sync_items(sync_state=state, only_fields=["id", "changekey"],
-                                     max_changes_returned=SYNC_PAGE))
+    def _pages(self) -> Iterator[tuple[list[str], str]]:
+        """Ids of the items created in the inbox since the saved sync state, a SyncFolderItems
+        page at a time, each with the state after it (what exchangelib's ``sync_items`` loops
+        over, one page at a time so that the position can move with each page kept)."""
+        inbox, state = self.account.inbox, self._load_state()
+        service = SyncFolderItems(account=self.account)
+        while True:
+            try:
+                changes = list(service.call(folder=inbox, shape=ID_ONLY, additional_fields=set(), sync_state=state,
+                                            ignore=None, max_changes_returned=SYNC_PAGE, sync_scope=None))
+            except ErrorInvalidSyncStateData:
+                if state is None:
+                    raise
+                # Exchange forgot our position: read the whole inbox again. What was handled
+                # already sits in the processed folder; what is still here is deduped by the inbox.
+                log.warning("Exchange refused the saved sync state; reading the inbox from the start")
+                state = None
+                continue
+            yield [item.id for kind, item in changes if kind == "create"], service.sync_state
+            if service.sync_state == state or service.includes_last_item_in_range:
+                return
+            state = service.sync_state
 
     def _mime(self, ids: list[str]) -> Iterator[Fetched]:
         items = self.account.fetch(ids=[ItemId(id=i) for i in ids], only_fields=["mime_content"])

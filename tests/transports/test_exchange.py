@@ -295,6 +295,19 @@ def test_the_sync_state_advances_with_the_pass_that_kept_items(ex_db, transport,
     assert SyncState(ex_db).get(SYNC_KEY)  # saved with the batch that kept the items
 
 
+def test_the_sync_state_advances_with_each_batch_kept(ex_db, transport, ews, monkeypatch):
+    from mailer.transports import exchange
+
+    monkeypatch.setattr(exchange, "SYNC_PAGE", 2)  # pages of 2 changes, batches of 2 messages
+    monkeypatch.setattr(inbox, "BATCH", 2)
+    for n in range(5):
+        ews.deliver(reply(n))
+    saved = []
+    monkeypatch.setattr(transport, "_save_state", saved.append)
+    assert ingest(ex_db, transport).fetched == 5
+    assert len(saved) == 3 and len(set(saved)) == 3  # after each batch, not once at the end
+
+
 def test_many_items_are_fetched_in_small_chunks(transport, ews):
     for n in range(25):
         ews.deliver(reply(n))
