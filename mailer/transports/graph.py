@@ -68,7 +68,8 @@ class GraphTransport(GraphReading):
     def __init__(self, settings: GraphSettings, state: PositionStore | None = None, tokens: NoTokens | MsalTokens | None = None,
                  session: requests.Session | None = None, clock: Clock | None = None,
                  now: Callable[[], datetime] | None = None) -> None:
-        """Nothing is requested until the first call. ``state`` keeps the delta link."""
+        """Nothing is requested until the first call. ``state`` keeps the delta link and any long
+        wait Graph asked for; ``now`` times that wait."""
         self.settings = settings
         self.state = state if state is not None else MemoryState()
         self.now = now or (lambda: datetime.now(timezone.utc))
