@@ -238,13 +238,10 @@ def handle(db: Database, row: dict, now: datetime, settings: Settings, result: I
 
 def _bounce(db: Database, msg: ParsedMessage, verdict, settings: Settings) -> tuple[str, str, str, str]:
     """Count a bounce against the person we sent the returned email to, and only then."""
-    if verdict.delayed:
-        return "ignored", "bounce", verdict.rule, "delay notice: the mail is still being retried, not a failure"
-    found = bounces.tie(db, msg, settings.mailer_address)
+    found, why_not = bounces.counted(db, msg, verdict.delayed, settings.mailer_address)
     if found is None:
-        log.info("bounce ignored: tied to nothing we sent (%s)", verdict.reason)
-        return "ignored", "bounce", verdict.rule, \
-            "bounce tied to nothing we sent (no VERP address, Message-ID or token of ours): ignored"
+        log.info("bounce ignored: %s (%s)", why_not, verdict.reason)
+        return "ignored", "bounce", verdict.rule, why_not
     address = found.sent["to_addr"]
     person = people.record_bounce(db, address, verdict.hard, settings.inbox_bounce_threshold)
     what = "hard" if verdict.hard else "soft"
