@@ -4,6 +4,6 @@ Public verbs other flows may call: ``add_team_member``, ``remove_team_member``, 
 and ``digest_items`` (the call flow feeds "charter:ID" teams through the first two).
 """
 from mailer.flows.charter.digest import digest_items
-from mailer.flows.charter.lifecycle import add_team_member, remove_team_member, team_members
+from mailer.flows.charter.lifecycle import add_team_member, project_people, remove_team_member, team_members
 
-__all__ = ["add_team_member", "digest_items", "remove_team_member", "team_members"]
+__all__ = ["add_team_member", "digest_items", "project_people", "remove_team_member", "team_members"]
