@@ -252,11 +252,28 @@ def check_start(db: Database, path: Path, now: datetime) -> tuple[ChallengeDef, 
     if existing:
         raise ConfigError(f"{path}: \"{definition.title}\" starting {definition.start} was already "
                           f"started as challenge {existing['id']}")
-    if members and all(ct.summary_open(now, p["timezone"], definition.start, definition.length,
-                                       definition.send) for p in members):
+    if not any(people.is_mailable(p) for p in members):
+        raise ConfigError(f"{path}: participants = {_shown(definition.participants)} names nobody who "
+                          "can be sent the challenge; add people with `people import` first")
+    if all(ct.summary_open(now, p["timezone"], definition.start, definition.length,
+                           definition.send) for p in members):
         last = ct.day_date(definition.start, definition.length)
         raise ConfigError(f"{path}: this challenge ended on {last}; change start to run it again")
+    if definition.report_back:
+        _report_back_ahead(definition, members, now)
     return definition, members, notes
+
+
+def _shown(participants: str | tuple[str, ...]) -> str:
+    return f'"{participants}"' if isinstance(participants, str) else str(list(participants))
+
+
+def _report_back_ahead(definition: ChallengeDef, members: tuple[dict, ...], now: datetime) -> None:
+    """The ``[report_back]`` meetup ``start`` schedules must not be in the past (the meetup
+    flow refuses it then, and the challenge would not start)."""
+    from mailer.flows.meetup.actions import checked_start
+
+    checked_start(_report_back(definition, 0, members), f"{definition.source}: report_back", now)
 
 
 def start_challenge(db: Database, path: Path, now: datetime) -> Started:
