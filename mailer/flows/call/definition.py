@@ -58,7 +58,7 @@ def parse_spec(raw: dict[str, Any], where: str) -> dict[str, Any]:
     trouble = feeds.problem(feeds_ref)
     if trouble:
         raise ConfigError(f"{where}: {trouble}")
-    return {"title": toml_file.text(raw, "title", where, required=True), "description": toml_file.text(raw, "description", where),
+    return {"title": toml_file.title(raw, "title", where), "description": toml_file.text(raw, "description", where),
             "to": _to(raw.get("to", "all"), where), "closes": toml_file.day(raw.get("closes"), where, "closes"),
             "feeds": feeds_ref, "sender": _sender(raw.get("sender") or "", where),
             "roles": _roles(raw.get("roles"), where), "source": ""}

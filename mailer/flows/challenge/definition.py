@@ -99,7 +99,7 @@ def parse_definition(raw: dict[str, Any], path: Path) -> ChallengeDef:
     toml_file.refuse_unknown(raw, KEYS, path)
     length = toml_file.whole(raw.get("length", 30), path, "length", 1, 366)
     return ChallengeDef(
-        title=toml_file.text(raw, "title", path, required=True), domain=toml_file.text(raw, "domain", path),
+        title=toml_file.title(raw, "title", path), domain=toml_file.title(raw, "domain", path, required=False),
         description=toml_file.text(raw, "description", path), start=toml_file.day(raw.get("start"), path, "start", "2027-01-04"),
         length=length, send=toml_file.clock(raw.get("send_hour", 8), path, "send_hour"),
         participants=_participants(raw.get("participants", "all"), path),
@@ -160,7 +160,7 @@ def _inline_days(items: list, path: Path) -> dict[int, tuple[str, str]]:
         if number != position:
             raise ConfigError(f"{where} says day = {number!r} but is day {position} in order "
                               f"(is day {position} missing?)")
-        numbered[position] = (_day_text(item, "title", where), _day_text(item, "activity", where))
+        numbered[position] = (toml_file.title(item, "title", where), _day_text(item, "activity", where))
     return numbered
 
 
@@ -196,7 +196,7 @@ def _markdown_day(path: Path, md: Path) -> tuple[str, str]:
     activity = "\n".join(lines[1:]).strip()
     if not activity:
         raise ConfigError(f"{path}: {md.name} has a title but no activity")
-    return lines[0][2:].strip(), activity
+    return toml_file.title({"title": lines[0][2:]}, "title", f"{path}: {md.name}"), activity
 
 
 def _check_numbering(numbered: dict[int, tuple[str, str]], path: Path,

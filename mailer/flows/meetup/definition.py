@@ -74,7 +74,7 @@ def parse_definition(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     if not online and re.match(r"https?://\S+$", location):
         online = location  # a link alone is the online meeting
     return {
-        "title": toml_file.text(raw, "title", path, required=True), "timezone": zone,
+        "title": toml_file.title(raw, "title", path), "timezone": zone,
         "start": local_start(raw.get("start"), zone, path), "location": location, "online_url": online,
         "duration_minutes": toml_file.whole(raw.get("duration_minutes", 60), path, "duration_minutes", 5, 1440),
         "description": toml_file.text(raw, "description", path), "invite": _invite(raw.get("invite"), path),
