@@ -260,7 +260,7 @@ def check_start(db: Database, path: Path, now: datetime) -> tuple[ChallengeDef, 
         last = ct.day_date(definition.start, definition.length)
         raise ConfigError(f"{path}: this challenge ended on {last}; change start to run it again")
     if definition.report_back:
-        _report_back_ahead(definition, members, now)
+        _report_back_slot(db, definition, members, now)
     return definition, members, notes
 
 
@@ -268,12 +268,12 @@ def _shown(participants: str | tuple[str, ...]) -> str:
     return f'"{participants}"' if isinstance(participants, str) else str(list(participants))
 
 
-def _report_back_ahead(definition: ChallengeDef, members: tuple[dict, ...], now: datetime) -> None:
-    """The ``[report_back]`` meetup ``start`` schedules must not be in the past (the meetup
-    flow refuses it then, and the challenge would not start)."""
-    from mailer.flows.meetup.actions import checked_start
+def _report_back_slot(db: Database, definition: ChallengeDef, members: tuple[dict, ...], now: datetime) -> None:
+    """The ``[report_back]`` meetup ``start`` schedules passes the meetup flow's rules on its
+    time (ahead, not scheduled already): else the challenge would not start."""
+    from mailer.flows.meetup.actions import check_slot
 
-    checked_start(_report_back(definition, 0, members), f"{definition.source}: report_back", now)
+    check_slot(db, _report_back(definition, 0, members), now, f"{definition.source}: report_back")
 
 
 def start_challenge(db: Database, path: Path, now: datetime) -> Started:

@@ -22,7 +22,19 @@ from mailer.store import people
 REMINDER_BEFORE = timedelta(hours=24)
 
 
-def checked_start(spec: dict[str, Any], where: str, now: datetime) -> datetime:
+def check_slot(db: Database, spec: dict[str, Any], now: datetime, where: str | None = None) -> datetime:
+    """The rules on a meetup's time, before anyone is invited: a start still ahead, a real time
+    zone, and not the same title at the same moment twice. Returns the start in UTC (a
+    challenge's ``--check`` runs this on its ``[report_back]``)."""
+    where = where or spec.get("source") or "meetup"
+    start = _checked_start(spec, where, now)
+    definition.check_zone(spec.get("timezone"), where, "timezone", required=True)
+    if store.find_meetup(db, spec["title"], start):
+        raise ConfigError(f"{where}: \"{spec['title']}\" at {start:%Y-%m-%d %H:%M} UTC is already scheduled")
+    return start
+
+
+def _checked_start(spec: dict[str, Any], where: str, now: datetime) -> datetime:
     """The spec's start in UTC; ConfigError when it is not an aware time or is already past."""
     start = spec.get("start")
     if not isinstance(start, datetime) or start.tzinfo is None:
@@ -35,7 +47,7 @@ def checked_start(spec: dict[str, Any], where: str, now: datetime) -> datetime:
 def resolve(db: Database, spec: dict[str, Any], now: datetime) -> tuple[list[dict], list[dict]]:
     """(invitees, speakers) a spec names; ConfigError for an unknown person, kind or zone."""
     where = spec.get("source") or "meetup"
-    checked_start(spec, where, now)
+    _checked_start(spec, where, now)
     definition.check_zone(spec.get("timezone"), where, "timezone", required=True)
     invite = spec.get("invite") or []
     invitees = definition.resolve_invite(db, [invite] if isinstance(invite, str) else list(invite),
@@ -48,27 +60,20 @@ def check(db: Database, spec: dict[str, Any], now: datetime) -> tuple[list[dict]
     """Every rule ``meetup schedule`` enforces on a meetup file's spec, changing nothing
     (``--check`` runs exactly this): a start still ahead, a real zone, known people, at least
     one person to invite, and not the same meetup twice. Returns (invitees, speakers)."""
-    where = spec.get("source") or "meetup"
     invitees, speakers = resolve(db, spec, now)
     if not invitees and not speakers:
-        raise ConfigError(f"{where}: invite = {list(spec.get('invite') or [])!r} names nobody who can "
-                          "be invited; expected known people, \"all\", a role someone has, or a "
-                          "challenge, charter or call with people in it")
-    _refuse_twice(db, spec, where, checked_start(spec, where, now))
+        raise ConfigError(f"{spec.get('source') or 'meetup'}: invite = {list(spec.get('invite') or [])!r} "
+                          "names nobody who can be invited; expected known people, \"all\", a role "
+                          "someone has, or a challenge, charter or call with people in it")
+    check_slot(db, spec, now)
     return invitees, speakers
-
-
-def _refuse_twice(db: Database, spec: dict[str, Any], where: str, start: datetime) -> None:
-    if store.find_meetup(db, spec["title"], start):
-        raise ConfigError(f"{where}: \"{spec['title']}\" at {start:%Y-%m-%d %H:%M} UTC is already scheduled")
 
 
 def schedule_meetup(db: Database, spec: dict[str, Any], now: datetime) -> int:
     """Store a meetup and its invitees; the invitations go out at the next tick. Returns its id."""
     where = spec.get("source") or "meetup"
     invitees, speakers = resolve(db, spec, now)
-    start = checked_start(spec, where, now)
-    _refuse_twice(db, spec, where, start)
+    start = check_slot(db, spec, now)
     invite = spec.get("invite") or []
     fields = {"uid": spec.get("uid") or f"meetup-{secrets.token_hex(10)}@cop-mailer", "title": spec["title"],
               "start": start, "duration_minutes": int(spec.get("duration_minutes") or 60),
