@@ -180,11 +180,14 @@ def zone_or_utc(name: str) -> ZoneInfo | timezone:
 
 def check_file(db: Database, path: Path, now: datetime, lead: str) -> tuple[dict, list[dict]]:
     """Every rule ``call open`` enforces on FILE, changing nothing (``call open --check`` runs
-    exactly this): the file, ``check_call``, and not the same call opened before. Returns the
-    spec (its sender defaulting to ``lead``) and its recipients."""
+    exactly this): the file, ``check_call``, someone to send it to, and not the same call opened
+    before. Returns the spec (its sender defaulting to ``lead``) and its recipients."""
     spec = load_spec(path)
     spec["sender"] = spec["sender"] or lead
     found = check_call(db, spec, str(path), now)
+    if not found:
+        raise ConfigError(f"{path}: to = {spec['to']!r} names nobody who can be sent the call; expected "
+                          "\"all\", a role someone has, or known people")
     existing = store.find_call(db, spec["title"], spec["closes"].isoformat())
     if existing:
         raise ConfigError(f"{path}: \"{spec['title']}\" closing {spec['closes']} is already "

@@ -252,11 +252,9 @@ def check_start(db: Database, path: Path, now: datetime) -> tuple[ChallengeDef, 
     if existing:
         raise ConfigError(f"{path}: \"{definition.title}\" starting {definition.start} was already "
                           f"started as challenge {existing['id']}")
-    if not any(people.is_mailable(p) for p in members):
-        raise ConfigError(f"{path}: participants = {_shown(definition.participants)} names nobody who "
-                          "can be sent the challenge; add people with `people import` first")
-    if all(ct.summary_open(now, p["timezone"], definition.start, definition.length,
-                           definition.send) for p in members):
+    _someone_to_send_to(db, definition, members)
+    if members and all(ct.summary_open(now, p["timezone"], definition.start, definition.length,
+                                       definition.send) for p in members):
         last = ct.day_date(definition.start, definition.length)
         raise ConfigError(f"{path}: this challenge ended on {last}; change start to run it again")
     if definition.report_back:
@@ -264,8 +262,20 @@ def check_start(db: Database, path: Path, now: datetime) -> tuple[ChallengeDef, 
     return definition, members, notes
 
 
-def _shown(participants: str | tuple[str, ...]) -> str:
-    return f'"{participants}"' if isinstance(participants, str) else str(list(participants))
+def _someone_to_send_to(db: Database, definition: ChallengeDef, members: tuple[dict, ...]) -> None:
+    """A challenge must reach someone: participants named (or "all") must include someone we
+    can mail; with ``participants = []`` (people join by reply or through a call) some member
+    must get the announcement."""
+    if any(people.is_mailable(p) for p in members):
+        return
+    shown = f'"{definition.participants}"' if isinstance(definition.participants, str) \
+        else str(list(definition.participants))
+    if definition.participants:
+        raise ConfigError(f"{definition.source}: participants = {shown} names nobody who can be sent "
+                          "the challenge; add people with `people import` first")
+    if not any(people.is_mailable(p) and is_member(p) for p in people.list_people(db)):
+        raise ConfigError(f"{definition.source}: participants = [] and there is no member to announce "
+                          "it to; add people with `people import` first")
 
 
 def _report_back_slot(db: Database, definition: ChallengeDef, members: tuple[dict, ...], now: datetime) -> None:

@@ -81,3 +81,11 @@ def test_the_closing_day_itself_still_opens_somewhere_on_earth(home, community, 
     assert run(home, "call", "open", str(path), "--check", "--now", late).exit_code == 0
     after = run(home, "call", "open", str(path), "--check", "--now", "2027-01-21T23:30:00Z")
     assert after.exit_code == 2 and "already past" in after.output
+
+
+def test_a_call_to_nobody_is_refused_by_check_and_open_alike(home, community, write_call):
+    path = write_call(call_toml().replace('to = "all"', 'to = "approver"'))
+    checked = run(home, "call", "open", str(path), "--check", "--now", T)
+    opened = run(home, "call", "open", str(path), "--now", T)
+    assert checked.exit_code == opened.exit_code == 2 and checked.output == opened.output
+    assert "to = 'approver' names nobody who can be sent the call" in checked.output

@@ -79,3 +79,12 @@ def test_show_and_list_count_one_day_as_one_day(home, db, crew, write_challenge)
     assert "starts 2027-01-04, 1 day, at 08:00 local" in shown and "1 days" not in shown
     assert "  0 days journaled" in shown
     assert "1 day  4 participants" in run(home, "challenge", "list", "--now", BEFORE).output
+
+
+def test_an_empty_participant_list_needs_a_member_to_announce_it_to(home, db, write_challenge):
+    path = write_challenge(challenge_toml(participants="[]"))
+    checked, started = both(home, path, BEFORE)
+    assert checked.exit_code == started.exit_code == 2 and checked.output == started.output
+    assert "participants = [] and there is no member to announce it to" in checked.output
+    add_person(db, "sam@corp.example.com", "Sam", "America/New_York", ("member",))
+    assert run(home, "challenge", "start", str(path), "--check", "--now", BEFORE).exit_code == 0
