@@ -24,7 +24,7 @@ from sqlite_utils import Database
 from mailer.errors import InboundError, NotFoundError
 from mailer.flows.challenge import emails as mail
 from mailer.flows.challenge import timing as ct
-from mailer.flows.challenge import journal, pairing
+from mailer.flows.challenge import journal, late, pairing
 from mailer.flows import reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge.definition import is_member
@@ -101,7 +101,7 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[Pla
     if store.nothing_due(db, challenge, now):
         return
     view = _view(db, challenge, now)
-    view.late_first = _late_first_days(db, view, now)
+    view.late_first = late.first_days_missed(db, view, now, first_day)
     yield from _announcements(db, view, now)
     if challenge["partners"]:
         _maintain_pairs(db, view, now)
@@ -156,38 +156,6 @@ def first_day(view: View, participant: dict) -> int:
     tz, joined = participant["timezone"], participant["joined_at"]
     day = max(ct.day_number(joined, tz, view.start), 1)
     return day if ct.opens_at(view.start, day, view.send, tz) >= joined else day + 1
-
-
-def _late_first_days(db: Database, view: View, now: datetime) -> set[int]:
-    """Participants whose first day opened while the worker was down (its local date is over)
-    and never went out: it goes out now. Not for someone who paused or resumed since it opened
-    (they chose to skip days), and not once the summary is due."""
-    waiting: dict[int, int] = {}
-    for p in view.participants:
-        if p["status"] != "active" or p["person_status"] == "bounced":
-            continue
-        first, tz = first_day(view, p), p["timezone"]
-        opened = ct.opens_at(view.start, first, view.send, tz)
-        length = view.challenge["length"]
-        if (first <= length and opened <= now and p["updated_at"] <= opened
-                and ct.open_day(now, tz, view.start, length, view.send) != first
-                and not ct.summary_open(now, tz, view.start, length, view.send)):
-            waiting[p["person_id"]] = first
-    return _without_key(db, view.challenge["id"], waiting)
-
-
-def _without_key(db: Database, challenge_id: int, waiting: dict[int, int]) -> set[int]:
-    """Those of ``waiting`` (person id -> day) whose day email was never enqueued."""
-    if not waiting:
-        return set()
-    prefix = f"challenge:{challenge_id}:day:"
-    missing = set()
-    if 1 in waiting.values():  # one indexed look-up per person inside SQLite
-        missing = set(outbox.people_without_key(db, f"{prefix}1:person:")) & {
-            pid for pid, day in waiting.items() if day == 1}
-    later = {pid: f"{prefix}{day}:person:{pid}" for pid, day in waiting.items() if day > 1}
-    present = outbox.keys_present(db, list(later.values())) if later else set()
-    return missing | {pid for pid, key in later.items() if key not in present}
 
 
 def _last_opened(view: View, participant: dict, now: datetime) -> int:
