@@ -21,8 +21,8 @@ Every key of a call file (unknown keys are errors, so a typo never passes silent
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
