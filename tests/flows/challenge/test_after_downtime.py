@@ -93,3 +93,28 @@ def test_a_partner_back_from_a_pause_is_not_called_someone_who_needs_a_friendly_
     assert len(texts) == 3
     assert "Sam is taking a break." in texts[1]
     assert "Sam is back from a break." in texts[2] and "friendly note" not in texts[2]
+
+
+def test_a_latecomers_first_day_is_not_skipped_either(home_run, settings, db):
+    """Nora joins on day 2 after its send hour: her first day is day 3, which falls in an outage."""
+    from mailer.flows.challenge.flow import enroll
+
+    _, tick = home_run
+    nora = people.add_person(db, "nora@corp.example.com", "Nora Lind", "Europe/London", ("member",))
+    tick(*hourly(datetime(2027, 1, 3, 12, 0, tzinfo=UTC), datetime(2027, 1, 5, 12, 0, tzinfo=UTC)))
+    assert enroll(db, 1, nora, datetime(2027, 1, 5, 12, 30, tzinfo=UTC)) == 3
+    back = datetime(2027, 1, 7, 2, 0, tzinfo=UTC)  # day 3 was 6 Jan in London: over
+    tick(back, *hourly(back + timedelta(hours=1), datetime(2027, 1, 7, 12, 0, tzinfo=UTC)))
+    got = [(at, subject.split(":")[0]) for at, subject, _ in day_emails(settings, "nora@corp.example.com")]
+    assert got == [(back, "Day 3 of 5"), (datetime(2027, 1, 7, 8, 0, tzinfo=UTC), "Day 4 of 5")]
+
+
+def test_someone_who_paused_before_day_1_does_not_get_it_late_on_resuming(home_run, settings, db):
+    ids, tick = home_run
+    aiko = ids["aiko@corp.example.com"]
+    set_participant_status(db, 1, aiko, "paused", datetime(2027, 1, 2, 9, 0, tzinfo=UTC))
+    tick(*hourly(datetime(2027, 1, 3, 12, 0, tzinfo=UTC), datetime(2027, 1, 4, 20, 0, tzinfo=UTC)))
+    set_participant_status(db, 1, aiko, "active", datetime(2027, 1, 4, 20, 30, tzinfo=UTC))
+    tick(*hourly(datetime(2027, 1, 4, 21, 0, tzinfo=UTC), datetime(2027, 1, 5, 1, 0, tzinfo=UTC)))
+    subjects = [s.split(":")[0] for _, s, _ in day_emails(settings, "aiko@corp.example.com")]
+    assert subjects == ["Day 2 of 5"]
