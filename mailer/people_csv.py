@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mailer.outbound.safe_text import control_character
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 KNOWN_ROLES = {"member", "lead", "approver", "sponsor"}
@@ -78,11 +79,7 @@ def duplicates(rows: list[PersonRow]) -> list[str]:
 
 def _control(value: str) -> str | None:
     """The first control character or line break in ``value``, as Python would write it."""
-    if value.isprintable():  # the common case, and fast: no Cc, Cf, Zl or Zp in it
-        return None
-    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
-                and c not in "\u200c\u200d"), None)  # zero-width (non-)joiners belong to names
-    return repr(bad) if bad else None
+    return control_character(value)
 
 
 def _row(line: int, cells: list[str]) -> tuple[PersonRow | None, str | None]:

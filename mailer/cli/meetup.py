@@ -31,12 +31,11 @@ def schedule(app, file: Path, check: bool, now_text: str | None) -> None:
     """Validate FILE.toml and schedule the meetup; invitations go out at the next tick."""
     now = parse_now(now_text)
     spec = meetup_def.load_definition(file)
+    line = actions.describe(spec, *actions.check(app.db, spec, now))
     if check:
-        line = actions.describe(app.db, spec, now)
         click.echo(f"{file}: valid")
         click.echo(line)
         return
-    line = actions.describe(app.db, spec, now)
     meetup_id = actions.schedule_meetup(app.db, spec, now)
     click.echo(f"scheduled meetup {meetup_id}: {spec['title']}")
     click.echo(line)

@@ -11,9 +11,7 @@ changes nothing. The clock is only ever ``now``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlite_utils import Database
 
@@ -30,24 +28,14 @@ from mailer.store import outbox, people
 REF = re.compile(r"^call:(\d+)$")
 
 
-@lru_cache(maxsize=None)
-def _zone(name: str) -> ZoneInfo | timezone:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):  # a bad zone in the people list: count it as UTC
-        return timezone.utc
-
-
 def local_date(now: datetime, tz: str) -> date:
     """The calendar date at ``now`` in zone ``tz``."""
-    return now.astimezone(_zone(tz)).date()
+    return now.astimezone(definition.zone_or_utc(tz)).date()
 
 
 def closes_at(call: dict, zones: set[str]) -> datetime:
     """When the closing day has ended in every one of ``zones`` (UTC when there are none)."""
-    after = date.fromisoformat(call["closes"]) + timedelta(days=1)
-    return max(datetime.combine(after, time(0), tzinfo=_zone(z)).astimezone(timezone.utc)
-               for z in (zones or {"UTC"}))
+    return definition.closes_at(date.fromisoformat(call["closes"]), zones)
 
 
 def closed_for(call: dict, person: dict, now: datetime) -> bool:
@@ -86,7 +74,7 @@ def plan_call(db: Database, call: dict, now: datetime, settings: object = None) 
     sent = outbox.existing_keys(db, f"call:{call['id']}:")
     if f"call:{call['id']}:list" in sent:
         return []
-    recipients = definition.recipients(db, call["to_spec"])
+    recipients = definition.invitees(db, call["to_spec"], call["feeds"])
     zones = {p["timezone"] for p in recipients} | store.signup_zones(db, call["id"])
     if call["state"] == "closed" or now >= closes_at(call, zones):
         sender = sender_of(db, call, settings)

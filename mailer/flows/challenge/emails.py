@@ -67,11 +67,13 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
                         recurring=True, headers=_headers(challenge))
 
 
-def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool) -> str | None:
+def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool,
+                 since: datetime | None = None) -> str | None:
     """One line on the partners' progress: whether they journaled, never what.
 
-    ``partners`` are participant dicts (person_id, name, timezone, status); ``new`` when the
-    group was formed since this person's previous day email.
+    ``partners`` are participant dicts (person_id, name, timezone, status, updated_at); ``new``
+    when the group was formed since this person's previous day email; ``since`` when that
+    previous day opened (a partner who paused or came back after it is not nagged about).
     """
     if not partners:
         return None
@@ -80,15 +82,17 @@ def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]],
         plural = "s" if len(partners) > 1 else ""
         return (f"Meet your accountability partner{plural}: {names}. Each day you'll see here "
                 f"whether they journaled (never what they wrote).")
-    return " ".join(_progress(day, p, journaled.get(p["person_id"], set())) for p in partners)
+    return " ".join(_progress(day, p, journaled.get(p["person_id"], set()), since) for p in partners)
 
 
-def _progress(day: int, partner: dict, days: set[int]) -> str:
+def _progress(day: int, partner: dict, days: set[int], since: datetime | None) -> str:
     name = first_name(partner["name"])
     if partner["status"] == "paused":
         return f"{name} is taking a break."
     if day - 1 in days:
         return f"{name} journaled yesterday."
+    if since is not None and partner.get("updated_at") and partner["updated_at"] > since:
+        return f"{name} is back from a break."  # resumed since yesterday: no "friendly note" yet
     earlier = [d for d in days if d < day]
     if earlier:
         return f"{name} last journaled on day {max(earlier)}."

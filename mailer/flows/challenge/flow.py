@@ -3,7 +3,10 @@
 ``due`` looks at each active challenge as the store has it at ``now`` and plans, per person:
 the announcement (until the last day), today's day email once their local send hour has
 passed (only today's: days missed while the worker was down are skipped, never sent in a
-burst), one nudge after seven silent days, and the summary after the last day. The outbox
+burst), one nudge after seven silent days, and the summary after the last day. The one
+exception is a person's first day (day 1, or a latecomer's first): it carries the partner
+introduction and starts the journal, so when it fell in an outage it goes out as soon as the
+worker is back; the next day still waits for its own local send hour. The outbox
 is idempotent on each plan's key, so planning the same email on every tick is harmless.
 ``handle_reply`` turns a reply into a journal entry for the day it answers, or into a pause,
 resume, stop or join. The clock is only ever ``now``.
@@ -21,7 +24,7 @@ from sqlite_utils import Database
 from mailer.errors import InboundError, NotFoundError
 from mailer.flows.challenge import emails as mail
 from mailer.flows.challenge import timing as ct
-from mailer.flows.challenge import journal, pairing
+from mailer.flows.challenge import journal, late, pairing
 from mailer.flows import reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge.definition import is_member
@@ -49,6 +52,7 @@ class View:
     groups: dict[int, list[int]]
     formed: dict[int, datetime]
     partners: dict[int, list[int]] = field(default_factory=dict)
+    late_first: set[int] = field(default_factory=set)  # first day missed in an outage: send it now
 
     @property
     def by_person(self) -> dict[int, dict]:
@@ -77,8 +81,10 @@ def _view(db: Database, challenge: dict, now: datetime) -> View:
     # summaries (never every day email of the challenge so far: 30 days x 50,000 keys).
     open_days = {ct.open_day(now, tz, start, challenge["length"], send)
                  for tz in {p["timezone"] for p in participants}} - {None}
+    # The day before each open day too: whoever missed it is introduced to their partner again.
+    days = sorted(open_days | {day - 1 for day in open_days if day > 1})
     sent: set[str] = set()
-    for prefix in [f"day:{day}:" for day in sorted(open_days)] + ["nudge:", "summary:"]:
+    for prefix in [f"day:{day}:" for day in days] + ["nudge:", "summary:"]:
         sent |= outbox.existing_keys(db, f"challenge:{cid}:{prefix}")
     return View(challenge=challenge, start=start, send=send,
                 days={d["day"]: d for d in store.challenge_days(db, cid)}, participants=participants,
@@ -95,6 +101,7 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[Pla
     if store.nothing_due(db, challenge, now):
         return
     view = _view(db, challenge, now)
+    view.late_first = late.first_days_missed(db, view, now, first_day)
     yield from _announcements(db, view, now)
     if challenge["partners"]:
         _maintain_pairs(db, view, now)
@@ -173,6 +180,8 @@ def _for_participant(db: Database, view: View, participant: dict, now: datetime)
     plans: list[PlannedEmail] = []
     cid, pid = view.challenge["id"], participant["person_id"]
     tz, length = participant["timezone"], view.challenge["length"]
+    if pid in view.late_first:
+        plans.append(_day_email(db, view, participant, first_day(view, participant)))
     if participant["status"] == "active":
         day = ct.open_day(now, tz, view.start, length, view.send)
         if day is not None and day >= first_day(view, participant):
@@ -194,8 +203,9 @@ def _day_email(db: Database, view: View, participant: dict, day: int) -> Planned
     pid = participant["person_id"]
     partner_ids = view.partners.get(pid, [])
     partners = [view.by_person[i] for i in partner_ids if i in view.by_person]
-    line = mail.partner_line(day, partners, view.journaled, _group_is_new(view, participant, day,
-                                                                          [pid, *partner_ids]))
+    since = ct.opens_at(view.start, day - 1, view.send, participant["timezone"]) if day > 1 else None
+    line = mail.partner_line(day, partners, view.journaled,
+                             _group_is_new(view, participant, day, [pid, *partner_ids]), since)
     remembered = None
     if journal.memory({d: "" for d in view.journaled.get(pid, ())}, day):  # only then read texts
         remembered = journal.memory(journal.by_day(store.entries(db, pid, view.challenge["id"])), day)
@@ -204,8 +214,12 @@ def _day_email(db: Database, view: View, participant: dict, day: int) -> Planned
 
 
 def _group_is_new(view: View, participant: dict, day: int, members: list[int]) -> bool:
-    """Whether the group changed since this person's previous day opened (meet your partner)."""
-    if day <= 1:
+    """Whether to introduce the partners (meet your partner): on a person's first day, when the
+    group changed since their previous day opened, or when that previous day never reached them
+    (an outage, a pause): the introduction it would have carried is never skipped."""
+    if day <= first_day(view, participant):
+        return True
+    if f"challenge:{view.challenge['id']}:day:{day - 1}:person:{participant['person_id']}" not in view.sent:
         return True
     previous = ct.opens_at(view.start, day - 1, view.send, participant["timezone"])
     return any(view.formed.get(m) and view.formed[m] > previous for m in members)

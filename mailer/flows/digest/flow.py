@@ -18,6 +18,7 @@ from mailer.errors import InboundError
 from mailer.flows.base import DigestItem, PlannedEmail, RoutedReply
 from mailer.flows.digest import cadence as cad
 from mailer.flows.digest import emails
+from mailer.outbound.safe_text import one_line
 from mailer.store import digests as store
 from mailer.store import outbox, people
 
@@ -84,6 +85,9 @@ def build(db: Database, person: dict, since: datetime, until: datetime, settings
     items: list[DigestItem] = [item for source in _sources()
                                for item in source.digest_items(db, scope, since, until)]
     context = emails.digest_context(person, items, since, until, scope is None)
+    if scope is None:  # a lead's own digest: replies go to the other leads, not to "the community lead"
+        context["other_leads"] = [one_line(p["name"]) for p in people.with_role_or_email(db, "lead", set())
+                                  if p["id"] != person["id"]]
     return PlannedEmail(key=key, to=person["email"], subject=emails.subject(context, settings.mailer_site_name),
                         template="digest/digest", context=context, reply_purpose="digest",
                         reply_ref=f"digest:person:{person['id']}", recurring=True,
