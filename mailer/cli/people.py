@@ -24,16 +24,20 @@ def people_group() -> None:
 @people_group.command("import")
 @click.argument("csv_file", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@click.option("--ignore-columns", is_flag=True, help="Import the known columns; leave out the others.")
 @click.pass_context
-def people_import(ctx: click.Context, csv_file: Path, dry_run: bool) -> None:
-    """Add or update people from CSV (email,name,timezone[,roles]).
+def people_import(ctx: click.Context, csv_file: Path, dry_run: bool, ignore_columns: bool) -> None:
+    """Add or update people from CSV (email,name,timezone[,roles][,language]), read by its header.
 
     Bad rows are named by line and left out; exits 1 when any row was rejected. A file that
-    names the same address twice is refused whole.
+    names the same address twice, or a column we do not know, is refused whole.
     """
     app: App = ctx.obj
     with _progress() as advance:
-        report = import_people(app.db, csv_file, dry_run=dry_run, progress=advance)
+        report = import_people(app.db, csv_file, dry_run=dry_run, progress=advance,
+                               ignore_columns=ignore_columns)
+    if report.ignored:
+        click.echo(f"{csv_file}: ignored column(s): {', '.join(report.ignored)}", err=True)
     for error in report.rejected:
         click.echo(error, err=True)
     counts = (f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
@@ -64,8 +68,8 @@ def _progress() -> Iterator[Callable[[int, int], None]]:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def people_list(app: App, as_json: bool) -> None:
-    """Everyone, with time zone, roles and status."""
-    _rows(people.list_people(app.db), as_json, ("email", "name", "timezone", "roles", "status"))
+    """Everyone, with time zone, roles, language and status."""
+    _rows(people.list_people(app.db), as_json, ("email", "name", "timezone", "roles", "language", "status"))
 
 
 @people_group.command("alias")

@@ -26,7 +26,12 @@ def _create(db: Database) -> None:
         )""")
 
 
-MIGRATIONS = [("people-001", _create)]
+def _language(db: Database) -> None:
+    # The language a person reads (en, de, fr, es, ja); NULL: the community's default.
+    db.execute("ALTER TABLE people ADD COLUMN language TEXT")
+
+
+MIGRATIONS = [("people-001", _create), ("people-002", _language)]
 
 
 def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> int:
@@ -42,22 +47,24 @@ def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> 
     return find_person(db, email)["id"]
 
 
-def import_fields(db: Database) -> dict[str, tuple[str, str, str]]:
-    """Every person's (name, time zone, roles) by email, in one query (for an import to compare)."""
-    return {row[0]: (row[1], row[2], row[3])
-            for row in db.execute("SELECT email, name, timezone, roles FROM people").fetchall()}
+def import_fields(db: Database) -> dict[str, tuple[str, str, str, str | None]]:
+    """Every person's (name, time zone, roles, language) by email, in one query (for an import
+    to compare)."""
+    return {row[0]: (row[1], row[2], row[3], row[4])
+            for row in db.execute("SELECT email, name, timezone, roles, language FROM people").fetchall()}
 
 
-def insert_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
-    """Add many new people at once: (email, name, time zone, roles text) each; one batch."""
-    db["people"].insert_all(({"email": e, "name": n, "timezone": t, "roles": r} for e, n, t, r in rows),
-                            batch_size=1000)
+def insert_people(db: Database, rows: list[tuple[str, str, str, str, str | None]]) -> None:
+    """Add many new people at once: (email, name, time zone, roles text, language) each; one batch."""
+    db["people"].insert_all(({"email": e, "name": n, "timezone": t, "roles": r, "language": lang}
+                             for e, n, t, r, lang in rows), batch_size=1000)
 
 
-def update_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
-    """Set name, time zone and roles of many existing people at once: (email, name, tz, roles)."""
-    db.conn.executemany("UPDATE people SET name = ?, timezone = ?, roles = ? WHERE email = ?",
-                        [(n, t, r, e) for e, n, t, r in rows])
+def update_people(db: Database, rows: list[tuple[str, str, str, str, str | None]]) -> None:
+    """Set name, time zone, roles and language of many existing people at once
+    (email, name, tz, roles, language); a language of None keeps the one stored."""
+    db.conn.executemany("UPDATE people SET name = ?, timezone = ?, roles = ?, language = COALESCE(?, language) "
+                        "WHERE email = ?", [(n, t, r, lang, e) for e, n, t, r, lang in rows])
 
 
 def get_person(db: Database, person_id: int) -> dict:
