@@ -11,6 +11,8 @@ from rich.progress import Progress
 
 from mailer.app import App
 from mailer.bootstrap import import_people
+from mailer import membership
+from mailer.cli.now import NOW_HELP, parse_now
 from mailer.cli.output import rows as _rows
 from mailer.errors import NotFoundError
 from mailer.store import people
@@ -69,7 +71,29 @@ def _progress() -> Iterator[Callable[[int, int], None]]:
 @click.pass_obj
 def people_list(app: App, as_json: bool) -> None:
     """Everyone, with time zone, roles, language and status."""
-    _rows(people.list_people(app.db), as_json, ("email", "name", "timezone", "roles", "language", "status"))
+    held = people.held_counts(app.db)
+    found = [{**p, "held": held.get(p["id"], 0)} for p in people.list_people(app.db) if p["status"] != "erased"]
+    _rows(found, as_json, ("email", "name", "timezone", "roles", "language", "status", "held"))
+
+
+@people_group.command("deactivate")
+@click.argument("email")
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def people_deactivate(app: App, email: str, now_text: str | None) -> None:
+    """No more mail of any kind to EMAIL from the next tick; their history stays."""
+    person, held = membership.deactivate(app.db, email, parse_now(now_text))
+    click.echo(f"{person['email']} deactivated: no more mail from the next tick"
+               + (f"; {held} queued email(s) held back" if held else ""))
+
+
+@people_group.command("activate")
+@click.argument("email")
+@click.pass_obj
+def people_activate(app: App, email: str) -> None:
+    """Undo ``deactivate``: EMAIL gets mail again from the next tick."""
+    person = membership.activate(app.db, email)
+    click.echo(f"{person['email']} is active again")
 
 
 @people_group.command("alias")

@@ -331,3 +331,16 @@ def sent_between(db: Database, since: datetime, until: datetime) -> list[dict]:
     return list(db.query("SELECT o.key, o.to_addr, o.message_id, d.data, o.sent_at FROM outbox o "
                          "LEFT JOIN outbox_data d ON d.id = o.id WHERE o.sent_at >= ? AND o.sent_at < ? "
                          "AND o.state = 'sent' ORDER BY o.sent_at, o.id", [ts(since), ts(until)]))
+
+
+def take_queued_to(db: Database, address: str) -> list[tuple[str, str]]:
+    """Remove the emails to ``address`` that wait to be sent (pending or failed, never tried or
+    to be retried); return their (key, subject). Their keys are free again, so a flow plans
+    what is still due once the person may be mailed again."""
+    with db.atomic():
+        rows = db.execute("SELECT id, key, subject FROM outbox WHERE to_addr = ? AND state IN ('pending', 'failed')",
+                          [address]).fetchall()
+        ids = [r[0] for r in rows]
+        db.conn.executemany("DELETE FROM outbox_data WHERE id = ?", [(i,) for i in ids])
+        db.conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+    return [(r[1], r[2]) for r in rows]

@@ -1,9 +1,12 @@
 """Store verbs for people: members, leads, approvers, sponsors, each with a time zone."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
+from mailer.store.outbox import ts
 from mailer.store.rows import select
 
 
@@ -31,7 +34,29 @@ def _language(db: Database) -> None:
     db.execute("ALTER TABLE people ADD COLUMN language TEXT")
 
 
-MIGRATIONS = [("people-001", _create), ("people-002", _language)]
+def _held(db: Database) -> None:
+    # Emails planned for someone deactivated: not sent, recorded here so a lead can see them.
+    db.execute("""
+        CREATE TABLE held_mail (
+            key TEXT PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            subject TEXT NOT NULL,
+            held_at TEXT NOT NULL
+        )""")
+    # What each erasure removed (never whom): when, by whom, how many rows per table.
+    db.execute("""
+        CREATE TABLE erasures (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            counts TEXT NOT NULL
+        )""")
+
+
+MIGRATIONS = [("people-001", _create), ("people-002", _language), ("people-003", _held)]
+# Statuses that get no mail at all: a dead mailbox, someone let go, someone erased.
+UNMAILED = ("bounced", "inactive", "erased")
+FORMER_MEMBER = "a former member"
 
 
 def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> int:
@@ -140,15 +165,31 @@ def record_bounce(db: Database, email: str, hard: bool, threshold: int) -> dict 
 
 
 def set_status(db: Database, person_id: int, status: str) -> None:
-    """Set a person's status ('active' or 'bounced'); 'active' also clears the bounce count."""
+    """Set a person's status ('active', 'bounced' or 'inactive'); 'active' also clears the bounce count."""
     with db.atomic():
         db.execute("UPDATE people SET status = ?, bounce_count = CASE WHEN ? = 'active' THEN 0 "
                    "ELSE bounce_count END WHERE id = ?", [status, status, person_id])
 
 
 def is_mailable(person: dict) -> bool:
-    """Whether we may send to this person at all (bounced addresses are left alone)."""
-    return person.get("status") != "bounced"
+    """Whether we may send to this person at all (bounced, deactivated and erased people get nothing)."""
+    return person.get("status") not in UNMAILED
+
+
+def set_active(db: Database, person_id: int, active: bool) -> None:
+    """Deactivate a person (no mail of any kind; their history stays) or make them active again
+    (which also clears a bounce count, as a fresh start)."""
+    set_status(db, person_id, "active" if active else "inactive")
+
+
+def hold_mail(db: Database, person_id: int, key: str, subject: str, now: datetime) -> None:
+    """Record an email not sent because its recipient is deactivated (once per key)."""
+    db.execute("INSERT OR IGNORE INTO held_mail VALUES (?, ?, ?, ?)", [key, person_id, subject, ts(now)])
+
+
+def held_counts(db: Database) -> dict[int, int]:
+    """Person id -> how many emails were held back while they were deactivated."""
+    return dict(db.execute("SELECT person_id, COUNT(*) FROM held_mail GROUP BY person_id").fetchall())
 
 
 def with_role_or_email(db: Database, role: str, emails: set[str]) -> list[dict]:
