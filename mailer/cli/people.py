@@ -1,6 +1,8 @@
 """Commands for people: import a CSV, list, alias a second address."""
 from __future__ import annotations
 
+import getpass
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -11,7 +13,7 @@ from rich.progress import Progress
 
 from mailer.app import App
 from mailer.bootstrap import import_people
-from mailer import membership
+from mailer import erasure, membership
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.cli.output import rows as _rows
 from mailer.errors import NotFoundError
@@ -94,6 +96,35 @@ def people_activate(app: App, email: str) -> None:
     """Undo ``deactivate``: EMAIL gets mail again from the next tick."""
     person = membership.activate(app.db, email)
     click.echo(f"{person['email']} is active again")
+
+
+@people_group.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Erase without asking (needed when not at a terminal).")
+@click.option("--by", "by", help="Who asked for it, kept in the erasure record (default: the OS user).")
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def people_erase(app: App, email: str, yes: bool, by: str | None, now_text: str | None) -> None:
+    """Forget EMAIL: what they wrote and were sent goes, counts stay (as "a former member").
+
+    Without --yes it shows what would be deleted and asks; not at a terminal it refuses.
+    """
+    now, who = parse_now(now_text), by or getpass.getuser()
+    if not yes:
+        preview = erasure.erase(app.db, app.settings.mail_dir, app.home, email, now, who, confirmed=False)
+        click.echo(f"would delete or make anonymous, for {email.lower()}: {_counted(preview.counts)}")
+        if not sys.stdin.isatty():
+            raise click.ClickException("not erased: run again with --yes to confirm")
+        click.confirm("Erase this person? This cannot be undone", abort=True)
+    done = erasure.erase(app.db, app.settings.mail_dir, app.home, email, now, who, confirmed=True)
+    click.echo(f"erased (record {done.record_id}, by {who}): {_counted(done.counts)}")
+    for path in done.still_named:
+        click.echo(f"still named in {path} (not ours to change: edit or delete it)", err=True)
+
+
+def _counted(counts: dict[str, int]) -> str:
+    shown = [f"{table} {n}" for table, n in sorted(counts.items()) if n]
+    return ", ".join(shown) or "nothing"
 
 
 @people_group.command("alias")

@@ -8,6 +8,7 @@ Times are stored as ISO-8601 UTC text so they compare as strings.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from sqlite_utils import Database
 
@@ -344,3 +345,19 @@ def take_queued_to(db: Database, address: str) -> list[tuple[str, str]]:
         db.conn.executemany("DELETE FROM outbox_data WHERE id = ?", [(i,) for i in ids])
         db.conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
     return [(r[1], r[2]) for r in rows]
+
+
+def erase_person(db: Database, addresses: list[str], mentions: Callable[[bytes], bool]) -> dict[str, int]:
+    """Delete every email to these addresses (row and bytes), and the bytes of any other email
+    that ``mentions`` the person (a digest quoting them); such an email not yet sent never will
+    be (``dead``, with the reason)."""
+    marks = ",".join("?" * len(addresses))
+    theirs = [r[0] for r in db.execute(f"SELECT id FROM outbox WHERE lower(to_addr) IN ({marks})", addresses)]
+    others = [row_id for row_id, data in db.execute("SELECT id, data FROM outbox_data") if mentions(data)]
+    others = sorted(set(others) - set(theirs))
+    for table, column in (("outbox_data", "id"), ("outbox_sent_log", "row_id"), ("outbox", "id")):
+        db.conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in theirs])
+    db.conn.executemany("DELETE FROM outbox_data WHERE id = ?", [(i,) for i in others])
+    db.conn.executemany("UPDATE outbox SET state = 'dead', last_error = 'not sent: it named a person who was "
+                        "erased' WHERE id = ? AND state IN ('pending', 'failed', 'unknown')", [(i,) for i in others])
+    return {"outbox": len(theirs), "outbox_data": len(theirs) + len(others)}

@@ -1,6 +1,7 @@
 """Store verbs for people: members, leads, approvers, sponsors, each with a time zone."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -203,3 +204,36 @@ def with_role_or_email(db: Database, role: str, emails: set[str]) -> list[dict]:
 def count_with_status(db: Database, status: str) -> int:
     """How many people have this status ('active' or 'bounced')."""
     return db.execute("SELECT COUNT(*) FROM people WHERE status = ?", [status]).fetchone()[0]
+
+
+def tombstone_address(person_id: int) -> str:
+    """The address an erased person's row (and every spec that named them) carries instead."""
+    return f"erased-{person_id}@erased.invalid"
+
+
+def addresses_of(db: Database, person_id: int) -> list[str]:
+    """The person's address and every alias of theirs."""
+    person = get_person(db, person_id)
+    aliases = [r[0] for r in db.execute("SELECT alias FROM aliases WHERE person_id = ? ORDER BY alias", [person_id])]
+    return [person["email"], *aliases]
+
+
+def erase_person(db: Database, person_id: int) -> dict[str, int]:
+    """Forget who this person was: aliases and held mail deleted; their row stays (so counts
+    and decisions keep their numbers) as "a former member" with a tombstone address."""
+    counts = {"aliases": db.execute("DELETE FROM aliases WHERE person_id = ?", [person_id]).rowcount,
+              "held_mail": db.execute("DELETE FROM held_mail WHERE person_id = ?", [person_id]).rowcount}
+    db.execute("UPDATE people SET email = ?, name = ?, timezone = 'UTC', roles = '', status = 'erased', "
+               "language = NULL, bounce_count = 0 WHERE id = ?", [tombstone_address(person_id), FORMER_MEMBER, person_id])
+    return {**counts, "people": 1}
+
+
+def record_erasure(db: Database, now: datetime, by: str, counts: dict[str, int]) -> int:
+    """Keep that an erasure happened: when, by whom and how many rows per table (never whose)."""
+    return db.execute("INSERT INTO erasures (at, by, counts) VALUES (?, ?, ?)",
+                      [ts(now), by, json.dumps(counts, sort_keys=True)]).lastrowid
+
+
+def erasures(db: Database) -> list[dict]:
+    """Every erasure record, oldest first, with its counts as a dict."""
+    return [{**row, "counts": json.loads(row["counts"])} for row in select(db, "SELECT * FROM erasures ORDER BY id")]
