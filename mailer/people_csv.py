@@ -1,6 +1,6 @@
 """Reading people from CSV, by its header: ``email,name,timezone[,roles][,language]``.
 
-A first line that names columns (``email`` among them, no address in it) is a header: columns
+A first line without an address in it is a header: columns
 may come in any order and any letter case, and a column we do not know by name is refused
 (``ignore_columns`` leaves it out and says so), so an export with a ``department`` column is
 never read as roles. A file without a header is read in the documented order. Bad rows are
@@ -31,7 +31,7 @@ COLUMNS = ("email", "name", "timezone", "roles", "language")  # also the header-
 REQUIRED = ("email", "name", "timezone")
 # Other spellings of a column name seen in exports (compared after lower-casing).
 SPELLINGS = {"time zone": "timezone", "time_zone": "timezone", "tz": "timezone", "role": "roles",
-             "e-mail": "email", "lang": "language"}
+             "e-mail": "email", "email address": "email", "e-mail address": "email", "lang": "language"}
 # RFC 5646 in outline: a 2-3 letter language, then subtags of 1-8 letters or digits.
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
 
@@ -132,7 +132,7 @@ def duplicates(rows: list[PersonRow]) -> list[str]:
 def _header(cells: list[str], ignore_columns: bool, ignored: list[str]) -> dict[str, int] | None:
     """Column name -> position when ``cells`` is a header line, else None (a header-less file)."""
     names = [SPELLINGS.get(" ".join(c.lower().split()), " ".join(c.lower().split())) for c in cells]
-    if "email" not in names or any("@" in c for c in cells):
+    if any("@" in c for c in cells):  # a first row with an address is a person: no header
         return None
     positions: dict[str, int] = {}
     for i, (cell, name) in enumerate(zip(cells, names)):

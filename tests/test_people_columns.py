@@ -94,3 +94,12 @@ def test_an_import_without_a_language_column_keeps_the_stored_language(home, tmp
                                                    "ann@corp.example.com,Ann B,UTC"))).exit_code == 0
     assert listed(home)["ann@corp.example.com"]["language"] == "de"
     assert listed(home)["ann@corp.example.com"]["name"] == "Ann B"
+
+
+def test_a_header_without_an_email_column_is_refused_not_read_as_people(home, tmp_path):
+    csv = write(tmp_path, "Mail,Name,TimeZone", "ann@corp.example.com,Ann,UTC")
+    result = run(home, "people", "import", str(csv))
+    assert result.exit_code != 0 and "unknown column 'Mail'" in result.output
+    csv = write(tmp_path, "E-mail address,Name,Time zone", "ann@corp.example.com,Ann,UTC")
+    assert run(home, "people", "import", str(csv)).exit_code == 0
+    assert set(listed(home)) == {"ann@corp.example.com"}
