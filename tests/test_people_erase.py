@@ -129,6 +129,8 @@ def test_erase_leaves_no_trace_of_them_and_every_count_stands(community: Path):
         sorted(i["answer"] for i in meetup["invitees"])
     assert "accepted" in [i["answer"] for i in meetup["invitees"]]
     assert JONAS not in run(home, "people", "list")
+    assert "erased with the person" in run(home, "inbox", "list") + run(home, "inbox", "show", "1")
+    run(home, "outbox", "list")
     assert people.get_person(db, jonas["id"])["name"] == "a former member"
 
 

@@ -118,6 +118,9 @@ def people_erase(app: App, email: str, yes: bool, by: str | None, now_text: str 
         click.confirm("Erase this person? This cannot be undone", abort=True)
     done = erasure.erase(app.db, app.settings.mail_dir, app.home, email, now, who, confirmed=True)
     click.echo(f"erased (record {done.record_id}, by {who}): {_counted(done.counts)}")
+    if not done.wal_emptied:
+        click.echo("another process was reading the database: its write-ahead log (mailer.db-wal) keeps "
+                   "the old pages until the worker's next checkpoint", err=True)
     for path in done.still_named:
         click.echo(f"still named in {path} (not ours to change: edit or delete it)", err=True)
 
