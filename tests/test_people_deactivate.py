@@ -55,7 +55,7 @@ def test_a_deactivated_person_gets_no_mail_their_replies_are_kept_and_activate_u
     assert days_to(crew, SAM) == before
     assert crew.day_email("oliver@corp.example.com", 3)  # everyone else goes on
     listed = {p["email"]: p for p in json.loads(run(home, "people", "list", "--json"))}
-    assert listed[SAM]["status"] == "inactive" and listed[SAM]["held"] >= 2  # visible, not silent
+    assert listed[SAM]["status"] == "inactive"  # the challenge plans nothing for them now
 
     crew.reply(day1, plain("Mapped the pipeline after all."), datetime(2027, 1, 6, 23, 30, tzinfo=UTC))
     crew.tick(datetime(2027, 1, 7, 0, tzinfo=UTC))

@@ -350,10 +350,11 @@ def challenges_of(db: Database, person_id: int) -> list[int]:
 
 
 def active_zones(db: Database, challenge_id: int) -> list[str]:
-    """The time zones of the participants who still get day emails (active, not bounced)."""
+    """The time zones of the participants who still get day emails (active; not bounced, deactivated or erased)."""
     rows = db.execute("""SELECT DISTINCT p.timezone FROM challenge_participants cp
                          JOIN people p ON p.id = cp.person_id
-                         WHERE cp.challenge_id = ? AND cp.status = 'active' AND p.status != 'bounced'
+                         WHERE cp.challenge_id = ? AND cp.status = 'active'
+                         AND p.status NOT IN ('bounced', 'inactive', 'erased')
                          ORDER BY 1""", [challenge_id])
     return [r[0] for r in rows]
 
