@@ -47,7 +47,7 @@ class Needles:
         """Whether ``raw`` (an email, as stored) names or quotes the person."""
         if not raw:
             return False
-        if _has_any(_plain(binascii.a2b_qp(raw)), self.words):  # our own mail: quoted-printable
+        if _has_any(comparable(binascii.a2b_qp(raw)), self.words):  # our own mail: quoted-printable
             return True
         if b"base64" not in raw.lower():
             return False
@@ -114,14 +114,14 @@ def _erase_rows(db: Database, pid: int, addresses: list[str], needles: Needles) 
 def _needles(db: Database, person: dict, addresses: list[str]) -> Needles:
     texts = [*challenges.written_by(db, person["id"]), *charters.written_by(db, person["id"]),
              *meetups.written_by(db, person["id"])]
-    plain = [_plain(text.encode()) for text in texts]
+    plain = [comparable(text.encode()) for text in texts]
     snippets = {text[:SNIPPET] for text in plain if len(text) >= SHORTEST}
-    name = _plain(person["name"].encode())
+    name = comparable(person["name"].encode())
     named = (name,) if len(name.split()) >= 2 else ()  # "Sam" alone is in too many words
     return Needles((*addresses, *named, *sorted(snippets)), frozenset(files.hashes_of(db, person["id"])))
 
 
-def _plain(data: bytes) -> str:
+def comparable(data: bytes) -> str:
     """Text as compared: HTML entities read, whitespace runs as one space, lower case."""
     return " ".join(html.unescape(data.decode("utf-8", "replace")).split()).lower()
 
@@ -137,12 +137,12 @@ def _parts_name(msg: email.message.EmailMessage, needles: Needles) -> bool:
             continue
         payload = part.get_payload(decode=True) or b""
         if part.get_content_maintype() == "text":
-            if _has_any(_plain(payload), needles.words):
+            if _has_any(comparable(payload), needles.words):
                 return True
         elif hashlib.sha256(payload).hexdigest() in needles.hashes:
             return True
     headers = " ".join(str(msg.get(h, "")) for h in ("From", "To", "Cc", "Subject"))
-    return _has_any(_plain(headers.encode()), needles.words)
+    return _has_any(comparable(headers.encode()), needles.words)
 
 
 def _mail_files(mail_dir: Path) -> list[Path]:

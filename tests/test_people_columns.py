@@ -103,3 +103,11 @@ def test_a_header_without_an_email_column_is_refused_not_read_as_people(home, tm
     csv = write(tmp_path, "E-mail address,Name,Time zone", "ann@corp.example.com,Ann,UTC")
     assert run(home, "people", "import", str(csv)).exit_code == 0
     assert set(listed(home)) == {"ann@corp.example.com"}
+
+
+def test_language_tags_fall_back_to_the_language_we_write():
+    from mailer.people_csv import language_of
+
+    assert [language_of(t) for t in ("en", "EN-gb", "fr_CA", "de-CH-1996", "ja-JP", "es-419")] == \
+        ["en", "en", "fr", "de", "ja", "es"]
+    assert [language_of(t) for t in ("pt-BR", "zz", "english", "fr--CA", "")] == [None] * 5

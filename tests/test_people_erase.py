@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import binascii
 import email
+import hashlib
+import html
 import email.policy
 import json
 import re
-from email.utils import format_datetime, make_msgid
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,7 @@ from click.testing import CliRunner
 
 from mailer.cli import main
 from mailer.config import load_settings
+from mailer.erasure import Needles, comparable
 from mailer.store import open_db, people
 from mailer.transports.maildir import deliver_to_inbox
 from tests.flows.challenge.test_photos import iphone, photo
@@ -108,6 +114,7 @@ def test_erase_leaves_no_trace_of_them_and_every_count_stands(community: Path):
 
     done = run(home, "people", "erase", JONAS, "--yes", "--by", "dpo@corp.example.com")
     assert "erased (record 1, by dpo@corp.example.com)" in done
+    assert "dpo@corp.example.com" in run(home, "people", "erasures")
     record = people.erasures(db)[0]
     assert record["by"] == "dpo@corp.example.com" and record["counts"]["journal_entries"] == 1
     assert record["counts"]["files"] == 1 and record["counts"]["tokens"] >= 4 and record["counts"]["inbox"] >= 4
@@ -137,3 +144,19 @@ def test_erase_leaves_no_trace_of_them_and_every_count_stands(community: Path):
 def test_erasing_someone_unknown_says_so(home: Path):
     result = CliRunner().invoke(main, ["--home", str(home), "people", "erase", "nobody@corp.example.com", "--yes"])
     assert result.exit_code == 2 and "no person with address nobody@corp.example.com" in result.output
+
+
+def test_a_quote_in_another_encoding_still_names_them():
+    """A Gmail reply quoting their entry in base64, an HTML digest with the text escaped, a photo."""
+    pic = photo(7)
+    needles = Needles((JONAS, "jonas weber", comparable(ENTRY.encode())[:60]), frozenset({hashlib.sha256(pic).hexdigest()}))
+    quoted = MIMEText(f"Nice one!\n\n> {ENTRY}\n", "plain", "utf-8")  # utf-8: base64 by default
+    assert b"base64" in quoted.as_bytes() and needles.found_in(quoted.as_bytes())
+    escaped = MIMEText(f"<p>{html.escape(ENTRY.replace('our', 'o&#39;ur'))}</p>", "html")
+    assert needles.found_in(MIMEText(f"<p>{html.escape(ENTRY)}</p>", "html").as_bytes())
+    assert not needles.found_in(escaped.as_bytes())  # another text is not theirs
+    with_photo = MIMEMultipart()
+    with_photo.attach(MIMEText("Highlights", "plain"))
+    with_photo.attach(MIMEImage(pic, "jpeg"))
+    assert needles.found_in(with_photo.as_bytes())
+    assert not needles.found_in(MIMEText("Grace journaled today", "plain").as_bytes())

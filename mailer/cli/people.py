@@ -125,6 +125,15 @@ def people_erase(app: App, email: str, yes: bool, by: str | None, now_text: str 
         click.echo(f"still named in {path} (not ours to change: edit or delete it)", err=True)
 
 
+@people_group.command("erasures")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def people_erasures(app: App, as_json: bool) -> None:
+    """Every erasure: when, by whom and how many rows per table (never whose)."""
+    found = [{**e, "rows": _counted(e["counts"])} for e in people.erasures(app.db)]
+    _rows(found if not as_json else people.erasures(app.db), as_json, ("id", "at", "by", "rows"))
+
+
 def _counted(counts: dict[str, int]) -> str:
     shown = [f"{table} {n}" for table, n in sorted(counts.items()) if n]
     return ", ".join(shown) or "nothing"
