@@ -1,4 +1,5 @@
-"""Commands for people: import a CSV, list, alias a second address."""
+"""Commands for people: import a CSV, list, alias a second address, deactivate and activate,
+erase (the right to be forgotten) and list the erasure records."""
 from __future__ import annotations
 
 import getpass
@@ -11,9 +12,9 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
+from mailer import erasure, membership
 from mailer.app import App
 from mailer.bootstrap import import_people
-from mailer import erasure, membership
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.cli.output import rows as _rows
 from mailer.errors import NotFoundError
@@ -109,7 +110,7 @@ def people_erase(app: App, email: str, yes: bool, by: str | None, now_text: str 
 
     Without --yes it shows what would be deleted and asks; not at a terminal it refuses.
     """
-    now, who = parse_now(now_text), by or getpass.getuser()
+    now, who = parse_now(now_text), by or _os_user()
     if not yes:
         preview = erasure.erase(app.db, app.settings.mail_dir, app.home, email, now, who, confirmed=False)
         click.echo(f"would delete or make anonymous, for {email.lower()}: {_counted(preview.counts)}")
@@ -130,8 +131,17 @@ def people_erase(app: App, email: str, yes: bool, by: str | None, now_text: str 
 @click.pass_obj
 def people_erasures(app: App, as_json: bool) -> None:
     """Every erasure: when, by whom and how many rows per table (never whose)."""
-    found = [{**e, "rows": _counted(e["counts"])} for e in people.erasures(app.db)]
-    _rows(found if not as_json else people.erasures(app.db), as_json, ("id", "at", "by", "rows"))
+    records = people.erasures(app.db)
+    shown = records if as_json else [{**e, "rows": _counted(e["counts"])} for e in records]
+    _rows(shown, as_json, ("id", "at", "by", "rows"))
+
+
+def _os_user() -> str:
+    """Who runs the command, for the erasure record ("unknown" where the system cannot say)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def _counted(counts: dict[str, int]) -> str:
