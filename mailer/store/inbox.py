@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Callable
 
 from sqlite_utils import Database
 
@@ -173,3 +174,15 @@ def claim_auto_answer(db: Database, person_email: str, reason: str, day: str) ->
     """True the first time (person, reason, day) is claimed: at most one such answer a day."""
     cur = db.execute("INSERT OR IGNORE INTO auto_answers VALUES (?, ?, ?)", [person_email, reason, day])
     return cur.rowcount == 1
+
+
+def erase_person(db: Database, addresses: list[str], mentions: Callable[[bytes], bool]) -> dict[str, int]:
+    """Delete the raw messages from these addresses, and any other that ``mentions`` the person;
+    each row keeps only its dedupe key (so the message is never taken in again) and its state."""
+    marks = ",".join("?" * len(addresses))
+    ids = {r[0] for r in db.execute(f"SELECT id FROM inbox WHERE lower(from_addr) IN ({marks})", addresses)}
+    ids |= {row_id for row_id, raw in db.execute("SELECT id, raw FROM inbox") if mentions(raw)}
+    db.conn.executemany("UPDATE inbox SET raw = x'', size = 0, from_addr = NULL, subject = NULL, rule = NULL, "
+                        "reason = 'erased with the person it was from or about' WHERE id = ?", [(i,) for i in ids])
+    answered = db.execute(f"DELETE FROM auto_answers WHERE lower(person_email) IN ({marks})", addresses).rowcount
+    return {"inbox": len(ids), "auto_answers": answered}

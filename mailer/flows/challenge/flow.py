@@ -109,7 +109,7 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[Pla
         view.formed = store.group_formed_at(db, challenge["id"])
         view.partners = pairing.partner_index(view.groups)
     for participant in view.participants:
-        if participant["person_status"] != "bounced":
+        if participant["person_status"] not in people.UNMAILED:
             yield from (plan for plan in _for_participant(db, view, participant, now)
                         if plan.key not in view.sent)
     store.set_plan_mark(db, challenge["id"], now, next_change(view, now))
@@ -121,7 +121,8 @@ def next_change(view: View, now: datetime) -> datetime | None:
     someone's seven silent days. None when nothing ever will."""
     length, moments = view.challenge["length"], []
     opens = functools.lru_cache(maxsize=None)(lambda day, tz: ct.opens_at(view.start, day, view.send, tz))
-    staying = [p for p in view.participants if p["status"] != "stopped" and p["person_status"] != "bounced"]
+    staying = [p for p in view.participants
+               if p["status"] != "stopped" and p["person_status"] not in people.UNMAILED]
     for tz in {p["timezone"] for p in staying}:
         day = max(ct.day_number(now, tz, view.start), 1)
         moments += [opens(d, tz) for d in (day, day + 1) if d <= length + 1 and opens(d, tz) > now][:1]
@@ -166,7 +167,7 @@ def _last_opened(view: View, participant: dict, now: datetime) -> int:
 
 def _maintain_pairs(db: Database, view: View, now: datetime) -> None:
     staying = [p for p in view.participants
-               if p["status"] in ("active", "paused") and p["person_status"] != "bounced"]
+               if p["status"] in ("active", "paused") and p["person_status"] not in people.UNMAILED]
     begun = any(p["from_start"] and _last_opened(view, p, now) >= 1 for p in staying)
     ready = {p["person_id"] for p in staying
              if (begun if p["from_start"] else _last_opened(view, p, now) >= first_day(view, p))}

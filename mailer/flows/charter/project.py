@@ -69,7 +69,7 @@ def _checkins(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     every, start = charter["spec"]["report_every_weeks"], _start(charter)
     plans = []
     for member in store.members(db, charter["id"]):
-        if member["status"] == "bounced":
+        if member["status"] in people.UNMAILED:
             continue
         number = rules.current_round(start, total, every, member["timezone"], now)
         opens = number and rules.local_morning(rules.round_date(start, number, every), member["timezone"])
@@ -83,7 +83,7 @@ def _findings(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     plans = []
     for member in store.members(db, charter["id"]):
         ended_on = charter["completed_at"].astimezone(rules.zone(member["timezone"])).date()
-        if member["status"] != "bounced" and now >= rules.local_morning(ended_on, member["timezone"]):
+        if member["status"] not in people.UNMAILED and now >= rules.local_morning(ended_on, member["timezone"]):
             plans.append(mail.checkin(charter, view.shown, _who(member), total + 1, total, final=True))
     return plans
 
@@ -177,4 +177,4 @@ def handle_news_reply(db: Database, view: View, round_no: int, reply: RoutedRepl
                                      reply.message.message_id)
     return [mail.feedback(view.charter, view.shown, _who(m), feedback_id, author, text, at)
             for m in store.members(db, view.charter["id"])
-            if m["person_id"] != author["id"] and m["status"] != "bounced"]
+            if m["person_id"] != author["id"] and m["status"] not in people.UNMAILED]
