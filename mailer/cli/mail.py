@@ -56,12 +56,17 @@ def inbox() -> None:
 @inbox.command("list")
 @click.option("--state", type=click.Choice(["new", "done", "ignored", "quarantined"]))
 @click.option("--limit", default=50, show_default=True)
+@click.option("--for-lead", is_flag=True,
+              help="Only what waits for a person: records kept for the lead, messages without an outcome, quarantine.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def inbox_list(app: App, state: str | None, limit: int, as_json: bool) -> None:
-    """Recent incoming messages, newest first."""
-    _rows(inbox_store.list_messages(app.db, state, limit), as_json,
-          ("id", "state", "kind", "intent", "from_addr", "subject", "reason"))
+def inbox_list(app: App, state: str | None, limit: int, for_lead: bool, as_json: bool) -> None:
+    """Recent incoming messages, newest first, each with its outcome (change, answer, kept, none)."""
+    found = (inbox_store.waiting_for_lead(app.db, limit=limit) if for_lead
+             else inbox_store.list_messages(app.db, state, limit))
+    if for_lead and state:
+        found = [row for row in found if row["state"] == state]
+    _rows(found, as_json, ("id", "state", "outcome", "kind", "intent", "from_addr", "subject", "reason"))
 
 
 @inbox.command("show")
@@ -74,7 +79,7 @@ def inbox_show(app: App, msg_id: int, raw: bool) -> None:
     if raw:
         click.echo(row["raw"].decode("utf-8", "replace"))
         return
-    for key in ("id", "from_addr", "subject", "state", "kind", "rule", "reason", "size",
+    for key in ("id", "from_addr", "subject", "state", "outcome", "kind", "rule", "reason", "size",
                 "received_at", "processed_at"):
         click.echo(f"{key:13} {row[key] if row[key] is not None else '-'}")
 

@@ -40,7 +40,19 @@ def _create(db: Database) -> None:
         )""")
 
 
-MIGRATIONS = [("inbox-001", _create)]
+def _outcome_column(db: Database) -> None:
+    # Which of the three outcomes a handled message ended in (``OUTCOMES``); NULL for rows
+    # handled before this column existed, and for messages not handled yet.
+    db.execute("ALTER TABLE inbox ADD COLUMN outcome TEXT")
+
+
+MIGRATIONS = [("inbox-001", _create), ("inbox-002-outcome", _outcome_column)]
+
+# What a handled message ended in (DESIGN.md principle 10): a change the person can see, one
+# answer sent to them, a record kept for the lead with its reason; "none" is a handler's bug.
+OUTCOMES = ("change", "answer", "kept", "none")
+# The outcomes a person (the lead) has to look at: ``inbox list --for-lead`` and the lead's digest.
+FOR_LEAD = ("kept", "none")
 
 
 def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes,
@@ -55,8 +67,9 @@ def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: byte
 
 
 def store_handled(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes, from_addr: str,
-                  subject: str, outcome: tuple[str, str | None, str | None, str | None], now: datetime) -> int:
-    """Keep an incoming message together with how it was handled (state, kind, rule, reason),
+                  subject: str, outcome: tuple, now: datetime) -> int:
+    """Keep an incoming message together with how it was handled (state, kind, rule, reason
+    and, when given, its outcome),
     in the transaction that holds its effect; return its id.
 
     One write instead of a row stored and then updated (an update rewrites the whole raw
@@ -64,9 +77,10 @@ def store_handled(db: Database, dedupe_key: str, transport_id: str | None, raw: 
     """
     cur = db.execute(
         """INSERT INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at,
-                              state, kind, rule, reason, processed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now), *outcome, ts(now)])
+                              state, kind, rule, reason, outcome, processed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now), *_five(outcome),
+         ts(now)])
     return cur.lastrowid
 
 
@@ -135,24 +149,31 @@ def get_message(db: Database, msg_id: int) -> dict:
 
 
 def set_outcome(db: Database, msg_id: int, state: str, kind: str | None, rule: str | None,
-                reason: str | None, now: datetime) -> None:
-    """Record how a message was handled (done, ignored, quarantined) and which rule decided."""
-    db.execute("UPDATE inbox SET state=?, kind=?, rule=?, reason=?, processed_at=? WHERE id=?",
-               [state, kind, rule, reason, ts(now), msg_id])
+                reason: str | None, now: datetime, outcome: str | None = None) -> None:
+    """Record how a message was handled (done, ignored, quarantined), which rule decided and
+    which outcome (``OUTCOMES``) it ended in."""
+    db.execute("UPDATE inbox SET state=?, kind=?, rule=?, reason=?, outcome=?, processed_at=? WHERE id=?",
+               [state, kind, rule, reason, outcome, ts(now), msg_id])
+
+
+def _five(outcome: tuple) -> tuple:
+    """(state, kind, rule, reason, outcome) from a handled tuple with or without its outcome."""
+    return tuple(outcome) + (None,) * (5 - len(outcome))
 
 
 def reset_for_replay(db: Database, msg_id: int) -> None:
     """Put a quarantined message back in line to be processed again."""
     get_message(db, msg_id)
     with db.atomic():
-        db.execute("UPDATE inbox SET state='new', reason=NULL, processed_at=NULL WHERE id=?", [msg_id])
+        db.execute("UPDATE inbox SET state='new', reason=NULL, outcome=NULL, processed_at=NULL WHERE id=?",
+                   [msg_id])
 
 
 def list_messages(db: Database, state: str | None = None, limit: int = 50) -> list[dict]:
     """Recent messages without raw bytes, newest first, each with the ``intent`` acted on."""
     where, args = ("WHERE state = ?", [state]) if state else ("", [])
     rows = db.query(
-        f"""SELECT id, from_addr, subject, state, kind, rule, reason, size, received_at
+        f"""SELECT id, from_addr, subject, state, kind, rule, reason, outcome, size, received_at
             FROM inbox {where} ORDER BY id DESC LIMIT ?""", [*args, limit])
     return [{**row, "intent": intent_of(row["rule"])} for row in rows]
 
@@ -173,3 +194,24 @@ def claim_auto_answer(db: Database, person_email: str, reason: str, day: str) ->
     """True the first time (person, reason, day) is claimed: at most one such answer a day."""
     cur = db.execute("INSERT OR IGNORE INTO auto_answers VALUES (?, ?, ?)", [person_email, reason, day])
     return cur.rowcount == 1
+
+
+def waiting_for_lead(db: Database, since: datetime | None = None, limit: int = 50) -> list[dict]:
+    """Handled messages that wait for a person, newest first: records kept for the lead, messages
+    handled without an outcome (a bug, shown), and quarantined ones (``since``: received then or later)."""
+    where, args = "", []
+    if since is not None:
+        where, args = "AND received_at >= ?", [ts(since)]
+    rows = db.query(
+        f"""SELECT id, from_addr, subject, state, kind, rule, reason, outcome, received_at FROM inbox
+            WHERE (outcome IN ({",".join("?" * len(FOR_LEAD))}) OR state = 'quarantined') {where}
+            ORDER BY id DESC LIMIT ?""", [*FOR_LEAD, *args, limit])
+    return [{**row, "intent": intent_of(row["rule"])} for row in rows]
+
+
+def outcome_counts(db: Database, since: datetime | None = None, until: datetime | None = None) -> dict[str, int]:
+    """Handled messages per outcome (``None``: handled without one recorded), received in [since, until)."""
+    rows = db.execute(
+        "SELECT outcome, count(*) FROM inbox WHERE state != 'new' AND received_at >= ? AND received_at < ? "
+        "GROUP BY outcome", [ts(since) if since else "", ts(until) if until else "9999"])
+    return {outcome: n for outcome, n in rows}
