@@ -86,14 +86,26 @@ def request(charter: dict, shown: dict, person: dict, reminder: bool) -> Planned
                         headers=_headers(charter))
 
 
+def outcome_key(charter: dict, person: dict) -> str:
+    """The key of the outcome email to ``person``."""
+    return _key(charter, f"outcome:person:{person['id']}")
+
+
+def decided_key(charter: dict, person: dict) -> str:
+    """The key of the "already decided" answer to ``person`` (once per person and version)."""
+    return _key(charter, f"answer:decided:person:{person['id']}")
+
+
 def outcome(charter: dict, shown: dict, person: dict, status: str, role: str,
-            decided: list[dict]) -> PlannedEmail:
-    """The outcome to the proposer, the team or a sponsor, with every decision and comment."""
+            decided: list[dict], late: bool = False) -> PlannedEmail:
+    """The outcome to the proposer, the team or a sponsor, with every decision and comment
+    (``late``: it also tells them their own answer came after the decision)."""
     rows = [{"name": d["approver_name"], "word": DECISION_WORDS.get(d["decision"], d["decision"]),
              "comment": d["comment"]} for d in decided]
-    return PlannedEmail(key=_key(charter, f"outcome:person:{person['id']}"), to=person["email"],
+    return PlannedEmail(key=outcome_key(charter, person), to=person["email"],
                         subject=f"{shown['title']}: {OUTCOME_WORDS[status]}", template="charter/outcome",
-                        context={"charter": shown, "status": status, "role": role, "decisions": rows},
+                        context={"charter": shown, "status": status, "role": role, "decisions": rows,
+                                 "late": late},
                         headers=_headers(charter))
 
 
