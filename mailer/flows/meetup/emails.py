@@ -98,7 +98,8 @@ def cancellation(meetup: dict, person: dict, settings: object, now: datetime) ->
     context = {**_base(meetup, person), "reason": meetup["cancel_reason"], "_calendar": ("CANCEL", calendar)}
     return PlannedEmail(key=f"meetup:{meetup['id']}:cancel:person:{person['id']}", to=person["email"],
                         subject=f"Cancelled: {meetup['title']}, {context['short']}", template="meetup/cancel",
-                        context=context, headers=_headers(meetup))
+                        context=context, headers=_headers(meetup), reply_purpose="meetup",
+                        reply_ref=f"meetup:{meetup['id']}")
 
 
 def reminder(meetup: dict, person: dict) -> PlannedEmail:
