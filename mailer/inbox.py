@@ -352,6 +352,19 @@ def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now
     return True
 
 
+def rehearse(db: Database, msg: ParsedMessage, now: datetime, settings: Settings) -> tuple:
+    """What handling ``msg`` at ``now`` would end in, (state, kind, rule, reason, outcome), with
+    every effect undone (nothing stored, nothing queued): ``explain`` reports the worker's own
+    decision, so the two cannot disagree."""
+    with store.rehearsal(db):
+        try:
+            return handle(db, {"raw": b"", "size": 0}, now, settings, InboxResult(), msg)
+        except sqlite3.Error:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the worker would quarantine it: so says the rehearsal
+            return "quarantined", None, None, f"{type(exc).__name__}: {exc}", "kept"
+
+
 def replay(db: Database, msg_id: int) -> None:
     """Put a quarantined (or ignored) message back in line; the next pass processes it again."""
     store.reset_for_replay(db, msg_id)

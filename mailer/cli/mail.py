@@ -148,7 +148,15 @@ def explain(app: App, context: str | None, now_text: str | None, as_json: bool, 
         result = {"file": str(path), **explain_raw(raw, context, router=router,
                                                    max_bytes=app.settings.inbox_max_bytes)}
         click.echo(json.dumps(result, ensure_ascii=False, default=str) if as_json
-                   else f"{path}\n{describe(result)}\n")
+                   else f"{path}\n{describe(result)}{_ends_in(result.get('route'))}\n")
+
+
+def _ends_in(route: dict | None) -> str:
+    """The outcome line of ``explain``: what the worker's handling ends in (and why, when kept)."""
+    if not route or not route.get("ends_in"):
+        return ""
+    why = f" ({route['ends_because']})" if route.get("ends_because") else ""
+    return f"\n  ends in: {route['ends_in']}{why}"
 
 
 def _router(app: App, now: datetime):
@@ -159,5 +167,9 @@ def _router(app: App, now: datetime):
     from mailer import routing
 
     def route(msg) -> dict:
-        return routing.describe(routing.route(app.db, msg, app.settings.mailer_address, now))
+        found = routing.describe(routing.route(app.db, msg, app.settings.mailer_address, now))
+        state, _, _, reason, ends_in = inbox_flow.rehearse(app.db, msg, now, app.settings)
+        if found["refused"] and state == "ignored":
+            found["refused"] = reason  # the worker's own words (a calendar answer kept, not answered)
+        return {**found, "ends_in": ends_in, "ends_because": reason, "worker_state": state}
     return route

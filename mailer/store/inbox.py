@@ -116,6 +116,26 @@ class savepoint:  # noqa: N801 - used like a function: ``with savepoint(db):``
             self.conn.execute("RELEASE inbox_message")
 
 
+class rehearsal:  # noqa: N801 - used like a function: ``with rehearsal(db):``
+    """A unit of work that is always undone: what handling a message would do, without doing it."""
+
+    def __init__(self, db: Database) -> None:
+        self.conn = db.conn
+        self.nested = db.conn.in_transaction
+
+    def __enter__(self) -> None:
+        self.conn.execute("SAVEPOINT inbox_rehearsal" if self.nested else "BEGIN")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self.conn.in_transaction:
+            return  # an error ended the transaction already: nothing is left to undo
+        if self.nested:
+            self.conn.execute("ROLLBACK TO inbox_rehearsal")
+            self.conn.execute("RELEASE inbox_rehearsal")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
 def seen_transport_id(db: Database, transport_id: str) -> bool:
     """Whether the server's id for a message was already stored (a re-poll)."""
     return db.execute("SELECT 1 FROM inbox WHERE transport_id = ?", [transport_id]).fetchone() is not None
