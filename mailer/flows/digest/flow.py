@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from sqlite_utils import Database
 
 from mailer.errors import InboundError
+from mailer.flows import outcome
 from mailer.flows.base import DigestItem, PlannedEmail, RoutedReply
 from mailer.flows.challenge import timing
 from mailer.flows.digest import cadence as cad
@@ -118,7 +119,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings=None)
         store.set_cadence(db, sponsor["id"], "off")
         return [emails.unsubscribed(sponsor, reply)]
     if not words:
-        return []
+        return outcome.kept(reply, f"an empty reply to {sponsor['email']}'s digest")
     leads = [p for p in people.with_role_or_email(db, "lead", set()) if p["id"] != sponsor["id"]]
     if not leads and is_lead(sponsor):
         return [emails.passed_on(sponsor, [], reply)]  # the only lead answered their own digest
