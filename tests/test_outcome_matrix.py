@@ -100,75 +100,98 @@ class Community:
         return path
 
 
-def _build(root: Path) -> dict[str, tuple[Path, datetime, dict[str, int]]]:
-    """Walk one community through every stage; a copy of its home at each: stage -> (home, now, ids)."""
-    home = root / "live"
-    home.mkdir()
-    (home / "mailer.toml").write_text('[mailer]\ndata = "none"\naddress = "cop@example.test"\n')
-    live = [Community(home)]
-    for address, name, tz, roles in PEOPLE:
-        people.add_person(live[0].db, address, name, tz, roles)
-    ids: dict[str, int] = {}
-    snapshots: dict[str, tuple[Path, datetime, dict[str, int]]] = {}
+Snapshots = dict[str, tuple[Path, datetime, dict[str, int]]]
 
-    def snapshot(stage: str, now: datetime) -> Community:
-        live[0].close()  # the database file whole (its WAL checkpointed) before it is copied
-        shutil.copytree(home, root / stage)
-        snapshots[stage] = (root / stage, now, dict(ids))
-        live[0] = Community(home)
-        return live[0]
 
-    c = live[0]
+class Walk:
+    """One community walked through every stage, its home copied at each (``snapshots``)."""
 
-    members = f'["{LENA}", "{SAM}", "{AIKO}", "{OLIVER}"]'
-    ids["challenge"] = start_challenge(c.db, c.write("c1.toml", challenge_toml(3, members)), BEFORE).challenge_id
-    ids["removed"] = start_challenge(c.db, c.write("c2.toml", challenge_toml(3, f'["{SAM}"]').replace(
-        "DevOps 30-day", "Testing 3-day")), BEFORE).challenge_id
-    ids["project"] = lifecycle.submit(c.db, c.write("d.toml", charter_toml("Project D")), BEFORE)
-    for n, (start, who) in enumerate(((RUNNING + timedelta(days=16), [SAM, AIKO, OLIVER]),
-                                      (RUNNING + timedelta(days=17), [SAM, AIKO]),
-                                      (RUNNING + timedelta(hours=22), [SAM, AIKO])), start=1):
-        ids[f"meetup{n}"] = actions.schedule_meetup(c.db, {
-            "title": f"Report-back {n}", "start": start, "timezone": "Europe/London", "duration_minutes": 60,
-            "location": "Room 4", "online_url": "", "description": "Highlights", "invite": who, "speakers": [],
-            "sponsors": [SOFIA], "source": "test"}, BEFORE)
-    c.tick(BEFORE)
-    for approver in (PRIYA, OMAR):  # project D is approved: its team gets check-ins
-        c.answer(approver, f"charter:{ids['project']}:v:1:request:", "Approve", BEFORE + timedelta(minutes=5))
-    c = snapshot("before start", BEFORE + timedelta(hours=1))
+    def __init__(self, root: Path) -> None:
+        self.root, self.home = root, root / "live"
+        self.home.mkdir()
+        (self.home / "mailer.toml").write_text('[mailer]\ndata = "none"\naddress = "cop@example.test"\n')
+        self.c = Community(self.home)
+        for address, name, tz, roles in PEOPLE:
+            people.add_person(self.c.db, address, name, tz, roles)
+        self.ids: dict[str, int] = {}
+        self.snapshots: Snapshots = {}
 
-    opened = RUNNING - timedelta(hours=4)
-    for name in ("decided", "superseded", "pending"):
-        ids[name] = lifecycle.submit(c.db, c.write(f"{name}.toml", charter_toml(f"Charter {name}")), opened)
-    ids["call"] = open_call(c.db, load_spec(c.write("call.toml", (
-        f'title = "Playbook writers"\ndescription = "Help write it."\nto = "all"\ncloses = 2027-01-06\n'
-        f'sender = "{LENA}"\n[[roles]]\nname = "writer"\nplaces = 2\n'))), opened)
-    c.tick(opened)
-    c.answer(OMAR, f"charter:{ids['decided']}:v:1:request:", "Reject: no budget", opened + timedelta(minutes=5))
-    lifecycle.revise(c.db, ids["superseded"], c.write("revised.toml", charter_toml(
-        "Charter superseded").replace("Dashboards", "Dashboards and alerts")), opened + timedelta(minutes=10))
-    actions.move_meetup(c.db, ids["meetup1"], RUNNING + timedelta(days=16, hours=1), None, opened + timedelta(minutes=15))
-    actions.cancel_meetup(c.db, ids["meetup2"], "Room flooded", opened + timedelta(minutes=20))
-    c.tick(RUNNING)
-    c = snapshot("running", RUNNING + timedelta(minutes=1))
+    def snapshot(self, stage: str, now: datetime) -> None:
+        """Copy the home as it is (closed first: the database whole, its WAL checkpointed)."""
+        self.c.close()
+        shutil.copytree(self.home, self.root / stage)
+        self.snapshots[stage] = (self.root / stage, now, dict(self.ids))
+        self.c = Community(self.home)
 
-    c.tick(PAUSED - timedelta(minutes=5))
-    challenges.set_challenge_state(c.db, ids["challenge"], "paused")
-    actions.record_attendance(c.db, ids["meetup3"], [SAM], PAUSED)
-    c = snapshot("paused", PAUSED)
+    def before_start(self) -> None:
+        """Two challenges announced, an approved project, three meetups with their invitations."""
+        c, ids = self.c, self.ids
+        members = f'["{LENA}", "{SAM}", "{AIKO}", "{OLIVER}"]'
+        ids["challenge"] = start_challenge(c.db, c.write("c1.toml", challenge_toml(3, members)), BEFORE).challenge_id
+        ids["removed"] = start_challenge(c.db, c.write("c2.toml", challenge_toml(3, f'["{SAM}"]').replace(
+            "DevOps 30-day", "Testing 3-day")), BEFORE).challenge_id
+        ids["project"] = lifecycle.submit(c.db, c.write("d.toml", charter_toml("Project D")), BEFORE)
+        for n, (start, who) in enumerate(((RUNNING + timedelta(days=16), [SAM, AIKO, OLIVER]),
+                                          (RUNNING + timedelta(days=17), [SAM, AIKO]),
+                                          (RUNNING + timedelta(hours=22), [SAM, AIKO])), start=1):
+            ids[f"meetup{n}"] = actions.schedule_meetup(c.db, {
+                "title": f"Report-back {n}", "start": start, "timezone": "Europe/London", "duration_minutes": 60,
+                "location": "Room 4", "online_url": "", "description": "Highlights", "invite": who,
+                "speakers": [], "sponsors": [SOFIA], "source": "test"}, BEFORE)
+        c.tick(BEFORE)
+        for approver in (PRIYA, OMAR):  # project D is approved: its team gets check-ins
+            c.answer(approver, f"charter:{ids['project']}:v:1:request:", "Approve", BEFORE + timedelta(minutes=5))
+        self.snapshot("before start", BEFORE + timedelta(hours=1))
 
-    challenges.set_challenge_state(c.db, ids["challenge"], "active")
-    for day in range(6, 9):
-        c.tick(datetime(2027, 1, day, 14, 0, tzinfo=UTC))
-    c.answer(SAM, f"call:{ids['call']}:invite:", "Count me in", datetime(2027, 1, 8, 15, 0, tzinfo=UTC))
-    challenges.set_challenge_state(c.db, ids["removed"], "removed")
-    c.tick(LATER)
-    snapshot("ended", LATER + timedelta(minutes=1)).close()
-    return snapshots
+    def running(self) -> None:
+        """Day 1; charters pending, decided and revised; a call open; a meetup moved, one cancelled."""
+        c, ids, opened = self.c, self.ids, RUNNING - timedelta(hours=4)
+        for name in ("decided", "superseded", "pending"):
+            ids[name] = lifecycle.submit(c.db, c.write(f"{name}.toml", charter_toml(f"Charter {name}")), opened)
+        ids["call"] = open_call(c.db, load_spec(c.write("call.toml", (
+            f'title = "Playbook writers"\ndescription = "Help write it."\nto = "all"\ncloses = 2027-01-06\n'
+            f'sender = "{LENA}"\n[[roles]]\nname = "writer"\nplaces = 2\n'))), opened)
+        c.tick(opened)
+        c.answer(OMAR, f"charter:{ids['decided']}:v:1:request:", "Reject: no budget", opened + timedelta(minutes=5))
+        lifecycle.revise(c.db, ids["superseded"], c.write("revised.toml", charter_toml(
+            "Charter superseded").replace("Dashboards", "Dashboards and alerts")), opened + timedelta(minutes=10))
+        actions.move_meetup(c.db, ids["meetup1"], RUNNING + timedelta(days=16, hours=1), None,
+                            opened + timedelta(minutes=15))
+        actions.cancel_meetup(c.db, ids["meetup2"], "Room flooded", opened + timedelta(minutes=20))
+        c.tick(RUNNING)
+        self.snapshot("running", RUNNING + timedelta(minutes=1))
+
+    def paused(self) -> None:
+        """Day 2 sent, then the challenge paused; Sam came to tomorrow's meetup."""
+        self.c.tick(PAUSED - timedelta(minutes=5))
+        challenges.set_challenge_state(self.c.db, self.ids["challenge"], "paused")
+        actions.record_attendance(self.c.db, self.ids["meetup3"], [SAM], PAUSED)
+        self.snapshot("paused", PAUSED)
+
+    def ended(self) -> None:
+        """The challenge over (summaries), the call closed (its list, a late sign-up), one challenge
+        removed, the digests out."""
+        c, ids = self.c, self.ids
+        challenges.set_challenge_state(c.db, ids["challenge"], "active")
+        for day in range(6, 9):
+            c.tick(datetime(2027, 1, day, 14, 0, tzinfo=UTC))
+        c.answer(SAM, f"call:{ids['call']}:invite:", "Count me in", datetime(2027, 1, 8, 15, 0, tzinfo=UTC))
+        challenges.set_challenge_state(c.db, ids["removed"], "removed")
+        c.tick(LATER)
+        self.snapshot("ended", LATER + timedelta(minutes=1))
+        self.c.close()
+
+
+def _build(root: Path) -> Snapshots:
+    """Every stage's home: stage -> (home, now, record ids)."""
+    walk = Walk(root)
+    for step in (walk.before_start, walk.running, walk.paused, walk.ended):
+        step()
+    return walk.snapshots
 
 
 @pytest.fixture(scope="module")
-def stages(tmp_path_factory) -> dict[str, tuple[Path, datetime, dict[str, int]]]:
+def stages(tmp_path_factory) -> Snapshots:
     return _build(tmp_path_factory.mktemp("matrix"))
 
 
