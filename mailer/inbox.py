@@ -292,7 +292,7 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
 def _outcome_of(reply: RoutedReply, changed: bool, plans: list[PlannedEmail]) -> tuple[str, str | None]:
     """What a routed reply ended in, and why when it is not plain: what its handler marked
     (``flows.outcome``), else a change when it wrote to the store, else an answer when it
-    planned one. Nothing of these is a bug in the handler: kept as "none" and shown."""
+    planned one. None of these is a bug in the handler: kept as "none", and shown."""
     marked = flow_outcome.marked(reply)
     if marked is not None:
         return marked
@@ -329,8 +329,8 @@ def _unknown_event(msg: ParsedMessage) -> str:
 
 def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now: datetime,
                      settings: Settings, result: InboxResult) -> bool:
-    """One helpful answer a day to a known member whose reply we could not place; whether
-    they have one (today's, sent now or before).
+    """One helpful answer a day to a known member whose reply we could not place; whether one
+    was sent for this message (else it is kept for the lead).
 
     Never when a token was found for someone else: the From may be forged, and answering it
     would mail whoever the forger named.

@@ -83,3 +83,14 @@ def test_inbox_list_for_lead_shows_only_what_waits_for_a_person(quick_start):
     [waiting] = json.loads(run(quick_start, "inbox", "list", "--for-lead", "--json"))
     assert waiting["from_addr"] == "mallory@elsewhere.example" and "is not the token's recipient" in waiting["reason"]
     assert "kept" in run(quick_start, "inbox", "list", "--for-lead")
+
+
+def test_a_handler_that_ends_in_no_outcome_is_kept_as_a_bug_and_shown(quick_start, monkeypatch):
+    from mailer.flows.challenge import flow
+
+    monkeypatch.setattr(flow, "handle_reply", lambda db, reply, now, settings=None: [])  # a buggy handler
+    run(quick_start, "reply", "--to", SAM, "--text", "Mapped it.", "--now", "2026-12-20T15:00:00Z")
+    result = CliRunner().invoke(main, ["--home", str(quick_start), "tick", "--now", "2026-12-20T15:01:00Z"])
+    assert result.exit_code == 0 and "changed nothing and answered nothing (a bug)" in result.output
+    [waiting] = json.loads(run(quick_start, "inbox", "list", "--for-lead", "--json"))
+    assert (waiting["state"], waiting["outcome"]) == ("done", "none") and "a bug" in waiting["reason"]

@@ -22,7 +22,7 @@ from mailer.flows.digest import cadence as cad
 from mailer.flows.digest import emails
 from mailer.store import digests as store
 from mailer.store import inbox, outbox, people
-from mailer.store.outbox import parse_ts, ts
+from mailer.store.outbox import parse_ts
 
 KEY = "digest:person:{pid}:until:{until:%Y-%m-%dT%H:%MZ}"
 UNSUBSCRIBE = {"unsubscribe", "stop"}
@@ -101,12 +101,12 @@ WAITING_SHOWN = 10
 def waiting(db: Database, person: dict, since: datetime, until: datetime) -> dict:
     """The messages of ``[since, until)`` kept for the lead (``inbox list --for-lead``): the first
     few, each as when, from whom and why, and how many in all."""
-    rows = [r for r in inbox.waiting_for_lead(db, since, limit=500) if r["received_at"] < ts(until)]
+    total = inbox.count_waiting(db, since, until)
     zone = timing.zone(person["timezone"])
     shown = [{"when": f"{parse_ts(r['received_at']).astimezone(zone):%a %d %b %H:%M}",
               "from": r["from_addr"] or "(no sender)", "why": r["reason"] or r["state"]}
-             for r in rows[:WAITING_SHOWN]]
-    return {"shown": shown, "total": len(rows), "more": max(len(rows) - WAITING_SHOWN, 0)}
+             for r in inbox.waiting_for_lead(db, since, until, WAITING_SHOWN)]
+    return {"shown": shown, "total": total, "more": max(total - len(shown), 0)}
 
 
 def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings=None) -> list[PlannedEmail]:
