@@ -39,13 +39,15 @@ UTC = timezone.utc
 LENA, SAM, AIKO, OLIVER = ("lena@corp.example.com", "sam@corp.example.com", "aiko@corp.example.com",
                            "oliver@corp.example.com")
 PRIYA, OMAR, SOFIA = "priya@corp.example.com", "omar@corp.example.com", "sofia@corp.example.com"
+CARLA = "carla@corp.example.com"  # a member who does not take part in the challenge
 PEOPLE = ((LENA, "Lena Fischer", "Europe/Berlin", ("member", "lead")),
           (SAM, "Sam Carter", "America/New_York", ("member",)),
           (AIKO, "Aiko Tanaka", "Asia/Tokyo", ("member",)),
           (OLIVER, "Oliver Bennett", "Europe/London", ("member",)),
           (PRIYA, "Priya Sharma", "Asia/Kolkata", ("approver",)),
           (OMAR, "Omar Haddad", "Africa/Cairo", ("approver",)),
-          (SOFIA, "Sofia Ruiz", "Europe/Madrid", ("sponsor",)))
+          (SOFIA, "Sofia Ruiz", "Europe/Madrid", ("sponsor",)),
+          (CARLA, "Carla Ruiz", "America/Mexico_City", ("member",)))
 NAMES = {address: name for address, name, _, _ in PEOPLE}
 BEFORE = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
 RUNNING = datetime(2027, 1, 4, 14, 0, tzinfo=UTC)  # day 1 open everywhere; a meetup tomorrow
@@ -53,7 +55,7 @@ PAUSED = datetime(2027, 1, 5, 14, 5, tzinfo=UTC)
 LATER = datetime(2027, 1, 11, 18, 0, tzinfo=UTC)  # the challenge ended, the call closed, digests out
 # What each flow's people write when they mean to act ("command" replies).
 COMMAND = {"challenge": "pause", "charter": "Approve", "call": "Count me in", "meetup": "Yes, I'll be there",
-           "digest": "unsubscribe"}
+           "digest": "unsubscribe", "system": "stop"}
 REPLIES = ("entry", "command", "question", "out-of-office", "calendar answer", "empty")
 SEEN = ("change", "answer", "kept")
 
@@ -153,6 +155,9 @@ class Walk:
             f'sender = "{LENA}"\n[[roles]]\nname = "writer"\nplaces = 2\n'))), opened)
         c.tick(opened)
         c.answer(OMAR, f"charter:{ids['decided']}:v:1:request:", "Reject: no budget", opened + timedelta(minutes=5))
+        c.answer(AIKO, f"call:{ids['call']}:invite:", "Count me in", opened + timedelta(minutes=6))
+        c.answer(OLIVER, f"call:{ids['call']}:invite:", "What would I write about?", opened + timedelta(minutes=7))
+        c.answer(AIKO, f"meetup:{ids['meetup1']}:invite:", "Is there parking nearby?", opened + timedelta(minutes=8))
         lifecycle.revise(c.db, ids["superseded"], c.write("revised.toml", charter_toml(
             "Charter superseded").replace("Dashboards", "Dashboards and alerts")), opened + timedelta(minutes=10))
         actions.move_meetup(c.db, ids["meetup1"], RUNNING + timedelta(days=16, hours=1), None,
@@ -178,8 +183,24 @@ class Walk:
         c.answer(SAM, f"call:{ids['call']}:invite:", "Count me in", datetime(2027, 1, 8, 15, 0, tzinfo=UTC))
         challenges.set_challenge_state(c.db, ids["removed"], "removed")
         c.tick(LATER)
-        self.snapshot("ended", LATER + timedelta(minutes=1))
+        self.answers_later(LATER + timedelta(minutes=5))
+        self.snapshot("ended", LATER + timedelta(minutes=30))
         self.c.close()
+
+
+    def answers_later(self, now: datetime) -> None:
+        """The short answers people get: "couldn't read that", a pause confirmed, how to join, a
+        sponsor's note passed on, a reply we could not place."""
+        c, challenge = self.c, self.ids["challenge"]
+        c.answer(LENA, f"challenge:{challenge}:day:3:", "", now)
+        c.answer(OLIVER, f"challenge:{challenge}:day:3:", "pause", now)
+        c.answer(CARLA, f"challenge:{challenge}:announce:", "Sounds fun!", now)
+        c.answer(SOFIA, "digest:person:", "Could we see the numbers by team?", now)
+        deliver_to_inbox(c.settings.mail_dir, (
+            f"From: Oliver Bennett <{OLIVER}>\r\nTo: {c.settings.mailer_address}\r\nSubject: A question\r\n"
+            f"Message-ID: <fresh-1@corp.example.com>\r\nDate: Mon, 11 Jan 2027 18:10:00 +0000\r\n\r\n"
+            f"Who runs the playbook project?\r\n").encode())
+        c.tick(now + timedelta(minutes=5))
 
 
 def _build(root: Path) -> Snapshots:
@@ -238,6 +259,15 @@ SENT = (
          "cancelled"),
     Sent("meetup reminder", "running", SAM, "meetup", lambda i: f"meetup:{i['meetup3']}:reminder:"),
     Sent("meetup highlight", "ended", SAM, "meetup", lambda i: f"meetup:{i['meetup3']}:highlight:"),
+    Sent("challenge couldn't read", "ended", LENA, "challenge", lambda i: f"challenge:{i['challenge']}:couldnt:"),
+    Sent("challenge pause confirmed", "ended", OLIVER, "challenge", lambda i: f"challenge:{i['challenge']}:paused:"),
+    Sent("challenge how to join", "ended", CARLA, "challenge", lambda i: f"challenge:{i['challenge']}:joinhelp:"),
+    Sent("charter receipt", "running", OMAR, "charter", lambda i: f"charter:{i['decided']}:v:1:receipt:", "closed"),
+    Sent("call confirmed", "running", AIKO, "call", lambda i: f"call:{i['call']}:confirmed:"),
+    Sent("call unclear", "running", OLIVER, "call", lambda i: f"call:{i['call']}:unclear:"),
+    Sent("meetup question", "running", AIKO, "meetup", lambda i: f"meetup:{i['meetup1']}:question:"),
+    Sent("digest note passed on", "ended", SOFIA, "digest", lambda i: "digest:reply:"),
+    Sent("could not place your reply", "ended", OLIVER, "system", lambda i: "system:unrouted:"),
     Sent("sponsor digest", "ended", SOFIA, "digest", lambda i: "digest:person:"),
     Sent("lead digest", "ended", LENA, "digest", lambda i: "digest:person:"),
 )
