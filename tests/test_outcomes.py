@@ -7,12 +7,16 @@ A change the person can see, one answer to them, or a record kept for the lead w
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from mailer.cli import main
+from mailer.flows.challenge import flow
+from mailer.simulation import calendar_client
+from mailer.transports.maildir import deliver_to_inbox
 
 SAM = "sam.carter@corp.example.com"
 BEFORE = "2026-12-20T14:00:00Z"  # the sample challenge starts on Mon 4 Jan 2027: announcements only
@@ -86,11 +90,27 @@ def test_inbox_list_for_lead_shows_only_what_waits_for_a_person(quick_start):
 
 
 def test_a_handler_that_ends_in_no_outcome_is_kept_as_a_bug_and_shown(quick_start, monkeypatch):
-    from mailer.flows.challenge import flow
-
     monkeypatch.setattr(flow, "handle_reply", lambda db, reply, now, settings=None: [])  # a buggy handler
     run(quick_start, "reply", "--to", SAM, "--text", "Mapped it.", "--now", "2026-12-20T15:00:00Z")
     result = CliRunner().invoke(main, ["--home", str(quick_start), "tick", "--now", "2026-12-20T15:01:00Z"])
     assert result.exit_code == 0 and "changed nothing and answered nothing (a bug)" in result.output
     [waiting] = json.loads(run(quick_start, "inbox", "list", "--for-lead", "--json"))
     assert (waiting["state"], waiting["outcome"]) == ("done", "none") and "a bug" in waiting["reason"]
+
+
+def test_a_calendar_answer_to_an_unknown_event_is_kept_sends_nothing_and_explain_agrees(quick_start):
+    when = datetime(2027, 2, 1, 16, 0, tzinfo=timezone.utc)
+    event = calendar_client.Invitation("elsewhere-42@other.example", 0, "Team lunch", when, when + timedelta(hours=1),
+                                       "cop@example.test", "Canteen")
+    raw = calendar_client.reply(event, "outlook", SAM, "Sam Carter", "ACCEPTED", "",
+                                datetime(2026, 12, 20, 15, 0, tzinfo=timezone.utc))
+    (quick_start / "answer.eml").write_bytes(raw)
+    seen = json.loads(run(quick_start, "explain", "--json", "--now", "2026-12-20T15:01:00Z",
+                          str(quick_start / "answer.eml")))
+    sent = run(quick_start, "outbox", "list", "--json", "--limit", "1000")
+    deliver_to_inbox(quick_start / "mail", raw)
+    run(quick_start, "tick", "--now", "2026-12-20T15:01:00Z")
+    row = newest(quick_start)
+    assert (row["state"], row["outcome"]) == ("ignored", "kept") and "UID elsewhere-42@other.example" in row["reason"]
+    assert seen["outcome"] == f"refused: {row['reason']}" and seen["route"]["ends_in"] == "kept"
+    assert run(quick_start, "outbox", "list", "--json", "--limit", "1000") == sent  # nothing to a calendar
