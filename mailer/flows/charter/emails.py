@@ -154,9 +154,10 @@ def answer(charter: dict, shown: dict, person: dict, kind: str, today: date, the
     """One short answer (unclear, decided, superseded, empty, news_stopped).
 
     "decided" and "superseded" go once per person and version, the others once a day per kind;
-    "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose, and
-    "decided" and "superseded" one so that an answer to them has a place too."""
-    purpose = {"unclear": "approval", "decided": "approval", "superseded": "approval", "empty": "checkin"}.get(kind)
+    "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose; the
+    others carry one too, so that an answer to them has a place (the caller gives ``reply_ref``)."""
+    purpose = {"unclear": "approval", "decided": "approval", "superseded": "approval", "empty": "checkin",
+               "files": "checkin", "news_stopped": "project_news"}.get(kind)
     ref = extra.pop("reply_ref", None) if extra else None
     once = kind in ("decided", "superseded")
     tail = f"answer:{kind}:person:{person['id']}" + ("" if once else f":date:{today.isoformat()}")

@@ -158,7 +158,7 @@ def handle_checkin(db: Database, view: View, round_no: int, reply: RoutedReply,
         return []
     left = [{"name": f.filename, "size_mb": f"{f.size / 1048576:.1f}", "reason": why} for f, why in choice.over_limits]
     return [mail.answer(charter, view.shown, person, "files", today, reply.message.subject or "",
-                        reply.message.message_id, {"files": left})]
+                        reply.message.message_id, {"files": left, "reply_ref": reply.ref})]
 
 
 def handle_news_reply(db: Database, view: View, round_no: int, reply: RoutedReply,
@@ -171,7 +171,7 @@ def handle_news_reply(db: Database, view: View, round_no: int, reply: RoutedRepl
             return outcome.kept(reply, f"stop: {author['email']} had already stopped this project's news")
         today = now.astimezone(rules.zone(author["timezone"])).date()
         return [mail.answer(view.charter, view.shown, author, "news_stopped", today,
-                            reply.message.subject or "", reply.message.message_id)]
+                            reply.message.subject or "", reply.message.message_id, {"reply_ref": reply.ref})]
     if reply.intent in ("empty", "pause") or not text:
         return outcome.kept(reply, f"a reply to project news with no feedback in it ({reply.intent})")
     at = reply.received_at or now
