@@ -271,6 +271,8 @@ SENT = (
     Sent("sponsor digest", "ended", SOFIA, "digest", lambda i: "digest:person:"),
     Sent("lead digest", "ended", LENA, "digest", lambda i: "digest:person:"),
 )
+
+
 def _case_id(sent: Sent) -> str:
     return f"{sent.label} ({sent.phase or sent.stage}) to {sent.to.split('@')[0]}"
 
