@@ -16,6 +16,7 @@ from datetime import date, datetime
 from sqlite_utils import Database
 
 from mailer.errors import InboundError, NotFoundError
+from mailer.flows import outcome
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.call import definition, feeds
 from mailer.flows.call import emails as mail
@@ -101,17 +102,21 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime,
                  settings: object = None) -> list[PlannedEmail]:
     """Sign up, withdraw, decline or ask: the reply is read again with the call's role names."""
     call = _call_for(db, reply.ref)
+    if reply.purpose == "call_list":  # the sender answering the list: theirs to read, nobody to tell
+        return outcome.kept(reply, f"a reply from {reply.person_email} to the list of call {call['id']} "
+                                   f"({call['title']}): kept for the lead")
     person = people.get_person(db, reply.person_id)
     roles = role_counts(db, call["id"])
     intent = interpret("volunteer", reply.reply_text or "", [r.name for r in roles if r.name])
     if closed_for(call, person, now):
-        return [] if intent.intent == "decline" else [mail.closed(call, person, reply)]
+        told = [] if intent.intent == "decline" else [mail.closed(call, person, reply)]
+        return outcome.kept(reply, f"a reply to call {call['id']} after it closed: kept for the lead", told)
     if intent.intent == "volunteer":
         return _volunteer(db, call, person, roles, intent, reply, now)
     if intent.intent == "withdraw":
         return _withdraw(db, call, person, reply, now)
-    if intent.intent == "decline":
-        return []  # "sorry, not this time": nothing to change, nothing to say
+    if intent.intent == "decline":  # "sorry, not this time": nothing to change, nothing to say
+        return outcome.kept(reply, f"{person['email']} declined call {call['id']}")
     return [mail.unclear(call, person, roles, local_date(now, person["timezone"]), reply)]
 
 
@@ -122,13 +127,13 @@ def _volunteer(db: Database, call: dict, person: dict, roles: list[RoleState], i
         role_name = match_role(intent.role, named)
         if role_name is None:
             return [mail.unknown_role(call, person, intent.role, roles, f"{now:%Y%m%dT%H%M%S}", reply)]
-    elif store.active_signups(db, call["id"], person["id"]):
-        return []  # "I'm in" again from someone already in: nothing changes
+    elif store.active_signups(db, call["id"], person["id"]):  # "I'm in" again: nothing changes
+        return outcome.kept(reply, f"{person['email']} is already signed up to call {call['id']}: nothing changed")
     else:
         role_name = choose_role(roles)
     signup = store.take_place(db, call["id"], role_name, person["id"], now)
     if signup is None:
-        return []
+        return outcome.kept(reply, f"{person['email']} holds a place in {role_name or 'call'} already: nothing changed")
     role = next(r for r in roles if r.name == role_name)
     if signup["status"] == "confirmed":
         _feed(db, call, signup, now)
@@ -140,8 +145,8 @@ def _withdraw(db: Database, call: dict, person: dict, reply: RoutedReply, now: d
     held = [s["role"] for s in store.active_signups(db, call["id"], person["id"])]
     named = find_role(fold(reply.reply_text or "").folded, [r for r in held if r])
     withdrawn, promoted = store.withdraw(db, call["id"], person["id"], named if named in held else None, now)
-    if not withdrawn:
-        return []  # not signed up: nothing to take them off
+    if not withdrawn:  # not signed up: nothing to take them off
+        return outcome.kept(reply, f"{person['email']} asked to withdraw from call {call['id']} without a place")
     still_held = store.active_signups(db, call["id"], person["id"])
     left = any(s["fed"] for s in withdrawn) and not any(s["fed"] for s in still_held) \
         and feeds.unfeed(db, call["feeds"], person["id"], now)

@@ -11,6 +11,7 @@ Keys (the outbox's idempotency) — C challenge id, P person id:
     challenge:C:summary:person:P            the summary after the last day
     challenge:C:couldnt:person:P:date:D     "we couldn't find your entry", once a local day
     challenge:C:joinhelp:person:P:date:D    "reply join to take part", once a local day
+    challenge:C:early:person:P:date:D       "it starts on …; your note is kept for day 1", once a local day
     challenge:C:STATUS:person:P:at:STAMP    confirmation of pause / resume / stop / join
     challenge:C:cut:person:P:day:N:at:STAMP "your entry was too long and was cut"
     challenge:C:files:person:P:msg:ID       "these files were not kept" (too big or too many)
@@ -177,6 +178,16 @@ def couldnt_read(challenge: dict, person: dict, day: int | None, local_day: date
     ref = f"challenge:{challenge['id']}:day:{day}" if day else None
     return _answer(challenge, person, "couldnt", f"date:{local_day.isoformat()}", "challenge/couldnt_read",
                    their_subject, in_reply_to, {"day": day}, "journal" if day else "challenge_status", ref)
+
+
+def kept_early(challenge: dict, person: dict, local_day: date, their_subject: str,
+               in_reply_to: str | None) -> PlannedEmail:
+    """To a participant who wrote before the challenge began: the note is kept for day 1, and
+    when that is (at most one a local day)."""
+    starts = ct.short_date(date.fromisoformat(challenge["start"]))
+    return _answer(challenge, person, "early", f"date:{local_day.isoformat()}", "challenge/kept_early",
+                   their_subject, in_reply_to, {"starts_label": starts}, "journal",
+                   f"challenge:{challenge['id']}:day:1")
 
 
 def join_help(challenge: dict, person: dict, local_day: date, their_subject: str,

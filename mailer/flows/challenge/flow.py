@@ -25,7 +25,7 @@ from mailer.errors import InboundError, NotFoundError
 from mailer.flows.challenge import emails as mail
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, late, pairing
-from mailer.flows import reply_files
+from mailer.flows import outcome, reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge.definition import is_member
 from mailer.flows.challenge.upcoming import next_send  # noqa: F401 - offered to the worker
@@ -256,7 +256,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     except NotFoundError as exc:
         raise InboundError(f"reply to {reply.ref}: {exc}") from exc
     if challenge["state"] == "removed":
-        return []
+        return outcome.kept(reply, f"a reply to challenge {challenge['id']}, which was removed")
     day = int(match.group(2)) if match.group(2) else None
     person = people.get_person(db, reply.person_id)
     if reply.intent in STATUS_FOR:
@@ -286,7 +286,8 @@ def _change(db: Database, challenge: dict, person: dict, status: str, reply: Rou
             now: datetime) -> list[PlannedEmail]:
     participant = store.get_participant(db, challenge["id"], person["id"])
     if participant is None or participant["status"] == status:
-        return []
+        why = "not taking part" if participant is None else f"already {participant['status']}"
+        return outcome.kept(reply, f"{reply.intent}: {why}, nothing changed")
     set_participant_status(db, challenge["id"], person["id"], status, now)
     return [mail.status_change(challenge, person, CHANGE_WORD[status], now, None, _their_subject(reply),
                                reply.message.message_id)]
@@ -337,7 +338,7 @@ def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: 
         return _change(db, challenge, person, "active", reply, now)
     first = enroll(db, challenge["id"], person["id"], now)
     if first is None:
-        return []
+        return outcome.kept(reply, "join: the last day has already begun, too late to take part")
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
     label = f"Day {first} arrives {ct.short_date(ct.day_date(start, first))} at {send:%H:%M} your time."
@@ -347,10 +348,27 @@ def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: 
 
 def _announcement_reply(db: Database, challenge: dict, person: dict, reply: RoutedReply,
                         now: datetime) -> list[PlannedEmail]:
-    if store.get_participant(db, challenge["id"], person["id"]) is not None:
-        return []  # "looking forward to it!" from someone already in: nothing to do
+    """A participant's words to the announcement (or a confirmation) are a journal entry for
+    the day in progress; written before day 1, they start day 1 and are answered with when it
+    begins. Someone not taking part is told how to join."""
+    if store.get_participant(db, challenge["id"], person["id"]) is None:
+        local_day = ct.local_date(now, person["timezone"])
+        return [mail.join_help(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
+    day = _day_in_progress(challenge, person["timezone"], now)
+    plans = _journal(db, challenge, person, max(day, 1), reply, now)
+    if day >= 1 or outcome.marked(reply) is not None:
+        return plans  # kept for the day in progress, or answered ("we couldn't find your entry")
     local_day = ct.local_date(now, person["timezone"])
-    return [mail.join_help(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
+    return plans + [mail.kept_early(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
+
+
+def _day_in_progress(challenge: dict, tz: str, now: datetime) -> int:
+    """The last day whose email has opened for someone in ``tz`` (0: none yet), at most the last."""
+    start, send = date.fromisoformat(challenge["start"]), time(challenge["send_hour"], challenge["send_minute"])
+    day = min(ct.day_number(now, tz, start), challenge["length"] + 1)
+    if day >= 1 and now < ct.opens_at(start, day, send, tz):
+        day -= 1
+    return min(day, challenge["length"])
 
 
 def _journal(db: Database, challenge: dict, person: dict, day: int, reply: RoutedReply,
@@ -362,8 +380,8 @@ def _journal(db: Database, challenge: dict, person: dict, day: int, reply: Route
     choice = reply_files.choice_of(reply)
     if (reply.intent == "empty" or not text.strip()) and not choice.kept:
         local_day = ct.local_date(now, person["timezone"])
-        return [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
-                                  reply.message.message_id)]
+        return outcome.answered(reply, [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
+                                                          reply.message.message_id)])
     text, cut = journal.capped(text)
     entry_id = store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
                                reply.received_at or now, reply.message.message_id)
