@@ -112,3 +112,15 @@ def readable_by_others(path: Path) -> int | None:
     """The permission bits of ``path`` when the group or others may read it, else None."""
     mode = exposed(path)
     return mode if mode is not None and mode & 0o044 else None
+
+
+def home_warnings(home: Path) -> list[str]:
+    """What in ``home`` others may read or enter (the home, the database, ``mailer.toml``), each
+    with the command that closes it; for ``check``."""
+    found = []
+    for what, path, fix in (("home", home, "700"), ("database", home / "mailer.db", "600"),
+                            ("config file", home / "mailer.toml", "600")):
+        mode = exposed(path)
+        if mode is not None:
+            found.append(f"{what} {path} is open to others (mode {mode:04o}): run chmod {fix} {path}")
+    return found
