@@ -215,6 +215,10 @@ def _register_subcommands() -> None:
     from mailer.cli.check import check
 
     main.add_command(check)
+    from mailer.cli.backup import backup, restore
+
+    main.add_command(backup)
+    main.add_command(restore)
     from mailer.cli.digest import digest
 
     main.add_command(digest)
