@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 import schedule
 from sqlite_utils import Database
 
-from mailer import inbox, outbox
+from mailer import inbox, outbox, retention
 from mailer.config import Settings
 from mailer.errors import LocalFileError, StoreError, TransportError
 from mailer.flows.base import PlannedEmail
@@ -165,6 +165,7 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     result.fetched, result.processed = box.fetched, box.done
     result.ignored, result.quarantined = box.ignored, box.quarantined
     result.notes += box.notes
+    retention.drop_expired_raw(db, transport, now, settings)
     mirror_calendars(db, transport, now, settings, result)  # before planning: it decides who mails invitations
     sent = outbox.FlushResult()
 

@@ -28,7 +28,7 @@ def _all_migrations() -> list[Migration]:
     from mailer.store import (calls, challenges, charters, digests, files, inbox, meetups, outbox, people,
                               planning, sync_state, tokens)
 
-    return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *tokens.MIGRATIONS,
+    return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *inbox.RETENTION_MIGRATIONS, *tokens.MIGRATIONS,
             *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
             *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS, *charters.MIGRATIONS,
             *meetups.MIGRATIONS, *planning.MIGRATIONS]

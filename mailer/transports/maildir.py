@@ -189,6 +189,15 @@ def _normalise_id(value: str) -> str:
     return f"<{bare}>"
 
 
+def _unlinked(path: Path) -> bool:
+    """Delete ``path``; False when it was not there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def deliver_to_inbox(root: Path, raw: bytes) -> str:
     """Drop ``raw`` into ``root/inbox`` as a mail server would; return the new message's key."""
     return write_message(Path(root) / "inbox", raw)
@@ -302,6 +311,19 @@ class MaildirTransport:
         ensure_maildir(self.processed)
         self._processed_ready = True
         os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
+
+    def remove_processed(self, keys: list[str]) -> None:
+        """Delete these messages from the processed Maildir (``inbox.keep_raw_days``): each is
+        looked for under the name ``done`` gives it, then once in a listing for the rest."""
+        try:
+            left = [key for key in keys if not _unlinked(self.processed / "cur" / f"{key}{SEEN_INFO}")]
+            wanted = set(left)
+            for sub in ("cur", "new") if wanted and self.processed.is_dir() else ():
+                for entry in os.scandir(self.processed / sub):
+                    if message_key(entry.name) in wanted:
+                        _unlinked(Path(entry.path))
+        except OSError as exc:
+            raise LocalFileError(f"cannot delete old messages in {self.processed}: {exc.strerror}") from exc
 
     def find_sent(self, message_id: str) -> bool:
         """Whether the outbox holds a message with this Message-ID: one index lookup and one
