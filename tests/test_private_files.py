@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -169,3 +170,16 @@ def test_init_writes_an_owner_only_config(tmp_path, umask_022):
     home = tmp_path / "new"
     assert run(home, "init").exit_code == 0
     assert mode(home) == 0o700 and mode(home / "mailer.toml") == 0o600
+
+
+def test_the_worker_tightens_an_older_home_and_warns_about_the_home_folder(tmp_path):
+    home = older_home(tmp_path / "var")
+    worker = subprocess.Popen([sys.executable, "run.py", "--home", str(home)], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert worker.stdout.readline().startswith("cop-mailer worker on")  # running: opened the home
+    finally:
+        worker.send_signal(signal.SIGINT)
+        _, err = worker.communicate(timeout=60)
+    assert err == f"warning: home {home} is open to others (mode 0755): run chmod 700 {home}\n"
+    assert reachable_by_others(home) == []
