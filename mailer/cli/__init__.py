@@ -82,11 +82,8 @@ def run_worker(app: App) -> None:
             click.echo(f"waiting until {later:%Y-%m-%d %H:%M} UTC for the next queued message")
         waiting[0] = later
 
-    db, transport = app.db, app.transport  # opened first: they make what they own owner-only
-    for warning in private.home_warnings(app.home):
-        click.echo(f"warning: {warning}", err=True)
     # The banner comes once Ctrl-C is handled: a script may signal the worker as soon as it reads it.
-    worker.run_forever(db, transport, app.settings, report, started=lambda: click.echo(banner))
+    worker.run_forever(app.db, app.transport, app.settings, report, started=lambda: click.echo(banner))
     click.echo("stopped")
 
 
