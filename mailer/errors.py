@@ -25,6 +25,12 @@ class HomeBusyError(MailerError):
     """Raised when another worker (or ``tick``) holds the home's worker lock."""
 
 
+class LocalFileError(MailerError):
+    """Raised when a file or folder on this machine (a Maildir, an export, a backup) cannot be
+    read or written: permissions, a file where a folder should be. The message names the path;
+    what the database holds is not lost."""
+
+
 class NotFoundError(MailerError):
     """Raised when a record named on the command line (a message, a person) does not exist."""
 

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 import click
 
+from mailer import private
 from mailer.app import App
 from mailer.errors import MailerError
 from mailer.transports.base import CheckLine
@@ -31,8 +32,10 @@ def check(app: App, as_json: bool) -> None:
     except MailerError as exc:
         lines = [CheckLine("log in", False, str(exc))]
     missing = failed_essentials(lines)
+    warnings = private.home_warnings(app.home)  # after the transport opened (and tightened) the database
     if as_json:
-        click.echo(json.dumps({"transport": kind, "ok": not missing, "checks": [asdict(line) for line in lines]}))
+        click.echo(json.dumps({"transport": kind, "ok": not missing, "checks": [asdict(line) for line in lines],
+                               "warnings": warnings}))
     else:
         click.echo(f"transport {kind}")
         for line in lines:
@@ -40,6 +43,8 @@ def check(app: App, as_json: bool) -> None:
         for what in missing:
             if all(line.what != what for line in lines):
                 click.echo(f"  FAIL  {what}: not tried")
+        for warning in warnings:
+            click.echo(f"  warn  {warning}")
         click.echo("everything needed works" if not missing else f"not working: {', '.join(missing)}")
     if missing:
         raise click.exceptions.Exit(1)
