@@ -194,12 +194,21 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
     if not re.search(r"\w", body):
         empty = "empty" if context == "journal" else "unclear"
         return Intent(empty, "", None, f"{context}: nothing written")
-    if context == "volunteer":
-        return reader(fold(body), roles)
-    found = reader(fold(body))
+    found = reader(fold(body), roles) if context == "volunteer" else reader(fold(body))
     if context == "approval" and found.intent == "approve":
-        return _approval_with_last_line(reader, text, body, found)
-    return found
+        found = _approval_with_last_line(reader, text, body, found)
+    return proven(context, found, body)
+
+
+def proven(context: str, found: Intent, body: str) -> Intent:
+    """``found`` if nothing in ``body`` contradicts it (``inbound.doubt``), else a question:
+    "unclear" (the flow asks what they meant), or in a journal a plain entry."""
+    from mailer.inbound.doubt import doubt
+
+    why = doubt(context, found.intent, fold(body).folded, found.rule)
+    if why is None:
+        return found
+    return Intent("journal" if context == "journal" else "unclear", body, None, f"{context}: {why}")
 
 
 def _approval_with_last_line(reader, text: str, body: str, found: Intent) -> Intent:

@@ -334,9 +334,19 @@ MISS_ANYWHERE = (r"((?<!might )(?<!may )\b(can't|cant|cannot|can not|won't|will 
                  r"kan niet|kom niet)")
 
 
+# "I won't miss it for the world": a negation that agrees, read before any "won't" is a no.
+WONT_MISS = r"(?:i\s+)?(?:won't|wont|will not|wouldn't|would not)\s+miss\s+(?:it|this|that)\b(?:\s+for\s+the\s+world)?"
+
+
 def read_meetup(text: Folded) -> Intent:
     """A plain-text answer to an invite: yes, can't make it, maybe; ambiguous ones are unclear."""
     folded = text.folded.strip()
+    found = re.match(WONT_MISS, folded)
+    if found:
+        return Intent("accept", text.comment(found.end()), None, "meetup: will not miss it")
+    found = re.match(IN_PHRASE, folded)
+    if found and not PLACE_AFTER_IN.match(folded[found.end():]):  # "I'm in Berlin that week"
+        return Intent("unclear", text.original, None, "meetup: says where they are, not that they come")
     for pattern, intent, rule in ((MAYBE, "tentative", "a maybe at the start"),
                                   (rf"{NOS}|{MISS}", "decline", "a no at the start")):
         found = re.match(rf"({pattern})(?![\w'])(?!\s+wait)", folded)
