@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from mailer.inbound.commands import Folded, Intent, words
+from mailer.inbound.commands import Folded, Intent, fold, words
 
 PLAIN_YES = r"(?:yes|yep|yeah|ok|okay|sure|ja|jawohl|oui|si|sim|claro|certo|d'accord|va bene|prima|akkoord)"
 PLUS_ONE = r"(?:\+1|\U0001f44d)"
@@ -120,3 +120,24 @@ def extra_reading(text: Folded, folded: str, head: str,
         return None
     why = doubt(head, folded)
     return Intent("unclear", text.original, None, f"approval: {why}") if why else approval
+
+
+# -- replies to "please confirm your answer" (a held answer) ------------------------------------
+
+# "Yes" / "Confirm" alone confirms what was held; "That wasn't me" disowns it. A bare "No" could
+# mean either "I did not send it" or "I reject": it is asked about, never guessed.
+CONFIRM = words(*(fold(p).folded for p in (
+    "yes", "yes please", "yes confirmed", "yes i confirm", "yes that was me", "yes it was me", "yes correct",
+    "confirm", "confirmed", "i confirm", "correct", "that's right", "that is right", "that was me",
+    "it was me", "ok", "okay", "ja", "ja bitte", "bestatigt", "ich bestatige", "das war ich", "richtig",
+    "oui", "je confirme", "confirme", "c'etait moi", "c'est bien moi", "si", "confirmo", "confirmado",
+    "fui yo", "correcto", "sim", "はい", "確認しました", "私です")))
+DISOWN = words(*(fold(p).folded for p in (
+    "that wasn't me", "that was not me", "it wasn't me", "it was not me", "wasn't me", "not me",
+    "i didn't send that", "i did not send that", "i didn't send it", "i did not send it",
+    "i didn't send this", "i did not send this", "i never sent", "not from me", "i didn't write that",
+    "i did not write that", "das war ich nicht", "das war nicht ich", "nicht von mir",
+    "ich habe das nicht geschickt", "ich habe das nicht gesendet", "ce n'etait pas moi", "ce n'est pas moi",
+    "pas moi", "je n'ai pas envoye", "je n'ai rien envoye", "no fui yo", "yo no fui", "no lo envie",
+    "yo no lo envie", "no he enviado", "私ではありません", "送っていません", "送信していません")))
+CONFIRM_END = r"[\s.!,]*(?:(?:thanks|thank you|danke|merci|gracias)[\s.!]*)?$"

@@ -9,6 +9,7 @@ an ``Intent`` from a small fixed vocabulary per context:
 | approval  | approve, reject, request_changes, unclear                |
 | volunteer | volunteer (with a role), withdraw, decline, unclear      |
 | meetup    | accept, decline, tentative, unclear                      |
+| confirm   | confirm, disown, or a fresh approval answer              |
 
 Commands are short replies that *are* a command ("Please pause my emails for a week"); the same
 word inside a sentence about one's day is journaling. Acting wrongly is worse than asking: an
@@ -32,6 +33,7 @@ CONTEXTS = {
     "approval": ("approve", "reject", "request_changes", "unclear"),
     "volunteer": ("volunteer", "withdraw", "decline", "unclear"),
     "meetup": ("accept", "decline", "tentative", "unclear"),
+    "confirm": ("confirm", "disown", "approve", "reject", "request_changes", "unclear"),
 }
 
 
@@ -187,7 +189,8 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
     from mailer.inbound import intents  # the per-context readers and their word lists
 
     reader = {"journal": intents.read_journal, "approval": intents.read_approval,
-              "volunteer": intents.read_volunteer, "meetup": intents.read_meetup}.get(context)
+              "volunteer": intents.read_volunteer, "meetup": intents.read_meetup,
+              "confirm": intents.read_confirm}.get(context)
     if reader is None:
         raise InboundError(f"unknown reply context {context!r}; expected one of {', '.join(CONTEXTS)}")
     body = essential(text)
@@ -195,7 +198,7 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
         empty = "empty" if context == "journal" else "unclear"
         return Intent(empty, "", None, f"{context}: nothing written")
     found = reader(fold(body), roles) if context == "volunteer" else reader(fold(body))
-    if context == "approval" and found.intent == "approve":
+    if context in ("approval", "confirm") and found.intent == "approve":
         found = _approval_with_last_line(reader, text, body, found)
     return proven(context, found, body)
 

@@ -27,8 +27,8 @@ from mailer.inbound.commands import fold, sentences
 
 # The agreeing actions: a negation around their verb contradicts them. A "no" (reject,
 # decline) may carry negations; a "maybe" (tentative) may carry hedges.
-AGREEING = {"approve", "request_changes", "volunteer", "withdraw", "accept", "pause", "resume", "stop", "join"}
-ACTING = AGREEING | {"reject", "decline", "tentative"}
+AGREEING = {"approve", "request_changes", "confirm", "volunteer", "withdraw", "accept", "pause", "resume", "stop", "join"}
+ACTING = AGREEING | {"reject", "decline", "tentative", "disown"}
 
 
 def jp(pattern: str) -> str:
@@ -125,6 +125,9 @@ SAID = {
     "accept": r"i'll be there|i will be there|see you there|i'll come|i will come|i'm coming|count me in|"
               r"\baccept|i'll attend|i will attend|ich komme|bin dabei|j'y serai|je serai la|je viens|"
               r"alli estare|ahi estare|\bvoy\b|" + jp("出席します|行きます|参加します|伺います"),
+    "confirm": r"^(yes|ok|okay|ja|oui|si|sim)\b|confirm|that was me|it was me|das war ich\b|" + jp("はい|確認"),
+    "disown": r"(wasn't|was not|not) me\b|(didn't|did not|never) (send|sent|write)|war ich nicht|pas moi|no fui yo|"
+              r"no lo envie|" + jp("私ではありません|送っていません|送信していません"),
     "tentative": r"\b(maybe|perhaps|tentative|vielleicht|peut-etre|quizas?|tal vez)\b|" + jp("たぶん|多分|未定"),
     "pause": r"\bpaus|\bhold\b|snooze|suspend|anhalten|" + jp("一時停止|休止|止めて"),
     "resume": r"resume|unpause|restart|start again|i'm back|fortsetzen|weiter|reprendre|reanudar|" + jp("再開"),
@@ -140,7 +143,7 @@ CONTEXT_ACTIONS = {
     "volunteer": ("volunteer", "withdraw", "decline"),
     "meetup": ("accept", "decline", "tentative"),
     "journal": ("pause", "resume", "stop", "join"),
-    "confirm": ("approve", "reject", "request_changes"),
+    "confirm": ("confirm", "disown", "approve", "reject", "request_changes"),
 }
 COMPATIBLE = {frozenset(p) for p in (("reject", "request_changes"), ("approve", "request_changes"),
                                      ("withdraw", "decline"), ("decline", "tentative"),
