@@ -174,8 +174,8 @@ def _drop_trailing_name(body: str) -> str:
 
 
 def sentences(folded: str) -> list[str]:
-    """Folded text split into sentences (at . ! ? ; and line ends)."""
-    return [s.strip() for s in re.split(r"(?<=[.!?;])\s+|\n+", folded) if s.strip()]
+    """Folded text split into sentences (at . ! ? ; the Japanese 。 and line ends)."""
+    return [s.strip() for s in re.split(r"(?<=[.!?;])\s+|(?<=\u3002)|\n+", folded) if s.strip()]
 
 
 # --- the readers, one per context ----------------------------------------------------------------
@@ -198,9 +198,22 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
         empty = "empty" if context == "journal" else "unclear"
         return Intent(empty, "", None, f"{context}: nothing written")
     found = reader(fold(body), roles) if context == "volunteer" else reader(fold(body))
+    found = _as_a_sentence(context, found, body)
     if context in ("approval", "confirm") and found.intent == "approve":
         found = _approval_with_last_line(reader, text, body, found)
     return proven(context, found, body)
+
+
+def _as_a_sentence(context: str, found: Intent, body: str) -> Intent:
+    """What a reader could not place, read once more as a sentence (Japanese, or a journal
+    request in another language): ``inbound.sentence_answers``."""
+    from mailer.inbound import sentence_answers
+
+    if found.intent == "unclear":
+        return sentence_answers.japanese("approval" if context == "confirm" else context, fold(body)) or found
+    if found.intent == "journal":
+        return sentence_answers.journal_request(fold(body)) or found
+    return found
 
 
 def proven(context: str, found: Intent, body: str) -> Intent:

@@ -41,7 +41,8 @@ RETRACTION = re.compile(
     r"(?:^|[\s.!?(])not\s*!|\bwait,?\s*(no|nope|what|actually)\b|\bactually,? (no|not|reject|i (can't|cannot|won't))\b|"
     r"\bon second thought|\bscratch that\b|\bnever ?mind\b|\bforget (it|that|this|what i said)\b|"
     r"\bwrong (e-?mail|mail|person|thread|reply|message|address|recipient|button|window|chat)\b|"
-    r"\b(by mistake|in error|not meant for you)\b|\bmeant (to send|for someone else)\b|"
+    r"\b(by mistake|in error|not meant for you|different thread|please ignore)\b|"
+    r"\bmeant (to send|for (someone|somebody|a different|another|the other))\b|\btesting my\b|"
     r"\b(this|that) (was|is) (just |only )?a test\b|\btest(ing)? (e-?mail|message|reply)\b|\bjust testing\b|"
     r"\bignore (this|that|my (last|previous))\b|\bplease disregard\b|\bdisregard (this|that|my)\b|"
     r"\b(nur|war nur ein) (spass|scherz|test)\b|\bscherz\b|\bspass\b|\bvergiss es\b|\bfalsche (mail|e-mail|person)\b|"
@@ -71,8 +72,8 @@ CONDITION = re.compile(
     r"\b(if|unless|provided|providing|as long as|assuming|on condition|only when|depending on|depends on|"
     r"wenn|falls|sofern|vorausgesetzt|unter der bedingung|au cas ou|pourvu|a condition|sauf si|a moins|"
     r"siempre que|con tal|a menos que|en caso de|dependiendo|depende)\b|\w[\s,]+si\s+(?!,)\w|"
-    + jp("もし|なら|たら|れば|場合|次第"))
-DEFER = re.compile(r"\b(yet|later|first)\b[^.!?\n]*$|\b(read|look at|check|review|think about|sleep on)\b[^.!?\n]*\bfirst\b")
+    + jp("もし|なら|たら|場合|次第|[えけせてねへめれ]ば"))
+DEFER = re.compile(r"\b(yet|later)\b|\b(read|look at|check|review|think about|sleep on)\b[^.!?\n]*\bfirst\b")
 # A question is not a decision, but a polite request asked as one is a command.
 REQUEST = re.compile(r"^(?:hi,? |hello,? |please,? |so,? )?(could|can|would|will) (you|we|u)\b|"
                      r"\b(konnt|konnen|konnten|kannst|kann man|bitte)\b|\b(pouvez|pourriez|peux|pourrais)\b|"
@@ -81,7 +82,8 @@ REQUEST = re.compile(r"^(?:hi,? |hello,? |please,? |so,? )?(could|can|would|will
 OTHER_ACTOR = re.compile(
     r"\b(he|she|they|we|someone else|somebody else|another person|my (manager|boss|colleague|deputy|lead|"
     r"team lead|director|assistant|team|partner|husband|wife))\s+(will|'ll|should|can|would|is going to|"
-    r"has to|needs to|is in|are in|is coming|are coming|wants to)\b|\bon behalf of\b|\binstead of me\b|"
+    r"has to|needs to|is in|are in|is coming|are coming|wants to)\b|\bon (my |his |her |their )?behalf\b|"
+    r"\binstead of me\b|"
     r"\bin my (place|stead)\b|\b(count|sign|put|add)\s+(?!me\b|myself\b|us\b)(him|her|them|[a-z]{2,})\s+(in|up|down)\b|"
     r"\bask\s+(?!me\b)(him|her|them|my|[a-z]{2,})\s+(to|if|whether|instead)\b|\bforward(ed|ing)? (this|it) to\b|"
     r"\b(mein|meine) (chef|chefin|kollege|kollegin|vorgesetzter?|vertretung) (wird|soll|kann)\b|\bim namen von\b|"
