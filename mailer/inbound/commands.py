@@ -111,10 +111,15 @@ def fold(text: str) -> Folded:
     return Folded(text, "".join(out), tuple(origin))
 
 
+# Kana voicing marks stay: without them "ば" (the Japanese "if" ending) reads as "は".
+KANA_MARKS = {"\u3099", "\u309a"}
+
+
 @lru_cache(maxsize=8192)
 def _fold_char(char: str) -> str:
     char = PUNCT_MAP.get(char, char)
-    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).casefold()
+    return "".join(c for c in unicodedata.normalize("NFKD", char)
+                   if not unicodedata.combining(c) or c in KANA_MARKS).casefold()
 
 
 SIGNATURE_START = re.compile(
@@ -201,7 +206,7 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
     found = _as_a_sentence(context, found, body)
     if context in ("approval", "confirm") and found.intent == "approve":
         found = _approval_with_last_line(reader, text, body, found)
-    return proven(context, found, body)
+    return proven(context, found, essential(text, drop_name=False))  # "Reject\n\njust kidding": all of it
 
 
 def _as_a_sentence(context: str, found: Intent, body: str) -> Intent:

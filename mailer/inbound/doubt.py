@@ -16,8 +16,8 @@ says only that. An action (approve, reject, sign up, withdraw, decline, accept, 
 - a second, disagreeing command ("Approve\\n\\nActually, reject: …", "No, approve it").
 
 ``doubt(context, intent, folded)`` returns the reason to ask instead, or None. Patterns work on
-folded text (``commands.fold``): lower case, no accents; Japanese kana lose their voicing marks
-there ("ください" is matched as "くたさい"), so Japanese words are folded the same way here.
+folded text (``commands.fold``): lower case, no accents, Japanese in its decomposed form (NFKD),
+so Japanese words are folded the same way here (``jp``).
 """
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def _hedged(context, intent, text, acting, rule) -> str | None:
         return None
     if HEDGE.search(text) or (WEAK_HEDGE.search(acting[0]) and not NEXT_TIME.search(acting[0])):
         return "the reply hedges or defers"
-    if intent in ("approve", "reject", "accept", "volunteer") and DEFER.search(acting[0]):
+    if intent in ("approve", "reject", "accept", "volunteer") and DEFER.search(text):
         return "the reply defers the decision"
     return None
 
@@ -224,15 +224,7 @@ def _disagrees(context, intent, text, acting, rule) -> str | None:
         if any(not _mention_negated(text, m) for m in COMPILED_SAID[other].finditer(text)) \
                 and not _part_of(intent, text, other):
             return f"the reply also says {other.replace('_', ' ')}"
-    if intent in ("reject", "decline") and re.match(r"(no|nope|nah|nein|non)\b", text):
-        agreeing = [a for a in CONTEXT_ACTIONS.get(context, ()) if a in AGREEING and a != "request_changes"]
-        if any(_affirmed(text, a) for a in agreeing):
-            return "a no and a yes in one reply"
     return None
-
-
-def _affirmed(text: str, intent: str) -> bool:
-    return any(not _mention_negated(text, m) for m in COMPILED_SAID[intent].finditer(text))
 
 
 def _mention_negated(text: str, found: re.Match) -> bool:
