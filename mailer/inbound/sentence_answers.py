@@ -37,7 +37,7 @@ REQUEST = re.compile(
     r"svp|merci de|por favor|podrian|podria|pueden|puede|podeis|puedes|podrias)\b|"
     + jp("ください|下さい|お願い|もらえ|いただけ|くれ"))
 VERBS = {
-    "pause": r"\bpausier\w*|\banhalten\b|\baussetzen\b|\ben pause\b|\bsuspend(re|ez|ue)\b|\bpausar\b|"
+    "pause": r"\bpausier\w*|\bpause\b|\banhalten\b|\baussetzen\b|\ben pause\b|\bsuspend(re|ez|ue)\b|\bpausar\b|"
              r"\bpausa\b|\ben pausa\b|" + jp("一時停止|休止"),
     "resume": r"\bfortsetzen\b|\bweitermachen\b|\breprendre\b|\breprenez\b|\breanudar\b|\breanuda\b|"
               r"\bretomar\b|" + jp("再開"),

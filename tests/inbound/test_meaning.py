@@ -231,3 +231,28 @@ def test_the_shared_corpus_has_no_unmeant_action():
     if not meaning.rows(DEFAULT_CORPUS):
         pytest.skip("the shared reply corpus is not beside this checkout")
     assert [r for r in meaning.read_corpus(DEFAULT_CORPUS) if r.unmeant] == []
+
+
+# -- what the simulation's members write is still understood -----------------------------------
+
+def _simulated():
+    from mailer.simulation import writing
+
+    rsvp = {"accepted": "accept", "declined": "decline", "tentative": "tentative"}
+    groups = [("approval", writing.APPROVE, "approve"), ("approval", writing.APPROVE_AFTER_TALK, "approve"),
+              ("approval", writing.UNSURE, "unclear"), ("volunteer", writing.VOLUNTEER, "volunteer"),
+              ("volunteer", writing.BUSY, "unclear"), ("volunteer", writing.NOT_THIS_TIME, "decline"),
+              ("journal", writing.PAUSE, "pause"), ("journal", writing.RESUME, "resume"),
+              ("journal", writing.STOP, "stop")]
+    groups += [("meetup", words, rsvp[kind]) for kind, words in writing.RSVP_WORDS.items()]
+    for context, phrases, intent in groups:
+        for texts in phrases.values():
+            for text in (texts,) if isinstance(texts, str) else texts:
+                yield context, text, intent
+
+
+@pytest.mark.parametrize("context, text, intent", list(_simulated()))
+@pytest.mark.parametrize("signoff", ["", "\n\nBest regards,\nAna Novak\nPlatform Engineering", "\n\n-- \nAna Novak",
+                                     "\n\nSent from my iPhone", "\n\nAna"])
+def test_what_the_simulated_members_write_is_read_as_they_mean_it(context, text, intent, signoff):
+    assert interpret(context, text + signoff).intent == intent
