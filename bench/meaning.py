@@ -22,7 +22,6 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mailer.inbound.commands import interpret  # noqa: E402
-from mailer.inbound.html_text import html_to_text  # noqa: E402
 from mailer.inbound.message import parse_message  # noqa: E402
 from mailer.inbound.reply import extract_reply, html_reply, reply_text  # noqa: E402
 

@@ -191,11 +191,11 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
     ``roles`` are the roles a volunteer call offers; a named one is returned as written there.
     Raises ``InboundError`` for an unknown context.
     """
-    from mailer.inbound import intents  # the per-context readers and their word lists
+    from mailer.inbound import approval_phrases, intents  # the per-context readers and their word lists
 
     reader = {"journal": intents.read_journal, "approval": intents.read_approval,
               "volunteer": intents.read_volunteer, "meetup": intents.read_meetup,
-              "confirm": intents.read_confirm}.get(context)
+              "confirm": lambda folded: approval_phrases.read_confirm(folded, intents.read_approval)}.get(context)
     if reader is None:
         raise InboundError(f"unknown reply context {context!r}; expected one of {', '.join(CONTEXTS)}")
     body = essential(text)

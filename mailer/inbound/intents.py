@@ -187,23 +187,6 @@ def _doubt(head: str, folded: str) -> str | None:
     return None
 
 
-# --- a reply to "please confirm your answer" -------------------------------------------------------
-
-def read_confirm(text: Folded) -> Intent:
-    """"Yes" confirms the held answer, "No, that wasn't me" disowns it, a bare "No" is asked
-    about; anything else is a fresh answer to the approval request."""
-    folded = text.folded.strip()
-    if re.match(rf"(?:(?:no|nope|nein|non|nao)\b[\s,.!:-]*)?(?:{approval_phrases.DISOWN})(?![\w'])", folded):
-        return Intent("disown", text.original, None, "confirm: the approver did not send the held answer")
-    said = approval_phrases.CONFIRM
-    if re.fullmatch(rf"(?:{said})(?:[\s,.!]+(?:{said}))*{approval_phrases.CONFIRM_END}", folded):
-        return Intent("confirm", "", None, "confirm: a plain yes to the held answer")
-    if re.fullmatch(rf"(?:{NOS})[\s.!]*", folded):
-        return Intent("unclear", text.original, None, "confirm: a bare no could mean 'not me' or 'reject'")
-    fresh = read_approval(text)
-    return Intent(fresh.intent, fresh.comment, fresh.role, fresh.rule.replace("approval:", "confirm: a fresh answer;", 1))
-
-
 # --- volunteer ------------------------------------------------------------------------------------------
 
 WITHDRAW = words(

@@ -7,7 +7,7 @@ import pytest
 
 from mailer.simulation.replies import CLIENTS
 from tests.flows.call.conftest import AIKO
-from tests.flows.call.test_e2e import World
+from tests.flows.call.test_e2e import world  # noqa: F401 - the fixture: a home with one open call
 
 NOT_A_SIGN_UP = [
     "Don't count me in, I'm swamped.",
@@ -17,23 +17,15 @@ NOT_A_SIGN_UP = [
 ]
 
 
-@pytest.fixture
-def world(home, tmp_path):
-    made = World(home, tmp_path)
-    yield made
-    made.transport.close()
-    made.db.close()
-
-
 @pytest.mark.parametrize("client", CLIENTS)
 @pytest.mark.parametrize("text", NOT_A_SIGN_UP)
-def test_a_reply_that_contradicts_a_sign_up_is_asked_about(world, text, client):
+def test_a_reply_that_contradicts_a_sign_up_is_asked_about(world, text, client):  # noqa: F811
     world.reply(AIKO, text, client)
     assert world.tick() == {(AIKO, "unclear")}
     assert world.roles() == {}
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_a_plain_sign_up_still_signs_up(world, client):
+def test_a_plain_sign_up_still_signs_up(world, client):  # noqa: F811
     world.reply(AIKO, "Count me in as a writer", client)
     assert world.tick() == {(AIKO, "confirmed")}
