@@ -38,7 +38,8 @@ def jp(pattern: str) -> str:
 
 RETRACTION = re.compile(
     r"\b(just|only) (joking|kidding|testing)\b|\b(kidding|joking)\b|\bj/?k\b|\blol,? no\b|"
-    r"(?:^|[\s.!?(])not\s*!|\bwait,?\s*(no|nope|what|actually)\b|\bactually,? (no|not|reject|i (can't|cannot|won't))\b|"
+    r"(?:^|[\s.!?(])not\s*!|(?:^|[\s.!?(,-])not[\s.]*$|\b(lol|lmao|rofl|sarcasm|yeah right|said no one)\b|"
+    r"(?:^|\s)/s\b|\U0001f602|\U0001f923|\U0001f643|\U0001f61c|\bin spirit\b|\bwait,?\s*(no|nope|what|actually)\b|\bactually,? (no|not|reject|i (can't|cannot|won't))\b|"
     r"\bon second thought|\bscratch that\b|\bnever ?mind\b|\bforget (it|that|this|what i said)\b|"
     r"\bwrong (e-?mail|mail|person|thread|reply|message|address|recipient|button|window|chat)\b|"
     r"\b(by mistake|in error|not meant for you|different thread|please ignore)\b|"
@@ -73,17 +74,18 @@ CONDITION = re.compile(
     r"wenn|falls|sofern|vorausgesetzt|unter der bedingung|au cas ou|pourvu|a condition|sauf si|a moins|"
     r"siempre que|con tal|a menos que|en caso de|dependiendo|depende)\b|\w[\s,]+si\s+(?!,)\w|"
     + jp("もし|なら|たら|場合|次第|[えけせてねへめれ]ば"))
-DEFER = re.compile(r"\b(yet|later)\b|\b(read|look at|check|review|think about|sleep on)\b[^.!?\n]*\bfirst\b")
+DEFER = re.compile(r"\byet\b|\b(read|look at|look into|check|review|decide|answer|reply|confirm|think about|"
+                   r"think it over|sleep on|get back to)\b[^.!?\n]*\b(first|later|tomorrow|next week)\b")
 # A question is not a decision, but a polite request asked as one is a command.
 REQUEST = re.compile(r"^(?:hi,? |hello,? |please,? |so,? )?(could|can|would|will) (you|we|u)\b|"
                      r"\b(konnt|konnen|konnten|kannst|kann man|bitte)\b|\b(pouvez|pourriez|peux|pourrais)\b|"
                      r"\b(podrian|podria|pueden|puede|puedes|podrias|por favor)\b|"
                      + jp("ください|もらえ|いただけ|ますか|くれ"))
 OTHER_ACTOR = re.compile(
-    r"\b(he|she|they|we|someone else|somebody else|another person|my (manager|boss|colleague|deputy|lead|"
+    r"\b(he|she|they|someone else|somebody else|another person|my (manager|boss|colleague|deputy|lead|"
     r"team lead|director|assistant|team|partner|husband|wife))\s+(will|'ll|should|can|would|is going to|"
     r"has to|needs to|is in|are in|is coming|are coming|wants to)\b|\bon (my |his |her |their )?behalf\b|"
-    r"\binstead of me\b|"
+    r"\binstead of me\b|\b(approved|signed off|decided|accepted) by (?!me\b|myself\b)[a-z]{2,}\b|"
     r"\bin my (place|stead)\b|\b(count|sign|put|add)\s+(?!me\b|myself\b|us\b)(him|her|them|[a-z]{2,})\s+(in|up|down)\b|"
     r"\bask\s+(?!me\b)(him|her|them|my|[a-z]{2,})\s+(to|if|whether|instead)\b|\bforward(ed|ing)? (this|it) to\b|"
     r"\b(mein|meine) (chef|chefin|kollege|kollegin|vorgesetzter?|vertretung) (wird|soll|kann)\b|\bim namen von\b|"

@@ -111,6 +111,17 @@ def test_the_readers_act_on_the_plain_reply_and_ask_about_the_other(context, pla
     assert interpret(context, doubted).intent in (ASK[context], "unclear")
 
 
+@pytest.mark.parametrize("context, text", [
+    ("approval", "APPROVED — NOT"), ("approval", "Approve... or not"), ("approval", "Approved lol"),
+    ("approval", "approve \U0001f602"), ("approval", "Approved (sarcasm)"), ("approval", "Approved /s"),
+    ("approval", "Approved by Omar, not by me."), ("meetup", "I'll be there in spirit"),
+    ("approval", "Approve. Scratch that."), ("approval", "Approved. Never mind, ignore this."),
+    ("volunteer", "Count me in. Sorry, wrong person!"), ("journal", "stop (this was a test)"),
+])
+def test_more_ways_to_take_an_answer_back(context, text):
+    assert interpret(context, text).intent == ASK[context]
+
+
 def test_a_maybe_may_hedge_only_a_maybe():
     assert doubt("meetup", "tentative", "maybe, not sure yet") is None
     assert doubt("meetup", "accept", "see you there, not sure yet") is not None
