@@ -157,4 +157,5 @@ def read_confirm(text: Folded, fresh: Callable[[Folded], Intent]) -> Intent:
     if re.fullmatch(rf"(?:{NOS})[\s.!]*", folded):
         return Intent("unclear", text.original, None, "confirm: a bare no could mean 'not me' or 'reject'")
     found = fresh(text)
-    return Intent(found.intent, found.comment, found.role, found.rule.replace("approval:", "confirm: a fresh answer;", 1))
+    rule = found.rule.replace("approval:", "confirm: a fresh answer;", 1)
+    return Intent(found.intent, found.comment, found.role, rule)

@@ -27,7 +27,8 @@ from mailer.inbound.commands import fold, sentences
 
 # The agreeing actions: a negation around their verb contradicts them. A "no" (reject,
 # decline) may carry negations; a "maybe" (tentative) may carry hedges.
-AGREEING = {"approve", "request_changes", "confirm", "volunteer", "withdraw", "accept", "pause", "resume", "stop", "join"}
+AGREEING = {"approve", "request_changes", "confirm", "volunteer", "withdraw", "accept",
+            "pause", "resume", "stop", "join"}
 ACTING = AGREEING | {"reject", "decline", "tentative", "disown"}
 
 
@@ -39,7 +40,8 @@ def jp(pattern: str) -> str:
 RETRACTION = re.compile(
     r"\b(just|only) (joking|kidding|testing)\b|\b(kidding|joking)\b|\bj/?k\b|\blol,? no\b|"
     r"(?:^|[\s.!?(])not\s*!|(?:^|[\s.!?(,-])not[\s.]*$|\b(lol|lmao|rofl|sarcasm|yeah right|said no one)\b|"
-    r"(?:^|\s)/s\b|\U0001f602|\U0001f923|\U0001f643|\U0001f61c|\bin spirit\b|\bwait,?\s*(no|nope|what|actually)\b|\bactually,? (no|not|reject|i (can't|cannot|won't))\b|"
+    r"(?:^|\s)/s\b|\U0001f602|\U0001f923|\U0001f643|\U0001f61c|\bin spirit\b|"
+    r"\bwait,?\s*(no|nope|what|actually)\b|\bactually,? (no|not|reject|i (can't|cannot|won't))\b|"
     r"\bon second thought|\bscratch that\b|\bnever ?mind\b|\bforget (it|that|this|what i said)\b|"
     r"\bwrong (e-?mail|mail|person|thread|reply|message|address|recipient|button|window|chat)\b|"
     r"\b(by mistake|in error|not meant for you|different thread|please ignore)\b|"

@@ -334,7 +334,8 @@ MISS = words("can't make it", "cannot make it", "can not make it", "won't make i
              "i cannot", "i won't", "unable", "leider nicht", "leider", "no puedo", "no podre", "purtroppo", "helaas",
              "nao posso", "non posso", "ich kann nicht", "je ne peux pas", "not this time")
 MISS_ANYWHERE = (r"((?<!might )(?<!may )\b(can't|cant|cannot|can not|won't|will not|unable to|not able to|"
-                 r"not|won't be able to|will not be able to) (make it|come|attend|be there|join)|(have to|must|need to) (miss|skip)|i'll miss|"
+                 r"not|won't be able to|will not be able to) (make it|come|attend|be there|join)|"
+                 r"(have to|must|need to) (miss|skip)|i'll miss|"
                  r"kann (?:leider )?nicht|komme (?:leider )?nicht|je ne (?:peux|pourrai) pas|no podre|no puedo|"
                  r"nao posso|non posso|"
                  r"kan niet|kom niet)")

@@ -31,7 +31,7 @@ DECISIONS = ("approve", "reject", "request_changes")
 def _answer(view: View, person: dict, kind: str, reply: RoutedReply, now: datetime, **extra) -> list[PlannedEmail]:
     today = now.astimezone(rules.zone(person["timezone"])).date()
     return [mail.answer(view.charter, view.shown, person, kind, today, reply.message.subject or "",
-                        reply.message.message_id, {**extra, "reply_ref": reply.ref})]
+                        reply.message.message_id, {"reply_ref": reply.ref, **extra})]
 
 
 def handle(db: Database, view: View, version: int, held_id: int | None, reply: RoutedReply, now: datetime,
@@ -47,8 +47,8 @@ def handle(db: Database, view: View, version: int, held_id: int | None, reply: R
         return _answer(view, person, "decided", reply, now, status=charter["status"])
     if held_id is not None and reply.intent in ("confirm", "disown"):
         return _held_answer(db, view, person, held_id, reply, now)
-    if reply.intent not in DECISIONS:
-        return _answer(view, person, "unclear", reply, now)
+    if reply.intent not in DECISIONS:  # in a held answer's thread the question keeps to it
+        return _answer(view, person, "unclear" if held_id is None else "unclear_held", reply, now)
     if held_id is not None:
         return _confirmed(db, view, person, held_id, reply, now)
     check = authresults.check(reply.message.headers_named("authentication-results"),
@@ -72,13 +72,18 @@ def _held_answer(db: Database, view: View, person: dict, held_id: int, reply: Ro
     "That wasn't me" discards it, records nothing and warns the proposer."""
     held = store.get_decision(db, held_id)
     if held is None or held["approver_id"] != person["id"] or held["disowned"]:
-        return _answer(view, person, "unclear", reply, now)
+        return _answer(view, person, "unclear", reply, now, reply_ref=_request_ref(view))
     if reply.intent == "disown":
         store.disown_decision(db, held_id)
         return [_answer(view, person, "disowned", reply, now)[0],
                 *_warn_proposer(view, person, held)]
     auth = f"confirmed by reply ('yes') to the confirmation request for held answer #{held_id} (was: {held['auth']})"
     return _decide(db, view, person, reply, auth, now, held["decision"], held["comment"])
+
+
+def _request_ref(view: View) -> str:
+    """The approval request's own reference: an answer there is a fresh answer, no confirmation."""
+    return f"charter:{view.charter['id']}:v:{view.charter['version']}"
 
 
 def _warn_proposer(view: View, person: dict, held: dict) -> list[PlannedEmail]:

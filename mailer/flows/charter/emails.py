@@ -150,7 +150,7 @@ def answer(charter: dict, shown: dict, person: dict, kind: str, today: date, the
 
     "decided" and "superseded" go once per person and version, the others once a day per kind;
     "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose."""
-    purpose = {"unclear": "approval", "empty": "checkin"}.get(kind)
+    purpose = {"unclear": "approval", "unclear_held": "approval_confirm", "empty": "checkin"}.get(kind)
     ref = extra.pop("reply_ref", None) if extra else None
     once = kind in ("decided", "superseded")
     tail = f"answer:{kind}:person:{person['id']}" + ("" if once else f":date:{today.isoformat()}")

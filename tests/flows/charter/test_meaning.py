@@ -20,6 +20,7 @@ from tests.flows.charter.helpers import assert_explain_agrees
 H = timedelta(hours=1)
 PRIYA = "priya@corp.example.com"
 AUTHSERV = "mx.corp.example.com"
+PASS = f"{AUTHSERV}; spf=pass smtp.mailfrom=corp.example.com; dmarc=pass header.from=corp.example.com"
 FAIL = f"{AUTHSERV}; spf=fail smtp.mailfrom=corp.example.com; dkim=none; dmarc=fail header.from=corp.example.com"
 
 # Each of these approved (or, the last two, rejected) the charter before.
@@ -107,20 +108,34 @@ def test_that_wasnt_me_discards_the_held_answer_and_warns_the_proposer(strict, w
     (warning,) = [r for r in strict.rows_to("lead@corp.example.com") if "sending mail as" in r["subject"]]
     assert "Someone may be sending mail as Priya Sharma" in warning["subject"]
     assert len(keys(strict.db, "answer:disowned")) == 1
-    # a second "Yes" to the same request cannot bring the disowned answer back
-    strict.reply(PRIYA, "Yes", SUBMITTED + 3 * H, client, original=request)
-    assert [d for d in charters.decisions(strict.db, cid) if not d["held"]] == []
     # the disowned answer does not count as answered: the real approver still gets the reminder
     strict.walk(SUBMITTED + 3 * H, SUBMITTED + timedelta(days=16), timedelta(hours=6))
     assert keys(strict.db, "remind:person")
 
 
-def test_a_bare_no_to_the_confirmation_is_asked_about(strict, write_charter):
+def test_a_bare_no_to_the_confirmation_is_asked_about_in_the_same_thread(strict, write_charter):
     cid, request = held(strict, write_charter, "Approved")
     strict.reply(PRIYA, "No", SUBMITTED + 2 * H, original=request)
     (kept,) = charters.decisions(strict.db, cid)
     assert kept["held"] and not kept["disowned"]
-    assert keys(strict.db, "answer:unclear")
+    assert len(keys(strict.db, "answer:unclear_held")) == 1
+    question = strict.latest(PRIYA, "Re:")
+    assert b"that wasn" in question.replace(b"=\r\n", b"")
+    # the answer to that question is still read against the held answer
+    strict.reply(PRIYA, "No, that wasn't me.", SUBMITTED + 3 * H, original=question)
+    (kept,) = charters.decisions(strict.db, cid)
+    assert kept["disowned"] and charters.get_charter(strict.db, cid)["status"] == "pending"
+
+
+def test_a_yes_after_disowning_is_asked_about_in_the_request_thread(strict, write_charter):
+    cid, request = held(strict, write_charter, "Reject: too broad")
+    strict.reply(PRIYA, "It wasn't me", SUBMITTED + 2 * H, original=request)
+    strict.reply(PRIYA, "Yes", SUBMITTED + 3 * H, original=request)
+    assert [d for d in charters.decisions(strict.db, cid) if not d["held"]] == []
+    (unclear,) = [r for r in strict.rows_to(PRIYA) if ":answer:unclear:" in r["key"]]
+    strict.reply(PRIYA, "Approve", SUBMITTED + 4 * H, original=unclear["data"], headers={"Authentication-Results": PASS})
+    assert charters.get_charter(strict.db, cid)["status"] == "approved"
+    assert "dmarc=pass" in charters.decisions(strict.db, cid)[-1]["auth"]  # a fresh answer, not a confirmation
 
 
 def test_anything_else_to_the_confirmation_is_a_fresh_answer(strict, write_charter):
