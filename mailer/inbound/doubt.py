@@ -225,8 +225,7 @@ def _disagrees(context, intent, text, acting, rule) -> str | None:
     for other in CONTEXT_ACTIONS.get(context, ()):
         if other == intent or frozenset((other, intent)) in COMPATIBLE:
             continue
-        if any(not _mention_negated(text, m) for m in COMPILED_SAID[other].finditer(text)) \
-                and not _part_of(intent, text, other):
+        if any(not _mention_negated(text, m) for m in COMPILED_SAID[other].finditer(text)):
             return f"the reply also says {other.replace('_', ' ')}"
     return None
 
@@ -238,9 +237,3 @@ def _mention_negated(text: str, found: re.Match) -> bool:
     before = " ".join(text[cut: found.start()].split()[-5:])
     return bool(NEGATION.search(before) or NEGATION_AFTER.search(text[found.end():]))
 
-
-def _part_of(intent: str, text: str, other: str) -> bool:
-    """Whether every mention of ``other`` lies inside a phrase that says ``intent`` (the "in"
-    of "count me in" is no second command)."""
-    own = [m.span() for m in COMPILED_SAID[intent].finditer(text)]
-    return all(any(s <= m.start() and m.end() <= e for s, e in own) for m in COMPILED_SAID[other].finditer(text))

@@ -77,6 +77,7 @@ RULES = [  # (context, intent, a reply that says it, the same with something aga
     ("volunteer", "volunteer", "Sign me up!", "Sign me up? Not sure.", "hedges"),
     ("volunteer", "volunteer", "Count me in, happy to help.", "Count me in? What does it involve", "question"),
     ("volunteer", "volunteer", "Count me in.", "Don't count me in.", "negation"),
+    ("volunteer", "volunteer", "Count me in.", "Do not really count me in.", "negation"),
     ("volunteer", "volunteer", "Count me in.", "Count Bob in.", "someone else"),
     ("volunteer", "volunteer", "Count me in.", "Count me in. My colleague will volunteer too.", "someone else"),
     ("volunteer", "volunteer", "I'm in, as a writer.", "I'm in, as a writer. I can't do Mondays though.",
@@ -120,6 +121,16 @@ def test_the_readers_act_on_the_plain_reply_and_ask_about_the_other(context, pla
 ])
 def test_more_ways_to_take_an_answer_back(context, text):
     assert interpret(context, text).intent == ASK[context]
+
+
+@pytest.mark.parametrize("context, intent, text", [
+    ("approval", "approve", "Yes. Who else is on the team?"),  # the yes says nothing in its own sentence
+    ("approval", "approve", "Approved. Ping me if you need anything."),
+    ("meetup", "accept", "I'll be there. I'll probably bring the slides."),
+    ("approval", "reject", "Reject: too broad, please revise the scope."),  # a no may say what to change
+])
+def test_what_is_said_in_another_sentence_does_not_doubt_the_answer(context, intent, text):
+    assert doubt(context, intent, fold(text).folded) is None
 
 
 def test_a_maybe_may_hedge_only_a_maybe():
