@@ -42,6 +42,8 @@ RETRACTION = re.compile(
     r"(?:^|[\s.!?(])not\s*!|(?:^|[\s.!?(,-])not[\s.]*$|\b(lol|lmao|rofl|sarcasm|yeah right|said no one)\b|"
     r"(?:^|\s)/s\b|\U0001f602|\U0001f923|\U0001f643|\U0001f61c|\bin spirit\b|"
     r"\bwait,?\s*(no|nope|what|actually)\b|\bactually,? (no|not|reject|i (can't|cannot|won't))\b|"
+    r"\b(or not|o no|ou pas|ou non|oder nicht|oder auch nicht)\W*$|"
+    r"(?:^|[.!?,;\u2026-]\s*)(well|bueno|bon|naja|eh|hmm),?\s*(no|non|nein|nope)\b|"
     r"\bon second thought|\bscratch that\b|\bnever ?mind\b|\bforget (it|that|this|what i said)\b|"
     r"\bwrong (e-?mail|mail|person|thread|reply|message|address|recipient|button|window|chat)\b|"
     r"\b(by mistake|in error|not meant for you|different thread|please ignore)\b|"
@@ -58,7 +60,10 @@ HEDGE = re.compile(
     r"\b(not|n't) (sure|certain|decided)\b|\bunsure\b|\blet me (check|see|think|ask|confirm)\b|"
     r"\b(need|have|want) to (check|ask|confirm|see|think|talk|clear it)\b|\bcheck(ing)? with\b|"
     r"\bask(ing)? my\b|\bget back to you\b|\b(will|i'll) (confirm|let you know)\b|\bto be confirmed\b|\btbc\b|"
-    r"\bi think so\b|\bnot yet\b|\bfor now\b|\bgive me (a|some) (day|days|time)\b|"
+    r"\bi think so\b|\bnot yet\b|\bfor now\b|\bin principle\b|\bpending\b|\bsubject to\b|\balmost\b|"
+    r"\b(sort|kind) of\b|\bmore or less\b|\bgrundsatzlich\b|\bvorbehaltlich\b|\bim prinzip\b|"
+    r"\ben principe\b|\bsous reserve\b|\bpresque\b|\bplus ou moins\b|\ben principio\b|\bpendiente\b|"
+    r"\bsujeto a\b|\bcasi\b|\bmas o menos\b|\bgive me (a|some) (day|days|time)\b|"
     r"\bnicht sicher\b|\bweiss (noch )?nicht\b|\bmuss (noch )?(nachfragen|klaren|fragen|prufen)\b|"
     r"\bmelde mich\b|\bmal sehen\b|\bnoch nicht\b|\bpas (encore )?s[uû]re?\b|\bje (dois|vais) (verifier|demander)\b|"
     r"\bje (vous|te) (redis|confirme)\b|\bje reviens vers\b|\bpas encore\b|\bno estoy segur[oa]\b|"
@@ -66,7 +71,8 @@ HEDGE = re.compile(
     r"\bya (te|le|os) dire\b|\btodavia no\b|\baun no\b|"
     + jp("わから|分から|確認して|確認しま|相談して|相談しま|検討|未定|まだ|後で|あとで"))
 WEAK_HEDGE = re.compile(
-    r"\b(maybe|perhaps|probably|possibly|might|may|hopefully|i guess|i think|tentatively|"
+    r"\b(maybe|perhaps|probably|possibly|might|may|hopefully|i guess|i think|i believe|tentatively|je crois|"
+    r"je pense|ich glaube|ich denke|creo|supongo|"
     r"vielleicht|eventuell|wahrscheinlich|peut-etre|probablement|quizas?|tal vez|probablemente|"
     r"talvez|forse|misschien)\b|" + jp("たぶん|多分|かも|おそらく"))
 NEXT_TIME = re.compile(r"\b(maybe|perhaps|vielleicht|peut-etre|quizas?|tal vez)\b[^.!?\n]{0,12}\b(next|nachstes|"
