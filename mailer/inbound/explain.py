@@ -15,7 +15,7 @@ returns a plain dict, the public contract of the command's ``--json`` output:
 | bounced    | the failed address of a bounce, or null                                    |
 | hard       | true/false for a bounce, else null                                         |
 | rule       | the rules that decided kind and intent ("auto-reply: Auto-Submitted header") |
-| context    | journal, approval, volunteer or meetup                                     |
+| context    | journal, approval, volunteer, meetup or confirm (a held answer)            |
 | route      | given a home: {via, purpose, ref, person, context, refused} as the worker  |
 |            | routes it (token, in-reply-to, body-reference or none), else null          |
 | size       | the message's size in bytes                                                |
