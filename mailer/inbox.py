@@ -262,6 +262,8 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
     if route.refused:
         if route.keep and (flow := flow_for(route.token["purpose"])):
             flow[0].keep_unattributed(db, msg, route.token["ref"], now)  # for a person to see
+        if route.ask:
+            _ask_token_owner(db, msg, route, now, settings, result)
         _answer_unrouted(db, msg, route, now, settings, result)
         return "ignored", verdict.kind, f"route: {route.via}", route.refused
     flow = flow_for(route.token["purpose"])
@@ -307,6 +309,21 @@ def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now
         subject=reply_subject(msg.subject, "We could not place your reply"),
         template="system/unrouted", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
         in_reply_to=msg.message_id)
+    result.answers += outbox.enqueue(db, [plan], now, settings)
+
+
+def _ask_token_owner(db: Database, msg: ParsedMessage, route: routing.Route, now: datetime,
+                     settings: Settings, result: InboxResult) -> None:
+    """Ask the token's recipient, at their own address, whether they wrote a reply found only
+    by the reference in its body; the question carries a fresh token for the same purpose, so
+    answering it acts. At most one a day per token's record and person."""
+    person, token = route.person, route.token
+    day = now.date().isoformat()
+    plan = PlannedEmail(
+        key=f"system:did-you-write:{token['ref']}:{person['id']}:{day}", to=person["email"],
+        subject=reply_subject(msg.subject, "Did you write this?"), template="system/did_you_write",
+        context={"their_subject": one_line(msg.subject)}, auto_reply=True,
+        reply_purpose=token["purpose"], reply_ref=token["ref"])
     result.answers += outbox.enqueue(db, [plan], now, settings)
 
 

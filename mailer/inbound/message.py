@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
 from mailer.inbound.attachments import InboundFile
 from mailer.inbound.mime import parse_bytes
@@ -47,6 +47,8 @@ class ParsedMessage:
     returned_headers: list[tuple[str, str]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     files: list[InboundFile] = field(default_factory=list)  # attachments and inline images, undecided
+    # Why the From header names nobody we may act for (two From headers, or not one address).
+    sender_problem: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), decoded, or None."""
@@ -165,8 +167,9 @@ def _parse(raw: bytes) -> ParsedMessage:
     if b"delivery-status" in raw.lower():  # a plain search first: the regex costs 10x more
         raw = _DSN_TYPE.sub(rb"\g<1>" + DSN_AS_TEXT.encode(), raw)
     msg = parse_bytes(raw)  # the compat32 tree, cut quickly when the mail is regular
-    headers = [(k, decode_header_value(v)) for k, v in msg.raw_items()]
-    parsed = _from_headers(headers)
+    raw_items = list(msg.raw_items())
+    parsed = _from_headers([(k, decode_header_value(v)) for k, v in raw_items],
+                           [v for k, v in raw_items if k.lower() == "from"])
     if cut:
         parsed.defects.append(f"message cut at {limit:,} lines")
     if cut_parts:
@@ -194,15 +197,25 @@ def addresses(value: str) -> list[tuple[str, str]]:
     return getaddresses([value])
 
 
-def first_address(value: str) -> tuple[str, str]:
-    """(display name, address) of the first address in ``value``, as ``email.utils.parseaddr``."""
-    plain = _PLAIN_ADDRESS.fullmatch(value)
-    if plain:
-        return plain.group(1) or "", plain.group(2)
-    return parseaddr(value)
+def read_sender(raw_from: list[str]) -> tuple[str, str, str | None]:
+    """(address, display name, problem) of the raw, undecoded From headers.
+
+    The address is what the standard parser finds before any RFC 2047 decoding: an encoded
+    display name such as ``=?utf-8?q?Ann_=3Cap1=40corp=2Eexample=3E?=`` decodes to text that looks
+    like an address, and must never become the sender. Two From headers, or one that does not
+    hold exactly one address, name nobody: the address is empty and the problem says why.
+    """
+    if len(raw_from) != 1:
+        return "", "", f"{len(raw_from)} From headers" if raw_from else "no From header"
+    value = _unfold(str(raw_from[0]))
+    found = [(name, address) for name, address in addresses(value) if name or address]
+    if len(found) != 1 or not re.fullmatch(r"[^@\s]+@[^@\s]+", found[0][1]):
+        return "", "", f"From does not hold exactly one address: {_raw_8bit(value)[:200]!r}"
+    name, address = found[0]
+    return _raw_8bit(address).strip().lower(), decode_header_value(name), None
 
 
-def _from_headers(headers: list[tuple[str, str]]) -> ParsedMessage:
+def _from_headers(headers: list[tuple[str, str]], raw_from: list[str] | None = None) -> ParsedMessage:
     firsts: dict[str, str] = {}
     recipients: list[str] = []
     for key, value in headers:
@@ -211,12 +224,13 @@ def _from_headers(headers: list[tuple[str, str]]) -> ParsedMessage:
         if key in RECIPIENT_HEADERS:
             recipients += [a.lower() for _, a in addresses(value) if "@" in a]
     first = firsts.get
-    from_name, from_addr = first_address(first("from") or "")
+    from_addr, from_name, problem = read_sender(raw_from or [])
     ids = message_ids(first("message-id"))
     return ParsedMessage(
         message_id=ids[0] if ids else None,
-        from_addr=from_addr.strip().lower(),
-        from_name=from_name.strip(),
+        from_addr=from_addr,
+        from_name=from_name,
+        sender_problem=problem,
         subject=first("subject") or "",
         in_reply_to=message_ids(first("in-reply-to")),
         references=message_ids(first("references")),

@@ -143,8 +143,9 @@ def test_an_invitee_cannot_answer_for_another(db, settings, invited):
     forged = sample("apple_decline.eml").replace(b"From: Carol Cruz <carol@icloud.com>",
                                                  b"From: Dan Dupont <dan@posteo.example>")
     row = run_inbox(db, settings, forged)
-    assert row["state"] == "ignored" and "does not speak for" in row["reason"]
+    assert row["state"] == "ignored" and "not by that attendee: kept for the organiser" in row["reason"]
     assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
+    assert details(db, invited)["unattributed"][0]["from"] == CAROL
 
 
 def test_a_reply_for_an_unknown_uid_is_not_placed(db, settings, invited):

@@ -1,0 +1,52 @@
+"""An iTIP REPLY counts only for the attendee who sent it (issue 19, "SENT-BY answers for anyone").
+
+SENT-BY and DELEGATED-FROM are written by whoever sends the calendar answer, so they prove
+nothing: an answer whose ATTENDEE is not the mail's sender (or the sender's alias) is kept for
+the organiser, unattributed, and nobody's answer changes. Replies are written as Outlook, Google
+Calendar and Apple Calendar write them (``mailer.simulation.calendar_client``).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from mailer.cli.meetup import details
+from mailer.simulation import calendar_client
+from tests.flows.meetup.test_rsvp import (ALICE, ARRIVES, CAROL, DAN, answer_of, invitation,  # noqa: F401
+                                          invited, run_inbox)
+
+LATER = ARRIVES + timedelta(hours=1)
+CLIENTS = ("outlook", "gmail", "apple")
+
+
+def answer(db, attendee: str, partstat: str, client: str, now, sent_by: str | None = None) -> bytes:
+    """``attendee``'s calendar answer to their invitation, sent by ``sent_by`` when given."""
+    inv = calendar_client.read_invitation(invitation(db, attendee))
+    return calendar_client.reply(inv, client, attendee, "Carol Cruz", partstat, "", now, sent_by=sent_by)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_stranger_naming_himself_in_sent_by_changes_no_answer(db, settings, invited, client):
+    run_inbox(db, settings, answer(db, CAROL, "ACCEPTED", client, ARRIVES))
+    assert answer_of(db, invited, CAROL)["answer"] == "accepted"
+    row = run_inbox(db, settings, answer(db, CAROL, "DECLINED", client, LATER, sent_by="evil@attacker.example"), LATER)
+    assert row["state"] == "ignored" and "sent by evil@attacker.example" in row["reason"]
+    assert "kept for the organiser, unattributed" in row["reason"]
+    assert answer_of(db, invited, CAROL)["answer"] == "accepted"
+    (kept,) = details(db, invited)["unattributed"]
+    assert (kept["from"], kept["answer"]) == (CAROL, "declined")
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_invitee_cannot_decline_for_another_invitee(db, settings, invited, client):
+    row = run_inbox(db, settings, answer(db, CAROL, "DECLINED", client, ARRIVES, sent_by=DAN))
+    assert row["state"] == "ignored" and f"sent by {DAN}" in row["reason"]
+    assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
+    assert answer_of(db, invited, DAN)["answer"] == "needs-action"
+
+
+def test_an_answer_sent_from_the_attendees_own_alias_counts(db, settings, invited):
+    raw = answer(db, ALICE, "DECLINED", "apple", ARRIVES, sent_by="alice.adams@gmail.com")
+    row = run_inbox(db, settings, raw)
+    assert row["state"] == "done" and answer_of(db, invited, ALICE)["answer"] == "declined"
