@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailer.outbound.addresses import canonical, unsendable
+
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 KNOWN_ROLES = {"member", "lead", "approver", "sponsor"}
 
@@ -94,6 +96,9 @@ def _row(line: int, cells: list[str]) -> tuple[PersonRow | None, str | None]:
             return None, f"the {label} holds a control character or line break ({_control(value)})"
     if not EMAIL.match(email):
         return None, f"{email!r} is not an email address"
+    if unsendable(email):  # an internationalised address mail can never reach (outbound.addresses)
+        return None, unsendable(email)
+    email = canonical(email)
     if not name:
         return None, "name is empty"
     if not valid_timezone(tz):

@@ -15,6 +15,7 @@ from email.utils import getaddresses
 
 from mailer.inbound.attachments import InboundFile
 from mailer.inbound.mime import parse_bytes
+from mailer.outbound.addresses import canonical
 
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
@@ -212,7 +213,7 @@ def read_sender(raw_from: list[str]) -> tuple[str, str, str | None]:
     if len(found) != 1 or not re.fullmatch(r"[^@\s]+@[^@\s]+", found[0][1]):
         return "", "", f"From does not hold exactly one address: {_raw_8bit(value)[:200]!r}"
     name, address = found[0]
-    return _raw_8bit(address).strip().lower(), decode_header_value(name), None
+    return canonical(_raw_8bit(address)), decode_header_value(name), None
 
 
 def _from_headers(headers: list[tuple[str, str]], raw_from: list[str] | None = None) -> ParsedMessage:
