@@ -7,11 +7,14 @@ Calendar and Apple Calendar write them (``mailer.simulation.calendar_client``).
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
+from mailer import routing
 from mailer.cli.meetup import details
+from mailer.inbound.message import parse_message
 from mailer.simulation import calendar_client
 from tests.flows.meetup.test_rsvp import (ALICE, ARRIVES, CAROL, DAN, answer_of, invitation,  # noqa: F401
                                           invited, run_inbox)
@@ -50,3 +53,22 @@ def test_an_answer_sent_from_the_attendees_own_alias_counts(db, settings, invite
     raw = answer(db, ALICE, "DECLINED", "apple", ARRIVES, sent_by="alice.adams@gmail.com")
     row = run_inbox(db, settings, raw)
     assert row["state"] == "done" and answer_of(db, invited, ALICE)["answer"] == "declined"
+
+
+def test_our_own_invitation_sent_back_is_no_calendar_answer(db, settings, invited):
+    # A REQUEST carries the meetup's UID too, from the invitee; only a REPLY or COUNTER is routed by it.
+    forwarded = re.sub(rb"(?m)^From: .*\r\n", f"From: Carol Cruz <{CAROL}>\r\n".encode(), invitation(db, CAROL), count=1)
+    msg = parse_message(forwarded)
+    assert msg.calendar_method == "REQUEST" and msg.from_addr == CAROL
+    assert routing.calendar_route(db, msg) is None
+    assert routing.calendar_route(db, parse_message(answer(db, CAROL, "ACCEPTED", "gmail", ARRIVES))).person["email"] == CAROL
+
+
+def test_a_reply_without_a_uid_is_not_placed(db, settings, invited):
+    raw = answer(db, CAROL, "DECLINED", "apple", ARRIVES)
+    msg = parse_message(raw)
+    assert msg.calendar and "UID:" in msg.calendar
+    no_uid = raw.replace(b"UID:", b"X-UID:")
+    row = run_inbox(db, settings, no_uid)
+    assert row["state"] == "ignored" and "no reply token" in row["reason"]
+    assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
