@@ -6,12 +6,14 @@ store; ``tests/test_inbox.py`` drives the same routes through the worker's inbox
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from mailer import routing
 from mailer.inbound.message import parse_message
 from mailer.simulation.replies import compose_reply
+from mailer.store import people, tokens
 from tests.test_inbox import community  # noqa: F401 (a fixture)
 
 ALICE = "alice@corp.example.com"
@@ -69,3 +71,22 @@ def test_describe_says_how_and_why(db, settings, community, now):
     unknown = routing.Route({"purpose": "telepathy", "ref": "x:1"}, {"email": ALICE}, "token")
     assert routing.describe(unknown)["refused"] == "no flow handles telepathy replies yet"
     assert routing.describe(routing.Route(None, None, "none", refused="why"))["refused"] == "why"
+
+
+def test_a_token_acts_until_the_moment_it_expires(db, settings, community, now):
+    raw = compose_reply(community["data"], ALICE, "Alice", "Done!", "gmail", now)
+    token = re.search(rb"cop\+([a-z2-7]+)@", raw).group(1).decode()
+    expires = tokens.get_token(db, token)["expires_at"]
+    assert routed(db, settings, expires, raw).refused is None
+    late = routed(db, settings, expires + timedelta(seconds=1), raw).refused
+    assert late == f"token expired on {expires:%Y-%m-%d}"
+
+
+def test_a_body_reference_two_tokens_share_names_neither(db, settings, community, now):
+    raw = compose_reply(community["data"], ALICE, "Alice", "Done!", "outlook", now)
+    token = re.search(rb"cop\+([a-z2-7]+)@", raw).group(1).decode()
+    alice = people.find_person(db, ALICE)
+    tokens.add_token(db, token[:10] + "a" * 10, alice["id"], "journal", "challenge:999:day:2", "<x@example.test>",
+                     now, now + timedelta(days=1))
+    found = routed(db, settings, now, headers_only(raw, to=(b"cop+" + token.encode(), b"cop")))
+    assert found.via == "none" and found.token is None
