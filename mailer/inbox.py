@@ -321,8 +321,8 @@ def _ask_token_owner(db: Database, msg: ParsedMessage, route: routing.Route, now
     day = now.date().isoformat()
     plan = PlannedEmail(
         key=f"system:did-you-write:{token['ref']}:{person['id']}:{day}", to=person["email"],
-        subject=f"Did you write this? {one_line(reply_subject(msg.subject, 'your answer'))}", template="system/did_you_write",
-        context={"their_subject": one_line(msg.subject)}, auto_reply=True,
+        subject=f"Did you write this? {one_line(reply_subject(msg.subject, 'your answer'))}",
+        template="system/did_you_write", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
         reply_purpose=token["purpose"], reply_ref=token["ref"])
     result.answers += outbox.enqueue(db, [plan], now, settings)
 

@@ -27,8 +27,9 @@ def check_line(home) -> dict:
     ("", {"Authentication-Results": PASS}, True,
      f'set approvals.trusted_authserv_id = "{AUTHSERV}" so approvals need its DMARC pass'),
     ("", None, True, "none of the last 2 replies carries Authentication-Results"),
-    (AUTHSERV, {"Authentication-Results": PASS}, True, f"2 of the last 2 replies carry Authentication-Results from {AUTHSERV}"),
-    ("mx.other.example", {"Authentication-Results": PASS}, False, f"0 of the last 2 replies carry"),
+    (AUTHSERV, {"Authentication-Results": PASS}, True,
+     f"2 of the last 2 replies carry Authentication-Results from {AUTHSERV}"),
+    ("mx.other.example", {"Authentication-Results": PASS}, False, "0 of the last 2 replies carry"),
 ])
 def test_check_reports_the_servers_that_vouch_for_replies(home, write_charter, setting, headers, ok, words):
     world = make_world(home, f'[approvals]\ntrusted_authserv_id = "{setting}"\n' if setting else "")
@@ -45,7 +46,6 @@ def test_check_before_any_reply_says_so(home):
 
 def test_the_topmost_header_names_the_server():
     forged_below = [[f"{AUTHSERV}; dmarc=pass", "mx.evil.example; dmarc=pass"]] * 2
-    assert advice(forged_below, "") == (True, f"replies carry Authentication-Results from {AUTHSERV} (2 of 2); "
-                                              f'if {AUTHSERV} is your own mail server, set approvals.trusted_authserv_id = '
-                                              f'"{AUTHSERV}" so approvals need its DMARC pass (docs/trust.md)')
+    fine, detail = advice(forged_below, "")
+    assert fine and detail.startswith(f"replies carry Authentication-Results from {AUTHSERV} (2 of 2); if {AUTHSERV} ")
     assert advice([[], ["mx.evil.example; dmarc=pass"]], AUTHSERV)[0] is False

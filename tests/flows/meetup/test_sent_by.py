@@ -57,11 +57,13 @@ def test_an_answer_sent_from_the_attendees_own_alias_counts(db, settings, invite
 
 def test_our_own_invitation_sent_back_is_no_calendar_answer(db, settings, invited):
     # A REQUEST carries the meetup's UID too, from the invitee; only a REPLY or COUNTER is routed by it.
-    forwarded = re.sub(rb"(?m)^From: .*\r\n", f"From: Carol Cruz <{CAROL}>\r\n".encode(), invitation(db, CAROL), count=1)
+    carol = f"From: Carol Cruz <{CAROL}>\r\n".encode()
+    forwarded = re.sub(rb"(?m)^From: .*\r\n", carol, invitation(db, CAROL), count=1)
     msg = parse_message(forwarded)
     assert msg.calendar_method == "REQUEST" and msg.from_addr == CAROL
     assert routing.calendar_route(db, msg) is None
-    assert routing.calendar_route(db, parse_message(answer(db, CAROL, "ACCEPTED", "gmail", ARRIVES))).person["email"] == CAROL
+    accepted = parse_message(answer(db, CAROL, "ACCEPTED", "gmail", ARRIVES))
+    assert routing.calendar_route(db, accepted).person["email"] == CAROL
 
 
 def test_a_reply_without_a_uid_is_not_placed(db, settings, invited):
