@@ -6,7 +6,7 @@ from email.utils import getaddresses
 
 import pytest
 
-from mailer.inbound.message import _PLAIN_ADDRESS, addresses
+from mailer.inbound.headers import _PLAIN_ADDRESS, addresses
 
 COMMON = ["Sam Carter <member00399@sim.example.com>", "cop+vc3vnqh3yuev42ma3i2q@sim.example.com",
           "first.last@example.org", "O'Brien Jr <ob@example.ie>", "a@b", "<x@y.z>", "Anna  Schmidt <a@s.de>"]
