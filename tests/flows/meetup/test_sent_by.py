@@ -16,8 +16,8 @@ from mailer import routing
 from mailer.cli.meetup import details
 from mailer.inbound.message import parse_message
 from mailer.simulation import calendar_client
-from tests.flows.meetup.test_rsvp import (ALICE, ARRIVES, CAROL, DAN, answer_of, invitation,  # noqa: F401
-                                          invited, run_inbox)
+from tests.flows.meetup.test_rsvp import (ALICE, ARRIVES, BOB, CAROL, DAN, answer_of, invitation,  # noqa: F401
+                                          invited, run_inbox, sample)
 
 LATER = ARRIVES + timedelta(hours=1)
 CLIENTS = ("outlook", "gmail", "apple")
@@ -74,3 +74,21 @@ def test_a_reply_without_a_uid_is_not_placed(db, settings, invited):
     row = run_inbox(db, settings, no_uid)
     assert row["state"] == "ignored" and "no reply token" in row["reason"]
     assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
+
+
+def test_in_googles_copy_of_the_guest_list_the_senders_own_entry_answers(db, settings, invited):
+    # Google copies every guest into its REPLY; another guest's entry may carry an answer too.
+    raw = sample("google_accept.eml").replace(b"PARTSTAT=NEEDS-ACTION;CN=Bob", b"PARTSTAT=DECLINED;CN=Bob")
+    raw = raw.replace(b';X-RESPONSE-COMMENT="Looking forward to it, bringing a\n  colleague"', b"")
+    row = run_inbox(db, settings, raw)
+    assert row["state"] == "done" and "route: calendar-uid" in row["rule"]
+    assert answer_of(db, invited, ALICE)["answer"] == "accepted"
+    assert answer_of(db, invited, BOB)["answer"] == "needs-action"
+
+
+def test_what_is_kept_for_the_organiser_says_how_it_was_found(db, settings, invited):
+    row = run_inbox(db, settings, answer(db, CAROL, "DECLINED", "outlook", ARRIVES, sent_by=DAN))
+    assert row["rule"] == "route: calendar-uid"
+    found = routing.calendar_route(db, parse_message(answer(db, CAROL, "DECLINED", "apple", LATER, sent_by=DAN)))
+    assert (found.via, found.keep, found.person, found.token["person_id"]) == ("calendar-uid", True, None, None)
+    assert found.token["ref"] == f"meetup:{invited}"
