@@ -51,7 +51,8 @@ def test_a_message_without_a_from_header_acts_for_nobody(db, settings, community
     raw = compose_reply(community["data"], ALICE, "Alice", "Done!", "outlook", now)
     raw = re.sub(rb"From: [^\r]*\r\n", b"", raw, count=1)
     found = routed(db, settings, now, raw)
-    assert found.token is None and found.refused.startswith("the sender cannot be read (no From header)")
+    assert (found.token, found.person, found.via) == (None, None, "none")
+    assert found.refused == "the sender cannot be read (no From header): acts for nobody, kept for the lead"
 
 
 def test_nothing_of_ours_is_no_route(db, settings, community, now):
@@ -78,8 +79,9 @@ def test_a_token_acts_until_the_moment_it_expires(db, settings, community, now):
     token = re.search(rb"cop\+([a-z2-7]+)@", raw).group(1).decode()
     expires = tokens.get_token(db, token)["expires_at"]
     assert routed(db, settings, expires, raw).refused is None
-    late = routed(db, settings, expires + timedelta(seconds=1), raw).refused
-    assert late == f"token expired on {expires:%Y-%m-%d}"
+    late = routed(db, settings, expires + timedelta(seconds=1), raw)
+    assert late.refused == f"token expired on {expires:%Y-%m-%d}"
+    assert (late.token["token"], late.person["email"], late.via) == (token, ALICE, "token")
 
 
 def test_a_body_reference_two_tokens_share_names_neither(db, settings, community, now):
@@ -90,3 +92,20 @@ def test_a_body_reference_two_tokens_share_names_neither(db, settings, community
                      now, now + timedelta(days=1))
     found = routed(db, settings, now, headers_only(raw, to=(b"cop+" + token.encode(), b"cop")))
     assert found.via == "none" and found.token is None
+
+
+def test_someone_elses_reply_names_the_token_it_used(db, settings, community, now):
+    raw = compose_reply(community["data"], "bob@corp.example.com", "Bob", "Done!", "outlook", now)
+    found = routed(db, settings, now, raw)
+    assert (found.via, found.person["email"], found.token["ref"]) == ("token", ALICE, "challenge:999:day:1")
+    assert found.refused == f"sender bob@corp.example.com is not the token's recipient {ALICE}"
+
+
+def test_references_are_searched_when_in_reply_to_is_gone(db, settings, community, now):
+    # Some clients keep only References, with our Message-ID anywhere in the list.
+    raw = compose_reply(community["data"], ALICE, "Alice", "Done!", "gmail", now)
+    ours = community["message_id"].encode()
+    raw = headers_only(re.sub(rb"cop\+[a-z2-7]+@", b"cop@", raw))
+    raw = raw.replace(b"Subject:", b"References: " + ours + b" <a@x.example>\r\nSubject:", 1)
+    found = routed(db, settings, now, raw)
+    assert (found.refused, found.via, found.person["email"]) == (None, "in-reply-to", ALICE)

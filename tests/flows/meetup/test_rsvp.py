@@ -125,6 +125,7 @@ def test_an_answer_from_someone_not_invited_is_kept_for_the_organiser(db, settin
         .replace(b"-1111-", b"-3333-")
     row = run_inbox(db, settings, stranger)
     assert row["state"] == "ignored" and "kept for the organiser" in row["reason"]
+    assert row["rule"] == "route: calendar-uid"
     assert [p["email"] for p in details(db, invited)["invitees"]] == sorted([BOB, ALICE, CAROL, DAN])
     (kept,) = details(db, invited)["unattributed"]
     assert kept["from"] == "zed@elsewhere.example" and kept["answer"] == "declined"
