@@ -17,6 +17,10 @@ class ConfigError(MailerError):
     """
 
 
+class AddressError(MailerError):
+    """Raised for an address mail can never be sent to (a non-ASCII local part, a bad IDNA domain)."""
+
+
 class StoreError(MailerError):
     """Raised when the database is in a state the program cannot work with."""
 
