@@ -1,8 +1,8 @@
 """The scratch world ``preview`` renders from: a copy of the home's database, filled in with
 the sample community's records where the home has none of a kind.
 
-Nothing here touches the home: the home's database is read once (SQLite's online backup, read
-only) into a file in a temporary folder, and every record the previews need is added there.
+Nothing here touches the home: the home's database is read once (SQLite's online backup, on a
+connection that may only read) into a file in a temporary folder, and every record the previews need is added there.
 """
 from __future__ import annotations
 
@@ -63,7 +63,10 @@ def scratch(home_db: Path | None, folder: Path, now: datetime | None) -> World:
     """Copy ``home_db`` (when it exists) into ``folder`` and add what is missing from the sample."""
     target = folder / "preview.db"
     if home_db is not None and home_db.exists():
-        source = sqlite3.connect(f"file:{home_db}?mode=ro", uri=True)
+        # Not mode=ro: a read-only connection to a WAL database leaves -wal and -shm files
+        # behind; an ordinary one that only reads removes them when it closes, as it found them.
+        source = sqlite3.connect(home_db)
+        source.execute("PRAGMA query_only = 1")
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)
