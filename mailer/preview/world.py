@@ -39,12 +39,13 @@ SAMPLE_MEETUP = {"title": "Report-back: the first week of the DevOps challenge",
                                 "questions welcome.",
                  "invite": "all", "speakers": ["sam.carter@corp.example.com"],
                  "sponsors": ["dana.sponsor@corp.example.com"], "source": "preview sample"}
-SAMPLE_ENTRIES = ("Mapped our pipeline: seven steps, two of them waiting on a person. #share",
+SAMPLE_ENTRIES = ("Mapped our pipeline: seven steps, two of them waiting on a person.",
                   "Lead time for three changes: 2 days, 5 days, 9 days. Most of it was waiting for review.",
                   "Twelve deploys last month. Twice as often would need a faster test stage.",
                   "Our last incident was noticed by a customer, not by an alert. Writing that down hurt.",
-                  "Walked Chloé through our pipeline; she asked why we build twice. No good answer. #share",
+                  "Walked Chloé through our pipeline; she asked why we build twice. No good answer.",
                   "The slowest step is the integration suite: 14 minutes, no cache at all.")
+SAMPLE_SHARED = {(1, 1), (4, 2), (6, 3)}  # (participant, day) entries marked #share
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,9 @@ def _sample_entries(db: Database, challenge_id: int) -> None:
     for n, participant in enumerate(challenges.list_participants(db, challenge_id)):
         for day in range(1, 4 + n % 5):
             if (n + day) % 4:
-                text = SAMPLE_ENTRIES[(n + day) % len(SAMPLE_ENTRIES)]
-                challenges.add_entry(db, challenge_id, participant["person_id"], day, text, "#share" in text,
+                shared = (n, day) in SAMPLE_SHARED
+                text = SAMPLE_ENTRIES[(n + day) % len(SAMPLE_ENTRIES)] + (" #share" if shared else "")
+                challenges.add_entry(db, challenge_id, participant["person_id"], day, text, shared,
                                      start + timedelta(days=day - 1, hours=18), None)
 
 
