@@ -132,3 +132,22 @@ def test_unknown_kind_and_person_are_one_plain_line(home):
 def test_with_no_kind_it_lists_every_kind_with_a_line(home):
     lines = run(home, "preview").splitlines()
     assert [line.split()[0] for line in lines] == [kind.name for kind in KINDS]
+
+
+def test_docs_emails_shows_every_kind_as_a_picture():
+    docs = ROOT / "docs" / "emails"
+    listing = (docs / "README.md").read_text(encoding="utf-8")
+    assert "python -m bench.email_screenshots" in listing
+    for kind in KINDS:
+        assert f"]({kind.name}.png)" in listing, kind.name
+        data = (docs / f"{kind.name}.png").read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000, kind.name
+
+
+def test_the_screenshot_page_shows_inline_images_and_the_subject(home):
+    from bench.email_screenshots import page
+
+    raw = run(home, "preview", "digest", "--raw", "--now", NOW).encode("utf-8")
+    shown = page(raw)
+    assert "cid:" not in shown and "data:image/png;base64," in shown
+    assert "Community of Practice digest," in shown.split("Hi ", 1)[0]

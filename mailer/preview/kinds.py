@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
+from mailer import outbox
 from mailer.errors import NotFoundError
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.call import emails as call_mail
@@ -94,15 +95,21 @@ def _reply(w: World, person: dict, subject: str, text: str) -> RoutedReply:
 
 # -- challenge ----------------------------------------------------------------------------
 
-def _challenge_day(w: World, person: dict, day: int) -> PlannedEmail:
-    """Day ``day`` as the challenge flow plans it (partner line, memory and all)."""
+def _challenge_day(w: World, person: dict, day: int, settings: object) -> PlannedEmail:
+    """Day ``day`` as the challenge flow plans it (partner line, memory and all), after the
+    person's earlier days went out (into the scratch outbox), as they would have."""
+    for earlier in range(1, day):
+        outbox.enqueue(w.db, [_planned_day(w, person, earlier)], w.now, settings)
+    return _planned_day(w, person, day)
+
+
+def _planned_day(w: World, person: dict, day: int) -> PlannedEmail:
     c = w.challenge
     send = time(c["send_hour"], c["send_minute"])
     moment = ct.opens_at(date.fromisoformat(c["start"]), day, send, person["timezone"]) + timedelta(minutes=1)
     key = f"challenge:{c['id']}:day:{day}:person:{person['id']}"
-    active = {**c, "state": "active"}
     challenges.set_plan_mark(w.db, c["id"], moment - timedelta(days=400), None)
-    for plan in plan_challenge(w.db, active, moment):
+    for plan in plan_challenge(w.db, {**c, "state": "active"}, moment):
         if plan.key == key:
             return plan
     raise NotFoundError(f"{person['email']} gets no day {day} email in challenge {c['id']}")
@@ -203,9 +210,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("announcement", "a challenge's announcement: you're in, it starts on …", _participant,
          lambda w, p, s: challenge_mail.announcement(w.challenge, p, True, w.now)),
     Kind("partner", "day 1, which introduces the accountability partners", _participant,
-         lambda w, p, s: _challenge_day(w, p, 1)),
+         lambda w, p, s: _challenge_day(w, p, 1, s)),
     Kind("day", "a day's activity (day 3), with the partner's progress", _participant,
-         lambda w, p, s: _challenge_day(w, p, 3)),
+         lambda w, p, s: _challenge_day(w, p, 3, s)),
     Kind("nudge", "the one gentle note after a week of silence", _participant, _nudge),
     Kind("summary", "after the last day: days journaled and the whole journal", _participant, _summary),
     Kind("approval-request", "a charter's approval request", _approver,

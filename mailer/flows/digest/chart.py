@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 SCALE = 2  # drawn at 2x, shown at WIDTH x HEIGHT
 WIDTH, HEIGHT = 400, 200
-LEFT, RIGHT, TOP, BOTTOM = 46, 10, 12, 42  # the plot area's margins, in shown pixels
+LEFT, RIGHT, TOP, BOTTOM = 50, 10, 16, 44  # the plot area's margins, in shown pixels
 BAR, TODAY, GRID, INK, MUTED = "#2da44e", "#1a7f37", "#d8dee4", "#24292f", "#57606a"
 
 
@@ -54,12 +54,12 @@ def png(bars: Bars) -> bytes:
             colour = TODAY if i == len(bars.values) - 1 else BAR
             draw.rectangle(_px(left, top, right, y1), fill=colour)
         if len(bars.values) <= 15:  # room to write each day's number over its bar
-            _text(draw, ((left + right) / 2, top - 2), str(value), 10, INK, "md")
+            _text(draw, ((left + right) / 2, top - 2), str(value), 12, INK, "md")
         last = len(bars.values) - 1
         if i == last or (i % every == 0 and (every == 1 or last - i >= every)):
-            _text(draw, ((left + right) / 2, y1 + 4), _day_number(bars.labels[i]), 10, MUTED, "ma")
+            _text(draw, ((left + right) / 2, y1 + 4), _day_number(bars.labels[i]), 12, MUTED, "ma")
     draw.line(_px(x0, y1, x1, y1), fill=INK, width=SCALE)
-    _text(draw, ((x0 + x1) / 2, HEIGHT - 4), "Day of the challenge", 11, INK, "md")
+    _text(draw, ((x0 + x1) / 2, HEIGHT - 3), "Day of the challenge", 13, INK, "md")
     _y_title(image, "People who journaled", (y0 + y1) / 2)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
@@ -72,7 +72,7 @@ def _y_axis(draw: ImageDraw.ImageDraw, top: int, x0: float, y0: float, x1: float
         y = y1 - (y1 - y0) * tick / top
         if tick:
             draw.line(_px(x0, y, x1, y), fill=GRID, width=SCALE)
-        _text(draw, (x0 - 5, y), str(tick), 10, MUTED, "rm")
+        _text(draw, (x0 - 5, y), str(tick), 12, MUTED, "rm")
 
 
 def _ticks(top: int) -> list[int]:
@@ -85,7 +85,7 @@ def _ticks(top: int) -> list[int]:
 
 def _y_title(image: Image.Image, title: str, middle: float) -> None:
     """The y axis's title, written upwards beside the axis."""
-    font = _font(11)
+    font = _font(13)
     left, top, right, bottom = font.getbbox(title)
     label = Image.new("RGBA", (right - left + 4, bottom - top + 4), (255, 255, 255, 0))
     ImageDraw.Draw(label).text((2 - left, 2 - top), title, font=font, fill=INK)
