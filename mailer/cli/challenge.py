@@ -62,12 +62,18 @@ def start(app, file: Path, check: bool, now_text: str | None) -> None:
 @challenge.command("new")
 @click.option("--from", "name", required=True, metavar="NAME",
               help="The programme to start from (see `challenge list-programmes`).")
+@click.option("--start", "start_text", metavar="DATE", help="Its first day (default: next Monday).")
+@click.option("--now", "now_text", help=NOW_HELP)
 @click.argument("file", type=click.Path(path_type=Path))
-def new(name: str, file: Path) -> None:
+def new(name: str, start_text: str | None, now_text: str | None, file: Path) -> None:
     """Write a new challenge FILE.toml from a programme of the library, to edit (never over a file)."""
-    programmes.copy(name, file)
-    click.echo(f"wrote {file} from the programme {name.removesuffix('.toml')}")
-    click.echo(f"edit its start, participants and sponsors, then check it: run.py challenge start {file} --check")
+    try:
+        start = date.fromisoformat(start_text) if start_text else programmes.next_monday(parse_now(now_text).date())
+    except ValueError:
+        raise click.BadParameter(f"{start_text!r} is not a date like 2027-03-01", param_hint="--start") from None
+    programmes.copy(name, file, start)
+    click.echo(f"wrote {file} from the programme {name.removesuffix('.toml')}, starting {start:%a} {start.isoformat()}")
+    click.echo(f"edit its participants and sponsors, then check it: run.py challenge start {file} --check")
 
 
 @challenge.command("list-programmes")

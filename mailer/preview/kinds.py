@@ -22,6 +22,7 @@ from mailer.flows.challenge.flow import plan_challenge
 from mailer.flows.charter import emails as charter_mail
 from mailer.flows.charter.approvals import standing
 from mailer.flows.charter.flow import make_view
+from mailer.flows.digest import emails as digest_mail
 from mailer.flows.digest import flow as digest_flow
 from mailer.flows.meetup import emails as meetup_mail
 from mailer.inbound.message import parse_message
@@ -206,6 +207,37 @@ def _digest(w: World, person: dict, settings: object) -> PlannedEmail:
                              f"digest:person:{person['id']}:preview")
 
 
+def _charter_answer(w: World, person: dict, kind: str) -> PlannedEmail:
+    ref = f"charter:{w.charter['id']}:v:{w.charter['version']}"
+    return charter_mail.answer(w.charter, _shown(w), person, kind, w.now.date(),
+                               f"Approval requested: {w.charter['spec']['title']}", None, {"reply_ref": ref})
+
+
+def _feedback(w: World, person: dict, settings: object) -> PlannedEmail:
+    author = _member(w)
+    return charter_mail.feedback(w.charter, _shown(w), person, 0, author,
+                                 "The alerting chapter is exactly what our on-call rota needed. Can we pilot it?", w.now)
+
+
+def _call_reply(w: World, person: dict, text: str) -> RoutedReply:
+    return _reply(w, person, f"Volunteers wanted: {w.call['title']}", text)
+
+
+def _sponsor_reply(w: World, person: dict, text: str) -> RoutedReply:
+    return _reply(w, person, "Community of Practice digest", text)
+
+
+def _lead(w: World) -> dict:
+    leads = people.with_role_or_email(w.db, "lead", set())
+    return person_dict(leads[0]) if leads else _member(w)
+
+
+def _forwarded(w: World, person: dict, settings: object) -> PlannedEmail:
+    sponsor = _sponsor(w)
+    words = "Day 7 looks quiet. Is there anything I can do to help people keep going?"
+    return digest_mail.forwarded(person, sponsor, words, _sponsor_reply(w, sponsor, words))
+
+
 KINDS: tuple[Kind, ...] = (
     Kind("announcement", "a challenge's announcement: you're in, it starts on …", _participant,
          lambda w, p, s: challenge_mail.announcement(w.challenge, p, True, w.now)),
@@ -242,6 +274,37 @@ KINDS: tuple[Kind, ...] = (
     Kind("highlight", "after a meetup: one highlight to share?", _invitee,
          lambda w, p, s: meetup_mail.highlight_ask(w.meetup, p)),
     Kind("digest", "a sponsor's digest of what they sponsor", _sponsor, _digest),
+    # The short answers to replies.
+    Kind("couldnt-read", "the answer to an empty or unreadable journal reply", _participant,
+         lambda w, p, s: challenge_mail.couldnt_read(w.challenge, p, 3, w.now.date(), "Day 3 of 30", None)),
+    Kind("join-help", "the answer to a reply to the announcement that did not join", _participant,
+         lambda w, p, s: challenge_mail.join_help(w.challenge, p, w.now.date(), w.challenge["title"], None)),
+    Kind("paused", "the answer to \"pause\"", _participant,
+         lambda w, p, s: challenge_mail.status_change(w.challenge, p, "paused", w.now, None, "Day 3 of 30", None)),
+    Kind("entry-cut", "the note when a journal entry was too long to keep whole", _participant,
+         lambda w, p, s: challenge_mail.entry_cut(w.challenge, p, 3, w.now, "Day 3 of 30", None)),
+    Kind("approval-unclear", "the question back when an approver's reply says no clear decision", _approver,
+         lambda w, p, s: _charter_answer(w, p, "unclear")),
+    Kind("not-needed", "to an approver who had not answered: it was decided without them", _approver,
+         lambda w, p, s: charter_mail.not_needed(w.charter, _shown(w), p, "approved")),
+    Kind("feedback", "a member's feedback on project news, passed to the team", _team, _feedback),
+    Kind("call-unclear", "the question back when a reply to a call is neither yes nor no", _member,
+         lambda w, p, s: call_mail.unclear(w.call, p, role_board(w.db, w.call["id"]), w.now.date(),
+                                           _call_reply(w, p, "Maybe, depends on the dates?"))),
+    Kind("unknown-role", "the answer naming the roles there are", _member,
+         lambda w, p, s: call_mail.unknown_role(w.call, p, "editor", role_board(w.db, w.call["id"]), "preview",
+                                                _call_reply(w, p, "I'm in as editor"))),
+    Kind("call-closed", "the answer to a reply after the call closed", _member,
+         lambda w, p, s: call_mail.closed(w.call, p, _call_reply(w, p, "I'm in"))),
+    Kind("call-list", "at closing, the list of volunteers to whoever opened the call", _lead,
+         lambda w, p, s: call_mail.sender_list(w.call, p, role_board(w.db, w.call["id"]))),
+    Kind("meetup-question", "the question back when a reply to an invitation is not yes, no or maybe", _invitee,
+         lambda w, p, s: meetup_mail.question(w.meetup, p, w.now.date(), f"Invitation: {w.meetup['title']}", None)),
+    Kind("forwarded", "a sponsor's reply to their digest, passed to a community lead", _lead, _forwarded),
+    Kind("passed-on", "to the sponsor: their words reached the leads", _sponsor,
+         lambda w, p, s: digest_mail.passed_on(p, [_lead(w)], _sponsor_reply(w, p, "Great progress!"))),
+    Kind("unsubscribed", "to the sponsor: digests are off", _sponsor,
+         lambda w, p, s: digest_mail.unsubscribed(p, _sponsor_reply(w, p, "unsubscribe"))),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 

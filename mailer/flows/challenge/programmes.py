@@ -7,7 +7,9 @@ started in a new home seeded with the sample community; the others wait to be ch
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from mailer.errors import ConfigError, NotFoundError
@@ -58,9 +60,15 @@ def find(name: str, folder: Path = LIBRARY) -> Path:
     return path
 
 
-def copy(name: str, target: Path, folder: Path = LIBRARY) -> Path:
-    """Write programme NAME to ``target`` as a starting point (never over an existing file);
-    its opening comment, which tells how to copy it, becomes a line saying where it came from."""
+def next_monday(today: date) -> date:
+    """The Monday after ``today``: when a copied programme starts unless told otherwise."""
+    return today + timedelta(days=7 - today.weekday())
+
+
+def copy(name: str, target: Path, start: date, folder: Path = LIBRARY) -> Path:
+    """Write programme NAME to ``target`` as a starting point starting on ``start`` (never over
+    an existing file); its opening comment, which tells how to copy it, becomes a line saying
+    where it came from."""
     source = find(name, folder)
     if target.exists():
         raise ConfigError(f"{target} exists; choose another file name (nothing was written)")
@@ -68,9 +76,10 @@ def copy(name: str, target: Path, folder: Path = LIBRARY) -> Path:
     while lines and lines[0].startswith("#"):
         lines.pop(0)
     header = f"# Started from the programme {source.stem} (data/challenges/{source.name}).\n"
+    text = re.sub(r"^start = .*$", f"start = {start.isoformat()}", "".join(lines), count=1, flags=re.M)
     try:
         with target.open("x", encoding="utf-8") as out:
-            out.write(header + "".join(lines))
+            out.write(header + text)
     except OSError as exc:
         raise ConfigError(f"{target}: cannot write: {exc}") from exc
     return target

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -83,13 +84,25 @@ def test_list_programmes_shows_each_with_one_line(home):
 
 def test_new_from_copies_a_programme_that_then_starts(sample_home, tmp_path):
     target = tmp_path / "speaking.toml"
-    out = run(sample_home, "challenge", "new", "--from", "public-speaking-30", str(target))
-    assert f"wrote {target}" in out and f"challenge start {target} --check" in out
+    out = run(sample_home, "challenge", "new", "--from", "public-speaking-30", str(target), "--now", NOW)
+    assert f"wrote {target}" in out and "starting Mon 2027-01-04" in out and f"challenge start {target} --check" in out
     copied = target.read_text(encoding="utf-8")
     assert copied.startswith("# Started from the programme public-speaking-30")
-    assert tomllib.loads(copied) == tomllib.loads((LIBRARY / "public-speaking-30.toml").read_text(encoding="utf-8"))
+    original = tomllib.loads((LIBRARY / "public-speaking-30.toml").read_text(encoding="utf-8"))
+    assert tomllib.loads(copied) == {**original, "start": date(2027, 1, 4)}
     out = run(sample_home, "challenge", "start", str(target), "--now", NOW)
     assert "started challenge 1: Public speaking in 30 days" in out
+
+
+def test_new_from_starts_next_monday_or_on_the_day_given(home, tmp_path):
+    later = tmp_path / "later.toml"
+    run(home, "challenge", "new", "--from", "life-work-balance-30", str(later), "--now", "2027-06-09T12:00:00Z")
+    assert tomllib.loads(later.read_text(encoding="utf-8"))["start"] == date(2027, 6, 14)
+    chosen = tmp_path / "chosen.toml"
+    run(home, "challenge", "new", "--from", "community-leads-30", str(chosen), "--start", "2027-09-01")
+    assert tomllib.loads(chosen.read_text(encoding="utf-8"))["start"] == date(2027, 9, 1)
+    out = run(home, "challenge", "new", "--from", "devops-30", str(tmp_path / "x.toml"), "--start", "soon", code=2)
+    assert "is not a date" in out and not (tmp_path / "x.toml").exists()
 
 
 def test_new_from_never_overwrites_a_file(home, tmp_path):
