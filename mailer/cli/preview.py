@@ -20,9 +20,11 @@ from mailer.preview.world import scratch
 
 def render_kind(app: App, name: str, address: str | None, now_text: str | None) -> Rendered:
     """Email ``name`` for ``address`` (or its usual recipient) from a scratch copy of ``app``'s home."""
-    now = parse_now(now_text) if now_text else None
+    home_db = app.settings.db_path
+    # The sample's own moment for the sample (its challenge about to start); the home's, now.
+    now = parse_now(now_text) if now_text or home_db.exists() else None
     with tempfile.TemporaryDirectory(prefix="cop-preview-") as folder:
-        world = scratch(app.settings.db_path, Path(folder), now)
+        world = scratch(home_db, Path(folder), now)
         try:
             plan, person = kinds.plan(world, name, address, app.settings)
             return rendered(plan, person, world.now, app.settings)
