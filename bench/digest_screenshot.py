@@ -50,7 +50,7 @@ def render_sample(days: int = 12) -> str:
         plan = digest.build(db, sponsor, until - timedelta(days=7), until, settings, key="screenshot")
         html = outbox.render_plan(plan, sponsor, None, settings)[1]
         for item in plan.attachments:  # a browser cannot resolve cid: links: show the same bytes inline
-            html = html.replace(f"cid:{item.content_id}", "data:image/jpeg;base64," + base64.b64encode(item.data).decode())
+            html = html.replace(f"cid:{item.content_id}", f"data:{item.mime_type};base64," + base64.b64encode(item.data).decode())
         return html
 
 

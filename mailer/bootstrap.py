@@ -96,7 +96,9 @@ def seed(db: Database, folder: Path | None, now: datetime) -> None:
     if csv_path.exists():
         for error in import_people(db, csv_path).rejected:
             log.warning(error)
-    challenges = sorted((folder / "challenges").glob("*.toml"))
+    from mailer.flows.challenge.programmes import seed_challenges
+
+    challenges = seed_challenges(folder)
     if challenges:
         from mailer.flows.challenge.definition import start_challenge
 

@@ -109,6 +109,14 @@ def set_aside(db: Database, plan: PlannedEmail, now: datetime, reason: str) -> N
                    subject=plan.subject, created_at=now, reason=reason)
 
 
+def compose(plan: PlannedEmail, person: dict, now: datetime, settings: Settings) -> bytes:
+    """The bytes ``enqueue`` would store for ``plan`` (``run.py preview``), storing nothing: a
+    fresh Message-ID, and a reply token that is never issued."""
+    message_id = envelope.new_message_id(settings.mailer_address.partition("@")[2] or "localhost")
+    token = envelope.new_token() if plan.reply_purpose or plan.recurring else None
+    return _compose(plan, person, message_id, token, now, settings)
+
+
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
              now: datetime, settings: Settings) -> bytes:
     text, html = render_plan(plan, person, token, settings)

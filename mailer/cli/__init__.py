@@ -229,6 +229,9 @@ def _register_subcommands() -> None:
     from mailer.cli.meetup import meetup
 
     main.add_command(meetup)
+    from mailer.cli.preview import preview
+
+    main.add_command(preview)
 
 
 _register_subcommands()

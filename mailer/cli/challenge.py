@@ -20,6 +20,7 @@ from mailer.flows.challenge import definition as challenge_def
 from mailer.flows.challenge import pairing
 from mailer.flows.challenge import journal as journals
 from mailer.flows.challenge import journal_page
+from mailer.flows.challenge import programmes
 from mailer.store import challenges as store
 from mailer.store import files
 from mailer.store import people
@@ -57,6 +58,31 @@ def start(app, file: Path, check: bool, now_text: str | None) -> None:
     click.echo(f"started challenge {started.challenge_id}: {started.definition.title}")
     click.echo("\n".join([started.summary, *started.notes]))
     click.echo("the announcement goes out at the next tick")
+
+
+@challenge.command("new")
+@click.option("--from", "name", required=True, metavar="NAME",
+              help="The programme to start from (see `challenge list-programmes`).")
+@click.option("--start", "start_text", metavar="DATE", help="Its first day (default: next Monday).")
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.argument("file", type=click.Path(path_type=Path))
+def new(name: str, start_text: str | None, now_text: str | None, file: Path) -> None:
+    """Write a new challenge FILE.toml from a programme of the library, to edit (never over a file)."""
+    try:
+        start = date.fromisoformat(start_text) if start_text else programmes.next_monday(parse_now(now_text).date())
+    except ValueError:
+        raise click.BadParameter(f"{start_text!r} is not a date like 2027-03-01", param_hint="--start") from None
+    programmes.copy(name, file, start)
+    click.echo(f"wrote {file} from the programme {name.removesuffix('.toml')}, starting {start:%a} {start.isoformat()}")
+    click.echo(f"edit its participants and sponsors, then check it: run.py challenge start {file} --check")
+
+
+@challenge.command("list-programmes")
+def list_programmes() -> None:
+    """The ready-made programmes to start a challenge from, a line each."""
+    for p in programmes.programmes():
+        click.echo(f"{p.name:<22} {counted(p.length, 'day'):>8}  {p.title}: {p.summary}")
+    click.echo("copy one with: run.py challenge new --from NAME my-challenge.toml")
 
 
 @challenge.command("list")

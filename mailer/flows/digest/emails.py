@@ -1,9 +1,10 @@
 """The emails of the digest flow: the digest itself, and what a reply to it sets off.
 
 The digest reads in thirty seconds: what changed since the last one comes first, then one block
-per challenge, charter, call or meetup with its status and its numbers in context. The bar
-chart is table cells with heights (no images, no scripts), which Outlook, Gmail and Apple Mail
-all draw; the text part shows the same numbers as a row of block characters.
+per challenge, charter, call or meetup with its status and its numbers in context. A
+challenge's participation by day is an inline PNG with labelled axes (``chart``), an alt text
+that says it in words and the few numbers that matter beside it; the text part shows the same
+numbers and a row of block characters.
 """
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mailer.flows.base import Attachment, DigestItem, PlannedEmail, RoutedReply
+from mailer.flows.digest import chart as charts
 from mailer.outbound.subject import reply_subject
 
 KIND_ORDER = ("challenge", "charter", "call", "meetup")
 KIND_HEADINGS = {"challenge": "Challenges", "charter": "Projects", "call": "Calls for volunteers",
                  "meetup": "Meetups"}
-BAR_PX = 48
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
@@ -37,7 +38,7 @@ def digest_context(person: dict, items: list[DigestItem], since: datetime, until
     for item in ordered:  # photos are numbered across the digest, in the order shown
         first[item.ref] = sum(len(i.photos) for i in ordered[:ordered.index(item)])
     groups = [{"heading": KIND_HEADINGS.get(kind, kind.title()),
-               "items": [_item(i, first[i.ref]) for i in ordered if i.kind == kind]}
+               "items": [_item(i, first[i.ref], ordered.index(i)) for i in ordered if i.kind == kind]}
               for kind in dict.fromkeys(i.kind for i in ordered)]
     return {"period": period_label(since, until, person["timezone"]), "whole_community": whole_community,
             "changes": changes, "groups": groups, "nothing_sponsored": not items,
@@ -49,10 +50,10 @@ def subject(context: dict, site_name: str) -> str:
     return f"{site_name} digest, {context['period']}"
 
 
-def _item(item: DigestItem, first_photo: int) -> dict:
+def _item(item: DigestItem, first_photo: int, position: int) -> dict:
     return {"title": item.title, "status": item.status, "facts": list(item.facts),
             "highlights": [{"author": a, "text": t} for a, t in item.highlights],
-            "chart": chart(item.chart),
+            "chart": chart(item.chart, item.title, chart_cid(position)),
             "photos": [{"cid": photo_cid(first_photo + n), "author": a} for n, (a, _) in enumerate(item.photos)]}
 
 
@@ -68,20 +69,32 @@ def photo_attachments(items: list[DigestItem]) -> tuple[Attachment, ...]:
     return tuple(Attachment(f"photo{n}.jpg", "image/jpeg", data, content_id=photo_cid(n)) for n, data in enumerate(thumbs))
 
 
+def chart_cid(position: int) -> str:
+    """The Content-ID of the chart of the digest's item at ``position`` (in the order shown)."""
+    return f"chart{position}@digest.cop-mailer"
+
+
+def chart_attachments(items: list[DigestItem]) -> tuple[Attachment, ...]:
+    """The participation charts the digest shows inline, one PNG per item that has one."""
+    return tuple(Attachment(f"participation-{n}.png", "image/png", charts.png(charts.bars_of(item.chart)),
+                            content_id=chart_cid(n))
+                 for n, item in enumerate(_ordered(items)) if item.chart)
+
+
 def _ordered(items: list[DigestItem]) -> list[DigestItem]:
     return sorted(items, key=lambda i: (KIND_ORDER.index(i.kind) if i.kind in KIND_ORDER else 9, i.ref))
 
 
-def chart(bars: tuple[tuple[str, int, int], ...]) -> dict | None:
-    """Bar heights in pixels for the HTML part and a block-character line for the text part."""
-    if not bars:
+def chart(rows: tuple[tuple[str, int, int], ...], title: str, cid: str) -> dict | None:
+    """The chart as the templates show it: its image (by ``cid``), its alt text, the key
+    numbers beside it, and a block-character line for the text part."""
+    if not rows:
         return None
-    top = max(max(out_of for _, _, out_of in bars), 1)
-    cells = [{"label": label, "value": value, "px": max(round(BAR_PX * value / top), 1 if value else 0)}
-             for label, value, _ in bars]
-    line = "".join(BLOCKS[min(round(8 * value / top), 8)] if value else "·" for _, value, _ in bars)
-    return {"cells": cells, "line": line, "out_of": top, "first": bars[0][0], "last": bars[-1][0],
-            "latest": bars[-1][1]}
+    bars = charts.bars_of(rows)
+    line = "".join(BLOCKS[min(round(8 * value / bars.out_of), 8)] if value else "·" for value in bars.values)
+    return {"cid": cid, "alt": charts.alt_text(bars, title), "numbers": charts.key_numbers(bars),
+            "width": charts.WIDTH, "height": charts.HEIGHT, "line": line, "out_of": bars.out_of,
+            "first": bars.labels[0], "last": bars.labels[-1]}
 
 
 def forwarded(lead: dict, sponsor: dict, words: str, reply: RoutedReply) -> PlannedEmail:

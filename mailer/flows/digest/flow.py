@@ -96,7 +96,7 @@ def build(db: Database, person: dict, since: datetime, until: datetime, settings
     return PlannedEmail(key=key, to=person["email"], subject=emails.subject(context, settings.mailer_site_name),
                         template="digest/digest", context=context, reply_purpose="digest",
                         reply_ref=f"digest:person:{person['id']}", recurring=True,
-                        attachments=emails.photo_attachments(items))
+                        attachments=emails.photo_attachments(items) + emails.chart_attachments(items))
 
 
 WAITING_SHOWN = 10
