@@ -158,8 +158,9 @@ def test_key_lookups(db, now):
     add(db, "a", now)
     add(db, "b", now)
     assert outbox.has_key(db, "a") and not outbox.has_key(db, "c")
-    keys = [f"none:{i}" for i in range(1200)] + ["b"]
-    assert outbox.keys_present(db, keys) == {"b"}
+    keys = ["a"] + [f"none:{i}" for i in range(1200)] + ["b"]
+    assert outbox.keys_present(db, keys) == {"a", "b"}
+    assert outbox.key_sent_at(db, "missing") is None
     assert outbox.keys_present(db, []) == set()
 
 
@@ -181,5 +182,12 @@ def test_list_get_latest_and_find(db, now):
     assert outbox.find_by_message_id(db, "one@x")["key"] == "one"
     assert outbox.find_by_message_id(db, "<two@x>")["data"] == b"2"
     assert outbox.find_by_message_id(db, "<none@x>") is None
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="no outbox message with id 999"):
         outbox.get_row(db, 999)
+
+
+def test_existing_keys_takes_glob_marks_literally(db, now):
+    for key in ("m:[1]:x", "m:1:x", "m:?:y", "m:a:y"):
+        add(db, key, now)
+    assert outbox.existing_keys(db, "m:[1]") == {"m:[1]:x"}
+    assert outbox.existing_keys(db, "m:?") == {"m:?:y"}
