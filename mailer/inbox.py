@@ -26,11 +26,13 @@ from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.inbound.classify import classify
 from mailer.inbound.commands import interpret
 from mailer.inbound.explain import rsvp_reading
+from mailer.inbound.history import sent_text
 from mailer.inbound.message import ParsedMessage, parse_message
 from mailer.inbound.reply import reply_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
 from mailer.store import inbox as store
+from mailer.store import outbox as outbox_store
 from mailer.store import people
 from mailer.transports.base import Fetched, Transport
 
@@ -267,15 +269,23 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
     flow = flow_for(route.token["purpose"])
     if flow is None:
         return "ignored", verdict.kind, f"route: {route.via}", f"no flow handles {route.token['purpose']} replies yet"
-    reply = _routed(msg, verdict, route, flow[1], now)
+    reply = _routed(msg, verdict, route, flow[1], now, _answered(db, msg, route))
     plans = flow[0].handle_reply(db, reply, now, settings)
     if plans:  # most replies (journal entries) want no answer
         result.answers += outbox.enqueue(db, plans, now, settings)
     return "done", verdict.kind, f"route: {route.via}; intent: {reply.intent}", None
 
 
-def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime) -> RoutedReply:
-    text = reply_text(msg, route.person["name"])
+def _answered(db: Database, msg: ParsedMessage, route: routing.Route) -> str:
+    """The text of our emails this reply answers (In-Reply-To, the token's email, References):
+    a stretch quoting them is history, never the author's words (DESIGN principle 9)."""
+    ids = [*msg.in_reply_to, route.token.get("message_id", ""), *reversed(msg.references)]
+    return "\n".join(sent_text(raw) for raw in outbox_store.answered_data(db, ids))
+
+
+def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime,
+            answered: str | None = None) -> RoutedReply:
+    text = reply_text(msg, route.person["name"], answered)
     if not text.strip() and msg.subject.strip().lower() in UNSUBSCRIBE_SUBJECTS:
         text = msg.subject.strip()  # List-Unsubscribe's mailto: the subject is the command
     base = dict(person_id=route.person["id"], person_email=route.person["email"],

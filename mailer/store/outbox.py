@@ -331,3 +331,15 @@ def sent_between(db: Database, since: datetime, until: datetime) -> list[dict]:
     return list(db.query("SELECT o.key, o.to_addr, o.message_id, d.data, o.sent_at FROM outbox o "
                          "LEFT JOIN outbox_data d ON d.id = o.id WHERE o.sent_at >= ? AND o.sent_at < ? "
                          "AND o.state = 'sent' ORDER BY o.sent_at, o.id", [ts(since), ts(until)]))
+
+
+def answered_data(db: Database, message_ids: list[str], limit: int = 10) -> list[bytes]:
+    """The bytes of the emails we sent among ``message_ids`` (the emails a reply answers and may
+    quote: its In-Reply-To, its token's email, its References), in the order given, at most
+    ``limit``; ids we never sent are skipped."""
+    wanted = list(dict.fromkeys(m if m.startswith("<") else f"<{m}>" for m in message_ids if m))[:100]
+    if not wanted:
+        return []
+    rows = dict(db.execute(f"SELECT o.message_id, d.data FROM outbox o JOIN outbox_data d ON d.id = o.id "
+                           f"WHERE o.message_id IN ({','.join('?' * len(wanted))})", wanted).fetchall())
+    return [rows[m] for m in wanted if rows.get(m)][:limit]
