@@ -19,6 +19,7 @@ import unicodedata
 
 from mailer.inbound.html_text import html_to_text
 from mailer.inbound.message import parse_message
+from mailer.inbound.quotes import history_span, is_quoted
 
 # Letters and digits a stretch needs before it counts as ours (a wide CJK character counts 2):
 # longer than any one-line answer our emails suggest ("Changes needed: …" is the longest).
@@ -41,7 +42,8 @@ def sent_text(raw: bytes | None) -> str:
 
 
 def known_history(lines: list[str], answered: str) -> set[int]:
-    """Indexes of the lines that quote ``answered``, with the attribution line above each stretch."""
+    """Indexes of the lines that quote ``answered`` (blank lines inside a stretch included),
+    with an attribution line the usual rules do not know just above a stretch."""
     source = _key(answered)
     if not source:
         return set()
@@ -76,32 +78,34 @@ def _stretch_end(keys: list[str], i: int, source: str) -> int | None:
 
 
 def _attribution_above(lines: list[str], i: int) -> list[int]:
-    """The line introducing a stretch of quoted history that starts at ``i`` (blank lines between)."""
+    """An unknown line introducing the stretch that starts at ``i`` (blank lines between):
+    "Quoting Name <address>:". One the usual rules read ("On … wrote:") is left to them."""
     k = i - 1
     while k >= 0 and not lines[k].strip():
         k -= 1
-    if k >= 0 and len(lines[k]) <= 300 and _ATTRIBUTION.search(lines[k]):
-        return [k]
-    return []
+    if k < 0 or len(lines[k]) > 300 or not _ATTRIBUTION.search(lines[k]) or _read_as_history(lines, k):
+        return []
+    return [k]
 
 
-def without_history(lines: list[str], answered: str | None) -> tuple[list[str], bool]:
-    """``lines`` without the stretches that quote ``answered`` (one blank line left where one
-    was taken out between paragraphs), and whether any was taken out."""
+def _read_as_history(lines: list[str], k: int) -> bool:
+    """Whether line ``k`` is part of a marker the usual rules read (an attribution wrapped over
+    up to four lines, a separator, a header block)."""
+    return any(j + history_span(lines, j) > k for j in range(max(0, k - 3), k + 1))
+
+
+def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], bool]:
+    """``lines`` with every stretch that quotes ``answered`` marked as a ``>`` quote, so that
+    the usual rules take it away as they take any quote; and whether any was found. Lines the
+    usual rules already read as history markers stay as they are (they decide what follows)."""
     found = known_history(lines, answered) if answered else set()
     if not found:
         return lines, False
-    kept: list[str] = []
-    after_cut = False
-    for index, line in enumerate(lines):
-        if index in found:
-            after_cut = True
-            continue
-        if after_cut and not line.strip() and (not kept or not kept[-1].strip()):
-            continue  # the cut left two blank lines together: keep one
-        after_cut = after_cut and not line.strip()
-        kept.append(line)
-    return kept, True
+    marked = list(lines)
+    for i in sorted(found):
+        if not is_quoted(lines[i]) and not (lines[i].strip() and _read_as_history(lines, i)):
+            marked[i] = f"> {lines[i]}"
+    return marked, True
 
 
 def _key(text: str) -> str:

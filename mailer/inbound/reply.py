@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from mailer.inbound.history import without_history
+from mailer.inbound.history import mark_history
 from mailer.inbound.html_text import html_to_text
 from mailer.inbound.message import ParsedMessage
 from mailer.inbound.quotes import (
@@ -87,7 +87,7 @@ def html_reply(html: str, sender_name: str | Sequence[str] | None = None, answer
 
 def _extract(text: str, sender_name: str | Sequence[str] | None, answered: str | None) -> str:
     lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
-    lines, cut = without_history(lines, answered)
+    lines, cut = mark_history(lines, answered)
     kept, saw_history = _new_lines(lines)
     saw_history = saw_history or cut
     if not _has_text(kept) and not saw_history:
