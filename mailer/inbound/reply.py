@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from mailer.inbound.history import mark_history
-from mailer.inbound.html_text import html_to_text
+from mailer.inbound.html_text import HtmlText, html_to_text
 from mailer.inbound.message import ParsedMessage
 from mailer.inbound.quotes import (
     header_block_span,
@@ -79,10 +79,18 @@ def html_reply(html: str, sender_name: str | Sequence[str] | None = None, answer
     except Exception:  # noqa: BLE001 - the converter is lenient; this is the last guard
         return ""
     if converted.quote_line is not None:
-        above = extract_reply(converted.before_quote, sender_name, answered)
+        above = extract_reply(_quote_marked(converted) if answered else converted.before_quote,
+                              sender_name, answered)
         if above:
             return above
     return extract_reply(converted.text, sender_name, answered)
+
+
+def _quote_marked(converted: HtmlText) -> str:
+    """The text above the quote container, and the container's text as a ``>`` quote: what
+    the text above is (an attribution we do not know: "Quoting …:") shows against the quote."""
+    quote = converted.lines[converted.quote_line:]
+    return "\n".join([converted.before_quote, *(f"> {line}" for line in quote)])
 
 
 def _extract(text: str, sender_name: str | Sequence[str] | None, answered: str | None) -> str:
