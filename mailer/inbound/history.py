@@ -14,50 +14,65 @@ functions; the answered text is an argument.
 """
 from __future__ import annotations
 
+import binascii
+import email
 import re
 import unicodedata
 
-from mailer.inbound.html_text import html_to_text
-from mailer.inbound.message import parse_message
 from mailer.inbound.quotes import history_span, is_quoted
 
 # Letters and digits a stretch needs before it counts as ours (a wide CJK character counts 2):
 # longer than any one-line answer our emails suggest ("Changes needed: …" is the longest).
 MIN_WEIGHT = 28
-_QUOTE_MARKS = re.compile(r"^(\s*>)+")
+# What a key leaves out: everything but letters and digits (">" markers, quote marks, spaces,
+# punctuation, markup characters such as "*" and "_").
+_NOT_ALNUM = re.compile(r"[\W_]+")
+# How outbound.envelope writes the plain part of every email (quoted-printable UTF-8) and its
+# boundaries ("--=_…": "=_" cannot occur in quoted-printable): read back without a MIME parse,
+# which would cost as much as parsing the reply itself.
+_OUR_PLAIN_PART = (b'Content-Type: text/plain; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+                   b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
 # An attribution line just above the quote: it ends with a colon, or names an address.
 _ATTRIBUTION = re.compile(r"[:：]\s*$|<[^<>\s]+@[^<>\s]+>")
 
 
 def sent_text(raw: bytes | None) -> str:
-    """The text of one of our emails as a reader may see it: its plain part and its HTML part
-    as text (a client may quote either). Empty when there is nothing to read."""
+    """The plain text part of one of our emails (we always send one, before the HTML part).
+    Empty when there is nothing to read."""
     if not raw:
         return ""
-    msg = parse_message(raw)
-    parts = [msg.text or ""]
-    if msg.html:
-        parts.append(html_to_text(msg.html).text)
-    return "\n".join(parts)
+    start = raw.find(_OUR_PLAIN_PART)
+    end = raw.find(b"\r\n--=_", start) if start >= 0 else -1
+    if end >= 0:  # the part as outbound.envelope writes it: read straight from the bytes
+        return binascii.a2b_qp(raw[start + len(_OUR_PLAIN_PART):end]).decode("utf-8", "replace").replace("\r\n", "\n")
+    for part in email.message_from_bytes(raw).walk():  # any other shape: the standard parser
+        if part.get_content_type() == "text/plain" and not part.get_filename():
+            payload = part.get_payload(decode=True) or b""
+            return payload.decode(part.get_content_charset() or "utf-8", "replace").replace("\r\n", "\n")
+    return ""
 
 
 def known_history(lines: list[str], answered: str) -> set[int]:
     """Indexes of the lines that quote ``answered`` (blank lines inside a stretch included),
-    with an attribution line the usual rules do not know just above a stretch."""
+    with an attribution line the usual rules do not know just above a stretch. A short stretch
+    right below a long one (blank lines between) is part of the same quote: a client quoting
+    our HTML part shows its footer lines in another order."""
     source = _key(answered)
     if not source:
         return set()
     keys = [_key(line) for line in lines]
     found: set[int] = set()
-    i = 0
+    i, taken = 0, -2  # taken: the last line of the latest stretch found
     while i < len(lines):
         last = _stretch_end(keys, i, source)
         if last is None:
             i += 1
             continue
-        if _weight("".join(keys[i:last + 1])) >= MIN_WEIGHT:
+        follows = taken >= 0 and not any(keys[taken + 1:i])
+        if follows or _weight("".join(keys[i:last + 1])) >= MIN_WEIGHT:
             found.update(range(i, last + 1))
-            found.update(_attribution_above(lines, i))
+            found.update([] if follows else _attribution_above(lines, i))
+            taken = last
         i = last + 1
     return found
 
@@ -88,10 +103,23 @@ def _attribution_above(lines: list[str], i: int) -> list[int]:
     return [k]
 
 
-def _read_as_history(lines: list[str], k: int) -> bool:
+def _read_as_history(lines: list[str], k: int, spans: dict[int, int] | None = None) -> bool:
     """Whether line ``k`` is part of a marker the usual rules read (an attribution wrapped over
-    up to four lines, a separator, a header block)."""
-    return any(j + history_span(lines, j) > k for j in range(max(0, k - 3), k + 1))
+    up to four lines, a separator, a header block). ``spans`` keeps the spans already found."""
+    spans = {} if spans is None else spans
+    for j in range(max(0, k - 3), k + 1):
+        if j not in spans:
+            spans[j] = history_span(lines, j)
+        if j + spans[j] > k:
+            return True
+    return False
+
+
+def leaves_history(lines: list[str], answered: str) -> bool:
+    """Whether text the usual rules left still holds a stretch of ``answered``, or ends with a
+    line that may introduce it (they took a quote away, not the attribution they do not know)."""
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    return bool(_ATTRIBUTION.search(last[-300:])) or bool(known_history(lines, answered))
 
 
 def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], bool]:
@@ -101,18 +129,19 @@ def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], boo
     found = known_history(lines, answered) if answered else set()
     if not found:
         return lines, False
-    marked = list(lines)
+    marked, spans = list(lines), {}
     for i in sorted(found):
-        if not is_quoted(lines[i]) and not (lines[i].strip() and _read_as_history(lines, i)):
+        if not is_quoted(lines[i]) and not (lines[i].strip() and _read_as_history(lines, i, spans)):
             marked[i] = f"> {lines[i]}"
     return marked, True
 
 
 def _key(text: str) -> str:
-    """The letters and digits of ``text`` (its ``>`` markers off each line), case-folded."""
-    plain = "\n".join(_QUOTE_MARKS.sub("", line) for line in text.split("\n"))
-    return "".join(ch for ch in unicodedata.normalize("NFKC", plain).casefold() if ch.isalnum())
+    """The letters and digits of ``text``, case-folded (NFKC: full-width forms as ASCII)."""
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def _weight(key: str) -> int:
+    if len(key) >= MIN_WEIGHT:
+        return len(key)  # no need to look closer: heavy enough
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in key)

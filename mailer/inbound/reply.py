@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from mailer.inbound.history import mark_history
+from mailer.inbound.history import leaves_history, mark_history
 from mailer.inbound.html_text import HtmlText, html_to_text
 from mailer.inbound.message import ParsedMessage
 from mailer.inbound.quotes import (
@@ -95,10 +95,19 @@ def _quote_marked(converted: HtmlText) -> str:
 
 def _extract(text: str, sender_name: str | Sequence[str] | None, answered: str | None) -> str:
     lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
-    lines, cut = mark_history(lines, answered)
+    found = _read(lines, sender_name, False)
+    # Most replies are read right by the usual rules: the answered text is looked for in the
+    # whole reply only when what they leave holds some of it (or ends with an attribution).
+    if answered and leaves_history(found.split("\n"), answered):
+        marked, cut = mark_history(lines, answered)
+        return _read(marked, sender_name, cut)
+    return found
+
+
+def _read(lines: list[str], sender_name: str | Sequence[str] | None, cut: bool) -> str:
+    """The new text by the usual rules; ``cut``: known history was marked in ``lines``."""
     kept, saw_history = _new_lines(lines)
-    saw_history = saw_history or cut
-    if not _has_text(kept) and not saw_history:
+    if not _has_text(kept) and not (saw_history or cut):
         return _tidy(lines)  # nothing but ">" lines with no attribution: the person's own
     return _tidy(strip_signature(kept, sender_name))
 

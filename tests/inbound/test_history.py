@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from mailer.flows.challenge import emails as mail
+from mailer.inbound.html_text import html_to_text
 from mailer.inbound.history import known_history, mark_history, sent_text
 from mailer.inbound.message import parse_message
 from mailer.inbound.reply import extract_reply, reply_from_parts, reply_text
@@ -87,7 +88,22 @@ def test_a_known_stretch_is_marked_as_a_quote_and_its_unknown_attribution_with_i
     assert found and marked[:2] == ["Done.", ""] and all(line.startswith("> ") for line in marked[4:] if line)
 
 
-def test_sent_text_reads_both_parts_and_nothing_from_nothing(day_email):
-    plain, text = parse_message(day_email).text, sent_text(day_email)
-    assert text.startswith(plain) and "Put one more thing under version control" in text[len(plain):]
-    assert sent_text(None) == "" and sent_text(b"") == ""
+def test_sent_text_is_the_plain_part_and_a_quote_of_the_html_part_is_found_by_it(day_email):
+    msg = parse_message(day_email)
+    assert sent_text(day_email) == msg.text and sent_text(None) == "" and sent_text(b"") == ""
+    html_rendered = html_to_text(msg.html).text  # what a client quoting our HTML part shows
+    assert extract_reply(f"{MINE}\n\n{html_rendered}", answered=sent_text(day_email)) == MINE
+
+
+def test_sent_text_of_an_email_with_an_attachment(settings):
+    plan = mail.summary(CHALLENGE, PERSON, [{"day": 1, "date": "2027-01-04", "date_label": "Mon 4 Jan",
+                                             "title": "Map", "text": "Seven stages.", "shareable": False}])
+    raw = _compose(plan, PERSON, "<summary@example.test>", None, NOW, settings)
+    assert plan.attachments and sent_text(raw) == parse_message(raw).text
+
+
+def test_sent_text_of_another_shape_is_read_by_the_standard_parser():
+    from email.mime.text import MIMEText
+
+    part = MIMEText("Hi Sam,\n\nDay 8: base64 this time.", "plain", "utf-8")  # base64, not our QP
+    assert sent_text(part.as_bytes()) == "Hi Sam,\n\nDay 8: base64 this time."
