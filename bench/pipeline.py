@@ -132,7 +132,7 @@ def do_enqueue(db: Database, plans: list[PlannedEmail], now: datetime, settings:
 class _Nowhere:
     """A transport that accepts everything at once: what is left is the flush's own cost."""
 
-    kind, keeps_sent, calendar = "nowhere", False, None
+    kind, keeps_sent, calendar, max_message_bytes = "nowhere", False, None, None
 
     def send(self, mail: object) -> None:
         """Accept the message."""

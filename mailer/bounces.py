@@ -53,6 +53,18 @@ def tie(db: Database, msg: ParsedMessage, our_address: str) -> Tie | None:
     return None
 
 
+def counted(db: Database, msg: ParsedMessage, delayed: bool, our_address: str) -> tuple[Tie | None, str | None]:
+    """The email a bounce returns when the bounce counts, else why it does not: a delay notice
+    (still being retried) or a bounce tied to nothing we sent. The worker and ``explain`` both
+    ask this, so that they agree."""
+    if delayed:
+        return None, "delay notice: the mail is still being retried, not a failure"
+    found = tie(db, msg, our_address)
+    if found is None:
+        return None, "bounce tied to nothing we sent (no VERP address, Message-ID or token of ours): ignored"
+    return found, None
+
+
 def returned_message_ids(msg: ParsedMessage) -> list[str]:
     """Message-IDs of the returned message: its header block, else ids in the bounce text."""
     found = [mid for name, value in msg.returned_headers if name.lower() == "message-id"

@@ -57,5 +57,10 @@ class PermanentSendError(TransportError):
     """A 5xx reply: this message will never be accepted as it is (state ``dead``)."""
 
 
+class TooLargeError(PermanentSendError):
+    """The message is over the size the server takes (HTTP 413, SMTP 552 5.3.4, Exchange's
+    ErrorMessageSizeExceeded): the outbox sends it again without its attachments."""
+
+
 class UncertainSendError(TransportError):
     """The connection broke after the data was handed over: the server may have it (state ``unknown``)."""

@@ -34,7 +34,7 @@ from mailer.outbound.subject import reply_subject
 from mailer.store import inbox as store
 from mailer.store import outbox as outbox_store
 from mailer.store import people
-from mailer.transports.base import Fetched, Transport
+from mailer.transports.base import Fetched, Transport, read, settle
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SUBJECTS = {"unsubscribe", "stop"}
@@ -72,18 +72,16 @@ def receive(db: Database, transport: Transport, now: datetime, settings: Setting
     again) or kept with its effect (the next fetch recognises it and only files it away).
     """
     process(db, now, settings, result)  # what an interrupted pass left comes first: oldest first
-    for chunk in _chunks(transport.fetch(), BATCH):
+    for chunk in _chunks(read(transport), BATCH):
         _take_chunk(db, chunk, now, settings, result)
-        for fetched in chunk:
-            transport.done(fetched)
+        settle(transport, chunk)  # files the batch away, then moves the sync position past it
 
 
 def ingest(db: Database, transport: Transport, now: datetime, result: InboxResult) -> None:
     """Store every message the transport holds, then let the transport file it away (no handling)."""
-    for chunk in _chunks(transport.fetch(), BATCH):
+    for chunk in _chunks(read(transport), BATCH):
         _store_chunk(db, chunk, now, result)
-        for fetched in chunk:
-            transport.done(fetched)
+        settle(transport, chunk)
 
 
 def _chunks(items: Iterable[Fetched], size: int) -> Iterator[list[Fetched]]:
@@ -242,13 +240,10 @@ def handle(db: Database, row: dict, now: datetime, settings: Settings, result: I
 
 def _bounce(db: Database, msg: ParsedMessage, verdict, settings: Settings) -> tuple[str, str, str, str]:
     """Count a bounce against the person we sent the returned email to, and only then."""
-    if verdict.delayed:
-        return "ignored", "bounce", verdict.rule, "delay notice: the mail is still being retried, not a failure"
-    found = bounces.tie(db, msg, settings.mailer_address)
+    found, why_not = bounces.counted(db, msg, verdict.delayed, settings.mailer_address)
     if found is None:
-        log.info("bounce ignored: tied to nothing we sent (%s)", verdict.reason)
-        return "ignored", "bounce", verdict.rule, \
-            "bounce tied to nothing we sent (no VERP address, Message-ID or token of ours): ignored"
+        log.info("bounce ignored: %s (%s)", why_not, verdict.reason)
+        return "ignored", "bounce", verdict.rule, why_not
     address = found.sent["to_addr"]
     person = people.record_bounce(db, address, verdict.hard, settings.inbox_bounce_threshold)
     what = "hard" if verdict.hard else "soft"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
@@ -16,9 +16,9 @@ from sqlite_utils import Database
 
 from mailer import pacing
 from mailer.config import Settings
-from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
+from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
 from mailer.flows.base import PlannedEmail
-from mailer.outbound import envelope
+from mailer.outbound import envelope, shrink
 from mailer.outbound.render import render
 from mailer.outbound.safe_text import one_line
 from mailer.store import outbox as store
@@ -193,7 +193,7 @@ def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: da
                     bounce_to=envelope.verp_sender(settings.mailer_address, row["message_id"]),
                     recipients=(row["to_addr"],), data=row["data"])
     try:
-        transport.send(mail)
+        _send_within_limit(db, transport, row, mail)
     except TemporarySendError as exc:
         if exc.retry_after:  # throttled: "later", never "failed", and it never counts towards dead
             until = now + timedelta(seconds=exc.retry_after)
@@ -211,6 +211,32 @@ def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: da
     else:
         store.record_sent(db, row["id"], owner, now)
         result.sent += 1
+
+
+def _send_within_limit(db: Database, transport: Transport, row: dict, mail: Outgoing) -> None:
+    """Send ``mail``, never over the transport's size limit: a bigger email, or one the server
+    refuses as too big, goes without its attachments and with a note saying so (kept as the
+    row's bytes, so a resend sends the same). Only an email with nothing left to leave off dies."""
+    limit = transport.max_message_bytes
+    if limit is not None and len(mail.data) > limit:
+        mail = _smaller(db, row, mail, limit, f"{len(mail.data)} bytes, over the transport's {limit}")
+    try:
+        transport.send(mail)
+    except TooLargeError as exc:
+        smaller = _smaller(db, row, mail, limit, str(exc))
+        try:
+            transport.send(smaller)
+        except TooLargeError as again:
+            raise TooLargeError(f"too large to send even without attachments: {again}") from again
+
+
+def _smaller(db: Database, row: dict, mail: Outgoing, limit: int | None, why: str) -> Outgoing:
+    data = shrink.without_attachments(mail.data, limit)
+    if data is None or (limit is not None and len(data) > limit):
+        raise TooLargeError(f"too large to send even without attachments ({why})")
+    log.info("outbox row %s: attachments left off (%s)", row["id"], why)
+    store.replace_data(db, row["id"], data)
+    return replace(mail, data=data)
 
 
 def _retry_or_die(db: Database, row: dict, owner: str, now: datetime, settings: Settings,

@@ -63,6 +63,7 @@ class Mailbox:
     tokens: dict[str, float] = field(default_factory=dict)  # access token -> expiry
     throttle: list[Any] = field(default_factory=lambda: [0, 0, 429])  # count, retry_after, status
     drop_sends: int = 0
+    max_request: int = 4 * 1024 * 1024  # Graph refuses a larger request body with 413
     hide_folders_once: bool = False
     events: dict[str, dict] = field(default_factory=dict)
     fail_events: int = 0
@@ -227,6 +228,8 @@ def send_mail(h: Handler, box: Mailbox, body: bytes):
     """sendMail with MIME: base64 text/plain; the copy lands in Sent Items; 202, no body."""
     if not (h.headers.get("Content-Type") or "").startswith("text/plain"):
         raise GraphError(400, "ErrorMimeContentInvalid", "expected base64 MIME as text/plain here")
+    if len(body) > box.max_request:
+        raise GraphError(413, "RequestEntityTooLarge", f"the request body is over {box.max_request} bytes")
     try:
         raw = base64.b64decode(body, validate=True)
     except ValueError:

@@ -83,3 +83,37 @@ def test_without_a_home_explain_says_routing_was_not_checked(tmp_path):
     path.write_bytes(b"From: a@x.test\r\nTo: b@y.test\r\nSubject: Re: Day 1\r\n\r\nDid it.\r\n")
     out = CliRunner().invoke(main, ["--home", str(tmp_path / "none"), "explain", str(path)]).output
     assert "outcome: acted on: journal (no home: routing not checked)" in out
+
+
+def bounce_of(home: Path, to_addr: str, returned_mid: str) -> None:
+    """A Postfix-style delivery report returning the email ``returned_mid``, dropped in the inbox."""
+    raw = (f"From: MAILER-DAEMON@mx.example.test\r\nTo: {to_addr}\r\nSubject: Undelivered Mail\r\n"
+           "Message-ID: <dsn-1@mx.example.test>\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+           "--b\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you...\r\n"
+           "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n"
+           f"Final-Recipient: rfc822; {SAM}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+           "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+           f"Message-ID: {returned_mid}\r\nTo: {SAM}\r\n--b--\r\n").encode()
+    (home / "mail" / "inbox" / "new" / "dsn.eml").write_bytes(raw)
+
+
+def test_a_bounce_of_our_own_email_is_counted_by_both(sample):
+    [sent] = [r for r in json.loads(run(sample, "outbox", "list", "--json", "--limit", "500"))
+              if r["to_addr"] == SAM][:1]
+    bounce_of(sample, "cop@example.test", sent["message_id"])
+    seen = explained(sample, "--now", "2027-01-04T15:01:00Z")
+    assert seen["outcome"] == (f"acted on: hard bounce counted against {SAM} (tied by returned Message-ID); "
+                               "never answered")
+    assert "route:" not in run(sample, "explain", *waiting(sample))
+    row = handled(sample, "2027-01-04T15:01:00Z")
+    assert (row["state"], row["kind"]) == ("done", "bounce")
+
+
+def test_a_bounce_of_mail_we_never_sent_is_ignored_by_both(sample):
+    bounce_of(sample, "cop@example.test", "<never-sent@elsewhere.example>")
+    seen = explained(sample, "--now", "2027-01-04T15:01:00Z")
+    assert seen["outcome"] == ("ignored: bounce tied to nothing we sent "
+                               "(no VERP address, Message-ID or token of ours): ignored")
+    row = handled(sample, "2027-01-04T15:01:00Z")
+    assert (row["state"], row["kind"]) == ("ignored", "bounce")

@@ -24,9 +24,11 @@ CHALLENGE = ROOT / "data" / "challenges" / "devops-30.toml"
 COUNT = 1500
 
 
-def tick(home: Path, now) -> subprocess.Popen:
+def tick(home: Path, now, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``run.py tick`` for ``home`` in a subprocess; ``env`` adds to the environment (kill points)."""
     return subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--home", str(home), "tick", "--json",
-                             "--now", now.isoformat()], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "--now", now.isoformat()], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
 
 
 def count(db, sql: str) -> int:

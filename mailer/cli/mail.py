@@ -151,8 +151,14 @@ def _router(app: App, now: datetime):
     home has a database (else None: the message is read on its own)."""
     if not app.settings.db_path.exists():
         return None
-    from mailer import routing
+    from mailer import bounces, routing
+    from mailer.inbound.classify import classify
 
     def route(msg) -> dict:
+        verdict = classify(msg)
+        if verdict.kind == "bounce":  # a bounce is not routed: it counts when tied to our mail
+            found, why_not = bounces.counted(app.db, msg, verdict.delayed, app.settings.mailer_address)
+            return {"bounce_tied_by": found.via if found else None, "bounce_ignored": why_not,
+                    "bounce_to": found.sent["to_addr"] if found else None}
         return routing.describe(routing.route(app.db, msg, app.settings.mailer_address, now))
     return route

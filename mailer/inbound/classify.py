@@ -82,7 +82,11 @@ def delivery_report(msg: ParsedMessage) -> Verdict | None:
     if fields is None and msg.delivery_status is not None:
         return Verdict("auto_reply", "auto-reply: delivery report without a failure",
                        "a delivery report that says the mail arrived (or was relayed)")
-    address, status, action = fields or (None, None, None)
+    if fields is None:  # report-type says delivery-status, but no status part: read its text
+        address, hard = _bounced_from_text(msg)
+        return _bounce("bounce: delivery-status report", address, hard, "delivery report: failed",
+                       _delayed_text(msg, hard))
+    address, status, action = fields
     address = address or _bounced_from_text(msg)[0]
     delayed = action == "delayed"  # RFC 3464 2.3.3: the MTA is still trying
     hard = not delayed and (bool(status and status.startswith("5")) or (not status and action == "failed"))

@@ -82,11 +82,23 @@ def _outcome(result: dict[str, Any], route: dict[str, Any] | None, max_bytes: in
     """What the worker would do, in the order it decides (mailer.inbox.handle)."""
     if max_bytes is not None and result["size"] > max_bytes:
         return f"quarantined: {result['size']:,} bytes is over inbox.max_bytes ({max_bytes:,}); never read"
+    if result["kind"] == "bounce" and route is not None and "bounce_tied_by" in route:
+        return _bounce_outcome(result, route)
     if result["kind"] in ("auto_reply", "bounce"):
         return "ignored: logged only; never counted as an answer and never answered"
     if route is not None and route.get("refused"):
         return f"refused: {route['refused']}"
     return f"acted on: {result['intent']}" + ("" if route is not None else " (no home: routing not checked)")
+
+
+def _bounce_outcome(result: dict[str, Any], route: dict[str, Any]) -> str:
+    """A bounce in a home: counted against the address our returned email went to, as the
+    worker counts it (``bounces.counted``), or ignored with the worker's reason."""
+    if route["bounce_tied_by"] is None:
+        return f"ignored: {route['bounce_ignored']}"
+    strength = "hard" if result["hard"] else "soft"
+    return (f"acted on: {strength} bounce counted against {route['bounce_to']} "
+            f"(tied by {route['bounce_tied_by']}); never answered")
 
 
 def files_reading(msg: ParsedMessage) -> list[dict[str, Any]]:
@@ -153,7 +165,7 @@ def describe(result: dict[str, Any]) -> str:
         lines.append(f"  file:    {mark} {item['filename']} ({item['mime_type']}, {item['size']:,} bytes): {item['why']}")
     lines.append(f"  why:     {result.get('rule')}")
     route = result.get("route")
-    if route:
+    if route and "via" in route:  # a bounce is tied, not routed: its outcome line says how
         whom = f" for {route['person']} ({route['purpose']} {route['ref']})" if route.get("person") else ""
         lines.append(f"  route:   {route['via']}{whom}")
     if result.get("outcome"):

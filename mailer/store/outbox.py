@@ -233,6 +233,11 @@ def finish(db: Database, row_id: int, owner: str, state: str, now: datetime,
     return cur.rowcount == 1
 
 
+def replace_data(db: Database, row_id: int, data: bytes) -> None:
+    """Keep smaller bytes for a row (its attachments left off): a resend sends these."""
+    db.execute("UPDATE outbox_data SET data = ? WHERE id = ?", [data, row_id])
+
+
 def postpone(db: Database, row_id: int, owner: str, until: datetime, note: str) -> bool:
     """Give a leased row back untried until ``until`` (the server asked us to wait): no attempt counted."""
     with db.atomic():

@@ -1,7 +1,10 @@
-"""Store verbs for a transport's reading position: an EWS folder sync state, a Graph delta link.
+"""Store verbs for a transport's reading position (an EWS folder sync state, a Graph delta link)
+and for a wait the provider asked for (Graph's 429 ``Retry-After``).
 
 A transport that reads incrementally keeps where it got to here, under a key of its own
-(``exchange:inbox``, ``graph:inbox``), so a restarted worker goes on from the same place.
+(``exchange:inbox``, ``graph:inbox``), so a restarted worker goes on from the same place. A
+wait is kept here too, not in one process's memory, so that every process (the worker, a
+``flush`` from the command line, a restarted worker) honours it.
 """
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from mailer.store.outbox import ts
+from mailer.store.outbox import parse_ts, ts
 
 
 def _create(db: Database) -> None:
@@ -21,7 +24,17 @@ def _create(db: Database) -> None:
         )""")
 
 
-MIGRATIONS = [("sync-state-001", _create)]
+def _waits(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE transport_waits (
+            key TEXT PRIMARY KEY,
+            until TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+
+
+MIGRATIONS = [("sync-state-001", _create), ("sync-state-002-waits", _waits)]
 
 
 def get_sync_state(db: Database, key: str) -> str | None:
@@ -39,6 +52,19 @@ def set_sync_state(db: Database, key: str, value: str | None, now: datetime) -> 
                "value = excluded.value, updated_at = excluded.updated_at", [key, value, ts(now)])
 
 
+def get_wait(db: Database, key: str) -> datetime | None:
+    """Until when the provider under ``key`` asked us to send it nothing (None: no wait kept)."""
+    row = db.execute("SELECT until FROM transport_waits WHERE key = ?", [key]).fetchone()
+    return parse_ts(row[0]) if row else None
+
+
+def set_wait(db: Database, key: str, until: datetime, reason: str, now: datetime) -> None:
+    """Keep a wait the provider asked for; a later ``until`` already kept stays."""
+    db.execute("INSERT INTO transport_waits VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+               "until = max(until, excluded.until), reason = excluded.reason, updated_at = excluded.updated_at",
+               [key, ts(until), reason, ts(now)])
+
+
 class SyncState:
     """The store's sync-state verbs bound to one database, handed to a transport at build time."""
 
@@ -52,3 +78,11 @@ class SyncState:
     def set(self, key: str, value: str | None, now: datetime) -> None:
         """Save the position under ``key``."""
         set_sync_state(self.db, key, value, now)
+
+    def wait_until(self, key: str) -> datetime | None:
+        """Until when the provider asked us to wait."""
+        return get_wait(self.db, key)
+
+    def wait(self, key: str, until: datetime, reason: str, now: datetime) -> None:
+        """Keep a wait the provider asked for."""
+        set_wait(self.db, key, until, reason, now)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Protocol
+from typing import Iterable, Iterator, Protocol
+
+from mailer.faults import kill_point
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,14 @@ class Fetched:
 
     ``transport_id`` is the server's own name for it (Maildir file name, IMAP
     ``UIDVALIDITY:UID``, EWS item id), remembered so a re-poll is recognised.
+    ``position`` is the sync position (a Graph delta link, an EWS sync state) that reading
+    reaches with this message: it may be saved only once this message and every one before it
+    are kept raw in the inbox table (``settle``). None: the position does not move with it.
     """
 
     transport_id: str
     raw: bytes
+    position: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,15 +55,22 @@ class Transport(Protocol):
 
     kind: str
     keeps_sent: bool
+    # The largest message (raw bytes) the server takes, as documented or announced; None when
+    # it sets none. The outbox never sends one over it (mailer/outbound/shrink.py).
+    max_message_bytes: int | None
 
     def send(self, mail: Outgoing) -> None:
         """Deliver one message, reusing an open connection; raise Temporary/Permanent/UncertainSendError."""
 
     def fetch(self) -> Iterable[Fetched]:
-        """Yield messages waiting in the inbox, oldest first, without marking them read."""
+        """Yield messages waiting in the inbox, oldest first, without marking them read or
+        saving any sync position past them (the position rides on ``Fetched.position``)."""
 
     def done(self, fetched: Fetched) -> None:
         """File a message away once its effect is recorded (move to the processed folder)."""
+
+    def commit(self, position: str) -> None:
+        """Save a sync position from ``Fetched.position``: every message before it is kept."""
 
     def find_sent(self, message_id: str) -> bool | None:
         """True/False if the Sent folder has this Message-ID; None when the transport cannot tell."""
@@ -67,6 +80,31 @@ class Transport(Protocol):
 
     def close(self) -> None:
         """Close any open connection; safe to call twice."""
+
+
+def read(transport: Transport) -> Iterator[Fetched]:
+    """The transport's new messages, as ``fetch`` yields them (with a test kill point on each)."""
+    for fetched in transport.fetch():
+        kill_point("fetched")
+        yield fetched
+    kill_point("read")  # all read, none of the last batch kept yet
+
+
+def settle(transport: Transport, batch: list[Fetched]) -> None:
+    """After the inbox committed ``batch`` (each message kept raw, with its effect): file each
+    away on the server, then move the sync position past the batch.
+
+    A crash before the position is saved reads the batch again; the inbox knows every message
+    of it by transport id or Message-ID and only files it away.
+    """
+    kill_point("stored")
+    for fetched in batch:
+        transport.done(fetched)
+        kill_point("filed")
+    position = next((f.position for f in reversed(batch) if f.position is not None), None)
+    if position is not None:
+        transport.commit(position)
+        kill_point("committed")
 
 
 # -- native meetings ---------------------------------------------------------------------------

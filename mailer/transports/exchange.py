@@ -7,10 +7,12 @@ transport. Both sit behind the same Protocol, so nothing above the transports kn
 - Sending: the bytes cop-mailer built go out untouched as MIME content, with a copy saved to
   Sent Items (CreateItem, SendAndSaveCopy): our headers and Message-ID survive, where a Message
   built field by field would need registered extended properties for every custom header.
-- Reading: SyncFolderItems on the inbox from the sync state kept in the store, then the raw MIME
-  of new items in small GetItem chunks (bulk MIME fetches trigger throttling, exchangelib #390).
-  The new sync state is saved only once every item of the pass was handed over and filed away:
-  a pass that stops midway is read again, and the inbox dedupes by transport id and Message-ID.
+- Reading: SyncFolderItems on the inbox from the sync state kept in the store, a page at a time,
+  then the raw MIME of new items in small GetItem chunks (bulk MIME fetches trigger throttling,
+  exchangelib #390).
+  Each page's sync state rides on its last item and is saved once the inbox has kept that item
+  and every one before it (base.settle), not before: a pass that stops midway is read again from
+  the last page kept, and the inbox dedupes by transport id and Message-ID.
 - Throttling: ErrorServerBusy's back-off hint is honoured. A short one is slept through inside
   exchangelib; a longer one makes ``send`` raise TemporarySendError with ``retry_after`` and keeps
   this transport off the server until then.
@@ -18,6 +20,7 @@ transport. Both sit behind the same Protocol, so nothing above the transports kn
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
@@ -26,7 +29,8 @@ from exchangelib.errors import ErrorInvalidSyncStateData, ErrorItemNotFound
 from exchangelib.folders import FolderCollection
 from exchangelib.folders import SHALLOW
 from exchangelib.properties import ItemId
-from exchangelib.services import CreateFolder
+from exchangelib.items import ID_ONLY
+from exchangelib.services import CreateFolder, SyncFolderItems
 
 from mailer.errors import TemporarySendError, TransportError
 from mailer.store.sync_state import SyncState
@@ -38,6 +42,7 @@ from mailer.transports.exchange_connect import (EWS_ERRORS, ExchangeSettings, bu
 log = logging.getLogger(__name__)
 
 SYNC_KEY = "exchange:inbox"
+WAIT_KEY = "exchange:busy"  # a back-off hint kept in the store (store/sync_state.py)
 MIME_CHUNK = 10  # items per GetItem with MIME content
 SYNC_PAGE = 100  # changes per SyncFolderItems answer
 ID_PREFIX = "ews:"
@@ -53,6 +58,10 @@ class ExchangeTransport:
 
     kind = "exchange"
     keeps_sent = True
+    # Exchange Server's default send limit (Set-TransportConfig MaxSendSize) is 10 MB, counted on
+    # the MIME as sent; an organisation may raise it, and a bigger message gets
+    # ErrorMessageSizeExceeded, which the outbox answers the same way.
+    max_message_bytes = 10 * 1024 * 1024
 
     def __init__(self, settings: ExchangeSettings, sync: SyncState | None = None,
                  clock: Callable[[], datetime] = _utc_now) -> None:
@@ -63,7 +72,6 @@ class ExchangeTransport:
         self._account = None
         self._processed = None
         self._memory_state: str | None = None
-        self._unfiled: set[str] = set()  # yielded by this fetch pass and not yet through done()
         self._busy_until: datetime | None = None  # no call reaches the server before this
         # With native_meetings, meetups are calendar items in this mailbox (exchange_calendar.py).
         self.calendar: NativeCalendar | None = ExchangeCalendar(self) if settings.native_meetings else None
@@ -77,17 +85,23 @@ class ExchangeTransport:
 
     # -- throttling -----------------------------------------------------------------------------
     def busy_for(self) -> float:
-        """Seconds left of the last back-off hint (0 when none is running)."""
-        if self._busy_until is None:
+        """Seconds left of the last back-off hint (0 when none is running), this process's or
+        one kept in the store by another."""
+        kept = self.sync.wait_until(WAIT_KEY) if self.sync else None
+        until = max((u for u in (self._busy_until, kept) if u is not None), default=None)
+        if until is None:
             return 0.0
-        return max((self._busy_until - self.clock()).total_seconds(), 0.0)
+        return max((until - self.clock()).total_seconds(), 0.0)
 
     def note_error(self, exc: BaseException) -> None:
-        """Remember a back-off hint, so no call reaches the server before it has passed."""
+        """Remember a back-off hint, in the store too, so no call of any process reaches the
+        server before it has passed."""
         wait = busy_wait(exc)
         if wait:
             until = self.clock() + timedelta(seconds=wait)
             self._busy_until = max(self._busy_until or until, until)
+            if self.sync:
+                self.sync.wait(WAIT_KEY, until, f"ErrorServerBusy: back off {wait:.0f} s", self.clock())
 
     def _guard(self) -> None:
         """Refuse to call the server while a back-off hint runs (the worker tries again later)."""
@@ -126,43 +140,58 @@ class ExchangeTransport:
 
     # -- reading --------------------------------------------------------------------------------
     def fetch(self) -> Iterator[Fetched]:
-        """Yield new inbox items as raw MIME; the sync state is saved once every one went through ``done``."""
+        """Yield new inbox items as raw MIME, one SyncFolderItems page after another; the last
+        item of each page carries the page's sync state as its ``position``, saved by ``commit``
+        once the inbox has kept that item and every one before it.
+
+        Items are handed on one behind the reading, so the last of a page is known when it is
+        handed on. A page with nothing new moves its state onto the item still held back, or,
+        when nothing was handed on yet, saves it at once (no item depends on it).
+        """
         self._guard()
-        self._unfiled = set()
+        ahead: Fetched | None = None
         try:
-            ids, state = self._new_item_ids()
-            for start in range(0, len(ids), MIME_CHUNK):
-                for fetched in self._mime(ids[start:start + MIME_CHUNK]):
-                    self._unfiled.add(fetched.transport_id)
-                    yield fetched
+            for ids, state in self._pages():
+                for start in range(0, len(ids), MIME_CHUNK):
+                    for fetched in self._mime(ids[start:start + MIME_CHUNK]):
+                        if ahead is not None:
+                            yield ahead
+                        ahead = fetched
+                if ahead is None:
+                    self.commit(state)
+                else:
+                    ahead = replace(ahead, position=state)
         except EWS_ERRORS as exc:
             raise self._failed("reading the inbox", exc) from exc
-        if self._unfiled:  # something was not filed away: the next pass must see it again
-            log.warning("%d item(s) not filed away; keeping the old sync state", len(self._unfiled))
-            return
-        self._save_state(state)
+        if ahead is not None:
+            yield ahead
 
-    def _new_item_ids(self) -> tuple[list[str], str]:
-        """Ids of items created in the inbox since the saved sync state, and the new state."""
-        inbox = self.account.inbox
-        try:
-            changes = self._sync(inbox, self._load_state())
-        except ErrorInvalidSyncStateData:
-            # Exchange forgot our position: read the whole inbox again. What was handled already
-            # sits in the processed folder; what is still here is deduped by the inbox.
-            log.warning("Exchange refused the saved sync state; reading the inbox from the start")
-            changes = self._sync(inbox, None)
-        ids = [item.id for kind, item in changes if kind == "create"]
-        return ids, inbox.item_sync_state
+    def commit(self, position: str) -> None:
+        """Save a sync state handed on with an item (``Fetched.position``)."""
+        self._save_state(position)
 
-    @staticmethod
-    def _sync(inbox, state: str | None) -> list:
-        # sync_items falls back to the folder's remembered state when given None; clear it so
-        # that None really means "from the start". The state only advances once the generator
-        # is fully consumed (notes pitfall 3), hence list().
-        inbox.item_sync_state = state
-        return list(inbox.sync_items(sync_state=state, only_fields=["id", "changekey"],
-                                     max_changes_returned=SYNC_PAGE))
+    def _pages(self) -> Iterator[tuple[list[str], str]]:
+        """Ids of the items created in the inbox since the saved sync state, a SyncFolderItems
+        page at a time, each with the state after it (what exchangelib's ``sync_items`` loops
+        over, one page at a time so that the position can move with each page kept)."""
+        inbox, state = self.account.inbox, self._load_state()
+        service = SyncFolderItems(account=self.account)
+        while True:
+            try:
+                changes = list(service.call(folder=inbox, shape=ID_ONLY, additional_fields=set(), sync_state=state,
+                                            ignore=None, max_changes_returned=SYNC_PAGE, sync_scope=None))
+            except ErrorInvalidSyncStateData:
+                if state is None:
+                    raise
+                # Exchange forgot our position: read the whole inbox again. What was handled
+                # already sits in the processed folder; what is still here is deduped by the inbox.
+                log.warning("Exchange refused the saved sync state; reading the inbox from the start")
+                state = None
+                continue
+            yield [item.id for kind, item in changes if kind == "create"], service.sync_state
+            if service.sync_state == state or service.includes_last_item_in_range:
+                return
+            state = service.sync_state
 
     def _mime(self, ids: list[str]) -> Iterator[Fetched]:
         items = self.account.fetch(ids=[ItemId(id=i) for i in ids], only_fields=["mime_content"])
@@ -193,7 +222,6 @@ class ExchangeTransport:
         for result in results:
             if isinstance(result, Exception) and not isinstance(result, ErrorItemNotFound):
                 raise TransportError(f"Exchange: filing away failed: {type(result).__name__}: {result}")
-        self._unfiled.discard(fetched.transport_id)
 
     def _processed_folder(self):
         """The processed folder under the mailbox root, found by name or created once."""

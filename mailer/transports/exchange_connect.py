@@ -18,7 +18,7 @@ from exchangelib.version import Build, Version
 from oauthlib.oauth2 import OAuth2Error
 from requests import RequestException
 
-from mailer.errors import ConfigError, PermanentSendError, TemporarySendError, TransportError, UncertainSendError
+from mailer.errors import ConfigError, PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
 
 # Everything exchangelib (and the HTTP and OAuth layers under it) raises when a call fails.
 EWS_ERRORS = (EWSError, RequestException, OAuth2Error, OSError)
@@ -174,6 +174,8 @@ def send_error(exc: BaseException) -> TransportError:
         # The request left; Exchange may have sent it. Sent Items will tell (notes: "A timeout
         # after CreateItem may still have sent the mail").
         return UncertainSendError(f"no clear answer from Exchange after sending: {exc}")
+    if type(exc).__name__ == "ErrorMessageSizeExceeded":
+        return TooLargeError(f"Exchange refused the message as too large: {exc}")
     if type(exc).__name__ in PERMANENT_CODES:
         return PermanentSendError(f"Exchange refused the message: {type(exc).__name__}: {exc}")
     return TemporarySendError(f"Exchange did not take the message: {type(exc).__name__}: {exc}")

@@ -4,83 +4,40 @@
   ``text/plain``, so our Message-ID and headers survive; 202 means accepted, and the copy lands
   in Sent Items. A failure once the request may have arrived (a dropped connection, a 5xx) is
   ``UncertainSendError``; ``find_sent`` then looks for the Message-ID in Sent Items.
-- Read: a delta query on the inbox, page by page (``@odata.nextLink``), then each message's
-  MIME (``$value``), oldest first; the round's ``@odata.deltaLink`` is saved in the store only
-  once every message was handed on, so a crash mid-round replays the round, and the inbox's dedupe (transport id, Message-ID) keeps a
-  replayed message from acting twice. A link the server refuses (410 Gone,
-  ``syncStateNotFound``, ``resyncRequired``) starts a new round the same way.
+- Read (graph_read.py): a delta query on the inbox, page by page (``@odata.nextLink``), then
+  each message's MIME (``$value``), oldest first; the round's ``@odata.deltaLink`` is saved
+  only once the inbox has kept every message of the round.
 - File away: ``done`` moves the message to the processed folder (found, or created once);
   Graph gives the moved message a new id, which we never need.
+- Throttling (graph_http.py): a long ``Retry-After`` is kept in the store; a throttled send is
+  "later", never an attempt.
 """
 from __future__ import annotations
 
 import base64
-import json
-import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
-from urllib.parse import quote, urlencode
+from typing import Callable
+from urllib.parse import quote
 
 import requests
 from sqlite_utils import Database
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from mailer.config import Settings
-from mailer.errors import ConfigError, PermanentSendError, TemporarySendError, TransportError, UncertainSendError
+from mailer.errors import (ConfigError, PermanentSendError, TemporarySendError, TooLargeError, TransportError,
+                           UncertainSendError)
 from mailer.store.sync_state import SyncState
-from mailer.transports.base import CheckLine, Fetched, Outgoing
+from mailer.transports.base import CheckLine, Outgoing
 from mailer.transports.graph_calendar import GraphCalendar
-from mailer.transports.graph_http import (Clock, GraphHttp, GraphSettings, MsalTokens, NoTokens,
-                                          client_credential, describe, error_code, make_tokens,
+from mailer.transports.graph_http import (Clock, GraphHttp, GraphSettings, MsalTokens, NoTokens, client_credential,
+                                          describe, error_code, make_tokens, odata_query, odata_string,
                                           token_roles)
+from mailer.transports.graph_read import STATE_KEY, GraphReading, MemoryState, PositionStore
 
-log = logging.getLogger(__name__)
+__all__ = ["STATE_KEY", "GraphTransport", "from_settings", "config_problems"]
 
-STATE_KEY = "graph:inbox"
-ID_PREFIX = "graph:"
-# How Graph says a delta or skip token is no longer valid: 410 Gone with one of these codes
-# (some tenants answer 400 with the same codes). Compared without case.
-REFUSED_DELTA = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 PERMANENT_SEND = {400, 413, 415, 422}  # the message itself is refused: it never will be accepted
-
-
-class PositionStore(Protocol):
-    """Where the delta link is kept: ``mailer.store.sync_state.SyncState`` or ``MemoryState``."""
-
-    def get(self, key: str) -> str | None:
-        """The saved value."""
-
-    def set(self, key: str, value: str | None, now: datetime) -> None:
-        """Save or forget a value."""
-
-
-class MemoryState:
-    """Where the delta link is kept when no database was given (it lasts as long as the process)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        """The saved value."""
-        return self.values.get(key)
-
-    def set(self, key: str, value: str | None, now: datetime) -> None:
-        """Save or forget a value."""
-        if value is None:
-            self.values.pop(key, None)
-        else:
-            self.values[key] = value
-
-
-def odata_query(params: dict[str, str]) -> str:
-    """A query string with spaces as %20: "+" for a space is a form convention OData need not follow."""
-    return urlencode(params, quote_via=quote, safe="$,")
-
-
-def odata_string(value: str) -> str:
-    """An OData string literal: in single quotes, a quote inside doubled (OData ABNF, SQUOTE-in-string)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def never_connected(exc: BaseException) -> bool:
@@ -98,20 +55,25 @@ def never_connected(exc: BaseException) -> bool:
     return False
 
 
-class GraphTransport:
-    """Sends with ``sendMail``, reads with a delta query, files away with ``move``."""
+class GraphTransport(GraphReading):
+    """Sends with ``sendMail``, reads with a delta query (``GraphReading``), files away with ``move``."""
 
     kind = "graph"
     keeps_sent = True
+    # Graph refuses a request over 4 MB (Microsoft Graph throttling/limits docs); sendMail carries
+    # the MIME base64-encoded (4 bytes for 3), so the message itself must stay under 3 MiB, and
+    # a little under that leaves room for the request's own overhead.
+    max_message_bytes = 3_000_000
 
     def __init__(self, settings: GraphSettings, state: PositionStore | None = None, tokens: NoTokens | MsalTokens | None = None,
                  session: requests.Session | None = None, clock: Clock | None = None,
                  now: Callable[[], datetime] | None = None) -> None:
-        """Nothing is requested until the first call. ``state`` keeps the delta link."""
+        """Nothing is requested until the first call. ``state`` keeps the delta link and any long
+        wait Graph asked for; ``now`` times that wait."""
         self.settings = settings
         self.state = state if state is not None else MemoryState()
-        self.http = GraphHttp(settings, tokens or make_tokens(settings), session, clock)
         self.now = now or (lambda: datetime.now(timezone.utc))
+        self.http = GraphHttp(settings, tokens or make_tokens(settings), session, clock, self.state, self.now)
         self.user = "/users/" + quote(settings.mailbox, safe="@")
         self._processed_id: str | None = None
         # With native_meetings, a meetup flow creates, moves and cancels Outlook events here.
@@ -144,138 +106,6 @@ class GraphTransport:
         return bool(found.get("value"))
 
     # -- reading ------------------------------------------------------------------------------
-
-    def fetch(self) -> Iterator[Fetched]:
-        """Yield the inbox's new messages, oldest first; save the delta link once all were yielded.
-
-        The round's pages are read first (ids only), because Graph does not promise any order
-        across them; then each message's MIME is read as it is handed on.
-        """
-        items, delta_link = self._delta_round()
-        for item in sorted(items, key=lambda i: str(i.get("receivedDateTime") or "")):
-            raw = self._raw(item["id"])
-            if raw is not None:
-                yield Fetched(ID_PREFIX + item["id"], raw)
-        if delta_link:
-            self._save_link(delta_link)
-
-    def _delta_round(self) -> tuple[list[dict], str | None]:
-        """Every changed message of one delta round, and the link for the next round."""
-        link, restarted, items = self._saved_link(), False, []
-        while True:
-            page = self._delta_page(link)
-            if page is None:
-                if restarted:
-                    raise TransportError("Graph refused the delta link of a round it had just started")
-                log.warning("Graph refused our delta link; reading the inbox again from the start")
-                self.state.set(STATE_KEY, None, self.now())
-                link, restarted, items = self._first_link(), True, []
-                continue
-            # "@removed": it left the inbox (we moved it, or someone did): nothing to read.
-            items += [i for i in page.get("value", []) if "@removed" not in i and i.get("id")]
-            if not page.get("@odata.nextLink"):
-                return items, page.get("@odata.deltaLink")
-            link = page["@odata.nextLink"]
-
-    def _first_link(self) -> str:
-        return self.http.url(self.user + "/mailFolders/inbox/messages/delta") + "?$select=id,internetMessageId,receivedDateTime"
-
-    def _saved_link(self) -> str:
-        saved = self.state.get(STATE_KEY)
-        try:
-            value = json.loads(saved) if saved else {}
-        except ValueError:
-            value = {}
-        link = value.get("link") if isinstance(value, dict) else None
-        # A link for another mailbox or endpoint (the settings changed) is not ours to follow.
-        if (link and value.get("mailbox") == self.settings.mailbox
-                and link.startswith(self.settings.endpoint.rstrip("/") + "/")):
-            return link
-        return self._first_link()
-
-    def _save_link(self, link: str) -> None:
-        self.state.set(STATE_KEY, json.dumps({"mailbox": self.settings.mailbox, "link": link}), self.now())
-
-    def _delta_page(self, link: str) -> dict | None:
-        """One page of the delta round; None when Graph refuses the link (start a new round)."""
-        prefer = {"Prefer": f"odata.maxpagesize={self.settings.page_size}"}
-        try:
-            resp = self.http.request("GET", link, headers=prefer)
-        except requests.RequestException as exc:
-            raise TransportError(f"read the inbox: cannot reach Graph: {exc}") from exc
-        if resp.status_code == 410 or error_code(resp).lower() in REFUSED_DELTA:
-            return None
-        if resp.status_code >= 300:
-            raise TransportError(describe(resp, "read the inbox"))
-        try:
-            return resp.json()
-        except ValueError as exc:
-            raise TransportError("read the inbox: Graph answered with something that is not JSON") from exc
-
-    def _raw(self, item_id: str) -> bytes | None:
-        """The message's MIME as the server holds it; None when it is gone meanwhile."""
-        url = self.http.url(f"{self.user}/messages/{quote(item_id, safe='')}/$value")
-        try:
-            resp = self.http.request("GET", url)
-        except requests.RequestException as exc:
-            raise TransportError(f"read a message: cannot reach Graph: {exc}") from exc
-        if resp.status_code == 404:
-            log.info("message %s left the inbox before we read it", item_id)
-            return None
-        if resp.status_code >= 300:
-            raise TransportError(describe(resp, "read a message"))
-        return resp.content
-
-    def done(self, fetched: Fetched) -> None:
-        """Move the message to the processed folder (the store already holds it)."""
-        item_id = fetched.transport_id.removeprefix(ID_PREFIX)
-        cached = self._processed_id is not None
-        resp = self._move(item_id, self._processed_folder())
-        if resp.status_code >= 300 and cached:
-            # The folder we remembered may have been deleted or renamed: look it up once more.
-            self._processed_id = None
-            resp = self._move(item_id, self._processed_folder())
-        if resp.status_code == 404:  # moved already (our earlier move whose answer was lost)
-            log.info("message %s was no longer in the inbox to move", item_id)
-        elif resp.status_code >= 300:
-            raise TransportError(describe(resp, "file away a message"))
-
-    def _move(self, item_id: str, folder_id: str) -> requests.Response:
-        url = self.http.url(f"{self.user}/messages/{quote(item_id, safe='')}/move")
-        try:
-            return self.http.request("POST", url, json={"destinationId": folder_id})
-        except requests.RequestException as exc:
-            raise TransportError(f"file away a message: cannot reach Graph: {exc}") from exc
-
-    def _processed_folder(self) -> str:
-        """The processed folder's id: found by name, else created once (409: someone raced us)."""
-        if self._processed_id is None:
-            name = self.settings.processed_folder
-            found = self._find_folder(name)
-            if found is None:
-                found = self._create_folder(name)
-            self._processed_id = found
-        return self._processed_id
-
-    def _find_folder(self, name: str) -> str | None:
-        url = self.http.url(self.user + "/mailFolders")
-        params = {"$filter": f"displayName eq {odata_string(name)}", "$select": "id,displayName"}
-        found = self.http.json("GET", url, f"look up the folder {name!r}", params=odata_query(params))
-        return next((f["id"] for f in found.get("value", []) if f.get("displayName") == name), None)
-
-    def _create_folder(self, name: str) -> str:
-        url = self.http.url(self.user + "/mailFolders")
-        try:
-            resp = self.http.request("POST", url, json={"displayName": name})
-        except requests.RequestException as exc:
-            raise TransportError(f"create the folder {name!r}: cannot reach Graph: {exc}") from exc
-        if resp.status_code < 300:
-            return resp.json()["id"]
-        if resp.status_code == 409 or error_code(resp) == "ErrorFolderExists":
-            raced = self._find_folder(name)
-            if raced is not None:
-                return raced
-        raise TransportError(describe(resp, f"create the folder {name!r}"))
 
     # -- check --------------------------------------------------------------------------------
 
@@ -334,6 +164,8 @@ def _raise_for_send(resp: requests.Response) -> None:
     if status < 300:
         return
     text = describe(resp, "sendMail")
+    if status == 413 or error_code(resp) == "ErrorMessageSizeExceeded":
+        raise TooLargeError(text)
     if status in PERMANENT_SEND:
         raise PermanentSendError(text)
     if status < 500:  # 401/403/404: our sign-in, permission or mailbox, not this message

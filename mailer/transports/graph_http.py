@@ -4,7 +4,8 @@ Graph answers a request it will not serve now with 429 (sometimes 503) and ``Ret
 seconds; the caller is expected to wait that long and send the same request again
 (notes/graph.md "Limits"). ``GraphHttp.request`` does exactly that, a few times, and never
 sends anything while a wait is still running: a wait longer than ``MAX_WAIT_SECONDS`` is not
-sat out inside a tick but reported at once, without a request, until it has passed.
+sat out inside a tick but kept in the store and reported at once, without a request, until it
+has passed. Time spent waiting on Graph is never an attempt: a throttled send is "later".
 
 A 401 means the token was refused (revoked, or expired early): the token is dropped from msal's
 cache, a new one fetched, and the request sent once more.
@@ -16,14 +17,15 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
-from mailer.errors import ConfigError, GoneError, TransportError
+from mailer.errors import ConfigError, GoneError, TemporarySendError, TransportError
 
 SCOPE = "https://graph.microsoft.com/.default"
 MAX_THROTTLES = 3  # throttled answers one request waits out before giving up for this tick
@@ -31,6 +33,16 @@ MAX_WAIT_SECONDS = 60.0  # a longer Retry-After is reported at once instead of b
 DEFAULT_RETRY_AFTER = 10.0  # when a 429/503 comes without Retry-After
 THROTTLED = (429, 503)
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.S)
+
+
+def odata_query(params: dict[str, str]) -> str:
+    """A query string with spaces as %20: "+" for a space is a form convention OData need not follow."""
+    return urlencode(params, quote_via=quote, safe="$,")
+
+
+def odata_string(value: str) -> str:
+    """An OData string literal: in single quotes, a quote inside doubled (OData ABNF, SQUOTE-in-string)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -211,16 +223,62 @@ def describe(resp: requests.Response, what: str) -> str:
     return f"{what}: HTTP {resp.status_code}{' ' + code if code else ''}{': ' + message if message else ''}"
 
 
+class Waits(Protocol):
+    """Where a long wait Graph asked for is kept: ``SyncState`` (the store) or ``MemoryWaits``."""
+
+    def wait_until(self, key: str) -> datetime | None:
+        """Until when we must send nothing."""
+
+    def wait(self, key: str, until: datetime, reason: str, now: datetime) -> None:
+        """Keep a wait."""
+
+
+class MemoryWaits:
+    """Waits kept in this process only (no database given: tests and ``check``)."""
+
+    def __init__(self) -> None:
+        self.until: dict[str, datetime] = {}
+
+    def wait_until(self, key: str) -> datetime | None:
+        """Until when we must send nothing."""
+        return self.until.get(key)
+
+    def wait(self, key: str, until: datetime, reason: str, now: datetime) -> None:
+        """Keep a wait (the later one, if one is kept already)."""
+        self.until[key] = max(self.until.get(key, until), until)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def throttled_error(kind: type[TransportError], text: str, seconds: float) -> TransportError:
+    """The error for a request Graph will not serve for ``seconds``: a send gets the wait as
+    ``retry_after`` ("later", never an attempt: the outbox postpones it untried)."""
+    if issubclass(kind, TemporarySendError):
+        return kind(text, retry_after=max(seconds, 1.0))
+    return kind(text)
+
+
 class GraphHttp:
-    """One requests session to Graph, with the token, throttling and 401 handling."""
+    """One requests session to Graph, with the token, throttling and 401 handling.
+
+    A ``Retry-After`` up to ``MAX_WAIT_SECONDS`` is slept through (``clock``); a longer one, or
+    throttling that goes on past ``MAX_THROTTLES`` answers, is kept in ``waits`` (the store)
+    until ``now() + Retry-After``: until then no request of any process reaches Graph.
+    """
 
     def __init__(self, settings: GraphSettings, tokens: NoTokens | MsalTokens,
-                 session: requests.Session | None = None, clock: Clock | None = None) -> None:
+                 session: requests.Session | None = None, clock: Clock | None = None,
+                 waits: Waits | None = None, now: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
         self.tokens = tokens
         self.session = session or requests.Session()
         self.clock = clock or WallClock()
-        self.blocked_until = 0.0  # monotonic time before which Graph asked us to send nothing
+        self.waits = waits if waits is not None else MemoryWaits()
+        self.now = now or _utc_now
+        self.wait_key = f"graph:{settings.mailbox.lower()}"
+        self.blocked_until = 0.0  # monotonic time before which a short wait is being slept out
 
     def url(self, path: str) -> str:
         """The full URL of a path under the endpoint (``/users/…``)."""
@@ -231,30 +289,39 @@ class GraphHttp:
         """Send one request, waiting out throttling and refreshing a refused token once.
 
         Returns the final response, whatever its status; network errors are requests'
-        own exceptions (the caller knows whether the request may have arrived). Throttling
-        that lasts beyond ``MAX_THROTTLES`` answers or ``MAX_WAIT_SECONDS`` raises ``throttled``.
+        own exceptions (the caller knows whether the request may have arrived). A wait kept in
+        the store, or throttling beyond what one request sits out, raises ``throttled``.
         """
         refreshed, throttles = False, 0
         while True:
-            self._wait_out_throttling(throttled)
+            self._honour_kept_wait(throttled)
+            self._wait_out_throttling()
             resp = self._once(method, url, **kwargs)
             if resp.status_code == 401 and not refreshed and self.tokens.refresh():
                 refreshed = True
                 continue
             if resp.status_code not in THROTTLED:
                 return resp
-            self.blocked_until = self.clock.monotonic() + retry_after(resp)
-            throttles += 1
-            if throttles > MAX_THROTTLES:
-                raise throttled(f"{describe(resp, 'Graph is throttling us')} (still after {MAX_THROTTLES} waits)")
+            seconds, throttles = retry_after(resp), throttles + 1
+            if seconds > MAX_WAIT_SECONDS or throttles > MAX_THROTTLES:
+                text = describe(resp, "Graph is throttling us")
+                self.waits.wait(self.wait_key, self.now() + timedelta(seconds=seconds), text, self.now())
+                raise throttled_error(throttled, f"{text}; waiting {seconds:.0f} s as asked (Retry-After)",
+                                      seconds)
+            self.blocked_until = self.clock.monotonic() + seconds
 
-    def _wait_out_throttling(self, throttled: type[TransportError]) -> None:
+    def _honour_kept_wait(self, throttled: type[TransportError]) -> None:
+        """Raise, sending nothing, while a wait Graph asked for (kept in the store) runs."""
+        until = self.waits.wait_until(self.wait_key)
+        left = (until - self.now()).total_seconds() if until is not None else 0.0
+        if left > 0:
+            raise throttled_error(throttled, f"Graph asked us to wait {left:.0f} s more (Retry-After); "
+                                  "trying later", left)
+
+    def _wait_out_throttling(self) -> None:
         remaining = self.blocked_until - self.clock.monotonic()
-        if remaining <= 0:
-            return
-        if remaining > MAX_WAIT_SECONDS:
-            raise throttled(f"Graph asked us to wait {remaining:.0f} s more (Retry-After); trying later")
-        self.clock.sleep(remaining)
+        if remaining > 0:
+            self.clock.sleep(remaining)
 
     def _once(self, method: str, url: str, headers: dict[str, str] | None = None,
               **kwargs: Any) -> requests.Response:

@@ -198,6 +198,7 @@ class MaildirTransport:
     kind = "maildir"
     keeps_sent = True
     calendar = None  # no native meetings: meetups go out as iMIP mail
+    max_message_bytes = None  # files on disk: no size limit
 
     def __init__(self, root: Path) -> None:
         """Use the Maildirs under ``root``; they are created on first use."""
@@ -279,6 +280,10 @@ class MaildirTransport:
         ensure_maildir(self.processed)
         self._processed_ready = True
         os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
+
+    def commit(self, position: str) -> None:
+        """Nothing to save: a message stays in the inbox folder until ``done`` files it away,
+        and that folder itself is the reading position."""
 
     def find_sent(self, message_id: str) -> bool:
         """Whether the outbox holds a message with this Message-ID: one index lookup and one

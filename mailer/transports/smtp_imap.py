@@ -10,7 +10,7 @@ command at a time, so that every failure is known by its phase:
   waiting for that reply is ``UncertainSendError``: the server may have the message (RFC 1047,
   notes/email-safety.md "Exactly once is not on offer").
 
-Reading is by UID with ``BODY.PEEK[]`` (``RFC822`` would mark the message read). The id given
+Reading (imap_box.py holds the connection) is by UID with ``BODY.PEEK[]`` (``RFC822`` would mark the message read). The id given
 to the inbox is ``imap:<folder>:<UIDVALIDITY>:<UID>``: when the server renumbers a folder
 (new UIDVALIDITY), every id changes, and the inbox's dedupe by Message-ID catches the repeats.
 """
@@ -19,25 +19,21 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
-import ssl
 from dataclasses import dataclass
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
-from mailer.errors import PermanentSendError, TemporarySendError, TransportError, UncertainSendError
+from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
 from mailer.transports.base import CheckLine, Fetched, Outgoing
+from mailer.transports.imap_box import (_IMAP_ERRORS, _Imap, _tls_context, make_transport_id, move_message,
+                                        parse_transport_id)
 
 log = logging.getLogger(__name__)
 
 FETCH_BATCH = 50
 # A line starting with "." inside DATA must get a second "." (RFC 5321 4.5.2, transparency).
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
-_IMAP_ERRORS = (IMAPClientError, OSError)
-# What a connection the server closed under us raises (BYE, EOF, a broken pipe, a reset).
-_DROPPED = (IMAPClientAbortError, OSError)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,9 +59,12 @@ class SmtpImapSettings:
 
 
 def _error_for(code: int, what: str, reply: bytes | str) -> TransportError:
-    """The error a reply code means: 4xx (and anything odd) temporary, 5xx permanent."""
+    """The error a reply code means: 4xx (and anything odd) temporary, 5xx permanent; a message
+    too big (552 to MAIL or after DATA, or enhanced code 5.3.4, RFC 1870 and RFC 3463) says so."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     message = f"{what}: {code} {text}".strip()
+    if "5.3.4" in text or (code == 552 and not what.startswith("RCPT")):
+        return TooLargeError(message)
     if 500 <= code <= 599:
         return PermanentSendError(message)
     return TemporarySendError(message)
@@ -77,13 +76,6 @@ def dot_stuff(data: bytes) -> bytes:
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     return body + b".\r\n"
-
-
-def _tls_context(security: str, ca_file: str | None) -> ssl.SSLContext | None:
-    """A certificate-checking TLS context, or None without TLS (building one costs ~30 ms)."""
-    if security not in ("tls", "starttls"):
-        return None
-    return ssl.create_default_context(cafile=ca_file)
 
 
 def _ascii_addresses(mail: Outgoing) -> None:
@@ -231,122 +223,6 @@ class _StaleConnection(Exception):
     """The reused SMTP connection was closed before MAIL FROM was accepted (safe to redo)."""
 
 
-class _Imap:
-    """One IMAP connection, reopened when the server dropped it, and the folder it has selected."""
-
-    def __init__(self, settings: SmtpImapSettings) -> None:
-        self.settings = settings
-        self.client: IMAPClient | None = None
-        self.selected: tuple[str, bool, int] | None = None  # folder, readonly, UIDVALIDITY
-        self.created: set[str] = set()
-
-    def connect(self) -> IMAPClient:
-        """Open, secure and log in."""
-        s = self.settings
-        context = _tls_context(s.imap_security, s.ca_file)
-        try:
-            client = IMAPClient(s.imap_host, s.imap_port, ssl=s.imap_security == "tls",
-                                ssl_context=context, timeout=s.timeout)
-        except _IMAP_ERRORS as exc:
-            raise TransportError(f"cannot connect to IMAP {s.imap_host}:{s.imap_port}: {exc}") from exc
-        try:
-            if s.imap_security == "starttls":
-                client.starttls(context)
-            client.login(s.imap_user, s.imap_password)
-        except _IMAP_ERRORS as exc:
-            client.shutdown()
-            raise TransportError(f"cannot log in to IMAP {s.imap_host}:{s.imap_port}: {exc}") from exc
-        self.client, self.selected, self.created = client, None, set()
-        return client
-
-    def ensure(self) -> IMAPClient:
-        """The open connection, or a new one."""
-        return self.client if self.client is not None else self.connect()
-
-    def live(self) -> IMAPClient:
-        """The open connection after a NOOP proved it alive (servers drop idle ones), else a new one."""
-        if self.client is not None:
-            try:
-                self.client.noop()
-                return self.client
-            except _IMAP_ERRORS:
-                self.drop()
-        return self.connect()
-
-    def retrying(self, operation: Callable[[IMAPClient], T]) -> T:
-        """Run ``operation`` on the open connection and, when the server had dropped it (a
-        restart, an idle timeout, a kick between two of our commands), once more on a fresh
-        one. Only reads, searches and UID moves go through here: all are safe to redo."""
-        try:
-            return operation(self.ensure())
-        except _DROPPED as exc:
-            log.info("IMAP connection dropped (%s); reconnecting once", exc)
-            self.drop()
-        return operation(self.ensure())
-
-    def select(self, folder: str, readonly: bool = False) -> int:
-        """Select ``folder`` unless it already is; return its UIDVALIDITY."""
-        client = self.ensure()
-        if self.selected is None or self.selected[:2] != (folder, readonly):
-            info = client.select_folder(folder, readonly=readonly)
-            self.selected = (folder, readonly, int(info[b"UIDVALIDITY"]))
-        return self.selected[2]
-
-    def ensure_folder(self, folder: str) -> None:
-        """Create ``folder`` once if the server does not have it."""
-        client = self.ensure()
-        if folder in self.created:
-            return
-        if not client.folder_exists(folder):
-            client.create_folder(folder)
-        self.created.add(folder)
-
-    def drop(self) -> None:
-        """Forget the connection (closing the socket, ignoring errors)."""
-        if self.client is not None:
-            try:
-                self.client.shutdown()
-            except _IMAP_ERRORS:
-                pass
-        self.client, self.selected = None, None
-
-    def logout(self) -> None:
-        """LOGOUT politely; never raises."""
-        if self.client is not None:
-            try:
-                self.client.logout()
-            except _IMAP_ERRORS:
-                pass
-        self.drop()
-
-
-def make_transport_id(folder: str, uidvalidity: int, uid: int) -> str:
-    """``imap:<folder>:<uidvalidity>:<uid>`` (the folder may itself contain colons)."""
-    return f"imap:{folder}:{uidvalidity}:{uid}"
-
-
-def parse_transport_id(transport_id: str) -> tuple[str, int, int]:
-    """The folder, UIDVALIDITY and UID in an id made by ``make_transport_id``."""
-    prefix, _, rest = transport_id.partition(":")
-    folder, uidvalidity, uid = rest.rsplit(":", 2)
-    if prefix != "imap":
-        raise ValueError(f"not an IMAP transport id: {transport_id!r}")
-    return folder, int(uidvalidity), int(uid)
-
-
-def move_message(client: IMAPClient, uid: int, folder: str) -> None:
-    """Move one message (UID) out of the selected folder: MOVE, else COPY + \\Deleted + EXPUNGE."""
-    if client.has_capability("MOVE"):
-        client.move([uid], folder)
-        return
-    client.copy([uid], folder)
-    client.add_flags([uid], [b"\\Deleted"], silent=True)
-    if client.has_capability("UIDPLUS"):
-        client.uid_expunge([uid])  # only this message, not others a person flagged \Deleted
-    else:
-        client.expunge()
-
-
 class SmtpImapTransport:
     """Sends over SMTP and reads, files and searches mail over IMAP."""
 
@@ -363,6 +239,15 @@ class SmtpImapTransport:
     def send(self, mail: Outgoing) -> None:
         """Send the bytes as given over the open SMTP session (opened on first use)."""
         self._smtp.send(mail)
+
+    @property
+    def max_message_bytes(self) -> int | None:
+        """The size the server announces in EHLO's SIZE (RFC 1870; connecting first if need be);
+        None when it announces none, or SIZE 0 (no fixed limit)."""
+        if self._smtp.conn is None:
+            self._smtp.conn = self._smtp.connect()
+        size = str(self._smtp.conn.esmtp_features.get("size", "")).strip()
+        return int(size) if size.isdigit() and int(size) > 0 else None
 
     def fetch(self) -> Iterator[Fetched]:
         """Yield the inbox folder's messages by ascending UID, read with BODY.PEEK[]."""
@@ -411,6 +296,10 @@ class SmtpImapTransport:
             return
         self._imap.ensure_folder(self.settings.processed_folder)
         move_message(self._imap.ensure(), uid, self.settings.processed_folder)
+
+    def commit(self, position: str) -> None:
+        """Nothing to save: the inbox folder itself is the reading position (every UNDELETED
+        message in it is read again until ``done`` moves it away); no UID is remembered."""
 
     def find_sent(self, message_id: str) -> bool | None:
         """Search the Sent folder by Message-ID; None when no Sent folder is configured or it is missing."""

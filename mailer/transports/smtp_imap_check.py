@@ -5,7 +5,8 @@ from imapclient import IMAPClient
 
 from mailer.errors import TransportError
 from mailer.transports.base import CheckLine
-from mailer.transports.smtp_imap import _IMAP_ERRORS, SmtpImapSettings, _Imap, _Smtp
+from mailer.transports.imap_box import _IMAP_ERRORS, _Imap
+from mailer.transports.smtp_imap import SmtpImapSettings, _Smtp
 
 
 def check_smtp_imap(s: SmtpImapSettings, smtp: _Smtp, imap: _Imap) -> list[CheckLine]:

@@ -203,6 +203,26 @@ def test_the_worker_does_not_call_a_busy_server_again_before_its_hint(ex_setting
     transport.close()
 
 
+def test_a_busy_hint_is_honoured_by_every_process(ex_settings, ex_db, ews):
+    clock = Clock(NOW)
+    first = make_transport(ex_settings, ex_db)
+    first.clock = clock
+    ews.busy(1, back_off_ms=300_000)
+    with pytest.raises(TemporarySendError):
+        first.send(mail(1))
+    first.close()
+    other = make_transport(ex_settings, ex_db)  # a restarted worker, or `run.py flush`: same store
+    other.clock = clock
+    asked = len(ews.requests)
+    with pytest.raises(TemporarySendError) as caught:
+        other.send(mail(2))
+    assert 0 < caught.value.retry_after <= 300 and len(ews.requests) == asked  # nothing asked
+    clock.now = NOW + timedelta(minutes=6)
+    other.send(mail(2))
+    assert len(ews.sent) == 1
+    other.close()
+
+
 def test_a_short_busy_hint_is_slept_through_inside_the_call(transport, ews):
     ews.busy(1, back_off_ms=50)
     transport.send(mail(1))
@@ -260,6 +280,32 @@ def test_a_pass_that_stops_midway_is_read_again_without_double_handling(ex_db, t
     result = ingest(ex_db, transport)
     assert result.fetched == 2 and ews.items("inbox") == []
     assert sum(inbox_store.counts(ex_db).values()) == 3
+
+
+def test_the_sync_state_advances_with_the_pass_that_kept_items(ex_db, transport, ews):
+    # Issue 20: it advanced only after a pass that read nothing, so every pass re-read from the
+    # last empty one.
+    for n in range(3):
+        ews.deliver(reply(n))
+    fetched = list(transport.fetch())
+    assert SyncState(ex_db).get(SYNC_KEY) is None and fetched[-1].position  # not kept yet: not saved
+    result = inbox.InboxResult()
+    inbox.ingest(ex_db, transport, NOW, result)
+    assert result.duplicates == 0 and result.fetched == 3
+    assert SyncState(ex_db).get(SYNC_KEY)  # saved with the batch that kept the items
+
+
+def test_the_sync_state_advances_with_each_batch_kept(ex_db, transport, ews, monkeypatch):
+    from mailer.transports import exchange
+
+    monkeypatch.setattr(exchange, "SYNC_PAGE", 2)  # pages of 2 changes, batches of 2 messages
+    monkeypatch.setattr(inbox, "BATCH", 2)
+    for n in range(5):
+        ews.deliver(reply(n))
+    saved = []
+    monkeypatch.setattr(transport, "_save_state", saved.append)
+    assert ingest(ex_db, transport).fetched == 5
+    assert len(saved) == 3 and len(set(saved)) == 3  # after each batch, not once at the end
 
 
 def test_many_items_are_fetched_in_small_chunks(transport, ews):

@@ -170,6 +170,19 @@ def test_a_round_cut_short_is_replayed_without_acting_twice(graph, db, now):
     assert graph.folder("inbox") == [] and len(graph.folder("Processed")) == 5
 
 
+def test_a_round_read_whole_but_not_kept_is_read_again(graph, db, now):
+    # Issue 20: 20 replies fetched, the tick killed before the inbox kept any; the delta link
+    # had been saved as the round ended, and no later round ever read them again.
+    deliver(graph, 20)
+    fetched = list(transport(graph, db, page_size=7).fetch())  # all read, none kept: then the kill
+    assert len(fetched) == 20 and SyncState(db).get(STATE_KEY) is None
+    assert [f.position is not None for f in fetched] == [False] * 19 + [True]  # only the last carries it
+    assert ingest(db, transport(graph, db, page_size=7), now).fetched == 20
+    assert SyncState(db).get(STATE_KEY) is not None  # saved once the batch was kept
+    assert graph.folder("inbox") == [] and len(graph.folder("Processed")) == 20
+    assert ingest(db, transport(graph, db), now).fetched == 0
+
+
 def test_expired_delta_link_starts_a_new_round_without_reprocessing(graph, db, now):
     deliver(graph, 3)
     t = transport(graph, db)
@@ -189,14 +202,17 @@ def test_removed_entries_and_vanished_messages_are_skipped(graph, db, now):
     deliver(graph, 2)
     t = transport(graph, db)
     assert ingest(db, t, now).fetched == 2  # moved: the next round reports them as @removed
-    deliver(graph, 2, start=2)
+    deliver(graph, 3, start=2)
     round_ = t.fetch()
-    first = next(round_)  # the round is listed; the first message read
-    assert b"<reply2@" in first.raw
-    with graph.box.lock:  # someone deletes the other one before we read it
+    first = next(round_)  # the round is listed; the first message read (and the next, ahead)
+    assert b"<reply2@" in first.raw and first.position is None
+    with graph.box.lock:  # someone deletes the last one before we read it
         del graph.box.items[graph.folder("inbox")[-1].id]
-    assert list(round_) == []  # skipped (404), not an error
-    assert SyncState(db).get(STATE_KEY) is not None
+    rest = list(round_)  # skipped (404), not an error; the link rides on the last one read
+    assert [b"<reply3@" in f.raw for f in rest] == [True] and rest[0].position is not None
+    assert SyncState(db).get(STATE_KEY) != rest[0].position  # saved only once the inbox kept them
+    t.commit(rest[0].position)
+    assert SyncState(db).get(STATE_KEY) == rest[0].position
 
 
 def test_processed_folder_created_once_and_a_race_is_looked_up(graph, db, now):
@@ -243,17 +259,23 @@ def test_503_with_retry_after_is_honoured_too(graph):
 
 
 def test_a_long_throttle_makes_sends_later_without_asking_again(graph, db, settings, now):
-    clock = RecordingClock()
-    t = transport(graph, db, clock=clock)
+    clock, moment = RecordingClock(), [now]
+    t = transport(graph, db, clock=clock, now=lambda: moment[0])
     graph.throttle(1, retry_after=600)
     for n in range(3):
         queue(db, now, f"<t{n}@example.test>")
     result = outbox.flush(db, t, now, settings, "w1")
-    assert (result.sent, result.retried, result.dead) == (0, 3, 0)  # later, never dead
-    assert outbox_store.counts(db) == {"failed": 1 + 2} and clock.waits == []
-    assert graph.box.throttle[0] == 0 and graph.sent() == []  # one request, then none until 600 s pass
-    clock.t += 600
-    t.send(outgoing("<after@example.test>"))
+    assert (result.sent, result.dead) == (0, 0)  # later, never dead
+    rows = outbox_store.list_rows(db)
+    assert {(r["state"], r["attempts"]) for r in rows} == {("pending", 0)}  # waiting is no attempt
+    assert graph.box.throttle[0] == 0 and graph.sent() == [] and clock.waits == []
+    requests = len(graph.box.log)
+    other = transport(graph, db, now=lambda: moment[0])  # another process: the wait is in the store
+    with pytest.raises(TemporarySendError) as refused:
+        other.send(outgoing("<other@example.test>"))
+    assert refused.value.retry_after == 600 and len(graph.box.log) == requests  # nothing asked
+    moment[0] = now + timedelta(seconds=600)
+    other.send(outgoing("<after@example.test>"))
     assert len(graph.sent()) == 1
 
 

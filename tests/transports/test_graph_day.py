@@ -21,11 +21,13 @@ from mailer.flows.challenge.definition import start_challenge
 from mailer.simulation.replies import compose_reply
 from mailer.store import open_db, people
 from mailer.store import outbox as outbox_store
+from mailer.store.sync_state import SyncState
 from mailer.transports import make_transport
 from mailer.transports.base import Outgoing
 from mailer.transports.graph import GraphTransport
 from mailer.transports.graph_http import GraphSettings
 from tests.graph_server import GraphServer
+from tests.transports.test_graph import RecordingClock
 from tests.test_challenge_e2e import ENTRIES, REPLIES, START, ZONES, challenge_file, day_emails, journal_texts
 
 MAILBOX = "cop@example.test"
@@ -89,6 +91,38 @@ def test_challenge_days_with_replies_through_the_worker_on_graph(tmp_path):
         again = make_transport(settings, db)  # a restarted worker ticking the same hour
         worker.tick(db, again, START + timedelta(hours=4 * 24 - 1), settings, "again")
         assert len(server.sent()) == before
+        db.close()
+
+
+@pytest.mark.parametrize("wait", [30, 3600])  # slept through inside a request / kept in the store
+def test_a_throttle_for_forty_ticks_delays_the_day_emails_and_kills_none(tmp_path, wait):
+    # Issue 20: 429 + Retry-After on every request for 40 ticks five minutes apart (a mailbox
+    # over its daily limit); every day email ended dead, without one sendMail made.
+    with GraphServer(MAILBOX) as server:
+        settings = graph_home(tmp_path, server)
+        db = open_db(settings.db_path)
+        addresses = [f"m{n:02d}@corp.example.com" for n in range(20)]
+        for address in addresses:
+            people.add_person(db, address, address.split("@")[0].title(), "UTC")
+        start_challenge(db, challenge_file(tmp_path, addresses), START)
+        moment = [START + timedelta(days=1, hours=12)]  # day 1 is due everywhere
+        graph = GraphSettings(mailbox=MAILBOX, endpoint=server.endpoint, auth="none")
+        transport = GraphTransport(graph, SyncState(db), clock=RecordingClock(), now=lambda: moment[0])
+        server.throttle(10**6, retry_after=wait)
+        for _ in range(40):
+            worker.tick(db, transport, moment[0], settings, "w1")
+            moment[0] += timedelta(minutes=5)
+        queued = outbox_store.counts(db)
+        assert server.sent() == [] and list(queued) == ["pending"]  # none dead, none failed
+        assert len(day_emails(server.sent())) == 0 and queued["pending"] >= 20
+        server.throttle(0, retry_after=0)  # the mailbox is served again
+        moment[0] += timedelta(seconds=wait)
+        for _ in range(2):  # 30 a minute (Exchange Online's pace)
+            worker.tick(db, transport, moment[0], settings, "w1")
+            moment[0] += timedelta(minutes=1)
+        assert outbox_store.counts(db) == {"sent": queued["pending"]}
+        assert sorted(day for sent in day_emails(server.sent()).values() for day, _ in sent) == [1] * 20
+        assert {row["attempts"] for row in outbox_store.list_rows(db, "sent", 100)} == {1}  # waits never counted
         db.close()
 
 
