@@ -3,6 +3,8 @@ we read (issue 19, "What they let us share"). Table tests of ``journal.is_sharea
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailer.flows.challenge import journal, share_tag
 
@@ -91,3 +93,24 @@ def test_a_plain_tag_of_the_author_shares(text):
 
 def test_one_doubtful_tag_among_plain_ones_keeps_the_entry_private():
     assert not journal.is_shareable("#share\n\nShould I #share the second part too?")
+
+
+NEGATED_PHRASES = ["don't", "do not", "please don't", "never", "not", "nicht", "bitte nicht", "kein",
+                   "ne pas", "pas de", "jamais", "no", "nunca", "sin"]
+WORDS = st.sampled_from(["today", "the", "pipeline", "heute", "die", "aujourd'hui", "le", "hoy", "el", "team"])
+
+
+@given(before=st.lists(WORDS, max_size=4), negation=st.sampled_from(NEGATED_PHRASES),
+       between=st.lists(WORDS, max_size=2), after=st.lists(WORDS, max_size=4),
+       end=st.sampled_from(["", ".", "!", "?", " :)"]))
+@settings(max_examples=300, deadline=None)
+def test_a_negation_shortly_before_the_tag_in_its_clause_never_shares(before, negation, between, after, end):
+    text = " ".join([*before, negation, *between, "#share", *after]) + end
+    assert not journal.is_shareable(text), text
+
+
+@given(tag=st.sampled_from(["#share", "#Share", "#SHARE"]), question=st.sampled_from(["?", "？", " ?"]),
+       words=st.lists(WORDS, max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_a_tag_in_a_question_never_shares(tag, question, words):
+    assert not journal.is_shareable(" ".join([*words, tag, *words]) + question)

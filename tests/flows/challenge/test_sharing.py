@@ -78,3 +78,12 @@ def test_a_plain_tag_under_an_unknown_quote_still_shares(box, home):
     box.answer(PRIYA, "day", f"{PUBLIC} #share")
     assert box.entries(PRIYA) == {1: f"{PUBLIC} #share"}
     assert_private_and_public(box, home)
+
+
+@pytest.mark.parametrize("box", ["gmail"], indirect=True)
+def test_an_entry_an_older_reading_marked_shareable_is_read_again_before_a_digest_quotes_it(box, home):
+    box.answer(PRIYA, "day", f"{PUBLIC} #share")
+    oliver = people.find_person(box.db, OLIVER)
+    challenges.add_entry(box.db, 1, oliver["id"], 1, f"Please don't #share this: {PRIVATE}", True, box.now,
+                         "<older@corp.example.com>")  # as the old reading stored it: shareable
+    assert_private_and_public(box, home)
