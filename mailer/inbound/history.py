@@ -5,8 +5,9 @@ it knows what the answered email said. A stretch of the reply that is a stretch 
 once ``>`` markers, quote marks, spacing, line breaks and punctuation are set aside, is quoted
 history, whatever the client wrote above it: an attribution we do not know (Horde's "Quoting
 Name <address>:"), one in a language we do not read, or nothing at all (the original pasted
-below). A client that re-wraps the quote (Horde at 76 columns) or renders our HTML part instead
-of our text part still matches: line breaks and markup characters do not count.
+below). A client that re-wraps the quote (Horde at 76 columns) still matches: line breaks do
+not count. One that quotes our HTML part shows the same words (markup does not count either),
+with the footer in another order: a short stretch right below a long one joins it.
 
 A stretch counts only with at least ``MIN_WEIGHT`` letters and digits, so a short answer that
 happens to be words of our email ("pause", "Approve", "I'm in") stays the author's. Pure
@@ -22,8 +23,8 @@ import unicodedata
 from mailer.inbound.quotes import history_span, is_quoted
 
 # Letters and digits a stretch needs before it counts as ours (a wide CJK character counts 2):
-# longer than any one-line answer our emails suggest ("Changes needed: …" is the longest).
-MIN_WEIGHT = 28
+# more than any one-line answer our emails suggest ("Changes needed: what should change", 29).
+MIN_WEIGHT = 32
 # What a key leaves out: everything but letters and digits (">" markers, quote marks, spaces,
 # punctuation, markup characters such as "*" and "_").
 _NOT_ALNUM = re.compile(r"[\W_]+")
@@ -44,12 +45,16 @@ def sent_text(raw: bytes | None) -> str:
     start = raw.find(_OUR_PLAIN_PART)
     end = raw.find(b"\r\n--=_", start) if start >= 0 else -1
     if end >= 0:  # the part as outbound.envelope writes it: read straight from the bytes
-        return binascii.a2b_qp(raw[start + len(_OUR_PLAIN_PART):end]).decode("utf-8", "replace").replace("\r\n", "\n")
+        return _lf(binascii.a2b_qp(raw[start + len(_OUR_PLAIN_PART):end]).decode("utf-8", "replace"))
     for part in email.message_from_bytes(raw).walk():  # any other shape: the standard parser
         if part.get_content_type() == "text/plain" and not part.get_filename():
             payload = part.get_payload(decode=True) or b""
-            return payload.decode(part.get_content_charset() or "utf-8", "replace").replace("\r\n", "\n")
+            return _lf(payload.decode(part.get_content_charset() or "utf-8", "replace"))
     return ""
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n")
 
 
 def known_history(lines: list[str], answered: str) -> set[int]:

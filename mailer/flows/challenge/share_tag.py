@@ -46,13 +46,13 @@ JA_NEGATIONS = ("ない", "ません", "不要", "禁止", "不可", "なし", "
 # A condition or a hedge in the clause makes the tag an offer, not a choice.
 # Words of a phrase are joined by "_": "tal vez", "peut-être" (split at its hyphen).
 CONDITIONS = frozenset("""
-    if unless whether maybe perhaps might later
-    wenn falls ob vielleicht eventuell später evtl
-    si sinon peut_être éventuellement plus_tard
-    quizás quizá tal_vez más_tarde
+    if unless whether maybe perhaps might
+    wenn falls ob vielleicht eventuell evtl
+    si sinon peut_être éventuellement
+    quizás quizá tal_vez acaso
 """.split())
 _NEAR = 3
-JA_CONDITIONS = ("もし", "なら", "たら", "かも", "後で", "あとで", "かな")
+JA_CONDITIONS = ("もし", "なら", "たら", "かも", "かな")
 # A word right after the tag saying it is talked about, not used: "the #share tag".
 MENTIONS = frozenset("tag hashtag tags markierung étiquette mot-clé etiqueta".split())
 JA_MENTIONS = ("タグ", "という", "って")

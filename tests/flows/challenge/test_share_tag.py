@@ -76,6 +76,7 @@ SHARED = [
     "今日はパイプラインを図にしました。 #share",
     "ランブックを書きました #shareします",
     "Good day!\n\n#share",
+    "Will add the photos later #share",
 ]
 
 
