@@ -60,8 +60,8 @@ def _lf(text: str) -> str:
 def known_history(lines: list[str], answered: str) -> set[int]:
     """Indexes of the lines that quote ``answered`` (blank lines inside a stretch included),
     with an attribution line the usual rules do not know just above a stretch. A short stretch
-    right below a long one (blank lines between) is part of the same quote: a client quoting
-    our HTML part shows its footer lines in another order."""
+    right below a long one (blank lines between, both quoted with ``>`` or neither) is part of
+    the same quote: a client quoting our HTML part shows its footer lines in another order."""
     source = _key(answered)
     if not source:
         return set()
@@ -73,7 +73,7 @@ def known_history(lines: list[str], answered: str) -> set[int]:
         if last is None:
             i += 1
             continue
-        follows = taken >= 0 and not any(keys[taken + 1:i])
+        follows = taken >= 0 and not any(keys[taken + 1:i]) and is_quoted(lines[i]) == is_quoted(lines[taken])
         if follows or _weight("".join(keys[i:last + 1])) >= MIN_WEIGHT:
             found.update(range(i, last + 1))
             found.update([] if follows else _attribution_above(lines, i))
@@ -121,10 +121,9 @@ def _read_as_history(lines: list[str], k: int, spans: dict[int, int] | None = No
 
 
 def leaves_history(lines: list[str], answered: str) -> bool:
-    """Whether text the usual rules left still holds a stretch of ``answered``, or ends with a
-    line that may introduce it (they took a quote away, not the attribution they do not know)."""
-    last = next((line for line in reversed(lines) if line.strip()), "")
-    return bool(_ATTRIBUTION.search(last[-300:])) or bool(known_history(lines, answered))
+    """Whether text the usual rules left still holds a stretch of ``answered``, or a line that
+    may have introduced one (they took a quote away, not the attribution they do not know)."""
+    return any(_ATTRIBUTION.search(line[-300:]) for line in lines) or bool(known_history(lines, answered))
 
 
 def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], bool]:

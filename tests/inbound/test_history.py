@@ -107,3 +107,10 @@ def test_sent_text_of_another_shape_is_read_by_the_standard_parser():
 
     part = MIMEText("Hi Sam,\n\nDay 8: base64 this time.", "plain", "utf-8")  # base64, not our QP
     assert sent_text(part.as_bytes()) == "Hi Sam,\n\nDay 8: base64 this time."
+
+
+@pytest.mark.parametrize("client", ("gmail", "apple", "horde"))
+def test_a_short_answer_below_a_quote_of_our_email_stays_the_authors(day_email, client):
+    msg = reply(day_email, "", client)
+    text = f"{msg.text.strip()}\n\npause\n"  # bottom-posted under the ">" quote
+    assert extract_reply(text, answered=sent_text(day_email)) == "pause"
