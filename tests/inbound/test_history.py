@@ -103,10 +103,17 @@ def test_sent_text_of_an_email_with_an_attachment(settings):
 
 
 def test_sent_text_of_another_shape_is_read_by_the_standard_parser():
+    from email.mime.multipart import MIMEMultipart
     from email.mime.text import MIMEText
 
     part = MIMEText("Hi Sam,\n\nDay 8: base64 this time.", "plain", "utf-8")  # base64, not our QP
     assert sent_text(part.as_bytes()) == "Hi Sam,\n\nDay 8: base64 this time."
+    mixed = MIMEMultipart("mixed")
+    notes = MIMEText("attached notes", "plain", "utf-8")
+    notes.add_header("Content-Disposition", "attachment", filename="notes.txt")
+    mixed.attach(notes)
+    mixed.attach(MIMEText("Grüße aus Köln,\r\nzweite Zeile", "plain", "iso-8859-1"))
+    assert sent_text(mixed.as_bytes()) == "Grüße aus Köln,\nzweite Zeile"
 
 
 @pytest.mark.parametrize("client", ("gmail", "apple", "horde"))

@@ -101,7 +101,7 @@ def _tag_reading(text: str, start: int, end: int) -> str:
         return "question"
     if _negated(before, after):
         return "negated"
-    if _mentioned(before, after):
+    if _mentioned(after):
         return "mentioned"
     if _conditional(before, after):
         return "conditional"
@@ -159,7 +159,7 @@ def _negated(before: str, after: str) -> bool:
     return any(neg in after[:16] for neg in JA_NEGATIONS)
 
 
-def _mentioned(before: str, after: str) -> bool:
+def _mentioned(after: str) -> bool:
     following = _words(after)[:1]
     return bool(following and following[0] in MENTIONS) or after.lstrip().startswith(JA_MENTIONS)
 

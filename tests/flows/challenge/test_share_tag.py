@@ -41,6 +41,8 @@ NOT_SHARED = [
     ("「#share」って何ですか", "quoted"),
     ("I read about the #share tag in the email", "mentioned"),
     ("> Add #share if you are happy", "quoted"),
+    ("Shipped it.\n> #share", "quoted"),
+    ("Shipped it.\n   > #share", "quoted"),
     # conditions and hedges
     ("Add #share if you are happy for it to be quoted in community digests.", "conditional"),
     ("maybe #share", "conditional"),
@@ -77,6 +79,11 @@ SHARED = [
     "ランブックを書きました #shareします",
     "Good day!\n\n#share",
     "Will add the photos later #share",
+    # look-alikes elsewhere in the entry do not touch a plain tag
+    "Just kidding about yesterday's mess. Today went well #share",
+    '"Ship it" was the motto. #share',
+    'Motto: "ship it\nGreat day #share, more "soon"',
+    "Should I have tried this earlier?\nGreat day #share",
 ]
 
 
