@@ -29,11 +29,13 @@ from mailer.inbound.calendar_reply import read_rsvp
 from mailer.inbound.classify import classify
 from mailer.inbound.commands import interpret
 from mailer.inbound.explain import rsvp_reading
+from mailer.inbound.history import sent_text
 from mailer.inbound.message import ParsedMessage, parse_message
 from mailer.inbound.reply import reply_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
 from mailer.store import inbox as store
+from mailer.store import outbox as outbox_store
 from mailer.store import people
 from mailer.transports.base import Fetched, Transport, read, settle
 
@@ -278,7 +280,7 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
     if flow is None:
         return ("ignored", verdict.kind, f"route: {route.via}",
                 f"no flow handles {route.token['purpose']} replies yet", "kept")
-    reply = _routed(msg, verdict, route, flow[1], now)
+    reply = _routed(msg, verdict, route, flow[1], now, _answered(db, msg, route))
     before = db.conn.total_changes
     plans = flow[0].handle_reply(db, reply, now, settings)
     ended, reason = _outcome_of(reply, db.conn.total_changes > before, plans)
@@ -302,8 +304,16 @@ def _outcome_of(reply: RoutedReply, changed: bool, plans: list[PlannedEmail]) ->
     return "none", f"no outcome: the {reply.purpose} handler changed nothing and answered nothing (a bug)"
 
 
-def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime) -> RoutedReply:
-    text = reply_text(msg, route.person["name"])
+def _answered(db: Database, msg: ParsedMessage, route: routing.Route) -> str:
+    """The text of our emails this reply answers (In-Reply-To, the token's email, References):
+    a stretch quoting them is history, never the author's words (DESIGN principle 9)."""
+    ids = [*msg.in_reply_to, route.token.get("message_id", ""), *reversed(msg.references)]
+    return "\n".join(sent_text(raw) for raw in outbox_store.answered_data(db, ids))
+
+
+def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime,
+            answered: str | None = None) -> RoutedReply:
+    text = reply_text(msg, route.person["name"], answered)
     if not text.strip() and msg.subject.strip().lower() in UNSUBSCRIBE_SUBJECTS:
         text = msg.subject.strip()  # List-Unsubscribe's mailto: the subject is the command
     base = dict(person_id=route.person["id"], person_email=route.person["email"],

@@ -2,14 +2,17 @@
 
 ``extract_reply`` works on plain text; ``reply_text`` picks the best body of a parsed
 message (the plain part, else the HTML part cut at its quote container and converted).
-Both are pure and never raise. Every line they return is a line of the input (whitespace at
-its end trimmed), so they can lose text but never invent it.
+Given the text of the email being answered (``answered``: we sent it, the outbox has it),
+every stretch of the reply that quotes it is history too, however the client marked it
+(``inbound.history``). Both are pure and never raise. Every line they return is a line of
+the input (whitespace at its end trimmed), so they can lose text but never invent it.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
-from mailer.inbound.html_text import html_to_text
+from mailer.inbound.history import leaves_history, mark_history
+from mailer.inbound.html_text import HtmlText, html_to_text
 from mailer.inbound.message import ParsedMessage
 from mailer.inbound.quotes import (
     header_block_span,
@@ -27,44 +30,48 @@ MAX_LINES = 20_000
 MAX_CHARS = 100_000
 
 
-def extract_reply(text: str, sender_name: str | Sequence[str] | None = None) -> str:
+def extract_reply(text: str, sender_name: str | Sequence[str] | None = None,
+                  answered: str | None = None) -> str:
     """The text the person wrote in this reply (plain text in, plain text out).
 
     Removes ``>`` quote blocks with their "On … wrote:" lines, Outlook header blocks and
     "Original Message" separators (with everything below them), the signature, mobile
     footers and disclaimers. An answer written below a quote (bottom-posting) is kept.
     ``sender_name`` (the From display name, or several names) lets a closing "Thanks, Anna" go too.
+    ``answered`` (the text of the email this reply answers) removes every stretch quoting it,
+    with the attribution line above it, however the client marked it.
     """
     if not isinstance(text, str) or not text.strip():
         return ""
     try:
-        return _extract(text, sender_name)
+        return _extract(text, sender_name, answered)
     except Exception:  # noqa: BLE001 - never lose a reply to a bug: hand back the whole text
         return text.strip()
 
 
-def reply_text(msg: ParsedMessage, known_name: str | None = None) -> str:
+def reply_text(msg: ParsedMessage, known_name: str | None = None, answered: str | None = None) -> str:
     """The new text of a parsed reply: its plain part, else its HTML part as text.
 
     ``known_name`` is the sender's name as we know it (the people store): a bare first name
     under a sign-off ("Best regards,\nTokyo") is recognised even when From has no display name.
+    ``answered``: the text of the email it answers, as for ``extract_reply``.
     """
     names = tuple(dict.fromkeys(n for n in (msg.from_name, known_name) if n and n.strip()))
-    return reply_from_parts(msg.text, msg.html, names or None)
+    return reply_from_parts(msg.text, msg.html, names or None, answered)
 
 
 def reply_from_parts(text: str | None, html: str | None,
-                     sender_name: str | Sequence[str] | None = None) -> str:
+                     sender_name: str | Sequence[str] | None = None, answered: str | None = None) -> str:
     """Like ``reply_text`` for bodies already decoded: the plain part wins when it yields
     anything; the HTML part is cut at its quote container (Gmail, Outlook, Apple Mail)."""
     if text and text.strip():
-        found = extract_reply(text, sender_name)
+        found = extract_reply(text, sender_name, answered)
         if found or not html:
             return found
-    return html_reply(html or "", sender_name)
+    return html_reply(html or "", sender_name, answered)
 
 
-def html_reply(html: str, sender_name: str | Sequence[str] | None = None) -> str:
+def html_reply(html: str, sender_name: str | Sequence[str] | None = None, answered: str | None = None) -> str:
     """The new text of an HTML body: the text above its first quote container, or, when
     nothing is written there (bottom-posting), the text-level rules over the whole body."""
     try:
@@ -72,16 +79,35 @@ def html_reply(html: str, sender_name: str | Sequence[str] | None = None) -> str
     except Exception:  # noqa: BLE001 - the converter is lenient; this is the last guard
         return ""
     if converted.quote_line is not None:
-        above = extract_reply(converted.before_quote, sender_name)
+        above = extract_reply(_quote_marked(converted) if answered else converted.before_quote,
+                              sender_name, answered)
         if above:
             return above
-    return extract_reply(converted.text, sender_name)
+    return extract_reply(converted.text, sender_name, answered)
 
 
-def _extract(text: str, sender_name: str | Sequence[str] | None) -> str:
+def _quote_marked(converted: HtmlText) -> str:
+    """The text above the quote container, and the container's text as a ``>`` quote: what
+    the text above is (an attribution we do not know: "Quoting …:") shows against the quote."""
+    quote = converted.lines[converted.quote_line:]
+    return "\n".join([converted.before_quote, *(f"> {line}" for line in quote)])
+
+
+def _extract(text: str, sender_name: str | Sequence[str] | None, answered: str | None) -> str:
     lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
+    found = _read(lines, sender_name, False)
+    # Most replies are read right by the usual rules: the answered text is looked for in the
+    # whole reply only when what they leave holds some of it (or ends with an attribution).
+    if answered and leaves_history(found.split("\n"), answered):
+        marked, cut = mark_history(lines, answered)
+        return _read(marked, sender_name, cut)
+    return found
+
+
+def _read(lines: list[str], sender_name: str | Sequence[str] | None, cut: bool) -> str:
+    """The new text by the usual rules; ``cut``: known history was marked in ``lines``."""
     kept, saw_history = _new_lines(lines)
-    if not _has_text(kept) and not saw_history:
+    if not _has_text(kept) and not (saw_history or cut):
         return _tidy(lines)  # nothing but ">" lines with no attribution: the person's own
     return _tidy(strip_signature(kept, sender_name))
 

@@ -7,6 +7,7 @@ In-Reply-To/References and the address the original asked replies to go to.
 from __future__ import annotations
 
 import email.policy
+import textwrap
 from datetime import datetime
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -19,6 +20,10 @@ from mailer.outbound.envelope import new_message_id
 from mailer.outbound.subject import strip_prefixes
 
 CLIENTS = ("outlook", "gmail", "apple")
+# Shapes that hide the quote from a reader that knows only the usual markers: Horde IMP's
+# "Quoting Name <address>:" above ">" lines; the same attribution over the original left
+# unquoted (a client set not to prefix quotes); the original pasted below with no attribution.
+OTHER_CLIENTS = ("horde", "horde-unquoted", "pasted")
 
 
 def compose_reply(original: bytes, sender: str, sender_name: str, text: str, client: str,
@@ -49,6 +54,8 @@ def compose_reply(original: bytes, sender: str, sender_name: str, text: str, cli
 def _quote(client: str, orig, their_name: str, their_addr: str, quoted: str, sender: str,
            sender_name: str) -> tuple[str, str]:
     sent = orig.header("Date") or ""
+    if client in OTHER_CLIENTS:
+        return _other_quote(client, their_name, their_addr, quoted)
     if client == "outlook":
         header = (f"From: {their_name} <{their_addr}>\nSent: {sent}\n"
                   f"To: {sender_name} <{sender}>\nSubject: {orig.subject}")
@@ -61,9 +68,25 @@ def _quote(client: str, orig, their_name: str, their_addr: str, quoted: str, sen
     return header, f"{header}\n\n{quoted_lines}"
 
 
+def _other_quote(client: str, their_name: str, their_addr: str, quoted: str) -> tuple[str, str]:
+    if client == "pasted":
+        return "", quoted
+    header = f"Quoting {their_name} <{their_addr}>:"
+    # Horde wraps what it quotes at 76 columns
+    lines = [part for line in quoted.splitlines()
+             for part in textwrap.wrap(line, 74, break_long_words=False, break_on_hyphens=False) or [""]]
+    if client == "horde":
+        return header, f"{header}\n\n" + "\n".join(f"> {line}" if line else ">" for line in lines)
+    return header, f"{header}\n\n" + "\n".join(lines)
+
+
 def _html(client: str, text: str, header: str, quoted: str) -> str:
     mine = "".join(f"<div>{escape(line) or '<br>'}</div>" for line in text.splitlines())
     theirs = escape(quoted).replace("\n", "<br>")
+    if client in OTHER_CLIENTS:  # Horde: <blockquote type="cite">; the others: plain divs
+        head = f"<div>{escape(header)}</div>" if header else ""
+        body = f'<blockquote type="cite">{theirs}</blockquote>' if client == "horde" else f"<div>{theirs}</div>"
+        return f"<html><body>{mine}<br>{head}{body}</body></html>"
     if client == "outlook":
         head = escape(header).replace("\n", "<br>")
         return (f"<html><body>{mine}<hr style=\"display:inline-block;width:98%\">"

@@ -366,3 +366,15 @@ def erase_person(db: Database, addresses: list[str], mentions: Callable[[bytes],
     db.conn.executemany("UPDATE outbox SET state = 'dead', last_error = 'not sent: it named a person who was "
                         "erased' WHERE id = ? AND state IN ('pending', 'failed', 'unknown')", [(i,) for i in others])
     return {"outbox": len(theirs), "outbox_data": len(theirs) + len(others)}
+
+
+def answered_data(db: Database, message_ids: list[str], limit: int = 10) -> list[bytes]:
+    """The bytes of the emails we sent among ``message_ids`` (the emails a reply answers and may
+    quote: its In-Reply-To, its token's email, its References), in the order given, at most
+    ``limit``; ids we never sent are skipped."""
+    wanted = list(dict.fromkeys(m if m.startswith("<") else f"<{m}>" for m in message_ids if m))[:100]
+    if not wanted:
+        return []
+    rows = dict(db.execute(f"SELECT o.message_id, d.data FROM outbox o JOIN outbox_data d ON d.id = o.id "
+                           f"WHERE o.message_id IN ({','.join('?' * len(wanted))})", wanted).fetchall())
+    return [rows[m] for m in wanted if rows.get(m)][:limit]

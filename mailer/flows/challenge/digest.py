@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
-from mailer.flows.challenge.journal import SHARE_TAG
+from mailer.flows.challenge.journal import SHARE_TAG, is_shareable
 from mailer.store import challenges as store
 
 HIGHLIGHTS = 3
@@ -112,15 +112,22 @@ def _chart(people: list[dict], days: dict[int, set[int]], today: int) -> tuple[t
     return tuple((f"Day {d}", counts[d], len(people)) for d in range(1, today + 1))
 
 
+def _shared(db: Database, c: dict, since: datetime, until: datetime) -> list[dict]:
+    """Entries marked shareable in the period, read again: one kept by an older, looser reading
+    of ``#share`` ("Please don't #share this") is not quoted."""
+    return [row for row in store.shareable_between(db, c["id"], since, until, HIGHLIGHTS)
+            if is_shareable(row["text"])]
+
+
 def _highlights(db: Database, c: dict, since: datetime, until: datetime) -> tuple[tuple[str, str], ...]:
-    rows = store.shareable_between(db, c["id"], since, until, HIGHLIGHTS)
+    rows = _shared(db, c, since, until)
     return tuple((row["author"], _clip(SHARE_TAG.sub("", row["text"]).strip())) for row in rows
                  if SHARE_TAG.sub("", row["text"]).strip())
 
 
 def _photos(db: Database, c: dict, since: datetime, until: datetime) -> tuple[tuple[str, bytes], ...]:
     """Thumbnails of photos from entries marked #share in the period (never from any other entry)."""
-    rows = store.shareable_between(db, c["id"], since, until, HIGHLIGHTS)
+    rows = _shared(db, c, since, until)
     return reply_files.shared_thumbnails(db, "journal", [(r["id"], r["person_id"], r["author"]) for r in rows])
 
 

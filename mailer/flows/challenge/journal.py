@@ -12,9 +12,10 @@ import re
 from datetime import date
 from typing import Any
 
+from mailer.flows.challenge import share_tag
 from mailer.flows.challenge import timing as ct
 
-SHARE_TAG = re.compile(r"(?<![\w#])#share\b", re.IGNORECASE)
+SHARE_TAG = share_tag.TAG
 MEMORY_EXCERPT = 400
 # The longest journal entry kept, in characters (README, "Journals"); longer ones are cut and
 # their author told. An entry is mailed back (memories, summary), so it must stay mail-sized.
@@ -22,8 +23,10 @@ MAX_ENTRY = 20_000
 
 
 def is_shareable(text: str) -> bool:
-    """Whether the author marked this entry ``#share`` (anywhere in it, any case)."""
-    return bool(SHARE_TAG.search(text))
+    """Whether the author marked this entry ``#share`` (any case) with a plain tag that
+    nothing around it takes back: not negated, asked, quoted, hedged or retracted
+    (``share_tag.reading`` says why not)."""
+    return share_tag.shares(text)
 
 
 def clean_entry(text: str) -> str:
