@@ -280,7 +280,7 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
     if flow is None:
         return ("ignored", verdict.kind, f"route: {route.via}",
                 f"no flow handles {route.token['purpose']} replies yet", "kept")
-    reply = _routed(msg, verdict, route, flow[1], now, _answered(db, msg, route))
+    reply = _routed(msg, verdict, route, flow[1], now, answered_text(db, msg, route))
     before = db.conn.total_changes
     plans = flow[0].handle_reply(db, reply, now, settings)
     ended, reason = _outcome_of(reply, db.conn.total_changes > before, plans)
@@ -304,7 +304,7 @@ def _outcome_of(reply: RoutedReply, changed: bool, plans: list[PlannedEmail]) ->
     return "none", f"no outcome: the {reply.purpose} handler changed nothing and answered nothing (a bug)"
 
 
-def _answered(db: Database, msg: ParsedMessage, route: routing.Route) -> str:
+def answered_text(db: Database, msg: ParsedMessage, route: routing.Route) -> str:
     """The text of our emails this reply answers (In-Reply-To, the token's email, References):
     a stretch quoting them is history, never the author's words (DESIGN principle 9)."""
     ids = [*msg.in_reply_to, route.token.get("message_id", ""), *reversed(msg.references)]

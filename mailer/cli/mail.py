@@ -175,7 +175,10 @@ def _router(app: App, now: datetime):
             tied, why_not = bounces.counted(app.db, msg, verdict.delayed, app.settings.mailer_address)
             return {"bounce_tied_by": tied.via if tied else None, "bounce_ignored": why_not,
                     "bounce_to": tied.sent["to_addr"] if tied else None, **worker}
-        found = routing.describe(routing.route(app.db, msg, app.settings.mailer_address, now))
+        routed = routing.route(app.db, msg, app.settings.mailer_address, now)
+        found = routing.describe(routed)
+        if routed.token is not None and routed.person is not None:  # read as the worker reads it
+            found["answered"] = inbox_flow.answered_text(app.db, msg, routed)
         if found["refused"] and state == "ignored":
             found["refused"] = reason  # the worker's own words (a calendar answer kept, not answered)
         return {**found, **worker}

@@ -30,7 +30,6 @@ Nothing is stored or sent; it never raises for a message, however broken.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from mailer.inbound.attachments import choose
@@ -52,6 +51,7 @@ def explain(raw: bytes, context: str | None,
     store) and ``max_bytes`` (``inbox.max_bytes``) make the outcome the worker's own."""
     msg = parse_message(raw)
     route = router(msg) if router is not None else None
+    answered = route.pop("answered", None) if route is not None else None
     if context is None and route is not None:
         context = route.get("context")
     if context is None and lookup_context is not None:
@@ -59,7 +59,7 @@ def explain(raw: bytes, context: str | None,
     context = context or DEFAULT_CONTEXT
     verdict = classify(msg)
     result: dict[str, Any] = {
-        "kind": verdict.kind, "intent": "none", "reply_text": _reply_text(msg), "comment": "",
+        "kind": verdict.kind, "intent": "none", "reply_text": _reply_text(msg, answered), "comment": "",
         "role": None, "rsvp": None, "bounced": None, "hard": None, "rule": verdict.rule,
         "reason": verdict.reason, "context": context, "subject": msg.subject, "from": msg.from_addr,
         "from_problem": msg.sender_problem,
@@ -114,13 +114,12 @@ def files_reading(msg: ParsedMessage) -> list[dict[str, Any]]:
                    for f, why in choice.dropped]
 
 
-def _reply_text(msg: ParsedMessage) -> str:
-    """The new text by ``inbound.reply``; until that module exists, the plain body as it is."""
-    try:
-        from mailer.inbound.reply import reply_text
-    except ImportError:
-        return (msg.text or re.sub(r"<[^>]+>", " ", msg.html or "")).strip()
-    return reply_text(msg)
+def _reply_text(msg: ParsedMessage, answered: str | None = None) -> str:
+    """The new text by ``inbound.reply`` (``answered``: the text of our email it answers, whose
+    lines are history, as the worker reads them)."""
+    from mailer.inbound.reply import reply_text
+
+    return reply_text(msg, None, answered)
 
 
 def rsvp_reading(msg: ParsedMessage, verdict: Verdict) -> dict[str, Any]:

@@ -87,3 +87,23 @@ def test_an_entry_an_older_reading_marked_shareable_is_read_again_before_a_diges
     challenges.add_entry(box.db, 1, oliver["id"], 1, f"Please don't #share this: {PRIVATE}", True, box.now,
                          "<older@corp.example.com>")  # as the old reading stored it: shareable
     assert_private_and_public(box, home)
+
+
+@pytest.mark.parametrize("box", OTHER_CLIENTS, indirect=True)
+def test_explain_reads_an_unknown_quote_as_the_worker_does(box, home):
+    """`explain` takes the answered email's lines as history too, so its text is the worker's."""
+    import json
+
+    from mailer.inbound.history import sent_text
+    from mailer.simulation.replies import compose_reply
+
+    ours = box.latest(OLIVER, "day")
+    raw = compose_reply(ours, OLIVER, "", PRIVATE, box.client, box.now)
+    path = home / "reply.eml"
+    path.write_bytes(raw)
+    when = box.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    result = CliRunner().invoke(main, ["--home", str(home), "explain", "--json", "--now", when, str(path)],
+                                catch_exceptions=False)
+    seen = json.loads(result.output.splitlines()[0])
+    assert seen["reply_text"] == PRIVATE
+    assert "#share" in sent_text(ours)  # the instruction was there to be mistaken for the author's
