@@ -16,7 +16,7 @@ from typing import Any
 
 from mailer.flows.base import PlannedEmail
 from mailer.flows.challenge import timing
-from mailer.outbound import invite
+from mailer.outbound import formats, invite, markdown
 from mailer.outbound.render import environment
 from mailer.transports.base import Meeting
 
@@ -34,25 +34,27 @@ def event_info(meetup: dict, sequence: int | None = None) -> invite.EventInfo:
     return invite.EventInfo(uid=meetup["uid"], sequence=meetup["sequence"] if sequence is None else sequence,
                             title=meetup["title"], start=meetup["start"],
                             duration_minutes=meetup["duration_minutes"], location=meetup["location"],
-                            online_url=meetup["online_url"], description=meetup["description"])
+                            online_url=meetup["online_url"],
+                            description=markdown.to_text(meetup["description"]))
 
 
 def when(meetup: dict, tz: str) -> dict[str, str]:
-    """The meetup's time as the person reads it, in their zone (and the organiser's, if different)."""
+    """The meetup's time as the person reads it, in their zone (and the organiser's, if different).
+
+    "when" always gives the length ("…, 18:00–20:00 (2 hours)"); "zone" names the abbreviation
+    only when one label fits both ends (across a clock change each end has its own)."""
     try:
         timing.zone(tz)
     except ValueError:  # a person row with a broken zone still gets the meetup's own time
         tz = meetup["timezone"]
     start, end = meetup["start"].astimezone(timing.zone(tz)), meetup["end"].astimezone(timing.zone(tz))
-    ends = f"{end:%H:%M}" if end.date() == start.date() else f"{timing.short_date(end.date())} {end:%H:%M}"
-    label = f"{timing.short_date(start.date())} {start.year}, {start:%H:%M}–{ends}"
+    label = f"{formats.time_range(start, end, tz)} ({formats.duration(meetup['duration_minutes'])})"
     home = meetup["start"].astimezone(timing.zone(meetup["timezone"]))
     also = "" if meetup["timezone"] == tz or home.utcoffset() == start.utcoffset() else \
-        f"{home:%H:%M} in {timing.city(meetup['timezone'])}"
-    abbr = start.tzname() or ""
-    zone = f"{tz}, {abbr}" if abbr.isalpha() and tz != "UTC" else tz
-    return {"when": label, "zone": zone, "also": also,
-            "short": f"{timing.short_date(start.date())} {start:%H:%M}"}
+        f"{formats.time(home)} in {timing.city(meetup['timezone'])}"
+    one_label = start.utcoffset() == end.utcoffset() and tz != "UTC"
+    zone = f"{tz}, {formats.zone_label(start)}" if one_label else tz
+    return {"when": label, "zone": zone, "also": also, "short": f"{formats.day(start)} {formats.time(start)}"}
 
 
 def _base(meetup: dict, person: dict) -> dict[str, Any]:
