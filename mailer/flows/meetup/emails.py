@@ -11,7 +11,7 @@ data is UTC (``outbound.invite``). Keys — M meetup id, N its SEQUENCE, P perso
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from mailer.flows.base import PlannedEmail
@@ -54,7 +54,18 @@ def when(meetup: dict, tz: str) -> dict[str, str]:
         f"{formats.time(home)} in {timing.city(meetup['timezone'])}"
     one_label = start.utcoffset() == end.utcoffset() and tz != "UTC"
     zone = f"{tz}, {formats.zone_label(start)}" if one_label else tz
-    return {"when": label, "zone": zone, "also": also, "short": f"{formats.day(start)} {formats.time(start)}"}
+    return {"when": label, "zone": zone, "also": also, "short": f"{formats.day(start)} {formats.time(start)}",
+            "on": f"{formats.date(start)} at {formats.time(start)}"}
+
+
+def moved_from(meetup: dict, tz: str) -> str | None:
+    """The time the meetup had before its last move, as ``tz`` reads it; None if it never moved."""
+    if meetup.get("moved_from_start") is None:
+        return None
+    minutes = meetup["moved_from_minutes"]
+    before = {**meetup, "start": meetup["moved_from_start"], "duration_minutes": minutes,
+              "end": meetup["moved_from_start"] + timedelta(minutes=minutes)}
+    return when(before, tz)["when"]
 
 
 def _base(meetup: dict, person: dict) -> dict[str, Any]:
@@ -71,7 +82,8 @@ def invitation(meetup: dict, person: dict, speakers: list[str], update: bool, se
     """The invitation (or, for someone who had an earlier version, the update) with its REQUEST."""
     calendar = invite.request(event_info(meetup), organizer(settings),
                               invite.Party(person["email"], person["name"]), now)
-    context = {**_base(meetup, person), "update": update, "speakers": speakers, "_calendar": ("REQUEST", calendar)}
+    context = {**_base(meetup, person), "update": update, "speakers": speakers, "_calendar": ("REQUEST", calendar),
+               "was": moved_from(meetup, person["timezone"]) if update else None}
     label = context["short"]
     subject = f"Updated: {meetup['title']}, now {label}" if update else f"Invitation: {meetup['title']}, {label}"
     return PlannedEmail(key=f"meetup:{meetup['id']}:invite:seq:{meetup['sequence']}:person:{person['id']}",
@@ -119,6 +131,24 @@ def question(meetup: dict, person: dict, local_day: date, their_subject: str,
                         template="meetup/question", context=_base(meetup, person), reply_purpose="meetup",
                         reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}", auto_reply=True,
                         in_reply_to=in_reply_to, headers=_headers(meetup))
+
+
+RECEIVED_KINDS = {"accepted": "coming", "declined": "not_coming", "tentative": "maybe"}
+
+
+def received(meetup: dict, person: dict, partstat: str, their_subject: str,
+             in_reply_to: str | None) -> PlannedEmail:
+    """One short line back to someone who answered in words ("See you there!"): what we recorded.
+
+    Calendar answers get none: the calendar itself shows the person what they answered."""
+    reply_key = in_reply_to or partstat
+    return PlannedEmail(key=f"meetup:{meetup['id']}:received:seq:{meetup['sequence']}:person:{person['id']}:"
+                            f"reply:{reply_key}",
+                        to=person["email"], subject=_re(their_subject) if their_subject else meetup["title"],
+                        template="meetup/received",
+                        context={**_base(meetup, person), "answer": RECEIVED_KINDS[partstat]},
+                        reply_purpose="meetup", reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}",
+                        auto_reply=True, in_reply_to=in_reply_to, headers=_headers(meetup))
 
 
 def highlight_ask(meetup: dict, person: dict) -> PlannedEmail:
