@@ -57,7 +57,7 @@ def number(value: float) -> str:
 def money(amount: float, currency: str) -> str:
     """A sum with its currency: "4,500 EUR", "99.50 EUR" (cents shown only when there are some)."""
     value = float(amount)
-    return f"{value:,.0f} {currency}" if value.is_integer() else f"{value:,.2f} {currency}"
+    return (f"{value:,.0f} {currency}" if value.is_integer() else f"{value:,.2f} {currency}").strip()
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

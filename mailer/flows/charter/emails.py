@@ -25,11 +25,26 @@ from typing import Any
 
 from mailer.flows.base import PlannedEmail
 from mailer.flows.charter import definition as cdef
-from mailer.outbound import markdown
+from mailer.outbound import formats, markdown
 
 DECISION_WORDS = {"approve": "approved", "reject": "rejected", "request_changes": "asked for changes"}
 OUTCOME_WORDS = {"approved": "approved", "rejected": "rejected", "changes_requested": "changes requested",
                  "expired": "expired without a decision", "completed": "completed"}
+
+
+# Where a charter stands once an answer settled it, for that approver's receipt.
+SETTLED_SENTENCES = {
+    "approved": "With your answer the charter is approved; everyone involved will hear.",
+    "rejected": "With your answer the charter is rejected; everyone involved will hear.",
+    "changes_requested": "The proposer will revise it, and you will be asked to approve the new version.",
+}
+
+
+def pending_sentence(approvals: int, needed: int) -> str:
+    """Where a pending charter stands: "1 of the 2 approvals it needs is in; …"."""
+    verb = "is" if approvals == 1 else "are"
+    return (f"{approvals} of the {formats.count(needed, 'approval')} it needs {verb} in; "
+            "you can change your answer until it is decided.")
 
 
 def re_subject(their_subject: str, fallback: str) -> str:
@@ -39,8 +54,8 @@ def re_subject(their_subject: str, fallback: str) -> str:
 
 
 def short_date(day: date) -> str:
-    """"Wed 20 Jan 2027"."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    """"Wed 20 Jan 2027" (``outbound.formats.date``)."""
+    return formats.date(day)
 
 
 def view(charter: dict, names: dict[str, str]) -> dict[str, Any]:
@@ -113,6 +128,7 @@ def receipt(charter: dict, shown: dict, person: dict, decision: dict, standing: 
                         subject=re_subject(their_subject, shown["title"]),
                         template="charter/answer",
                         context={"charter": shown, "kind": "receipt", "word": DECISION_WORDS[decision["decision"]],
+                                 "decision": decision["decision"],
                                  "comment": decision["comment"], "standing": standing},
                         auto_reply=True, in_reply_to=in_reply_to, headers=_headers(charter),
                         reply_purpose="approval", reply_ref=f"charter:{charter['id']}:v:{charter['version']}")
