@@ -10,7 +10,7 @@ from typing import Callable
 from sqlite_utils import Database
 
 from mailer.errors import ConfigError
-from mailer.people_csv import PersonRow, duplicates, parse_people_csv
+from mailer.people_csv import PersonRow, duplicates, parse_people_file
 from mailer.store import people
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[str] = field(default_factory=list)  # "FILE: line N: why"
+    ignored: list[str] = field(default_factory=list)  # header columns left out (--ignore-columns)
     written: bool = False
 
     @property
@@ -34,19 +35,24 @@ class ImportReport:
 
 
 def import_people(db: Database, path: Path, dry_run: bool = False,
-                  progress: Callable[[int, int], None] = lambda done, total: None) -> ImportReport:
+                  progress: Callable[[int, int], None] = lambda done, total: None,
+                  ignore_columns: bool = False) -> ImportReport:
     """Add or update everyone in a CSV file in one transaction; bad rows are reported by line.
 
-    A file naming an address twice is refused as a whole. ``dry_run`` compares without writing.
-    ``progress(done, total)`` is called as batches are written.
+    A file naming an address twice is refused as a whole, and so is a header naming a column
+    we do not know (``ConfigError``) unless ``ignore_columns``. ``dry_run`` compares without
+    writing. ``progress(done, total)`` is called as batches are written.
     """
     try:
         text = path.read_text(encoding="utf-8")
+        found = parse_people_file(text, ignore_columns)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    rows, errors = parse_people_csv(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    rows, errors = found.rows, found.errors
     twice = duplicates(rows)
-    report = ImportReport(rejected=[f"{path}: {e}" for e in errors + twice])
+    report = ImportReport(rejected=[f"{path}: {e}" for e in errors + twice], ignored=found.ignored)
     if twice:
         return report  # which line is meant is anybody's guess: change nothing
     new, changed = _compare(db, rows, report)
@@ -60,10 +66,10 @@ def _compare(db: Database, rows: list[PersonRow], report: ImportReport) -> tuple
     known = people.import_fields(db)
     new, changed = [], []
     for row in rows:
-        fields = (row.name, row.timezone, ",".join(row.roles))
+        fields = (row.name, row.timezone, ",".join(row.roles), row.language)
         if row.email not in known:
             new.append((row.email, *fields))
-        elif known[row.email] != fields:
+        elif known[row.email][:3] != fields[:3] or row.language not in (None, known[row.email][3]):
             changed.append((row.email, *fields))
         else:
             report.unchanged += 1

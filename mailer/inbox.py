@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Iterator
@@ -21,8 +22,10 @@ from sqlite_utils import Database
 
 from mailer import bounces, outbox, routing
 from mailer.config import Settings
+from mailer.flows import outcome as flow_outcome
 from mailer.flows.registry import flow_for
 from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.inbound.calendar_reply import read_rsvp
 from mailer.inbound.classify import classify
 from mailer.inbound.commands import interpret
 from mailer.inbound.explain import rsvp_reading
@@ -51,6 +54,7 @@ class InboxResult:
     quarantined: int = 0
     answers: int = 0
     notes: list[str] = field(default_factory=list)
+    outcomes: Counter = field(default_factory=Counter)  # handled messages per outcome (store.OUTCOMES)
 
 
 def dedupe_key(raw: bytes, msg: ParsedMessage | None) -> str:
@@ -171,7 +175,7 @@ def _take(db: Database, fetched: Fetched, msg: ParsedMessage | None, key: str, k
     except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
         if not db.conn.in_transaction:
             raise  # the error ended the batch's transaction: nothing more can be kept in it
-        outcome, failure = ("quarantined", None, None, f"{type(exc).__name__}: {exc}"), exc
+        outcome, failure = ("quarantined", None, None, f"{type(exc).__name__}: {exc}", "kept"), exc
     msg_id = store.store_handled(db, key, fetched.transport_id, raw, msg.from_addr if msg else "",
                                  msg.subject if msg else "", outcome, now)
     kept.add(key)
@@ -179,6 +183,7 @@ def _take(db: Database, fetched: Fetched, msg: ParsedMessage | None, key: str, k
     if failure is not None:
         log.warning("inbox message %s quarantined: %s", msg_id, failure)
         result.quarantined += 1
+        result.outcomes["kept"] += 1
     else:
         _count(result, msg_id, outcome)
 
@@ -190,7 +195,7 @@ def process(db: Database, now: datetime, settings: Settings, result: InboxResult
         try:
             with db.atomic():
                 outcome = handle(db, row, now, settings, result)
-                store.set_outcome(db, msg_id, *outcome, now)
+                store.set_outcome(db, msg_id, *outcome[:4], now, outcome=outcome[4])
         except sqlite3.Error:
             raise  # the database failed, not the message: stop, the message stays 'new'
         except Exception as exc:  # noqa: BLE001 - the per-message catch: quarantine, go on
@@ -201,17 +206,19 @@ def process(db: Database, now: datetime, settings: Settings, result: InboxResult
 
 def _quarantine(db: Database, msg_id: int, exc: Exception, now: datetime, result: InboxResult) -> None:
     log.warning("inbox message %s quarantined: %s", msg_id, exc)
-    store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now)
+    store.set_outcome(db, msg_id, "quarantined", None, None, f"{type(exc).__name__}: {exc}", now, outcome="kept")
     result.quarantined += 1
+    result.outcomes["kept"] += 1
 
 
 def _count(result: InboxResult, msg_id: int, outcome: tuple) -> None:
-    state, _, _, reason = outcome
+    state, _, _, reason, ended = outcome
+    result.outcomes[ended or "none"] += 1
     if state == "done":
         result.done += 1
     else:
         result.ignored += 1
-    if reason and state != "done":
+    if reason and (state != "done" or ended == "none"):
         result.notes.append(f"#{msg_id}: {reason}")
 
 
@@ -219,20 +226,21 @@ def _add(result: InboxResult, other: InboxResult) -> None:
     for name in ("fetched", "duplicates", "done", "ignored", "quarantined", "answers"):
         setattr(result, name, getattr(result, name) + getattr(other, name))
     result.notes += other.notes
+    result.outcomes.update(other.outcomes)
 
 
 def handle(db: Database, row: dict, now: datetime, settings: Settings, result: InboxResult,
-           msg: ParsedMessage | None = None) -> tuple[str, str | None, str | None, str | None]:
+           msg: ParsedMessage | None = None) -> tuple[str, str | None, str | None, str | None, str]:
     """Act on one stored message (``msg``: its parse, when already done); returns
-    (state, kind, rule, reason)."""
+    (state, kind, rule, reason, outcome), the outcome one of ``store.OUTCOMES``."""
     if row["size"] > settings.inbox_max_bytes:
         raise ValueError(f"message of {row['size']} bytes exceeds inbox.max_bytes")
     msg = msg or parse_message(row["raw"])
     verdict = classify(msg)
     if verdict.kind == "bounce":
-        return _bounce(db, msg, verdict, settings)
+        return (*_bounce(db, msg, verdict, settings), "kept")  # the lead sees it; never answered
     if verdict.kind == "auto_reply":
-        return "ignored", "auto_reply", verdict.rule, "auto-reply: logged, never acted on"
+        return "ignored", "auto_reply", verdict.rule, "auto-reply: logged, never acted on", "kept"
     return _reply(db, msg, verdict, now, settings, result)
 
 
@@ -252,21 +260,43 @@ def _bounce(db: Database, msg: ParsedMessage, verdict, settings: Settings) -> tu
 
 
 def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: Settings,
-           result: InboxResult) -> tuple[str, str, str, str | None]:
+           result: InboxResult) -> tuple[str, str, str, str | None, str]:
     route = routing.route(db, msg, settings.mailer_address, now)
     if route.refused:
         if route.keep and (flow := flow_for(route.token["purpose"])):
             flow[0].keep_unattributed(db, msg, route.token["ref"], now)  # for a person to see
-        _answer_unrouted(db, msg, route, now, settings, result)
-        return "ignored", verdict.kind, f"route: {route.via}", route.refused
+        if verdict.kind == "rsvp" and route.token is None and not route.keep:
+            # A calendar client answered an event we do not know: a "reply by hand" note would go
+            # to a machine (principle 5). Kept for the organiser; nothing is sent.
+            return "ignored", verdict.kind, f"route: {route.via}", _unknown_event(msg), "kept"
+        answered = _answer_unrouted(db, msg, route, now, settings, result)
+        return "ignored", verdict.kind, f"route: {route.via}", route.refused, "answer" if answered else "kept"
     flow = flow_for(route.token["purpose"])
     if flow is None:
-        return "ignored", verdict.kind, f"route: {route.via}", f"no flow handles {route.token['purpose']} replies yet"
+        return ("ignored", verdict.kind, f"route: {route.via}",
+                f"no flow handles {route.token['purpose']} replies yet", "kept")
     reply = _routed(msg, verdict, route, flow[1], now)
+    before = db.conn.total_changes
     plans = flow[0].handle_reply(db, reply, now, settings)
+    ended, reason = _outcome_of(reply, db.conn.total_changes > before, plans)
     if plans:  # most replies (journal entries) want no answer
         result.answers += outbox.enqueue(db, plans, now, settings)
-    return "done", verdict.kind, f"route: {route.via}; intent: {reply.intent}", None
+    return "done", verdict.kind, f"route: {route.via}; intent: {reply.intent}", reason, ended
+
+
+def _outcome_of(reply: RoutedReply, changed: bool, plans: list[PlannedEmail]) -> tuple[str, str | None]:
+    """What a routed reply ended in, and why when it is not plain: what its handler marked
+    (``flows.outcome``), else a change when it wrote to the store, else an answer when it
+    planned one. None of these is a bug in the handler: kept as "none", and shown."""
+    marked = flow_outcome.marked(reply)
+    if marked is not None:
+        return marked
+    if changed:
+        return "change", None
+    if plans:
+        return "answer", None
+    log.warning("a %s reply (%s) was handled without an outcome", reply.purpose, reply.ref)
+    return "none", f"no outcome: the {reply.purpose} handler changed nothing and answered nothing (a bug)"
 
 
 def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now: datetime) -> RoutedReply:
@@ -284,25 +314,50 @@ def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now
     return RoutedReply(**base, intent=intent.intent, comment=intent.comment, role=intent.role)
 
 
+def _unknown_event(msg: ParsedMessage) -> str:
+    """Why a calendar answer to no meetup of ours is kept: whose, to which event."""
+    rsvp = read_rsvp(msg.calendar or "", msg.from_addr)
+    who = (rsvp.attendee if rsvp else "") or msg.from_addr or "(nobody)"
+    uid = rsvp.uid if rsvp and rsvp.uid else "(none)"
+    return f"calendar answer from {who} to an event we do not know (UID {uid}): kept for the organiser"
+
+
 def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now: datetime,
-                     settings: Settings, result: InboxResult) -> None:
-    """One helpful answer a day to a known member whose reply we could not place.
+                     settings: Settings, result: InboxResult) -> bool:
+    """One helpful answer a day to a known member whose reply we could not place; whether one
+    was sent for this message (else it is kept for the lead).
 
     Never when a token was found for someone else: the From may be forged, and answering it
     would mail whoever the forger named.
     """
     if route.token is not None:
-        return
+        return False
     sender = people.find_person(db, msg.from_addr) if msg.from_addr else None
     day = now.date().isoformat()
-    if sender is None or not store.claim_auto_answer(db, sender["email"], "unrouted", day):
-        return
+    if sender is None:
+        return False
+    if not store.claim_auto_answer(db, sender["email"], "unrouted", day):
+        return False  # told once today already: this one is kept for the lead
     plan = PlannedEmail(
         key=f"system:unrouted:{sender['email']}:{day}", to=sender["email"],
         subject=reply_subject(msg.subject, "We could not place your reply"),
         template="system/unrouted", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
         in_reply_to=msg.message_id)
     result.answers += outbox.enqueue(db, [plan], now, settings)
+    return True
+
+
+def rehearse(db: Database, msg: ParsedMessage, now: datetime, settings: Settings) -> tuple:
+    """What handling ``msg`` at ``now`` would end in, (state, kind, rule, reason, outcome), with
+    every effect undone (nothing stored, nothing queued): ``explain`` reports the worker's own
+    decision, so the two cannot disagree."""
+    with store.rehearsal(db):
+        try:
+            return handle(db, {"raw": b"", "size": 0}, now, settings, InboxResult(), msg)
+        except sqlite3.Error:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the worker would quarantine it: so says the rehearsal
+            return "quarantined", None, None, f"{type(exc).__name__}: {exc}", "kept"
 
 
 def replay(db: Database, msg_id: int) -> None:

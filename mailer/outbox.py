@@ -84,7 +84,9 @@ def enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Setti
     found.keys.add(plan.key)
     person = found.people.get(plan.to.strip().lower())
     if person is None or not people.is_mailable(person):
-        log.info("not mailing %s (%s)", plan.to, "unknown" if person is None else "bounced")
+        if person is not None and person["status"] == "inactive":  # kept visible: `people list`
+            people.hold_mail(db, person["id"], plan.key, plan.subject, now)
+        log.info("not mailing %s (%s)", plan.to, "unknown" if person is None else person["status"])
         return 0
     address = settings.mailer_address
     message_id = envelope.new_message_id(address.partition("@")[2] or "localhost")

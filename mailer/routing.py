@@ -71,7 +71,15 @@ def route(db: Database, msg: ParsedMessage, our_address: str, now: datetime) -> 
                      refused=f"sender {msg.from_addr or '(none)'} is not the token's recipient {person['email']}")
     if record["expires_at"] < now:
         return Route(record, person, via, refused=f"token expired on {record['expires_at']:%Y-%m-%d}")
-    return Route(record, person, via)
+    return _unless_inactive(Route(record, person, via))
+
+
+def _unless_inactive(found: Route) -> Route:
+    """A reply from someone deactivated is kept for the lead, not acted on (mailer/membership.py)."""
+    if found.person is None or found.person["status"] != "inactive":
+        return found
+    return Route(found.token, found.person, found.via, refused=f"{found.person['email']} is deactivated: kept "
+                 "for the lead, not acted on (people activate, then inbox replay, acts on it)")
 
 
 def _sent_by(db: Database, from_addr: str, person: dict) -> bool:
@@ -105,7 +113,7 @@ def calendar_route(db: Database, msg: ParsedMessage) -> Route | None:
     if not (sender and sender["id"] == person["id"]) and msg.from_addr not in (rsvp.sent_by, matched):
         return Route(record, person, "calendar-uid",
                      refused=f"sender {msg.from_addr or '(none)'} does not speak for attendee {person['email']}")
-    return Route({**record, "person_id": person["id"]}, person, "calendar-uid")
+    return _unless_inactive(Route({**record, "person_id": person["id"]}, person, "calendar-uid"))
 
 
 def describe(found: Route) -> dict:

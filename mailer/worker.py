@@ -48,6 +48,7 @@ class TickResult:
     unknown: int = 0
     held_by_pace: int = 0
     notes: list[str] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)  # handled messages per outcome (inbox)
 
     def as_dict(self) -> dict:
         """Plain data for ``--json``."""
@@ -164,6 +165,7 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     inbox.process(db, now, settings, box)  # what a failed read left stored but unhandled
     result.fetched, result.processed = box.fetched, box.done
     result.ignored, result.quarantined = box.ignored, box.quarantined
+    result.outcomes = dict(box.outcomes)
     result.notes += box.notes
     mirror_calendars(db, transport, now, settings, result)  # before planning: it decides who mails invitations
     sent = outbox.FlushResult()

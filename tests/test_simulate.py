@@ -91,6 +91,11 @@ def test_a_charter_is_approved_by_reply_volunteers_join_and_rsvps_are_kept(tmp_p
     kinds = {a["kind"] for a in meetup_store.answers(db, meetup["id"])}
     assert {"calendar", "text"} <= kinds and p["rsvps_by_calendar"] > 0
     assert p["wrong_approvals"] == p["wrong_signups"] == p["wrong_rsvps"] == 0
+    # every message received ended in an outcome someone can see, every day (DESIGN.md principle 10)
+    ended = {k: sum(day.outcomes.get(k, 0) for day in report.per_day) for k in ("change", "answer", "kept", "none")}
+    assert ended["none"] == 0 and ended["change"] > 0 and ended["answer"] > 0 and ended["kept"] > 0
+    assert sum(ended.values()) == sum(day.received for day in report.per_day) == db.execute(
+        "SELECT count(*) FROM inbox WHERE outcome IN ('change', 'answer', 'kept')").fetchone()[0]
 
 
 def _invitation_email(ics: bytes) -> bytes:
@@ -126,6 +131,7 @@ def test_the_plain_report_shows_the_projects_unless_asked_for_the_challenge_only
     both = runner.invoke(main, ["--home", str(tmp_path / "a"), "simulate", "--members", "6", "--days", "1"])
     assert both.exit_code == 0, both.output
     assert "approvals sent/kept" in both.output and "wrong actions: none" in both.output
+    assert "what each message received ended in" in both.output and "0 without an outcome" in both.output
     alone = runner.invoke(main, ["--home", str(tmp_path / "b"), "simulate", "--members", "6", "--days", "1",
                                  "--challenge-only", "--json"])
     data = json.loads(alone.output)

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from mailer.cli.now import NOW_HELP, parse_now
-from mailer.errors import ConfigError
 from mailer.flows.call import definition, flow
 from mailer.flows.call.places import RoleState, filled, place_line
 from mailer.store import calls as store
@@ -30,18 +29,13 @@ def call() -> None:
 @click.pass_obj
 def open_(app, file: Path, check: bool, now_text: str | None) -> None:
     """Validate FILE.toml and open the call; it goes out at the next tick."""
-    spec = definition.load_spec(file)
-    spec["sender"] = spec["sender"] or app.settings.mailer_lead
-    recipients = definition.check_people(app.db, spec, str(file))
+    now = parse_now(now_text)
+    spec, recipients = definition.check_file(app.db, file, now, app.settings.mailer_lead)
     if check:
         click.echo(f"{file}: valid")
         click.echo(definition.describe(spec, recipients, spec["sender"]))
         return
-    existing = store.find_call(app.db, spec["title"], spec["closes"].isoformat())
-    if existing:
-        raise ConfigError(f"{file}: \"{spec['title']}\" closing {spec['closes']} is already "
-                          f"call {existing['id']}")
-    call_id = definition.open_call(app.db, spec, parse_now(now_text))
+    call_id = definition.open_call(app.db, spec, now)
     click.echo(f"opened call {call_id}: {spec['title']}")
     click.echo(definition.describe(spec, recipients, spec["sender"]))
     click.echo("the call goes out at the next tick")
@@ -54,7 +48,7 @@ def phase(call_row: dict, now: datetime, zones: set[str]) -> str:
 
 
 def _zones(app, call_row: dict) -> set[str]:
-    people = definition.recipients(app.db, call_row["to_spec"])
+    people = definition.invitees(app.db, call_row["to_spec"], call_row["feeds"])
     return {p["timezone"] for p in people} | store.signup_zones(app.db, call_row["id"])
 
 

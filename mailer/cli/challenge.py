@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from mailer.cli.now import NOW_HELP, parse_now
+from mailer.cli.output import counted
 from mailer.errors import NotFoundError
 from mailer.flows.challenge import flow
 from mailer.flows.challenge import definition as challenge_def
@@ -48,7 +49,7 @@ def start(app, file: Path, check: bool, now_text: str | None) -> None:
     now = parse_now(now_text)
     if check:
         definition, members, notes = challenge_def.check_start(app.db, file, now)
-        click.echo(f"{file}: valid ({definition.length} days)")
+        click.echo(f"{file}: valid ({counted(definition.length, 'day')})")
         click.echo("\n".join([challenge_def.describe_start(definition, members, now), *notes]))
         return
     started = challenge_def.start_challenge(app.db, file, now)
@@ -72,8 +73,8 @@ def list_(app, show_all: bool, as_json: bool, now_text: str | None) -> None:
         click.echo(json.dumps(rows))
         return
     for row in rows:
-        click.echo(f"{row['id']:>3}  {row['phase']:<9} {row['start']}  {row['length']} days  "
-                   f"{row['participants']} participants  {row['title']}")
+        click.echo(f"{row['id']:>3}  {row['phase']:<9} {row['start']}  {counted(row['length'], 'day')}  "
+                   f"{counted(row['participants'], 'participant')}  {row['title']}")
     if not rows:
         click.echo("(no challenges)")
 
@@ -106,13 +107,13 @@ def show(app, challenge_id: int, as_json: bool, now_text: str | None) -> None:
         click.echo(json.dumps(data))
         return
     click.echo(f"{data['id']}: {data['title']} ({data['phase']})")
-    click.echo(f"starts {data['start']}, {data['length']} days, at {data['send_time']} local"
+    click.echo(f"starts {data['start']}, {counted(data['length'], 'day')}, at {data['send_time']} local"
                f"{', with partners' if data['partners'] else ''}")
     for p in data["participants"]:
         status = "bounced" if p["bounced"] else p["status"]
         partners = ", ".join(p["partners"]) or "-"
         click.echo(f"  {p['email']:<36} {status:<8} {p['timezone']:<20} "
-                   f"{p['days_journaled']:>2} days journaled  partner: {partners}")
+                   f"{counted(p['days_journaled'], 'day'):>7} journaled  partner: {partners}")
 
 
 def _participant(db, challenge_id: int, email: str) -> dict:

@@ -28,14 +28,15 @@ def charter() -> None:
 @click.pass_obj
 def submit(app, file: Path, check: bool, now_text: str | None) -> None:
     """Validate FILE.toml and submit it; each approver gets a request at the next tick."""
+    now = parse_now(now_text)
     if check:
-        definition = lifecycle.check(app.db, file)
+        definition = lifecycle.check(app.db, file, now)
         spec = definition.as_spec()
         click.echo(f"{file}: valid")
         click.echo(f"{spec['title']}: {cdef.resourcing(spec)}; {len(spec['approvers'])} approvers, "
                    f"{cdef.rule_text(spec)}; decision due {spec['deadline']}")
         return
-    charter_id = lifecycle.submit(app.db, file, parse_now(now_text))
+    charter_id = lifecycle.submit(app.db, file, now)
     click.echo(f"submitted charter {charter_id}; the approval requests go out at the next tick")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -29,6 +30,16 @@ def _person(app: App, email: str) -> dict:
     return person
 
 
+def _recipient(app: App, email: str, now: datetime) -> dict:
+    """The person, when they get digests; else one line saying why not, and exit code 1."""
+    person = _person(app, email)
+    if all(p["id"] != person["id"] for p in flow.recipients(app.db, now)):
+        click.echo(f"{person['email']} gets no digest: they sponsor nothing and are not a community lead "
+                   "(sponsors are named in challenge, charter and meetup files; leads have the role 'lead')")
+        raise click.exceptions.Exit(1)
+    return person
+
+
 @digest.command("preview")
 @click.argument("email")
 @click.option("--html", "html_file", type=click.Path(path_type=Path), help="Also write the HTML part here.")
@@ -36,7 +47,8 @@ def _person(app: App, email: str) -> dict:
 @click.pass_obj
 def preview(app: App, email: str, html_file: Path | None, now_text: str | None) -> None:
     """Show the digest EMAIL would get now (the last seven days), without sending it."""
-    now, person = parse_now(now_text), _person(app, email)
+    now = parse_now(now_text)
+    person = _recipient(app, email, now)
     plan = flow.build(app.db, person, one_week_before(now), now, app.settings, key="preview")
     text, html = outbox.render_plan(plan, person, None, app.settings)
     click.echo(f"Subject: {plan.subject}\nTo: {person['email']}\n\n{text}", nl=False)
@@ -51,7 +63,8 @@ def preview(app: App, email: str, html_file: Path | None, now_text: str | None) 
 @click.pass_obj
 def send(app: App, email: str, now_text: str | None) -> None:
     """Queue a digest for EMAIL now, out of cadence (the last seven days), e.g. for a new sponsor."""
-    now, person = parse_now(now_text), _person(app, email)
+    now = parse_now(now_text)
+    person = _recipient(app, email, now)
     plan = flow.build(app.db, person, one_week_before(now), now, app.settings,
                       key=f"digest:person:{person['id']}:manual:{now:%Y-%m-%dT%H:%M:%SZ}")
     queued = outbox.enqueue(app.db, [plan], now, app.settings)

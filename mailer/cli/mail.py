@@ -56,12 +56,17 @@ def inbox() -> None:
 @inbox.command("list")
 @click.option("--state", type=click.Choice(["new", "done", "ignored", "quarantined"]))
 @click.option("--limit", default=50, show_default=True)
+@click.option("--for-lead", is_flag=True,
+              help="Only what waits for a person: records kept for the lead, messages without an outcome, quarantine.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def inbox_list(app: App, state: str | None, limit: int, as_json: bool) -> None:
-    """Recent incoming messages, newest first."""
-    _rows(inbox_store.list_messages(app.db, state, limit), as_json,
-          ("id", "state", "kind", "intent", "from_addr", "subject", "reason"))
+def inbox_list(app: App, state: str | None, limit: int, for_lead: bool, as_json: bool) -> None:
+    """Recent incoming messages, newest first, each with its outcome (change, answer, kept, none)."""
+    found = (inbox_store.waiting_for_lead(app.db, limit=limit) if for_lead
+             else inbox_store.list_messages(app.db, state, limit))
+    if for_lead and state:
+        found = [row for row in found if row["state"] == state]
+    _rows(found, as_json, ("id", "state", "outcome", "kind", "intent", "from_addr", "subject", "reason"))
 
 
 @inbox.command("show")
@@ -74,7 +79,7 @@ def inbox_show(app: App, msg_id: int, raw: bool) -> None:
     if raw:
         click.echo(row["raw"].decode("utf-8", "replace"))
         return
-    for key in ("id", "from_addr", "subject", "state", "kind", "rule", "reason", "size",
+    for key in ("id", "from_addr", "subject", "state", "outcome", "kind", "rule", "reason", "size",
                 "received_at", "processed_at"):
         click.echo(f"{key:13} {row[key] if row[key] is not None else '-'}")
 
@@ -143,7 +148,15 @@ def explain(app: App, context: str | None, now_text: str | None, as_json: bool, 
         result = {"file": str(path), **explain_raw(raw, context, router=router,
                                                    max_bytes=app.settings.inbox_max_bytes)}
         click.echo(json.dumps(result, ensure_ascii=False, default=str) if as_json
-                   else f"{path}\n{describe(result)}\n")
+                   else f"{path}\n{describe(result)}{_ends_in(result.get('route'))}\n")
+
+
+def _ends_in(route: dict | None) -> str:
+    """The outcome line of ``explain``: what the worker's handling ends in (and why, when kept)."""
+    if not route or not route.get("ends_in"):
+        return ""
+    why = f" ({route['ends_because']})" if route.get("ends_because") else ""
+    return f"\n  ends in: {route['ends_in']}{why}"
 
 
 def _router(app: App, now: datetime):
@@ -155,10 +168,15 @@ def _router(app: App, now: datetime):
     from mailer.inbound.classify import classify
 
     def route(msg) -> dict:
+        state, _, _, reason, ends_in = inbox_flow.rehearse(app.db, msg, now, app.settings)
+        worker = {"ends_in": ends_in, "ends_because": reason, "worker_state": state}
         verdict = classify(msg)
         if verdict.kind == "bounce":  # a bounce is not routed: it counts when tied to our mail
-            found, why_not = bounces.counted(app.db, msg, verdict.delayed, app.settings.mailer_address)
-            return {"bounce_tied_by": found.via if found else None, "bounce_ignored": why_not,
-                    "bounce_to": found.sent["to_addr"] if found else None}
-        return routing.describe(routing.route(app.db, msg, app.settings.mailer_address, now))
+            tied, why_not = bounces.counted(app.db, msg, verdict.delayed, app.settings.mailer_address)
+            return {"bounce_tied_by": tied.via if tied else None, "bounce_ignored": why_not,
+                    "bounce_to": tied.sent["to_addr"] if tied else None, **worker}
+        found = routing.describe(routing.route(app.db, msg, app.settings.mailer_address, now))
+        if found["refused"] and state == "ignored":
+            found["refused"] = reason  # the worker's own words (a calendar answer kept, not answered)
+        return {**found, **worker}
     return route

@@ -31,12 +31,11 @@ def schedule(app, file: Path, check: bool, now_text: str | None) -> None:
     """Validate FILE.toml and schedule the meetup; invitations go out at the next tick."""
     now = parse_now(now_text)
     spec = meetup_def.load_definition(file)
+    line = actions.describe(spec, *actions.check(app.db, spec, now))
     if check:
-        line = actions.describe(app.db, spec, now)
         click.echo(f"{file}: valid")
         click.echo(line)
         return
-    line = actions.describe(app.db, spec, now)
     meetup_id = actions.schedule_meetup(app.db, spec, now)
     click.echo(f"scheduled meetup {meetup_id}: {spec['title']}")
     click.echo(line)
@@ -133,7 +132,8 @@ def details(db, meetup_id: int) -> dict:
             "duration_minutes": m["duration_minutes"], "location": m["location"], "online_url": m["online_url"],
             "invite": m["invite_spec"], "sponsors": m["sponsors"], "cancel_reason": m["cancel_reason"],
             "invitees": invitees, "proposals": _kept(db, meetup_id, "counter"),
-            "unattributed": _kept(db, meetup_id, "unattributed"), "calendar_event": _native(db, meetup_id)}
+            "unattributed": _kept(db, meetup_id, "unattributed"), "late": _kept(db, meetup_id, "late"),
+            "calendar_event": _native(db, meetup_id)}
 
 
 def _earlier_answers(db, meetup: dict) -> dict[int, dict]:
@@ -195,3 +195,5 @@ def show(app, meetup_id: int, as_json: bool) -> None:
         click.echo(f"  proposal from {p['from']}: {p['proposed_start'] or '(no time)'} {p['comment']}".rstrip())
     for p in data["unattributed"]:
         click.echo(f"  kept (not an invitee): {p['from']} {p['answer'] or ''}".rstrip())
+    for p in data["late"]:
+        click.echo(f"  kept (answered after the cancellation): {p['from']} {p['answer'] or ''}".rstrip())

@@ -6,6 +6,11 @@ import json
 import click
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``n`` with its noun: "1 day", "2 days", "1 entry"/"3 entries" (``many`` when not ``one`` + s)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def rows(items: list[dict], as_json: bool, columns: tuple[str, ...]) -> None:
     """Print ``rows`` as JSON, or one line each with ``columns`` (``-`` for empty)."""
     if as_json:

@@ -57,6 +57,7 @@ def _print(report: Report) -> None:
     click.echo("  ".join(f"{label:>12}" for _, label in COLUMNS))
     for day in report.per_day:
         click.echo("  ".join(f"{getattr(day, key)!s:>12}" for key, _ in COLUMNS))
+    _print_outcomes(report)
     total = report.totals()
     click.echo(f"members wrote {total['replies_written']} replies (asked to pause {total['asked_pause']}, "
                f"to stop {total['asked_stop']}), {total['auto_replies']} automatic replies, "
@@ -65,6 +66,15 @@ def _print(report: Report) -> None:
         _print_projects(report)
     click.echo("time: " + ", ".join(f"{k[:-2]} {v} s" for k, v in report.stages.items())
                + f"; peak memory {report.peak_rss_mb} MB")
+
+
+def _print_outcomes(report: Report) -> None:
+    """Per day, what the messages received ended in, and how many ended in none (a bug)."""
+    click.echo("what each message received ended in (change / answer / kept for the lead):")
+    for day in report.per_day:
+        got = day.outcomes
+        click.echo(f"{day.date:>12}  {got.get('change', 0)} change, {got.get('answer', 0)} answer, "
+                   f"{got.get('kept', 0)} kept; {got.get('none', 0)} without an outcome")
 
 
 def _print_projects(report: Report) -> None:

@@ -28,6 +28,7 @@ PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "checkin": (charter, "journal"),  # free text like a journal entry; "#private" keeps it in the store
     "project_news": (charter, "journal"),
     "volunteer": (call, "volunteer"),
+    "call_list": (call, "journal"),  # the sender's answer to the list at closing: kept for the lead
     "meetup": (meetup, "meetup"),
     "meetup_highlight": (meetup, "journal"),
     "digest": (digest, "journal"),  # read only to find an unsubscribe; everything else is forwarded

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mailer.errors import ConfigError
+from mailer.outbound.safe_text import control_character
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -42,6 +43,18 @@ def text(raw: dict, key: str, where: Path | str, required: bool = False) -> str:
     if required and not value.strip():
         raise ConfigError(f"{where}: {key} is required (text)")
     return value.strip()
+
+
+def title(raw: dict, key: str, where: Path | str, required: bool = True) -> str:
+    """``raw[key]`` as one line of text for a subject and a calendar SUMMARY: refused, like a
+    person's name at import, when it holds a control, format or line-break character (a
+    U+202E bidi override would show the rest of a subject reversed)."""
+    value = text(raw, key, where, required)
+    bad = control_character(value)
+    if bad:
+        raise ConfigError(f"{where}: {key} holds a control or invisible formatting character ({bad}); "
+                          "expected one line of plain text")
+    return value
 
 
 def whole(value: Any, where: Path | str, key: str, low: int, high: int) -> int:

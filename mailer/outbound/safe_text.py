@@ -23,6 +23,19 @@ def _unsafe(char: str) -> bool:
     return char in _BREAKS or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
 
 
+def control_character(value: str) -> str | None:
+    """The first control, format or line-break character in ``value`` (Unicode categories Cc,
+    Cf, Zl, Zp), as Python writes it (``'\\u202e'``); None when there is none. Format characters
+    include the bidi overrides (U+202E turns "gpj.exe" into "exe.jpg" on screen) and zero-width
+    spaces: a name or title holding one is refused where it comes in. The zero-width
+    (non-)joiners are allowed: they belong inside words in Indic and Persian scripts."""
+    if value.isprintable():  # the common case, and fast: no Cc, Cf, Zl or Zp in it
+        return None
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+                and c not in "\u200c\u200d"), None)
+    return repr(bad) if bad else None
+
+
 def one_line(value: object) -> str:
     """``value`` as one line of text: control characters and line breaks become spaces,
     runs of white space one space, and the ends are trimmed."""

@@ -48,6 +48,8 @@ class DayStats:
     paused: int = 0
     stopped: int = 0
     bounced: int = 0
+    # what each message received ended in (change, answer, kept; "none" is a handler's bug)
+    outcomes: dict[str, int] = field(default_factory=dict)
     projects: ProjectDay = field(default_factory=ProjectDay)  # the charter, its call, the meetup
 
 
@@ -116,6 +118,8 @@ class Simulation:
         t2 = time.perf_counter()
         self.day.sent += result.sent
         self.day.received += result.fetched
+        for ended, n in result.outcomes.items():
+            self.day.outcomes[ended] = self.day.outcomes.get(ended, 0) + n
         for row in outbox.sent_between(self.db, now, now + timedelta(seconds=1)):
             self.read(row, now)
         self.stages["tick_s"] += t2 - t1

@@ -116,3 +116,16 @@ def migrate(db: Database) -> list[str]:
         applied.append(name)
     return applied
 
+
+
+def secure_delete(db: Database, on: bool) -> None:
+    """Have SQLite overwrite what is deleted with zeros (an erasure must leave no bytes behind
+    in free pages)."""
+    db.conn.execute(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}")
+
+
+def checkpoint(db: Database) -> bool:
+    """Copy the write-ahead log into the database file and empty it; False when another
+    process's open read kept part of it (it empties at a later checkpoint)."""
+    busy = db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    return busy == 0

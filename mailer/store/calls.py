@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
+from mailer.store.rows import scrub
 
 CALL_STATES = ("open", "closed")
 ACTIVE = ("confirmed", "waitlisted")
@@ -283,3 +284,9 @@ def changes_between(db: Database, call_id: int, since: datetime, until: datetime
                   SUM(status = 'withdrawn' AND changed_at >= ? AND changed_at < ?)
            FROM call_signups WHERE call_id = ?""", [a, b, a, b, a, b, call_id]).fetchone()
     return {"signed_up": row[0] or 0, "promoted": row[1] or 0, "withdrew": row[2] or 0}
+
+
+def erase_person(db: Database, addresses: list[str], tombstone: str) -> dict[str, int]:
+    """Rewrite calls that name this person's address; their sign-ups stay (places and counts
+    hold), by "a former member"."""
+    return {"calls": scrub(db, "calls", ("to_spec", "sender", "source"), addresses, tombstone)}

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
-from mailer.store.rows import select
+from mailer.store.rows import scrub, select
 
 PARTICIPANT_STATES = ("active", "paused", "stopped")
 CHALLENGE_STATES = ("active", "paused", "removed")
@@ -350,10 +350,11 @@ def challenges_of(db: Database, person_id: int) -> list[int]:
 
 
 def active_zones(db: Database, challenge_id: int) -> list[str]:
-    """The time zones of the participants who still get day emails (active, not bounced)."""
+    """The time zones of the participants who still get day emails (active; not bounced, deactivated or erased)."""
     rows = db.execute("""SELECT DISTINCT p.timezone FROM challenge_participants cp
                          JOIN people p ON p.id = cp.person_id
-                         WHERE cp.challenge_id = ? AND cp.status = 'active' AND p.status != 'bounced'
+                         WHERE cp.challenge_id = ? AND cp.status = 'active'
+                         AND p.status NOT IN ('bounced', 'inactive', 'erased')
                          ORDER BY 1""", [challenge_id])
     return [r[0] for r in rows]
 
@@ -378,3 +379,18 @@ def shareable_between(db: Database, challenge_id: int, since: datetime, until: d
 def count_entries(db: Database, challenge_id: int) -> int:
     """How many journal entries the challenge holds (no text read)."""
     return db.execute("SELECT COUNT(*) FROM journal_entries WHERE challenge_id = ?", [challenge_id]).fetchone()[0]
+
+
+def written_by(db: Database, person_id: int) -> list[str]:
+    """Every journal entry text of this person (for an erasure to look for elsewhere)."""
+    return [r[0] for r in db.execute("SELECT text FROM journal_entries WHERE person_id = ?", [person_id])]
+
+
+def erase_person(db: Database, person_id: int, addresses: list[str], tombstone: str) -> dict[str, int]:
+    """Forget this person's journal: each entry's text is deleted, its row stays, and so does
+    their place in the challenge (so counts keep their numbers, by "a former member"; no mail
+    reaches an erased person); specs naming them are rewritten."""
+    entries = db.execute("UPDATE journal_entries SET text = '', shareable = 0, message_id = NULL "
+                         "WHERE person_id = ?", [person_id]).rowcount
+    return {"journal_entries": entries,
+            "challenges": scrub(db, "challenges", ("participants_spec", "sponsors", "source"), addresses, tombstone)}

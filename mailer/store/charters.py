@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
+from mailer.store.rows import scrub
 
 STATUSES = ("pending", "approved", "rejected", "changes_requested", "expired", "withdrawn", "completed")
 
@@ -304,3 +305,26 @@ def feedback(db: Database, charter_id: int) -> list[dict]:
     rows = db.query("""SELECT f.*, p.name, p.email FROM charter_feedback f JOIN people p ON p.id = f.person_id
                        WHERE f.charter_id = ? ORDER BY f.received_at, f.id""", [charter_id])
     return [{**r, "received_at": parse_ts(r["received_at"])} for r in rows]
+
+
+def written_by(db: Database, person_id: int) -> list[str]:
+    """Every update, feedback and decision comment this person wrote (for an erasure)."""
+    rows = db.execute("""SELECT text FROM charter_updates WHERE person_id = ?
+                         UNION ALL SELECT text FROM charter_feedback WHERE person_id = ?
+                         UNION ALL SELECT comment FROM charter_decisions WHERE approver_id = ?""",
+                      [person_id] * 3)
+    return [r[0] for r in rows if r[0]]
+
+
+def erase_person(db: Database, person_id: int, addresses: list[str], tombstone: str) -> dict[str, int]:
+    """Forget what this person wrote on charters: texts and comments deleted; their decisions,
+    team places and update rows stay, by "a former member"; versions naming them rewritten."""
+    return {
+        "charter_decisions": db.execute("UPDATE charter_decisions SET comment = '', message_id = NULL, auth = '' "
+                                        "WHERE approver_id = ?", [person_id]).rowcount,
+        "charter_updates": db.execute("UPDATE charter_updates SET text = '', shareable = 0, message_id = NULL "
+                                      "WHERE person_id = ?", [person_id]).rowcount,
+        "charter_feedback": db.execute("UPDATE charter_feedback SET text = '', message_id = NULL "
+                                       "WHERE person_id = ?", [person_id]).rowcount,
+        "charter_versions": scrub(db, "charter_versions", ("spec", "changes"), addresses, tombstone),
+    }

@@ -54,3 +54,9 @@ def first_seen(db: Database, person_ids: list[int], now: datetime) -> dict[int, 
         db.conn.executemany("INSERT OR IGNORE INTO digest_recipients VALUES (?, ?)",
                             [(pid, ts(now)) for pid in person_ids])
     return {pid: parse_ts(seen) for pid, seen in db.execute("SELECT person_id, first_seen FROM digest_recipients")}
+
+
+def erase_person(db: Database, person_id: int) -> dict[str, int]:
+    """Delete this person's digest cadence and recipient record (an erasure)."""
+    return {table: db.execute(f"DELETE FROM {table} WHERE person_id = ?", [person_id]).rowcount
+            for table in ("digest_prefs", "digest_recipients")}

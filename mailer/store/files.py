@@ -71,3 +71,17 @@ def files_of(db: Database, entry_kind: str, entry_ids: list[int], with_data: boo
         row["kept"] = bool(row["kept"])
         found.setdefault(row.pop("entry_id"), []).append(row)
     return found
+
+
+def hashes_of(db: Database, person_id: int) -> set[str]:
+    """The sha256 of every file this person sent with an entry."""
+    return {r[0] for r in db.execute("SELECT sha256 FROM entry_files WHERE person_id = ?", [person_id])}
+
+
+def erase_person(db: Database, person_id: int) -> dict[str, int]:
+    """Delete the files this person sent (a content nobody else sent too goes with them)."""
+    hashes = sorted(hashes_of(db, person_id))
+    links = db.execute("DELETE FROM entry_files WHERE person_id = ?", [person_id]).rowcount
+    gone = sum(db.execute("DELETE FROM files WHERE sha256 = ? AND NOT EXISTS "
+                          "(SELECT 1 FROM entry_files WHERE sha256 = ?)", [sha, sha]).rowcount for sha in hashes)
+    return {"entry_files": links, "files": gone}

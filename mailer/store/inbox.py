@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Callable
 
 from sqlite_utils import Database
 
@@ -40,7 +41,27 @@ def _create(db: Database) -> None:
         )""")
 
 
-MIGRATIONS = [("inbox-001", _create)]
+# What waits for a person: in one place, as the partial index below and its queries spell it
+# (SQLite uses a partial index only for a query repeating its WHERE term).
+WAITING = "(outcome IN ('kept', 'none') OR state = 'quarantined')"
+
+
+def _outcome_column(db: Database) -> None:
+    # Which of the three outcomes a handled message ended in (``OUTCOMES``); NULL for rows
+    # handled before this column existed, and for messages not handled yet. The index holds
+    # only what waits for a person, so listing it never reads the raw bytes of the rest (the
+    # columns after ``raw`` sit behind its overflow pages).
+    db.execute("ALTER TABLE inbox ADD COLUMN outcome TEXT")
+    db.execute(f"CREATE INDEX inbox_waiting ON inbox(received_at) WHERE {WAITING}")
+
+
+MIGRATIONS = [("inbox-001", _create), ("inbox-002-outcome", _outcome_column)]
+
+# What a handled message ended in (DESIGN.md principle 10): a change the person can see, one
+# answer sent to them, a record kept for the lead with its reason; "none" is a handler's bug.
+OUTCOMES = ("change", "answer", "kept", "none")
+# The outcomes a person (the lead) has to look at: ``inbox list --for-lead`` and the lead's digest.
+FOR_LEAD = ("kept", "none")
 
 
 def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes,
@@ -55,8 +76,9 @@ def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: byte
 
 
 def store_handled(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes, from_addr: str,
-                  subject: str, outcome: tuple[str, str | None, str | None, str | None], now: datetime) -> int:
-    """Keep an incoming message together with how it was handled (state, kind, rule, reason),
+                  subject: str, outcome: tuple, now: datetime) -> int:
+    """Keep an incoming message together with how it was handled (state, kind, rule, reason
+    and, when given, its outcome),
     in the transaction that holds its effect; return its id.
 
     One write instead of a row stored and then updated (an update rewrites the whole raw
@@ -64,9 +86,10 @@ def store_handled(db: Database, dedupe_key: str, transport_id: str | None, raw: 
     """
     cur = db.execute(
         """INSERT INTO inbox (dedupe_key, transport_id, raw, size, from_addr, subject, received_at,
-                              state, kind, rule, reason, processed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now), *outcome, ts(now)])
+                              state, kind, rule, reason, outcome, processed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [dedupe_key, transport_id, raw, len(raw), from_addr[:500], subject[:500], ts(now), *_five(outcome),
+         ts(now)])
     return cur.lastrowid
 
 
@@ -102,6 +125,26 @@ class savepoint:  # noqa: N801 - used like a function: ``with savepoint(db):``
             self.conn.execute("RELEASE inbox_message")
 
 
+class rehearsal:  # noqa: N801 - used like a function: ``with rehearsal(db):``
+    """A unit of work that is always undone: what handling a message would do, without doing it."""
+
+    def __init__(self, db: Database) -> None:
+        self.conn = db.conn
+        self.nested = db.conn.in_transaction
+
+    def __enter__(self) -> None:
+        self.conn.execute("SAVEPOINT inbox_rehearsal" if self.nested else "BEGIN")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self.conn.in_transaction:
+            return  # an error ended the transaction already: nothing is left to undo
+        if self.nested:
+            self.conn.execute("ROLLBACK TO inbox_rehearsal")
+            self.conn.execute("RELEASE inbox_rehearsal")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
 def seen_transport_id(db: Database, transport_id: str) -> bool:
     """Whether the server's id for a message was already stored (a re-poll)."""
     return db.execute("SELECT 1 FROM inbox WHERE transport_id = ?", [transport_id]).fetchone() is not None
@@ -135,24 +178,31 @@ def get_message(db: Database, msg_id: int) -> dict:
 
 
 def set_outcome(db: Database, msg_id: int, state: str, kind: str | None, rule: str | None,
-                reason: str | None, now: datetime) -> None:
-    """Record how a message was handled (done, ignored, quarantined) and which rule decided."""
-    db.execute("UPDATE inbox SET state=?, kind=?, rule=?, reason=?, processed_at=? WHERE id=?",
-               [state, kind, rule, reason, ts(now), msg_id])
+                reason: str | None, now: datetime, outcome: str | None = None) -> None:
+    """Record how a message was handled (done, ignored, quarantined), which rule decided and
+    which outcome (``OUTCOMES``) it ended in."""
+    db.execute("UPDATE inbox SET state=?, kind=?, rule=?, reason=?, outcome=?, processed_at=? WHERE id=?",
+               [state, kind, rule, reason, outcome, ts(now), msg_id])
+
+
+def _five(outcome: tuple) -> tuple:
+    """(state, kind, rule, reason, outcome) from a handled tuple with or without its outcome."""
+    return tuple(outcome) + (None,) * (5 - len(outcome))
 
 
 def reset_for_replay(db: Database, msg_id: int) -> None:
     """Put a quarantined message back in line to be processed again."""
     get_message(db, msg_id)
     with db.atomic():
-        db.execute("UPDATE inbox SET state='new', reason=NULL, processed_at=NULL WHERE id=?", [msg_id])
+        db.execute("UPDATE inbox SET state='new', reason=NULL, outcome=NULL, processed_at=NULL WHERE id=?",
+                   [msg_id])
 
 
 def list_messages(db: Database, state: str | None = None, limit: int = 50) -> list[dict]:
     """Recent messages without raw bytes, newest first, each with the ``intent`` acted on."""
     where, args = ("WHERE state = ?", [state]) if state else ("", [])
     rows = db.query(
-        f"""SELECT id, from_addr, subject, state, kind, rule, reason, size, received_at
+        f"""SELECT id, from_addr, subject, state, kind, rule, reason, outcome, size, received_at
             FROM inbox {where} ORDER BY id DESC LIMIT ?""", [*args, limit])
     return [{**row, "intent": intent_of(row["rule"])} for row in rows]
 
@@ -173,3 +223,34 @@ def claim_auto_answer(db: Database, person_email: str, reason: str, day: str) ->
     """True the first time (person, reason, day) is claimed: at most one such answer a day."""
     cur = db.execute("INSERT OR IGNORE INTO auto_answers VALUES (?, ?, ?)", [person_email, reason, day])
     return cur.rowcount == 1
+
+
+def erase_person(db: Database, addresses: list[str], mentions: Callable[[bytes], bool]) -> dict[str, int]:
+    """Delete the raw messages from these addresses, and any other that ``mentions`` the person;
+    each row keeps only its dedupe key (so the message is never taken in again) and its state."""
+    marks = ",".join("?" * len(addresses))
+    ids = {r[0] for r in db.execute(f"SELECT id FROM inbox WHERE lower(from_addr) IN ({marks})", addresses)}
+    ids |= {row_id for row_id, raw in db.execute("SELECT id, raw FROM inbox") if mentions(raw)}
+    db.conn.executemany("UPDATE inbox SET raw = x'', size = 0, from_addr = NULL, subject = NULL, rule = NULL, "
+                        "reason = 'erased with the person it was from or about' WHERE id = ?", [(i,) for i in ids])
+    answered = db.execute(f"DELETE FROM auto_answers WHERE lower(person_email) IN ({marks})", addresses).rowcount
+    return {"inbox": len(ids), "auto_answers": answered}
+def waiting_for_lead(db: Database, since: datetime | None = None, until: datetime | None = None,
+                     limit: int = 50) -> list[dict]:
+    """Handled messages that wait for a person, newest first: records kept for the lead, messages
+    handled without an outcome (a bug, shown) and quarantined ones, received in [since, until)."""
+    rows = db.query(
+        f"""SELECT id, from_addr, subject, state, kind, rule, reason, outcome, received_at FROM inbox
+            WHERE {WAITING} AND received_at >= ? AND received_at < ? ORDER BY received_at DESC, id DESC
+            LIMIT ?""", [*_period(since, until), limit])
+    return [{**row, "intent": intent_of(row["rule"])} for row in rows]
+
+
+def count_waiting(db: Database, since: datetime | None = None, until: datetime | None = None) -> int:
+    """How many messages received in [since, until) wait for a person (from the index alone)."""
+    return db.execute(f"SELECT count(*) FROM inbox WHERE {WAITING} AND received_at >= ? AND received_at < ?",
+                      _period(since, until)).fetchone()[0]
+
+
+def _period(since: datetime | None, until: datetime | None) -> list[str]:
+    return [ts(since) if since else "", ts(until) if until else "~"]  # "~" sorts after every timestamp

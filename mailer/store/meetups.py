@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
+from mailer.store.rows import scrub
 
 PARTSTATS = ("needs-action", "accepted", "declined", "tentative")
 
@@ -317,3 +318,26 @@ def save_native_event(db: Database, meetup_id: int, fields: dict[str, Any], now:
         if cur.rowcount == 0:
             db.execute(f"INSERT INTO meetup_native (meetup_id, {', '.join(row)}) VALUES (?{', ?' * len(row)})",
                        [meetup_id, *row.values()])
+
+
+def written_by(db: Database, person_id: int) -> list[str]:
+    """Every RSVP comment and highlight this person wrote (for an erasure)."""
+    rows = db.execute("""SELECT comment FROM meetup_invitees WHERE person_id = ?
+                         UNION ALL SELECT highlight FROM meetup_invitees WHERE person_id = ?
+                         UNION ALL SELECT comment FROM meetup_answers WHERE person_id = ?""", [person_id] * 3)
+    return [r[0] for r in rows if r[0]]
+
+
+def erase_person(db: Database, person_id: int, addresses: list[str], tombstone: str) -> dict[str, int]:
+    """Forget this person's words at meetups: comments and highlights deleted, answers kept
+    without their address (RSVP counts hold); meetups and native events naming them rewritten."""
+    marks = ",".join("?" * len(addresses))
+    return {
+        "meetup_invitees": db.execute("UPDATE meetup_invitees SET comment = '', highlight = NULL, highlight_at = NULL "
+                                      "WHERE person_id = ?", [person_id]).rowcount,
+        "meetup_answers": db.execute(f"UPDATE meetup_answers SET address = ?, comment = '', message_id = NULL "
+                                     f"WHERE person_id = ? OR lower(address) IN ({marks})",
+                                     [tombstone, person_id, *addresses]).rowcount,
+        "meetups": scrub(db, "meetups", ("invite_spec", "sponsors", "source", "description"), addresses, tombstone),
+        "meetup_native": scrub(db, "meetup_native", ("attendees",), addresses, tombstone),
+    }

@@ -8,6 +8,7 @@ Times are stored as ISO-8601 UTC text so they compare as strings.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from sqlite_utils import Database
 
@@ -336,3 +337,32 @@ def sent_between(db: Database, since: datetime, until: datetime) -> list[dict]:
     return list(db.query("SELECT o.key, o.to_addr, o.message_id, d.data, o.sent_at FROM outbox o "
                          "LEFT JOIN outbox_data d ON d.id = o.id WHERE o.sent_at >= ? AND o.sent_at < ? "
                          "AND o.state = 'sent' ORDER BY o.sent_at, o.id", [ts(since), ts(until)]))
+
+
+def take_queued_to(db: Database, address: str) -> list[tuple[str, str]]:
+    """Remove the emails to ``address`` that wait to be sent (pending or failed, never tried or
+    to be retried); return their (key, subject). Their keys are free again, so a flow plans
+    what is still due once the person may be mailed again."""
+    with db.atomic():
+        rows = db.execute("SELECT id, key, subject FROM outbox WHERE to_addr = ? AND state IN ('pending', 'failed')",
+                          [address]).fetchall()
+        ids = [r[0] for r in rows]
+        db.conn.executemany("DELETE FROM outbox_data WHERE id = ?", [(i,) for i in ids])
+        db.conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+    return [(r[1], r[2]) for r in rows]
+
+
+def erase_person(db: Database, addresses: list[str], mentions: Callable[[bytes], bool]) -> dict[str, int]:
+    """Delete every email to these addresses (row and bytes), and the bytes of any other email
+    that ``mentions`` the person (a digest quoting them); such an email not yet sent never will
+    be (``dead``, with the reason)."""
+    marks = ",".join("?" * len(addresses))
+    theirs = [r[0] for r in db.execute(f"SELECT id FROM outbox WHERE lower(to_addr) IN ({marks})", addresses)]
+    others = [row_id for row_id, data in db.execute("SELECT id, data FROM outbox_data") if mentions(data)]
+    others = sorted(set(others) - set(theirs))
+    for table, column in (("outbox_data", "id"), ("outbox_sent_log", "row_id"), ("outbox", "id")):
+        db.conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in theirs])
+    db.conn.executemany("DELETE FROM outbox_data WHERE id = ?", [(i,) for i in others])
+    db.conn.executemany("UPDATE outbox SET state = 'dead', last_error = 'not sent: it named a person who was "
+                        "erased' WHERE id = ? AND state IN ('pending', 'failed', 'unknown')", [(i,) for i in others])
+    return {"outbox": len(theirs), "outbox_data": len(theirs) + len(others)}

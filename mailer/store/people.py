@@ -1,9 +1,13 @@
 """Store verbs for people: members, leads, approvers, sponsors, each with a time zone."""
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
+from mailer.store.outbox import ts
 from mailer.store.rows import select
 
 
@@ -26,7 +30,34 @@ def _create(db: Database) -> None:
         )""")
 
 
-MIGRATIONS = [("people-001", _create)]
+def _language(db: Database) -> None:
+    # The language a person reads (en, de, fr, es, ja); NULL: the community's default.
+    db.execute("ALTER TABLE people ADD COLUMN language TEXT")
+
+
+def _held(db: Database) -> None:
+    # Emails planned for someone deactivated: not sent, recorded here so a lead can see them.
+    db.execute("""
+        CREATE TABLE held_mail (
+            key TEXT PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            subject TEXT NOT NULL,
+            held_at TEXT NOT NULL
+        )""")
+    # What each erasure removed (never whom): when, by whom, how many rows per table.
+    db.execute("""
+        CREATE TABLE erasures (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            counts TEXT NOT NULL
+        )""")
+
+
+MIGRATIONS = [("people-001", _create), ("people-002", _language), ("people-003", _held)]
+# Statuses that get no mail at all: a dead mailbox, someone let go, someone erased.
+UNMAILED = ("bounced", "inactive", "erased")
+FORMER_MEMBER = "a former member"
 
 
 def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> int:
@@ -42,22 +73,24 @@ def add_person(db: Database, email: str, name: str, timezone: str, roles=()) -> 
     return find_person(db, email)["id"]
 
 
-def import_fields(db: Database) -> dict[str, tuple[str, str, str]]:
-    """Every person's (name, time zone, roles) by email, in one query (for an import to compare)."""
-    return {row[0]: (row[1], row[2], row[3])
-            for row in db.execute("SELECT email, name, timezone, roles FROM people").fetchall()}
+def import_fields(db: Database) -> dict[str, tuple[str, str, str, str | None]]:
+    """Every person's (name, time zone, roles, language) by email, in one query (for an import
+    to compare)."""
+    return {row[0]: (row[1], row[2], row[3], row[4])
+            for row in db.execute("SELECT email, name, timezone, roles, language FROM people").fetchall()}
 
 
-def insert_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
-    """Add many new people at once: (email, name, time zone, roles text) each; one batch."""
-    db["people"].insert_all(({"email": e, "name": n, "timezone": t, "roles": r} for e, n, t, r in rows),
-                            batch_size=1000)
+def insert_people(db: Database, rows: list[tuple[str, str, str, str, str | None]]) -> None:
+    """Add many new people at once: (email, name, time zone, roles text, language) each; one batch."""
+    db["people"].insert_all(({"email": e, "name": n, "timezone": t, "roles": r, "language": lang}
+                             for e, n, t, r, lang in rows), batch_size=1000)
 
 
-def update_people(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
-    """Set name, time zone and roles of many existing people at once: (email, name, tz, roles)."""
-    db.conn.executemany("UPDATE people SET name = ?, timezone = ?, roles = ? WHERE email = ?",
-                        [(n, t, r, e) for e, n, t, r in rows])
+def update_people(db: Database, rows: list[tuple[str, str, str, str, str | None]]) -> None:
+    """Set name, time zone, roles and language of many existing people at once
+    (email, name, tz, roles, language); a language of None keeps the one stored."""
+    db.conn.executemany("UPDATE people SET name = ?, timezone = ?, roles = ?, language = COALESCE(?, language) "
+                        "WHERE email = ?", [(n, t, r, lang, e) for e, n, t, r, lang in rows])
 
 
 def get_person(db: Database, person_id: int) -> dict:
@@ -133,15 +166,31 @@ def record_bounce(db: Database, email: str, hard: bool, threshold: int) -> dict 
 
 
 def set_status(db: Database, person_id: int, status: str) -> None:
-    """Set a person's status ('active' or 'bounced'); 'active' also clears the bounce count."""
+    """Set a person's status ('active', 'bounced' or 'inactive'); 'active' also clears the bounce count."""
     with db.atomic():
         db.execute("UPDATE people SET status = ?, bounce_count = CASE WHEN ? = 'active' THEN 0 "
                    "ELSE bounce_count END WHERE id = ?", [status, status, person_id])
 
 
 def is_mailable(person: dict) -> bool:
-    """Whether we may send to this person at all (bounced addresses are left alone)."""
-    return person.get("status") != "bounced"
+    """Whether we may send to this person at all (bounced, deactivated and erased people get nothing)."""
+    return person.get("status") not in UNMAILED
+
+
+def set_active(db: Database, person_id: int, active: bool) -> None:
+    """Deactivate a person (no mail of any kind; their history stays) or make them active again
+    (which also clears a bounce count, as a fresh start)."""
+    set_status(db, person_id, "active" if active else "inactive")
+
+
+def hold_mail(db: Database, person_id: int, key: str, subject: str, now: datetime) -> None:
+    """Record an email not sent because its recipient is deactivated (once per key)."""
+    db.execute("INSERT OR IGNORE INTO held_mail VALUES (?, ?, ?, ?)", [key, person_id, subject, ts(now)])
+
+
+def held_counts(db: Database) -> dict[int, int]:
+    """Person id -> how many emails were held back while they were deactivated."""
+    return dict(db.execute("SELECT person_id, COUNT(*) FROM held_mail GROUP BY person_id").fetchall())
 
 
 def with_role_or_email(db: Database, role: str, emails: set[str]) -> list[dict]:
@@ -155,3 +204,36 @@ def with_role_or_email(db: Database, role: str, emails: set[str]) -> list[dict]:
 def count_with_status(db: Database, status: str) -> int:
     """How many people have this status ('active' or 'bounced')."""
     return db.execute("SELECT COUNT(*) FROM people WHERE status = ?", [status]).fetchone()[0]
+
+
+def tombstone_address(person_id: int) -> str:
+    """The address an erased person's row (and every spec that named them) carries instead."""
+    return f"erased-{person_id}@erased.invalid"
+
+
+def addresses_of(db: Database, person_id: int) -> list[str]:
+    """The person's address and every alias of theirs."""
+    person = get_person(db, person_id)
+    aliases = [r[0] for r in db.execute("SELECT alias FROM aliases WHERE person_id = ? ORDER BY alias", [person_id])]
+    return [person["email"], *aliases]
+
+
+def erase_person(db: Database, person_id: int) -> dict[str, int]:
+    """Forget who this person was: aliases and held mail deleted; their row stays (so counts
+    and decisions keep their numbers) as "a former member" with a tombstone address."""
+    counts = {"aliases": db.execute("DELETE FROM aliases WHERE person_id = ?", [person_id]).rowcount,
+              "held_mail": db.execute("DELETE FROM held_mail WHERE person_id = ?", [person_id]).rowcount}
+    db.execute("UPDATE people SET email = ?, name = ?, timezone = 'UTC', roles = '', status = 'erased', "
+               "language = NULL, bounce_count = 0 WHERE id = ?", [tombstone_address(person_id), FORMER_MEMBER, person_id])
+    return {**counts, "people": 1}
+
+
+def record_erasure(db: Database, now: datetime, by: str, counts: dict[str, int]) -> int:
+    """Keep that an erasure happened: when, by whom and how many rows per table (never whose)."""
+    return db.execute("INSERT INTO erasures (at, by, counts) VALUES (?, ?, ?)",
+                      [ts(now), by, json.dumps(counts, sort_keys=True)]).lastrowid
+
+
+def erasures(db: Database) -> list[dict]:
+    """Every erasure record, oldest first, with its counts as a dict."""
+    return [{**row, "counts": json.loads(row["counts"])} for row in select(db, "SELECT * FROM erasures ORDER BY id")]

@@ -42,3 +42,11 @@ def clear_error(db: Database, flow: str) -> None:
 def errors(db: Database) -> list[dict]:
     """Flows whose last planning failed: flow, error, first_at, last_at."""
     return list(db.query("SELECT flow, error, first_at, last_at FROM planning_errors ORDER BY flow"))
+
+
+def erase_person(db: Database, addresses: list[str]) -> dict[str, int]:
+    """Delete planning errors that name one of these addresses (a later plan says it again if
+    it still holds)."""
+    where = " OR ".join("error LIKE ?" for _ in addresses)
+    return {"planning_errors": db.execute(f"DELETE FROM planning_errors WHERE {where}",
+                                          [f"%{a}%" for a in addresses]).rowcount}

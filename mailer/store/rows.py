@@ -7,6 +7,7 @@ in a tick) the guard was most of the SQL time.
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from sqlite_utils import Database
@@ -17,3 +18,18 @@ def select(db: Database, sql: str, params: Sequence = ()) -> list[dict]:
     cursor = db.conn.execute(sql, params)
     keys = [column[0] for column in cursor.description]
     return [dict(zip(keys, row)) for row in cursor]
+
+
+def scrub(db: Database, table: str, columns: tuple[str, ...], needles: list[str], replacement: str) -> int:
+    """Replace each of ``needles`` (in any letter case) by ``replacement`` in these text columns
+    of ``table`` (an erased person's address in a stored spec); return how many values changed."""
+    pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+    changed = 0
+    for column in columns:  # LIKE finds candidates (ASCII case-insensitive); the pattern decides
+        where = " OR ".join(f"{column} LIKE ?" for _ in needles)
+        rows = db.execute(f"SELECT rowid, {column} FROM {table} WHERE {where}", [f"%{n}%" for n in needles])
+        for rowid, value in rows.fetchall():
+            if isinstance(value, str) and pattern.search(value):
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", [pattern.sub(replacement, value), rowid])
+                changed += 1
+    return changed

@@ -64,3 +64,8 @@ def _with_times(row: dict) -> dict:
     row["created_at"] = parse_ts(row["created_at"])
     row["expires_at"] = parse_ts(row["expires_at"])
     return row
+
+
+def erase_person(db: Database, person_id: int) -> dict[str, int]:
+    """Delete every reply token issued to this person (an erasure)."""
+    return {"tokens": db.execute("DELETE FROM tokens WHERE person_id = ?", [person_id]).rowcount}

@@ -21,9 +21,11 @@ Every key of a call file (unknown keys are errors, so a typo never passes silent
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
@@ -56,7 +58,7 @@ def parse_spec(raw: dict[str, Any], where: str) -> dict[str, Any]:
     trouble = feeds.problem(feeds_ref)
     if trouble:
         raise ConfigError(f"{where}: {trouble}")
-    return {"title": toml_file.text(raw, "title", where, required=True), "description": toml_file.text(raw, "description", where),
+    return {"title": toml_file.title(raw, "title", where), "description": toml_file.text(raw, "description", where),
             "to": _to(raw.get("to", "all"), where), "closes": toml_file.day(raw.get("closes"), where, "closes"),
             "feeds": feeds_ref, "sender": _sender(raw.get("sender") or "", where),
             "roles": _roles(raw.get("roles"), where), "source": ""}
@@ -128,6 +130,13 @@ def recipients(db: Database, to: str | list[str]) -> list[dict]:
     return [p for p in people.list_people(db) if people.is_mailable(p) and has_role(p, role)]
 
 
+def invitees(db: Database, to: str | list[str], feeds_ref: str) -> list[dict]:
+    """Who the call is sent to: its recipients, less the people already in what it feeds
+    (an approved charter's call is not sent to its proposer and team)."""
+    inside = feeds.already_in(db, feeds_ref)
+    return [p for p in recipients(db, to) if p["id"] not in inside]
+
+
 def check_people(db: Database, spec: dict, where: str) -> list[dict]:
     """The call's recipients; ConfigError for an unknown address or sender."""
     if isinstance(spec["to"], list):
@@ -140,6 +149,52 @@ def check_people(db: Database, spec: dict, where: str) -> list[dict]:
     return recipients(db, spec["to"])
 
 
+def check_call(db: Database, spec: dict, where: str, now: datetime) -> list[dict]:
+    """Every rule opening a call enforces on a parsed spec, changing nothing: its people are
+    known, and its closing day has not ended for the people it goes to (a call opened after
+    that invites nobody: its sender would only get "Call closed"). Returns the recipients."""
+    check_people(db, spec, where)
+    found = invitees(db, spec["to"], spec["feeds"])
+    zones = {p["timezone"] for p in found}
+    if now >= closes_at(spec["closes"], zones):
+        raise ConfigError(f"{where}: closes = {spec['closes']} is already past (today is "
+                          f"{now:%Y-%m-%d} UTC); expected the last day to volunteer, from today on")
+    return found
+
+
+def closes_at(closes: date, zones: set[str]) -> datetime:
+    """When the closing day ``closes`` has ended in every one of ``zones`` (UTC when none)."""
+    after = closes + timedelta(days=1)
+    return max(datetime.combine(after, time(0), tzinfo=zone_or_utc(z)).astimezone(timezone.utc)
+               for z in (zones or {"UTC"}))
+
+
+@lru_cache(maxsize=None)
+def zone_or_utc(name: str) -> ZoneInfo | timezone:
+    """The IANA zone ``name``; UTC for a name that is not one."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # a bad zone in the people list: count it as UTC
+        return timezone.utc
+
+
+def check_file(db: Database, path: Path, now: datetime, lead: str) -> tuple[dict, list[dict]]:
+    """Every rule ``call open`` enforces on FILE, changing nothing (``call open --check`` runs
+    exactly this): the file, ``check_call``, someone to send it to, and not the same call opened
+    before. Returns the spec (its sender defaulting to ``lead``) and its recipients."""
+    spec = load_spec(path)
+    spec["sender"] = spec["sender"] or lead
+    found = check_call(db, spec, str(path), now)
+    if not found:
+        raise ConfigError(f"{path}: to = {spec['to']!r} names nobody who can be sent the call; expected "
+                          "\"all\", a role someone has, or known people")
+    existing = store.find_call(db, spec["title"], spec["closes"].isoformat())
+    if existing:
+        raise ConfigError(f"{path}: \"{spec['title']}\" closing {spec['closes']} is already "
+                          f"call {existing['id']}")
+    return spec, found
+
+
 def open_call(db: Database, spec: dict, now: datetime) -> int:
     """Open a call from a spec (title, description, to, closes, feeds, roles, sender); its
     emails then fall due on their own. Opening the same title, closing date and target again
@@ -147,7 +202,7 @@ def open_call(db: Database, spec: dict, now: datetime) -> int:
     where = spec.get("source") or f"call {spec.get('title')!r}"
     source = spec.get("source") or ""
     spec = {**parse_spec({k: v for k, v in spec.items() if k != "source"}, where), "source": source}
-    check_people(db, spec, where)
+    check_call(db, spec, where, now)
     existing = store.find_call(db, spec["title"], spec["closes"].isoformat())
     if existing and existing["feeds"] == spec["feeds"]:
         return existing["id"]

@@ -56,14 +56,13 @@ def invite(call: dict, person: dict, roles: Sequence[RoleState]) -> PlannedEmail
 
 
 def _answer(call: dict, person: dict, kind: str, tail: str, template: str, reply: RoutedReply | None,
-            extra: dict[str, Any], token: bool = True) -> PlannedEmail:
+            extra: dict[str, Any]) -> PlannedEmail:
     theirs = reply.message.subject if reply is not None else ""
     return PlannedEmail(key=f"call:{call['id']}:{kind}:person:{person['id']}{tail}", to=person["email"],
                         subject=reply_subject(theirs, call["title"]), template=template,
                         context={**_base(call), **extra}, auto_reply=reply is not None,
                         in_reply_to=reply.message.message_id if reply is not None else None,
-                        reply_purpose="volunteer" if token else None,
-                        reply_ref=f"call:{call['id']}" if token else None, headers=_headers(call))
+                        reply_purpose="volunteer", reply_ref=f"call:{call['id']}", headers=_headers(call))
 
 
 def _role_extra(call: dict, role: RoleState) -> dict[str, Any]:
@@ -116,7 +115,7 @@ def closed(call: dict, person: dict, reply: RoutedReply) -> PlannedEmail:
     """The one polite answer to a reply after the call closed."""
     early = call["state"] == "closed" and call["closed_at"] is not None \
         and call["closed_at"].date() <= date.fromisoformat(call["closes"])
-    return _answer(call, person, "closed", "", "call/closed", reply, {"closed_early": early}, token=False)
+    return _answer(call, person, "closed", "", "call/closed", reply, {"closed_early": early})
 
 
 def sender_list(call: dict, sender: dict, roles: Sequence[RoleState]) -> PlannedEmail:
@@ -128,5 +127,6 @@ def sender_list(call: dict, sender: dict, roles: Sequence[RoleState]) -> Planned
                "total": sum(len(r.confirmed) for r in roles)}
     return PlannedEmail(key=f"call:{call['id']}:list", to=sender["email"],
                         subject=f"Call closed: {call['title']}, who volunteered", template="call/list",
-                        context=context, headers=_headers(call))
+                        context=context, headers=_headers(call), reply_purpose="call_list",
+                        reply_ref=f"call:{call['id']}")
 

@@ -13,7 +13,7 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from mailer.errors import ConfigError
+from mailer.errors import ConfigError, NotFoundError
 
 REF = re.compile(r"^(challenge|charter|meetup):(\d+)$")
 # kind -> the verb undoing it when a volunteer withdraws (used only where the flow offers it)
@@ -27,6 +27,10 @@ VERBS = {
                 "a member of the project team: you will get its next check-in"),
     "meetup": ("mailer.flows.meetup", "add_speaker", "one of the meetup's speakers"),
 }
+
+# kind -> the verb naming who is in the target already (person ids): the call is not sent to them.
+# A challenge's participants still get a call that feeds it (they may volunteer for a role in it).
+ALREADY_IN = {"charter": "project_people"}
 
 
 def parse(ref: str) -> tuple[str, int] | None:
@@ -58,6 +62,23 @@ def problem(ref: str) -> str | None:
         return (f"feeds = {ref!r}: {parsed[0]} targets are not available in this build "
                 f"({package}.{name} is missing)")
     return None
+
+
+def already_in(db: Database, ref: str) -> set[int]:
+    """The people already in the call's target (a project's proposer and team): asking them to
+    volunteer for it makes no sense. Empty when the call feeds nothing or the target's flow
+    offers no such verb."""
+    parsed = parse(ref)
+    if parsed is None or parsed[0] not in ALREADY_IN:
+        return set()
+    try:
+        named = getattr(importlib.import_module(VERBS[parsed[0]][0]), ALREADY_IN[parsed[0]])
+    except (ImportError, AttributeError):
+        return set()
+    try:
+        return set(named(db, parsed[1]))
+    except NotFoundError:  # a target that is gone holds nobody
+        return set()
 
 
 def becomes(ref: str) -> str | None:

@@ -11,13 +11,12 @@ changes nothing. The clock is only ever ``now``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlite_utils import Database
 
 from mailer.errors import InboundError, NotFoundError
+from mailer.flows import outcome
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.call import definition, feeds
 from mailer.flows.call import emails as mail
@@ -30,24 +29,14 @@ from mailer.store import outbox, people
 REF = re.compile(r"^call:(\d+)$")
 
 
-@lru_cache(maxsize=None)
-def _zone(name: str) -> ZoneInfo | timezone:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):  # a bad zone in the people list: count it as UTC
-        return timezone.utc
-
-
 def local_date(now: datetime, tz: str) -> date:
     """The calendar date at ``now`` in zone ``tz``."""
-    return now.astimezone(_zone(tz)).date()
+    return now.astimezone(definition.zone_or_utc(tz)).date()
 
 
 def closes_at(call: dict, zones: set[str]) -> datetime:
     """When the closing day has ended in every one of ``zones`` (UTC when there are none)."""
-    after = date.fromisoformat(call["closes"]) + timedelta(days=1)
-    return max(datetime.combine(after, time(0), tzinfo=_zone(z)).astimezone(timezone.utc)
-               for z in (zones or {"UTC"}))
+    return definition.closes_at(date.fromisoformat(call["closes"]), zones)
 
 
 def closed_for(call: dict, person: dict, now: datetime) -> bool:
@@ -86,7 +75,7 @@ def plan_call(db: Database, call: dict, now: datetime, settings: object = None) 
     sent = outbox.existing_keys(db, f"call:{call['id']}:")
     if f"call:{call['id']}:list" in sent:
         return []
-    recipients = definition.recipients(db, call["to_spec"])
+    recipients = definition.invitees(db, call["to_spec"], call["feeds"])
     zones = {p["timezone"] for p in recipients} | store.signup_zones(db, call["id"])
     if call["state"] == "closed" or now >= closes_at(call, zones):
         sender = sender_of(db, call, settings)
@@ -113,17 +102,21 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime,
                  settings: object = None) -> list[PlannedEmail]:
     """Sign up, withdraw, decline or ask: the reply is read again with the call's role names."""
     call = _call_for(db, reply.ref)
+    if reply.purpose == "call_list":  # the sender answering the list: theirs to read, nobody to tell
+        return outcome.kept(reply, f"a reply from {reply.person_email} to the list of call {call['id']} "
+                                   f"({call['title']}): kept for the lead")
     person = people.get_person(db, reply.person_id)
     roles = role_counts(db, call["id"])
     intent = interpret("volunteer", reply.reply_text or "", [r.name for r in roles if r.name])
     if closed_for(call, person, now):
-        return [] if intent.intent == "decline" else [mail.closed(call, person, reply)]
+        told = [] if intent.intent == "decline" else [mail.closed(call, person, reply)]
+        return outcome.kept(reply, f"a reply to call {call['id']} after it closed: kept for the lead", told)
     if intent.intent == "volunteer":
         return _volunteer(db, call, person, roles, intent, reply, now)
     if intent.intent == "withdraw":
         return _withdraw(db, call, person, reply, now)
-    if intent.intent == "decline":
-        return []  # "sorry, not this time": nothing to change, nothing to say
+    if intent.intent == "decline":  # "sorry, not this time": nothing to change, nothing to say
+        return outcome.kept(reply, f"{person['email']} declined call {call['id']}")
     return [mail.unclear(call, person, roles, local_date(now, person["timezone"]), reply)]
 
 
@@ -134,13 +127,13 @@ def _volunteer(db: Database, call: dict, person: dict, roles: list[RoleState], i
         role_name = match_role(intent.role, named)
         if role_name is None:
             return [mail.unknown_role(call, person, intent.role, roles, f"{now:%Y%m%dT%H%M%S}", reply)]
-    elif store.active_signups(db, call["id"], person["id"]):
-        return []  # "I'm in" again from someone already in: nothing changes
+    elif store.active_signups(db, call["id"], person["id"]):  # "I'm in" again: nothing changes
+        return outcome.kept(reply, f"{person['email']} is already signed up to call {call['id']}: nothing changed")
     else:
         role_name = choose_role(roles)
     signup = store.take_place(db, call["id"], role_name, person["id"], now)
     if signup is None:
-        return []
+        return outcome.kept(reply, f"{person['email']} holds a place in {role_name or 'call'} already: nothing changed")
     role = next(r for r in roles if r.name == role_name)
     if signup["status"] == "confirmed":
         _feed(db, call, signup, now)
@@ -152,8 +145,8 @@ def _withdraw(db: Database, call: dict, person: dict, reply: RoutedReply, now: d
     held = [s["role"] for s in store.active_signups(db, call["id"], person["id"])]
     named = find_role(fold(reply.reply_text or "").folded, [r for r in held if r])
     withdrawn, promoted = store.withdraw(db, call["id"], person["id"], named if named in held else None, now)
-    if not withdrawn:
-        return []  # not signed up: nothing to take them off
+    if not withdrawn:  # not signed up: nothing to take them off
+        return outcome.kept(reply, f"{person['email']} asked to withdraw from call {call['id']} without a place")
     still_held = store.active_signups(db, call["id"], person["id"])
     left = any(s["fed"] for s in withdrawn) and not any(s["fed"] for s in still_held) \
         and feeds.unfeed(db, call["feeds"], person["id"], now)

@@ -99,7 +99,7 @@ def parse_definition(raw: dict[str, Any], path: Path) -> ChallengeDef:
     toml_file.refuse_unknown(raw, KEYS, path)
     length = toml_file.whole(raw.get("length", 30), path, "length", 1, 366)
     return ChallengeDef(
-        title=toml_file.text(raw, "title", path, required=True), domain=toml_file.text(raw, "domain", path),
+        title=toml_file.title(raw, "title", path), domain=toml_file.title(raw, "domain", path, required=False),
         description=toml_file.text(raw, "description", path), start=toml_file.day(raw.get("start"), path, "start", "2027-01-04"),
         length=length, send=toml_file.clock(raw.get("send_hour", 8), path, "send_hour"),
         participants=_participants(raw.get("participants", "all"), path),
@@ -160,7 +160,7 @@ def _inline_days(items: list, path: Path) -> dict[int, tuple[str, str]]:
         if number != position:
             raise ConfigError(f"{where} says day = {number!r} but is day {position} in order "
                               f"(is day {position} missing?)")
-        numbered[position] = (_day_text(item, "title", where), _day_text(item, "activity", where))
+        numbered[position] = (toml_file.title(item, "title", where), _day_text(item, "activity", where))
     return numbered
 
 
@@ -196,7 +196,7 @@ def _markdown_day(path: Path, md: Path) -> tuple[str, str]:
     activity = "\n".join(lines[1:]).strip()
     if not activity:
         raise ConfigError(f"{path}: {md.name} has a title but no activity")
-    return lines[0][2:].strip(), activity
+    return toml_file.title({"title": lines[0][2:]}, "title", f"{path}: {md.name}"), activity
 
 
 def _check_numbering(numbered: dict[int, tuple[str, str]], path: Path,
@@ -252,11 +252,38 @@ def check_start(db: Database, path: Path, now: datetime) -> tuple[ChallengeDef, 
     if existing:
         raise ConfigError(f"{path}: \"{definition.title}\" starting {definition.start} was already "
                           f"started as challenge {existing['id']}")
+    _someone_to_send_to(db, definition, members)
     if members and all(ct.summary_open(now, p["timezone"], definition.start, definition.length,
                                        definition.send) for p in members):
         last = ct.day_date(definition.start, definition.length)
         raise ConfigError(f"{path}: this challenge ended on {last}; change start to run it again")
+    if definition.report_back:
+        _report_back_slot(db, definition, members, now)
     return definition, members, notes
+
+
+def _someone_to_send_to(db: Database, definition: ChallengeDef, members: tuple[dict, ...]) -> None:
+    """A challenge must reach someone: participants named (or "all") must include someone we
+    can mail; with ``participants = []`` (people join by reply or through a call) some member
+    must get the announcement."""
+    if any(people.is_mailable(p) for p in members):
+        return
+    shown = f'"{definition.participants}"' if isinstance(definition.participants, str) \
+        else str(list(definition.participants))
+    if definition.participants:
+        raise ConfigError(f"{definition.source}: participants = {shown} names nobody who can be sent "
+                          "the challenge; add people with `people import` first")
+    if not any(people.is_mailable(p) and is_member(p) for p in people.list_people(db)):
+        raise ConfigError(f"{definition.source}: participants = [] and there is no member to announce "
+                          "it to; add people with `people import` first")
+
+
+def _report_back_slot(db: Database, definition: ChallengeDef, members: tuple[dict, ...], now: datetime) -> None:
+    """The ``[report_back]`` meetup ``start`` schedules passes the meetup flow's rules on its
+    time (ahead, not scheduled already): else the challenge would not start."""
+    from mailer.flows.meetup.actions import check_slot
+
+    check_slot(db, _report_back(definition, 0, members), now, f"{definition.source}: report_back")
 
 
 def start_challenge(db: Database, path: Path, now: datetime) -> Started:

@@ -11,6 +11,7 @@ Keys (the outbox's idempotency) — C challenge id, P person id:
     challenge:C:summary:person:P            the summary after the last day
     challenge:C:couldnt:person:P:date:D     "we couldn't find your entry", once a local day
     challenge:C:joinhelp:person:P:date:D    "reply join to take part", once a local day
+    challenge:C:early:person:P:date:D       "it starts on …; your note is kept for day 1", once a local day
     challenge:C:STATUS:person:P:at:STAMP    confirmation of pause / resume / stop / join
     challenge:C:cut:person:P:day:N:at:STAMP "your entry was too long and was cut"
     challenge:C:files:person:P:msg:ID       "these files were not kept" (too big or too many)
@@ -67,11 +68,13 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
                         recurring=True, headers=_headers(challenge))
 
 
-def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool) -> str | None:
+def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool,
+                 since: datetime | None = None) -> str | None:
     """One line on the partners' progress: whether they journaled, never what.
 
-    ``partners`` are participant dicts (person_id, name, timezone, status); ``new`` when the
-    group was formed since this person's previous day email.
+    ``partners`` are participant dicts (person_id, name, timezone, status, updated_at); ``new``
+    when the group was formed since this person's previous day email; ``since`` when that
+    previous day opened (a partner who paused or came back after it is not nagged about).
     """
     if not partners:
         return None
@@ -80,15 +83,17 @@ def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]],
         plural = "s" if len(partners) > 1 else ""
         return (f"Meet your accountability partner{plural}: {names}. Each day you'll see here "
                 f"whether they journaled (never what they wrote).")
-    return " ".join(_progress(day, p, journaled.get(p["person_id"], set())) for p in partners)
+    return " ".join(_progress(day, p, journaled.get(p["person_id"], set()), since) for p in partners)
 
 
-def _progress(day: int, partner: dict, days: set[int]) -> str:
+def _progress(day: int, partner: dict, days: set[int], since: datetime | None) -> str:
     name = first_name(partner["name"])
     if partner["status"] == "paused":
         return f"{name} is taking a break."
     if day - 1 in days:
         return f"{name} journaled yesterday."
+    if since is not None and partner.get("updated_at") and partner["updated_at"] > since:
+        return f"{name} is back from a break."  # resumed since yesterday: no "friendly note" yet
     earlier = [d for d in days if d < day]
     if earlier:
         return f"{name} last journaled on day {max(earlier)}."
@@ -173,6 +178,16 @@ def couldnt_read(challenge: dict, person: dict, day: int | None, local_day: date
     ref = f"challenge:{challenge['id']}:day:{day}" if day else None
     return _answer(challenge, person, "couldnt", f"date:{local_day.isoformat()}", "challenge/couldnt_read",
                    their_subject, in_reply_to, {"day": day}, "journal" if day else "challenge_status", ref)
+
+
+def kept_early(challenge: dict, person: dict, local_day: date, their_subject: str,
+               in_reply_to: str | None) -> PlannedEmail:
+    """To a participant who wrote before the challenge began: the note is kept for day 1, and
+    when that is (at most one a local day)."""
+    starts = ct.short_date(date.fromisoformat(challenge["start"]))
+    return _answer(challenge, person, "early", f"date:{local_day.isoformat()}", "challenge/kept_early",
+                   their_subject, in_reply_to, {"starts_label": starts}, "journal",
+                   f"challenge:{challenge['id']}:day:1")
 
 
 def join_help(challenge: dict, person: dict, local_day: date, their_subject: str,

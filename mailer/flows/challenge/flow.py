@@ -3,7 +3,10 @@
 ``due`` looks at each active challenge as the store has it at ``now`` and plans, per person:
 the announcement (until the last day), today's day email once their local send hour has
 passed (only today's: days missed while the worker was down are skipped, never sent in a
-burst), one nudge after seven silent days, and the summary after the last day. The outbox
+burst), one nudge after seven silent days, and the summary after the last day. The one
+exception is a person's first day (day 1, or a latecomer's first): it carries the partner
+introduction and starts the journal, so when it fell in an outage it goes out as soon as the
+worker is back; the next day still waits for its own local send hour. The outbox
 is idempotent on each plan's key, so planning the same email on every tick is harmless.
 ``handle_reply`` turns a reply into a journal entry for the day it answers, or into a pause,
 resume, stop or join. The clock is only ever ``now``.
@@ -21,8 +24,8 @@ from sqlite_utils import Database
 from mailer.errors import InboundError, NotFoundError
 from mailer.flows.challenge import emails as mail
 from mailer.flows.challenge import timing as ct
-from mailer.flows.challenge import journal, pairing
-from mailer.flows import reply_files
+from mailer.flows.challenge import journal, late, pairing
+from mailer.flows import outcome, reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge.definition import is_member
 from mailer.flows.challenge.upcoming import next_send  # noqa: F401 - offered to the worker
@@ -49,6 +52,7 @@ class View:
     groups: dict[int, list[int]]
     formed: dict[int, datetime]
     partners: dict[int, list[int]] = field(default_factory=dict)
+    late_first: set[int] = field(default_factory=set)  # first day missed in an outage: send it now
 
     @property
     def by_person(self) -> dict[int, dict]:
@@ -77,8 +81,10 @@ def _view(db: Database, challenge: dict, now: datetime) -> View:
     # summaries (never every day email of the challenge so far: 30 days x 50,000 keys).
     open_days = {ct.open_day(now, tz, start, challenge["length"], send)
                  for tz in {p["timezone"] for p in participants}} - {None}
+    # The day before each open day too: whoever missed it is introduced to their partner again.
+    days = sorted(open_days | {day - 1 for day in open_days if day > 1})
     sent: set[str] = set()
-    for prefix in [f"day:{day}:" for day in sorted(open_days)] + ["nudge:", "summary:"]:
+    for prefix in [f"day:{day}:" for day in days] + ["nudge:", "summary:"]:
         sent |= outbox.existing_keys(db, f"challenge:{cid}:{prefix}")
     return View(challenge=challenge, start=start, send=send,
                 days={d["day"]: d for d in store.challenge_days(db, cid)}, participants=participants,
@@ -95,6 +101,7 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[Pla
     if store.nothing_due(db, challenge, now):
         return
     view = _view(db, challenge, now)
+    view.late_first = late.first_days_missed(db, view, now, first_day)
     yield from _announcements(db, view, now)
     if challenge["partners"]:
         _maintain_pairs(db, view, now)
@@ -102,7 +109,7 @@ def plan_challenge(db: Database, challenge: dict, now: datetime) -> Iterator[Pla
         view.formed = store.group_formed_at(db, challenge["id"])
         view.partners = pairing.partner_index(view.groups)
     for participant in view.participants:
-        if participant["person_status"] != "bounced":
+        if participant["person_status"] not in people.UNMAILED:
             yield from (plan for plan in _for_participant(db, view, participant, now)
                         if plan.key not in view.sent)
     store.set_plan_mark(db, challenge["id"], now, next_change(view, now))
@@ -114,7 +121,8 @@ def next_change(view: View, now: datetime) -> datetime | None:
     someone's seven silent days. None when nothing ever will."""
     length, moments = view.challenge["length"], []
     opens = functools.lru_cache(maxsize=None)(lambda day, tz: ct.opens_at(view.start, day, view.send, tz))
-    staying = [p for p in view.participants if p["status"] != "stopped" and p["person_status"] != "bounced"]
+    staying = [p for p in view.participants
+               if p["status"] != "stopped" and p["person_status"] not in people.UNMAILED]
     for tz in {p["timezone"] for p in staying}:
         day = max(ct.day_number(now, tz, view.start), 1)
         moments += [opens(d, tz) for d in (day, day + 1) if d <= length + 1 and opens(d, tz) > now][:1]
@@ -159,7 +167,7 @@ def _last_opened(view: View, participant: dict, now: datetime) -> int:
 
 def _maintain_pairs(db: Database, view: View, now: datetime) -> None:
     staying = [p for p in view.participants
-               if p["status"] in ("active", "paused") and p["person_status"] != "bounced"]
+               if p["status"] in ("active", "paused") and p["person_status"] not in people.UNMAILED]
     begun = any(p["from_start"] and _last_opened(view, p, now) >= 1 for p in staying)
     ready = {p["person_id"] for p in staying
              if (begun if p["from_start"] else _last_opened(view, p, now) >= first_day(view, p))}
@@ -173,6 +181,8 @@ def _for_participant(db: Database, view: View, participant: dict, now: datetime)
     plans: list[PlannedEmail] = []
     cid, pid = view.challenge["id"], participant["person_id"]
     tz, length = participant["timezone"], view.challenge["length"]
+    if pid in view.late_first:
+        plans.append(_day_email(db, view, participant, first_day(view, participant)))
     if participant["status"] == "active":
         day = ct.open_day(now, tz, view.start, length, view.send)
         if day is not None and day >= first_day(view, participant):
@@ -194,8 +204,9 @@ def _day_email(db: Database, view: View, participant: dict, day: int) -> Planned
     pid = participant["person_id"]
     partner_ids = view.partners.get(pid, [])
     partners = [view.by_person[i] for i in partner_ids if i in view.by_person]
-    line = mail.partner_line(day, partners, view.journaled, _group_is_new(view, participant, day,
-                                                                          [pid, *partner_ids]))
+    since = ct.opens_at(view.start, day - 1, view.send, participant["timezone"]) if day > 1 else None
+    line = mail.partner_line(day, partners, view.journaled,
+                             _group_is_new(view, participant, day, [pid, *partner_ids]), since)
     remembered = None
     if journal.memory({d: "" for d in view.journaled.get(pid, ())}, day):  # only then read texts
         remembered = journal.memory(journal.by_day(store.entries(db, pid, view.challenge["id"])), day)
@@ -204,8 +215,12 @@ def _day_email(db: Database, view: View, participant: dict, day: int) -> Planned
 
 
 def _group_is_new(view: View, participant: dict, day: int, members: list[int]) -> bool:
-    """Whether the group changed since this person's previous day opened (meet your partner)."""
-    if day <= 1:
+    """Whether to introduce the partners (meet your partner): on a person's first day, when the
+    group changed since their previous day opened, or when that previous day never reached them
+    (an outage, a pause): the introduction it would have carried is never skipped."""
+    if day <= first_day(view, participant):
+        return True
+    if f"challenge:{view.challenge['id']}:day:{day - 1}:person:{participant['person_id']}" not in view.sent:
         return True
     previous = ct.opens_at(view.start, day - 1, view.send, participant["timezone"])
     return any(view.formed.get(m) and view.formed[m] > previous for m in members)
@@ -241,7 +256,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     except NotFoundError as exc:
         raise InboundError(f"reply to {reply.ref}: {exc}") from exc
     if challenge["state"] == "removed":
-        return []
+        return outcome.kept(reply, f"a reply to challenge {challenge['id']}, which was removed")
     day = int(match.group(2)) if match.group(2) else None
     person = people.get_person(db, reply.person_id)
     if reply.intent in STATUS_FOR:
@@ -271,7 +286,8 @@ def _change(db: Database, challenge: dict, person: dict, status: str, reply: Rou
             now: datetime) -> list[PlannedEmail]:
     participant = store.get_participant(db, challenge["id"], person["id"])
     if participant is None or participant["status"] == status:
-        return []
+        why = "not taking part" if participant is None else f"already {participant['status']}"
+        return outcome.kept(reply, f"{reply.intent}: {why}, nothing changed")
     set_participant_status(db, challenge["id"], person["id"], status, now)
     return [mail.status_change(challenge, person, CHANGE_WORD[status], now, None, _their_subject(reply),
                                reply.message.message_id)]
@@ -322,7 +338,7 @@ def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: 
         return _change(db, challenge, person, "active", reply, now)
     first = enroll(db, challenge["id"], person["id"], now)
     if first is None:
-        return []
+        return outcome.kept(reply, "join: the last day has already begun, too late to take part")
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
     label = f"Day {first} arrives {ct.short_date(ct.day_date(start, first))} at {send:%H:%M} your time."
@@ -332,10 +348,27 @@ def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: 
 
 def _announcement_reply(db: Database, challenge: dict, person: dict, reply: RoutedReply,
                         now: datetime) -> list[PlannedEmail]:
-    if store.get_participant(db, challenge["id"], person["id"]) is not None:
-        return []  # "looking forward to it!" from someone already in: nothing to do
+    """A participant's words to the announcement (or a confirmation) are a journal entry for
+    the day in progress; written before day 1, they start day 1 and are answered with when it
+    begins. Someone not taking part is told how to join."""
+    if store.get_participant(db, challenge["id"], person["id"]) is None:
+        local_day = ct.local_date(now, person["timezone"])
+        return [mail.join_help(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
+    day = _day_in_progress(challenge, person["timezone"], now)
+    plans = _journal(db, challenge, person, max(day, 1), reply, now)
+    if day >= 1 or outcome.marked(reply) is not None:
+        return plans  # kept for the day in progress, or answered ("we couldn't find your entry")
     local_day = ct.local_date(now, person["timezone"])
-    return [mail.join_help(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
+    return plans + [mail.kept_early(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
+
+
+def _day_in_progress(challenge: dict, tz: str, now: datetime) -> int:
+    """The last day whose email has opened for someone in ``tz`` (0: none yet), at most the last."""
+    start, send = date.fromisoformat(challenge["start"]), time(challenge["send_hour"], challenge["send_minute"])
+    day = min(ct.day_number(now, tz, start), challenge["length"] + 1)
+    if day >= 1 and now < ct.opens_at(start, day, send, tz):
+        day -= 1
+    return min(day, challenge["length"])
 
 
 def _journal(db: Database, challenge: dict, person: dict, day: int, reply: RoutedReply,
@@ -347,8 +380,8 @@ def _journal(db: Database, challenge: dict, person: dict, day: int, reply: Route
     choice = reply_files.choice_of(reply)
     if (reply.intent == "empty" or not text.strip()) and not choice.kept:
         local_day = ct.local_date(now, person["timezone"])
-        return [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
-                                  reply.message.message_id)]
+        return outcome.answered(reply, [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
+                                                          reply.message.message_id)])
     text, cut = journal.capped(text)
     entry_id = store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
                                reply.received_at or now, reply.message.message_id)

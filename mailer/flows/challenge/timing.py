@@ -3,7 +3,8 @@
 Day N of a challenge starting on date S is the local calendar date S + N - 1. Its email opens
 at the send hour on that date in the participant's zone and stays due until local midnight:
 a worker that comes back at 02:00 on day 6's date does not send day 5 any more, it waits for
-day 6 at the send hour. So nobody gets day 5 and day 6 in the same morning.
+day 6 at the send hour. So nobody gets day 5 and day 6 in the same morning. (A person's first
+day is the flow's one exception: see ``flow``.)
 All functions are pure: ``now`` is an aware UTC datetime passed in.
 """
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from mailer.flows import outcome
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.charter import emails as mail
 from mailer.flows.charter import links, rules
@@ -39,12 +40,13 @@ def handle(db: Database, view: View, version: int, held_id: int | None, reply: R
     """Act on one approver's reply to version ``version`` (``held_id``: a confirmation reply)."""
     charter = view.charter
     person = people.get_person(db, reply.person_id)
-    if person["email"] not in charter["spec"]["approvers"]:
-        return []  # no longer an approver of the current version: nothing to decide
+    if person["email"] not in charter["spec"]["approvers"]:  # not (or no longer) an approver: nothing to decide
+        return outcome.kept(reply, f"a reply from {person['email']}, not an approver of charter {charter['id']} "
+                                   f"version {charter['version']}: kept for the lead")
     if version != charter["version"] and charter["status"] == "pending":
         return _answer(view, person, "superseded", reply, now, version_asked=version)
     if charter["status"] != "pending" or version != charter["version"]:
-        return _answer(view, person, "decided", reply, now, status=charter["status"])
+        return _late(db, view, person, reply, now)
     if reply.intent not in DECISIONS:
         return _answer(view, person, "unclear", reply, now)
     if held_id is not None:
@@ -58,6 +60,20 @@ def handle(db: Database, view: View, version: int, held_id: int | None, reply: R
         today = now.astimezone(rules.zone(person["timezone"])).date()
         return [mail.confirm(charter, view.shown, person, decision_id, reply.intent, check.summary, today)]
     return _decide(db, view, person, reply, check.summary, now)
+
+
+def _late(db: Database, view: View, person: dict, reply: RoutedReply, now: datetime) -> list[PlannedEmail]:
+    """One answer to an answer after the decision: the outcome itself, saying the answer came
+    too late, to someone who is to hear the outcome and has not yet; else "already decided".
+    Either stands for the outcome and "no need to answer" (``flow``'s planning skips them)."""
+    from mailer.flows.charter.flow import outcome_to  # flow imports this module
+
+    status = view.charter["status"]
+    if mail.outcome_key(view.charter, person) not in view.sent:
+        told = outcome_to(db, view, person, status, late=True)
+        if told is not None:
+            return [told]
+    return _answer(view, person, "decided", reply, now, status=status)
 
 
 def _trusted(settings: object) -> str:

@@ -105,7 +105,7 @@ def parse_definition(raw: dict[str, Any], path: Path) -> CharterDef:
     if kind not in KINDS:
         raise ConfigError(f"{path}: kind = {kind!r}; expected one of {', '.join(KINDS)}")
     return CharterDef(
-        title=toml_file.text(raw, "title", path, True), kind=kind, goal=toml_file.text(raw, "goal", path, True),
+        title=toml_file.title(raw, "title", path), kind=kind, goal=toml_file.text(raw, "goal", path, True),
         scope=toml_file.text(raw, "scope", path, True), out_of_scope=toml_file.text(raw, "out_of_scope", path),
         proposer=toml_file.address(raw.get("proposer"), path, "proposer"),
         team=_addresses(raw, "team", path), open_places=_whole(raw, "open_places", path, 0, 50, 0),

@@ -88,6 +88,11 @@ def _key(charter: dict, tail: str, versioned: bool = True) -> str:
     return f"charter:{charter['id']}:{middle}{tail}"
 
 
+def _ref(charter: dict) -> str:
+    """The record an answer to the current version's emails is about."""
+    return f"charter:{charter['id']}:v:{charter['version']}"
+
+
 def request(charter: dict, shown: dict, person: dict, reminder: bool) -> PlannedEmail:
     """The approval request (or its reminder): the whole charter and how to answer."""
     title, version = shown["title"], charter["version"]
@@ -101,14 +106,26 @@ def request(charter: dict, shown: dict, person: dict, reminder: bool) -> Planned
                         headers=_headers(charter))
 
 
+def outcome_key(charter: dict, person: dict) -> str:
+    """The key of the outcome email to ``person``."""
+    return _key(charter, f"outcome:person:{person['id']}")
+
+
+def decided_key(charter: dict, person: dict) -> str:
+    """The key of the "already decided" answer to ``person`` (once per person and version)."""
+    return _key(charter, f"answer:decided:person:{person['id']}")
+
+
 def outcome(charter: dict, shown: dict, person: dict, status: str, role: str,
-            decided: list[dict]) -> PlannedEmail:
-    """The outcome to the proposer, the team or a sponsor, with every decision and comment."""
+            decided: list[dict], late: bool = False) -> PlannedEmail:
+    """The outcome to the proposer, the team or a sponsor, with every decision and comment
+    (``late``: it also tells them their own answer came after the decision)."""
     rows = [{"name": d["approver_name"], "word": DECISION_WORDS.get(d["decision"], d["decision"]),
              "comment": d["comment"]} for d in decided]
-    return PlannedEmail(key=_key(charter, f"outcome:person:{person['id']}"), to=person["email"],
+    return PlannedEmail(key=outcome_key(charter, person), to=person["email"],
                         subject=f"{shown['title']}: {OUTCOME_WORDS[status]}", template="charter/outcome",
-                        context={"charter": shown, "status": status, "role": role, "decisions": rows},
+                        context={"charter": shown, "status": status, "role": role, "decisions": rows,
+                                 "late": late}, reply_purpose="approval", reply_ref=_ref(charter),
                         headers=_headers(charter))
 
 
@@ -116,6 +133,7 @@ def not_needed(charter: dict, shown: dict, person: dict, status: str) -> Planned
     """To an approver who had not answered: the charter was decided (or withdrawn) without them."""
     return PlannedEmail(key=_key(charter, f"notneeded:person:{person['id']}"), to=person["email"],
                         subject=f"{shown['title']}: no need to answer", template="charter/not_needed",
+                        reply_purpose="approval", reply_ref=_ref(charter),
                         context={"charter": shown, "status": status,
                                  "status_word": OUTCOME_WORDS.get(status, status)},
                         headers=_headers(charter))
@@ -152,8 +170,10 @@ def answer(charter: dict, shown: dict, person: dict, kind: str, today: date, the
     """One short answer (unclear, decided, superseded, empty, news_stopped).
 
     "decided" and "superseded" go once per person and version, the others once a day per kind;
-    "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose."""
-    purpose = {"unclear": "approval", "empty": "checkin"}.get(kind)
+    "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose; the
+    others carry one too, so that an answer to them has a place (the caller gives ``reply_ref``)."""
+    purpose = {"unclear": "approval", "decided": "approval", "superseded": "approval", "empty": "checkin",
+               "files": "checkin", "news_stopped": "project_news"}.get(kind)
     ref = extra.pop("reply_ref", None) if extra else None
     once = kind in ("decided", "superseded")
     tail = f"answer:{kind}:person:{person['id']}" + ("" if once else f":date:{today.isoformat()}")

@@ -129,11 +129,25 @@ def _recipients(view: View, roles: tuple[str, ...]) -> list[tuple[dict, str]]:
     return list(seen.values())
 
 
-def _outcomes(db: Database, view: View, status: str) -> list[PlannedEmail]:
+def _decided(db: Database, view: View) -> list[dict]:
+    """Each approver's latest kept (not held) decision on the current version."""
     decided = [d for d in store.decisions(db, view.charter["id"], view.charter["version"]) if not d["held"]]
-    latest = {d["approver_id"]: d for d in decided}
-    return [mail.outcome(view.charter, view.shown, person, status, role, list(latest.values()))
+    return list({d["approver_id"]: d for d in decided}.values())
+
+
+def _outcomes(db: Database, view: View, status: str) -> list[PlannedEmail]:
+    decided = _decided(db, view)
+    return [mail.outcome(view.charter, view.shown, person, status, role, decided)
             for person, role in _recipients(view, OUTCOME_TO[status])]
+
+
+def outcome_to(db: Database, view: View, person: dict, status: str, late: bool = False) -> PlannedEmail | None:
+    """The outcome email to ``person`` when they are one to hear it (proposer, team, sponsor), else
+    None; ``late``: it also answers their answer that came after the decision."""
+    for who, role in _recipients(view, OUTCOME_TO.get(status, ())):
+        if who["id"] == person["id"]:
+            return mail.outcome(view.charter, view.shown, who, status, role, _decided(db, view), late)
+    return None
 
 
 def _not_needed(db: Database, view: View, status: str) -> list[PlannedEmail]:
@@ -141,7 +155,8 @@ def _not_needed(db: Database, view: View, status: str) -> list[PlannedEmail]:
     plans = []
     for address in view.charter["spec"]["approvers"]:
         person = view.person(address)
-        if person and person["id"] not in done:
+        told = person and {mail.outcome_key(view.charter, person), mail.decided_key(view.charter, person)} & view.sent
+        if person and person["id"] not in done and not told:  # one who answered late was told once
             plans.append(mail.not_needed(view.charter, view.shown, person, status))
     return plans
 

@@ -20,10 +20,13 @@ REVISABLE = ("pending", "changes_requested", "rejected", "expired")
 OPEN = ("pending", "changes_requested")
 
 
-def check(db: Database, path: Path) -> cdef.CharterDef:
-    """Validate a charter file and its people (ConfigError naming file and key)."""
+def check(db: Database, path: Path, now: datetime) -> cdef.CharterDef:
+    """Every rule ``submit`` and ``revise`` enforce on a charter file, changing nothing
+    (``charter submit --check`` runs exactly this): the file, its people, and a deadline from
+    today on (each a ConfigError naming file and key)."""
     definition = cdef.load_definition(path)
     cdef.check_people(db, definition)
+    _deadline_ahead(definition, path, now)
     return definition
 
 
@@ -38,8 +41,7 @@ def _team_ids(db: Database, definition: cdef.CharterDef) -> list[int]:
 
 def submit(db: Database, path: Path, now: datetime) -> int:
     """Store a charter (version 1, pending) and its team; approvers are asked at the next tick."""
-    definition = check(db, path)
-    _deadline_ahead(definition, path, now)
+    definition = check(db, path, now)
     return store.create_charter(db, definition.as_spec(), _team_ids(db, definition), now)
 
 
@@ -49,8 +51,7 @@ def revise(db: Database, charter_id: int, path: Path, now: datetime) -> tuple[in
     if charter["status"] not in REVISABLE:
         raise ConfigError(f"charter {charter_id} is {charter['status']}; only a charter that is "
                           f"{', '.join(REVISABLE)} can be revised")
-    definition = check(db, path)
-    _deadline_ahead(definition, path, now)
+    definition = check(db, path, now)
     spec = definition.as_spec()
     changed = cdef.changes(charter["spec"], spec)
     if not changed:
@@ -99,3 +100,10 @@ def remove_team_member(db: Database, charter_id: int, person_id: int, now: datet
 def team_members(db: Database, charter_id: int) -> list[int]:
     """The team's person ids, in the order they joined."""
     return [m["person_id"] for m in store.members(db, charter_id)]
+
+
+def project_people(db: Database, charter_id: int) -> list[int]:
+    """Who is already in the project: its proposer and its team (person ids). A call for
+    volunteers to it is not sent to them."""
+    proposer = people.find_person(db, store.get_charter(db, charter_id)["spec"]["proposer"])
+    return [*([proposer["id"]] if proposer else []), *team_members(db, charter_id)]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from mailer.flows import reply_files
+from mailer.flows import outcome, reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.charter import emails as mail
 from mailer.flows.charter import links, rules
@@ -69,7 +69,7 @@ def _checkins(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     every, start = charter["spec"]["report_every_weeks"], _start(charter)
     plans = []
     for member in store.members(db, charter["id"]):
-        if member["status"] == "bounced":
+        if member["status"] in people.UNMAILED:
             continue
         number = rules.current_round(start, total, every, member["timezone"], now)
         opens = number and rules.local_morning(rules.round_date(start, number, every), member["timezone"])
@@ -83,7 +83,7 @@ def _findings(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     plans = []
     for member in store.members(db, charter["id"]):
         ended_on = charter["completed_at"].astimezone(rules.zone(member["timezone"])).date()
-        if member["status"] != "bounced" and now >= rules.local_morning(ended_on, member["timezone"]):
+        if member["status"] not in people.UNMAILED and now >= rules.local_morning(ended_on, member["timezone"]):
             plans.append(mail.checkin(charter, view.shown, _who(member), total + 1, total, final=True))
     return plans
 
@@ -141,14 +141,16 @@ def handle_checkin(db: Database, view: View, round_no: int, reply: RoutedReply,
     """A check-in reply from a team member is a dated, attributed update for that round."""
     charter = view.charter
     if reply.person_id not in {m["person_id"] for m in store.members(db, charter["id"])}:
-        return []
+        return outcome.kept(reply, f"a check-in reply from {reply.person_email}, not on the team of charter "
+                                   f"{charter['id']}: kept for the lead")
     text = (reply.reply_text or "").strip()
     person = people.get_person(db, reply.person_id)
     choice = reply_files.choice_of(reply)
     today = now.astimezone(rules.zone(person["timezone"])).date()
     if (reply.intent == "empty" or not text) and not choice.kept:
-        return [mail.answer(charter, view.shown, person, "empty", today, reply.message.subject or "",
-                            reply.message.message_id, {"reply_ref": reply.ref})]
+        return outcome.answered(reply, [mail.answer(charter, view.shown, person, "empty", today,
+                                                    reply.message.subject or "", reply.message.message_id,
+                                                    {"reply_ref": reply.ref})])
     update = store.add_update(db, charter["id"], round_no, person["id"], text, is_shareable(text),
                               reply.received_at or now, reply.message.message_id)
     reply_files.keep(db, "charter_update", update, person["id"], choice, now)
@@ -156,7 +158,7 @@ def handle_checkin(db: Database, view: View, round_no: int, reply: RoutedReply,
         return []
     left = [{"name": f.filename, "size_mb": f"{f.size / 1048576:.1f}", "reason": why} for f, why in choice.over_limits]
     return [mail.answer(charter, view.shown, person, "files", today, reply.message.subject or "",
-                        reply.message.message_id, {"files": left})]
+                        reply.message.message_id, {"files": left, "reply_ref": reply.ref})]
 
 
 def handle_news_reply(db: Database, view: View, round_no: int, reply: RoutedReply,
@@ -166,15 +168,15 @@ def handle_news_reply(db: Database, view: View, round_no: int, reply: RoutedRepl
     author = people.get_person(db, reply.person_id)
     if reply.intent == "stop":  # "stop", "unsubscribe", or List-Unsubscribe's mailto
         if not store.stop_news(db, view.charter["id"], author["id"], now):
-            return []
+            return outcome.kept(reply, f"stop: {author['email']} had already stopped this project's news")
         today = now.astimezone(rules.zone(author["timezone"])).date()
         return [mail.answer(view.charter, view.shown, author, "news_stopped", today,
-                            reply.message.subject or "", reply.message.message_id)]
+                            reply.message.subject or "", reply.message.message_id, {"reply_ref": reply.ref})]
     if reply.intent in ("empty", "pause") or not text:
-        return []
+        return outcome.kept(reply, f"a reply to project news with no feedback in it ({reply.intent})")
     at = reply.received_at or now
     feedback_id = store.add_feedback(db, view.charter["id"], round_no, author["id"], text, at,
                                      reply.message.message_id)
     return [mail.feedback(view.charter, view.shown, _who(m), feedback_id, author, text, at)
             for m in store.members(db, view.charter["id"])
-            if m["person_id"] != author["id"] and m["status"] != "bounced"]
+            if m["person_id"] != author["id"] and m["status"] not in people.UNMAILED]

@@ -100,7 +100,7 @@ def passed_on(sponsor: dict, leads: list[dict], reply: RoutedReply) -> PlannedEm
         key=f"digest:reply:{reply.message.message_id or reply.received_at}:ack", to=sponsor["email"],
         subject=_re(reply.message.subject or "Your digest"), template="digest/passed_on",
         context={"leads": [lead["name"] for lead in leads]}, auto_reply=True,
-        in_reply_to=reply.message.message_id)
+        in_reply_to=reply.message.message_id, **_token(sponsor))
 
 
 def unsubscribed(sponsor: dict, reply: RoutedReply) -> PlannedEmail:
@@ -108,7 +108,12 @@ def unsubscribed(sponsor: dict, reply: RoutedReply) -> PlannedEmail:
     return PlannedEmail(
         key=f"digest:reply:{reply.message.message_id or reply.received_at}:off", to=sponsor["email"],
         subject=_re(reply.message.subject or "Your digest"), template="digest/unsubscribed", context={},
-        auto_reply=True, in_reply_to=reply.message.message_id)
+        auto_reply=True, in_reply_to=reply.message.message_id, **_token(sponsor))
+
+
+def _token(sponsor: dict) -> dict[str, str]:
+    """A reply to an answer about a digest is read as a reply to the digest (it reaches the leads)."""
+    return {"reply_purpose": "digest", "reply_ref": f"digest:person:{sponsor['id']}"}
 
 
 def _re(subject: str) -> str:

@@ -15,11 +15,15 @@ from datetime import datetime, timezone
 from sqlite_utils import Database
 
 from mailer.errors import InboundError
+from mailer.flows import outcome
 from mailer.flows.base import DigestItem, PlannedEmail, RoutedReply
+from mailer.flows.challenge import timing
 from mailer.flows.digest import cadence as cad
 from mailer.flows.digest import emails
+from mailer.outbound.safe_text import one_line
 from mailer.store import digests as store
-from mailer.store import outbox, people
+from mailer.store import inbox, outbox, people
+from mailer.store.outbox import parse_ts
 
 KEY = "digest:person:{pid}:until:{until:%Y-%m-%dT%H:%MZ}"
 UNSUBSCRIBE = {"unsubscribe", "stop"}
@@ -84,10 +88,29 @@ def build(db: Database, person: dict, since: datetime, until: datetime, settings
     items: list[DigestItem] = [item for source in _sources()
                                for item in source.digest_items(db, scope, since, until)]
     context = emails.digest_context(person, items, since, until, scope is None)
+    if scope is None:  # a lead's own digest: replies go to the other leads, not to "the community lead"
+        context["other_leads"] = [one_line(p["name"]) for p in people.with_role_or_email(db, "lead", set())
+                                  if p["id"] != person["id"]]
+    # a lead's digest also lists what waits for a person in the inbox; a sponsor's never does
+    context["waiting"] = waiting(db, person, since, until) if scope is None else None
     return PlannedEmail(key=key, to=person["email"], subject=emails.subject(context, settings.mailer_site_name),
                         template="digest/digest", context=context, reply_purpose="digest",
                         reply_ref=f"digest:person:{person['id']}", recurring=True,
                         attachments=emails.photo_attachments(items))
+
+
+WAITING_SHOWN = 10
+
+
+def waiting(db: Database, person: dict, since: datetime, until: datetime) -> dict:
+    """The messages of ``[since, until)`` kept for the lead (``inbox list --for-lead``): the first
+    few, each as when, from whom and why, and how many in all."""
+    total = inbox.count_waiting(db, since, until)
+    zone = timing.zone(person["timezone"])
+    shown = [{"when": f"{parse_ts(r['received_at']).astimezone(zone):%a %d %b %H:%M}",
+              "from": r["from_addr"] or "(no sender)", "why": r["reason"] or r["state"]}
+             for r in inbox.waiting_for_lead(db, since, until, WAITING_SHOWN)]
+    return {"shown": shown, "total": total, "more": max(total - len(shown), 0)}
 
 
 def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings=None) -> list[PlannedEmail]:
@@ -100,7 +123,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings=None)
         store.set_cadence(db, sponsor["id"], "off")
         return [emails.unsubscribed(sponsor, reply)]
     if not words:
-        return []
+        return outcome.kept(reply, f"an empty reply to {sponsor['email']}'s digest")
     leads = [p for p in people.with_role_or_email(db, "lead", set()) if p["id"] != sponsor["id"]]
     if not leads and is_lead(sponsor):
         return [emails.passed_on(sponsor, [], reply)]  # the only lead answered their own digest

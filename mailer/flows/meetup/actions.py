@@ -22,7 +22,20 @@ from mailer.store import people
 REMINDER_BEFORE = timedelta(hours=24)
 
 
+def check_slot(db: Database, spec: dict[str, Any], now: datetime, where: str | None = None) -> datetime:
+    """The rules on a meetup's time, before anyone is invited: a start still ahead, a real time
+    zone, and not the same title at the same moment twice. Returns the start in UTC (a
+    challenge's ``--check`` runs this on its ``[report_back]``)."""
+    where = where or spec.get("source") or "meetup"
+    start = _checked_start(spec, where, now)
+    definition.check_zone(spec.get("timezone"), where, "timezone", required=True)
+    if store.find_meetup(db, spec["title"], start):
+        raise ConfigError(f"{where}: \"{spec['title']}\" at {start:%Y-%m-%d %H:%M} UTC is already scheduled")
+    return start
+
+
 def _checked_start(spec: dict[str, Any], where: str, now: datetime) -> datetime:
+    """The spec's start in UTC; ConfigError when it is not an aware time or is already past."""
     start = spec.get("start")
     if not isinstance(start, datetime) or start.tzinfo is None:
         raise ConfigError(f"{where}: start = {start!r}; expected a timezone-aware date and time")
@@ -43,13 +56,24 @@ def resolve(db: Database, spec: dict[str, Any], now: datetime) -> tuple[list[dic
     return invitees, speakers
 
 
+def check(db: Database, spec: dict[str, Any], now: datetime) -> tuple[list[dict], list[dict]]:
+    """Every rule ``meetup schedule`` enforces on a meetup file's spec, changing nothing
+    (``--check`` runs exactly this): a start still ahead, a real zone, known people, at least
+    one person to invite, and not the same meetup twice. Returns (invitees, speakers)."""
+    invitees, speakers = resolve(db, spec, now)
+    if not invitees and not speakers:
+        raise ConfigError(f"{spec.get('source') or 'meetup'}: invite = {list(spec.get('invite') or [])!r} "
+                          "names nobody who can be invited; expected known people, \"all\", a role "
+                          "someone has, or a challenge, charter or call with people in it")
+    check_slot(db, spec, now)
+    return invitees, speakers
+
+
 def schedule_meetup(db: Database, spec: dict[str, Any], now: datetime) -> int:
     """Store a meetup and its invitees; the invitations go out at the next tick. Returns its id."""
     where = spec.get("source") or "meetup"
     invitees, speakers = resolve(db, spec, now)
-    start = _checked_start(spec, where, now)
-    if store.find_meetup(db, spec["title"], start):
-        raise ConfigError(f"{where}: \"{spec['title']}\" at {start:%Y-%m-%d %H:%M} UTC is already scheduled")
+    start = check_slot(db, spec, now)
     invite = spec.get("invite") or []
     fields = {"uid": spec.get("uid") or f"meetup-{secrets.token_hex(10)}@cop-mailer", "title": spec["title"],
               "start": start, "duration_minutes": int(spec.get("duration_minutes") or 60),
@@ -66,9 +90,8 @@ def schedule_meetup(db: Database, spec: dict[str, Any], now: datetime) -> int:
     return meetup_id
 
 
-def describe(db: Database, spec: dict[str, Any], now: datetime) -> str:
+def describe(spec: dict[str, Any], invitees: list[dict], speakers: list[dict]) -> str:
     """What scheduling would do, in one plain line (for ``--check``)."""
-    invitees, speakers = resolve(db, spec, now)
     everyone = {p["id"] for p in invitees} | {p["id"] for p in speakers}
     local = spec["start"].astimezone(timing.zone(spec["timezone"]))
     return (f"{len(everyone)} invitee{'s' if len(everyone) != 1 else ''}, {timing.short_date(local.date())} "

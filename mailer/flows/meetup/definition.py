@@ -13,8 +13,9 @@ Every key of a meetup file (unknown keys are errors)::
     invite           required: a list of email addresses of known people, or references that
                      resolve when the meetup is scheduled and again at every tick (latecomers get
                      the current version): "challenge:ID" (its participants), "charter:ID" (the
-                     project team), "call:ID" (confirmed volunteers) or a role ("member", "lead").
-                     One of those, or a list mixing them.
+                     project team), "call:ID" (confirmed volunteers), "all" (every member, as a
+                     call's ``to = "all"``: people with the role "member" or no role, bounced
+                     addresses left out) or a role ("lead"). One of those, or a list mixing them.
     speakers         list of email addresses, optional ([]): invited too, and named in the invite.
     sponsors         list of email addresses, optional ([]): whose digest shows the meetup.
 
@@ -44,6 +45,7 @@ REPORT_BACK_KEYS = ("days_after_end", "hour", "duration_minutes", "location", "t
 EMAIL = re.compile(r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
 REFERENCE = re.compile(r"^(challenge|charter|call):(\d+)$")
 ROLE = re.compile(r"^[a-z][a-z0-9_-]*$")
+EVERYONE = ("all", "member")  # every member still mailed: people with the role "member" or no role
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def parse_definition(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     if not online and re.match(r"https?://\S+$", location):
         online = location  # a link alone is the online meeting
     return {
-        "title": toml_file.text(raw, "title", path, required=True), "timezone": zone,
+        "title": toml_file.title(raw, "title", path), "timezone": zone,
         "start": local_start(raw.get("start"), zone, path), "location": location, "online_url": online,
         "duration_minutes": toml_file.whole(raw.get("duration_minutes", 60), path, "duration_minutes", 5, 1440),
         "description": toml_file.text(raw, "description", path), "invite": _invite(raw.get("invite"), path),
@@ -165,6 +167,8 @@ def _resolve_one(db: Database, item: str, where: str) -> list[dict]:
             raise ConfigError(f"{where}: {item} is not a known person (add them with `people import` first)")
         return [person]
     ref = REFERENCE.match(item)
+    if item in EVERYONE:  # as in a call's `to` and a challenge's participants: every member
+        return [p for p in people.list_people(db) if people.is_mailable(p) and (not _roles(p) or "member" in _roles(p))]
     if ref is None:
         return [p for p in people.list_people(db) if item in _roles(p)]
     kind, number = ref.group(1), int(ref.group(2))

@@ -7,6 +7,7 @@ data is UTC (``outbound.invite``). Keys — M meetup id, N its SEQUENCE, P perso
     meetup:M:cancel:person:P           cancellation (METHOD:CANCEL), once
     meetup:M:reminder:seq:N:person:P   the reminder 24 hours before
     meetup:M:question:person:P:date:D  "are you coming?" after an unclear reply, once a local day
+    meetup:M:aftercancel:person:P:date:D "it was cancelled; your answer is kept", once a local day
     meetup:M:highlight:person:P        after the meetup, to those who came: one highlight to share
 """
 from __future__ import annotations
@@ -111,7 +112,8 @@ def cancellation(meetup: dict, person: dict, settings: object, now: datetime) ->
     context = {**_base(meetup, person), "reason": meetup["cancel_reason"], "_calendar": ("CANCEL", calendar)}
     return PlannedEmail(key=f"meetup:{meetup['id']}:cancel:person:{person['id']}", to=person["email"],
                         subject=f"Cancelled: {meetup['title']}, {context['short']}", template="meetup/cancel",
-                        context=context, headers=_headers(meetup))
+                        context=context, headers=_headers(meetup), reply_purpose="meetup",
+                        reply_ref=f"meetup:{meetup['id']}")
 
 
 def reminder(meetup: dict, person: dict) -> PlannedEmail:
@@ -149,6 +151,18 @@ def received(meetup: dict, person: dict, partstat: str, their_subject: str,
                         context={**_base(meetup, person), "answer": RECEIVED_KINDS[partstat]},
                         reply_purpose="meetup", reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}",
                         auto_reply=True, in_reply_to=in_reply_to, headers=_headers(meetup))
+
+
+def cancelled_reply(meetup: dict, person: dict, local_day: date, their_subject: str,
+                    in_reply_to: str | None) -> PlannedEmail:
+    """To someone who answered in words after the meetup was cancelled: it was, and their answer
+    is kept for the organiser (once a local day)."""
+    return PlannedEmail(key=f"meetup:{meetup['id']}:aftercancel:person:{person['id']}:date:{local_day.isoformat()}",
+                        to=person["email"], subject=_re(their_subject) if their_subject else meetup["title"],
+                        template="meetup/cancelled_reply",
+                        context={**_base(meetup, person), "reason": meetup["cancel_reason"]},
+                        reply_purpose="meetup", reply_ref=f"meetup:{meetup['id']}", auto_reply=True,
+                        in_reply_to=in_reply_to, headers=_headers(meetup))
 
 
 def highlight_ask(meetup: dict, person: dict) -> PlannedEmail:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from mailer.errors import InboundError, NotFoundError
-from mailer.flows import reply_files
+from mailer.flows import outcome, reply_files
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.challenge import timing
 from mailer.flows.meetup import invitees, native, rsvp
@@ -107,15 +107,21 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     version = _version(reply, token_version, meetup["sequence"])
     if store.get_invitee(db, meetup["id"], reply.person_id) is None:
         _keep(db, meetup, None, reply, now, "unattributed", version)
-        return []
+        return outcome.kept(reply, f"an answer from {reply.person_email}, who is not invited to meetup "
+                                   f"{meetup['id']}: kept for the organiser")
+    if meetup["state"] == "cancelled":
+        return _after_cancel(db, meetup, reply, now, version)
     if reply.intent == "counter":
         _keep(db, meetup, reply.person_id, reply, now, "counter", version)
-        return []
+        return outcome.kept(reply, f"a new time proposed for meetup {meetup['id']}: kept for the organiser")
     answer = rsvp.read_answer(reply.intent, reply.rsvp, token_version, meetup["sequence"],
                               reply.received_at or now, reply.comment)
     if answer is None:
         _keep(db, meetup, reply.person_id, reply, now, "unclear", version)
-        return _ask(db, meetup, reply, now)
+        asked = _ask(db, meetup, reply, now)
+        if asked:
+            return outcome.answered(reply, asked)
+        return outcome.kept(reply, f"an answer to meetup {meetup['id']} that says neither yes, no nor maybe")
     _record(db, meetup, reply, answer, now)
     return acknowledge(db, meetup, reply, answer)
 
@@ -128,12 +134,23 @@ def acknowledge(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Ans
                           reply.message.subject or "", reply.message.message_id)]
 
 
+def _after_cancel(db: Database, meetup: dict, reply: RoutedReply, now: datetime, version: int) -> list[PlannedEmail]:
+    """An answer after the cancellation: kept for the organiser (``meetup show``: "late"),
+    changing no one's answer; a person who wrote in words is told, a calendar never."""
+    _keep(db, meetup, reply.person_id, reply, now, "late", version)
+    reason = f"an answer to meetup {meetup['id']} after it was cancelled: kept for the organiser"
+    if reply.rsvp is not None:
+        return outcome.kept(reply, reason)
+    person = people.get_person(db, reply.person_id)
+    told = mail.cancelled_reply(meetup, person, timing.local_date(now, person["timezone"]),
+                                reply.message.subject or "", reply.message.message_id)
+    return outcome.kept(reply, reason, [told])
+
+
 def _record(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Answer, now: datetime) -> None:
     store.keep_answer(db, meetup["id"], reply.person_id, reply.person_email, answer.kind, answer.partstat,
                       answer.version, now, comment=answer.comment, stamp=answer.stamp,
                       message_id=reply.message.message_id)
-    if meetup["state"] == "cancelled":
-        return  # kept, but a cancelled meetup has no answers to change
     invitee = store.get_invitee(db, meetup["id"], reply.person_id)
     if rsvp.outranks(answer, invitee["answered_version"], invitee["answered_stamp"]):
         store.set_answer(db, meetup["id"], reply.person_id, answer.partstat, answer.version, answer.stamp,
@@ -150,7 +167,7 @@ def _version(reply: RoutedReply, token_version: int | None, current: int) -> int
 def _keep(db: Database, meetup: dict, person_id: int | None, reply: RoutedReply, now: datetime,
           kind: str, version: int) -> None:
     """Keep what a reply said without changing anyone's answer (a proposal, an unclear reply)."""
-    partstat = (reply.rsvp or {}).get("partstat")
+    partstat = (reply.rsvp or {}).get("partstat") or rsvp.INTENT_PARTSTAT.get(reply.intent, "").upper()
     proposed = rsvp.proposed_start(reply.message.calendar) if kind == "counter" else None
     store.keep_answer(db, meetup["id"], person_id, reply.person_email, kind,
                       partstat.lower() if partstat else None, version, now,
@@ -173,7 +190,8 @@ def _highlight(db: Database, meetup: dict, reply: RoutedReply, now: datetime) ->
     text = (reply.reply_text or "").strip()
     choice = reply_files.choice_of(reply)  # a photo of the whiteboard counts as a highlight too
     if invitee is None or not invitee["attended"] or reply.intent == "stop" or not (text or choice.kept):
-        return []
+        why = "not among those who came" if invitee is None or not invitee["attended"] else "no highlight in it"
+        return outcome.kept(reply, f"a reply to the highlight question of meetup {meetup['id']}: {why}")
     store.set_highlight(db, meetup["id"], reply.person_id, text[:2000], now)
     reply_files.keep(db, "meetup_highlight", meetup["id"], reply.person_id, choice, now)
     return []

@@ -8,15 +8,16 @@ from sqlite_utils import Database
 
 from mailer.flows.meetup import definition
 from mailer.store import meetups as store
-from mailer.store import outbox
+from mailer.store import outbox, people
 
 KEY = re.compile(r"^meetup:\d+:(invite|cancel|reminder|highlight):(?:seq:(\d+):)?person:(\d+)$")
 
 
 def mailable(db: Database, meetup: dict) -> list[dict]:
-    """Invitees we may write to (a bounced address gets nothing), each with ``id`` = person id."""
+    """Invitees we may write to (bounced, deactivated or erased: nothing; a calendar server that
+    sends a native event's invitations gets only these), each with ``id`` = person id."""
     return [{**p, "id": p["person_id"]} for p in store.list_invitees(db, meetup["id"])
-            if p["person_status"] != "bounced"]
+            if p["person_status"] not in people.UNMAILED]
 
 
 def refresh(db: Database, meetup: dict, now: datetime) -> None:

@@ -61,3 +61,31 @@ def test_list_show_and_close(home, community, write_call, sim):
     assert "already closed" in run(home, "call", "close", "1", "--now", T).output
     assert json.loads(run(home, "call", "list", "--json", "--now", T).output)[0]["state"] == "closed"
     assert run(home, "call", "show", "9").exit_code == 2
+
+
+def test_a_closing_day_already_past_is_refused_by_check_and_open_alike(home, community, write_call):
+    """Issue 20: `closes = 2026-01-28` opened a call that invited nobody; its lead only got
+    "Call closed"."""
+    path = write_call(call_toml().replace("closes = 2027-01-20", "closes = 2026-01-28"))
+    checked = run(home, "call", "open", str(path), "--check", "--now", T)
+    opened = run(home, "call", "open", str(path), "--now", T)
+    assert checked.exit_code == opened.exit_code == 2
+    assert checked.output == opened.output
+    assert "closes = 2026-01-28 is already past (today is 2027-01-10 UTC)" in checked.output
+    assert json.loads(run(home, "call", "list", "--json", "--now", T).output) == []
+
+
+def test_the_closing_day_itself_still_opens_somewhere_on_earth(home, community, write_call):
+    path = write_call()
+    late = "2027-01-20T20:00:00Z"  # 21:00 in Berlin, 05:00 on the 21st in Tokyo
+    assert run(home, "call", "open", str(path), "--check", "--now", late).exit_code == 0
+    after = run(home, "call", "open", str(path), "--check", "--now", "2027-01-21T23:30:00Z")
+    assert after.exit_code == 2 and "already past" in after.output
+
+
+def test_a_call_to_nobody_is_refused_by_check_and_open_alike(home, community, write_call):
+    path = write_call(call_toml().replace('to = "all"', 'to = "approver"'))
+    checked = run(home, "call", "open", str(path), "--check", "--now", T)
+    opened = run(home, "call", "open", str(path), "--now", T)
+    assert checked.exit_code == opened.exit_code == 2 and checked.output == opened.output
+    assert "to = 'approver' names nobody who can be sent the call" in checked.output

@@ -17,6 +17,7 @@ from mailer.config import load_settings
 from mailer.flows.call.definition import load_spec, open_call
 from mailer.simulation.replies import CLIENTS, compose_reply
 from mailer.store import calls as store
+from mailer.store import inbox as inbox_store
 from mailer.store import open_db
 from mailer.store import outbox as outbox_store
 from mailer.store.people import add_person
@@ -154,3 +155,20 @@ def test_withdrawal_by_reply_promotes_and_emails_the_first_waiting(world):
     assert "A place opened up and it is yours" in promoted.get_body(("plain",)).get_content()
     world.reply(OLIVER, "Please take me off", "apple", to_subject="You're in")  # replying to the promotion
     assert world.tick() == {(OLIVER, "withdrawn"), (SAM, "promoted")}
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_the_leads_reply_to_call_closed_is_kept_for_the_lead_and_not_answered(world, client):
+    world.reply(AIKO, "Count me in as a writer", client)
+    world.tick()
+    world.now = OPENED + timedelta(days=11)  # 21 Jan: closed everywhere; the list goes to Lena
+    world.tick()
+    lena = "lena@corp.example.com"
+    before = len(outbox_store.list_rows(world.db, limit=10_000))
+    world.reply(lena, "Thanks! Can we ask Carla to review as well?", client, to_subject="Call closed")
+    world.tick()
+    row = next(world.db.query("SELECT state, outcome, reason, rule FROM inbox ORDER BY id DESC LIMIT 1"))
+    assert (row["state"], row["outcome"]) == ("done", "kept") and row["rule"].startswith("route: token")
+    assert "to the list of call" in row["reason"] and "kept for the lead" in row["reason"]
+    assert len(outbox_store.list_rows(world.db, limit=10_000)) == before  # no "use your Reply button"
+    assert [r["reason"] for r in inbox_store.waiting_for_lead(world.db)] == [row["reason"]]

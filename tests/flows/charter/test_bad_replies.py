@@ -10,7 +10,9 @@ import pytest
 from mailer.flows.charter import lifecycle
 from mailer.inbound.authresults import check
 from mailer.inbound.explain import explain
+from mailer.simulation.replies import compose_reply
 from mailer.store import charters, people
+from mailer.store import inbox as inbox_store
 from mailer.transports.maildir import deliver_to_inbox
 from tests.flows.charter.conftest import SUBMITTED, charter_toml, make_world
 from tests.flows.charter.helpers import assert_explain_agrees, dsn
@@ -87,6 +89,28 @@ def test_a_reply_after_the_decision_changes_nothing_and_gets_one_answer(world, w
     assert snapshot(world, cid) == before
     late = world.rows_to(PRIYA)[rows:]
     assert len(late) == 1 and b"already decided" in late[0]["data"].replace(b"=\r\n", b"")
+
+
+@pytest.mark.parametrize("late, told", [
+    ("sponsor", b"was not approved"),  # one who hears the outcome: the outcome says it, once
+    ("kenji", b"already decided"),  # an approver only: "already decided", and no "no need to answer"
+])
+def test_a_late_answer_on_a_decided_charter_gets_one_email(world, write_charter, late, told):
+    cid = start(world, write_charter, approvers=("priya", "omar", late))
+    address = f"{late}@corp.example.com"
+    before = len(world.rows_to(address))
+    # The deciding "Reject" and the late "Approve" arrive together: handled in one tick, in order.
+    for sender, text in (("omar@corp.example.com", "Reject: no budget this year"), (address, "Approve")):
+        person = people.find_person(world.db, sender)
+        deliver_to_inbox(world.settings.mail_dir, compose_reply(world.latest(sender), sender, person["name"],
+                                                                text, "outlook", SUBMITTED + H))
+    world.tick(SUBMITTED + H)
+    world.tick(SUBMITTED + 2 * H)
+    assert charters.get_charter(world.db, cid)["status"] == "rejected"
+    (answer,) = world.rows_to(address)[before:]
+    body = answer["data"].replace(b"=\r\n", b"")
+    assert told in body and b"not recorded" in body
+    assert [row["outcome"] for row in inbox_store.list_messages(world.db)] == ["answer", "change"]
 
 
 # -- Authentication-Results -------------------------------------------------------------------

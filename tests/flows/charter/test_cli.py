@@ -21,7 +21,7 @@ def run(home, *args: str, ok: bool = True):
 
 def test_submit_check_list_show_revise_withdraw(world, write_charter):
     home, path = world.home, write_charter()
-    checked = run(home, "charter", "submit", str(path), "--check")
+    checked = run(home, "charter", "submit", str(path), "--check", "--now", NOW)
     assert "valid" in checked.output and "3 people × 2 h/week × 8 weeks = 48 hours" in checked.output
     assert "(no charters)" in run(home, "charter", "list").output
     assert "submitted charter 1" in run(home, "charter", "submit", str(path), "--now", NOW).output
@@ -88,3 +88,13 @@ def test_the_sample_charter_checks_against_the_sample_community(tmp_path):
     sample = Path(__file__).resolve().parents[3] / "data" / "charters" / "observability-playbook.toml"
     checked = run(home, "charter", "submit", str(sample), "--check")
     assert "3 people × 2 h/week × 8 weeks = 48 hours" in checked.output
+
+
+def test_check_refuses_a_past_deadline_as_submit_does(world, write_charter):
+    path = write_charter(charter_toml(deadline="2026-10-01"))
+    checked = run(world.home, "charter", "submit", str(path), "--check", "--now", NOW, ok=False)
+    submitted = run(world.home, "charter", "submit", str(path), "--now", NOW, ok=False)
+    assert checked.exit_code == submitted.exit_code == 2
+    assert checked.output == submitted.output
+    assert "deadline = 2026-10-01; expected a date from today on" in checked.output
+    assert "(no charters)" in run(world.home, "charter", "list").output

@@ -6,7 +6,7 @@ import pytest
 from mailer.errors import ConfigError
 from mailer.flows.charter import definition as cdef
 from mailer.flows.charter import lifecycle, rules
-from tests.flows.charter.conftest import charter_toml
+from tests.flows.charter.conftest import SUBMITTED, charter_toml
 
 
 def test_a_valid_file(write_charter):
@@ -55,7 +55,7 @@ def test_bad_values_are_refused_with_what_was_expected(write_charter, replace, w
 def test_unknown_people_are_refused(world, write_charter):
     path = write_charter(charter_toml(approvers=("priya", "nobody")))
     with pytest.raises(ConfigError, match=r"approvers: nobody@corp.example.com is not a known person"):
-        lifecycle.check(world.db, path)
+        lifecycle.check(world.db, path, SUBMITTED)
 
 
 def test_what_changed_between_versions():

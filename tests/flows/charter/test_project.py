@@ -248,3 +248,15 @@ def test_a_volunteer_who_withdraws_before_the_call_closes_leaves_the_team(world,
     assert carla not in team_members(world.db, cid)
     world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 19, tzinfo=UTC), H)
     assert [s for a, s, _ in checkins(world) if a == "carla@corp.example.com"] == []
+
+
+def test_the_call_for_open_places_is_not_sent_to_the_proposer_or_the_team(world, write_charter):
+    """Issue 20: "We are looking for volunteers: Join the project team …" reached the people
+    already on the team and the proposer."""
+    pytest.importorskip("mailer.flows.call")
+    approved(world, write_charter)
+    world.walk(SUBMITTED + 2 * H, SUBMITTED + 30 * H, H)
+    invited = {msg["To"].addresses[0].addr_spec for msg in world.sent()
+               if "Volunteers wanted" in str(msg["Subject"])}
+    assert "carla@corp.example.com" in invited
+    assert not invited & {"lead@corp.example.com", "alice@corp.example.com", "bob@corp.example.com"}

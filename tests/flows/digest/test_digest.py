@@ -176,3 +176,19 @@ def test_a_reply_with_no_lead_is_kept_not_lost(world):
     world.reply("dana@corp.example.com", "digest", "Who runs this?", "gmail", now)
     result = world.tick(now)
     assert result.quarantined == 1
+
+
+def test_the_leads_digest_lists_what_waits_for_her_and_a_sponsors_does_not(world):
+    world.run(datetime(2027, 1, 4, 0, tzinfo=UTC), datetime(2027, 1, 6, 0, tzinfo=UTC))
+    now = datetime(2027, 1, 6, 1, tzinfo=UTC)
+    original = world.to("sam@corp.example.com", "Day 2 of 30")[-1].as_bytes()
+    forged = compose_reply(original, "mallory@elsewhere.example", "Sam Carter", "stop", "gmail", now)
+    deliver_to_inbox(world.settings.mail_dir, forged)
+    world.reply("aiko@corp.example.com", "Day 2 of 30", "Mapped it. #share", "gmail", now)
+    world.tick(now)
+    world.run(datetime(2027, 1, 6, 3, tzinfo=UTC), datetime(2027, 1, 11, 18, tzinfo=UTC))
+    lead = body(world.digests("lia@corp.example.com")[0])
+    assert "WAITING FOR YOU" in lead and "1 message kept for you in this period" in lead
+    assert "mallory@elsewhere.example: sender mallory@elsewhere.example is not the token's recipient" in lead
+    assert "Waiting for you" in lead  # the HTML part says it too
+    assert "WAITING FOR YOU" not in body(world.digests("dana@corp.example.com")[0])

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
+
 from click.testing import CliRunner
 
 from mailer.cli import main
@@ -60,3 +62,43 @@ def test_move_cancel_list_show_attended(home, db, crew, write_meetup):
     assert "meetup 1 cancelled" in cancelled.output
     again = CliRunner().invoke(main, ["--home", str(home), "meetup", "cancel", "1", "--now", NOW])
     assert again.exit_code == 2 and "meetup 1 is cancelled" in again.output
+
+
+def both(home, path):
+    """(--check, schedule) on the same file at the same moment."""
+    return (CliRunner().invoke(main, ["--home", str(home), "meetup", "schedule", str(path), "--check", "--now", NOW]),
+            CliRunner().invoke(main, ["--home", str(home), "meetup", "schedule", str(path), "--now", NOW]))
+
+
+@pytest.mark.parametrize("text, refusal", [
+    (meetup_toml(start="2027-02-10T18:00:00"), "start 2027-02-10 18:00 UTC is already past"),
+    (meetup_toml(invite='"approver"'), "names nobody who can be invited"),
+])
+def test_a_meetup_in_the_past_or_for_nobody_is_refused_by_check_and_schedule_alike(
+        home, db, crew, write_meetup, text, refusal):
+    checked, scheduled = both(home, write_meetup(text))
+    assert checked.exit_code == scheduled.exit_code == 2 and checked.output == scheduled.output
+    assert refusal in checked.output
+    assert store.list_meetups(db) == []
+
+
+def test_the_same_meetup_twice_is_refused_by_check_too(home, db, crew, write_meetup):
+    path = write_meetup()
+    assert run(home, "meetup", "schedule", str(path), "--now", NOW).exit_code == 0
+    checked, scheduled = both(home, path)
+    assert checked.exit_code == scheduled.exit_code == 2 and checked.output == scheduled.output
+    assert "is already scheduled" in checked.output
+
+
+def test_invite_all_means_every_member(home, db, crew, write_meetup):
+    """Issue 19: `invite = "all"` silently got 0 invitees; it means every member, as a call's `to`."""
+    from mailer.store.people import add_person, set_status
+
+    add_person(db, "sol@corp.example.com", "Sol Sponsor", "Europe/Paris", ("sponsor",))
+    set_status(db, add_person(db, "gone@corp.example.com", "Gone", "Europe/Paris", ("member",)), "bounced")
+    checked, scheduled = both(home, write_meetup(meetup_toml(invite='"all"')))
+    assert checked.exit_code == scheduled.exit_code == 0, checked.output
+    assert "4 invitees" in checked.output and "4 invitees" in scheduled.output
+    invited = {p["email"] for p in db.query(
+        "SELECT p.email FROM meetup_invitees i JOIN people p ON p.id = i.person_id")}
+    assert invited == {"ana@corp.example.com", "bob@corp.example.com", "chen@corp.example.com", "dora@corp.example.com"}

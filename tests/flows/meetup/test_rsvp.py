@@ -16,7 +16,8 @@ from mailer import inbox
 from mailer.cli.meetup import details
 from mailer.flows import meetup
 from mailer.flows.meetup import actions
-from mailer.simulation.replies import compose_reply
+from mailer.simulation import calendar_client
+from mailer.simulation.replies import CLIENTS, compose_reply
 from mailer.store import inbox as inbox_store
 from mailer.store import meetups as store
 from mailer.store import outbox as outbox_store
@@ -147,10 +148,15 @@ def test_an_invitee_cannot_answer_for_another(db, settings, invited):
     assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
 
 
-def test_a_reply_for_an_unknown_uid_is_not_placed(db, settings, invited):
+def test_a_reply_for_an_unknown_uid_is_kept_for_the_organiser_and_never_answered(db, settings, invited):
+    sent = len(outbox_store.list_rows(db, limit=10_000))
     other = sample("apple_decline.eml").replace(UID.encode(), b"someone-else@example.test")
     row = run_inbox(db, settings, other)
-    assert row["state"] == "ignored" and "no reply token" in row["reason"]
+    assert (row["state"], row["outcome"]) == ("ignored", "kept")
+    assert "an event we do not know (UID someone-else@example.test): kept for the organiser" in row["reason"]
+    # a calendar client sent it: no "reply by hand" note goes back to a machine
+    assert len(outbox_store.list_rows(db, limit=10_000)) == sent
+    assert [r["id"] for r in inbox_store.waiting_for_lead(db)] == [row["id"]]
 
 
 # -- text replies -----------------------------------------------------------------------------
@@ -206,3 +212,41 @@ def test_an_out_of_office_is_never_an_rsvp(db, settings, invited):
     assert row["state"] == "ignored" and row["kind"] == "auto_reply"
     assert answer_of(db, invited, BOB)["answer"] == "needs-action"
     assert store.answers(db, invited) == []
+
+
+# -- after a cancellation ---------------------------------------------------------------------
+
+def cancelled(db, settings, meetup_id: int) -> int:
+    """Cancel the meetup and send the cancellations; the number of emails in the outbox."""
+    actions.cancel_meetup(db, meetup_id, "Room flooded", ARRIVES - timedelta(hours=2))
+    Sim(db, settings).tick(ARRIVES - timedelta(hours=1))
+    return len(outbox_store.list_rows(db, limit=10_000))
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_calendar_accept_after_the_cancellation_is_kept_for_the_organiser_and_not_answered(
+        db, settings, invited, client):
+    sent = cancelled(db, settings, invited)
+    invitation_seen = calendar_client.read_invitation(invitation(db, CAROL))
+    raw = calendar_client.reply(invitation_seen, client, CAROL, "Carol Cruz", "ACCEPTED", "", ARRIVES)
+    row = run_inbox(db, settings, raw)
+    assert (row["state"], row["outcome"]) == ("done", "kept") and "after it was cancelled" in row["reason"]
+    assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
+    (late,) = details(db, invited)["late"]
+    assert (late["from"], late["answer"]) == (CAROL, "accepted")
+    assert len(outbox_store.list_rows(db, limit=10_000)) == sent  # a calendar is never answered
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_text_accept_after_the_cancellation_is_kept_and_answered_once(db, settings, invited, client):
+    sent = cancelled(db, settings, invited)
+    for n in range(2):
+        raw = compose_reply(invitation(db, CAROL), CAROL, "Carol Cruz", "See you there!", client,
+                            ARRIVES + timedelta(minutes=n))
+        row = run_inbox(db, settings, raw, ARRIVES + timedelta(minutes=n))
+        assert (row["state"], row["outcome"]) == ("done", "kept")
+    assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
+    assert [(a["from"], a["answer"]) for a in details(db, invited)["late"]] == [(CAROL, "accepted")] * 2
+    (told,) = outbox_store.list_rows(db, limit=10_000)[:len(outbox_store.list_rows(db, limit=10_000)) - sent]
+    assert told["to_addr"] == CAROL and ":aftercancel:" in told["key"]
+    assert b"was cancelled" in outbox_store.get_row(db, told["id"])["data"]
