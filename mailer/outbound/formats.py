@@ -7,7 +7,7 @@ only. The same functions are the templates' filters (``FILTERS``).
 """
 from __future__ import annotations
 
-from datetime import date as Date, datetime, timedelta
+from datetime import date as Date, datetime, time as Time, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ def day(day: Date | datetime) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def time(moment: datetime) -> str:
+def time(moment: datetime | Time) -> str:
     """A clock time, 24-hour: "18:30"."""
     return f"{moment:%H:%M}"
 

@@ -25,13 +25,8 @@ from mailer.outbound import formats, markdown
 from mailer.outbound.subject import reply_subject
 
 
-def day_label(when: date) -> str:
-    """A date as people say it in an email: ``Wed 20 Jan`` (``outbound.formats.day``)."""
-    return formats.day(when)
-
-
 def _base(call: dict) -> dict[str, Any]:
-    return {"call_title": call["title"], "closes_label": day_label(date.fromisoformat(call["closes"]))}
+    return {"call_title": call["title"], "closes_label": formats.day(date.fromisoformat(call["closes"]))}
 
 
 def _headers(call: dict) -> tuple[tuple[str, str], ...]:

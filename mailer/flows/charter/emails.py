@@ -53,11 +53,6 @@ def re_subject(their_subject: str, fallback: str) -> str:
     return f"Re: {bare}" if bare else fallback
 
 
-def short_date(day: date) -> str:
-    """"Wed 20 Jan 2027" (``outbound.formats.date``)."""
-    return formats.date(day)
-
-
 def view(charter: dict, names: dict[str, str]) -> dict[str, Any]:
     """The charter as a reader sees it; ``names`` maps each address to the person's name."""
     spec = charter["spec"]
@@ -75,7 +70,7 @@ def view(charter: dict, names: dict[str, str]) -> dict[str, Any]:
             "learning_sponsors": [who(a) for a in spec["learning_sponsors"]],
             "funding_sponsors": [who(a) for a in spec["funding_sponsors"]],
             "approvers": [who(a) for a in spec["approvers"]], "rule": cdef.rule_text(spec),
-            "deadline": short_date(date.fromisoformat(spec["deadline"])), "version": charter["version"],
+            "deadline": formats.date(date.fromisoformat(spec["deadline"])), "version": charter["version"],
             "changes": charter.get("changes") or [], "report_back": spec.get("report_back")}
 
 
@@ -196,7 +191,7 @@ def checkin(charter: dict, shown: dict, person: dict, round_no: int, total: int,
 
 def news(charter: dict, shown: dict, person: dict, round_no: int, shared: list[dict]) -> PlannedEmail:
     """Project news: the round's shareable updates (never a #private one), feedback by reply."""
-    items = [{"name": u["name"], "date": short_date(u["received_at"].date()), "text": u["text"],
+    items = [{"name": u["name"], "date": formats.date(u["received_at"].date()), "text": u["text"],
               "html": markdown.paragraphs_html(u["text"])} for u in shared]
     return PlannedEmail(key=_key(charter, f"news:{round_no}:person:{person['id']}", False), to=person["email"],
                         subject=f"Project news: {shown['title']}", template="charter/news",
@@ -212,5 +207,5 @@ def feedback(charter: dict, shown: dict, person: dict, feedback_id: int, author:
                         to=person["email"], subject=f"{shown['title']}: feedback from {author['name']}",
                         template="charter/feedback",
                         context={"charter": shown, "author": author["name"], "author_email": author["email"],
-                                 "date": short_date(at.date()), "text": text,
+                                 "date": formats.date(at.date()), "text": text,
                                  "html": markdown.paragraphs_html(text)}, headers=_headers(charter))
