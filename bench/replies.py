@@ -14,6 +14,10 @@ normalised input and expectation are counted once, as score_peers.py does. Rows:
 - "signature stripped": unique cases whose expectation does not keep a signature (the goal);
 - "neutral": unique cases from sources that are not the home test suite of a scored peer.
 
+Then, per context (approval, volunteer, meetup, journal), the actions taken that the writer
+did not mean beside the meant actions missed, on the corpus and on the look-alike replies of
+``bench/lookalikes`` (``bench.meaning``; the goal is 0 unmeant actions on every set).
+
 Peers (``--peers``; each optional, skipped when not importable; install them in .venv to
 measure, they are not project dependencies): talon, email-reply-parser, mail-parser-reply,
 quotequail. Without the corpus the accuracy part is skipped and the speed part runs on
@@ -38,7 +42,7 @@ from typing import Callable
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import hostile  # noqa: E402
+from bench import hostile, meaning  # noqa: E402
 from mailer.inbound.classify import classify  # noqa: E402
 from mailer.inbound.commands import interpret  # noqa: E402
 from mailer.inbound.html_text import html_to_text  # noqa: E402
@@ -325,9 +329,13 @@ def main(argv: list[str] | None = None) -> int:
     report = _report(cases, list(runners), speed, args.failures)
     report["hostile_seconds"] = hostile.timings()
     if args.json:
+        report["meaning"] = {"lookalikes": meaning.table(meaning.read_lookalikes()),
+                             "corpus": meaning.table(meaning.read_corpus(args.corpus))}
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
         _print_report(cases, list(runners), report)
+        print("\n## What the writers meant: actions taken that they did not mean, beside meant ones missed")
+        meaning.report(args.corpus, args.failures)
     return 0
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from mailer import private
 from mailer.config import Settings, load_settings
 from mailer.homelock import HomeLock
 from mailer.store import open_db
@@ -41,7 +42,7 @@ class App:
     @cached_property
     def db(self) -> Database:
         """The migrated database, seeded on first creation."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        private.make_dir(self.home)
         fresh = not self.settings.db_path.exists()
         db = open_db(self.settings.db_path)
         if fresh:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mailer import private
 from mailer.errors import ConfigError
 
 # section -> key -> (type, default, help). Types: str, int, bool, a range of whole numbers, or a
@@ -106,6 +107,10 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "max_bytes": (int, 40 * 1024 * 1024, "Larger incoming messages are quarantined unread (a 25 MB "
                       "photo, the most Gmail sends, is about 34 MB once encoded)."),
         "bounce_threshold": (int, 3, "Soft bounces before we stop mailing someone (hard: at once)."),
+        "keep_raw_days": (int, 90, "Days the raw bytes of a handled incoming message are kept (the inbox "
+                          "record and mail/processed/); then they go and who sent it, its subject, "
+                          "outcome and reason stay. Quarantined and unhandled messages keep theirs "
+                          "(0: keep forever)."),
     },
     "tokens": {
         "ttl_days": (int, 90, "Days a reply token stays valid."),
@@ -190,6 +195,7 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     values = _validate(raw, path)
+    refuse_exposed_secrets(path, raw)
     if "pace" not in raw.get("transport", {}) and values["transport_kind"] in PACED_BY_DEFAULT:
         values["transport_pace"] = PACED_BY_DEFAULT[values["transport_kind"]]
     for (section, key), var in ENV_SECRETS.items():
@@ -198,6 +204,18 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
         else:  # a secret with no key in the file (Exchange's) still reads as ""
             values.setdefault(f"{section}_{key}", "")
     return Settings(home=home, values=tuple(values.items()))
+
+
+def refuse_exposed_secrets(path: Path, raw: dict[str, Any]) -> None:
+    """``ConfigError`` when ``path`` holds a password and anyone but its owner may read it: the
+    program refuses to run (ssh refuses a private key others can read, for the same reason)."""
+    mode = private.readable_by_others(path)
+    held = [(section, key) for (section, key) in ENV_SECRETS if raw.get(section, {}).get(key)]
+    if mode is None or not held:
+        return
+    section, key = held[0]
+    raise ConfigError(f"{path} holds {section}.{key} and others can read it (mode {mode:04o}): "
+                      f"run chmod 600 {path}, or better move the password to {ENV_SECRETS[(section, key)]}")
 
 
 def _validate(raw: dict[str, Any], path: Path) -> dict[str, Any]:

@@ -17,12 +17,22 @@ class ConfigError(MailerError):
     """
 
 
+class AddressError(MailerError):
+    """Raised for an address mail can never be sent to (a non-ASCII local part, a bad IDNA domain)."""
+
+
 class StoreError(MailerError):
     """Raised when the database is in a state the program cannot work with."""
 
 
 class HomeBusyError(MailerError):
     """Raised when another worker (or ``tick``) holds the home's worker lock."""
+
+
+class LocalFileError(MailerError):
+    """Raised when a file or folder on this machine (a Maildir, an export, a backup) cannot be
+    read or written: permissions, a file where a folder should be. The message names the path;
+    what the database holds is not lost."""
 
 
 class NotFoundError(MailerError):

@@ -11,6 +11,7 @@ import fcntl
 import os
 from pathlib import Path
 
+from mailer import private
 from mailer.errors import HomeBusyError
 
 LOCK_NAME = "worker.lock"
@@ -28,8 +29,9 @@ class HomeLock:
         """Take the lock without waiting and write our pid into the file."""
         if self.fd is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        private.make_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, private.FILE_MODE)
+        os.fchmod(fd, private.FILE_MODE)  # a lock file from an older version was 0644
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -265,6 +265,9 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
     if route.refused:
         if route.keep and (flow := flow_for(route.token["purpose"])):
             flow[0].keep_unattributed(db, msg, route.token["ref"], now)  # for a person to see
+        if route.ask:  # found only by a reference in the body: its owner is asked, nothing acts
+            asked = _ask_token_owner(db, msg, route, now, settings, result)
+            return "ignored", verdict.kind, f"route: {route.via}", route.refused, "answer" if asked else "kept"
         if verdict.kind == "rsvp" and route.token is None and not route.keep:
             # A calendar client answered an event we do not know: a "reply by hand" note would go
             # to a machine (principle 5). Kept for the organiser; nothing is sent.
@@ -358,6 +361,23 @@ def rehearse(db: Database, msg: ParsedMessage, now: datetime, settings: Settings
             raise
         except Exception as exc:  # noqa: BLE001 - the worker would quarantine it: so says the rehearsal
             return "quarantined", None, None, f"{type(exc).__name__}: {exc}", "kept"
+
+
+def _ask_token_owner(db: Database, msg: ParsedMessage, route: routing.Route, now: datetime,
+                     settings: Settings, result: InboxResult) -> bool:
+    """Ask the token's recipient, at their own address, whether they wrote a reply found only
+    by the reference in its body; the question carries a fresh token for the same purpose, so
+    answering it acts. At most one a day per token's record and person."""
+    person, token = route.person, route.token
+    day = now.date().isoformat()
+    plan = PlannedEmail(
+        key=f"system:did-you-write:{token['ref']}:{person['id']}:{day}", to=person["email"],
+        subject=f"Did you write this? {one_line(reply_subject(msg.subject, 'your answer'))}",
+        template="system/did_you_write", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
+        reply_purpose=token["purpose"], reply_ref=token["ref"])
+    asked = outbox.enqueue(db, [plan], now, settings)
+    result.answers += asked
+    return bool(asked)
 
 
 def replay(db: Database, msg_id: int) -> None:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailer.errors import ConfigError
 from mailer.outbound.safe_text import control_character
+from mailer.outbound.addresses import canonical, unsendable
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 KNOWN_ROLES = {"member", "lead", "approver", "sponsor"}
@@ -169,6 +170,9 @@ def _row(line: int, cells: dict[str, str]) -> tuple[PersonRow | None, str | None
             return None, f"the {label} holds a control character or line break ({_control(cells[key])})"
     if not EMAIL.match(email):
         return None, f"{email!r} is not an email address"
+    if unsendable(email):  # an internationalised address mail can never reach (outbound.addresses)
+        return None, unsendable(email)
+    email = canonical(email)
     if not name:
         return None, "name is empty"
     if not valid_timezone(tz):

@@ -35,6 +35,7 @@ class Route:
     via: str  # "token", "in-reply-to", "body-reference", "calendar-uid" or "none"
     refused: str | None = None
     keep: bool = False  # refused, but the flow keeps it for a person to see (a stranger's RSVP)
+    ask: bool = False  # refused, but the token's recipient is asked whether they wrote it
 
 
 def find_token(db: Database, msg: ParsedMessage, our_address: str) -> tuple[dict | None, str]:
@@ -61,6 +62,9 @@ def _plus_tokens(recipients: list[str], our_address: str) -> list[str]:
 
 def route(db: Database, msg: ParsedMessage, our_address: str, now: datetime) -> Route:
     """Decide where ``msg`` goes; a refused route says why (and changes nothing)."""
+    if msg.sender_problem:
+        return Route(None, None, "none", refused=f"the sender cannot be read ({msg.sender_problem}): "
+                                                 "acts for nobody, kept for the lead")
     record, via = find_token(db, msg, our_address)
     if record is None:
         return calendar_route(db, msg) or Route(
@@ -71,6 +75,10 @@ def route(db: Database, msg: ParsedMessage, our_address: str, now: datetime) -> 
                      refused=f"sender {msg.from_addr or '(none)'} is not the token's recipient {person['email']}")
     if record["expires_at"] < now:
         return Route(record, person, via, refused=f"token expired on {record['expires_at']:%Y-%m-%d}")
+    if via == "body-reference" and person["status"] != "inactive":
+        return Route(record, person, via, ask=True,
+                     refused=f"found only by the reference in the body, which a forwarded copy carries "
+                             f"too: not acted on; {person['email']} is asked at their own address")
     return _unless_inactive(Route(record, person, via))
 
 
@@ -102,17 +110,15 @@ def calendar_route(db: Database, msg: ParsedMessage) -> Route | None:
         return None
     record = {"purpose": "meetup", "ref": f"meetup:{meetup['id']}", "person_id": None}
     invited = {row["person_id"] for row in meetups.list_invitees(db, meetup["id"])}
-    person, matched = answering_invitee(
-        (rsvp.attendee, rsvp.sent_by, rsvp.delegated_from, msg.from_addr),
-        lambda address: people.find_person(db, address), invited)
+    person, _ = answering_invitee((rsvp.attendee,), lambda address: people.find_person(db, address), invited)
     if person is None:
         return Route(record, None, "calendar-uid", keep=True,
-                     refused=f"calendar answer from {rsvp.attendee or msg.from_addr or '(nobody)'}, who is "
+                     refused=f"calendar answer for {rsvp.attendee or '(no attendee)'}, who is "
                              f"not invited to meetup {meetup['id']}: kept for the organiser")
-    sender = people.find_person(db, msg.from_addr) if msg.from_addr else None
-    if not (sender and sender["id"] == person["id"]) and msg.from_addr not in (rsvp.sent_by, matched):
-        return Route(record, person, "calendar-uid",
-                     refused=f"sender {msg.from_addr or '(none)'} does not speak for attendee {person['email']}")
+    if not _sent_by(db, msg.from_addr, person):
+        return Route(record, None, "calendar-uid", keep=True,
+                     refused=f"calendar answer for {person['email']} sent by {msg.from_addr or '(none)'}, "
+                             "not by that attendee: kept for the organiser, unattributed")
     return _unless_inactive(Route({**record, "person_id": person["id"]}, person, "calendar-uid"))
 
 

@@ -21,9 +21,9 @@ from typing import Callable, Iterable, Iterator
 import schedule
 from sqlite_utils import Database
 
-from mailer import inbox, outbox
+from mailer import inbox, outbox, retention
 from mailer.config import Settings
-from mailer.errors import StoreError, TransportError
+from mailer.errors import LocalFileError, StoreError, TransportError
 from mailer.flows.base import PlannedEmail
 from mailer.flows.registry import FLOWS
 from mailer.store import planning
@@ -167,6 +167,7 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     result.ignored, result.quarantined = box.ignored, box.quarantined
     result.outcomes = dict(box.outcomes)
     result.notes += box.notes
+    retention.drop_expired_raw(db, transport, now, settings)
     mirror_calendars(db, transport, now, settings, result)  # before planning: it decides who mails invitations
     sent = outbox.FlushResult()
 
@@ -222,8 +223,8 @@ def run_forever(db: Database, transport: Transport, settings: Settings,
         try:
             report(tick(db, transport, wall(), settings, owner, wall, stopper))
             wake[:] = [next_wake(db, wall(), settings)]
-        except (StoreError, sqlite3.Error):
-            raise  # a database that cannot be written stops the worker with a clear error
+        except (StoreError, LocalFileError, sqlite3.Error):
+            raise  # a database or a mail folder that cannot be written stops the worker with a clear error
         except Exception:  # noqa: BLE001 - keep the loop alive; the next wake retries
             log.exception("tick failed")
 

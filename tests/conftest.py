@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh home folder with real SQLite and Maildir, and a fixed clock."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -86,4 +87,5 @@ def write_rig_home(home: Path, rig, mailer_user, **sections: dict) -> Path:
         lines.append(f"[{name}]")
         lines += [f"{k} = {v!r}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in values.items()]
     (home / "mailer.toml").write_text("\n".join(lines) + "\n")
+    os.chmod(home / "mailer.toml", 0o600)  # it holds passwords: others may not read it
     return home

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,7 @@ def test_bad_files_name_the_file_key_value_and_expectation(tmp_path, text, words
 
 def test_secrets_come_from_the_environment(tmp_path):
     write(tmp_path, '[smtp]\npassword = "in-file"\n')
+    os.chmod(tmp_path / "mailer.toml", 0o600)
     assert load_settings(tmp_path, env={}).smtp_password == "in-file"
     assert load_settings(tmp_path, env={"MAILER_SMTP_PASSWORD": "s3"}).smtp_password == "s3"
 

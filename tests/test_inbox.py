@@ -61,12 +61,21 @@ def test_in_reply_to_routes_when_the_plus_address_was_dropped(db, settings, comm
     assert route.refused is None and route.via == "in-reply-to"
 
 
-def test_body_reference_routes_when_headers_are_lost(db, settings, community, now):
+def test_a_reference_found_only_in_the_body_asks_its_owner_instead_of_acting(db, settings, community, now):
     raw = compose_reply(community["data"], "alice@corp.example.com", "Alice", "Done!", "gmail", now)
     raw = re.sub(rb"cop\+[a-z2-7]+@", b"cop@", raw)
     raw = re.sub(rb"(In-Reply-To|References): <[^>]+>\r\n", b"", raw)
     route = routing.route(db, parse_message(raw), settings.mailer_address, now)
-    assert route.refused is None and route.via == "body-reference"
+    assert route.via == "body-reference" and route.ask and "asked at their own address" in route.refused
+    deliver(settings, raw)
+    result = run_inbox(db, settings, now)
+    assert only_message(db)["state"] == "ignored" and result.answers == 1
+    question = outbox_store.latest_to(db, "alice@corp.example.com")
+    assert question["key"].startswith("system:did-you-write:challenge:999:day:1:")
+    # the question carries its own token for the same purpose: answering it is a real reply
+    answer = parse_message(compose_reply(question["data"], "alice@corp.example.com", "Alice", "Done!", "apple", now))
+    again = routing.route(db, answer, settings.mailer_address, now)
+    assert (again.refused, again.via, again.token["ref"]) == (None, "token", "challenge:999:day:1")
 
 
 def test_expired_token_is_refused(db, settings, community, now):

@@ -25,5 +25,7 @@ def test_first_command_runs_the_sample_community(tmp_path: Path):
     assert (project / "var" / "mailer.db").exists()
     sent = list((project / "var" / "mail" / "outbox").rglob("*"))
     assert [p for p in sent if p.is_file()], "nothing was written to var/mail/outbox"
+    home = project / "var"  # journal entries, replies and reply tokens: the user's alone
+    assert [p for p in [home, *home.rglob("*")] if p.stat().st_mode & 0o077] == []
     again = subprocess.run(first, shell=True, cwd=project, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "Traceback" not in again.stdout + again.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import sys
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from mailer import outbox, worker
+from mailer import outbox, private, worker
 from mailer.app import App
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.config import commented_toml
@@ -31,6 +32,9 @@ class Main(click.Group):
     """A group that turns MailerError into a plain message and exit code 2."""
 
     def invoke(self, ctx: click.Context):
+        # Whatever a command creates is owner-only, also files written by libraries; each place
+        # that creates a file sets its mode too (private.py), for other entry points.
+        umask = os.umask(0o077)
         try:
             return super().invoke(ctx)
         except sqlite3.Error as exc:  # the database failed under a command: locked, full, …
@@ -43,6 +47,7 @@ class Main(click.Group):
         finally:
             if isinstance(ctx.obj, App):
                 ctx.obj.close()
+            os.umask(umask)
 
 
 @click.group(cls=Main, invoke_without_command=True)
@@ -90,8 +95,8 @@ def init(app: App, force: bool) -> None:
     path = app.home / "mailer.toml"
     if path.exists() and not force:
         raise MailerError(f"{path} exists; use --force to overwrite it")
-    app.home.mkdir(parents=True, exist_ok=True)
-    path.write_text(commented_toml(), encoding="utf-8")
+    private.make_dir(app.home)
+    private.write_file(path, commented_toml())  # owner-only: a password may be added to it
     click.echo(f"wrote {path}")
 
 
@@ -210,6 +215,10 @@ def _register_subcommands() -> None:
     from mailer.cli.check import check
 
     main.add_command(check)
+    from mailer.cli.backup import backup, restore
+
+    main.add_command(backup)
+    main.add_command(restore)
     from mailer.cli.digest import digest
 
     main.add_command(digest)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from mailer import private
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.cli.output import counted
 from mailer.errors import NotFoundError
@@ -207,8 +208,8 @@ def _emit(text: str, out_dir: Path | None, name: str) -> None:
     if out_dir is None:
         click.echo(text)
         return
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / name).write_text(text, encoding="utf-8")
+    private.make_dir(out_dir)  # a journal is its author's: owner-only, like everything we write
+    private.write_file(out_dir / name, text)
     click.echo(f"wrote {out_dir / name}")
 
 
@@ -221,8 +222,8 @@ def _write_files(rows: list[dict], out_dir: Path | None) -> None:
         return
     for item in kept:
         path = out_dir / journals.file_path(item)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(item["data"])
+        private.make_dir(path.parent)
+        private.write_file(path, item["data"])
     if kept:
         click.echo(f"wrote {len(kept)} files in {out_dir / 'files'}")
 

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 import click
 
+from mailer import private
 from mailer.app import App
 from mailer.errors import MailerError
 from mailer.transports.base import CheckLine
@@ -20,6 +21,28 @@ def failed_essentials(lines: list[CheckLine]) -> list[str]:
     return [what for what in ESSENTIAL if what not in ok]
 
 
+# How many recent replies ``check`` looks at for Authentication-Results.
+RECENT_REPLIES = 50
+
+
+def authentication_line(app: App) -> CheckLine:
+    """Whether recent replies carry Authentication-Results and from which server (authserv-id),
+    and what ``approvals.trusted_authserv_id`` could be (docs/trust.md). Never essential."""
+    from mailer.inbound import authresults
+    from mailer.inbound.message import parse_message
+    from mailer.store import inbox
+
+    found: list[list[str]] = []
+    if app.settings.db_path.exists():
+        for row in inbox.list_messages(app.db, limit=RECENT_REPLIES * 4):
+            if row["kind"] in ("reply", "rsvp") and len(found) < RECENT_REPLIES:
+                raw = inbox.get_message(app.db, row["id"])["raw"] or b""
+                head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+                found.append(parse_message(head).headers_named("authentication-results"))
+    fine, detail = authresults.advice(found, app.settings.approvals_trusted_authserv_id)
+    return CheckLine("Authentication-Results", fine, detail)
+
+
 @click.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
@@ -30,9 +53,12 @@ def check(app: App, as_json: bool) -> None:
         lines = app.transport.check()
     except MailerError as exc:
         lines = [CheckLine("log in", False, str(exc))]
+    lines.append(authentication_line(app))
     missing = failed_essentials(lines)
+    warnings = private.home_warnings(app.home)  # after the transport opened (and tightened) the database
     if as_json:
-        click.echo(json.dumps({"transport": kind, "ok": not missing, "checks": [asdict(line) for line in lines]}))
+        click.echo(json.dumps({"transport": kind, "ok": not missing, "checks": [asdict(line) for line in lines],
+                               "warnings": warnings}))
     else:
         click.echo(f"transport {kind}")
         for line in lines:
@@ -40,6 +66,8 @@ def check(app: App, as_json: bool) -> None:
         for what in missing:
             if all(line.what != what for line in lines):
                 click.echo(f"  FAIL  {what}: not tried")
+        for warning in warnings:
+            click.echo(f"  warn  {warning}")
         click.echo("everything needed works" if not missing else f"not working: {', '.join(missing)}")
     if missing:
         raise click.exceptions.Exit(1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mailer import outbox
+from mailer import outbox, private
 from mailer.app import App
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.errors import NotFoundError
@@ -53,7 +53,7 @@ def preview(app: App, email: str, html_file: Path | None, now_text: str | None) 
     text, html = outbox.render_plan(plan, person, None, app.settings)
     click.echo(f"Subject: {plan.subject}\nTo: {person['email']}\n\n{text}", nl=False)
     if html_file:
-        html_file.write_text(html, encoding="utf-8")
+        private.write_file(html_file, html)  # names and highlights of the sponsor's people
         click.echo(f"(HTML part written to {html_file})")
 
 

@@ -128,7 +128,7 @@ def _original(app: App, to_addr: str | None, message_id: str | None) -> dict:
 
 
 @click.command()
-@click.option("--context", type=click.Choice(["journal", "approval", "volunteer", "meetup"]),
+@click.option("--context", type=click.Choice(["journal", "approval", "volunteer", "meetup", "confirm"]),
               help="What the message answers (default: read from its reply token).")
 @click.option("--now", "now_text", help="Check token expiry as of this time (ISO 8601).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")

@@ -24,7 +24,7 @@ PURPOSES: dict[str, tuple[ModuleType, str]] = {
     "challenge_join": (challenge, "journal"),
     "challenge_status": (challenge, "journal"),  # confirmations: "reply resume", "reply stop"
     "approval": (charter, "approval"),
-    "approval_confirm": (charter, "approval"),
+    "approval_confirm": (charter, "confirm"),  # "yes" confirms the held answer, "not me" disowns it
     "checkin": (charter, "journal"),  # free text like a journal entry; "#private" keeps it in the store
     "project_news": (charter, "journal"),
     "volunteer": (call, "volunteer"),

@@ -12,13 +12,15 @@ cannot place is offered to these readers, in order, each a small rule on folded 
 - changes asked for in a sentence or a list ("Before I approve, please cut the scope").
 
 A reply that says both is never an approval: every approving reader defers to ``doubt``.
+
+A reply to "please confirm your answer" (a held answer) has its own reader, ``read_confirm``.
 """
 from __future__ import annotations
 
 import re
 from typing import Callable
 
-from mailer.inbound.commands import Folded, Intent, words
+from mailer.inbound.commands import NOS, Folded, Intent, fold, words
 
 PLAIN_YES = r"(?:yes|yep|yeah|ok|okay|sure|ja|jawohl|oui|si|sim|claro|certo|d'accord|va bene|prima|akkoord)"
 PLUS_ONE = r"(?:\+1|\U0001f44d)"
@@ -120,3 +122,40 @@ def extra_reading(text: Folded, folded: str, head: str,
         return None
     why = doubt(head, folded)
     return Intent("unclear", text.original, None, f"approval: {why}") if why else approval
+
+
+# -- replies to "please confirm your answer" (a held answer) ------------------------------------
+
+# "Yes" / "Confirm" alone confirms what was held; "That wasn't me" disowns it. A bare "No" could
+# mean either "I did not send it" or "I reject": it is asked about, never guessed.
+CONFIRM = words(*(fold(p).folded for p in (
+    "yes", "yes please", "yes confirmed", "yes i confirm", "yes that was me", "yes it was me", "yes correct",
+    "confirm", "confirmed", "i confirm", "correct", "that's right", "that is right", "that was me",
+    "it was me", "ok", "okay", "ja", "ja bitte", "bestatigt", "ich bestatige", "das war ich", "richtig",
+    "oui", "je confirme", "confirme", "c'etait moi", "c'est bien moi", "si", "confirmo", "confirmado",
+    "fui yo", "correcto", "sim", "はい", "確認しました", "私です")))
+DISOWN = words(*(fold(p).folded for p in (
+    "that wasn't me", "that was not me", "it wasn't me", "it was not me", "wasn't me", "not me",
+    "i didn't send that", "i did not send that", "i didn't send it", "i did not send it",
+    "i didn't send this", "i did not send this", "i never sent", "not from me", "i didn't write that",
+    "i did not write that", "das war ich nicht", "das war nicht ich", "nicht von mir",
+    "ich habe das nicht geschickt", "ich habe das nicht gesendet", "ce n'etait pas moi", "ce n'est pas moi",
+    "pas moi", "je n'ai pas envoye", "je n'ai rien envoye", "no fui yo", "yo no fui", "no lo envie",
+    "yo no lo envie", "no he enviado", "私ではありません", "送っていません", "送信していません")))
+CONFIRM_END = r"[\s.!,]*(?:(?:thanks|thank you|danke|merci|gracias)[\s.!]*)?$"
+
+
+def read_confirm(text: Folded, fresh: Callable[[Folded], Intent]) -> Intent:
+    """A reply to "please confirm your answer": "Yes" confirms the held answer, "No, that
+    wasn't me" disowns it, a bare "No" is asked about; anything else is read by ``fresh`` (the
+    approval reader) as a fresh answer to the approval request."""
+    folded = text.folded.strip()
+    if re.match(rf"(?:(?:no|nope|nein|non|nao)\b[\s,.!:-]*)?(?:{DISOWN})(?![\w'])", folded):
+        return Intent("disown", text.original, None, "confirm: the approver did not send the held answer")
+    if re.fullmatch(rf"(?:{CONFIRM})(?:[\s,.!]+(?:{CONFIRM}))*{CONFIRM_END}", folded):
+        return Intent("confirm", "", None, "confirm: a plain yes to the held answer")
+    if re.fullmatch(rf"(?:{NOS})[\s.!]*", folded):
+        return Intent("unclear", text.original, None, "confirm: a bare no could mean 'not me' or 'reject'")
+    found = fresh(text)
+    rule = found.rule.replace("approval:", "confirm: a fresh answer;", 1)
+    return Intent(found.intent, found.comment, found.role, rule)

@@ -10,6 +10,7 @@ domain, or one is a subdomain of the other: relaxed alignment, RFC 7489 section 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 COMMENT = re.compile(r"\([^()]*\)")
@@ -66,3 +67,28 @@ def check(header_values: list[str], trusted_authserv_id: str, from_addr: str) ->
                                    f"(aligned with {from_domain})")
     seen = ", ".join(f"{m}={r}" for m, r, _ in results) or "no results"
     return AuthCheck(False, f"{trusted_authserv_id}: no DMARC or aligned DKIM pass for {from_domain} ({seen})")
+
+
+def authserv_seen(messages: list[list[str]]) -> Counter:
+    """How many messages carry an Authentication-Results header whose topmost one (the last
+    server's, the one that counts) names each authserv-id; ``messages``: each one's header values."""
+    return Counter(parse(values[0])[0] for values in messages if values and parse(values[0])[0])
+
+
+def advice(messages: list[list[str]], trusted_authserv_id: str) -> tuple[bool, str]:
+    """(fine, one plain line) for ``run.py check`` about the replies received so far."""
+    seen, total = authserv_seen(messages), len(messages)
+    if not total:
+        return True, "no replies received yet; run check again once some have arrived"
+    listed = ", ".join(f"{server} ({count} of {total})" for server, count in seen.most_common(3))
+    if trusted_authserv_id:
+        count = seen.get(trusted_authserv_id.lower(), 0)
+        others = f"; seen: {listed}" if listed and not count else ""
+        return count > 0, (f"{count} of the last {total} replies carry Authentication-Results from "
+                           f"{trusted_authserv_id} (approvals.trusted_authserv_id){others}")
+    if not seen:
+        return True, (f"none of the last {total} replies carries Authentication-Results: approvals rest on "
+                      "the reply token alone (docs/trust.md)")
+    top = seen.most_common(1)[0][0]
+    return True, (f"replies carry Authentication-Results from {listed}; if {top} is your own mail server, set "
+                  f'approvals.trusted_authserv_id = "{top}" so approvals need its DMARC pass (docs/trust.md)')

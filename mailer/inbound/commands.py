@@ -9,6 +9,7 @@ an ``Intent`` from a small fixed vocabulary per context:
 | approval  | approve, reject, request_changes, unclear                |
 | volunteer | volunteer (with a role), withdraw, decline, unclear      |
 | meetup    | accept, decline, tentative, unclear                      |
+| confirm   | confirm, disown, or a fresh approval answer              |
 
 Commands are short replies that *are* a command ("Please pause my emails for a week"); the same
 word inside a sentence about one's day is journaling. Acting wrongly is worse than asking: an
@@ -32,6 +33,7 @@ CONTEXTS = {
     "approval": ("approve", "reject", "request_changes", "unclear"),
     "volunteer": ("volunteer", "withdraw", "decline", "unclear"),
     "meetup": ("accept", "decline", "tentative", "unclear"),
+    "confirm": ("confirm", "disown", "approve", "reject", "request_changes", "unclear"),
 }
 
 
@@ -109,10 +111,15 @@ def fold(text: str) -> Folded:
     return Folded(text, "".join(out), tuple(origin))
 
 
+# Kana voicing marks stay: without them "ば" (the Japanese "if" ending) reads as "は".
+KANA_MARKS = {"\u3099", "\u309a"}
+
+
 @lru_cache(maxsize=8192)
 def _fold_char(char: str) -> str:
     char = PUNCT_MAP.get(char, char)
-    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).casefold()
+    return "".join(c for c in unicodedata.normalize("NFKD", char)
+                   if not unicodedata.combining(c) or c in KANA_MARKS).casefold()
 
 
 SIGNATURE_START = re.compile(
@@ -172,8 +179,8 @@ def _drop_trailing_name(body: str) -> str:
 
 
 def sentences(folded: str) -> list[str]:
-    """Folded text split into sentences (at . ! ? ; and line ends)."""
-    return [s.strip() for s in re.split(r"(?<=[.!?;])\s+|\n+", folded) if s.strip()]
+    """Folded text split into sentences (at . ! ? ; the Japanese 。 and line ends)."""
+    return [s.strip() for s in re.split(r"(?<=[.!?;])\s+|(?<=\u3002)|\n+", folded) if s.strip()]
 
 
 # --- the readers, one per context ----------------------------------------------------------------
@@ -184,22 +191,45 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
     ``roles`` are the roles a volunteer call offers; a named one is returned as written there.
     Raises ``InboundError`` for an unknown context.
     """
-    from mailer.inbound import intents  # the per-context readers and their word lists
+    from mailer.inbound import approval_phrases, intents  # the per-context readers and their word lists
 
     reader = {"journal": intents.read_journal, "approval": intents.read_approval,
-              "volunteer": intents.read_volunteer, "meetup": intents.read_meetup}.get(context)
+              "volunteer": intents.read_volunteer, "meetup": intents.read_meetup,
+              "confirm": lambda folded: approval_phrases.read_confirm(folded, intents.read_approval)}.get(context)
     if reader is None:
         raise InboundError(f"unknown reply context {context!r}; expected one of {', '.join(CONTEXTS)}")
     body = essential(text)
     if not re.search(r"\w", body):
         empty = "empty" if context == "journal" else "unclear"
         return Intent(empty, "", None, f"{context}: nothing written")
-    if context == "volunteer":
-        return reader(fold(body), roles)
-    found = reader(fold(body))
-    if context == "approval" and found.intent == "approve":
-        return _approval_with_last_line(reader, text, body, found)
+    found = reader(fold(body), roles) if context == "volunteer" else reader(fold(body))
+    found = _as_a_sentence(context, found, body)
+    if context in ("approval", "confirm") and found.intent == "approve":
+        found = _approval_with_last_line(reader, text, body, found)
+    return proven(context, found, essential(text, drop_name=False))  # "Reject\n\njust kidding": all of it
+
+
+def _as_a_sentence(context: str, found: Intent, body: str) -> Intent:
+    """What a reader could not place, read once more as a sentence (Japanese, or a journal
+    request in another language): ``inbound.sentence_answers``."""
+    from mailer.inbound import sentence_answers
+
+    if found.intent == "unclear":
+        return sentence_answers.japanese("approval" if context == "confirm" else context, fold(body)) or found
+    if found.intent == "journal":
+        return sentence_answers.journal_request(fold(body)) or found
     return found
+
+
+def proven(context: str, found: Intent, body: str) -> Intent:
+    """``found`` if nothing in ``body`` contradicts it (``inbound.doubt``), else a question:
+    "unclear" (the flow asks what they meant), or in a journal a plain entry."""
+    from mailer.inbound.doubt import doubt
+
+    why = doubt(context, found.intent, fold(body).folded, found.rule)
+    if why is None:
+        return found
+    return Intent("journal" if context == "journal" else "unclear", body, None, f"{context}: {why}")
 
 
 def _approval_with_last_line(reader, text: str, body: str, found: Intent) -> Intent:

@@ -15,9 +15,11 @@ returns a plain dict, the public contract of the command's ``--json`` output:
 | bounced    | the failed address of a bounce, or null                                    |
 | hard       | true/false for a bounce, else null                                         |
 | rule       | the rules that decided kind and intent ("auto-reply: Auto-Submitted header") |
-| context    | journal, approval, volunteer or meetup                                     |
+| context    | journal, approval, volunteer, meetup or confirm (a held answer)            |
 | route      | given a home: {via, purpose, ref, person, context, refused} as the worker  |
 |            | routes it (token, in-reply-to, body-reference or none), else null          |
+| from       | the sender as the worker reads it (the raw From header's one address), or "" |
+| from_problem | why the From header names nobody (two From headers, not one address), or null |
 | size       | the message's size in bytes                                                |
 | read_as    | the intent the text reads as, whether or not the worker would act on it    |
 | outcome    | what the worker would do: "quarantined: …", "ignored: …", "refused: …" or  |
@@ -60,6 +62,7 @@ def explain(raw: bytes, context: str | None,
         "kind": verdict.kind, "intent": "none", "reply_text": _reply_text(msg), "comment": "",
         "role": None, "rsvp": None, "bounced": None, "hard": None, "rule": verdict.rule,
         "reason": verdict.reason, "context": context, "subject": msg.subject, "from": msg.from_addr,
+        "from_problem": msg.sender_problem,
         "files": files_reading(msg) if verdict.kind == "reply" else [],
     }
     if verdict.kind == "bounce":
@@ -146,7 +149,8 @@ def rsvp_dict(rsvp: Rsvp) -> dict[str, Any]:
 
 def describe(result: dict[str, Any]) -> str:
     """A few plain lines telling a person how the message was understood and why."""
-    lines = [f"  kind:    {_kind_line(result)}"]
+    sender = result.get("from") or f"nobody ({result.get('from_problem') or 'no From address'})"
+    lines = [f"  from:    {sender}", f"  kind:    {_kind_line(result)}"]
     if result.get("kind") in ("reply", "rsvp"):
         comment = f' (comment: "{_short(result["comment"])}")' if result.get("comment") else ""
         role = f" as {result['role']}" if result.get("role") else ""

@@ -69,7 +69,7 @@ def read_journal(text: Folded) -> Intent:
     if len(folded.split()) <= 12:
         for intent, command in JOURNAL_COMMANDS.items():
             found = command.match(folded)
-            if found and _only_filler(folded[found.end():]):
+            if found and _only_filler(folded[found.end():], JOURNAL_VERBS[intent]):
                 rest = folded[found.end():]
                 when = DURATION.search(rest)
                 comment = text.rest(found.end() + when.start()) if when else ""
@@ -77,7 +77,10 @@ def read_journal(text: Folded) -> Intent:
     return Intent("journal", "", None, "journal: a journal entry (not a short command)")
 
 
-def _only_filler(rest: str) -> bool:
+def _only_filler(rest: str, same: tuple[str, ...] = ()) -> bool:
+    """Whether only filler words follow a command, or the command's own verbs ("I'm back,
+    resume please")."""
+    rest = re.sub(rf"\b({words(*same)})\b", " ", rest) if same else rest
     tokens = re.findall(r"[\w'-]+", rest)
     return all(t in FILLER or t.isdigit() or re.fullmatch(r"\d+(st|nd|rd|th)?", t) for t in tokens)
 
@@ -122,6 +125,7 @@ CONDITION = (r"\b(if|unless|would|once|provided|providing|assuming|until|as soon
              r"wurde|vorausgesetzt|sauf|mais|cependant|quand|lorsque|condition|pourvu|"
              r"siempre que|cuando|pero|sin embargo|con tal|se|caso|quando|mas|porem|desde que|"
              r"purche|ma|tuttavia|als|indien|zodra|maar|mits|tenzij)\b|\bsi\b")
+ASKED_NOT_TO = r"(?:please\s+)?(?:don't|dont|do not|bitte\s+nicht|ne\s+pas|n'approuvez)\b"
 RETRACTION = (r"\b(not really|not yet|not quite|just kidding|kidding|jk|actually no|"
               r"on second thought|scratch that|hold on)\b|\bwait\s*[,.!-]")
 
@@ -144,6 +148,8 @@ def _approve_or_unclear(text: Folded, folded: str, head: str) -> Intent:
     if mentions and _negated(head, mentions):
         if re.search(CONDITION, head):
             return Intent("unclear", text.original, None, "approval: a conditional approval is not an approval")
+        if re.match(ASKED_NOT_TO, head):  # "Don't approve this yet": a request, not a rejection
+            return Intent("unclear", text.original, None, "approval: asks not to approve, does not reject")
         return Intent("reject", text.original, None, "approval: a negated approval")
     found = re.match(rf"{YESES}({APPROVE})(?![\w'])", folded)
     if found is None:
@@ -212,7 +218,7 @@ VOLUNTEER = words(
     "contate su di me", "mi offro", "ik doe mee", "ik ben erbij", "tel mij maar mee", "reken op mij",
     "comptez sur moi", "compte sur moi", "tu peux compter sur moi", "vous pouvez compter sur moi")
 PLAIN_YES = bare("yes", "yeah", "yep", "sure", "ja", "oui", "si", "sim", "me", "me too", "yes please")
-STRONG_IF = r"\b(if|unless|wenn|falls|si|se|als|indien)\b"
+STRONG_IF = r"\b(if|unless|wenn|falls|si|se|indien)\b"  # not "als": German "als Reviewer" is "as"
 NOT_AS = r"\b(not|except|but not)\s+(as|for|with)\b"  # "happy to help, but not as a writer"
 VOLUNTEER_ANYWHERE = words(
     "count me in", "sign me up", "put me down", "i'd like to volunteer", "i would like to volunteer",
@@ -250,7 +256,7 @@ def read_volunteer(text: Folded, roles: Sequence[str] = ()) -> Intent:
                                   (rf"{YESES}({VOLUNTEER})", "volunteer", "a sign-up at the start"),
                                   (PLAIN_YES, "volunteer", "a plain yes")):
         found = re.match(rf"{pattern}(?![\w'])", folded)
-        if found and intent == "volunteer" and not _signs_up(folded, found):
+        if found and intent == "volunteer" and (not _signs_up(folded, found) or _yes_then_more(folded, found)):
             continue
         if found and intent == "volunteer" and (re.search(STRONG_IF, folded) or re.search(NOT_AS, folded)):
             return Intent("unclear", text.original, None, "volunteer: a conditional sign-up")
@@ -328,15 +334,40 @@ MISS = words("can't make it", "cannot make it", "can not make it", "won't make i
              "i cannot", "i won't", "unable", "leider nicht", "leider", "no puedo", "no podre", "purtroppo", "helaas",
              "nao posso", "non posso", "ich kann nicht", "je ne peux pas", "not this time")
 MISS_ANYWHERE = (r"((?<!might )(?<!may )\b(can't|cant|cannot|can not|won't|will not|unable to|not able to|"
-                 r"not) (make it|come|attend|be there|join)|(have to|must|need to) (miss|skip)|i'll miss|"
+                 r"not|won't be able to|will not be able to) (make it|come|attend|be there|join)|"
+                 r"(have to|must|need to) (miss|skip)|i'll miss|"
                  r"kann (?:leider )?nicht|komme (?:leider )?nicht|je ne (?:peux|pourrai) pas|no podre|no puedo|"
                  r"nao posso|non posso|"
                  r"kan niet|kom niet)")
 
 
+# "I won't miss it for the world": a negation that agrees, read before any "won't" is a no.
+WONT_MISS = r"(?:i\s+)?(?:won't|wont|will not|wouldn't|would not)\s+miss\s+(?:it|this|that)\b(?:\s+for\s+the\s+world)?"
+
+
+# "Maybe" counts in a sentence about coming ("might make it"), not in "that might be the bug".
+COMING = (r"\b(come|coming|make it|attend|be there|join|there|kommen|komme|dabei|venir|viens|y serai|"
+          r"ir|voy|estare|alli)\b")
+BARE_YES = r"(yes|yeah|yep|sure|ja|oui|si|sim|absolutely|definitely)\W*$"
+
+
+def _yes_then_more(folded: str, found: re.Match) -> bool:
+    """A bare "Sure," that opens a long sentence about something else is no answer."""
+    if not re.match(BARE_YES, found.group(0).strip()):
+        return False
+    sentence = re.split(r"[.!?;](?:\s|$)|\n\s*\n", folded[found.end():].strip(), maxsplit=1)[0]
+    return len(sentence.split()) > 8  # a line wrapped by the mail client is still one sentence
+
+
 def read_meetup(text: Folded) -> Intent:
     """A plain-text answer to an invite: yes, can't make it, maybe; ambiguous ones are unclear."""
     folded = text.folded.strip()
+    found = re.match(WONT_MISS, folded)
+    if found:
+        return Intent("accept", text.comment(found.end()), None, "meetup: will not miss it")
+    found = re.match(IN_PHRASE, folded)
+    if found and not PLACE_AFTER_IN.match(folded[found.end():]):  # "I'm in Berlin that week"
+        return Intent("unclear", text.original, None, "meetup: says where they are, not that they come")
     for pattern, intent, rule in ((MAYBE, "tentative", "a maybe at the start"),
                                   (rf"{NOS}|{MISS}", "decline", "a no at the start")):
         found = re.match(rf"({pattern})(?![\w'])(?!\s+wait)", folded)
@@ -344,11 +375,12 @@ def read_meetup(text: Folded) -> Intent:
             return Intent(intent, text.comment(found.end()), None, f"meetup: {rule}")
     cannot = re.search(MISS_ANYWHERE, folded)
     found = re.match(rf"({ATTEND})(?![\w'])", folded)
-    if found and not cannot and "?" not in sentences(folded)[0]:
+    if found and not cannot and "?" not in sentences(folded)[0] and not _yes_then_more(folded, found):
         return Intent("accept", text.comment(found.end()), None, "meetup: a yes at the start")
     if cannot:
         return Intent("decline", text.original, None, "meetup: says they cannot come")
-    if re.search(MAYBE_ANYWHERE, folded):
+    if any(re.search(MAYBE_ANYWHERE, s) and (re.search(COMING, s) or len(folded.split()) <= 6)
+           for s in sentences(folded)):
         return Intent("tentative", text.original, None, "meetup: says maybe")
     if re.search(rf"\b({ATTEND_ANYWHERE})(?![\w'])", folded) and "?" not in folded:
         return Intent("accept", text.original, None, "meetup: says they will come")

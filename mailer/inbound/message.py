@@ -9,11 +9,10 @@ from __future__ import annotations
 import email.utils
 import re
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr
 
 from mailer.inbound.attachments import InboundFile
+from mailer.inbound.headers import addresses, decode_header_value, message_ids, read_sender
 from mailer.inbound.mime import parse_bytes
 
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
@@ -47,6 +46,8 @@ class ParsedMessage:
     returned_headers: list[tuple[str, str]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     files: list[InboundFile] = field(default_factory=list)  # attachments and inline images, undecided
+    # Why the From header names nobody we may act for (two From headers, or not one address).
+    sender_problem: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), decoded, or None."""
@@ -71,43 +72,6 @@ class ParsedMessage:
         found = re.search(rf"(?:^|;)\s*{re.escape(param)}\s*=\s*\"?([^\";]*)",
                           self.header("content-type") or "", re.IGNORECASE)
         return found.group(1).strip().lower() if found else None
-
-
-def decode_header_value(value: object) -> str:
-    """Decode RFC 2047 encoded-words leniently; never raises."""
-    text = str(value) if value is not None else ""
-    if text.isascii() and "\n" not in text and "=?" not in text:
-        return text.strip()  # the common case, as _unfold would give it, without a regex
-    text = _raw_8bit(text)
-    if "=?" not in text:
-        return _unfold(text)
-    try:
-        return _unfold(str(make_header(decode_header(text))))
-    except Exception:  # noqa: BLE001 - hostile encoded-words: keep the raw text
-        return _unfold(text)
-
-
-def _raw_8bit(text: str) -> str:
-    """Raw UTF-8 in a header (RFC 6532, common in practice) arrives from compat32 as
-    surrogate escapes; turn it back into text (Latin-1 when it is not UTF-8)."""
-    if not re.search("[\udc80-\udcff]", text):
-        return text
-    data = text.encode("utf-8", "surrogateescape")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n[ \t]+", " ", text).strip()
-
-
-def message_ids(value: str | None) -> list[str]:
-    """The ``<…>`` ids in a Message-ID / In-Reply-To / References header, in order."""
-    if not value:
-        return []
-    return re.findall(r"<[^<>\s]+>", value)
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -165,8 +129,9 @@ def _parse(raw: bytes) -> ParsedMessage:
     if b"delivery-status" in raw.lower():  # a plain search first: the regex costs 10x more
         raw = _DSN_TYPE.sub(rb"\g<1>" + DSN_AS_TEXT.encode(), raw)
     msg = parse_bytes(raw)  # the compat32 tree, cut quickly when the mail is regular
-    headers = [(k, decode_header_value(v)) for k, v in msg.raw_items()]
-    parsed = _from_headers(headers)
+    raw_items = list(msg.raw_items())
+    parsed = _from_headers([(k, decode_header_value(v)) for k, v in raw_items],
+                           [v for k, v in raw_items if k.lower() == "from"])
     if cut:
         parsed.defects.append(f"message cut at {limit:,} lines")
     if cut_parts:
@@ -177,32 +142,7 @@ def _parse(raw: bytes) -> ParsedMessage:
     return parsed
 
 
-# Nearly every From and To is a bare address or "First Last <address>" in plain ASCII words;
-# those are read with one regex instead of the stdlib's character-by-character address parser,
-# giving what it gives (tests compare the two). Anything else (quotes, comments, dots or
-# non-ASCII in the name, several addresses, groups) goes to the stdlib.
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_PLAIN_ADDRESS = re.compile(
-    rf"(?:((?:{_ATOM} )*{_ATOM}) <)?({_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*)(?(1)>)")
-
-
-def addresses(value: str) -> list[tuple[str, str]]:
-    """(display name, address) pairs of one address header, as ``email.utils.getaddresses``."""
-    plain = _PLAIN_ADDRESS.fullmatch(value)
-    if plain:
-        return [(plain.group(1) or "", plain.group(2))]
-    return getaddresses([value])
-
-
-def first_address(value: str) -> tuple[str, str]:
-    """(display name, address) of the first address in ``value``, as ``email.utils.parseaddr``."""
-    plain = _PLAIN_ADDRESS.fullmatch(value)
-    if plain:
-        return plain.group(1) or "", plain.group(2)
-    return parseaddr(value)
-
-
-def _from_headers(headers: list[tuple[str, str]]) -> ParsedMessage:
+def _from_headers(headers: list[tuple[str, str]], raw_from: list[str] | None = None) -> ParsedMessage:
     firsts: dict[str, str] = {}
     recipients: list[str] = []
     for key, value in headers:
@@ -211,12 +151,13 @@ def _from_headers(headers: list[tuple[str, str]]) -> ParsedMessage:
         if key in RECIPIENT_HEADERS:
             recipients += [a.lower() for _, a in addresses(value) if "@" in a]
     first = firsts.get
-    from_name, from_addr = first_address(first("from") or "")
+    from_addr, from_name, problem = read_sender(raw_from or [])
     ids = message_ids(first("message-id"))
     return ParsedMessage(
         message_id=ids[0] if ids else None,
-        from_addr=from_addr.strip().lower(),
-        from_name=from_name.strip(),
+        from_addr=from_addr,
+        from_name=from_name,
+        sender_problem=problem,
         subject=first("subject") or "",
         in_reply_to=message_ids(first("in-reply-to")),
         references=message_ids(first("references")),

@@ -24,7 +24,9 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 
+from mailer.errors import AddressError
 from mailer.flows.base import Attachment
+from mailer.outbound import addresses
 from mailer.outbound.safe_text import display_name, one_line
 
 TOKEN_BYTES = 12  # 96 bits: notes/email-safety.md asks for at least 80
@@ -199,12 +201,24 @@ def _address(name: str, addr: str) -> str:
     be (safe_text caps names at 64 characters): CPython's address parser keeps the space
     between two encoded-words of a phrase, so a folded name would read back changed.
     """
+    addr = _sendable(addr)
     shown = display_name(name)
     if not shown:
         return addr
     if shown.isascii() and "=?" not in shown:
         return formataddr((shown, addr))
     return f"{Header(shown, 'utf-8', maxlinelen=10_000).encode(maxlinelen=10_000)} <{addr}>"
+
+
+def _sendable(addr: str) -> str:
+    """``addr`` with its domain in IDNA form; an address only SMTPUTF8 could carry is refused
+    (``outbound.addresses``: people import refuses those, so only an older row gets here)."""
+    if addr.isascii():
+        return addr
+    problem = addresses.unsendable(addr)
+    if problem:
+        raise AddressError(problem)
+    return addresses.wire_address(addr)
 
 
 def _encoded(text: str) -> str:

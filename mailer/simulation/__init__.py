@@ -19,6 +19,7 @@ from datetime import datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
+from mailer import private
 from mailer.config import load_settings
 from mailer.errors import ConfigError
 from mailer.flows.challenge.definition import load_definition, start_challenge
@@ -43,9 +44,9 @@ def simulate(home: Path, members: int, days: int, reply_rate: float = 0.6, seed:
     """
     if (home / "mailer.db").exists() or (home / "mailer.toml").exists():
         raise ConfigError(f"{home} already holds a community; simulate needs a fresh home folder")
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "mailer.toml").write_text('[mailer]\nsite_name = "Simulated Community"\ndata = "none"\n'
-                                      'address = "cop@sim.example.com"\n', encoding="utf-8")
+    private.make_dir(home)
+    private.write_file(home / "mailer.toml", '[mailer]\nsite_name = "Simulated Community"\ndata = "none"\n'
+                       'address = "cop@sim.example.com"\n')
     settings = load_settings(home, env={})
     db = open_db(settings.db_path)
     path = challenge_file or SAMPLE

@@ -62,20 +62,28 @@ def read_invitation(raw: bytes) -> Invitation | None:
 
 
 def reply(invitation: Invitation, client: str, address: str, name: str, partstat: str, note: str,
-          now: datetime) -> bytes:
-    """The bytes ``client`` sends when ``address`` answers ``partstat`` (with an optional note)."""
+          now: datetime, sent_by: str | None = None) -> bytes:
+    """The bytes ``client`` sends when ``address`` answers ``partstat`` (with an optional note).
+
+    ``sent_by``: someone else (an assistant, RFC 5545 SENT-BY) answers for ``address`` from
+    their own mailbox: the ATTENDEE carries ``SENT-BY="mailto:…"`` and the mail is From them.
+    """
     writer = {"outlook": _outlook, "gmail": _google}.get(client, _apple)
-    msg = writer(invitation, address, name, partstat, note, now)
+    msg = writer(invitation, address, name, partstat, note, now, sent_by)
+    if sent_by:
+        msg.replace_header("From", sent_by)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = new_message_id(address.partition("@")[2] or "example.test")
     return msg.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
 
 
-def _event(inv: Invitation, address: str, name: str, partstat: str, now: datetime,
+def _event(inv: Invitation, address: str, name: str, partstat: str, now: datetime, sent_by: str | None,
            **attendee_params: str) -> icalendar.Event:
     event = icalendar.Event()
     attendee = icalendar.vCalAddress(f"mailto:{address}")
     attendee.params.update({"CN": name, "PARTSTAT": partstat, **attendee_params})
+    if sent_by:
+        attendee.params["SENT-BY"] = f"mailto:{sent_by}"
     event.add("attendee", attendee)
     event.add("dtstart", inv.start)
     event.add("dtend", inv.end)
@@ -108,8 +116,9 @@ def _addressed(msg: MIMEBase, address: str, name: str, to: str, subject: str) ->
     return msg
 
 
-def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime) -> MIMEBase:
-    event = _event(inv, address, name, partstat, now)
+def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
+             sent_by: str | None) -> MIMEBase:
+    event = _event(inv, address, name, partstat, now, sent_by)
     event.add("summary", f"{WORDS[partstat]}: {inv.title}")  # Exchange puts its verdict in SUMMARY
     if note:
         event.add("comment", note)
@@ -124,11 +133,12 @@ def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str,
     return _addressed(msg, address, name, inv.organizer, f"{WORDS[partstat]}: {inv.title}")
 
 
-def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime) -> MIMEBase:
+def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
+            sent_by: str | None) -> MIMEBase:
     extra = {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "X-NUM-GUESTS": "0"}
     if note:
         extra["X-RESPONSE-COMMENT"] = note
-    event = _event(inv, address, name, partstat, now, **extra)
+    event = _event(inv, address, name, partstat, now, sent_by, **extra)
     event.add("organizer", icalendar.vCalAddress(f"mailto:{inv.organizer}"))
     for key, value in (("summary", inv.title), ("location", inv.location), ("status", "CONFIRMED"),
                        ("transp", "OPAQUE"), ("last-modified", now.astimezone(timezone.utc).replace(microsecond=0))):
@@ -150,8 +160,9 @@ def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, 
     return _addressed(msg, address, name, inv.organizer, subject)
 
 
-def _apple(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime) -> MIMEBase:
-    event = _event(inv, address, name, partstat, now, CUTYPE="INDIVIDUAL", EMAIL=address)
+def _apple(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
+           sent_by: str | None) -> MIMEBase:
+    event = _event(inv, address, name, partstat, now, sent_by, CUTYPE="INDIVIDUAL", EMAIL=address)
     event.add("summary", inv.title)
     qp = Charset("utf-8")
     qp.body_encoding = QP

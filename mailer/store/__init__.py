@@ -15,6 +15,7 @@ from typing import Callable
 
 from sqlite_utils import Database
 
+from mailer import private
 from mailer.errors import StoreError
 
 Migration = tuple[str, Callable[[Database], None]]
@@ -27,7 +28,7 @@ def _all_migrations() -> list[Migration]:
     from mailer.store import (calls, challenges, charters, digests, files, inbox, meetups, outbox, people,
                               planning, sync_state, tokens)
 
-    return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *tokens.MIGRATIONS,
+    return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *inbox.RETENTION_MIGRATIONS, *tokens.MIGRATIONS,
             *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
             *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS, *charters.MIGRATIONS,
             *meetups.MIGRATIONS, *planning.MIGRATIONS]
@@ -35,7 +36,11 @@ def _all_migrations() -> list[Migration]:
 
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at ``path``, check it (``PRAGMA quick_check``) and
-    bring its schema up to date. Every SQLite failure becomes a ``StoreError`` (``db_error``)."""
+    bring its schema up to date. Every SQLite failure becomes a ``StoreError`` (``db_error``).
+
+    The file is owner-only (0600), and so are its -wal and -shm, which SQLite creates with the
+    database file's mode; an older database found wider is tightened."""
+    make_private(path)
     try:
         db = Database(str(path))
         db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -57,6 +62,20 @@ def open_db(path: Path | str) -> Database:
     except sqlite3.Error as exc:
         raise db_error(exc, path) from exc
     return db
+
+
+def make_private(path: Path | str) -> None:
+    """Create the database file owner-only before SQLite does (0644 by default); tighten an
+    existing one and its -wal and -shm."""
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    path = Path(path)
+    try:
+        created = private.create_empty(path)
+    except OSError:
+        return  # no folder, or not writable: SQLite's own error says so (db_error)
+    if not created:
+        private.tighten_all([path, Path(f"{path}-wal"), Path(f"{path}-shm")])
 
 
 def check_integrity(db: Database, path: Path | str) -> None:

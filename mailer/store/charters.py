@@ -21,6 +21,8 @@ from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
 from mailer.store.rows import scrub
 
+# charter_decisions.held: 0 counted, 1 held until the approver confirms, 2 disowned by them
+HELD, DISOWNED = 1, 2
 STATUSES = ("pending", "approved", "rejected", "changes_requested", "expired", "withdrawn", "completed")
 
 
@@ -194,7 +196,7 @@ def add_decision(db: Database, charter_id: int, version: int, approver_id: int, 
         return db["charter_decisions"].insert({
             "charter_id": charter_id, "version": version, "approver_id": approver_id, "decision": decision,
             "comment": comment, "at": ts(at), "message_id": message_id, "auth": auth,
-            "held": int(held)}).last_pk
+            "held": HELD if held else 0}).last_pk
 
 
 def decisions(db: Database, charter_id: int, version: int | None = None) -> list[dict]:
@@ -203,13 +205,24 @@ def decisions(db: Database, charter_id: int, version: int | None = None) -> list
     rows = db.query(f"""SELECT d.*, p.email AS approver, p.name AS approver_name FROM charter_decisions d
                         JOIN people p ON p.id = d.approver_id WHERE d.charter_id = ? {where}
                         ORDER BY d.at, d.id""", args)
-    return [{**r, "at": parse_ts(r["at"]), "held": bool(r["held"])} for r in rows]
+    return [_decision_row(r) for r in rows]
 
 
 def get_decision(db: Database, decision_id: int) -> dict | None:
     """One kept answer, or None."""
     rows = list(db.query("SELECT * FROM charter_decisions WHERE id = ?", [decision_id]))
-    return {**rows[0], "at": parse_ts(rows[0]["at"]), "held": bool(rows[0]["held"])} if rows else None
+    return _decision_row(rows[0]) if rows else None
+
+
+def disown_decision(db: Database, decision_id: int) -> None:
+    """The approver says a held answer was not theirs: it stays for audit, held for ever."""
+    with db.atomic():
+        db.execute("UPDATE charter_decisions SET held = ? WHERE id = ? AND held = ?",
+                   [DISOWNED, decision_id, HELD])
+
+
+def _decision_row(row: dict) -> dict:
+    return {**row, "at": parse_ts(row["at"]), "held": bool(row["held"]), "disowned": row["held"] == DISOWNED}
 
 
 # -- team --------------------------------------------------------------------------------------

@@ -235,6 +235,8 @@ def erase_person(db: Database, addresses: list[str], mentions: Callable[[bytes],
                         "reason = 'erased with the person it was from or about' WHERE id = ?", [(i,) for i in ids])
     answered = db.execute(f"DELETE FROM auto_answers WHERE lower(person_email) IN ({marks})", addresses).rowcount
     return {"inbox": len(ids), "auto_answers": answered}
+
+
 def waiting_for_lead(db: Database, since: datetime | None = None, until: datetime | None = None,
                      limit: int = 50) -> list[dict]:
     """Handled messages that wait for a person, newest first: records kept for the lead, messages
@@ -254,3 +256,37 @@ def count_waiting(db: Database, since: datetime | None = None, until: datetime |
 
 def _period(since: datetime | None, until: datetime | None) -> list[str]:
     return [ts(since) if since else "", ts(until) if until else "~"]  # "~" sorts after every timestamp
+
+
+def _index_raw_kept(db: Database) -> None:
+    # Only rows that still hold their raw bytes: the retention step finds what has expired with
+    # one index search instead of reading every stored message (its state lies beyond the raw
+    # bytes in each row).
+    db.execute("CREATE INDEX inbox_raw_kept ON inbox(processed_at, state) WHERE length(raw) > 0")
+
+
+# Run after MIGRATIONS (mailer.store lists them in that order).
+RETENTION_MIGRATIONS = [("inbox-raw-retention-001", _index_raw_kept)]
+
+
+def raw_expired(db: Database, before: datetime, limit: int = 500) -> list[tuple[int, str | None]]:
+    """(id, transport id) of handled messages that still hold their raw bytes and were handled
+    before ``before``, oldest first; unhandled and quarantined messages keep theirs (replay)."""
+    return [(row[0], row[1]) for row in db.execute(
+        """SELECT id, transport_id FROM inbox
+           WHERE length(raw) > 0 AND processed_at < ? AND state NOT IN ('new', 'quarantined')
+           ORDER BY processed_at LIMIT ?""", [ts(before), limit])]
+
+
+def drop_raw(db: Database, msg_ids: list[int]) -> None:
+    """Empty the raw bytes of these messages; who sent them, subject, size, outcome and reason
+    stay. Freed pages are overwritten with zeros (``secure_delete``), so the text is gone from
+    the file, not only from the table."""
+    db.execute("PRAGMA secure_delete = ON")
+    try:
+        with db.atomic():
+            for start in range(0, len(msg_ids), 500):  # SQLite caps the number of parameters
+                part = msg_ids[start:start + 500]
+                db.execute(f"UPDATE inbox SET raw = x'' WHERE id IN ({','.join('?' * len(part))})", part)
+    finally:
+        db.execute("PRAGMA secure_delete = OFF")

@@ -30,7 +30,8 @@ from email.policy import compat32
 from pathlib import Path
 from typing import Iterator
 
-from mailer.errors import TemporarySendError, TransportError
+from mailer import private
+from mailer.errors import LocalFileError, TemporarySendError, TransportError
 from mailer.transports.base import CheckLine, Fetched, Outgoing
 
 SUBDIRS = ("tmp", "new", "cur")
@@ -43,9 +44,10 @@ _counter = itertools.count()
 
 
 def ensure_maildir(path: Path) -> Path:
-    """Create ``path`` with tmp/, new/ and cur/ if missing; return it."""
+    """Create ``path`` with tmp/, new/ and cur/ if missing, owner-only (0700, as Python's
+    ``mailbox.Maildir`` makes them); return it."""
     for sub in SUBDIRS:
-        (path / sub).mkdir(parents=True, exist_ok=True)
+        private.make_dirs(path / sub)
     return path
 
 
@@ -93,7 +95,7 @@ def write_new(maildir: str, pieces: tuple[bytes, ...], key: str) -> None:
     journal's next commit (every 5 s); this transport is for trying things out and tests.
     """
     tmp = f"{maildir}/tmp/{key}"
-    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, private.FILE_MODE)
     try:
         try:
             _write_all(handle, pieces)
@@ -187,6 +189,15 @@ def _normalise_id(value: str) -> str:
     return f"<{bare}>"
 
 
+def _unlinked(path: Path) -> bool:
+    """Delete ``path``; False when it was not there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def deliver_to_inbox(root: Path, raw: bytes) -> str:
     """Drop ``raw`` into ``root/inbox`` as a mail server would; return the new message's key."""
     return write_message(Path(root) / "inbox", raw)
@@ -212,6 +223,9 @@ class MaildirTransport:
         self._folders_ready = False  # the outbox Maildir and the index are known to exist
         self._logged: dict[str, list[str]] = {}  # the index log as read so far: digest -> keys
         self._log_read: tuple[int, bytes] = (0, b"")  # bytes of the log read, the last line read
+        # Folders an older version made 0755 (with 0644 messages in them) become owner-only.
+        private.tighten_all([self.root, *(box / sub for box in (self.outbox, self.inbox, self.processed)
+                                          for sub in ("", *SUBDIRS)), self.index])
 
     def send(self, mail: Outgoing) -> None:
         """Write the message bytes into the outbox Maildir, under a ``Return-Path`` line with
@@ -239,7 +253,8 @@ class MaildirTransport:
         # One line appended to the log (a file per id cost creating a file per email; the
         # line has the same durability: neither is flushed to disk, the message file is).
         # Opened per send, so that a removed index folder is noticed and made again.
-        log = os.open(self.index / INDEX_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+        log = os.open(self.index / INDEX_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+                      private.FILE_MODE)
         try:
             _write_all(log, (f"{id_digest(mail.message_id)} {key}\n".encode("ascii"),))
         finally:
@@ -249,19 +264,36 @@ class MaildirTransport:
 
     def fetch(self) -> Iterator[Fetched]:
         """Yield the inbox's messages oldest first; they stay there until ``done``."""
-        ensure_maildir(self.inbox)
+        try:
+            ensure_maildir(self.inbox)
+        except OSError as exc:
+            raise LocalFileError(f"cannot make the inbox Maildir {self.inbox}: {exc.strerror}") from exc
         for path in list_messages(self.inbox):
             try:
                 with open(path, "rb") as handle:  # what Path.read_bytes does, with less around it
                     raw = handle.read()
             except FileNotFoundError:
                 continue  # another worker filed it away meanwhile
+            except OSError as exc:
+                raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
             self._fetched[message_key(path.name)] = path
             yield Fetched(transport_id=message_key(path.name), raw=raw)
 
     def done(self, fetched: Fetched) -> None:
-        """Move the message into the processed Maildir, marked seen; calling it twice is harmless."""
-        key = fetched.transport_id
+        """Move the message into the processed Maildir, marked seen; calling it twice is harmless.
+
+        A folder we may not write (mail/inbox/new, mail/processed/cur) is a ``LocalFileError``:
+        the message is already stored with its effect, and is filed at the next pass after a fix.
+        """
+        try:
+            self._file_away(fetched.transport_id)
+        except OSError as exc:
+            raise LocalFileError(
+                f"cannot move message {fetched.transport_id} from {self.inbox} to {self.processed / 'cur'}: "
+                f"{exc.strerror}; it is stored and handled, and is filed away at the next pass once "
+                "both folders are writable by this user") from exc
+
+    def _file_away(self, key: str) -> None:
         source = self._fetched.pop(key, None)
         if source is not None and self._processed_ready:
             # The usual case: one rename, no stat first. It fails only when the file is no longer
@@ -284,6 +316,19 @@ class MaildirTransport:
     def commit(self, position: str) -> None:
         """Nothing to save: a message stays in the inbox folder until ``done`` files it away,
         and that folder itself is the reading position."""
+
+    def remove_processed(self, keys: list[str]) -> None:
+        """Delete these messages from the processed Maildir (``inbox.keep_raw_days``): each is
+        looked for under the name ``done`` gives it, then once in a listing for the rest."""
+        try:
+            left = [key for key in keys if not _unlinked(self.processed / "cur" / f"{key}{SEEN_INFO}")]
+            wanted = set(left)
+            for sub in ("cur", "new") if wanted and self.processed.is_dir() else ():
+                for entry in os.scandir(self.processed / sub):
+                    if message_key(entry.name) in wanted:
+                        _unlinked(Path(entry.path))
+        except OSError as exc:
+            raise LocalFileError(f"cannot delete old messages in {self.processed}: {exc.strerror}") from exc
 
     def find_sent(self, message_id: str) -> bool:
         """Whether the outbox holds a message with this Message-ID: one index lookup and one
@@ -329,14 +374,14 @@ class MaildirTransport:
         if self.index.is_dir():
             return
         building = self.root / f"outbox-index.{os.getpid()}.tmp"
-        building.mkdir(parents=True, exist_ok=True)
+        private.make_dirs(building)
         for path in list_messages(self.outbox) if self.outbox.is_dir() else []:
             try:
                 found = header_message_id(path)
             except FileNotFoundError:
                 continue
             if found:
-                id_file(building, found).write_text(message_key(path.name), encoding="ascii")
+                private.write_file(id_file(building, found), message_key(path.name))
         try:
             os.rename(building, self.index)  # all at once: a half-built index is never used
         except OSError:

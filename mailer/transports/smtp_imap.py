@@ -19,12 +19,14 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from imapclient import IMAPClient
 
-from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
+from mailer.errors import (AddressError, PermanentSendError, TemporarySendError, TooLargeError, TransportError,
+                           UncertainSendError)
+from mailer.outbound.addresses import wire_address
 from mailer.transports.base import CheckLine, Fetched, Outgoing
 from mailer.transports.imap_box import (_IMAP_ERRORS, _Imap, _tls_context, make_transport_id, move_message,
                                         parse_transport_id)
@@ -78,11 +80,21 @@ def dot_stuff(data: bytes) -> bytes:
     return body + b".\r\n"
 
 
-def _ascii_addresses(mail: Outgoing) -> None:
-    """smtplib sends commands as ASCII; a non-ASCII address can never be sent as it is."""
+def _ascii_addresses(mail: Outgoing) -> Outgoing:
+    """``mail`` with every envelope address in its IDNA form (``user@xn--bcher-kva.example``).
+
+    smtplib sends commands as ASCII; an address with a non-ASCII local part would need SMTPUTF8,
+    which we do not rely on (outbound.addresses), so it can never be sent.
+    """
+    try:
+        mail = replace(mail, sender=wire_address(mail.sender), recipients=tuple(map(wire_address, mail.recipients)),
+                       bounce_to=wire_address(mail.bounce_to) if mail.bounce_to else None)
+    except AddressError as exc:
+        raise PermanentSendError(str(exc)) from exc
     for address in (mail.sender, *mail.recipients):
         if not address.isascii():
             raise PermanentSendError(f"address {address!r} is not ASCII (SMTPUTF8 is not used)")
+    return mail
 
 
 class _Smtp:
@@ -126,7 +138,7 @@ class _Smtp:
 
     def send(self, mail: Outgoing) -> None:
         """Send once, reconnecting first if the reused connection turns out to be closed."""
-        _ascii_addresses(mail)
+        mail = _ascii_addresses(mail)
         for _ in range(2):
             fresh = self.conn is None
             if self.conn is None:

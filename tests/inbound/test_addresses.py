@@ -1,12 +1,14 @@
-"""The quick reading of plain address headers gives exactly what the stdlib's parser gives."""
+"""The quick reading of plain address headers gives exactly what the stdlib's parser gives, and the
+sender is the one address of the raw From header, whatever its display name says."""
 from __future__ import annotations
 
 import random
-from email.utils import getaddresses, parseaddr
+from email.utils import formataddr, getaddresses
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from mailer.inbound.message import _PLAIN_ADDRESS, addresses, first_address
+from mailer.inbound.headers import _PLAIN_ADDRESS, addresses, read_sender
 
 COMMON = ["Sam Carter <member00399@sim.example.com>", "cop+vc3vnqh3yuev42ma3i2q@sim.example.com",
           "first.last@example.org", "O'Brien Jr <ob@example.ie>", "a@b", "<x@y.z>", "Anna  Schmidt <a@s.de>"]
@@ -20,7 +22,6 @@ PIECES = ["a", "b", "Zed", "o'", "+", "-", "_", "=", "?", "9", " ", "  ", ".", "
 
 def agrees(value: str) -> None:
     assert addresses(value) == getaddresses([value]), value
-    assert first_address(value) == parseaddr(value), value
 
 
 @pytest.mark.parametrize("value", COMMON + ODD)
@@ -46,3 +47,33 @@ def test_random_values_read_as_the_stdlib_reads_them():
         quick += bool(_PLAIN_ADDRESS.fullmatch(value))
         agrees(value)
     assert quick > 5_000  # the comparison covered the quick way, not only the stdlib's
+
+
+# -- the sender (issue 19: a display name can impersonate) ------------------------------------
+
+NAMES = st.one_of(st.text(max_size=40), st.sampled_from(
+    ["ap1@corp.example.com", "Alice <ap1@corp.example.com>", "<ap1@corp.example.com>", "a@b, c@d", '"x" <y@z>']))
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=NAMES)
+def test_whatever_the_display_name_says_the_sender_is_the_address(name):
+    value = formataddr((name, "m1@corp.example.com"), charset="utf-8")
+    assert read_sender([value])[0] == "m1@corp.example.com", value
+
+
+@pytest.mark.parametrize("values, problem", [
+    ([], "no From header"),
+    (["a@b.example", "c@d.example"], "2 From headers"),
+    (["ap1@corp.example.com)<evil@attacker.example>"], "From does not hold exactly one address"),
+    (["undisclosed-recipients:;"], "From does not hold exactly one address"),
+    (["Ann <>"], "From does not hold exactly one address"),
+    (["ann@"], "From does not hold exactly one address"),
+])
+def test_a_from_that_names_nobody_says_why(values, problem):
+    address, name, why = read_sender(values)
+    assert (address, name) == ("", "") and why.startswith(problem)
+
+
+def test_the_name_is_decoded_and_the_address_folded_to_lower_case():
+    assert read_sender(["=?utf-8?q?J=C3=B6rg?=\r\n <Joerg@Corp.Example.COM>"]) == ("joerg@corp.example.com", "Jörg", None)

@@ -32,7 +32,7 @@ DECISIONS = ("approve", "reject", "request_changes")
 def _answer(view: View, person: dict, kind: str, reply: RoutedReply, now: datetime, **extra) -> list[PlannedEmail]:
     today = now.astimezone(rules.zone(person["timezone"])).date()
     return [mail.answer(view.charter, view.shown, person, kind, today, reply.message.subject or "",
-                        reply.message.message_id, {**extra, "reply_ref": reply.ref})]
+                        reply.message.message_id, {"reply_ref": reply.ref, **extra})]
 
 
 def handle(db: Database, view: View, version: int, held_id: int | None, reply: RoutedReply, now: datetime,
@@ -47,8 +47,10 @@ def handle(db: Database, view: View, version: int, held_id: int | None, reply: R
         return _answer(view, person, "superseded", reply, now, version_asked=version)
     if charter["status"] != "pending" or version != charter["version"]:
         return _late(db, view, person, reply, now)
-    if reply.intent not in DECISIONS:
-        return _answer(view, person, "unclear", reply, now)
+    if held_id is not None and reply.intent in ("confirm", "disown"):
+        return _held_answer(db, view, person, held_id, reply, now)
+    if reply.intent not in DECISIONS:  # in a held answer's thread the question keeps to it
+        return _answer(view, person, "unclear" if held_id is None else "unclear_held", reply, now)
     if held_id is not None:
         return _confirmed(db, view, person, held_id, reply, now)
     check = authresults.check(reply.message.headers_named("authentication-results"),
@@ -80,8 +82,36 @@ def _trusted(settings: object) -> str:
     return getattr(settings, "approvals_trusted_authserv_id", "") if settings is not None else ""
 
 
+def _held_answer(db: Database, view: View, person: dict, held_id: int, reply: RoutedReply,
+                 now: datetime) -> list[PlannedEmail]:
+    """"Yes" to the confirmation request counts what was held (never the reply's own words);
+    "That wasn't me" discards it, records nothing and warns the proposer."""
+    held = store.get_decision(db, held_id)
+    if held is None or held["approver_id"] != person["id"] or held["disowned"]:
+        return _answer(view, person, "unclear", reply, now, reply_ref=_request_ref(view))
+    if reply.intent == "disown":
+        store.disown_decision(db, held_id)
+        return [_answer(view, person, "disowned", reply, now)[0],
+                *_warn_proposer(view, person, held)]
+    auth = f"confirmed by reply ('yes') to the confirmation request for held answer #{held_id} (was: {held['auth']})"
+    return _decide(db, view, person, reply, auth, now, held["decision"], held["comment"])
+
+
+def _request_ref(view: View) -> str:
+    """The approval request's own reference: an answer there is a fresh answer, no confirmation."""
+    return f"charter:{view.charter['id']}:v:{view.charter['version']}"
+
+
+def _warn_proposer(view: View, person: dict, held: dict) -> list[PlannedEmail]:
+    proposer = view.person(view.charter["spec"]["proposer"])
+    if proposer is None:
+        return []
+    return [mail.forged(view.charter, view.shown, proposer, person, held)]
+
+
 def _confirmed(db: Database, view: View, person: dict, held_id: int, reply: RoutedReply,
                now: datetime) -> list[PlannedEmail]:
+    """A fresh answer (Approve, Reject: …) given in reply to the confirmation request."""
     held = store.get_decision(db, held_id)
     if held is None or held["approver_id"] != person["id"]:
         return []
@@ -90,11 +120,13 @@ def _confirmed(db: Database, view: View, person: dict, held_id: int, reply: Rout
     return _decide(db, view, person, reply, auth, now)
 
 
-def _decide(db: Database, view: View, person: dict, reply: RoutedReply, auth: str,
-            now: datetime) -> list[PlannedEmail]:
+def _decide(db: Database, view: View, person: dict, reply: RoutedReply, auth: str, now: datetime,
+            decision: str | None = None, comment: str | None = None) -> list[PlannedEmail]:
+    """Record ``decision`` (the reply's own intent unless given) and settle the charter."""
     charter = view.charter
-    decision_id = store.add_decision(db, charter["id"], charter["version"], person["id"], reply.intent,
-                                     reply.comment, reply.received_at or now, reply.message.message_id, auth)
+    decision_id = store.add_decision(db, charter["id"], charter["version"], person["id"],
+                                     decision or reply.intent, reply.comment if comment is None else comment,
+                                     reply.received_at or now, reply.message.message_id, auth)
     status = settle(db, charter, now)
     decision = store.get_decision(db, decision_id)
     return [mail.receipt(charter, view.shown, person, decision, standing(db, charter, status),

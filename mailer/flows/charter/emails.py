@@ -11,6 +11,7 @@ P person:
     charter:C:v:V:receipt:decision:D        "recorded your answer" to the approver
     charter:C:v:V:confirm:person:P:date:D   a held answer: "please confirm", one a day
     charter:C:v:V:answer:KIND:person:P      "already decided" / "superseded", once a version
+    charter:C:v:V:forged:decision:D         to the proposer: a held answer D was disowned
     charter:C:answer:KIND:person:P:date:D   other short answers, once a day (unclear, empty, …)
     charter:C:checkin:R:person:P            check-in round R
     charter:C:findings:person:P             findings at the end
@@ -160,15 +161,28 @@ def confirm(charter: dict, shown: dict, person: dict, decision_id: int, decision
                         headers=_headers(charter))
 
 
+def forged(charter: dict, shown: dict, proposer: dict, approver: dict, held: dict) -> PlannedEmail:
+    """To the proposer: an approver disowned a held answer sent in their name (once per answer)."""
+    return PlannedEmail(key=_key(charter, f"forged:decision:{held['id']}"), to=proposer["email"],
+                        subject=f"Someone may be sending mail as {approver['name']}: {shown['title']}",
+                        template="charter/forged",
+                        context={"charter": shown, "approver": approver["name"],
+                                 "approver_email": approver["email"], "word": DECISION_WORDS[held["decision"]],
+                                 "received": held["at"].strftime("%Y-%m-%d %H:%M UTC"), "auth": held["auth"],
+                                 "message_id": held["message_id"] or "", "decision_id": held["id"]},
+                        headers=_headers(charter))
+
+
 def answer(charter: dict, shown: dict, person: dict, kind: str, today: date, their_subject: str,
            in_reply_to: str | None, extra: dict[str, Any] | None = None) -> PlannedEmail:
-    """One short answer (unclear, decided, superseded, empty, news_stopped).
+    """One short answer (unclear, decided, superseded, empty, news_stopped, disowned).
 
     "decided" and "superseded" go once per person and version, the others once a day per kind;
     "unclear" and "empty" ask for a new reply, so they carry a token for the same purpose; the
     others carry one too, so that an answer to them has a place (the caller gives ``reply_ref``)."""
-    purpose = {"unclear": "approval", "decided": "approval", "superseded": "approval", "empty": "checkin",
-               "files": "checkin", "news_stopped": "project_news"}.get(kind)
+    purpose = {"unclear": "approval", "unclear_held": "approval_confirm", "decided": "approval",
+               "superseded": "approval", "empty": "checkin", "files": "checkin",
+               "news_stopped": "project_news"}.get(kind)
     ref = extra.pop("reply_ref", None) if extra else None
     once = kind in ("decided", "superseded")
     tail = f"answer:{kind}:person:{person['id']}" + ("" if once else f":date:{today.isoformat()}")

@@ -95,8 +95,9 @@ def _plan(db: Database, view: View, now: datetime, remind: int) -> list[PlannedE
 
 
 def answered(db: Database, charter: dict) -> set[int]:
-    """Approver ids who answered the current version (a held answer counts as answered)."""
-    return {d["approver_id"] for d in store.decisions(db, charter["id"], charter["version"])}
+    """Approver ids who answered the current version (a held answer counts as answered, one
+    they disowned does not)."""
+    return {d["approver_id"] for d in store.decisions(db, charter["id"], charter["version"]) if not d["disowned"]}
 
 
 def _requests(db: Database, view: View, now: datetime, remind: int) -> list[PlannedEmail]:

@@ -8,8 +8,9 @@ notes/calendar-invites.md (RFC 5546 §2.1.5 and the clients' bug threads):
   to (its reply token names it); a lower one than the current answers an older time: it is kept
   and marked as such, and never outranks an answer to a newer version;
 - at equal version the latest DTSTAMP wins (a text reply's stamp is when it arrived);
-- the answering invitee is matched by the ATTENDEE address, then SENT-BY, DELEGATED-FROM, the
-  mail's From, each also through the people's aliases; nobody matched: nobody is invented.
+- the answering invitee is matched by the ATTENDEE address, also through the people's aliases,
+  and routing accepts the answer only when the mail's From is that invitee (SENT-BY and
+  DELEGATED-FROM are the sender's own claims); nobody matched: nobody is invented.
 """
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def answering_invitee(candidates: Iterable[str | None], resolve: Callable[[str],
                       invited: set[int]) -> tuple[dict | None, str | None]:
     """The invited person an answer belongs to, and the address that matched; (None, None) if no one.
 
-    ``candidates`` in order: ATTENDEE, SENT-BY, DELEGATED-FROM, the mail's From. ``resolve`` finds a
+    ``candidates`` in order of preference (routing passes the ATTENDEE only). ``resolve`` finds a
     person by address or alias. A known person who was not invited is not an answer either.
     """
     for address in candidates:

@@ -126,6 +126,7 @@ def test_an_answer_from_someone_not_invited_is_kept_for_the_organiser(db, settin
         .replace(b"-1111-", b"-3333-")
     row = run_inbox(db, settings, stranger)
     assert row["state"] == "ignored" and "kept for the organiser" in row["reason"]
+    assert row["rule"] == "route: calendar-uid"
     assert [p["email"] for p in details(db, invited)["invitees"]] == sorted([BOB, ALICE, CAROL, DAN])
     (kept,) = details(db, invited)["unattributed"]
     assert kept["from"] == "zed@elsewhere.example" and kept["answer"] == "declined"
@@ -144,8 +145,9 @@ def test_an_invitee_cannot_answer_for_another(db, settings, invited):
     forged = sample("apple_decline.eml").replace(b"From: Carol Cruz <carol@icloud.com>",
                                                  b"From: Dan Dupont <dan@posteo.example>")
     row = run_inbox(db, settings, forged)
-    assert row["state"] == "ignored" and "does not speak for" in row["reason"]
+    assert row["state"] == "ignored" and "not by that attendee: kept for the organiser" in row["reason"]
     assert answer_of(db, invited, CAROL)["answer"] == "needs-action"
+    assert details(db, invited)["unattributed"][0]["from"] == CAROL
 
 
 def test_a_reply_for_an_unknown_uid_is_kept_for_the_organiser_and_never_answered(db, settings, invited):
