@@ -59,6 +59,13 @@ def to_text(text: str) -> str:
     return "\n\n".join(block for block in _blocks(parse(text)) if block).strip()
 
 
+@lru_cache(maxsize=256)
+def inline_html(line: str) -> Markup:
+    """One line of Markdown (a role's description) as safe inline HTML, with no paragraph around it."""
+    text = line.replace("\r\n", " ").replace("\n", " ")
+    return Markup(_parser().renderInline(text).strip())
+
+
 def inline_text(line: str) -> str:
     """One line of Markdown without its marks (a title, a role's name)."""
     return to_text(line).replace("\n", " ")

@@ -25,9 +25,10 @@ def environment(root: str = str(TEMPLATES)) -> jinja2.Environment:
     """The jinja2 environment over ``root`` (cached: compiled templates are reused).
 
     Filters: ``md`` (a lead's Markdown as safe HTML) and ``md_text`` (the same parse as plain
-    text), and one per kind of value from ``outbound.formats`` (``date``, ``money``, …)."""
+    text), ``md_inline`` and ``md_inline_text`` for one-line fields, and one per kind of value from ``outbound.formats`` (``date``, ``money``, …)."""
     env = _environment(root)
-    env.filters.update(md=markdown.to_html, md_text=markdown.to_text, **formats.FILTERS)
+    env.filters.update(md=markdown.to_html, md_text=markdown.to_text, md_inline=markdown.inline_html,
+                       md_inline_text=markdown.inline_text, **formats.FILTERS)
     return env
 
 
