@@ -120,10 +120,12 @@ def list_(app, as_json: bool) -> None:
 def details(db, meetup_id: int) -> dict:
     """A meetup, each invitee's answer (and the version it answers), proposals and kept answers."""
     m = store.get_meetup(db, meetup_id)
+    earlier = _earlier_answers(db, m)
     invitees = [{"email": p["email"], "name": p["name"], "timezone": p["timezone"], "speaker": p["speaker"],
                  "answer": p["partstat"], "answered_at": _iso(p["answered_at"]), "version": p["answered_version"],
                  "older_version": p["answered_version"] is not None and p["answered_version"] < m["sequence"],
-                 "comment": p["comment"], "attended": p["attended"], "highlight": p["highlight"]}
+                 "comment": p["comment"], "attended": p["attended"], "highlight": p["highlight"],
+                 "earlier": earlier.get(p["person_id"])}
                 for p in store.list_invitees(db, meetup_id)]
     return {"id": m["id"], "uid": m["uid"], "title": m["title"], "state": m["state"], "version": m["sequence"],
             "start": _iso(m["start"]), "end": _iso(m["end"]), "timezone": m["timezone"], "local_start": _local(m),
@@ -132,6 +134,16 @@ def details(db, meetup_id: int) -> dict:
             "invitees": invitees, "proposals": _kept(db, meetup_id, "counter"),
             "unattributed": _kept(db, meetup_id, "unattributed"), "late": _kept(db, meetup_id, "late"),
             "calendar_event": _native(db, meetup_id)}
+
+
+def _earlier_answers(db, meetup: dict) -> dict[int, dict]:
+    """Each invitee's last answer to an earlier time of the meetup (before a move): person id -> answer."""
+    found: dict[int, dict] = {}
+    for a in store.answers(db, meetup["id"], ("calendar", "text")):
+        if a["person_id"] is not None and a["partstat"] and a["version"] < meetup["sequence"]:
+            found[a["person_id"]] = {"answer": a["partstat"], "version": a["version"],
+                                     "received_at": _iso(a["received_at"])}
+    return found
 
 
 def _native(db, meetup_id: int) -> dict | None:
@@ -176,6 +188,9 @@ def show(app, meetup_id: int, as_json: bool) -> None:
         version = "" if p["version"] is None else f" v{p['version']}" + (" (older time)" if p["older_version"] else "")
         came = "  came" if p["attended"] else ""
         click.echo(f"  {p['email']:<36} {p['answer']:<12}{(p['answered_at'] or '')[:16]:<17}{version}{came}")
+        if p["earlier"] and p["earlier"]["version"] != p["version"]:
+            click.echo(f"  {'':<36} {p['earlier']['answer']:<12}{p['earlier']['received_at'][:16]:<17}"
+                       f"v{p['earlier']['version']} (answering the old time)")
     for p in data["proposals"]:
         click.echo(f"  proposal from {p['from']}: {p['proposed_start'] or '(no time)'} {p['comment']}".rstrip())
     for p in data["unattributed"]:

@@ -14,6 +14,7 @@ import css_inline
 import jinja2
 
 from mailer.errors import MailerError
+from mailer.outbound import formats, markdown
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 SIGNATURE_DELIMITER = "-- "
@@ -21,7 +22,17 @@ SIGNATURE_DELIMITER = "-- "
 
 @lru_cache(maxsize=4)
 def environment(root: str = str(TEMPLATES)) -> jinja2.Environment:
-    """The jinja2 environment over ``root`` (cached: compiled templates are reused)."""
+    """The jinja2 environment over ``root`` (cached: compiled templates are reused).
+
+    Filters: ``md`` (a lead's Markdown as safe HTML) and ``md_text`` (the same parse as plain
+    text), ``md_inline`` and ``md_inline_text`` for one-line fields, and one per kind of value from ``outbound.formats`` (``date``, ``money``, …)."""
+    env = _environment(root)
+    env.filters.update(md=markdown.to_html, md_text=markdown.to_text, md_inline=markdown.inline_html,
+                       md_inline_text=markdown.inline_text, **formats.FILTERS)
+    return env
+
+
+def _environment(root: str) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root),
         undefined=jinja2.StrictUndefined,

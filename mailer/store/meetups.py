@@ -100,7 +100,13 @@ def _native(db: Database) -> None:
     db.execute("CREATE INDEX meetup_native_by_uid ON meetup_native(event_uid)")
 
 
-MIGRATIONS = [("meetups-001", _create), ("meetups-002-native", _native)]
+def _moved_from(db: Database) -> None:
+    # The time before the last move, so the update can say "was … now …".
+    db.execute("ALTER TABLE meetups ADD COLUMN moved_from_start TEXT")
+    db.execute("ALTER TABLE meetups ADD COLUMN moved_from_minutes INTEGER")
+
+
+MIGRATIONS = [("meetups-001", _create), ("meetups-002-native", _native), ("meetups-003-moved-from", _moved_from)]
 
 
 # -- meetups ------------------------------------------------------------------------------
@@ -117,6 +123,7 @@ def create_meetup(db: Database, fields: dict[str, Any], now: datetime) -> int:
 def _meetup_row(row: dict) -> dict:
     row["start"] = parse_ts(row["start"])
     row["end"] = row["start"] + timedelta(minutes=row["duration_minutes"])
+    row["moved_from_start"] = parse_ts(row.get("moved_from_start"))
     row["invite_spec"] = json.loads(row["invite_spec"])
     row["sponsors"] = json.loads(row["sponsors"])
     row["created_at"], row["updated_at"] = parse_ts(row["created_at"]), parse_ts(row["updated_at"])
@@ -160,9 +167,13 @@ def list_meetups(db: Database, since: datetime | None = None) -> list[dict]:
 
 
 def move_meetup(db: Database, meetup_id: int, start: datetime, duration_minutes: int, now: datetime) -> int:
-    """A new time: SEQUENCE + 1, and every answer back to needs-action (RFC 5546 §2.1.4); returns the new SEQUENCE."""
+    """A new time: SEQUENCE + 1, and every answer back to needs-action (RFC 5546 §2.1.4); returns the new SEQUENCE.
+
+    The time it had is kept (``moved_from_start``, ``moved_from_minutes``) for the update's
+    "was … now …"; the answers to it stay in ``meetup_answers`` with their version."""
     with db.atomic():
-        db.execute("UPDATE meetups SET start = ?, duration_minutes = ?, sequence = sequence + 1, updated_at = ? "
+        db.execute("UPDATE meetups SET moved_from_start = start, moved_from_minutes = duration_minutes, "
+                   "start = ?, duration_minutes = ?, sequence = sequence + 1, updated_at = ? "
                    "WHERE id = ?", [ts(start), duration_minutes, ts(now), meetup_id])
         db.execute("UPDATE meetup_invitees SET partstat = 'needs-action', answered_version = NULL, "
                    "answered_stamp = NULL, answered_at = NULL, comment = '' WHERE meetup_id = ?", [meetup_id])

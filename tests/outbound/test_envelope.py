@@ -68,7 +68,7 @@ def test_render_inlines_css_and_escapes(tmp_path):
     text, html = render("system/unrouted", {"site_name": "CoP", "subject": "s", "reply_ref": None,
                                             "recurring": False, "recipient": {"name": "<Bob>", "email": "b@x"},
                                             "their_subject": "a & b"})
-    assert "Hello <Bob>," in text
+    assert "Hi <Bob>," in text
     assert "&lt;Bob&gt;" in html and "<Bob>" not in html
     assert "<style" not in html and 'style="' in html
 

@@ -6,7 +6,7 @@ call's sender, not for a digest.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlite_utils import Database
 
@@ -17,6 +17,7 @@ from mailer.flows.call.flow import role_counts
 from mailer.flows.challenge import sponsors_of  # the challenge flow's public verb
 from mailer.store import calls as store
 from mailer.store import people
+from mailer.outbound import formats
 
 
 def digest_items(db: Database, email: str | None, since: datetime, until: datetime) -> list[DigestItem]:
@@ -46,7 +47,7 @@ def _sponsors_target(db: Database, ref: str, email: str) -> bool:
 
 def _item(db: Database, call: dict, since: datetime, until: datetime) -> DigestItem:
     roles = role_counts(db, call["id"])
-    status = ("closed, " if call["state"] == "closed" else f"open until {call['closes']}, ") + filled(roles)
+    status = ("closed, " if call["state"] == "closed" else f"open until {formats.date(date.fromisoformat(str(call['closes'])[:10]))}, ") + filled(roles)
     counts = store.changes_between(db, call["id"], since, until)
     changed = tuple(sentence for n, sentence in (
         (counts["signed_up"], f"{counts['signed_up']} signed up"),

@@ -21,17 +21,12 @@ from typing import Any, Sequence
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.call import feeds
 from mailer.flows.call.places import RoleState, place_line
-from mailer.outbound import markdown
+from mailer.outbound import formats, markdown
 from mailer.outbound.subject import reply_subject
 
 
-def day_label(when: date) -> str:
-    """A date as people say it in an email: ``Wed 20 Jan``."""
-    return f"{when:%a} {when.day} {when:%b}"
-
-
 def _base(call: dict) -> dict[str, Any]:
-    return {"call_title": call["title"], "closes_label": day_label(date.fromisoformat(call["closes"]))}
+    return {"call_title": call["title"], "closes_label": formats.day(date.fromisoformat(call["closes"]))}
 
 
 def _headers(call: dict) -> tuple[tuple[str, str], ...]:

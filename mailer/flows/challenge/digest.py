@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
 from mailer.flows.challenge.journal import SHARE_TAG, is_shareable
+from mailer.outbound import formats
 from mailer.store import challenges as store
 
 HIGHLIGHTS = 3
@@ -58,7 +59,7 @@ def _status(c: dict, until: datetime) -> str:
     if c["state"] != "active":
         return c["state"]
     if day < 1:
-        return f"starts {date.fromisoformat(c['start']):%a %d %b %Y}"
+        return f"starts {formats.date(date.fromisoformat(c['start']))}"
     return f"day {day} of {c['length']}" if day <= c["length"] else "finished"
 
 

@@ -31,7 +31,7 @@ from typing import Any
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, journal_page
 from mailer.inbound import attachments
-from mailer.outbound import markdown, safe_text
+from mailer.outbound import formats, markdown, safe_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
 from mailer.flows.base import Attachment, PlannedEmail
@@ -60,7 +60,7 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
     subject = f"{challenge['title']} {when}: " + ("you're in" if enrolled else 'reply "join" to take part')
     context = {**_base(challenge), "description": markdown.to_text(challenge["description"]),
                "description_html": markdown.to_html(challenge["description"]),
-               "start_label": ct.short_date(start), "send_label": f"{send:%H:%M}", "begun": begun,
+               "start_label": ct.short_date(start), "send_label": formats.time(send), "begun": begun,
                "enrolled": enrolled, "partners": challenge["partners"]}
     return PlannedEmail(key=f"challenge:{challenge['id']}:announce:person:{person['id']}", to=person["email"],
                         subject=subject, template="challenge/announcement", context=context,
@@ -209,7 +209,7 @@ def entry_cut(challenge: dict, person: dict, day: int, now: datetime, their_subj
     """To the author of an entry longer than ``journal.MAX_ENTRY``: only its start was kept;
     a reply to this note adds to the same day's entry."""
     note = _answer(challenge, person, "cut", f"day:{day}:at:{now:%Y%m%dT%H%M%S}", "challenge/entry_cut",
-                   their_subject, in_reply_to, {"day": day, "limit": f"{journal.MAX_ENTRY:,}"})
+                   their_subject, in_reply_to, {"day": day, "limit": formats.number(journal.MAX_ENTRY)})
     return replace(note, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}")
 
 

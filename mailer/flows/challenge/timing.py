@@ -13,6 +13,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailer.outbound import formats
+
 
 @lru_cache(maxsize=None)
 def zone(name: str) -> ZoneInfo:
@@ -63,8 +65,8 @@ def day_date(start: date, day: int) -> date:
 
 
 def short_date(when: date) -> str:
-    """A date as people say it in an email: ``Tue 5 Jan``."""
-    return f"{when:%a} {when.day} {when:%b}"
+    """A date as people say it in an email: ``Tue 5 Jan`` (``outbound.formats.day``)."""
+    return formats.day(when)
 
 
 def city(tz: str) -> str:

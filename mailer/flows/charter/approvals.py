@@ -148,9 +148,9 @@ def settle(db: Database, charter: dict, now: datetime) -> str:
 def standing(db: Database, charter: dict, status: str) -> str:
     """Where the charter stands, in one sentence for the approver's receipt."""
     if status != "pending":
-        return f"With that the charter is {mail.OUTCOME_WORDS[status]}; everyone involved will hear."
+        return mail.SETTLED_SENTENCES.get(status, "The charter is decided; everyone involved will hear.")
     spec = charter["spec"]
     answers = rules.latest_answers(store.decisions(db, charter["id"], charter["version"]))
     approvals = sum(1 for d in answers.values() if d == "approve")
     need = rules.needed(spec["rule"], len(spec["approvers"]))
-    return f"{approvals} of the {need} approvals needed so far; you may change your answer until it is decided."
+    return mail.pending_sentence(approvals, need)

@@ -44,6 +44,7 @@ from sqlite_utils import Database
 
 from mailer.errors import ConfigError
 from mailer.flows import toml_file
+from mailer.outbound import formats
 from mailer.store import people
 
 KEYS = ("title", "kind", "goal", "scope", "out_of_scope", "proposer", "team", "open_places",
@@ -204,21 +205,29 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def team_size(spec: dict) -> int:
+    """The people the charter plans for: the named team and its open places."""
+    return len(spec["team"]) + spec["open_places"]
+
+
+def planned_hours(spec: dict) -> float:
+    """The team hours the charter asks for: everyone planned, at its rate, for its duration.
+
+    The one number the charter and the sponsor digest both show as "planned"."""
+    return team_size(spec) * spec["hours_per_week"] * spec["duration_weeks"]
+
+
 def resourcing(spec: dict) -> str:
     """The team's time in total: "3 people × 2 h/week × 8 weeks = 48 hours"."""
-    size = len(spec["team"]) + spec["open_places"]
-    total = size * spec["hours_per_week"] * spec["duration_weeks"]
-    noun = "person" if size == 1 else "people"
-    return (f"{size} {noun} × {_number(spec['hours_per_week'])} h/week × {spec['duration_weeks']} "
-            f"weeks = {_number(total)} hours")
+    return (f"{formats.count(team_size(spec), 'person', 'people')} × {_number(spec['hours_per_week'])} h/week × "
+            f"{formats.count(spec['duration_weeks'], 'week')} = {formats.hours(planned_hours(spec))}")
 
 
 def budget_line(spec: dict) -> str | None:
     """"Budget: 5,000 EUR", or None without a budget."""
     if spec.get("budget") is None:
         return None
-    return f"{spec['budget']:,.0f} {spec['currency']}" if float(spec["budget"]).is_integer() \
-        else f"{spec['budget']:,.2f} {spec['currency']}"
+    return formats.money(spec["budget"], spec["currency"])
 
 
 def rule_text(spec: dict) -> str:
@@ -248,8 +257,17 @@ def changes(old: dict, new: dict) -> list[str]:
     for key, label in FIELD_LABELS.items():
         before, after = old.get(key), new.get(key)
         if before != after:
-            lines.append(f"{label}: {_shown(before)} → {_shown(after)}")
+            lines.append(f"{label}: {_shown_field(key, before, old)} → {_shown_field(key, after, new)}")
     return lines
+
+
+def _shown_field(key: str, value: Any, spec: dict) -> str:
+    """A field's value as every email writes that kind of value (money, dates)."""
+    if key == "budget" and value is not None:
+        return formats.money(value, spec.get("currency") or "")
+    if key == "deadline" and value:
+        return formats.date(date.fromisoformat(str(value)))
+    return _shown(value)
 
 
 def _shown(value: Any) -> str:

@@ -6,18 +6,28 @@ report-back. Read only: a digest changes nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
 from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
+from mailer.flows.charter import definition as cdef
 from mailer.flows.charter import emails as mail
+from mailer.outbound import formats
 from mailer.flows.charter import project, rules
 from mailer.store import charters as store
 from mailer.store import people
 
-STATUS_WORDS = {"pending": "waiting for approval", **mail.OUTCOME_WORDS, "withdrawn": "withdrawn"}
+STATUS_WORDS = {"pending": "waiting for approval", **mail.OUTCOME_WORDS, "changes_requested": "being revised",
+                "withdrawn": "withdrawn"}
+# What happened to the charter in the period, as a sentence (not "The charter was changes requested").
+STATUS_SENTENCES = {"approved": "The charter was approved.", "rejected": "The charter was rejected.",
+                    "changes_requested": "The approvers asked for changes; the proposer is revising it.",
+                    "expired": "The decision date passed without a decision.",
+                    "completed": "The project was completed.", "withdrawn": "The proposer withdrew the charter."}
+# One approver's answer: "Sue Grant asked for changes to version 1: …".
+ANSWER_WORDS = {"approve": "approved", "reject": "rejected", "request_changes": "asked for changes to"}
 
 
 OPEN = ("pending", "approved", "changes_requested")
@@ -47,13 +57,13 @@ def digest_items(db: Database, email: str | None, since: datetime, until: dateti
 def item(db: Database, charter: dict, since: datetime, until: datetime) -> DigestItem:
     """One charter's digest entry."""
     spec = charter["spec"]
-    status = f"{STATUS_WORDS.get(charter['status'], charter['status'])}, version {charter['version']}"
+    status = STATUS_WORDS.get(charter["status"], charter["status"])
+    status += f", version {charter['version']}" if charter["version"] > 1 else ""
     shared = store.updates(db, charter["id"], shareable_only=True, since=since, until=until)
     changed = _changed(db, charter, since, until)
     if shared:
         authors = sorted({u["name"] for u in shared})
-        changed.append(f"{len(shared)} update{'s' if len(shared) != 1 else ''} from the team "
-                       f"({', '.join(authors)}).")
+        changed.append(f"{formats.count(len(shared), 'update')} from the team ({', '.join(authors)}).")
     return DigestItem(kind="charter", ref=f"charter:{charter['id']}", title=spec["title"], status=status,
                       changed=tuple(changed), facts=tuple(_facts(db, charter, until)),
                       highlights=tuple((u["name"], u["text"]) for u in shared if u["text"]),
@@ -62,11 +72,11 @@ def item(db: Database, charter: dict, since: datetime, until: datetime) -> Diges
 
 
 def _changed(db: Database, charter: dict, since: datetime, until: datetime) -> list[str]:
-    lines = [f"{d['approver_name']} {mail.DECISION_WORDS[d['decision']]} version {d['version']}"
-             + (f": {d['comment']}" if d["comment"] else "")
+    lines = [f"{d['approver_name']} {ANSWER_WORDS[d['decision']]} version {d['version']}"
+             + (f": \"{d['comment']}\"" if d["comment"] else ".")
              for d in store.decisions(db, charter["id"]) if not d["held"] and since <= d["at"] < until]
     if charter["status"] != "pending" and since <= charter["status_at"] < until:
-        lines.append(f"The charter was {STATUS_WORDS[charter['status']]}.")
+        lines.append(STATUS_SENTENCES.get(charter["status"], f"The charter is {charter['status']}."))
     return lines
 
 
@@ -75,20 +85,26 @@ def _facts(db: Database, charter: dict, until: datetime) -> list[str]:
     if charter["status"] == "pending":
         done = {d["approver_id"] for d in store.decisions(db, charter["id"], charter["version"]) if not d["held"]}
         waiting = [p["name"] for a in spec["approvers"] if (p := people.find_person(db, a)) and p["id"] not in done]
-        facts.append(f"Waiting for {', '.join(waiting) or 'nobody'} (decision due {spec['deadline']}).")
+        due = formats.date(date.fromisoformat(spec["deadline"]))
+        facts.append(f"Waiting for {', '.join(waiting) or 'nobody'} (decision due {due}).")
     team = store.members(db, charter["id"])
     facts.append(f"Team: {', '.join(m['name'] for m in team) or 'nobody yet'}.")
     if charter["started_at"]:
         end = charter["completed_at"].date() if charter["completed_at"] else until.date()
         used = rules.hours_used(len(team), spec["hours_per_week"], charter["started_at"].date(),
                                 spec["duration_weeks"], end)
-        facts.append(f"About {used:g} team hours used so far of {_planned(spec, len(team)):g} planned.")
+        facts.append(hours_fact(used, len(team), spec))
         facts.extend(_next_report(charter, until))
     return facts
 
 
-def _planned(spec: dict, size: int) -> float:
-    return size * spec["hours_per_week"] * spec["duration_weeks"]
+def hours_fact(used: float, on_team: int, spec: dict) -> str:
+    """Team hours so far against the charter's own plan (the figure its Resourcing line shows)."""
+    planned, size = cdef.planned_hours(spec), cdef.team_size(spec)
+    line = f"Team time: about {formats.hours(used)} so far of the {formats.hours(planned)} planned"
+    if on_team != size:
+        line += f" ({on_team} of {formats.count(size, 'person', 'people')} on the team so far)"
+    return line + "."
 
 
 def _next_report(charter: dict, until: datetime) -> list[str]:
@@ -98,5 +114,6 @@ def _next_report(charter: dict, until: datetime) -> list[str]:
     upcoming = [rules.round_date(start, n, every) for n in range(1, project.total_rounds(charter) + 1)]
     later = [d for d in upcoming if d >= until.date()]
     end = rules.end_date(start, charter["spec"]["duration_weeks"])
-    return [f"Next report-back: {mail.short_date(later[0] if later else end)}"
-            + ("" if later else " (findings)") + "."]
+    if later:
+        return [f"Next check-in: {formats.date(later[0])}."]
+    return [f"Findings due: {formats.date(end)}."]

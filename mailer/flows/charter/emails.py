@@ -26,22 +26,32 @@ from typing import Any
 
 from mailer.flows.base import PlannedEmail
 from mailer.flows.charter import definition as cdef
-from mailer.outbound import markdown
+from mailer.outbound import formats, markdown
 
 DECISION_WORDS = {"approve": "approved", "reject": "rejected", "request_changes": "asked for changes"}
 OUTCOME_WORDS = {"approved": "approved", "rejected": "rejected", "changes_requested": "changes requested",
                  "expired": "expired without a decision", "completed": "completed"}
 
 
+# Where a charter stands once an answer settled it, for that approver's receipt.
+SETTLED_SENTENCES = {
+    "approved": "With your answer the charter is approved; everyone involved will hear.",
+    "rejected": "With your answer the charter is rejected; everyone involved will hear.",
+    "changes_requested": "The proposer will revise it, and you will be asked to approve the new version.",
+}
+
+
+def pending_sentence(approvals: int, needed: int) -> str:
+    """Where a pending charter stands: "1 of the 2 approvals it needs is in; …"."""
+    verb = "is" if approvals == 1 else "are"
+    return (f"{approvals} of the {formats.count(needed, 'approval')} it needs {verb} in; "
+            "you can change your answer until it is decided.")
+
+
 def re_subject(their_subject: str, fallback: str) -> str:
     """"Re: " and their subject without its own reply prefixes (Outlook's "RE:", "AW:", …)."""
     bare = re.sub(r"^(?:\s*(?:re|aw|sv|antw|r|rif|res)\s*:\s*)+", "", their_subject or "", flags=re.I).strip()
     return f"Re: {bare}" if bare else fallback
-
-
-def short_date(day: date) -> str:
-    """"Wed 20 Jan 2027"."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def view(charter: dict, names: dict[str, str]) -> dict[str, Any]:
@@ -61,7 +71,7 @@ def view(charter: dict, names: dict[str, str]) -> dict[str, Any]:
             "learning_sponsors": [who(a) for a in spec["learning_sponsors"]],
             "funding_sponsors": [who(a) for a in spec["funding_sponsors"]],
             "approvers": [who(a) for a in spec["approvers"]], "rule": cdef.rule_text(spec),
-            "deadline": short_date(date.fromisoformat(spec["deadline"])), "version": charter["version"],
+            "deadline": formats.date(date.fromisoformat(spec["deadline"])), "version": charter["version"],
             "changes": charter.get("changes") or [], "report_back": spec.get("report_back")}
 
 
@@ -132,6 +142,7 @@ def receipt(charter: dict, shown: dict, person: dict, decision: dict, standing: 
                         subject=re_subject(their_subject, shown["title"]),
                         template="charter/answer",
                         context={"charter": shown, "kind": "receipt", "word": DECISION_WORDS[decision["decision"]],
+                                 "decision": decision["decision"],
                                  "comment": decision["comment"], "standing": standing},
                         auto_reply=True, in_reply_to=in_reply_to, headers=_headers(charter),
                         reply_purpose="approval", reply_ref=f"charter:{charter['id']}:v:{charter['version']}")
@@ -194,7 +205,7 @@ def checkin(charter: dict, shown: dict, person: dict, round_no: int, total: int,
 
 def news(charter: dict, shown: dict, person: dict, round_no: int, shared: list[dict]) -> PlannedEmail:
     """Project news: the round's shareable updates (never a #private one), feedback by reply."""
-    items = [{"name": u["name"], "date": short_date(u["received_at"].date()), "text": u["text"],
+    items = [{"name": u["name"], "date": formats.date(u["received_at"].date()), "text": u["text"],
               "html": markdown.paragraphs_html(u["text"])} for u in shared]
     return PlannedEmail(key=_key(charter, f"news:{round_no}:person:{person['id']}", False), to=person["email"],
                         subject=f"Project news: {shown['title']}", template="charter/news",
@@ -210,5 +221,5 @@ def feedback(charter: dict, shown: dict, person: dict, feedback_id: int, author:
                         to=person["email"], subject=f"{shown['title']}: feedback from {author['name']}",
                         template="charter/feedback",
                         context={"charter": shown, "author": author["name"], "author_email": author["email"],
-                                 "date": short_date(at.date()), "text": text,
+                                 "date": formats.date(at.date()), "text": text,
                                  "html": markdown.paragraphs_html(text)}, headers=_headers(charter))

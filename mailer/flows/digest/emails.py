@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from mailer.flows.base import Attachment, DigestItem, PlannedEmail, RoutedReply
 from mailer.flows.digest import chart as charts
+from mailer.outbound import formats
 from mailer.outbound.subject import reply_subject
 
 KIND_ORDER = ("challenge", "charter", "call", "meetup")
@@ -24,9 +25,7 @@ BLOCKS = " ▁▂▃▄▅▆▇█"
 def period_label(since: datetime, until: datetime, tz: str) -> str:
     """"4 Jan – 11 Jan 2027" in the recipient's time zone (the end is the moment it was due)."""
     zone = ZoneInfo(tz)
-    start, end = since.astimezone(zone), until.astimezone(zone)
-    first = f"{start:%-d %b}" if start.year == end.year else f"{start:%-d %b %Y}"
-    return f"{first} – {end:%-d %b %Y}"
+    return formats.period(since.astimezone(zone).date(), until.astimezone(zone).date())
 
 
 def digest_context(person: dict, items: list[DigestItem], since: datetime, until: datetime,

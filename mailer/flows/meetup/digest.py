@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
 from mailer.flows.challenge import timing
+from mailer.outbound import formats
 from mailer.store import meetups as store
 
 KEEP_AFTER_END = timedelta(days=14)  # sponsors hear about highlights for two weeks after a meetup
@@ -47,7 +48,7 @@ def digest_items(db: Database, email: str | None, since: datetime, until: dateti
 
 def _when(meetup: dict) -> str:
     local = meetup["start"].astimezone(timing.zone(meetup["timezone"]))
-    return f"{timing.short_date(local.date())} {local.year} {local:%H:%M} {timing.city(meetup['timezone'])} time"
+    return f"{formats.date(local)} at {formats.time(local)} {timing.city(meetup['timezone'])} time"
 
 
 def _reason(meetup: dict) -> str:

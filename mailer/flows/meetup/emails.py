@@ -12,12 +12,12 @@ data is UTC (``outbound.invite``). Keys — M meetup id, N its SEQUENCE, P perso
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from mailer.flows.base import PlannedEmail
 from mailer.flows.challenge import timing
-from mailer.outbound import invite
+from mailer.outbound import formats, invite, markdown
 from mailer.outbound.render import environment
 from mailer.transports.base import Meeting
 
@@ -35,25 +35,38 @@ def event_info(meetup: dict, sequence: int | None = None) -> invite.EventInfo:
     return invite.EventInfo(uid=meetup["uid"], sequence=meetup["sequence"] if sequence is None else sequence,
                             title=meetup["title"], start=meetup["start"],
                             duration_minutes=meetup["duration_minutes"], location=meetup["location"],
-                            online_url=meetup["online_url"], description=meetup["description"])
+                            online_url=meetup["online_url"],
+                            description=markdown.to_text(meetup["description"]))
 
 
 def when(meetup: dict, tz: str) -> dict[str, str]:
-    """The meetup's time as the person reads it, in their zone (and the organiser's, if different)."""
+    """The meetup's time as the person reads it, in their zone (and the organiser's, if different).
+
+    "when" always gives the length ("…, 18:00–20:00 (2 hours)"); "zone" names the abbreviation
+    only when one label fits both ends (across a clock change each end has its own)."""
     try:
         timing.zone(tz)
     except ValueError:  # a person row with a broken zone still gets the meetup's own time
         tz = meetup["timezone"]
     start, end = meetup["start"].astimezone(timing.zone(tz)), meetup["end"].astimezone(timing.zone(tz))
-    ends = f"{end:%H:%M}" if end.date() == start.date() else f"{timing.short_date(end.date())} {end:%H:%M}"
-    label = f"{timing.short_date(start.date())} {start.year}, {start:%H:%M}–{ends}"
+    label = f"{formats.time_range(start, end, tz)} ({formats.duration(meetup['duration_minutes'])})"
     home = meetup["start"].astimezone(timing.zone(meetup["timezone"]))
     also = "" if meetup["timezone"] == tz or home.utcoffset() == start.utcoffset() else \
-        f"{home:%H:%M} in {timing.city(meetup['timezone'])}"
-    abbr = start.tzname() or ""
-    zone = f"{tz}, {abbr}" if abbr.isalpha() and tz != "UTC" else tz
-    return {"when": label, "zone": zone, "also": also,
-            "short": f"{timing.short_date(start.date())} {start:%H:%M}"}
+        f"{formats.time(home)} in {timing.city(meetup['timezone'])}"
+    one_label = start.utcoffset() == end.utcoffset() and tz != "UTC"
+    zone = f"{tz}, {formats.zone_label(start)}" if one_label else tz
+    return {"when": label, "zone": zone, "also": also, "short": f"{formats.day(start)} {formats.time(start)}",
+            "on": f"{formats.date(start)} at {formats.time(start)}"}
+
+
+def moved_from(meetup: dict, tz: str) -> str | None:
+    """The time the meetup had before its last move, as ``tz`` reads it; None if it never moved."""
+    if meetup.get("moved_from_start") is None:
+        return None
+    minutes = meetup["moved_from_minutes"]
+    before = {**meetup, "start": meetup["moved_from_start"], "duration_minutes": minutes,
+              "end": meetup["moved_from_start"] + timedelta(minutes=minutes)}
+    return when(before, tz)["when"]
 
 
 def _base(meetup: dict, person: dict) -> dict[str, Any]:
@@ -70,7 +83,8 @@ def invitation(meetup: dict, person: dict, speakers: list[str], update: bool, se
     """The invitation (or, for someone who had an earlier version, the update) with its REQUEST."""
     calendar = invite.request(event_info(meetup), organizer(settings),
                               invite.Party(person["email"], person["name"]), now)
-    context = {**_base(meetup, person), "update": update, "speakers": speakers, "_calendar": ("REQUEST", calendar)}
+    context = {**_base(meetup, person), "update": update, "speakers": speakers, "_calendar": ("REQUEST", calendar),
+               "was": moved_from(meetup, person["timezone"]) if update else None}
     label = context["short"]
     subject = f"Updated: {meetup['title']}, now {label}" if update else f"Invitation: {meetup['title']}, {label}"
     return PlannedEmail(key=f"meetup:{meetup['id']}:invite:seq:{meetup['sequence']}:person:{person['id']}",
@@ -119,6 +133,24 @@ def question(meetup: dict, person: dict, local_day: date, their_subject: str,
                         template="meetup/question", context=_base(meetup, person), reply_purpose="meetup",
                         reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}", auto_reply=True,
                         in_reply_to=in_reply_to, headers=_headers(meetup))
+
+
+RECEIVED_KINDS = {"accepted": "coming", "declined": "not_coming", "tentative": "maybe"}
+
+
+def received(meetup: dict, person: dict, partstat: str, their_subject: str,
+             in_reply_to: str | None) -> PlannedEmail:
+    """One short line back to someone who answered in words ("See you there!"): what we recorded.
+
+    Calendar answers get none: the calendar itself shows the person what they answered."""
+    reply_key = in_reply_to or partstat
+    return PlannedEmail(key=f"meetup:{meetup['id']}:received:seq:{meetup['sequence']}:person:{person['id']}:"
+                            f"reply:{reply_key}",
+                        to=person["email"], subject=_re(their_subject) if their_subject else meetup["title"],
+                        template="meetup/received",
+                        context={**_base(meetup, person), "answer": RECEIVED_KINDS[partstat]},
+                        reply_purpose="meetup", reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}",
+                        auto_reply=True, in_reply_to=in_reply_to, headers=_headers(meetup))
 
 
 def cancelled_reply(meetup: dict, person: dict, local_day: date, their_subject: str,

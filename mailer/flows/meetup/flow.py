@@ -123,7 +123,15 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
             return outcome.answered(reply, asked)
         return outcome.kept(reply, f"an answer to meetup {meetup['id']} that says neither yes, no nor maybe")
     _record(db, meetup, reply, answer, now)
-    return []
+    return acknowledge(db, meetup, reply, answer)
+
+
+def acknowledge(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Answer) -> list[PlannedEmail]:
+    """One short line back to an answer in words (a calendar's answer needs none)."""
+    if answer.kind != "text" or meetup["state"] == "cancelled" or answer.partstat not in mail.RECEIVED_KINDS:
+        return []
+    return [mail.received(meetup, people.get_person(db, reply.person_id), answer.partstat,
+                          reply.message.subject or "", reply.message.message_id)]
 
 
 def _after_cancel(db: Database, meetup: dict, reply: RoutedReply, now: datetime, version: int) -> list[PlannedEmail]:

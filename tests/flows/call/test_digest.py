@@ -25,7 +25,7 @@ def test_a_lead_sees_places_filled_and_what_changed(sim, opened):
     for who in (None, LENA):
         (item,) = digest_items(sim.db, who, *WEEK)
         assert item.kind == "call" and item.ref == f"call:{opened}" and item.title == "Playbook writers"
-        assert item.status == "open until 2027-01-20, 1 of 3 places filled"
+        assert item.status == "open until Wed 20 Jan 2027, 1 of 3 places filled"
         assert item.changed == ("2 signed up", "1 moved up from the waitlist", "1 withdrew")
         assert item.facts == ("writer: 0 of 2 places filled", "reviewer: 1 of 1 places filled")
         assert item.chart == ()  # the digest's bars are days journaled, not places

@@ -53,8 +53,8 @@ def test_markdown_is_escaped_and_limited():
     html = str(markdown.to_html("Hi <b>x</b> **bold** `a<b`\nnext line\n\n- one\n- [two](https://e.test/?a=1&b=2)\n\n"
                               "[bad](javascript:alert(1))"))
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<strong>bold</strong>" in html and "<code>a&lt;b</code>" in html
-    assert "<p>Hi &lt;b&gt;x&lt;/b&gt; <strong>bold</strong> <code>a&lt;b</code> next line</p>" in html
-    assert '<ul><li>one</li><li><a href="https://e.test/?a=1&amp;b=2">two</a></li></ul>' in html
+    assert "<p>Hi &lt;b&gt;x&lt;/b&gt; <strong>bold</strong> <code>a&lt;b</code>\nnext line</p>" in html
+    assert '<ul>\n<li>one</li>\n<li><a href="https://e.test/?a=1&amp;b=2">two</a></li>\n</ul>' in html
     assert html.endswith("<p>[bad](javascript:alert(1))</p>")  # left as text: not a link
 
 

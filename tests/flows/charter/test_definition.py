@@ -64,6 +64,12 @@ def test_what_changed_between_versions():
     assert cdef.changes(a, b) == ["Team: a@x.io → a@x.io, b@x.io", "Hours per week: 2 → 1.5", "Budget: (none) → 100"]
 
 
+def test_a_budget_change_reads_as_money_and_a_deadline_as_a_date():
+    a = {"budget": 6000, "currency": "EUR", "deadline": "2027-01-20"}
+    b = {"budget": 4500, "currency": "EUR", "deadline": "2027-01-27"}
+    assert cdef.changes(a, b) == ["Budget: 6,000 EUR → 4,500 EUR", "Deadline: Wed 20 Jan 2027 → Wed 27 Jan 2027"]
+
+
 @pytest.mark.parametrize("rule, count, answers, expected", [
     ("all", 3, {1: "approve", 2: "approve"}, "pending"),
     ("all", 3, {1: "approve", 2: "approve", 3: "reject"}, "rejected"),

@@ -170,8 +170,10 @@ def test_digest_items_are_scoped_to_sponsors(world, write_charter):
     assert len(digest_items(world.db, None, SUBMITTED, until)) == 1
     world.reply("omar@corp.example.com", "Approved", SUBMITTED + 2 * H)
     (item,) = digest_items(world.db, None, SUBMITTED, datetime(2027, 1, 25, tzinfo=UTC))
-    assert any("team hours used so far of 32 planned" in f for f in item.facts), item.facts
-    assert any(f.startswith("Next report-back: Mon 1 Feb 2027") for f in item.facts), item.facts
+    # The plan is the charter's own: 3 people (2 named, 1 open place) × 2 h/week × 8 weeks.
+    assert any("so far of the 48 hours planned (2 of 3 people on the team so far)" in f for f in item.facts), \
+        item.facts
+    assert "Next check-in: Mon 1 Feb 2027." in item.facts, item.facts
 
 
 def test_stop_to_project_news_stops_only_that_news(world, write_charter):

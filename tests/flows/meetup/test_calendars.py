@@ -100,17 +100,17 @@ def test_an_invitation_has_what_the_clients_need(db, settings, sim, crew):
     assert parts["message"]["To"].endswith(f"<{ANA}>")
     assert "meet.example.com/rb" in str(event["LOCATION"]) and str(event["URL"]) == "https://meet.example.com/rb"
     # the email text shows the invitee's own local time and zone
-    assert "Tue 30 Mar 2027, 18:00–19:00, your time (Europe/London, BST)" in parts["text/plain"]
+    assert "Tue 30 Mar 2027, 18:00–19:00 (1 hour), your time (Europe/London, BST)" in parts["text/plain"]
 
 
 def test_the_text_shows_each_invitee_their_own_time(db, settings, sim, crew):
     meetup_id = schedule(db, "Europe/London", datetime(2027, 3, 30, 18, 0))
     sim.tick(SCHEDULED_AT)
     text = email_parts(sent_bytes(db, f"meetup:{meetup_id}:invite:seq:0:person:{crew['bob@corp.example.com']}"))
-    assert "Tue 30 Mar 2027, 13:00–14:00, your time (America/New_York, EDT); 18:00 in London" \
+    assert "Tue 30 Mar 2027, 13:00–14:00 (1 hour), your time (America/New_York, EDT); 18:00 in London" \
         in text["text/plain"]
     text = email_parts(sent_bytes(db, f"meetup:{meetup_id}:invite:seq:0:person:{crew['chen@corp.example.com']}"))
-    assert "Wed 31 Mar 2027, 01:00–02:00, your time (Asia/Shanghai, CST)" in text["text/plain"]
+    assert "Wed 31 Mar 2027, 01:00–02:00 (1 hour), your time (Asia/Shanghai, CST)" in text["text/plain"]
 
 
 def test_a_move_replaces_the_event_and_a_cancel_marks_it_cancelled(db, settings, sim, crew, caldav):

@@ -22,7 +22,7 @@ def test_meetups_feed_the_sponsor_digest(db, crew, sim):
     sim.reply("bob@corp.example.com", f"meetup:{mid}:seq:0", "decline", SCHEDULED_AT, "no")
     week = (SCHEDULED_AT, SCHEDULED_AT + timedelta(days=7))
     (item,) = meetup.digest_items(db, "Sponsor@corp.example.com", *week)
-    assert item.ref == f"meetup:{mid}" and item.status.startswith("upcoming: Tue 30 Mar 2027 18:00 London")
+    assert item.ref == f"meetup:{mid}" and item.status.startswith("upcoming: Tue 30 Mar 2027 at 18:00 London")
     assert item.facts == ("1 accepted, 1 declined, 0 maybe, 1 not answered yet (of 3 invited)",)
     assert {i.ref for i in meetup.digest_items(db, None, *week)} == {f"meetup:{mid}", f"meetup:{other}"}
     assert meetup.sponsor_emails(db, SCHEDULED_AT) == {"sponsor@corp.example.com", "else@corp.example.com"}

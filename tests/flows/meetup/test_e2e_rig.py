@@ -118,8 +118,15 @@ def test_invite_answer_move_cancel_through_real_servers(mail_rig, caldav, tmp_pa
         assert answers == {alice.address: ("accepted", 0), bob.address: ("declined", 0),
                            carol.address: ("needs-action", None)}
 
+        # Bob wrote words and gets one line back; Alice's calendar answered, so she gets none.
+        (got,) = [m for m in inbox_of(mail_rig, bob) if m["Subject"].startswith("RE")]
+        assert "Got it: you can't make Report-back meetup on " in got.get_body(("plain",)).get_content()
+        assert not [m for m in inbox_of(mail_rig, alice) if m["Subject"].startswith("RE")]
+
         actions.move_meetup(db, meetup_id, MOVED, None, T0 + timedelta(hours=2))
         tick(T0 + timedelta(hours=2))
+        kept = {p["email"]: p["earlier"] for p in details(db, meetup_id)["invitees"]}
+        assert kept[alice.address]["answer"] == "accepted" and kept[bob.address]["answer"] == "declined"
         (update,) = [m for m in inbox_of(mail_rig, alice) if m["Subject"].startswith("Updated:")]
         assert caldav.put(f"{calendar}{uid}.ics", for_storage(calendar_part(update))) == 204
         assert caldav.query(calendar, START, START + timedelta(minutes=1)) == []
@@ -136,4 +143,5 @@ def test_invite_answer_move_cancel_through_real_servers(mail_rig, caldav, tmp_pa
         transport.close()
     for user in (alice, bob, carol):
         subjects = sorted(m["Subject"].split(":")[0] for m in inbox_of(mail_rig, user))
-        assert subjects == ["Cancelled", "Invitation", "Updated"], (user.address, subjects)
+        expected = ["Cancelled", "Invitation", "RE", "Updated"] if user is bob else ["Cancelled", "Invitation", "Updated"]
+        assert subjects == expected, (user.address, subjects)
