@@ -227,15 +227,16 @@ def claim(db: Database, owner: str, now: datetime, lease_seconds: int, limit: in
     return sorted(({**dict(zip(cols, r)), "data": data.get(r[0], b"")} for r in rows), key=lambda r: order[r["id"]])
 
 
+DUE_OF_PRIORITY = """SELECT id FROM outbox INDEXED BY outbox_claim WHERE state IN ('pending','failed')
+                      AND priority = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"""
+
+
 def _due_ids(db: Database, now: datetime, limit: int) -> list[int]:
     """Up to ``limit`` due rows' ids in sending order: one seek of ``outbox_claim`` per priority,
     so rows queued for later (a day email at 08:00 tomorrow) are never walked over."""
     ids: list[int] = []
     for priority in PRIORITIES:
-        ids += [r[0] for r in db.execute(
-            """SELECT id FROM outbox INDEXED BY outbox_claim WHERE state IN ('pending','failed')
-               AND priority = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?""",
-            [priority, ts(now), limit - len(ids)])]
+        ids += [r[0] for r in db.execute(DUE_OF_PRIORITY, [priority, ts(now), limit - len(ids)])]
         if len(ids) >= limit:
             break
     return ids
