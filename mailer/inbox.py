@@ -282,7 +282,7 @@ def _reply(db: Database, msg: ParsedMessage, verdict, now: datetime, settings: S
                 f"no flow handles {route.token['purpose']} replies yet", "kept")
     reply = _routed(msg, verdict, route, flow[1], now, answered_text(db, msg, route))
     before = db.conn.total_changes
-    plans = flow[0].handle_reply(db, reply, now, settings)
+    plans = outbox.as_answers(flow[0].handle_reply(db, reply, now, settings), reply.person_email)
     ended, reason = _outcome_of(reply, db.conn.total_changes > before, plans)
     if plans:  # most replies (journal entries) want no answer
         result.answers += outbox.enqueue(db, plans, now, settings)

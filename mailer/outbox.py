@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from mailer import pacing
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
-from mailer.flows.base import PlannedEmail
+from mailer.flows.base import ANSWER, BULK, TIMELY, PlannedEmail
 from mailer.outbound import envelope, shrink
 from mailer.outbound.render import render
 from mailer.outbound.safe_text import one_line
@@ -98,7 +98,31 @@ def enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Setti
                          now + timedelta(days=settings.tokens_ttl_days))
     return 1 if store.enqueue_row(db, key=plan.key, message_id=message_id, to_addr=person["email"],
                                   subject=plan.subject, data=data, created_at=now,
-                                  not_before=plan.not_before) else 0
+                                  not_before=plan.not_before, priority=priority(plan)) else 0
+
+
+# (flow, kind) of the emails that belong to their hour (the key's first and third parts:
+# ``challenge:7:day:5:person:42``): late, they say the wrong thing or nothing useful.
+_TIMELY_KINDS = {("challenge", "day"), ("meetup", "invite"), ("meetup", "reminder"), ("meetup", "cancel")}
+
+
+def priority(plan: PlannedEmail) -> int:
+    """When ``plan`` goes relative to the rest of the queue: ANSWER (to someone who wrote to us:
+    an answer, a confirmation, their words passed on), TIMELY (a day email, a meetup invitation,
+    update, cancellation or reminder) or BULK (announcements, summaries, digests, calls)."""
+    if plan.priority in (ANSWER, TIMELY, BULK):
+        return plan.priority
+    parts = plan.key.split(":")
+    if plan.auto_reply or plan.in_reply_to or parts[:2] == ["digest", "reply"]:
+        return ANSWER
+    return TIMELY if (parts[0], parts[2] if len(parts) > 2 else "") in _TIMELY_KINDS else BULK
+
+
+def as_answers(plans: Iterable[PlannedEmail], replier: str) -> list[PlannedEmail]:
+    """``plans`` made while handling a reply from ``replier``: the ones to them are answers
+    (a confirmation they must reply to is too), whatever their kind."""
+    who = replier.strip().lower()
+    return [replace(p, priority=ANSWER) if p.to.strip().lower() == who else p for p in plans]
 
 
 def set_aside(db: Database, plan: PlannedEmail, now: datetime, reason: str) -> None:

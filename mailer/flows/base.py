@@ -25,6 +25,11 @@ class Attachment:
     content_id: str | None = None  # set: shown inside the HTML part as <img src="cid:…">, not attached
 
 
+# The outbox sends lower numbers first (each within its pace): an answer to someone who just
+# wrote, then an email tied to its hour, then everything else. ``mailer.outbox.priority``.
+ANSWER, TIMELY, BULK = 0, 1, 2
+
+
 @dataclass(frozen=True)
 class PlannedEmail:
     """One logical email a flow wants sent; the outbox turns it into bytes exactly once.
@@ -48,6 +53,7 @@ class PlannedEmail:
     attachments: tuple[Attachment, ...] = ()
     not_before: datetime | None = None
     headers: tuple[tuple[str, str], ...] = ()  # extra headers, e.g. ("X-Cop-Challenge", "7")
+    priority: int | None = None  # ANSWER, TIMELY or BULK; None: decided by ``mailer.outbox.priority``
 
 
 @dataclass(frozen=True)

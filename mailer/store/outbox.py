@@ -55,7 +55,18 @@ def _bytes_apart(db: Database) -> None:
     db.execute("ALTER TABLE outbox DROP COLUMN data")
 
 
-MIGRATIONS = [("outbox-001", _create), ("outbox-002", _sent_log), ("outbox-003-bytes-apart", _bytes_apart)]
+def _priority(db: Database) -> None:
+    # 0 answers, 1 time-bound, 2 the rest (mailer.flows.base). Rows queued before this migration
+    # count as the rest. The partial index holds only rows waiting to be sent, so ``claim`` seeks
+    # each priority's due rows in order instead of scanning the whole queue.
+    db.execute("ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 2")
+    db.execute("CREATE INDEX outbox_claim ON outbox(priority, next_attempt_at, id) "
+               "WHERE state IN ('pending','failed')")
+
+
+MIGRATIONS = [("outbox-001", _create), ("outbox-002", _sent_log), ("outbox-003-bytes-apart", _bytes_apart),
+              ("outbox-004-priority", _priority)]
+PRIORITIES = (0, 1, 2)
 WITH_DATA = "SELECT o.*, d.data FROM outbox o LEFT JOIN outbox_data d ON d.id = o.id"
 CLAIMABLE = ("pending", "failed")
 
@@ -105,13 +116,17 @@ def parse_ts(text: str | None) -> datetime | None:
 
 
 def enqueue_row(db: Database, *, key: str, message_id: str, to_addr: str, subject: str,
-                data: bytes, created_at: datetime, not_before: datetime | None = None) -> int | None:
-    """Insert one outgoing email; a key already present is a no-op (returns None)."""
+                data: bytes, created_at: datetime, not_before: datetime | None = None,
+                priority: int = 2) -> int | None:
+    """Insert one outgoing email; a key already present is a no-op (returns None).
+
+    ``priority``: 0 is sent first, then 1, then 2 (``claim``)."""
     with db.atomic():  # the row and its bytes together, or neither
         cur = db.execute(
-            """INSERT INTO outbox (key, message_id, to_addr, subject, next_attempt_at, created_at)
-               VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
-            [key, message_id, to_addr, subject, ts(not_before or created_at), ts(created_at)])
+            """INSERT INTO outbox (key, message_id, to_addr, subject, next_attempt_at, created_at, priority)
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING""",
+            [key, message_id, to_addr, subject, ts(not_before or created_at), ts(created_at),
+             min(max(priority, PRIORITIES[0]), PRIORITIES[-1])])
         if not cur.rowcount:
             return None
         db.execute("INSERT INTO outbox_data (id, data) VALUES (?, ?)", [cur.lastrowid, data])
@@ -195,19 +210,36 @@ def expire_leases(db: Database, now: datetime) -> int:
 
 
 def claim(db: Database, owner: str, now: datetime, lease_seconds: int, limit: int) -> list[dict]:
-    """Lease up to ``limit`` due rows to ``owner``, oldest first, and return them."""
+    """Lease up to ``limit`` due rows to ``owner`` and return them in sending order: the lowest
+    priority number first, then the longest due, then the oldest."""
     if limit <= 0:
         return []
     with db.atomic():
+        ids = _due_ids(db, now, limit)
+        marks = ",".join("?" * len(ids))
         rows = db.execute(
-            """UPDATE outbox SET state='sending', lease_owner=?, lease_expires_at=?, attempts=attempts+1
-               WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending','failed')
-                            AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
-               RETURNING id, key, message_id, to_addr, subject, attempts""",
-            [owner, ts(now + timedelta(seconds=lease_seconds)), ts(now), limit]).fetchall()
+            f"""UPDATE outbox SET state='sending', lease_owner=?, lease_expires_at=?, attempts=attempts+1
+                WHERE id IN ({marks}) RETURNING id, key, message_id, to_addr, subject, attempts""",
+            [owner, ts(now + timedelta(seconds=lease_seconds)), *ids]).fetchall() if ids else []
         data = _data_of(db, [r[0] for r in rows])
     cols = ("id", "key", "message_id", "to_addr", "subject", "attempts")
-    return sorted(({**dict(zip(cols, r)), "data": data.get(r[0], b"")} for r in rows), key=lambda r: r["id"])
+    order = {row_id: n for n, row_id in enumerate(ids)}
+    return sorted(({**dict(zip(cols, r)), "data": data.get(r[0], b"")} for r in rows), key=lambda r: order[r["id"]])
+
+
+DUE_OF_PRIORITY = """SELECT id FROM outbox INDEXED BY outbox_claim WHERE state IN ('pending','failed')
+                      AND priority = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"""
+
+
+def _due_ids(db: Database, now: datetime, limit: int) -> list[int]:
+    """Up to ``limit`` due rows' ids in sending order: one seek of ``outbox_claim`` per priority,
+    so rows queued for later (a day email at 08:00 tomorrow) are never walked over."""
+    ids: list[int] = []
+    for priority in PRIORITIES:
+        ids += [r[0] for r in db.execute(DUE_OF_PRIORITY, [priority, ts(now), limit - len(ids)])]
+        if len(ids) >= limit:
+            break
+    return ids
 
 
 def _data_of(db: Database, ids: list[int]) -> dict[int, bytes]:
