@@ -109,3 +109,27 @@ def test_references_are_searched_when_in_reply_to_is_gone(db, settings, communit
     raw = raw.replace(b"Subject:", b"References: " + ours + b" <a@x.example>\r\nSubject:", 1)
     found = routed(db, settings, now, raw)
     assert (found.refused, found.via, found.person["email"]) == (None, "in-reply-to", ALICE)
+
+
+@pytest.mark.parametrize("client", ["outlook", "gmail", "apple"])
+def test_a_deactivated_persons_reply_is_kept_with_its_token_and_person(db, settings, community, now, client):
+    raw = compose_reply(community["data"], ALICE, "Alice", "Done!", client, now)
+    people.set_status(db, people.find_person(db, ALICE)["id"], "inactive")
+    found = routed(db, settings, now, raw)
+    assert (found.via, found.person["email"], found.token is not None, found.ask) == ("token", ALICE, True, False)
+    assert found.refused == (f"{ALICE} is deactivated: kept for the lead, not acted on "
+                             "(people activate, then inbox replay, acts on it)")
+
+
+def test_a_deactivated_person_found_by_the_body_reference_alone_is_not_asked(db, settings, community, now):
+    raw = compose_reply(community["data"], ALICE, "Alice", "Done!", "gmail", now)
+    raw = headers_only(raw, to=(b"cop+", b"nobody+"))
+    people.set_status(db, people.find_person(db, ALICE)["id"], "inactive")
+    found = routed(db, settings, now, raw)
+    assert (found.via, found.ask) == ("body-reference", False) and "is deactivated" in found.refused
+
+
+def test_an_active_persons_reply_is_not_refused(db, settings, community, now):
+    raw = compose_reply(community["data"], ALICE, "Alice", "Done!", "apple", now)
+    people.set_status(db, people.find_person(db, ALICE)["id"], "active")
+    assert routed(db, settings, now, raw).refused is None
