@@ -101,7 +101,7 @@ def calendar_route(db: Database, msg: ParsedMessage) -> Route | None:
     if meetup is None:
         return None
     record = {"purpose": "meetup", "ref": f"meetup:{meetup['id']}", "person_id": None}
-    invited = {row["person_id"] for row in meetups.list_invitees(db, meetup["id"])}
+    invited = meetups.invited_to(db, meetup["id"])  # one indexed look-up per candidate, never a listing
     person, matched = answering_invitee(
         (rsvp.attendee, rsvp.sent_by, rsvp.delegated_from, msg.from_addr),
         lambda address: people.find_person(db, address), invited)
