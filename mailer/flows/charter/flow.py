@@ -45,15 +45,16 @@ class View:
         return found if found and people.is_mailable(found) else None
 
 
-def make_view(db: Database, charter: dict) -> View:
-    """The view of one charter: its people and the keys already in the outbox."""
+def make_view(db: Database, charter: dict, with_sent: bool = True) -> View:
+    """The view of one charter: its people and (``with_sent``: for planning, not for a reply)
+    the keys already in the outbox. The people are looked up together, not one query each."""
     spec = charter["spec"]
     addresses = {spec["proposer"], *spec["team"], *spec["approvers"], *spec["learning_sponsors"],
                  *spec["funding_sponsors"], *(m["email"] for m in store.members(db, charter["id"]))}
-    found = {a: people.find_person(db, a) for a in addresses}
-    known = {a: p for a, p in found.items() if p}
+    found = people.find_people(db, addresses)
+    known = {a: found[a.strip().lower()] for a in addresses if a.strip().lower() in found}
     shown = mail.view(charter, {a: p["name"] for a, p in known.items()})
-    return View(charter, shown, known, outbox.existing_keys(db, f"charter:{charter['id']}:"))
+    return View(charter, shown, known, outbox.existing_keys(db, f"charter:{charter['id']}:") if with_sent else set())
 
 
 def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
@@ -161,7 +162,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     if charter["status"] == "pending" and _deadline_passed(db, charter, now):
         store.set_status(db, charter["id"], "expired", now)  # a worker that was down: expire first
         charter = store.get_charter(db, charter["id"])
-    view = make_view(db, charter)
+    view = make_view(db, charter, with_sent=False)  # a reply plans nothing from the outbox's keys
     if match.group(2):
         held = int(match.group(3)) if match.group(3) else None
         return approvals.handle(db, view, int(match.group(2)), held, reply, now, settings)
