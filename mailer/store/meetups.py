@@ -226,11 +226,6 @@ def cancel_meetup(db: Database, meetup_id: int, reason: str, now: datetime) -> i
     return get_meetup(db, meetup_id)["sequence"]
 
 
-def newest_person_id(db: Database) -> int:
-    """The highest people id (the rowid: one look-up); a new person makes it grow."""
-    return db.execute("SELECT COALESCE(MAX(id), 0) FROM people").fetchone()[0]
-
-
 def set_invites_seen(db: Database, meetup_id: int, people_seen: int) -> None:
     """The invite list was resolved with every person up to id ``people_seen``."""
     db.execute("UPDATE meetups SET invites_people_seen = ? WHERE id = ?", [people_seen, meetup_id])

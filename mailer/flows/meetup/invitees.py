@@ -28,7 +28,7 @@ def refresh(db: Database, meetup: dict, now: datetime) -> int:
     (people, participants, a team or a call changed: ``store.meetups`` triggers) or a new person
     arrived since it was last resolved; otherwise this is one look-up.
     """
-    newest = store.newest_person_id(db)
+    newest = people.newest_id(db)
     if meetup.get("invites_people_seen") == newest:
         return 0
     with db.atomic():  # the mark first: a change committed by another process meanwhile waits, then clears it
