@@ -104,15 +104,19 @@ def _requests(db: Database, view: View, now: datetime, remind: int) -> list[Plan
     """The request to each approver; the reminder in their own morning, to who has not answered."""
     charter, deadline = view.charter, date.fromisoformat(view.charter["spec"]["deadline"])
     done = answered(db, charter)
-    plans = []
+    plans, due_in = [], {}  # due_in: per time zone, whether the reminder's morning has come
     for address in charter["spec"]["approvers"]:
         person = view.person(address)
         if person is None:
             continue
-        plans.append(mail.request(charter, view.shown, person, reminder=False))
         request_key = f"charter:{charter['id']}:v:{charter['version']}:request:person:{person['id']}"
-        if (person["id"] not in done and request_key in view.sent
-                and rules.reminder_due(deadline, remind, person["timezone"], now)):
+        if request_key not in view.sent:  # built only when not sent yet: a tick reads 1,000 approvers
+            plans.append(mail.request(charter, view.shown, person, reminder=False))
+            continue
+        tz = person["timezone"]
+        if tz not in due_in:
+            due_in[tz] = rules.reminder_due(deadline, remind, tz, now)
+        if person["id"] not in done and due_in[tz]:
             plans.append(mail.request(charter, view.shown, person, reminder=True))
     return plans
 
