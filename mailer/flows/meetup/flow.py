@@ -25,6 +25,7 @@ from mailer.flows.meetup import emails as mail
 from mailer.flows.meetup.actions import REMINDER_BEFORE
 from mailer.inbound.calendar_reply import read_rsvp
 from mailer.inbound.message import ParsedMessage
+from mailer.store import meetup_plans as plan_marks
 from mailer.store import meetups as store
 from mailer.store import people
 
@@ -54,11 +55,11 @@ def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = No
     """
     added = invitees.refresh(db, meetup, now) if now < meetup["start"] and meetup["state"] != "cancelled" else 0
     seen = "native" if native.enabled(settings) else "imip"
-    if not added and store.nothing_due(meetup, now, seen):
+    if not added and plan_marks.nothing_due(meetup, now, seen):
         return []
     plans = _plan(db, meetup, now, settings)
     if not plans:
-        store.set_plan_mark(db, meetup["id"], now, next_change(meetup, now), seen)
+        plan_marks.set_plan_mark(db, meetup["id"], now, next_change(meetup, now), seen)
     return plans
 
 

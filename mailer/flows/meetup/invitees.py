@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from mailer.flows.meetup import definition
+from mailer.store import meetup_plans as plan_marks
 from mailer.store import meetups as store
 from mailer.store import outbox, people
 
@@ -32,7 +33,7 @@ def refresh(db: Database, meetup: dict, now: datetime) -> int:
     if meetup.get("invites_people_seen") == newest:
         return 0
     with db.atomic():  # the mark first: a change committed by another process meanwhile waits, then clears it
-        store.set_invites_seen(db, meetup["id"], newest)
+        plan_marks.set_invites_seen(db, meetup["id"], newest)
         invited = store.invitee_ids(db, meetup["id"])
         new = [p["id"] for p in definition.resolve_invite(db, meetup["invite_spec"], strict=False)
                if p["id"] not in invited]
