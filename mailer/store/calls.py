@@ -90,6 +90,9 @@ def _plan_marks(db: Database) -> None:
     db.execute(f"""CREATE TRIGGER call_replan_person AFTER UPDATE OF status, roles, timezone, email ON people
                    WHEN OLD.status IS NOT NEW.status OR OLD.roles IS NOT NEW.roles
                    OR OLD.timezone IS NOT NEW.timezone OR OLD.email IS NOT NEW.email BEGIN {clear_all}; END""")
+    # A sign-up counts the confirmed places of its role, and every reply reads the counts per
+    # role: from this index alone, not from the sign-up rows.
+    db.execute("CREATE INDEX call_signups_by_role ON call_signups(call_id, role, status)")
     db.execute("""CREATE TRIGGER call_replan_state AFTER UPDATE OF state ON calls
                   BEGIN UPDATE calls SET plan_checked_at = NULL WHERE id = NEW.id; END""")
 
