@@ -11,8 +11,8 @@ Every key of a meetup file (unknown keys are errors)::
     online_url       text, optional: the meeting link, when ``location`` names a room.
     description      text, optional: a few sentences for the invitation.
     invite           required: a list of email addresses of known people, or references that
-                     resolve when the meetup is scheduled and again at every tick (latecomers get
-                     the current version): "challenge:ID" (its participants), "charter:ID" (the
+                     resolve when the meetup is scheduled and again after each change to them
+                     (latecomers get the current version): "challenge:ID" (its participants), "charter:ID" (the
                      project team), "call:ID" (confirmed volunteers), "all" (every member, as a
                      call's ``to = "all"``: people with the role "member" or no role, bounced
                      addresses left out) or a role ("lead"). One of those, or a list mixing them.
