@@ -1,6 +1,6 @@
 """Every flow live: the idle tick and waves of replies, for a whole community (issue 25).
 
-    .venv/bin/python -m bench.live [--sizes 5000,20000,50000] [--profile idle|calendar|signup|approval] [--json]
+    .venv/bin/python -m bench.live [--sizes 5000,20000,50000] [--profile idle|calendar|signup|approval|idle_after] [--json]
 
 Each size runs in a fresh process on a fresh home: real SQLite file, the Maildir transport for
 the inbox (replies are files in ``mail/inbox/new`` as Outlook, Gmail and Apple Mail write them)
@@ -169,7 +169,8 @@ def one_size(count: int, workdir: Path, profile: str | None) -> dict:
     for n, (kind, events) in enumerate(WAVES):
         figures[kind] = wave(db, settings, kind, events, now + timedelta(minutes=10 + n),
                              prof if profile == kind else None)
-    figures["idle_after"] = idle(db, transport, settings, now + timedelta(hours=1), None)
+    figures["idle_after"] = idle(db, transport, settings, now + timedelta(hours=1),
+                                 prof if profile == "idle_after" else None)
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if prof:
         stats = pstats.Stats(prof, stream=sys.stderr)
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run each size in a child process and print the figures (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,20000,50000", help="member counts, comma separated")
-    parser.add_argument("--profile", choices=["idle", *(k for k, _ in WAVES)],
+    parser.add_argument("--profile", choices=["idle", *(k for k, _ in WAVES), "idle_after"],
                         help="print the cProfile of this stage (at every size)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child mode: one size, JSON out
