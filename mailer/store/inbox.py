@@ -47,7 +47,7 @@ def _new_index(db: Database) -> None:
     db.execute("CREATE INDEX inbox_unprocessed ON inbox(id) WHERE state = 'new'")
 
 
-MIGRATIONS = [("inbox-001", _create), ("inbox-002-unprocessed", _new_index)]
+MIGRATIONS = [("inbox-001", _create), ("inbox-003-unprocessed", _new_index)]
 
 
 def store_raw(db: Database, dedupe_key: str, transport_id: str | None, raw: bytes,
