@@ -319,10 +319,15 @@ def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | Non
     """When the last queued email will have gone at the configured pace (None: nothing queued).
 
     Emails in flight count as queued: after a kill they come back as uncertain and are sent
-    or reconciled. The forecast replays the pace windows over the sends of the last day.
+    or reconciled. The forecast replays the pace windows over the sends of the last day, and
+    each send takes as long as the last sends took (``pacing.send_interval``): with no pace set
+    a queue that is not empty never drains "now".
     """
     queued = sum(n for s, n in store.counts(db).items() if s in ("pending", "failed", "unknown", "sending"))
+    if not queued:
+        return None
     wins = pacing.windows(*settings.rate_limits)
     longest = max((length for length, _ in wins), default=timedelta(0))
-    sent = store.send_times_after(db, now - longest) if wins else []
-    return pacing.drain_at(sent, queued, now, wins)
+    sent = store.send_times_after(db, now - max(longest, timedelta(days=1)))
+    per_send = pacing.send_interval(sent) or pacing.ASSUMED_PER_SEND  # each send takes time, paced or not
+    return pacing.drain_at([t for t in sent if t > now - longest], queued, now, wins, per_send)

@@ -12,6 +12,10 @@ from bisect import bisect_right
 from datetime import datetime, timedelta
 
 Window = tuple[timedelta, int]  # (length, at most this many sends in any such stretch)
+BURST_GAP = timedelta(minutes=1)  # sends closer than this were one flush, timed by the transport
+# With no sends yet to time: what one send over SMTP to a remote server takes (0.1-1 s is usual;
+# a loopback sink takes 1 ms, notes/performance.md). Only a forecast, shown as one.
+ASSUMED_PER_SEND = timedelta(milliseconds=200)
 
 
 def windows(per_minute: int, per_day: int) -> list[Window]:
@@ -38,16 +42,31 @@ def next_room_at(sent: list[datetime], now: datetime, wins: list[Window]) -> dat
     return moment
 
 
-def drain_at(sent: list[datetime], queued: int, now: datetime, wins: list[Window]) -> datetime | None:
-    """When the last of ``queued`` emails goes, if each goes as soon as the windows allow."""
+def drain_at(sent: list[datetime], queued: int, now: datetime, wins: list[Window],
+             per_send: timedelta = timedelta(0)) -> datetime | None:
+    """When the last of ``queued`` emails goes, if each goes as soon as the windows allow and
+    one send takes ``per_send`` (so a queue that is not empty never drains "now": with no pace
+    set, 10,000 emails take 10,000 sends of the transport)."""
     if queued <= 0:
         return None
+    floor = now + queued * per_send
     if not wins:
-        return now
+        return floor
     history, last = list(sent), now
     while queued > 0:
         moment = next_room_at(history, last, wins)
         count = min(room(history, moment, wins) or 0, queued)
         history.extend([moment] * count)
         queued, last = queued - count, moment
-    return last
+    return max(last, floor)
+
+
+def send_interval(sent: list[datetime], least: int = 20) -> timedelta | None:
+    """How long one send took lately: the mean gap between consecutive sends (sorted times)
+    that followed each other within a minute (a pace's pauses and idle hours left out), at
+    least a millisecond; None with fewer than ``least`` such gaps to go by."""
+    tail = sent[-1001:]  # the last 1,000 gaps are enough
+    gaps = [b - a for a, b in zip(tail, tail[1:]) if b - a < BURST_GAP]
+    if len(gaps) < least:
+        return None
+    return max(sum(gaps, timedelta(0)) / len(gaps), timedelta(milliseconds=1))

@@ -109,7 +109,7 @@ def calendar_route(db: Database, msg: ParsedMessage) -> Route | None:
     if meetup is None:
         return None
     record = {"purpose": "meetup", "ref": f"meetup:{meetup['id']}", "person_id": None}
-    invited = {row["person_id"] for row in meetups.list_invitees(db, meetup["id"])}
+    invited = meetups.invited_to(db, meetup["id"])  # one indexed look-up per candidate, never a listing
     person, _ = answering_invitee((rsvp.attendee,), lambda address: people.find_person(db, address), invited)
     if person is None:
         return Route(record, None, "calendar-uid", keep=True,

@@ -54,3 +54,30 @@ def test_the_worker_wakes_when_the_pace_frees_room(db, home):
         store.finish(db, row["id"], "w", "sent", T0 + timedelta(seconds=5))
     assert worker.next_wake(db, T0 + timedelta(seconds=6), paced) == T0 + timedelta(seconds=36)  # interval
     assert worker.next_wake(db, T0 + timedelta(seconds=50), paced) == T0 + timedelta(seconds=65)
+
+
+def test_with_no_pace_a_queue_that_is_not_empty_never_drains_now(db, settings, home):
+    people.add_person(db, "a@corp.example.com", "A", "UTC")
+    outbox.enqueue(db, [PlannedEmail(key=f"q{i}", to="a@corp.example.com", subject="s",
+                                     template="system/unrouted", context={"their_subject": "x"})
+                        for i in range(10_000)], T0, settings)
+    assert settings.rate_limits == (0, 0)
+    eta = outbox.drain_eta(db, T0, settings)  # no sends yet to time: the assumed 0.2 s each
+    assert eta == T0 + 10_000 * pacing.ASSUMED_PER_SEND
+    out = CliRunner().invoke(main, ["--home", str(home), "status", "--now", T0.isoformat()]).output
+    assert "queue drained by 2027-01-04 12:33:20 UTC with no pace set" in out
+    for row in store.claim(db, "w", T0, 60, 100):  # 100 sent 50 ms apart: the transport's speed
+        store.finish(db, row["id"], "w", "sent", T0 + timedelta(milliseconds=50 * row["id"]))
+    later = T0 + timedelta(seconds=10)
+    assert outbox.drain_eta(db, later, settings) == later + 9_900 * timedelta(milliseconds=50)
+
+
+def test_the_time_a_send_takes_comes_from_bursts_of_sends():
+    burst = [T0 + timedelta(milliseconds=20 * n) for n in range(30)]
+    after_a_pause = [T0 + timedelta(hours=1, milliseconds=20 * n) for n in range(30)]
+    assert pacing.send_interval(burst + after_a_pause) == timedelta(milliseconds=20)  # the hour is no send
+    assert pacing.send_interval(burst[:10]) is None  # too few to go by
+    assert pacing.send_interval([T0] * 40) == timedelta(milliseconds=1)  # same instant: at least 1 ms
+    wins = pacing.windows(30, 0)
+    assert pacing.drain_at([], 30, T0, wins, timedelta(seconds=1)) == T0 + timedelta(seconds=30)
+    assert pacing.drain_at([], 60, T0, wins, timedelta(seconds=1)) == T0 + timedelta(minutes=1)

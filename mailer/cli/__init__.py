@@ -190,7 +190,8 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
     click.echo("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(data["outbox"].items())) or "empty"))
     click.echo("inbox:  " + (", ".join(f"{n} {s}" for s, n in sorted(data["inbox"].items())) or "empty"))
     if eta:
-        click.echo(f"queue drained by {eta:%Y-%m-%d %H:%M} UTC at the configured pace")
+        how = "at the configured pace" if any(settings.rate_limits) else "with no pace set, at the speed of recent sends"
+        click.echo(f"queue drained by {eta:%Y-%m-%d %H:%M:%S} UTC {how}")
     for lease in data["in_flight"]:
         click.echo(f"in flight: {lease['count']} held by worker {lease['owner']} until {lease['lease_ends'][:19]} UTC"
                    " (then checked against what was sent, and sent if it was not)")

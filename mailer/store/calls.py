@@ -79,7 +79,25 @@ def _create(db: Database) -> None:
                    BEGIN SELECT RAISE(ABORT, 'call role is full'); END""")
 
 
-MIGRATIONS = [("calls-001", _create)]
+def _plan_marks(db: Database) -> None:
+    # Planning once per change (issue 25): a pass that found nothing due keeps the recipients'
+    # time zones (when the closing day ends), the newest people id it saw and who was already in
+    # the call's target; ticks before the closing skip the call while those hold. A change of a
+    # person (status, roles, zone, address) or of the call's state clears the mark.
+    for column in ("plan_checked_at TEXT", "plan_zones TEXT", "plan_people_seen INTEGER", "plan_inside TEXT"):
+        db.execute(f"ALTER TABLE calls ADD COLUMN {column}")
+    clear_all = "UPDATE calls SET plan_checked_at = NULL WHERE plan_checked_at IS NOT NULL"
+    db.execute(f"""CREATE TRIGGER call_replan_person AFTER UPDATE OF status, roles, timezone, email ON people
+                   WHEN OLD.status IS NOT NEW.status OR OLD.roles IS NOT NEW.roles
+                   OR OLD.timezone IS NOT NEW.timezone OR OLD.email IS NOT NEW.email BEGIN {clear_all}; END""")
+    # A sign-up counts the confirmed places of its role, and every reply reads the counts per
+    # role: from this index alone, not from the sign-up rows.
+    db.execute("CREATE INDEX call_signups_by_role ON call_signups(call_id, role, status)")
+    db.execute("""CREATE TRIGGER call_replan_state AFTER UPDATE OF state ON calls
+                  BEGIN UPDATE calls SET plan_checked_at = NULL WHERE id = NEW.id; END""")
+
+
+MIGRATIONS = [("calls-001", _create), ("calls-002-plan-marks", _plan_marks)]
 
 
 @contextmanager
@@ -151,6 +169,25 @@ def close_call(db: Database, call_id: int, now: datetime) -> bool:
         cur = db.execute("UPDATE calls SET state = 'closed', closed_at = ? WHERE id = ? AND state = 'open'",
                          [ts(now), call_id])
     return cur.rowcount == 1
+
+
+def set_plan_mark(db: Database, call_id: int, checked_at: datetime, zones: set[str], people_seen: int,
+                  inside: set[int]) -> None:
+    """A planning pass at ``checked_at`` found nothing due for these recipients' ``zones``, with
+    every person up to id ``people_seen`` and ``inside`` already in the call's target."""
+    db.execute("UPDATE calls SET plan_checked_at = ?, plan_zones = ?, plan_people_seen = ?, plan_inside = ? "
+               "WHERE id = ?", [ts(checked_at), json.dumps(sorted(zones)), people_seen,
+                                json.dumps(sorted(inside)), call_id])
+
+
+def plan_mark(call: dict, now: datetime) -> dict | None:
+    """The call's plan mark (zones, people_seen, inside as sets and an int) when a pass at or
+    before ``now`` left one, else None."""
+    checked = call.get("plan_checked_at")
+    if not checked or checked > ts(now):
+        return None
+    return {"zones": set(json.loads(call["plan_zones"] or "[]")), "people_seen": call["plan_people_seen"],
+            "inside": set(json.loads(call["plan_inside"] or "[]"))}
 
 
 def call_roles(db: Database, call_id: int) -> list[dict]:

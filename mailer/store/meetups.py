@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
+from mailer.store.meetup_plans import plan_marks
 from mailer.store.rows import scrub
 
 PARTSTATS = ("needs-action", "accepted", "declined", "tentative")
@@ -106,7 +107,8 @@ def _moved_from(db: Database) -> None:
     db.execute("ALTER TABLE meetups ADD COLUMN moved_from_minutes INTEGER")
 
 
-MIGRATIONS = [("meetups-001", _create), ("meetups-002-native", _native), ("meetups-003-moved-from", _moved_from)]
+MIGRATIONS = [("meetups-001", _create), ("meetups-002-native", _native), ("meetups-003-moved-from", _moved_from),
+              ("meetups-004-plan-marks", plan_marks)]
 
 
 # -- meetups ------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ def move_meetup(db: Database, meetup_id: int, start: datetime, duration_minutes:
     "was … now …"; the answers to it stay in ``meetup_answers`` with their version."""
     with db.atomic():
         db.execute("UPDATE meetups SET moved_from_start = start, moved_from_minutes = duration_minutes, "
-                   "start = ?, duration_minutes = ?, sequence = sequence + 1, updated_at = ? "
+                   "start = ?, duration_minutes = ?, sequence = sequence + 1, updated_at = ?, next_plan_at = NULL "
                    "WHERE id = ?", [ts(start), duration_minutes, ts(now), meetup_id])
         db.execute("UPDATE meetup_invitees SET partstat = 'needs-action', answered_version = NULL, "
                    "answered_stamp = NULL, answered_at = NULL, comment = '' WHERE meetup_id = ?", [meetup_id])
@@ -184,7 +186,7 @@ def cancel_meetup(db: Database, meetup_id: int, reason: str, now: datetime) -> i
     """Cancel it: state cancelled, SEQUENCE + 1 (the CANCEL must outrank the last REQUEST)."""
     with db.atomic():
         db.execute("UPDATE meetups SET state = 'cancelled', cancel_reason = ?, sequence = sequence + 1, "
-                   "updated_at = ? WHERE id = ?", [reason, ts(now), meetup_id])
+                   "updated_at = ?, next_plan_at = NULL WHERE id = ?", [reason, ts(now), meetup_id])
     return get_meetup(db, meetup_id)["sequence"]
 
 
@@ -199,6 +201,40 @@ def add_invitee(db: Database, meetup_id: int, person_id: int, now: datetime, spe
             db.execute("UPDATE meetup_invitees SET speaker = 1 WHERE meetup_id = ? AND person_id = ?",
                        [meetup_id, person_id])
     return cur.rowcount == 1
+
+
+def add_invitees(db: Database, meetup_id: int, person_ids: list[int], now: datetime) -> int:
+    """Invite these people (those already invited stay as they are); how many were new."""
+    with db.atomic():
+        return sum(db.execute("INSERT INTO meetup_invitees (meetup_id, person_id, added_at) VALUES (?, ?, ?) "
+                              "ON CONFLICT DO NOTHING", [meetup_id, pid, ts(now)]).rowcount for pid in person_ids)
+
+
+def invitee_ids(db: Database, meetup_id: int) -> set[int]:
+    """The person ids invited to a meetup (one indexed column, nothing parsed)."""
+    return {row[0] for row in db.execute("SELECT person_id FROM meetup_invitees WHERE meetup_id = ?", [meetup_id])}
+
+
+def is_invited(db: Database, meetup_id: int, person_id: int) -> bool:
+    """Whether this person is invited to this meetup (one primary-key look-up)."""
+    return db.execute("SELECT 1 FROM meetup_invitees WHERE meetup_id = ? AND person_id = ?",
+                      [meetup_id, person_id]).fetchone() is not None
+
+
+class Invited:
+    """A meetup's invitees as a container: ``person_id in invited`` is one primary-key look-up,
+    so a calendar answer costs the same among 10 invitees as among 50,000."""
+
+    def __init__(self, db: Database, meetup_id: int) -> None:
+        self.db, self.meetup_id = db, meetup_id
+
+    def __contains__(self, person_id: object) -> bool:
+        return isinstance(person_id, int) and is_invited(self.db, self.meetup_id, person_id)
+
+
+def invited_to(db: Database, meetup_id: int) -> Invited:
+    """The invitees of a meetup to test membership in, one look-up per test (never a listing)."""
+    return Invited(db, meetup_id)
 
 
 def _invitee_row(row: dict) -> dict:

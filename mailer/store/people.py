@@ -136,6 +136,12 @@ def find_people(db: Database, emails: set[str]) -> dict[str, dict]:
     return found
 
 
+def newest_id(db: Database) -> int:
+    """The highest person id (the rowid: one look-up); it grows with every new person, so a
+    plan mark that kept it sees an import without a trigger on each inserted row."""
+    return db.execute("SELECT COALESCE(MAX(id), 0) FROM people").fetchone()[0]
+
+
 def list_people(db: Database) -> list[dict]:
     """Everyone, ordered by email."""
     return list(db.query("SELECT * FROM people ORDER BY email"))

@@ -71,19 +71,38 @@ def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEma
 
 
 def plan_call(db: Database, call: dict, now: datetime, settings: object = None) -> list[PlannedEmail]:
-    """The invitations still due for one call, or at closing the list for its sender."""
+    """The invitations still due for one call, or at closing the list for its sender.
+
+    Planned once per change: a pass that finds nothing due marks the call, and ticks before its
+    closing skip it while no person changed (``store.calls`` triggers), no one was added and its
+    target holds the same people (issue 25: 50,000 recipients are not read every tick).
+    """
+    newest, inside = people.newest_id(db), feeds.already_in(db, call["feeds"])
+    if _nothing_due(db, call, now, newest, inside):
+        return []
     sent = outbox.existing_keys(db, f"call:{call['id']}:")
     if f"call:{call['id']}:list" in sent:
         return []
     recipients = definition.invitees(db, call["to_spec"], call["feeds"])
-    zones = {p["timezone"] for p in recipients} | store.signup_zones(db, call["id"])
-    if call["state"] == "closed" or now >= closes_at(call, zones):
+    zones = {p["timezone"] for p in recipients}
+    if call["state"] == "closed" or now >= closes_at(call, zones | store.signup_zones(db, call["id"])):
         sender = sender_of(db, call, settings)
         return [mail.sender_list(call, sender, role_board(db, call["id"]))] if sender else []
     roles = role_counts(db, call["id"])
-    return [mail.invite(call, person, roles) for person in recipients
-            if f"call:{call['id']}:invite:person:{person['id']}" not in sent
-            and not closed_for(call, person, now)]
+    plans = [mail.invite(call, person, roles) for person in recipients
+             if f"call:{call['id']}:invite:person:{person['id']}" not in sent and not closed_for(call, person, now)]
+    if not plans:  # marked only when nothing is left to enqueue: a crash before enqueueing loses nothing
+        store.set_plan_mark(db, call["id"], now, zones, newest, inside)
+    return plans
+
+
+def _nothing_due(db: Database, call: dict, now: datetime, newest: int, inside: set[int]) -> bool:
+    """Whether a pass already found nothing due with the same people and target, and the call
+    has not closed since (the closing moment counts everyone signed up: one small query)."""
+    mark = store.plan_mark(call, now)
+    if mark is None or call["state"] == "closed" or mark["people_seen"] != newest or mark["inside"] != inside:
+        return False
+    return now < closes_at(call, mark["zones"] | store.signup_zones(db, call["id"]))
 
 
 # -- replies ---------------------------------------------------------------------------------

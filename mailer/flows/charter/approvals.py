@@ -135,7 +135,8 @@ def _decide(db: Database, view: View, person: dict, reply: RoutedReply, auth: st
 
 def settle(db: Database, charter: dict, now: datetime) -> str:
     """Apply the rule to the current version's answers; record a decision and start the project."""
-    approvers = [p["id"] for a in charter["spec"]["approvers"] if (p := people.find_person(db, a))]
+    found = people.find_people(db, set(charter["spec"]["approvers"]))  # together, not one query each
+    approvers = [p["id"] for a in charter["spec"]["approvers"] if (p := found.get(a.strip().lower()))]
     answers = rules.latest_answers(store.decisions(db, charter["id"], charter["version"]))
     status = rules.outcome(charter["spec"]["rule"], approvers, answers)
     if status != "pending":

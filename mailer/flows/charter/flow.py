@@ -45,15 +45,16 @@ class View:
         return found if found and people.is_mailable(found) else None
 
 
-def make_view(db: Database, charter: dict) -> View:
-    """The view of one charter: its people and the keys already in the outbox."""
+def make_view(db: Database, charter: dict, with_sent: bool = True) -> View:
+    """The view of one charter: its people and (``with_sent``: for planning, not for a reply)
+    the keys already in the outbox. The people are looked up together, not one query each."""
     spec = charter["spec"]
     addresses = {spec["proposer"], *spec["team"], *spec["approvers"], *spec["learning_sponsors"],
                  *spec["funding_sponsors"], *(m["email"] for m in store.members(db, charter["id"]))}
-    found = {a: people.find_person(db, a) for a in addresses}
-    known = {a: p for a, p in found.items() if p}
+    found = people.find_people(db, addresses)
+    known = {a: found[a.strip().lower()] for a in addresses if a.strip().lower() in found}
     shown = mail.view(charter, {a: p["name"] for a, p in known.items()})
-    return View(charter, shown, known, outbox.existing_keys(db, f"charter:{charter['id']}:"))
+    return View(charter, shown, known, outbox.existing_keys(db, f"charter:{charter['id']}:") if with_sent else set())
 
 
 def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
@@ -104,15 +105,19 @@ def _requests(db: Database, view: View, now: datetime, remind: int) -> list[Plan
     """The request to each approver; the reminder in their own morning, to who has not answered."""
     charter, deadline = view.charter, date.fromisoformat(view.charter["spec"]["deadline"])
     done = answered(db, charter)
-    plans = []
+    plans, due_in = [], {}  # due_in: per time zone, whether the reminder's morning has come
     for address in charter["spec"]["approvers"]:
         person = view.person(address)
         if person is None:
             continue
-        plans.append(mail.request(charter, view.shown, person, reminder=False))
         request_key = f"charter:{charter['id']}:v:{charter['version']}:request:person:{person['id']}"
-        if (person["id"] not in done and request_key in view.sent
-                and rules.reminder_due(deadline, remind, person["timezone"], now)):
+        if request_key not in view.sent:  # built only when not sent yet: a tick reads 1,000 approvers
+            plans.append(mail.request(charter, view.shown, person, reminder=False))
+            continue
+        tz = person["timezone"]
+        if tz not in due_in:
+            due_in[tz] = rules.reminder_due(deadline, remind, tz, now)
+        if person["id"] not in done and due_in[tz]:
             plans.append(mail.request(charter, view.shown, person, reminder=True))
     return plans
 
@@ -177,7 +182,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     if charter["status"] == "pending" and _deadline_passed(db, charter, now):
         store.set_status(db, charter["id"], "expired", now)  # a worker that was down: expire first
         charter = store.get_charter(db, charter["id"])
-    view = make_view(db, charter)
+    view = make_view(db, charter, with_sent=False)  # a reply plans nothing from the outbox's keys
     if match.group(2):
         held = int(match.group(3)) if match.group(3) else None
         return approvals.handle(db, view, int(match.group(2)), held, reply, now, settings)

@@ -57,6 +57,9 @@ def complete_now(db: Database, charter: dict, now: datetime) -> None:
         links.offer_meetup(db, store.get_charter(db, charter["id"]), now)
 
 
+FIRST_MORNING = "Pacific/Kiritimati"  # UTC+14: no local morning comes earlier anywhere
+
+
 def plan(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     """Check-ins (or findings) to the team, and the latest project news that is due."""
     charter = view.charter
@@ -105,6 +108,8 @@ def _news(db: Database, view: View, now: datetime) -> list[PlannedEmail]:
     """The latest round's news to each member whose morning three days after it has come."""
     plans, carried = [], {}
     dates = _round_dates(view.charter)
+    if not any(now >= rules.local_morning(d + rules.NEWS_AFTER, FIRST_MORNING) for d in dates.values()):
+        return []  # no round's news has opened anywhere yet: the community is not read (issue 25)
     for person in _community(db, view):
         tz = person["timezone"]
         opened = [n for n, d in dates.items() if now >= rules.local_morning(d + rules.NEWS_AFTER, tz)]

@@ -11,8 +11,8 @@ Every key of a meetup file (unknown keys are errors)::
     online_url       text, optional: the meeting link, when ``location`` names a room.
     description      text, optional: a few sentences for the invitation.
     invite           required: a list of email addresses of known people, or references that
-                     resolve when the meetup is scheduled and again at every tick (latecomers get
-                     the current version): "challenge:ID" (its participants), "charter:ID" (the
+                     resolve when the meetup is scheduled and again after each change to them
+                     (latecomers get the current version): "challenge:ID" (its participants), "charter:ID" (the
                      project team), "call:ID" (confirmed volunteers), "all" (every member, as a
                      call's ``to = "all"``: people with the role "member" or no role, bounced
                      addresses left out) or a role ("lead"). One of those, or a list mixing them.
@@ -174,8 +174,8 @@ def _resolve_one(db: Database, item: str, where: str) -> list[dict]:
     kind, number = ref.group(1), int(ref.group(2))
     if kind == "challenge":
         challenge_store.get_challenge(db, number)
-        return [people.get_person(db, p["person_id"]) for p in challenge_store.list_participants(db, number)
-                if p["status"] != "stopped"]
+        return people.get_people(db, [p["person_id"] for p in challenge_store.list_participants(db, number)
+                                      if p["status"] != "stopped"])  # one query per 500, not one per person
     return _people_of(db, _other_flow(kind, where)(db, number), item, where)
 
 
@@ -193,12 +193,15 @@ def _other_flow(kind: str, where: str) -> Callable[[Database, int], Any]:
 
 
 def _people_of(db: Database, found: Any, item: str, where: str) -> list[dict]:
-    """People from another flow's answer: person dicts, person ids or email addresses."""
+    """People from another flow's answer: person dicts, person ids or email addresses (looked up
+    together, not one query per person)."""
+    entries = [(e.get("person_id") or e.get("id") or e.get("email")) if isinstance(e, dict) else e
+               for e in found or ()]
+    by_id = {p["id"]: p for p in people.get_people(db, [e for e in entries if isinstance(e, int)])}
+    by_email = people.find_people(db, {str(e) for e in entries if not isinstance(e, int)})
     chosen = []
-    for entry in found or ():
-        if isinstance(entry, dict):
-            entry = entry.get("person_id") or entry.get("id") or entry.get("email")
-        person = people.get_person(db, entry) if isinstance(entry, int) else people.find_person(db, str(entry))
+    for entry in entries:
+        person = by_id.get(entry) if isinstance(entry, int) else by_email.get(str(entry).strip().lower())
         if person is None:
             raise ConfigError(f"{where}: {item} names {entry!r}, who is not a known person")
         chosen.append(person)

@@ -25,6 +25,7 @@ from mailer.flows.meetup import emails as mail
 from mailer.flows.meetup.actions import REMINDER_BEFORE
 from mailer.inbound.calendar_reply import read_rsvp
 from mailer.inbound.message import ParsedMessage
+from mailer.store import meetup_plans as plan_marks
 from mailer.store import meetups as store
 from mailer.store import people
 
@@ -42,7 +43,38 @@ def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEma
 
 
 def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = None) -> list[PlannedEmail]:
-    """What is due now for one meetup.
+    """What is due now for one meetup, planned once per change.
+
+    A pass that finds nothing due marks the meetup with the next moment something can fall due
+    without the data changing (``next_change``); ticks before it skip the meetup with no query
+    beyond the invite list's check, until the store clears the mark (a move, a cancellation, an
+    invitee added, an answer or attendance that makes a reminder or a question due, a person's
+    status: ``store.meetups`` triggers). A pass that planned something is not marked: the next
+    tick plans again, finds what it enqueued, and marks then (so a crash between planning and
+    enqueueing loses nothing).
+    """
+    added = invitees.refresh(db, meetup, now) if now < meetup["start"] and meetup["state"] != "cancelled" else 0
+    seen = "native" if native.enabled(settings) else "imip"
+    if not added and plan_marks.nothing_due(meetup, now, seen):
+        return []
+    plans = _plan(db, meetup, now, settings)
+    if not plans:
+        plan_marks.set_plan_mark(db, meetup["id"], now, next_change(meetup, now), seen)
+    return plans
+
+
+def next_change(meetup: dict, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which this meetup's plan can change with no data
+    changing: the reminder window opening, the start (no more invitations), the end (the
+    highlight question). None for a cancelled meetup or one that has ended."""
+    if meetup["state"] == "cancelled":
+        return None
+    moments = (meetup["start"] - REMINDER_BEFORE, meetup["start"], meetup["end"])
+    return min((m for m in moments if m > now), default=None)
+
+
+def _plan(db: Database, meetup: dict, now: datetime, settings: object) -> list[PlannedEmail]:
+    """Every email of this meetup due now and not yet in the outbox (native: see ``plan_meetup``).
 
     When the meetup is a native calendar event (``native``), the calendar server sends its
     invitation, update and cancellation; we still send the reminder and the highlight question.
@@ -54,7 +86,6 @@ def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = No
         return [] if event else [mail.cancellation(meetup, p, settings, now) for p in invitees.mailable(db, meetup)
                                  if p["person_id"] in invited and p["person_id"] not in sent.get("cancel", {})]
     if now < meetup["start"]:
-        invitees.refresh(db, meetup, now)
         people = invitees.mailable(db, meetup)
         if event:  # those the event invites hold its version, as if we had mailed it
             sent = {**sent, "invite": {pid: event["sequence"] for pid in event.get("attendees", ())}}

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from mailer.flows.meetup import definition
+from mailer.store import meetup_plans as plan_marks
 from mailer.store import meetups as store
 from mailer.store import outbox, people
 
@@ -20,14 +21,25 @@ def mailable(db: Database, meetup: dict) -> list[dict]:
             if p["person_status"] not in people.UNMAILED]
 
 
-def refresh(db: Database, meetup: dict, now: datetime) -> None:
-    """Invite people the invite list names now and did not before (a late joiner of a challenge)."""
-    invited = {p["person_id"] for p in store.list_invitees(db, meetup["id"])}
-    new = [p for p in definition.resolve_invite(db, meetup["invite_spec"], strict=False) if p["id"] not in invited]
-    if new:
-        with db.atomic():
-            for person in new:
-                store.add_invitee(db, meetup["id"], person["id"], now)
+def refresh(db: Database, meetup: dict, now: datetime) -> int:
+    """Invite people the invite list names now and did not before (a late joiner of a challenge);
+    how many were added.
+
+    Once per change: the list is resolved again only when the store cleared the meetup's mark
+    (people, participants, a team or a call changed: ``store.meetups`` triggers) or a new person
+    arrived since it was last resolved; otherwise this is one look-up.
+    """
+    newest = people.newest_id(db)
+    if meetup.get("invites_people_seen") == newest:
+        return 0
+    with db.atomic():  # the mark first: a change committed by another process meanwhile waits, then clears it
+        plan_marks.set_invites_seen(db, meetup["id"], newest)
+        invited = store.invitee_ids(db, meetup["id"])
+        new = [p["id"] for p in definition.resolve_invite(db, meetup["invite_spec"], strict=False)
+               if p["id"] not in invited]
+        added = store.add_invitees(db, meetup["id"], new, now) if new else 0
+    meetup["invites_people_seen"] = newest
+    return added
 
 
 def sent(db: Database, meetup_id: int) -> dict[str, dict[int, int]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Callable, Container, Iterable
 
 import icalendar
 
@@ -75,11 +75,12 @@ def is_older(answer: Answer, current: int) -> bool:
 
 
 def answering_invitee(candidates: Iterable[str | None], resolve: Callable[[str], dict | None],
-                      invited: set[int]) -> tuple[dict | None, str | None]:
+                      invited: Container[int]) -> tuple[dict | None, str | None]:
     """The invited person an answer belongs to, and the address that matched; (None, None) if no one.
 
     ``candidates`` in order of preference (routing passes the ATTENDEE only). ``resolve`` finds a
-    person by address or alias. A known person who was not invited is not an answer either.
+    person by address or alias; ``invited`` answers ``person_id in invited`` (a set, or the store's
+    indexed look-up). A known person who was not invited is not an answer either.
     """
     for address in candidates:
         address = _plain(address)

@@ -260,3 +260,15 @@ def test_the_call_for_open_places_is_not_sent_to_the_proposer_or_the_team(world,
                if "Volunteers wanted" in str(msg["Subject"])}
     assert "carla@corp.example.com" in invited
     assert not invited & {"lead@corp.example.com", "alice@corp.example.com", "bob@corp.example.com"}
+
+
+def test_before_any_news_opens_a_tick_does_not_read_the_community(world, write_charter):
+    approved(world, write_charter)
+    world.tick(SUBMITTED + 2 * H)
+    seen: list[str] = []
+    world.db.conn.set_trace_callback(seen.append)
+    try:
+        world.tick(SUBMITTED + 3 * H)
+    finally:
+        world.db.conn.set_trace_callback(None)
+    assert not [s for s in seen if s.startswith("SELECT * FROM people ORDER BY email")]
