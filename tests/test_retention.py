@@ -49,7 +49,12 @@ def listed(home: Path) -> list[dict]:
 
 
 def raw_of(home: Path, msg_id: int) -> str:
-    return run(home, "inbox", "show", str(msg_id), "--raw").output.strip()
+    """The raw bytes `inbox show --raw` prints, or "" when it says they were removed."""
+    result = CliRunner().invoke(main, ["--home", str(home), "inbox", "show", str(msg_id), "--raw"])
+    if result.exit_code != 0 and "keeps no raw bytes any more" in result.output:
+        return ""
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
 
 
 def database_bytes(home: Path) -> bytes:
@@ -80,6 +85,18 @@ def test_raw_bytes_go_after_keep_raw_days_and_the_record_stays(tmp_path):
     assert [b"Secret-big" in p.read_bytes() for p in processed.iterdir()] == [True]
     data = database_bytes(home)  # gone from the file too, not only from the table
     assert b"Secret-away" not in data and b"Secret-big" in data
+
+
+def test_a_message_without_its_raw_bytes_says_so_and_is_not_replayed(tmp_path):
+    home = made(tmp_path)
+    run(home, "tick", "--now", "2027-04-05T15:02:00Z")  # 91 days later
+    ignored = next(m for m in listed(home) if m["state"] == "ignored")
+    for args in (("show", "--raw"), ("replay",)):
+        result = CliRunner().invoke(main, ["--home", str(home), "inbox", args[0], str(ignored["id"]), *args[1:]])
+        assert result.exit_code != 0
+        assert (f"message {ignored['id']} keeps no raw bytes any more (removed after inbox.keep_raw_days, "
+                "or erased with its sender)") in result.output
+    assert next(m for m in listed(home) if m["id"] == ignored["id"])["state"] == "ignored"
 
 
 def test_keep_raw_days_counts_from_when_each_message_was_handled(tmp_path):

@@ -77,6 +77,8 @@ def inbox_show(app: App, msg_id: int, raw: bool) -> None:
     """One incoming message: what was decided and why, or its raw bytes."""
     row = inbox_store.get_message(app.db, msg_id)
     if raw:
+        if not row["raw"]:
+            raise NotFoundError(inbox_store.RAW_GONE.format(id=msg_id))
         click.echo(row["raw"].decode("utf-8", "replace"))
         return
     for key in ("id", "from_addr", "subject", "state", "outcome", "kind", "rule", "reason", "size",

@@ -197,9 +197,15 @@ def _five(outcome: tuple) -> tuple:
     return tuple(outcome) + (None,) * (5 - len(outcome))
 
 
+RAW_GONE = ("message {id} keeps no raw bytes any more (removed after inbox.keep_raw_days, or erased "
+            "with its sender): only its record is left")
+
+
 def reset_for_replay(db: Database, msg_id: int) -> None:
-    """Put a quarantined message back in line to be processed again."""
-    get_message(db, msg_id)
+    """Put a quarantined message back in line to be processed again; one whose raw bytes are
+    gone cannot be (NotFoundError)."""
+    if not get_message(db, msg_id)["raw"]:
+        raise NotFoundError(RAW_GONE.format(id=msg_id) + ": nothing to replay")
     with db.atomic():
         db.execute("UPDATE inbox SET state='new', reason=NULL, outcome=NULL, processed_at=NULL WHERE id=?",
                    [msg_id])
