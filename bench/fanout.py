@@ -42,6 +42,13 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def print_profile(prof: cProfile.Profile, cumulative: int, tottime: int) -> None:
+    """A profile's top functions by cumulative and by own time, on stderr (the report is stdout)."""
+    stats = pstats.Stats(prof, stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(cumulative)
+    stats.sort_stats("tottime").print_stats(tottime)
+
+
 def sys_cpu() -> float:
     """System CPU seconds alone (file creation, fsync and rename of the Maildir transport)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_stime
@@ -83,9 +90,7 @@ def one_size(count: int, workdir: Path, profile: bool) -> dict:
     figures["cpu_ms_per_participant"] = figures["day1"]["cpu_s"] * 1000 / count
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if prof:
-        stats = pstats.Stats(prof, stream=sys.stderr)
-        stats.sort_stats("cumulative").print_stats(30)
-        stats.sort_stats("tottime").print_stats(25)
+        print_profile(prof, cumulative=30, tottime=25)
     return figures
 
 

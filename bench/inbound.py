@@ -60,12 +60,12 @@ SHARE_RATE = 0.1
 
 # -- setting up (not timed) -------------------------------------------------------------------
 
-def write_home(home: Path) -> Settings:
+def write_home(home: Path, address: str = "cop@sim.example.com", batch: int = 100_000) -> Settings:
     """A home on the Maildir transport whose outbox takes a whole day at once."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "mailer.toml").write_text(
-        '[mailer]\ndata = "none"\naddress = "cop@sim.example.com"\n\n[transport]\nkind = "maildir"\n\n'
-        "[outbox]\nbatch = 100000\n", encoding="utf-8")
+        f'[mailer]\ndata = "none"\naddress = "{address}"\n\n[transport]\nkind = "maildir"\n\n'
+        f"[outbox]\nbatch = {batch}\n", encoding="utf-8")
     return load_settings(home, env={})
 
 

@@ -20,7 +20,6 @@ import argparse
 import cProfile
 import json
 import os
-import pstats
 import subprocess
 import sys
 import tempfile
@@ -31,10 +30,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fanout import cpu  # noqa: E402
+from bench.fanout import cpu, print_profile  # noqa: E402
+from bench.inbound import write_home  # noqa: E402
 from bench.pipeline import CHALLENGE, fresh_db, moments  # noqa: E402
 from mailer import inbox, worker  # noqa: E402
-from mailer.config import Settings, load_settings  # noqa: E402
+from mailer.config import Settings  # noqa: E402
 from mailer.flows.call.definition import open_call  # noqa: E402
 from mailer.flows.challenge.definition import start_challenge  # noqa: E402
 from mailer.flows.charter import lifecycle  # noqa: E402
@@ -54,15 +54,6 @@ class Discarding(MaildirTransport):
 
     def send(self, mail: object) -> None:
         """Accept the email."""
-
-
-def write_home(home: Path) -> Settings:
-    """A Maildir home whose outbox takes a whole day at once."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "mailer.toml").write_text(
-        '[mailer]\ndata = "none"\naddress = "cop@example.test"\n\n[transport]\nkind = "maildir"\n\n'
-        "[outbox]\nbatch = 1000000\n", encoding="utf-8")
-    return load_settings(home, env={})
 
 
 def challenge_file(folder: Path) -> Path:
@@ -88,7 +79,7 @@ def charter_file(folder: Path, count: int) -> Path:
 
 def build(home: Path, count: int) -> tuple[object, Settings, Discarding, datetime]:
     """Members, every flow started and its first emails sent; returns (db, settings, transport, now)."""
-    settings = write_home(home)
+    settings = write_home(home, "cop@example.test", 1_000_000)
     db = fresh_db(home, "mailer", count)
     started, announce, day1 = moments()
     start_challenge(db, challenge_file(home), started)
@@ -173,9 +164,7 @@ def one_size(count: int, workdir: Path, profile: str | None) -> dict:
                                  prof if profile == "idle_after" else None)
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if prof:
-        stats = pstats.Stats(prof, stream=sys.stderr)
-        stats.sort_stats("cumulative").print_stats(35)
-        stats.sort_stats("tottime").print_stats(20)
+        print_profile(prof, cumulative=35, tottime=20)
     return figures
 
 
