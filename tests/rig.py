@@ -16,6 +16,11 @@ cannot know whether it was accepted), ``hold(after)`` lets ``after`` messages th
 holds the next one's answer until the test releases it (events, never a clock),
 ``hang_up_smtp()`` closes idle SMTP connections, ``kick_imap(user)`` drops IMAP sessions.
 ``smtp_sessions(sender)`` counts the SMTP connections that carried mail from ``sender``.
+
+OAuth: ``authority`` is a local OAuth provider (tests/rig_servers.py) that issues tokens to
+msal (client credentials) and google-auth (service accounts); the SMTP front end takes them with
+AUTH XOAUTH2 and Dovecot with its oauth2 passdb, which asks the provider's introspection
+endpoint. ``oauth_app(user)`` registers an app allowed to use one mailbox.
 """
 from __future__ import annotations
 
@@ -38,7 +43,8 @@ import pytest
 
 from mailer.transports.smtp_imap import SmtpImapSettings
 from tests.rig_servers import (DOMAIN, HOST, Fault, LmtpRelay, dovecot_binary, dovecot_config, free_port,
-                               make_certificate, run_as, stop_process, wait_for_port)
+                               make_certificate, oauth2_passdb_config, rig_controller, run_as, start_authority,
+                               stop_process, wait_for_port)
 
 BASE_USERS = ("mailer", "alice", "bob", "carol")
 DATA_SIZE_LIMIT = 2 * 1024 * 1024
@@ -77,6 +83,7 @@ class MailRig:
         self._lock = threading.Lock()
         self._dovecot: subprocess.Popen | None = None
         self._controllers: list = []
+        self.authority = None  # the local OAuth provider (tests.rig_servers.OAuthAuthority), once started
 
     # --- users -------------------------------------------------------------------------
     def add_user(self, prefix: str, exact: bool = False) -> RigUser:
@@ -129,6 +136,11 @@ class MailRig:
                 client.logout()
             except Exception:  # noqa: BLE001 - a test may have broken the connection on purpose
                 pass
+
+    def oauth_app(self, user: RigUser | str, lifetime: int = 3600) -> tuple[str, str]:
+        """A new app registration at the rig's OAuth provider, allowed to use ``user``'s mailbox
+        over SMTP and IMAP (XOAUTH2): its (client id, secret). Tokens last ``lifetime`` seconds."""
+        return self.authority.register_app(self._user(user).name, lifetime)
 
     # --- faults and what the SMTP side saw ---------------------------------------------
     def fail_next(self, n: int, code: int) -> None:
@@ -200,6 +212,8 @@ class MailRig:
         os.chmod(self.root / "mail", 0o777)  # the mail processes run as ``user``, not us
         (self.root / "users").mkdir()
         make_certificate(self.root / "tls")
+        self.authority = self.relay.authority = start_authority()
+        (self.root / "dovecot-oauth2.conf.ext").write_text(oauth2_passdb_config(f"{self.authority.base}/introspect"))
         (self.root / "dovecot.conf").write_text(dovecot_config(
             self.root, self.imap_port, self.imaps_port, self.lmtp_port, user, group))
         for name in BASE_USERS:
@@ -228,15 +242,13 @@ class MailRig:
         AUTH is offered and checked when a client uses it, but not required: the rig is both
         our submission server and the MX that people's replies arrive through.
         """
-        from aiosmtpd.controller import Controller
-
         server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         server_tls.load_cert_chain(self.root / "tls" / "cert.pem", self.root / "tls" / "key.pem")
         common = dict(hostname=HOST, ready_timeout=STARTUP_SECONDS, authenticator=self._authenticate,
                       auth_required=False, auth_require_tls=False, data_size_limit=self.data_size_limit)
         self._controllers = [
-            Controller(self.relay, port=self.smtp_port, tls_context=server_tls, **common),
-            Controller(self.relay, port=self.smtps_port, ssl_context=server_tls, **common),
+            rig_controller(self.relay, port=self.smtp_port, tls_context=server_tls, **common),
+            rig_controller(self.relay, port=self.smtps_port, ssl_context=server_tls, **common),
         ]
         for controller in self._controllers:
             controller.start()
@@ -258,6 +270,10 @@ class MailRig:
             if self._dovecot is not None:
                 stop_process(self._dovecot)
                 self._dovecot = None
+            if self.authority is not None:
+                self.authority.server.shutdown()
+                self.authority.server.server_close()
+                self.authority = None
             shutil.rmtree(self.root, ignore_errors=True)
 
 
