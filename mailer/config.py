@@ -47,6 +47,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "security": (("none", "starttls", "tls"), "starttls", "Connection security."),
         "user": (str, "", "SMTP login (empty: no authentication)."),
         "password": (str, "", "SMTP password; better set MAILER_SMTP_PASSWORD."),
+        "auth": (("password", "xoauth2"), "password", "How to log in: password (user and password), or "
+                 "xoauth2 (user and an OAuth token from [oauth]: Microsoft 365, Google Workspace)."),
         "verp": (bool, True, "Send each email from its own bounce address local+b-ID@domain (VERP), so "
                  "only bounces of our own emails count; false if the server refuses plus-addressed senders."),
     },
@@ -56,9 +58,25 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "security": (("none", "starttls", "tls"), "tls", "Connection security."),
         "user": (str, "", "IMAP login."),
         "password": (str, "", "IMAP password; better set MAILER_IMAP_PASSWORD."),
+        "auth": (("password", "xoauth2"), "password", "How to log in: password (user and password), or "
+                 "xoauth2 (user and an OAuth token from [oauth])."),
         "folder": (str, "INBOX", "Folder replies arrive in."),
         "processed_folder": (str, "Processed", "Folder processed mail is moved to."),
         "sent_folder": (str, "", "Sent folder used to reconcile uncertain sends (empty: none)."),
+    },
+    "oauth": {
+        "provider": (("microsoft", "google"), "microsoft", "Where SMTP and IMAP tokens come from with auth = "
+                     "xoauth2 (docs/oauth.md): microsoft (an app registration, client credentials) or google "
+                     "(a service account with domain-wide delegation)."),
+        "tenant_id": (str, "", "microsoft: the directory (tenant) id of the app registration."),
+        "client_id": (str, "", "microsoft: the application (client) id; its secret in MAILER_OAUTH_CLIENT_SECRET."),
+        "certificate_path": (str, "", "microsoft: instead of a secret, a PEM file with the app's private key "
+                             "and certificate (relative to the home folder)."),
+        "authority": (str, "https://login.microsoftonline.com", "microsoft: sign-in authority (another cloud)."),
+        "key_file": (str, "", "google: the service account's JSON key file (relative to the home folder; "
+                     "chmod 600); the mailbox it acts as is smtp.user / imap.user."),
+        "scope": (str, "", "Token scope (empty: https://outlook.office365.com/.default for microsoft, "
+                  "https://mail.google.com/ for google)."),
     },
     "graph": {
         "mailbox": (str, "", "With kind = graph: the service's mailbox (empty: mailer.address)."),
@@ -150,6 +168,7 @@ ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"
                ("exchange", "password"): "MAILER_EXCHANGE_PASSWORD",
                ("exchange", "client_secret"): "MAILER_EXCHANGE_CLIENT_SECRET",
                ("graph", "client_secret"): "MAILER_GRAPH_CLIENT_SECRET"}  # the last three: from env only
+ENV_SECRETS[("oauth", "client_secret")] = "MAILER_OAUTH_CLIENT_SECRET"  # from env only
 PACED_BY_DEFAULT = {"graph": "exchange-online"}  # kind -> pace preset when pace is not set
 
 

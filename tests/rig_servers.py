@@ -70,8 +70,9 @@ def dovecot_config(root: Path, imap_port: int, imaps_port: int, lmtp_port: int, 
 
     One passwd-file per user (``users/<name>``): Dovecot looks at a passwd-file at most once a
     second, so a user appended to a shared file can stay unknown for up to a second; a new file
-    is read on its first lookup. XOAUTH2 and OAUTHBEARER logins go to the oauth2 passdb
-    (``dovecot-oauth2.conf.ext``, written by ``oauth2_passdb_config``), passwords to the files.
+    is read on its first lookup. XOAUTH2 and OAUTHBEARER logins go to the oauth2 passdb first
+    (``dovecot-oauth2.conf.ext``, written by ``oauth2_passdb_config``); the passwd-files take
+    passwords and LMTP's user lookups (a passdb limited to some mechanisms is skipped for those).
     """
     return f"""\
 base_dir = {root}/run
@@ -92,14 +93,13 @@ default_internal_user = {user}
 default_internal_group = {group}
 default_login_user = {user}
 passdb {{
-  driver = passwd-file
-  mechanisms = plain login
-  args = scheme=PLAIN username_format=%n {root}/users/%n
-}}
-passdb {{
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
   args = {root}/dovecot-oauth2.conf.ext
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n {root}/users/%n
 }}
 userdb {{
   driver = static
@@ -397,8 +397,9 @@ def microsoft_grant(authority: OAuthAuthority, form: dict[str, str]) -> tuple[in
     return 200, authority.issue(app[1], app[2], fake_jwt)
 
 
-def google_grant(authority: OAuthAuthority, form: dict[str, str], audience: str) -> tuple[int, dict]:
-    """A service account's signed JWT (RFC 7523) asking, by domain-wide delegation, for ``sub``'s mail."""
+def google_grant(authority: OAuthAuthority, form: dict[str, str]) -> tuple[int, dict]:
+    """A service account's signed JWT (RFC 7523) asking, by domain-wide delegation, for ``sub``'s mail.
+    google-auth names Google's token endpoint as the audience whatever ``token_uri`` says."""
     import jwt
 
     from tests.graph_signin import fake_jwt
@@ -406,7 +407,8 @@ def google_grant(authority: OAuthAuthority, form: dict[str, str], audience: str)
     try:
         issuer = jwt.decode(form.get("assertion", ""), options={"verify_signature": False})["iss"]
         public_pem, lifetime = authority.accounts[issuer]
-        claims = jwt.decode(form["assertion"], public_pem, algorithms=["RS256"], audience=audience)
+        claims = jwt.decode(form["assertion"], public_pem, algorithms=["RS256"],
+                            audience="https://oauth2.googleapis.com/token")
     except (jwt.PyJWTError, KeyError):
         return authority.refuse("invalid_grant", "Invalid JWT Signature.")
     local, _, domain = str(claims.get("sub", "")).partition("@")
@@ -448,7 +450,7 @@ class _OAuthHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         routes = {f"/{RIG_TENANT}/oauth2/v2.0/token": lambda: microsoft_grant(self.authority, form),
-                  "/google/token": lambda: google_grant(self.authority, form, self.authority.base + "/google/token"),
+                  "/google/token": lambda: google_grant(self.authority, form),
                   "/introspect": lambda: introspect(self.authority, form)}
         route = routes.get(self.path)
         self._answer(*(route() if route else (404, {"error": "not_found"})))

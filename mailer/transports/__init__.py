@@ -18,6 +18,7 @@ def make_transport(settings: Settings, db: Database | None = None) -> Transport:
 
         return MaildirTransport(settings.mail_dir)
     if kind == "smtp-imap":
+        from mailer.transports.oauth import token_sources
         from mailer.transports.smtp_imap import SmtpImapSettings, SmtpImapTransport
 
         return SmtpImapTransport(SmtpImapSettings(
@@ -28,7 +29,7 @@ def make_transport(settings: Settings, db: Database | None = None) -> Transport:
             imap_user=settings.imap_user, imap_password=settings.imap_password,
             inbox_folder=settings.imap_folder, processed_folder=settings.imap_processed_folder,
             sent_folder=settings.imap_sent_folder or None, ca_file=settings.transport_ca_file or None,
-            verp=settings.smtp_verp))
+            verp=settings.smtp_verp, **token_sources(settings)))
     if kind == "graph":
         from mailer.transports.graph import from_settings
 

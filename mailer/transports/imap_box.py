@@ -14,6 +14,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from mailer.errors import TransportError
+from mailer.transports.oauth import imap_xoauth2
 
 if TYPE_CHECKING:
     from mailer.transports.smtp_imap import SmtpImapSettings
@@ -54,8 +55,11 @@ class _Imap:
         try:
             if s.imap_security == "starttls":
                 client.starttls(context)
-            client.login(s.imap_user, s.imap_password)
-        except _IMAP_ERRORS as exc:
+            if s.imap_tokens is not None:
+                imap_xoauth2(client, s.imap_user, s.imap_tokens)
+            else:
+                client.login(s.imap_user, s.imap_password)
+        except (*_IMAP_ERRORS, TransportError) as exc:
             client.shutdown()
             raise TransportError(f"cannot log in to IMAP {s.imap_host}:{s.imap_port}: {exc}") from exc
         self.client, self.selected, self.created = client, None, set()

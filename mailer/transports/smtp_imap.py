@@ -20,7 +20,7 @@ import logging
 import re
 import smtplib
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import Any, Iterator
 
 from imapclient import IMAPClient
 
@@ -30,6 +30,7 @@ from mailer.outbound.addresses import wire_address
 from mailer.transports.base import CheckLine, Fetched, Outgoing
 from mailer.transports.imap_box import (_IMAP_ERRORS, _Imap, _tls_context, make_transport_id, move_message,
                                         parse_transport_id)
+from mailer.transports.oauth import smtp_xoauth2
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,10 @@ class SmtpImapSettings:
     timeout: float = 30.0
     ca_file: str | None = None  # extra CA certificates to trust (a self-signed server, tests)
     verp: bool = True  # MAIL FROM the per-email bounce address (Outgoing.bounce_to)
+    # auth = "xoauth2": where the SMTP / IMAP login's OAuth tokens come from (oauth.TokenSource);
+    # None: log in with user and password.
+    smtp_tokens: Any = None
+    imap_tokens: Any = None
 
 
 def _error_for(code: int, what: str, reply: bytes | str) -> TransportError:
@@ -129,7 +134,9 @@ class _Smtp:
             if s.smtp_security == "starttls":
                 conn.starttls(context=context)
                 conn.ehlo()
-            if s.smtp_user:
+            if s.smtp_tokens is not None:
+                smtp_xoauth2(conn, s.smtp_user, s.smtp_tokens, f"{s.smtp_host}:{s.smtp_port}")
+            elif s.smtp_user:
                 conn.login(s.smtp_user, s.smtp_password)
         except BaseException:
             conn.close()

@@ -6,11 +6,18 @@ from imapclient import IMAPClient
 from mailer.errors import TransportError
 from mailer.transports.base import CheckLine
 from mailer.transports.imap_box import _IMAP_ERRORS, _Imap
+from mailer.transports.oauth import check_tokens
 from mailer.transports.smtp_imap import SmtpImapSettings, _Smtp
 
 
 def check_smtp_imap(s: SmtpImapSettings, smtp: _Smtp, imap: _Imap) -> list[CheckLine]:
-    """One line each for log in, inbox, send, calendar and the Sent folder."""
+    """One line each for log in, inbox, send, calendar and the Sent folder (after one for each
+    OAuth token source: whether it gave a token)."""
+    tokens = check_tokens([("SMTP", s.smtp_user, s.smtp_tokens), ("IMAP", s.imap_user, s.imap_tokens)])
+    return tokens + _check_both(s, smtp, imap)
+
+
+def _check_both(s: SmtpImapSettings, smtp: _Smtp, imap: _Imap) -> list[CheckLine]:
     send = _check_smtp(s, smtp)
     try:
         client = imap.connect()
