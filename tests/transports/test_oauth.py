@@ -167,3 +167,65 @@ def test_google_refuses_a_mailbox_outside_the_delegated_domain(mail_rig, rig_use
     with pytest.raises(TemporarySendError, match="Google refused a token for someone@elsewhere.test: "
                                                  "unauthorized_client"):
         transport.send(outgoing(mailer, mailer))
+
+
+def write_home(home: Path, oauth: str, smtp_user: str = "cop@corp.example") -> Path:
+    """A home sending and reading with XOAUTH2; ``oauth`` is the [oauth] table's text."""
+    home.mkdir(exist_ok=True)
+    (home / "mailer.toml").write_text(
+        f'[mailer]\ndata = "none"\n[transport]\nkind = "smtp-imap"\n'
+        f'[smtp]\nauth = "xoauth2"\nuser = "{smtp_user}"\n[imap]\nauth = "xoauth2"\nuser = "cop@corp.example"\n'
+        f"[oauth]\n{oauth}\n")
+    return home
+
+
+def test_microsoft_settings_give_one_token_source_for_smtp_and_imap(tmp_path):
+    from mailer.config import load_settings
+    from mailer.transports import make_transport
+
+    home = write_home(tmp_path / "home", 'tenant_id = "t"\nclient_id = "c"')
+    transport = make_transport(load_settings(home, env={"MAILER_OAUTH_CLIENT_SECRET": "s"}))
+    assert isinstance(transport.settings.smtp_tokens, MicrosoftTokens)
+    assert transport.settings.smtp_tokens is transport.settings.imap_tokens  # one msal cache
+    assert transport.settings.smtp_password == ""
+
+
+@pytest.mark.parametrize("oauth, env, user, expected", [
+    ('tenant_id = "t"', {}, "cop@corp.example", "oauth.client_id is empty"),
+    ('tenant_id = "t"\nclient_id = "c"', {}, "cop@corp.example", "needs MAILER_OAUTH_CLIENT_SECRET"),
+    ('tenant_id = "t"\nclient_id = "c"', {"MAILER_OAUTH_CLIENT_SECRET": "s"}, "", "smtp.user is empty"),
+    ('provider = "google"', {}, "cop@corp.example", "oauth.key_file is empty"),
+    ('provider = "google"\nkey_file = "missing.json"', {}, "cop@corp.example", "cannot read it as JSON"),
+])
+def test_unusable_oauth_settings_are_refused_with_the_key(tmp_path, oauth, env, user, expected):
+    from mailer.config import load_settings
+    from mailer.errors import ConfigError
+    from mailer.transports import make_transport
+
+    home = write_home(tmp_path / "home", oauth, smtp_user=user)
+    with pytest.raises(ConfigError, match=expected):
+        make_transport(load_settings(home, env=env))
+
+
+def test_a_google_key_others_can_read_is_refused(tmp_path):
+    from mailer.config import load_settings
+    from mailer.errors import ConfigError
+    from mailer.transports import make_transport
+
+    home = write_home(tmp_path / "home", 'provider = "google"\nkey_file = "key.json"')
+    (home / "key.json").write_text('{"type": "service_account"}')
+    os.chmod(home / "key.json", 0o644)
+    with pytest.raises(ConfigError, match="others can read it"):
+        make_transport(load_settings(home, env={}))
+    os.chmod(home / "key.json", 0o600)
+    assert isinstance(make_transport(load_settings(home, env={})).settings.imap_tokens, GoogleTokens)
+
+
+def test_the_xoauth2_initial_response_is_exactly_as_documented():
+    from mailer.transports.oauth import Xoauth2Answer, explain_refusal
+
+    answer = Xoauth2Answer("cop@corp.example", "tok")
+    assert answer() == "user=cop@corp.example\x01auth=Bearer tok\x01\x01"
+    assert answer(b'{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}') == ""
+    assert "status 400, schemes Bearer, scope https://mail.google.com/" in explain_refusal(answer.challenge)
+    assert explain_refusal(None) == "" and "not json" in explain_refusal(b"not json")
