@@ -17,7 +17,7 @@ holds the next one's answer until the test releases it (events, never a clock),
 ``hang_up_smtp()`` closes idle SMTP connections, ``kick_imap(user)`` drops IMAP sessions.
 ``smtp_sessions(sender)`` counts the SMTP connections that carried mail from ``sender``.
 
-OAuth: ``authority`` is a local OAuth provider (tests/rig_servers.py) that issues tokens to
+OAuth: ``authority`` is a local OAuth provider (tests/oauth_provider.py) that issues tokens to
 msal (client credentials) and google-auth (service accounts); the SMTP front end takes them with
 AUTH XOAUTH2 and Dovecot with its oauth2 passdb, which asks the provider's introspection
 endpoint. ``oauth_app(user)`` registers an app allowed to use one mailbox.
@@ -43,8 +43,9 @@ import pytest
 
 from mailer.transports.smtp_imap import SmtpImapSettings
 from tests.rig_servers import (DOMAIN, HOST, Fault, LmtpRelay, dovecot_binary, dovecot_config, free_port,
-                               make_certificate, oauth2_passdb_config, rig_controller, run_as, start_authority,
-                               stop_process, wait_for_port)
+                               make_certificate, oauth2_passdb_config, rig_controller, run_as, stop_process,
+                               wait_for_port)
+from tests.oauth_provider import start_authority
 
 BASE_USERS = ("mailer", "alice", "bob", "carol")
 DATA_SIZE_LIMIT = 2 * 1024 * 1024

@@ -18,7 +18,7 @@ from mailer.transports.oauth import GoogleTokens, MicrosoftTokens, OAuthSettings
 from mailer.transports.smtp_imap import SmtpImapTransport
 from tests.conftest import write_rig_home
 from tests.graph_signin import AUTHORITY, RewritingSession
-from tests.rig_servers import RIG_TENANT
+from tests.oauth_provider import RIG_TENANT
 from tests.transports.test_smtp_imap import inbox_ids, outgoing
 
 pytestmark = pytest.mark.rig
