@@ -330,7 +330,8 @@ def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushR
         if found:
             store.resolve_unknown(db, row["id"], "sent", now, "found in Sent folder")
         else:
-            note = "not in Sent folder: resending" if found is False else "cannot check Sent: resending"
+            note = ("not in Sent folder: resending" if found is False
+                    else "no sent copy to look in (a relay keeps none): resending the same bytes")
             store.resolve_unknown(db, row["id"], "pending", now, note)
         result.reconciled += 1
 
