@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from mailer import outbox
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, UncertainSendError
+from mailer.faults import kill_point
 from mailer.store import outbox as store
 from mailer.transports.base import Outgoing, Transport
 
@@ -57,6 +58,7 @@ def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, 
                 big.append(row)
                 continue
             busy = outbox.record(db, row, owner, clock(), settings, result, error) or busy
+            kill_point("sent")  # crash tests: killed with other sends still in flight
             progress(1)
             if not held and (busy is not None or should_stop()):
                 held = _hold_back(db, futures, owner, busy, clock())
