@@ -131,3 +131,33 @@ def test_the_outbox_sends_no_faster_than_the_per_second_rate(tmp_path, settings,
     assert first.sent == 5 and first.held_by_pace == 7
     assert outbox.next_send_at(db, now, paced) == now + timedelta(seconds=1)
     assert outbox.flush(db, transport, now + timedelta(seconds=1), paced, "w").sent == 5
+
+
+@pytest.mark.rig
+def test_a_stop_asked_for_mid_batch_gives_back_the_sends_not_started(mail_rig, rig_users, tmp_path):
+    home, settings, db = queued(tmp_path, mail_rig, rig_users, 50, smtp={"connections": 3})
+    transport, done = make_transport(settings, db), []
+    result = outbox.flush(db, transport, T0, settings, "w", should_stop=lambda: len(done) >= 5,
+                          progress=done.append)
+    transport.close()
+    counts = outbox_store.counts(db)
+    assert 5 <= result.sent == counts["sent"] < 50 and counts["sent"] + counts["pending"] == 50  # none left sending
+    delivered = message_ids_in(mail_rig, rig_users["alice"])
+    assert len(delivered) == counts["sent"] and set(delivered.values()) == {1}
+
+
+@pytest.mark.rig
+def test_an_email_over_the_relays_size_goes_without_attachments_beside_the_parallel_ones(mail_rig, rig_users,
+                                                                                       tmp_path):
+    from tests.outbound.test_size_limit import parts, queue_summary
+
+    home, settings, db = queued(tmp_path, mail_rig, rig_users, 20, smtp={"connections": 3})
+    row = queue_summary(db, settings, T0, 2_600_000, to=rig_users["alice"].address)
+    transport = make_transport(settings, db)
+    assert transport.max_message_bytes == mail_rig.data_size_limit  # the rig's EHLO SIZE
+    result = outbox.flush(db, transport, T0, settings, "w")
+    transport.close()
+    assert (result.sent, result.dead) == (21, 0)
+    names, text, _ = parts(outbox_store.get_row(db, row["id"])["data"])
+    assert names == [] and "too large to send with its attachments" in text
+    assert set(message_ids_in(mail_rig, rig_users["alice"]).values()) == {1}
