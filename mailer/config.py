@@ -57,7 +57,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "user": (str, "", "SMTP login (empty: no authentication)."),
         "password": (str, "", "SMTP password; better set MAILER_SMTP_PASSWORD."),
         "connections": (range(1, 33), 1, "SMTP connections used at once to send (1-32), when the relay "
-                        "allows several (Exchange Online: 3 per mailbox); each email still goes once."),
+                        "allows several (ask it how many); each email still goes once."),
         "verp": (bool, True, "Send each email from its own bounce address local+b-ID@domain (VERP), so "
                  "only bounces of our own emails count; false if the server refuses plus-addressed senders."),
     },
