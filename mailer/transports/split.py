@@ -106,6 +106,8 @@ class SplitTransport:
         self.kind = f"{names[0]}+{names[1]}"
         self.keeps_sent = sent_copy and reader.keeps_sent
         self.parallel = getattr(sender, "parallel", 1)
+        if hasattr(reader, "remove_processed"):  # a Maildir reader keeps processed copies (retention)
+            self.remove_processed = reader.remove_processed
 
     @property
     def max_message_bytes(self) -> int | None:

@@ -197,3 +197,19 @@ def test_check_says_plainly_that_a_relay_keeps_no_copy(mail_rig, rig_users, tmp_
     assert "keeps no copy of what it sends" in result.output and "may get it twice" in result.output
     assert f"SMTP {mail_rig.host}:{mail_rig.smtp_port}" in result.output  # the send line is the relay's
     assert graph.sent() == []
+
+
+def test_send_through_a_relay_and_read_a_local_maildir(mail_rig, rig_users, tmp_path):
+    # A local MTA delivers the service's replies into mail/inbox; a relay sends.
+    from mailer.transports.maildir import deliver_to_inbox
+
+    mailer, alice = rig_users["mailer"], rig_users["alice"]
+    home = write_rig_home(tmp_path / "home", mail_rig, mailer, transport={"send": "smtp", "read": "maildir"})
+    settings, db = started(home, [alice.address])
+    transport = make_transport(settings, db)
+    assert isinstance(transport, SplitTransport) and transport.find_sent("<x@example.test>") is None
+    assert transport.remove_processed  # the Maildir's processed copies still expire (inbox.keep_raw_days)
+    transport.close()
+    walk(db, settings, mail_rig, alice, lambda raw: deliver_to_inbox(settings.mail_dir, raw))
+    assert journal_texts(db, alice.address) == {day: text for (day, _), text in ENTRIES.items() if day <= DAYS}
+    assert not list((settings.mail_dir / "outbox").glob("*/*"))  # nothing written where nothing is sent
