@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -18,24 +18,8 @@ from mailer.store import open_db, people
 from mailer.store import outbox as outbox_store
 from mailer.transports import make_transport
 from mailer.transports.smtp_pool import SmtpPool
-from tests.conftest import write_rig_home
 from tests.test_inbox_crash import tick
-from tests.test_worker_crash import message_ids_in
-
-T0 = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
-
-
-def queued(tmp_path, rig, users, count: int, **sections):
-    """A rig home sending as ``mailer`` with ``count`` emails to alice in the outbox."""
-    mailer, alice = users["mailer"], users["alice"]
-    home = write_rig_home(tmp_path / "home", rig, mailer, **sections)
-    settings = load_settings(home, env={})
-    db = open_db(settings.db_path)
-    people.add_person(db, alice.address, "Alice", "UTC")
-    plans = [PlannedEmail(key=f"many:{i}", to=alice.address, subject=f"Message {i}",
-                          template="system/unrouted", context={"their_subject": str(i)}) for i in range(count)]
-    assert outbox.enqueue(db, plans, T0, settings) == count
-    return home, settings, db
+from tests.test_worker_crash import T0, message_ids_in, queued
 
 
 def expected_ids(db, count: int) -> set[str]:
@@ -46,7 +30,7 @@ def expected_ids(db, count: int) -> set[str]:
 def test_three_connections_send_each_email_once_and_go_on_while_one_waits(mail_rig, rig_users, tmp_path):
     home, settings, db = queued(tmp_path, mail_rig, rig_users, 120, smtp={"connections": 3})
     transport = make_transport(settings, db)
-    assert isinstance(transport, SmtpPool) and transport.parallel == 3
+    assert isinstance(transport.sender, SmtpPool) and transport.parallel == 3
     held = mail_rig.hold(after=0)  # the first email's answer waits until released
 
     def flush() -> None:  # in a thread of its own, with a connection of its own (SQLite's rule)
@@ -161,3 +145,17 @@ def test_an_email_over_the_relays_size_goes_without_attachments_beside_the_paral
     names, text, _ = parts(outbox_store.get_row(db, row["id"])["data"])
     assert names == [] and "too large to send with its attachments" in text
     assert set(message_ids_in(mail_rig, rig_users["alice"]).values()) == {1}
+
+
+@pytest.mark.rig
+def test_check_says_how_many_connections_send(mail_rig, rig_users, tmp_path):
+    from click.testing import CliRunner
+
+    from mailer.cli import main
+
+    home, settings, db = queued(tmp_path, mail_rig, rig_users, 1, smtp={"connections": 3})
+    result = CliRunner().invoke(main, ["--home", str(home), "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("transport smtp-imap\n")
+    assert "connections: sends over up to 3 SMTP connections at once" in result.output
+    assert outbox_store.counts(db) == {"pending": 1}  # check sends nothing

@@ -65,8 +65,9 @@ def _smtp_imap(settings: Settings, sent_folder: str | None) -> Transport:
     if settings.smtp_connections <= 1:
         return transport
     from mailer.transports.smtp_pool import SmtpPool
+    from mailer.transports.split import SplitTransport
 
-    return SmtpPool(transport, settings.smtp_connections)
+    return SplitTransport(SmtpPool(transport, settings.smtp_connections), transport, True, ("smtp", "imap"))
 
 
 def _split(settings: Settings, db: Database | None) -> Transport:
@@ -74,11 +75,13 @@ def _split(settings: Settings, db: Database | None) -> Transport:
     from mailer.transports.split import SplitTransport
 
     send, read = settings.transport_send, settings.transport_read
-    copy = settings.transport_sent_copy == "reader"
-    if (send, read) == ("smtp", "imap"):  # one transport does both; the Sent folder only with a copy there
-        return _smtp_imap(settings, settings.imap_sent_folder if copy else None)
     if send == read:
         return _half(settings, db, send)
+    copy = settings.transport_sent_copy == "reader"
+    if (send, read) == ("smtp", "imap"):  # one SMTP + IMAP transport reads; it or its pool sends
+        both = _smtp_imap(settings, settings.imap_sent_folder or None)
+        sender = getattr(both, "sender", both)
+        return SplitTransport(sender, getattr(both, "reader", both), copy, (send, read))
     return SplitTransport(_half(settings, db, send), _half(settings, db, read), copy, (send, read))
 
 

@@ -3,26 +3,28 @@
 The outbox hands one message to each of ``parallel`` threads (mailer/outbox_parallel.py); each
 thread takes a connection of its own from this pool for the whole send, so a connection never
 carries two conversations at once. The wrapped transport's own SMTP session is the pool's
-first connection (Exchange Online counts every open connection: 3 per mailbox, notes/exchange.md),
-and everything else (reading, filing away, the Sent folder, ``check``) is the wrapped transport's.
+first connection (a relay counts every open connection), and reading, filing away and the Sent
+folder stay the wrapped transport's (the pool is its sending half in a ``SplitTransport``).
 """
 from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterable
 
-from mailer.transports.base import CheckLine, Fetched, Outgoing
+from mailer.transports.base import CheckLine, Outgoing
 from mailer.transports.smtp_imap import SmtpImapTransport, _Smtp
 
 
 class SmtpPool:
-    """``connections`` SMTP sessions sending for one SMTP + IMAP transport."""
+    """``connections`` SMTP sessions sending for one SMTP + IMAP transport: a sending half only,
+    paired with its reader by ``split.SplitTransport``."""
+
+    kind = "smtp"
+    keeps_sent = False
 
     def __init__(self, inner: SmtpImapTransport, connections: int) -> None:
         """Nothing connects until a send needs it."""
         self.inner = inner
-        self.kind, self.calendar, self.keeps_sent = inner.kind, inner.calendar, inner.keeps_sent
         self.parallel = connections
         self.sessions = [inner._smtp] + [_Smtp(inner.settings) for _ in range(connections - 1)]
         self._idle: queue.SimpleQueue[_Smtp] = queue.SimpleQueue()
@@ -54,30 +56,15 @@ class SmtpPool:
         finally:
             self._idle.put(session)
 
-    def fetch(self) -> Iterable[Fetched]:
-        """The wrapped transport's inbox."""
-        return self.inner.fetch()
-
-    def done(self, fetched: Fetched) -> None:
-        """File away with the wrapped transport."""
-        self.inner.done(fetched)
-
-    def commit(self, position: str) -> None:
-        """The wrapped transport's position (IMAP keeps none)."""
-        self.inner.commit(position)
-
-    def find_sent(self, message_id: str) -> bool | None:
-        """The wrapped transport's Sent folder search."""
-        return self.inner.find_sent(message_id)
-
     def check(self) -> list[CheckLine]:
-        """The wrapped transport's check, and how many connections sending will use."""
-        lines = self.inner.check()
-        return lines + [CheckLine("connections", True, f"sends over up to {self.parallel} SMTP connections "
-                                  "at once; each email still goes once")]
+        """Log in to SMTP (sending nothing) and say how many connections sending will use."""
+        from mailer.transports.smtp_imap_check import _check_smtp
+
+        return [_check_smtp(self.inner.settings, self.sessions[0]),
+                CheckLine("connections", True, f"sends over up to {self.parallel} SMTP connections at once; "
+                          "each email still goes once")]
 
     def close(self) -> None:
-        """QUIT every connection, then close the wrapped transport; safe to call twice."""
-        for session in self.sessions[1:]:
+        """QUIT every connection; safe to call twice."""
+        for session in self.sessions:
             session.quit()
-        self.inner.close()

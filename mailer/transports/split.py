@@ -140,7 +140,7 @@ class SplitTransport:
         happens to an uncertain send; sends nothing."""
         read = self.reader.check()
         lines = [line for line in read if line.what not in ("send", "Sent folder")]
-        lines += [line for line in sender_check(self.sender) if line.what == "send"]
+        lines += [line for line in sender_check(self.sender) if line.what in ("send", "connections")]
         sent = [line for line in read if line.what == "Sent folder"]
         if not self.sent_copy:
             sent = [CheckLine("Sent folder", True, f"the sender ({self.kind.split('+')[0]}) keeps no copy of "
@@ -157,11 +157,10 @@ class SplitTransport:
 
 
 def sender_check(sender: Transport) -> list[CheckLine]:
-    """The sender's own check; for SMTP only the SMTP log-in (its IMAP half is not used)."""
+    """The sender's own check; for SMTP only the SMTP log-in (its IMAP half is not used here)."""
     from mailer.transports.smtp_imap import SmtpImapTransport
     from mailer.transports.smtp_imap_check import _check_smtp
 
-    inner = getattr(sender, "inner", sender)  # a pool of parallel SMTP connections wraps the transport
-    if isinstance(inner, SmtpImapTransport):
-        return [_check_smtp(inner.settings, inner._smtp)]
+    if isinstance(sender, SmtpImapTransport):
+        return [_check_smtp(sender.settings, sender._smtp)]
     return sender.check()
