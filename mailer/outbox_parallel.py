@@ -42,7 +42,12 @@ def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, 
 
     A row over the transport's size limit, or refused as too big, takes the one-connection
     path (``outbox._send_one``), which leaves its attachments off."""
-    limit = transport.max_message_bytes  # asked once, before any thread sends
+    try:
+        limit = transport.max_message_bytes  # asked once (connecting), before any thread sends
+    except TemporarySendError as exc:  # the relay cannot be reached: every row is tried again later
+        for row in rows:
+            outbox.record(db, row, owner, clock(), settings, result, exc)
+        return None
     big = [row for row in rows if limit is not None and len(row["data"]) > limit]
     small = [row for row in rows if limit is None or len(row["data"]) <= limit]
     busy: datetime | None = None

@@ -159,3 +159,21 @@ def test_check_says_how_many_connections_send(mail_rig, rig_users, tmp_path):
     assert result.output.startswith("transport smtp-imap\n")
     assert "connections: sends over up to 3 SMTP connections at once" in result.output
     assert outbox_store.counts(db) == {"pending": 1}  # check sends nothing
+
+
+def test_a_relay_that_cannot_be_reached_leaves_every_email_to_retry(tmp_path, now):
+    from tests.rig_servers import free_port
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "mailer.toml").write_text(f'[mailer]\ndata = "none"\n[transport]\nkind = "smtp-imap"\n[smtp]\n'
+                                      f'host = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"\nconnections = 3\n')
+    settings = load_settings(home, env={})
+    db = open_db(settings.db_path)
+    people.add_person(db, "ann@example.test", "Ann", "UTC")
+    outbox.enqueue(db, [PlannedEmail(key=f"r:{i}", to="ann@example.test", subject=str(i), template="system/unrouted",
+                                     context={"their_subject": str(i)}) for i in range(5)], now, settings)
+    transport = make_transport(settings, db)
+    result = outbox.flush(db, transport, now, settings, "w")
+    transport.close()
+    assert (result.sent, result.retried) == (0, 5) and outbox_store.counts(db) == {"failed": 5}
