@@ -9,6 +9,7 @@ them like any other uncertain send (mailer/outbox.py ``_reconcile``).
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
@@ -33,6 +34,34 @@ def attempt(transport: Transport, mail: Outgoing) -> SendError | None:
     return None
 
 
+@dataclass
+class _Flush:
+    """What recording an outcome needs (the flush's own arguments)."""
+
+    db: Database
+    transport: Transport
+    owner: str
+    clock: Callable[[], datetime]
+    settings: Settings
+    result: outbox.FlushResult
+    should_stop: Callable[[], bool]
+    progress: Callable[[int], None]
+
+    def record(self, row: dict, error: SendError | None) -> datetime | None:
+        """Record one outcome (see ``outbox.record``) and count it as progress."""
+        busy = outbox.record(self.db, row, self.owner, self.clock(), self.settings, self.result, error)
+        kill_point("sent")  # crash tests: killed with other sends still in flight
+        self.progress(1)
+        return busy
+
+    def give_back(self, row: dict, busy: datetime | None) -> None:
+        """A row not tried: it waits for the server (``busy``), or goes back to pending (a stop)."""
+        if busy is not None:
+            store.postpone(self.db, row["id"], self.owner, busy, "server busy: waiting as it asked")
+        else:
+            store.finish(self.db, row["id"], self.owner, "pending", self.clock(), error=None)
+
+
 def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, clock: Callable[[], datetime],
               settings: Settings, result: outbox.FlushResult, should_stop: Callable[[], bool],
               progress: Callable[[int], None]) -> datetime | None:
@@ -42,6 +71,7 @@ def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, 
 
     A row over the transport's size limit, or refused as too big, takes the one-connection
     path (``outbox._send_one``), which leaves its attachments off."""
+    flush = _Flush(db, transport, owner, clock, settings, result, should_stop, progress)
     try:
         limit = transport.max_message_bytes  # asked once (connecting), before any thread sends
     except TemporarySendError as exc:  # the relay cannot be reached: every row is tried again later
@@ -49,44 +79,40 @@ def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, 
             outbox.record(db, row, owner, clock(), settings, result, exc)
         return None
     big = [row for row in rows if limit is not None and len(row["data"]) > limit]
-    small = [row for row in rows if limit is None or len(row["data"]) <= limit]
-    busy: datetime | None = None
-    with ThreadPoolExecutor(transport.parallel, thread_name_prefix="send") as pool:
-        futures = {pool.submit(attempt, transport, outbox.outgoing(row, settings)): row
-                   for row in small}
-        held: set[Future] = set()
-        for future in as_completed(futures):
-            if future in held:
-                continue
-            row, error = futures[future], future.result()
-            if isinstance(error, TooLargeError):
-                big.append(row)
-                continue
-            busy = outbox.record(db, row, owner, clock(), settings, result, error) or busy
-            kill_point("sent")  # crash tests: killed with other sends still in flight
-            progress(1)
-            if not held and (busy is not None or should_stop()):
-                held = _hold_back(db, futures, owner, busy, clock())
+    busy = _send_together(flush, [row for row in rows if limit is None or len(row["data"]) <= limit], big)
     for row in big:  # shrunk and sent one at a time
         if busy is not None or should_stop():
-            _give_back(db, row, owner, busy, clock())
+            flush.give_back(row, busy)
         else:
             busy = outbox._send_one(db, transport, row, owner, clock(), settings, result)
             progress(1)
     return busy
 
 
-def _hold_back(db: Database, futures: dict[Future, dict], owner: str, busy: datetime | None,
-               now: datetime) -> set[Future]:
-    """Cancel the sends not yet started and give their rows back untried; the cancelled futures."""
+def _send_together(flush: _Flush, rows: list[dict], too_big: list[dict]) -> datetime | None:
+    """Send ``rows`` from ``parallel`` threads, recording each outcome here as it comes; a row
+    refused as too big is added to ``too_big``. After a wait asked for, or a stop, the sends not
+    yet started are cancelled and their rows given back."""
+    busy: datetime | None = None
+    with ThreadPoolExecutor(flush.transport.parallel, thread_name_prefix="send") as pool:
+        futures = {pool.submit(attempt, flush.transport, outbox.outgoing(row, flush.settings)): row for row in rows}
+        held: set[Future] = set()
+        for future in as_completed(futures):
+            if future in held:
+                continue
+            row, error = futures[future], future.result()
+            if isinstance(error, TooLargeError):
+                too_big.append(row)
+                continue
+            busy = flush.record(row, error) or busy
+            if not held and (busy is not None or flush.should_stop()):
+                held = _cancel_rest(flush, futures, busy)
+    return busy
+
+
+def _cancel_rest(flush: _Flush, futures: dict[Future, dict], busy: datetime | None) -> set[Future]:
+    """Cancel the sends not yet started and give their rows back untried; the cancelled ones."""
     held = {future for future in futures if future.cancel()}
     for future in held:
-        _give_back(db, futures[future], owner, busy, now)
+        flush.give_back(futures[future], busy)
     return held
-
-
-def _give_back(db: Database, row: dict, owner: str, busy: datetime | None, now: datetime) -> None:
-    if busy is not None:  # the server asked us to wait: the rest waits untried
-        store.postpone(db, row["id"], owner, busy, "server busy: waiting as it asked")
-    else:  # a stop was asked for
-        store.finish(db, row["id"], owner, "pending", now, error=None)
