@@ -38,6 +38,15 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                  "(unset with kind = graph: exchange-online)."),
         "per_minute": (int, 0, "With pace = custom: messages per minute (0 = no limit)."),
         "per_day": (int, 0, "With pace = custom: messages per 24 hours (0 = no limit)."),
+        "per_second": (int, 0, "With pace = custom: messages per second (0 = no limit), the way relays such "
+                       "as Amazon SES state their sending rate."),
+        "send": (str, "", "Send with another transport than kind's: smtp (any SMTP relay, Exchange Online High "
+                 "Volume Email), graph, exchange or maildir; empty: as kind says. Set with read (docs/relay.md)."),
+        "read": (str, "", "Read replies with another transport than kind's: imap, graph, exchange or maildir; "
+                 "empty: as kind says. Set with send."),
+        "sent_copy": (("none", "reader"), "none", "With send and read: where a copy of what was sent lives, to "
+                      "settle an uncertain send: none (a relay or HVE keeps none: it is resent), reader (the "
+                      "mailbox read keeps one: its Sent folder is searched by Message-ID)."),
         "ca_file": (str, "", "Extra CA certificates (PEM file) to trust for SMTP and IMAP TLS, "
                     "e.g. a company's own CA (empty: the system's)."),
     },
@@ -49,6 +58,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "password": (str, "", "SMTP password; better set MAILER_SMTP_PASSWORD."),
         "auth": (("password", "xoauth2"), "password", "How to log in: password (user and password), or "
                  "xoauth2 (user and an OAuth token from [oauth]: Microsoft 365, Google Workspace)."),
+        "connections": (range(1, 33), 1, "SMTP connections used at once to send (1-32), when the relay "
+                        "allows several (ask it how many); each email still goes once."),
         "verp": (bool, True, "Send each email from its own bounce address local+b-ID@domain (VERP), so "
                  "only bounces of our own emails count; false if the server refuses plus-addressed senders."),
     },
@@ -202,6 +213,11 @@ class Settings:
             return self.transport_per_minute, self.transport_per_day
         return PACE_PRESETS[self.transport_pace]
 
+    @property
+    def rate_per_second(self) -> int:
+        """With pace = custom: messages per second (0 means no limit); the presets set none."""
+        return self.transport_per_second if self.transport_pace == "custom" else 0
+
 
 def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
     """Read ``home/mailer.toml`` (defaults where it is absent) and secrets from ``env``."""
@@ -215,8 +231,9 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     values = _validate(raw, path)
     refuse_exposed_secrets(path, raw)
-    if "pace" not in raw.get("transport", {}) and values["transport_kind"] in PACED_BY_DEFAULT:
-        values["transport_pace"] = PACED_BY_DEFAULT[values["transport_kind"]]
+    sending = values["transport_send"] or values["transport_kind"]  # the sender's pace, not the reader's
+    if "pace" not in raw.get("transport", {}) and sending in PACED_BY_DEFAULT:
+        values["transport_pace"] = PACED_BY_DEFAULT[sending]
     for (section, key), var in ENV_SECRETS.items():
         if env.get(var):
             values[f"{section}_{key}"] = env[var]

@@ -3,8 +3,9 @@ itself (SIGKILL, as ``kill -9`` would) the n-th time it reaches ``<point>``.
 
 The points sit at the edges where a crash could lose mail (tests/test_read_crash.py): a
 message read from the server (``fetched``), a batch committed to the inbox table (``stored``),
-a message filed away (``filed``), a sync position saved (``committed``). Unset, each check is one
-dictionary lookup.
+a message filed away (``filed``), a sync position saved (``committed``), and one send recorded
+while others are still on the wire over several SMTP connections (``sent``,
+tests/test_send_parallel.py). Unset, each check is one dictionary lookup.
 """
 from __future__ import annotations
 

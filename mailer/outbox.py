@@ -169,7 +169,7 @@ def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: S
 def allowance(db: Database, now: datetime, settings: Settings) -> int:
     """How many emails pacing lets us send right now (the batch size caps it too)."""
     room = settings.outbox_batch
-    for length, limit in pacing.windows(*settings.rate_limits):
+    for length, limit in pacing.pace_windows(settings):
         room = min(room, limit - store.sent_after(db, now - length))
     return max(room, 0)
 
@@ -177,7 +177,7 @@ def allowance(db: Database, now: datetime, settings: Settings) -> int:
 def next_send_at(db: Database, now: datetime, settings: Settings) -> datetime | None:
     """When the worker should wake to send: the moment the pace frees room for emails already
     due (None: nothing due is waiting on the pace)."""
-    wins = pacing.windows(*settings.rate_limits)
+    wins = pacing.pace_windows(settings)
     if not wins or not store.due_count(db, now):
         return None
     longest = max(length for length, _ in wins)
@@ -198,11 +198,16 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
     room = allowance(db, now, settings)
     result.held_by_pace = max(store.due_count(db, now) - room, 0)
     while room > 0 and not should_stop():
-        rows = store.claim(db, owner, now, settings.outbox_lease_seconds, min(room, 50))
+        rows = claimed = store.claim(db, owner, now, settings.outbox_lease_seconds, min(room, 50))
         if not rows:
             break
         busy_until: datetime | None = None
         try:
+            if getattr(transport, "parallel", 1) > 1:  # [smtp] connections: several sends at once
+                from mailer.outbox_parallel import send_rows
+
+                busy_until = send_rows(db, transport, rows, owner, clock, settings, result, should_stop, progress)
+                rows = []
             for row in rows:
                 if busy_until is not None:  # the server asked us to wait: the rest waits untried
                     store.postpone(db, row["id"], owner, busy_until, "server busy: waiting as it asked")
@@ -213,7 +218,7 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
                     progress(1)
         finally:
             store.settle_sent(db)
-        room -= len(rows)
+        room -= len(claimed)
         if busy_until is not None:
             result.errors.append(f"server busy: sending again from {busy_until:%H:%M:%S} UTC")
             break
@@ -223,28 +228,43 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
 def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: datetime,
               settings: Settings, result: FlushResult) -> datetime | None:
     """Send one row and record the outcome; return when to try again if the server asked us to wait."""
-    mail = Outgoing(message_id=row["message_id"], sender=settings.mailer_address,
+    try:
+        _send_within_limit(db, transport, row, outgoing(row, settings))
+    except (TemporarySendError, PermanentSendError, UncertainSendError) as exc:
+        return record(db, row, owner, now, settings, result, exc)
+    return record(db, row, owner, now, settings, result, None)
+
+
+def outgoing(row: dict, settings: Settings) -> Outgoing:
+    """The message a claimed row puts on the wire."""
+    return Outgoing(message_id=row["message_id"], sender=settings.mailer_address,
                     bounce_to=envelope.verp_sender(settings.mailer_address, row["message_id"]),
                     recipients=(row["to_addr"],), data=row["data"])
-    try:
-        _send_within_limit(db, transport, row, mail)
-    except TemporarySendError as exc:
-        if exc.retry_after:  # throttled: "later", never "failed", and it never counts towards dead
-            until = now + timedelta(seconds=exc.retry_after)
-            store.postpone(db, row["id"], owner, until, str(exc))
-            result.retried += 1
-            return until
-        _retry_or_die(db, row, owner, now, settings, str(exc), result)
-    except PermanentSendError as exc:
-        store.finish(db, row["id"], owner, "dead", now, error=str(exc))
-        result.dead += 1
-        result.errors.append(f"{row['to_addr']}: {exc}")
-    except UncertainSendError as exc:
-        store.finish(db, row["id"], owner, "unknown", now, error=str(exc))
-        result.unknown += 1
-    else:
+
+
+def record(db: Database, row: dict, owner: str, now: datetime, settings: Settings, result: FlushResult,
+           error: TemporarySendError | PermanentSendError | UncertainSendError | None) -> datetime | None:
+    """Record how sending a claimed row went (``error`` None: accepted); return when to try
+    again if the server asked us to wait."""
+    if error is None:
         store.record_sent(db, row["id"], owner, now)
         result.sent += 1
+    elif isinstance(error, TemporarySendError) and error.retry_after:
+        # throttled: "later", never "failed", and it never counts towards dead
+        until = now + timedelta(seconds=error.retry_after)
+        store.postpone(db, row["id"], owner, until, str(error))
+        result.retried += 1
+        return until
+    elif isinstance(error, TemporarySendError):
+        _retry_or_die(db, row, owner, now, settings, str(error), result)
+    elif isinstance(error, PermanentSendError):
+        store.finish(db, row["id"], owner, "dead", now, error=str(error))
+        result.dead += 1
+        result.errors.append(f"{row['to_addr']}: {error}")
+    else:  # uncertain: the server may have it
+        store.finish(db, row["id"], owner, "unknown", now, error=str(error))
+        result.unknown += 1
+    return None
 
 
 def _send_within_limit(db: Database, transport: Transport, row: dict, mail: Outgoing) -> None:
@@ -310,7 +330,8 @@ def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushR
         if found:
             store.resolve_unknown(db, row["id"], "sent", now, "found in Sent folder")
         else:
-            note = "not in Sent folder: resending" if found is False else "cannot check Sent: resending"
+            note = ("not in Sent folder: resending" if found is False
+                    else "no sent copy to look in (a relay keeps none): resending the same bytes")
             store.resolve_unknown(db, row["id"], "pending", now, note)
         result.reconciled += 1
 
@@ -326,7 +347,7 @@ def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | Non
     queued = sum(n for s, n in store.counts(db).items() if s in ("pending", "failed", "unknown", "sending"))
     if not queued:
         return None
-    wins = pacing.windows(*settings.rate_limits)
+    wins = pacing.pace_windows(settings)
     longest = max((length for length, _ in wins), default=timedelta(0))
     sent = store.send_times_after(db, now - max(longest, timedelta(days=1)))
     per_send = pacing.send_interval(sent) or pacing.ASSUMED_PER_SEND  # each send takes time, paced or not

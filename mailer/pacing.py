@@ -18,10 +18,18 @@ BURST_GAP = timedelta(minutes=1)  # sends closer than this were one flush, timed
 ASSUMED_PER_SEND = timedelta(milliseconds=200)
 
 
-def windows(per_minute: int, per_day: int) -> list[Window]:
+def windows(per_minute: int, per_day: int, per_second: int = 0) -> list[Window]:
     """The windows of a pace (0 means no limit of that kind)."""
-    return [(length, limit) for length, limit in ((timedelta(minutes=1), per_minute),
+    return [(length, limit) for length, limit in ((timedelta(seconds=1), per_second),
+                                                  (timedelta(minutes=1), per_minute),
                                                   (timedelta(days=1), per_day)) if limit]
+
+
+def pace_windows(settings: object) -> list[Window]:
+    """The windows of the configured pace: ``settings.rate_limits`` (per minute, per day) and,
+    with a ``custom`` pace, ``settings.rate_per_second`` (a relay's stated rate, e.g. SES's)."""
+    per_minute, per_day = getattr(settings, "rate_limits")
+    return windows(per_minute, per_day, getattr(settings, "rate_per_second", 0))
 
 
 def room(sent: list[datetime], now: datetime, wins: list[Window]) -> int | None:

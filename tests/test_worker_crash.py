@@ -44,17 +44,24 @@ def message_ids_in(rig, user) -> collections.Counter:
     return found
 
 
-@pytest.mark.rig
-@pytest.mark.slow
-def test_kill_9_mid_flush_delivers_everything_once(mail_rig, rig_users, tmp_path):
-    mailer, alice = rig_users["mailer"], rig_users["alice"]
-    home = write_rig_home(tmp_path / "home", mail_rig, mailer, outbox={"lease_seconds": 5, "batch": 5000})
+def queued(tmp_path, rig, users, count: int, **sections):
+    """A rig home sending as ``mailer`` (``sections`` added to its mailer.toml) with ``count``
+    emails to alice in the outbox: its home, settings and database."""
+    mailer, alice = users["mailer"], users["alice"]
+    home = write_rig_home(tmp_path / "home", rig, mailer, **sections)
     settings = load_settings(home, env={})
     db = open_db(settings.db_path)
     people.add_person(db, alice.address, "Alice", "UTC")
     plans = [PlannedEmail(key=f"crash:{i}", to=alice.address, subject=f"Message {i}",
-                          template="system/unrouted", context={"their_subject": str(i)}) for i in range(COUNT)]
-    assert outbox.enqueue(db, plans, T0, settings) == COUNT
+                          template="system/unrouted", context={"their_subject": str(i)}) for i in range(count)]
+    assert outbox.enqueue(db, plans, T0, settings) == count
+    return home, settings, db
+
+
+@pytest.mark.rig
+@pytest.mark.slow
+def test_kill_9_mid_flush_delivers_everything_once(mail_rig, rig_users, tmp_path):
+    home, settings, db = queued(tmp_path, mail_rig, rig_users, COUNT, outbox={"lease_seconds": 5, "batch": 5000})
 
     held = mail_rig.hold(after=200)  # the 201st message is delivered, then its answer waits
     worker = tick(home, T0)
@@ -73,7 +80,7 @@ def test_kill_9_mid_flush_delivers_everything_once(mail_rig, rig_users, tmp_path
     assert restarted.returncode == 0, err.decode()
     assert outbox_store.counts(db) == {"sent": COUNT}
 
-    delivered = message_ids_in(mail_rig, alice)
+    delivered = message_ids_in(mail_rig, rig_users["alice"])
     expected = {outbox_store.get_row(db, i)["message_id"] for i in range(1, COUNT + 1)}
     assert set(delivered) == expected, "a message was lost"
     twice = {mid for mid, n in delivered.items() if n > 1}

@@ -9,6 +9,7 @@ import click
 from mailer import private
 from mailer.app import App
 from mailer.errors import MailerError
+from mailer.transports import split
 from mailer.transports.base import CheckLine
 
 # Without these the service cannot run at all; calendar and Sent folder only narrow what it can do.
@@ -48,7 +49,7 @@ def authentication_line(app: App) -> CheckLine:
 @click.pass_obj
 def check(app: App, as_json: bool) -> None:
     """Connect with the configured transport and say what works; sends nothing to anyone."""
-    kind = app.settings.transport_kind
+    kind = "+".join(split.halves(app.settings)) if split.is_split(app.settings) else app.settings.transport_kind
     try:
         lines = app.transport.check()
     except MailerError as exc:

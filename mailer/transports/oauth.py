@@ -18,6 +18,7 @@ token is fetched anew and tried once more: a cached token can be revoked before 
 from __future__ import annotations
 
 import json
+import threading
 import smtplib
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,9 @@ class GoogleTokens:
         self.settings, self.subject, self.request = s, subject, request
         self.what = f"Google (google-auth, service account as {subject})"
         self._credentials: Any = None
+        # `[smtp] connections = N` logs in from N threads; google-auth's credentials are not
+        # thread-safe, so one refresh at a time (msal keeps its own lock).
+        self._lock = threading.Lock()
 
     def _load(self) -> Any:
         if self._credentials is None:
@@ -119,20 +123,22 @@ class GoogleTokens:
         from google.auth import exceptions
         from google.auth.transport.requests import Request
 
-        credentials = self._load()
-        if not credentials.valid:
-            try:
-                credentials.refresh(self.request or Request())
-            except exceptions.RefreshError as exc:
-                raise TransportError(f"Google refused a token for {self.subject}: {exc.args[0]}") from exc
-            except exceptions.TransportError as exc:
-                raise TransportError(f"cannot reach Google's token endpoint: {exc}") from exc
-        return credentials.token
+        with self._lock:
+            credentials = self._load()
+            if not credentials.valid:
+                try:
+                    credentials.refresh(self.request or Request())
+                except exceptions.RefreshError as exc:
+                    raise TransportError(f"Google refused a token for {self.subject}: {exc.args[0]}") from exc
+                except exceptions.TransportError as exc:
+                    raise TransportError(f"cannot reach Google's token endpoint: {exc}") from exc
+            return credentials.token
 
     def refresh(self) -> bool:
         """Forget the token (a credentials object without one is not valid)."""
-        if self._credentials is not None:
-            self._credentials.token = None
+        with self._lock:
+            if self._credentials is not None:
+                self._credentials.token = None
         return True
 
 
