@@ -31,7 +31,7 @@ class Assessment:
     run: Run
     limit: int | None  # emails a day the pace allows (None: no limit)
     peak: int  # the most emails falling due in 24 hours that hold a new wave
-    peak_from: datetime | None
+    busiest: list[Wave]  # the waves of those 24 hours
     rate: str  # "30/min"
 
     @property
@@ -63,9 +63,9 @@ def assess(db: Database, settings: Settings, now: datetime, added: list[Wave]) -
     horizon = max((w.at for w in added), default=now) - now + DAY
     waves = load.scheduled(db, now, horizon) + added
     history, per_send = load.recent_sends(db, now)
-    peak, since = forecast.peak_day(waves)
+    peak, busiest = forecast.peak_day(waves)
     return Assessment(waves, forecast.simulate(waves, wins, history, per_send), forecast.day_limit(wins),
-                      peak, since, words.rate(wins, per_send))
+                      peak, busiest, words.rate(wins, per_send))
 
 
 def check(db: Database, settings: Settings, now: datetime, added: list[Wave], over_limit: bool) -> list[str]:

@@ -97,7 +97,7 @@ def simulate(waves: list[Wave], wins: list[pacing.Window], history: list[datetim
 
 def _stretches(waves: list[Wave], only_new: bool):
     """Each 24 hours ``(wave.at - 24h, wave.at]`` ending at a wave (holding a new wave, unless
-    not ``only_new``): its first wave's moment, its last moment and how many fall due in it."""
+    not ``only_new``): how many waves it holds, its last moment, how many emails fall due in it."""
     ordered = sorted(waves, key=lambda w: w.at)
     moments = [w.at for w in ordered]
     totals = [0]
@@ -106,15 +106,16 @@ def _stretches(waves: list[Wave], only_new: bool):
     for wave in ordered:
         start, last = bisect_right(moments, wave.at - DAY), bisect_right(moments, wave.at)
         if not only_new or any(w.new for w in ordered[start:last]):
-            yield ordered[start].at, wave.at, totals[last] - totals[start]
+            yield last - start, wave.at, totals[last] - totals[start]
 
 
-def peak_day(waves: list[Wave], only_new: bool = True) -> tuple[int, datetime | None]:
+def peak_day(waves: list[Wave], only_new: bool = True) -> tuple[int, list[Wave]]:
     """The most emails falling due within any 24 hours (that hold a new wave, unless not
-    ``only_new``), and the first moment of that stretch (the pace's day window is such a
-    sliding 24 hours)."""
-    best = max(_stretches(waves, only_new), key=lambda s: s[2], default=(None, None, 0))
-    return best[2], best[0]
+    ``only_new``: the pace's day window is such a sliding 24 hours), and that stretch's waves."""
+    best = max(_stretches(waves, only_new), key=lambda s: (s[2], s[0]), default=(0, None, 0))
+    if best[1] is None:
+        return 0, []
+    return best[2], [w for w in waves if best[1] - DAY < w.at <= best[1]]
 
 
 def days_over(waves: list[Wave], limit: int) -> list[date]:

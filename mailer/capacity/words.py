@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from mailer import pacing
-from mailer.capacity.forecast import Sent
+from mailer.capacity.forecast import Sent, Wave
 from mailer.flows.challenge import timing as ct
 
 if TYPE_CHECKING:
@@ -93,25 +93,47 @@ def duration(length: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
-def over_line(found: Assessment) -> str:
-    """The busiest day against the limit, and how late the last time-bound new email would be."""
+def over_parts(found: Assessment) -> list[str]:
+    """The busiest day against the limit, what it holds, and how late the last time-bound new
+    email would be."""
     days = found.over_days
-    line = (f"{found.peak:,} emails fall due in a day, over the pace's {found.limit:,} a day, on "
-            f"{len(days)} day{'s' if len(days) != 1 else ''} between {ct.short_date(days[0])} and {ct.short_date(days[-1])}"
-            if days else f"{found.peak:,} emails fall due in a day, over the pace's {found.limit:,} a day")
+    when = (f" on {len(days)} day{'s' if len(days) != 1 else ''} between {ct.short_date(days[0])} and "
+            f"{ct.short_date(days[-1])}" if len(days) > 1 else f" on {ct.short_date(days[0])}" if days else "")
+    parts = [f"{found.peak:,} emails fall due in a day{when}, over the pace's {found.limit:,} a day: "
+             + made_of(found.busiest)]
     latest = found.latest
     if latest and latest.late > timedelta(hours=1):
-        line += (f"; the queue grows by up to {found.peak - (found.limit or 0):,} a day, so the last of "
-                 f"{latest.wave.what} (due {ct.short_date(latest.wave.at.date())} {latest.wave.at:%H:%M} UTC) "
-                 f"would leave {ct.short_date(latest.last.date())} {latest.last:%H:%M} UTC, "
-                 f"{duration(latest.late)} late")
-    return line
+        parts.append(f"the queue grows by up to {found.peak - (found.limit or 0):,} a day, so the last of "
+                     f"{latest.wave.what} (due {ct.short_date(latest.wave.at.date())} {latest.wave.at:%H:%M} UTC) "
+                     f"would leave {ct.short_date(latest.last.date())} {latest.last:%H:%M} UTC, "
+                     f"{duration(latest.late)} late")
+    return parts
+
+
+def over_line(found: Assessment) -> str:
+    """``over_parts`` on one line (the warning of ``--over-limit``)."""
+    return "; ".join(over_parts(found))
+
+
+def made_of(waves: list[Wave]) -> str:
+    """What the busiest 24 hours hold: "8,000 new (the call X), 8,000 already scheduled (day 3
+    of Y, day 4 of Y)"."""
+    parts = []
+    for new, label in ((True, "new"), (False, "already scheduled")):
+        part = [w for w in waves if w.new == new]
+        if part:
+            whats = list(dict.fromkeys(w.what for w in part))
+            shown = ", ".join(whats[:3]) + (f" and {len(whats) - 3} more" if len(whats) > 3 else "")
+            parts.append(f"{sum(w.count for w in part):,} {label} ({shown})")
+    return ", ".join(parts)
 
 
 def refusal(found: Assessment, pace_name: str) -> str:
     """Why a command is refused: the figures, the late waves, and the ways out."""
-    lines = [f'over the sending limit of pace = "{pace_name}": ' + over_line(found)]
-    lines += [f"  {line}" for line in late_lines(found.late, found.rate)]
+    lines = [f'over the sending limit of pace = "{pace_name}":'] + [f"  {p}" for p in over_parts(found)]
+    late = late_lines(found.late, found.rate)
+    if late:
+        lines += [f"waves that take over an hour at {found.rate}:"] + [f"  {line}" for line in late]
     return "\n".join(lines + [WAYS_OUT])
 
 
@@ -127,7 +149,8 @@ def status_lines(forecast: dict) -> list[str]:
     lines = [f"next 24 hours at {forecast['rate']}:"] if forecast["waves"] else []
     for wave in forecast["waves"]:
         flag = "  (over an hour)" if wave["late"] else ""
-        lines.append(f"  {wave['where']}: {wave['count']:,} emails {wave['span']} ({wave['what']}){flag}")
+        what = f" ({wave['what']})" if wave["what"] != wave["where"] else ""
+        lines.append(f"  {wave['where']}: {wave['count']:,} emails {wave['span']}{what}{flag}")
     backlog, limit = forecast["backlog"], forecast["limit"]
     if forecast["grows"]:
         lines.append(f"backlog grows from day to day: {forecast['per_day']:,} emails fall due a day against "
