@@ -64,35 +64,32 @@ def simulate(waves: list[Wave], wins: list[pacing.Window], history: list[datetim
     """Send ``waves`` as the worker would at the pace ``wins``, after the sorted send times
     ``history`` (the last day's, which still count in the windows); each send takes
     ``per_send``. Emails sent together are stamped with the moment their batch began."""
-    past, times, done = list(history or ()), [], []
+    past, run = list(history or ()), Run([], [])
     order = sorted(range(len(waves)), key=lambda i: (waves[i].at, i))
-    left = [w.count for w in waves]
-    first: dict[int, datetime] = {}
-    ready: list[tuple[int, datetime, int]] = []
+    left, first = [w.count for w in waves], {}
+    ready: list[tuple[int, datetime, int]] = []  # (priority, due, index): the order of claim
     at, nxt = (waves[order[0]].at if order else datetime.max), 0
     while nxt < len(order) or ready:
         while nxt < len(order) and waves[order[nxt]].at <= at:
-            i = order[nxt]
-            heapq.heappush(ready, (waves[i].priority, waves[i].at, i))
+            heapq.heappush(ready, (waves[order[nxt]].priority, waves[order[nxt]].at, order[nxt]))
             nxt += 1
-        if not ready:
-            at = waves[order[nxt]].at
-            continue
-        opens = pacing.next_room_at(past, at, wins) if wins else at
+        opens = (pacing.next_room_at(past, at, wins) if wins else at) if ready else waves[order[nxt]].at
         if opens > at:
             at = opens
             continue
         i = ready[0][2]
         count = min(left[i], pacing.room(past, at, wins) if wins else left[i])
+        if count <= 0:  # never expected (room and next_room_at agree); never loop forever
+            at += timedelta(seconds=1)
+            continue
         first.setdefault(i, at)
         past.extend([at] * count)
-        times.extend([at] * count)
-        left[i] -= count
-        at += per_send * count
+        run.times.extend([at] * count)
+        left[i], at = left[i] - count, at + per_send * count
         if not left[i]:
             heapq.heappop(ready)
-            done.append(Sent(waves[i], first[i], at))
-    return Run(done, times)
+            run.sent.append(Sent(waves[i], first[i], at))
+    return run
 
 
 def _stretches(waves: list[Wave], only_new: bool):
