@@ -35,6 +35,11 @@ class LocalFileError(MailerError):
     what the database holds is not lost."""
 
 
+class OverLimitError(MailerError):
+    """Raised when a command would have more emails fall due in a day than the transport's pace
+    lets go in a day (``mailer.capacity``); the message gives the figures and the ways out."""
+
+
 class NotFoundError(MailerError):
     """Raised when a record named on the command line (a message, a person) does not exist."""
 

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from mailer import outbox, private, worker
+from mailer.capacity import today as capacity_today
+from mailer.capacity import words as capacity_words
 from mailer.app import App
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.config import commented_toml
@@ -182,7 +184,8 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
             "people": len(people_store.list_people(db)), "outbox": outbox_store.counts(db),
             "inbox": inbox_store.counts(db), "pace": dict(zip(("per_minute", "per_day"), settings.rate_limits)),
             "drained_by": eta.isoformat() if eta else None,
-            "in_flight": outbox_store.in_flight(db), "planning_errors": planning_store.errors(db)}
+            "in_flight": outbox_store.in_flight(db), "planning_errors": planning_store.errors(db),
+            "forecast": capacity_today(db, settings, now)}
     if as_json:
         click.echo(json.dumps(data))
         return
@@ -192,6 +195,8 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
     if eta:
         how = "at the configured pace" if any(settings.rate_limits) else "with no pace set, at the speed of recent sends"
         click.echo(f"queue drained by {eta:%Y-%m-%d %H:%M:%S} UTC {how}")
+    for line in capacity_words.status_lines(data["forecast"]):
+        click.echo(line)
     for lease in data["in_flight"]:
         click.echo(f"in flight: {lease['count']} held by worker {lease['owner']} until {lease['lease_ends'][:19]} UTC"
                    " (then checked against what was sent, and sent if it was not)")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from mailer.capacity import added
+from mailer.cli import capacity
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.flows.call import definition, flow
 from mailer.flows.call.places import RoleState, filled, place_line
@@ -26,19 +28,23 @@ def call() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Only validate the file and say what would happen.")
 @click.option("--now", "now_text", help=NOW_HELP)
+@capacity.over_limit_option
 @click.pass_obj
-def open_(app, file: Path, check: bool, now_text: str | None) -> None:
+def open_(app, file: Path, check: bool, now_text: str | None, over_limit: bool) -> None:
     """Validate FILE.toml and open the call; it goes out at the next tick."""
     now = parse_now(now_text)
     spec, recipients = definition.check_file(app.db, file, now, app.settings.mailer_lead)
+    warnings = capacity.check(app, now, added.call_open(recipients, spec["title"], now), over_limit)
     if check:
         click.echo(f"{file}: valid")
         click.echo(definition.describe(spec, recipients, spec["sender"]))
+        capacity.echo(warnings)
         return
     call_id = definition.open_call(app.db, spec, now)
     click.echo(f"opened call {call_id}: {spec['title']}")
     click.echo(definition.describe(spec, recipients, spec["sender"]))
     click.echo("the call goes out at the next tick")
+    capacity.echo(warnings)
 
 
 def phase(call_row: dict, now: datetime, zones: set[str]) -> str:

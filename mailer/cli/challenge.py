@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from mailer import private
+from mailer.capacity import added
+from mailer.cli import capacity
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.cli.output import counted
 from mailer.errors import NotFoundError
@@ -45,19 +47,23 @@ def challenge() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Only validate the file and say what would happen.")
 @click.option("--now", "now_text", help=NOW_HELP)
+@capacity.over_limit_option
 @click.pass_obj
-def start(app, file: Path, check: bool, now_text: str | None) -> None:
+def start(app, file: Path, check: bool, now_text: str | None, over_limit: bool) -> None:
     """Validate FILE.toml, store the challenge and enrol its participants."""
     now = parse_now(now_text)
+    definition, members, notes = challenge_def.check_start(app.db, file, now)
+    warnings = capacity.check(app, now, added.challenge_start(app.db, definition, members, now), over_limit)
     if check:
-        definition, members, notes = challenge_def.check_start(app.db, file, now)
         click.echo(f"{file}: valid ({counted(definition.length, 'day')})")
         click.echo("\n".join([challenge_def.describe_start(definition, members, now), *notes]))
+        capacity.echo(warnings)
         return
     started = challenge_def.start_challenge(app.db, file, now)
     click.echo(f"started challenge {started.challenge_id}: {started.definition.title}")
     click.echo("\n".join([started.summary, *started.notes]))
     click.echo("the announcement goes out at the next tick")
+    capacity.echo(warnings)
 
 
 @challenge.command("new")

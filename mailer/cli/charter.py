@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from mailer.capacity import added
+from mailer.cli import capacity
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.flows.charter import definition as cdef
 from mailer.flows.charter import lifecycle
@@ -25,19 +27,24 @@ def charter() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Only validate the file and show the charter.")
 @click.option("--now", "now_text", help=NOW_HELP)
+@capacity.over_limit_option
 @click.pass_obj
-def submit(app, file: Path, check: bool, now_text: str | None) -> None:
+def submit(app, file: Path, check: bool, now_text: str | None, over_limit: bool) -> None:
     """Validate FILE.toml and submit it; each approver gets a request at the next tick."""
     now = parse_now(now_text)
+    definition = lifecycle.check(app.db, file, now)
+    warnings = capacity.check(app, now, added.charter_submit(app.db, list(definition.approvers), definition.title,
+                                                             now), over_limit)
     if check:
-        definition = lifecycle.check(app.db, file, now)
         spec = definition.as_spec()
         click.echo(f"{file}: valid")
         click.echo(f"{spec['title']}: {cdef.resourcing(spec)}; {len(spec['approvers'])} approvers, "
                    f"{cdef.rule_text(spec)}; decision due {spec['deadline']}")
+        capacity.echo(warnings)
         return
     charter_id = lifecycle.submit(app.db, file, now)
     click.echo(f"submitted charter {charter_id}; the approval requests go out at the next tick")
+    capacity.echo(warnings)
 
 
 @charter.command("list")

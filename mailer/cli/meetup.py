@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from mailer.capacity import added
+from mailer.cli import capacity
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.flows.challenge import timing
 from mailer.flows.meetup import actions
@@ -26,19 +28,24 @@ def meetup() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Only validate the file and say what would happen.")
 @click.option("--now", "now_text", help=NOW_HELP)
+@capacity.over_limit_option
 @click.pass_obj
-def schedule(app, file: Path, check: bool, now_text: str | None) -> None:
+def schedule(app, file: Path, check: bool, now_text: str | None, over_limit: bool) -> None:
     """Validate FILE.toml and schedule the meetup; invitations go out at the next tick."""
     now = parse_now(now_text)
     spec = meetup_def.load_definition(file)
-    line = actions.describe(spec, *actions.check(app.db, spec, now))
+    invitees, speakers = actions.check(app.db, spec, now)
+    line = actions.describe(spec, invitees, speakers)
+    warnings = capacity.check(app, now, added.meetup_schedule(spec, invitees, speakers, now), over_limit)
     if check:
         click.echo(f"{file}: valid")
         click.echo(line)
+        capacity.echo(warnings)
         return
     meetup_id = actions.schedule_meetup(app.db, spec, now)
     click.echo(f"scheduled meetup {meetup_id}: {spec['title']}")
     click.echo(line)
+    capacity.echo(warnings)
 
 
 def _moment(text: str, zone: str) -> datetime:

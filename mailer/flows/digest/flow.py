@@ -10,7 +10,7 @@ Digests only read: each flow answers ``digest_items`` for a recipient.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
@@ -22,7 +22,7 @@ from mailer.flows.digest import cadence as cad
 from mailer.flows.digest import emails
 from mailer.outbound.safe_text import one_line
 from mailer.store import digests as store
-from mailer.store import inbox, outbox, people
+from mailer.store import inbox, outbox, outbox_load, people
 from mailer.store.outbox import parse_ts
 
 KEY = "digest:person:{pid}:until:{until:%Y-%m-%dT%H:%MZ}"
@@ -93,6 +93,7 @@ def build(db: Database, person: dict, since: datetime, until: datetime, settings
                                   if p["id"] != person["id"]]
     # a lead's digest also lists what waits for a person in the inbox; a sponsor's never does
     context["waiting"] = waiting(db, person, since, until) if scope is None else None
+    context["late"] = late_sends(db, since, until) if scope is None else None
     return PlannedEmail(key=key, to=person["email"], subject=emails.subject(context, settings.mailer_site_name),
                         template="digest/digest", context=context, reply_purpose="digest",
                         reply_ref=f"digest:person:{person['id']}", recurring=True,
@@ -100,6 +101,14 @@ def build(db: Database, person: dict, since: datetime, until: datetime, settings
 
 
 WAITING_SHOWN = 10
+LATE_AFTER = timedelta(hours=1)  # a day email an hour after its hour is late (issue 24)
+
+
+def late_sends(db: Database, since: datetime, until: datetime) -> dict | None:
+    """The emails of ``[since, until)`` that left over an hour after they fell due (the pace
+    held them in the queue), for the lead's digest to say so; None when none did."""
+    found = outbox_load.late_sends(db, since, until, LATE_AFTER)
+    return {**found, "worst_minutes": round(found["worst_minutes"])} if found["late"] else None
 
 
 def waiting(db: Database, person: dict, since: datetime, until: datetime) -> dict:
