@@ -85,5 +85,5 @@ def recent_sends(db: Database, now: datetime) -> tuple[list[datetime], timedelta
 
 
 def pace_windows(settings: Settings) -> list[pacing.Window]:
-    """The windows of the transport's pace."""
-    return pacing.windows(*settings.rate_limits)
+    """The windows of the transport's pace (a relay's per-second rate included)."""
+    return pacing.pace_windows(settings)

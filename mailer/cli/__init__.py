@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from mailer import outbox, private, worker
+from mailer import outbox, pacing, private, worker
 from mailer.capacity import today as capacity_today
 from mailer.capacity import words as capacity_words
 from mailer.app import App
@@ -182,7 +182,8 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
     eta = outbox.drain_eta(db, now, settings)
     data = {"home": str(app.home), "transport": settings.transport_kind,
             "people": len(people_store.list_people(db)), "outbox": outbox_store.counts(db),
-            "inbox": inbox_store.counts(db), "pace": dict(zip(("per_minute", "per_day"), settings.rate_limits)),
+            "inbox": inbox_store.counts(db), "pace": dict(zip(("per_minute", "per_day"), settings.rate_limits),
+                                                       per_second=settings.rate_per_second),
             "drained_by": eta.isoformat() if eta else None,
             "in_flight": outbox_store.in_flight(db), "planning_errors": planning_store.errors(db),
             "forecast": capacity_today(db, settings, now)}
@@ -193,7 +194,7 @@ def status(app: App, now_text: str | None, as_json: bool) -> None:
     click.echo("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(data["outbox"].items())) or "empty"))
     click.echo("inbox:  " + (", ".join(f"{n} {s}" for s, n in sorted(data["inbox"].items())) or "empty"))
     if eta:
-        how = "at the configured pace" if any(settings.rate_limits) else "with no pace set, at the speed of recent sends"
+        how = "at the configured pace" if pacing.pace_windows(settings) else "with no pace set, at the speed of recent sends"
         click.echo(f"queue drained by {eta:%Y-%m-%d %H:%M:%S} UTC {how}")
     for line in capacity_words.status_lines(data["forecast"]):
         click.echo(line)
