@@ -18,6 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
+from mailer.store.charter_plans import plan_marks
 from mailer.store.outbox import parse_ts, ts
 from mailer.store.rows import scrub
 
@@ -116,7 +117,7 @@ def _news_round(db: Database) -> None:
 
 
 MIGRATIONS = [("charters-001", _create), ("charters-002-news-stops", _news_stops),
-              ("charters-003-news-round", _news_round)]
+              ("charters-003-news-round", _news_round), ("charters-004-plan-marks", plan_marks)]
 
 
 # -- charters and versions ------------------------------------------------------------------
