@@ -48,10 +48,13 @@ class View:
 
 def make_view(db: Database, charter: dict, with_sent: bool = True) -> View:
     """The view of one charter: its people and (``with_sent``: for planning, not for a reply)
-    the keys already in the outbox. The people are looked up together, not one query each."""
+    the keys already in the outbox. The people are looked up together, not one query each; a
+    reply's view leaves the approvers out (only the request, which planning sends, names them:
+    an approval does not look up 1,000 approvers, issue 25)."""
     spec = charter["spec"]
-    addresses = {spec["proposer"], *spec["team"], *spec["approvers"], *spec["learning_sponsors"],
-                 *spec["funding_sponsors"], *(m["email"] for m in store.members(db, charter["id"]))}
+    addresses = {spec["proposer"], *spec["team"], *(spec["approvers"] if with_sent else ()),
+                 *spec["learning_sponsors"], *spec["funding_sponsors"],
+                 *(m["email"] for m in store.members(db, charter["id"]))}
     found = people.find_people(db, addresses)
     known = {a: found[a.strip().lower()] for a in addresses if a.strip().lower() in found}
     shown = mail.view(charter, {a: p["name"] for a, p in known.items()})
