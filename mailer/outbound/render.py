@@ -15,7 +15,6 @@ import jinja2
 
 from mailer.errors import MailerError
 from mailer.outbound import formats, markdown
-from mailer.outbound.shared_render import SharedInliner
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 SIGNATURE_DELIMITER = "-- "
@@ -52,12 +51,6 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
-@lru_cache(maxsize=1)
-def _shared_inliner() -> SharedInliner:
-    """Inlines once per shape of email: what a day's emails share is inlined once (issue 25)."""
-    return SharedInliner(_inliner().inline)
-
-
 def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
     """Render ``template`` (e.g. "challenge/day") to (plain text, HTML with inlined CSS)."""
     env = environment()
@@ -66,7 +59,7 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
         html = env.get_template(f"{template}.html.j2").render(context)
     except jinja2.TemplateError as exc:
         raise MailerError(f"template {template}: {exc}") from exc
-    return _tidy(text), _shared_inliner().inline(html)
+    return _tidy(text), _inliner().inline(html)
 
 
 def _tidy(text: str) -> str:
