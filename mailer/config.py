@@ -191,10 +191,17 @@ class Settings:
     values: tuple[tuple[str, Any], ...]
 
     def __getattr__(self, name: str) -> Any:
-        for key, value in object.__getattribute__(self, "values"):
-            if key == name:
-                return value
-        raise AttributeError(name)
+        try:
+            table = object.__getattribute__(self, "_table")
+        except AttributeError:  # built on first use: a look-up per setting read, not a scan of them all
+            table = {}
+            for key, value in object.__getattribute__(self, "values"):
+                table.setdefault(key, value)  # the first of a repeated key wins, as the scan had it
+            object.__setattr__(self, "_table", table)
+        try:
+            return table[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     @property
     def db_path(self) -> Path:

@@ -49,6 +49,7 @@ class TickResult:
     held_by_pace: int = 0
     notes: list[str] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)  # handled messages per outcome (inbox)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage: inbound, planning, sending
 
     def as_dict(self) -> dict:
         """Plain data for ``--json``."""
@@ -157,6 +158,7 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
          progress: Callable[[int], None] = lambda n: None) -> TickResult:
     """One pass: inbox, then what is due (flushing after each batch), then the outbox."""
     result = TickResult(now=now.isoformat())
+    begin = time.perf_counter()
     box = inbox.InboxResult()
     try:
         inbox.receive(db, transport, now, settings, box)
@@ -169,13 +171,17 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     result.notes += box.notes
     retention.drop_expired_raw(db, transport, now, settings)
     mirror_calendars(db, transport, now, settings, result)  # before planning: it decides who mails invitations
-    sent = outbox.FlushResult()
+    sent, received, sending = outbox.FlushResult(), time.perf_counter(), [0.0]
 
     def send() -> None:
+        started = time.perf_counter()
         outbox.flush(db, transport, now, settings, owner, clock, should_stop, progress, into=sent)
+        sending[0] += time.perf_counter() - started
 
     result.enqueued = box.answers + plan_due(db, now, settings, result, send)
     send()
+    result.seconds = {"inbound": received - begin, "sending": sending[0],
+                      "planning": time.perf_counter() - received - sending[0]}
     result.sent, result.retried, result.dead = sent.sent, sent.retried, result.dead + sent.dead
     result.unknown, result.held_by_pace = sent.unknown, sent.held_by_pace
     result.notes += sent.errors

@@ -51,6 +51,9 @@ def test_the_command_refuses_a_home_that_holds_a_community_and_speaks_json(tmp_p
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["members"] == 5 and len(data["per_day"]) == 1 and data["totals"]["sent"] >= 5
+    # per stage (issue 25): the tick's own split, beside setup and the simulated members, and peak memory
+    assert {"setup_s", "tick_s", "members_s", "inbound_s", "planning_s", "sending_s"} <= set(data["stages"])
+    assert data["peak_rss_mb"] > 0
     again = runner.invoke(main, ["--home", str(home), "simulate", "--members", "5", "--days", "1"])
     assert again.exit_code == 2 and "already holds a community" in again.output
 

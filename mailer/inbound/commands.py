@@ -79,7 +79,7 @@ class Folded:
 
     original: str
     folded: str
-    origin: tuple[int, ...]  # origin[i]: index in ``original`` of folded character i
+    origin: Sequence[int]  # origin[i]: index in ``original`` of folded character i
 
     def rest(self, end: int) -> str:
         """The original text from folded position ``end`` on, without leading separators."""
@@ -101,7 +101,7 @@ class Folded:
 def fold(text: str) -> Folded:
     """Lower case, accents and curly quotes removed, keeping a map to the original."""
     if text.isascii():  # the common case: one character in, one out
-        return Folded(text, text.lower(), tuple(range(len(text))))
+        return Folded(text, text.lower(), range(len(text)))  # the identity map, not a tuple built per text
     out: list[str] = []
     origin: list[int] = []
     for i, char in enumerate(text):

@@ -15,6 +15,7 @@ import email.charset
 import email.policy
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from email.header import Header
 from email.message import Message
@@ -175,7 +176,7 @@ def _multipart(subtype: str) -> MIMEMultipart:
 def _headers(msg: MIMEBase, env: Envelope) -> None:
     # Every value built from data passes through safe_text: one line, no control characters.
     msg["Message-ID"] = env.message_id
-    msg["Date"] = format_datetime(env.date)
+    msg["Date"] = _date(env.date, env.date.utcoffset())
     msg["From"] = _address(env.from_name, env.from_addr)
     msg["To"] = _address(env.to_name, env.to_addr)
     msg["Subject"] = _encoded(one_line(env.subject))
@@ -194,6 +195,14 @@ def _headers(msg: MIMEBase, env: Envelope) -> None:
         msg[name] = _encoded(one_line(value))
 
 
+@lru_cache(maxsize=64)
+def _date(moment: datetime, offset: object) -> str:
+    """The Date header of ``moment``: a tick's emails share one ``now`` (issue 25). ``offset``
+    is part of the key: equal instants in two zones are equal datetimes but other headers."""
+    return format_datetime(moment)
+
+
+@lru_cache(maxsize=1024)  # the From of every email is the same (issue 25: composing a day's emails)
 def _address(name: str, addr: str) -> str:
     """``Name <addr>``, or the bare address when the name cannot be used.
 

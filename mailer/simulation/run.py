@@ -123,6 +123,8 @@ class Simulation:
         for row in outbox.sent_between(self.db, now, now + timedelta(seconds=1)):
             self.read(row, now)
         self.stages["tick_s"] += t2 - t1
+        for stage, seconds in result.seconds.items():  # the tick's own split: inbound, planning, sending
+            self.stages[f"{stage}_s"] = self.stages.get(f"{stage}_s", 0.0) + seconds
         self.stages["members_s"] += (t1 - t0) + (time.perf_counter() - t2)
 
     def read(self, row: dict, now: datetime) -> None:

@@ -127,31 +127,34 @@ def _decide(db: Database, view: View, person: dict, reply: RoutedReply, auth: st
     decision_id = store.add_decision(db, charter["id"], charter["version"], person["id"],
                                      decision or reply.intent, reply.comment if comment is None else comment,
                                      reply.received_at or now, reply.message.message_id, auth)
-    status = settle(db, charter, now)
+    status, approvals = settle(db, charter, now)
     decision = store.get_decision(db, decision_id)
-    return [mail.receipt(charter, view.shown, person, decision, standing(db, charter, status),
+    return [mail.receipt(charter, view.shown, person, decision, standing(db, charter, status, approvals),
                          reply.message.subject or "", reply.message.message_id)]
 
 
-def settle(db: Database, charter: dict, now: datetime) -> str:
-    """Apply the rule to the current version's answers; record a decision and start the project."""
-    found = people.find_people(db, set(charter["spec"]["approvers"]))  # together, not one query each
-    approvers = [p["id"] for a in charter["spec"]["approvers"] if (p := found.get(a.strip().lower()))]
-    answers = rules.latest_answers(store.decisions(db, charter["id"], charter["version"]))
-    status = rules.outcome(charter["spec"]["rule"], approvers, answers)
+def settle(db: Database, charter: dict, now: datetime) -> tuple[str, int]:
+    """Apply the rule to the current version's answers; record a decision and start the project.
+    Returns the status and how many approvals count."""
+    known, counts = _tally(db, charter)
+    status = rules.outcome_of_counts(charter["spec"]["rule"], known, counts)
     if status != "pending":
         store.set_status(db, charter["id"], status, now)
         if status == "approved":
             links.open_places(db, store.get_charter(db, charter["id"]), now)
-    return status
+    return status, counts.get("approve", 0)
 
 
-def standing(db: Database, charter: dict, status: str) -> str:
-    """Where the charter stands, in one sentence for the approver's receipt."""
+def standing(db: Database, charter: dict, status: str, approvals: int | None = None) -> str:
+    """Where the charter stands, in one sentence for the approver's receipt (``approvals``: the
+    count ``settle`` just made, else counted again)."""
     if status != "pending":
         return mail.SETTLED_SENTENCES.get(status, "The charter is decided; everyone involved will hear.")
     spec = charter["spec"]
-    answers = rules.latest_answers(store.decisions(db, charter["id"], charter["version"]))
-    approvals = sum(1 for d in answers.values() if d == "approve")
     need = rules.needed(spec["rule"], len(spec["approvers"]))
-    return mail.pending_sentence(approvals, need)
+    return mail.pending_sentence(_tally(db, charter)[1].get("approve", 0) if approvals is None else approvals, need)
+
+
+def _tally(db: Database, charter: dict) -> tuple[int, dict[str, int]]:
+    """The known approvers and their latest answers' counts, summed by the store (issue 25)."""
+    return store.tally(db, charter["id"], charter["version"], [a.strip().lower() for a in charter["spec"]["approvers"]])

@@ -19,6 +19,7 @@ from mailer.errors import InboundError, NotFoundError
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.charter import approvals, project, rules
 from mailer.flows.charter import emails as mail
+from mailer.store import charter_plans as plan_marks
 from mailer.store import charters as store
 from mailer.store import outbox, people
 
@@ -47,10 +48,13 @@ class View:
 
 def make_view(db: Database, charter: dict, with_sent: bool = True) -> View:
     """The view of one charter: its people and (``with_sent``: for planning, not for a reply)
-    the keys already in the outbox. The people are looked up together, not one query each."""
+    the keys already in the outbox. The people are looked up together, not one query each; a
+    reply's view leaves the approvers out (only the request, which planning sends, names them:
+    an approval does not look up 1,000 approvers, issue 25)."""
     spec = charter["spec"]
-    addresses = {spec["proposer"], *spec["team"], *spec["approvers"], *spec["learning_sponsors"],
-                 *spec["funding_sponsors"], *(m["email"] for m in store.members(db, charter["id"]))}
+    addresses = {spec["proposer"], *spec["team"], *(spec["approvers"] if with_sent else ()),
+                 *spec["learning_sponsors"], *spec["funding_sponsors"],
+                 *(m["email"] for m in store.members(db, charter["id"]))}
     found = people.find_people(db, addresses)
     known = {a: found[a.strip().lower()] for a in addresses if a.strip().lower() in found}
     shown = mail.view(charter, {a: p["name"] for a, p in known.items()})
@@ -61,6 +65,7 @@ def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEma
     """Every charter email that should have been planned by ``now`` and is not in the outbox."""
     remind = getattr(settings, "approvals_remind_days_before", 3) if settings is not None else 3
     plans: list[PlannedEmail] = []
+    newest, seen = people.newest_id(db), f"remind:{remind}"
     for charter in store.list_charters(db):
         if charter["status"] in SETTLED and now - charter["status_at"] > QUIET_AFTER:
             continue  # decided or finished long ago: nothing more can fall due
@@ -70,9 +75,31 @@ def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEma
         if charter["status"] == "approved" and project.ended(db, charter, now):
             project.complete_now(db, charter, now)
             charter = store.get_charter(db, charter["id"])
+        if plan_marks.nothing_due(charter, now, newest, seen):
+            continue  # planned once per change (issue 25): no approvers, keys or community read
         view = make_view(db, charter)
-        plans.extend(p for p in _plan(db, view, now, remind) if p.key not in view.sent)
+        planned = [p for p in _plan(db, view, now, remind) if p.key not in view.sent]
+        if not planned:  # marked only when nothing is left to enqueue: a crash before enqueueing loses nothing
+            plan_marks.set_plan_mark(db, charter["id"], now, next_change(db, charter, now, remind), newest, seen)
+        plans.extend(planned)
     return plans
+
+
+def next_change(db: Database, charter: dict, now: datetime, remind: int) -> datetime | None:
+    """The next moment after ``now`` at which time alone can make one of the charter's emails
+    due: a reminder's, a check-in's, a project news' or the findings' morning in some person's
+    zone (None: only a change of the data can). Expiry and the project's end are checked on
+    every tick before the mark is read."""
+    days: list[date] = []
+    if charter["status"] == "pending" and remind > 0:
+        days.append(date.fromisoformat(charter["spec"]["deadline"]) - timedelta(days=remind))
+    if charter["status"] in ("approved", "completed"):
+        days.extend(project.planning_days(charter))
+    days = [d for d in days if d >= now.date() - timedelta(days=2)]  # mornings past in every zone drop out
+    if not days:
+        return None
+    zones = plan_marks.zones(db)
+    return min((m for d in days for tz in zones if (m := rules.local_morning(d, tz)) > now), default=None)
 
 
 def _deadline_passed(db: Database, charter: dict, now: datetime) -> bool:

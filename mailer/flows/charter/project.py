@@ -11,7 +11,7 @@ At the planned end (or ``charter complete``) the team is asked for its findings.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
@@ -102,6 +102,17 @@ def _round_dates(charter: dict) -> dict[int, date]:
     if charter["status"] == "completed":
         dates[total + 1] = charter["completed_at"].date()
     return dates
+
+
+def planning_days(charter: dict) -> list[date]:
+    """Every date on whose morning (in someone's zone) a check-in, project news or the findings
+    of an approved or completed project can fall due."""
+    dates = _round_dates(charter)
+    days = [*dates.values(), *(d + rules.NEWS_AFTER for d in dates.values())]
+    if charter["status"] == "completed":  # the findings: the end's local date, a day either side of UTC's
+        ended_on = charter["completed_at"].date()
+        days += [ended_on - timedelta(days=1), ended_on, ended_on + timedelta(days=1)]
+    return days
 
 
 def _news(db: Database, view: View, now: datetime) -> list[PlannedEmail]:

@@ -36,15 +36,19 @@ def needed(rule: str | int, approvers: int) -> int:
 
 def outcome(rule: str | int, approvers: list[int], answers: dict[int, str]) -> str:
     """approved, rejected, changes_requested or pending, from each approver's latest answer."""
-    counted = {a: answers[a] for a in approvers if a in answers}
-    need = needed(rule, len(approvers))
-    approvals = sum(1 for d in counted.values() if d == "approve")
-    rejections = sum(1 for d in counted.values() if d == "reject")
-    if approvals >= need:
+    counted = [answers[a] for a in set(approvers) if a in answers]
+    return outcome_of_counts(rule, len(approvers), {d: counted.count(d) for d in set(counted)})
+
+
+def outcome_of_counts(rule: str | int, approvers: int, counts: dict[str, int]) -> str:
+    """``outcome`` from the number of known approvers and how many of their latest answers say
+    each decision (``approve``, ``reject``, ``request_changes``): what a reply settles with."""
+    need = needed(rule, approvers)
+    if counts.get("approve", 0) >= need:
         return "approved"
-    if len(approvers) - rejections < need:
+    if approvers - counts.get("reject", 0) < need:
         return "rejected"
-    if any(d == "request_changes" for d in counted.values()):
+    if counts.get("request_changes", 0):
         return "changes_requested"
     return "pending"
 

@@ -272,3 +272,64 @@ def test_before_any_news_opens_a_tick_does_not_read_the_community(world, write_c
     finally:
         world.db.conn.set_trace_callback(None)
     assert not [s for s in seen if s.startswith("SELECT * FROM people ORDER BY email")]
+
+
+def _statements(world, now: datetime) -> list[str]:
+    seen: list[str] = []
+    world.db.conn.set_trace_callback(seen.append)
+    try:
+        world.tick(now)
+    finally:
+        world.db.conn.set_trace_callback(None)
+    return seen
+
+
+def _news_to(world, address: str) -> list[str]:
+    return [str(m["Subject"]) for m in world.sent()
+            if str(m["Subject"]).startswith("Project news") and address in str(m["To"])]
+
+
+def test_once_news_went_out_a_tick_reads_neither_the_community_nor_the_keys(world, write_charter):
+    approved(world, write_charter)
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 18, 20, tzinfo=UTC), H)
+    world.reply("alice@corp.example.com", "Alerting chapter drafted.", datetime(2027, 1, 18, 21, tzinfo=UTC),
+                subject_part="check-in 1")
+    world.walk(datetime(2027, 1, 21, tzinfo=UTC), datetime(2027, 1, 23, tzinfo=UTC), H)  # news 1 everywhere
+    assert _news_to(world, "carla@corp.example.com")
+    seen = _statements(world, datetime(2027, 1, 23, 1, tzinfo=UTC))
+    assert not [s for s in seen if s.startswith("SELECT * FROM people ORDER BY email")]
+    assert not [s for s in seen if "charter:1:" in s and "outbox" in s]
+
+
+def test_news_with_nothing_to_carry_goes_out_when_an_update_comes(world, write_charter):
+    approved(world, write_charter)
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 23, tzinfo=UTC), H)  # round 1: nobody answered
+    assert not _news_to(world, "carla@corp.example.com")
+    world.reply("alice@corp.example.com", "Late: alerting chapter drafted.", datetime(2027, 1, 23, 1, tzinfo=UTC),
+                subject_part="check-in 1")
+    world.tick(datetime(2027, 1, 23, 2, tzinfo=UTC))
+    assert _news_to(world, "carla@corp.example.com")
+
+
+def test_a_member_who_arrives_after_the_news_gets_it(world, write_charter):
+    approved(world, write_charter)
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 18, 20, tzinfo=UTC), H)
+    world.reply("alice@corp.example.com", "Alerting chapter drafted.", datetime(2027, 1, 18, 21, tzinfo=UTC),
+                subject_part="check-in 1")
+    world.walk(datetime(2027, 1, 21, tzinfo=UTC), datetime(2027, 1, 23, tzinfo=UTC), H)
+    people.add_person(world.db, "newcomer@corp.example.com", "Nia Newcomer", "Europe/Paris")
+    world.tick(datetime(2027, 1, 23, 1, tzinfo=UTC))
+    assert _news_to(world, "newcomer@corp.example.com")
+
+
+def test_a_member_who_moves_zone_gets_the_news_in_the_new_morning(world, write_charter):
+    approved(world, write_charter)
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 18, 20, tzinfo=UTC), H)
+    world.reply("alice@corp.example.com", "Alerting chapter drafted.", datetime(2027, 1, 18, 21, tzinfo=UTC),
+                subject_part="check-in 1")
+    # 21 Jan 09:00 in Paris has come, not yet in Mexico City: carla (Mexico City) waits
+    world.walk(datetime(2027, 1, 21, tzinfo=UTC), datetime(2027, 1, 21, 10, tzinfo=UTC), H)
+    assert not _news_to(world, "carla@corp.example.com")
+    world.db.execute("UPDATE people SET timezone = 'Europe/Paris' WHERE email = 'carla@corp.example.com'")
+    world.tick(datetime(2027, 1, 21, 10, 30, tzinfo=UTC))
+    assert _news_to(world, "carla@corp.example.com")
