@@ -31,6 +31,7 @@ from typing import Any
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, journal_page
 from mailer.inbound import attachments
+from mailer.locale.text import _
 from mailer.outbound import formats, markdown, safe_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
@@ -114,7 +115,8 @@ def day_email(challenge: dict, day: dict, person: dict, line: str | None,
                "date_label": ct.short_date(ct.day_date(start, n)), "partner_line": line,
                "memory": memory, "journaled_count": journaled_count}
     return PlannedEmail(key=f"challenge:{challenge['id']}:day:{n}:person:{person['id']}", to=person["email"],
-                        subject=f"Day {n} of {challenge['length']}: {day['title']}",
+                        subject=_("Day %(n)s of %(length)s: %(title)s", n=n, length=challenge["length"],
+                                  title=day["title"]),
                         template="challenge/day", context=context, reply_purpose="journal",
                         reply_ref=f"challenge:{challenge['id']}:day:{n}", recurring=True,
                         headers=_headers(challenge))
