@@ -23,7 +23,8 @@ ROOT = LOCALE_DIR.parents[1]
 SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "base": (("templates", "base.*.j2"), ("mailer/outbound", "formats.py"), ("mailer/locale", "jinja.py")),
     "system": (("templates/system", "**.j2"), ("mailer", "inbox.py")),
-    "challenge": (("templates/challenge", "**.j2"), ("mailer/flows/challenge", "**.py")),
+    "challenge": (("templates/challenge", "**.j2"), ("mailer/flows/challenge", "**.py"),
+                  ("mailer/inbound", "attachments.py")),
     "charter": (("templates/charter", "**.j2"), ("mailer/flows/charter", "**.py")),
     "call": (("templates/call", "**.j2"), ("mailer/flows/call", "**.py")),
     "meetup": (("templates/meetup", "**.j2"), ("mailer/flows/meetup", "**.py"),

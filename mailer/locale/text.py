@@ -31,31 +31,36 @@ class Localized(str):
 class Text(Localized):
     """A gettext message (singular, or with a plural and a count) and its parameters."""
 
-    __slots__ = ("msgid", "plural", "n", "params")
+    __slots__ = ("msgid", "plural", "n", "params", "context")
 
     def __new__(cls, msgid: str, plural: str | None = None, n: int | None = None,
-                params: dict[str, Any] | None = None) -> "Text":
+                params: dict[str, Any] | None = None, context: str | None = None) -> "Text":
         params = dict(params or {})
         english = plural if plural is not None and n != 1 else msgid
         made = super().__new__(cls, english % params if params else english)
-        made.msgid, made.plural, made.n, made.params = msgid, plural, n, params
+        made.msgid, made.plural, made.n, made.params, made.context = msgid, plural, n, params, context
         return made
 
     def localize(self, language: str) -> str:
         if language == SOURCE:
             return str.__str__(self)
         tr = translations(language)
-        said = tr.gettext(self.msgid) if self.plural is None else tr.ngettext(self.msgid, self.plural, self.n)
+        if self.context is not None:
+            said = tr.pgettext(self.context, self.msgid)
+        else:
+            said = tr.gettext(self.msgid) if self.plural is None else tr.ngettext(self.msgid, self.plural, self.n)
         if not self.params:
             return said
         return said % {k: localize(v, language) for k, v in self.params.items()}
 
     def __reduce__(self) -> tuple:
-        return Text, (self.msgid, self.plural, self.n, self.params)
+        return Text, (self.msgid, self.plural, self.n, self.params, self.context)
 
 
 class Joined(Localized):
-    """Several localized parts with a separator ("Anna journaled yesterday. Ben is on a break.")."""
+    """Several localized parts with a separator ("Anna journaled yesterday. Ben is on a break.").
+
+    Sentences joined by a space are joined by nothing in Japanese (each ends in "。")."""
 
     __slots__ = ("sep", "parts")
 
@@ -66,7 +71,8 @@ class Joined(Localized):
         return made
 
     def localize(self, language: str) -> str:
-        return self.sep.join(localize(p, language) for p in self.parts)
+        sep = "" if language == "ja" and self.sep == " " else self.sep
+        return sep.join(localize(p, language) for p in self.parts)
 
     def __reduce__(self) -> tuple:
         return Joined, (self.sep, self.parts)
@@ -75,6 +81,12 @@ class Joined(Localized):
 def _(msgid: str, **params: Any) -> Text:
     """Mark ``msgid`` for translation; ``params`` fill its ``%(name)s`` placeholders."""
     return Text(msgid, params=params)
+
+
+def pgettext(context: str, msgid: str, **params: Any) -> Text:
+    """``msgid`` in a context: ``pgettext("command:journal", "pause")`` is a word a reply
+    must contain, read by that reader (docs/languages.md)."""
+    return Text(msgid, params=params, context=context)
 
 
 def ngettext(singular: str, plural: str, n: int, **params: Any) -> Text:

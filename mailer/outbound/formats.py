@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel.lists import format_list
 
 from mailer.locale import SOURCE, translations
 from mailer.locale.text import Localized
@@ -164,6 +165,32 @@ def count(n: int, noun: str, plural: str | None = None, language: str = SOURCE) 
         return f"{number(n, language=language)} {noun if n == 1 else plural}"
     tr = translations(language)
     return tr.ngettext(known.msgid, known.plural, n) % {"num": number(n, language=language)}
+
+
+@_localizable
+def megabytes(size: int, language: str = SOURCE) -> str:
+    """A file's size in MB with one decimal, without the unit: "1.5" ("1,5")."""
+    value = size / 1048576
+    if language == SOURCE:
+        return f"{value:.1f}"
+    return babel_numbers.format_decimal(value, format="#,##0.0", locale=language)
+
+
+@_localizable
+def city(tz: str, language: str = SOURCE) -> str:
+    """The city of an IANA zone as the reader names it: "New York", "Nueva York", "ニューヨーク"."""
+    if language == SOURCE:
+        return tz.rsplit("/", 1)[-1].replace("_", " ")
+    return babel_dates.get_timezone_location(tz, locale=language, return_city=True)
+
+
+@_localizable
+def listing(items: tuple, language: str = SOURCE) -> str:
+    """Names in a sentence: "Aiko and Ben" ("Aiko und Ben", "AikoとBen" reads "Aiko、Ben")."""
+    if language == SOURCE:
+        return " and ".join(str(item) for item in items)
+    from mailer.locale.text import localize
+    return format_list([localize(item, language) for item in items], locale=language)
 
 
 @_localizable

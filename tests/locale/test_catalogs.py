@@ -44,12 +44,16 @@ def test_complete_and_reviewed(lang, domain):
 
 @pytest.mark.parametrize("lang,domain", SHIPPED)
 def test_placeholders_match_the_english(lang, domain):
-    """Each translation uses exactly the English message's placeholders (a missing or
-    misspelt one would raise at render time, or silently drop a value)."""
+    """Each translation uses exactly the English message's placeholders (a misspelt one would
+    raise at render time, a missing one silently drop a value). A plural's singular form may
+    leave out the count ("votre jour")."""
     for message in _messages(lang, domain):
         wanted = sorted(PLACEHOLDER.findall(_ids(message)[-1]))
         for said in _strings(message):
-            assert sorted(PLACEHOLDER.findall(said)) == wanted, (lang, domain, message.id, said)
+            found = sorted(PLACEHOLDER.findall(said))
+            if isinstance(message.id, tuple) and found != wanted:
+                found = sorted(found + [n for n in ("count", "num") if n in wanted and n not in found])
+            assert found == wanted, (lang, domain, message.id, said)
 
 
 @pytest.mark.parametrize("lang,domain", SHIPPED)

@@ -31,7 +31,7 @@ from typing import Any
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, journal_page
 from mailer.inbound import attachments
-from mailer.locale.text import _
+from mailer.locale.text import Joined, _, ngettext, pgettext
 from mailer.outbound import formats, markdown, safe_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
@@ -49,7 +49,7 @@ def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
 
 def first_name(name: str) -> str:
     """How we call someone in a sentence: the first word of their name."""
-    return safe_text.first_name(name, "Your partner")
+    return safe_text.first_name(name, _("Your partner"))
 
 
 def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -> PlannedEmail:
@@ -57,8 +57,7 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
     begun = now >= ct.opens_at(start, 1, send, person["timezone"])
-    when = "is under way" if begun else f"starts {ct.short_date(start)}"
-    subject = f"{challenge['title']} {when}: " + ("you're in" if enrolled else 'reply "join" to take part')
+    subject = _subject(challenge["title"], ct.short_date(start), begun, enrolled)
     context = {**_base(challenge), "description": markdown.to_text(challenge["description"]),
                "description_html": markdown.to_html(challenge["description"]),
                "start_label": ct.short_date(start), "send_label": formats.time(send), "begun": begun,
@@ -67,6 +66,15 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
                         subject=subject, template="challenge/announcement", context=context,
                         reply_purpose="challenge_join", reply_ref=f"challenge:{challenge['id']}",
                         recurring=True, headers=_headers(challenge))
+
+
+def _subject(title: str, starts: str, begun: bool, enrolled: bool) -> str:
+    join = pgettext("command:journal", "join")
+    if begun:
+        return (_("%(title)s is under way: you're in", title=title) if enrolled else
+                _('%(title)s is under way: reply "%(join)s" to take part', title=title, join=join))
+    return (_("%(title)s starts %(date)s: you're in", title=title, date=starts) if enrolled else
+            _('%(title)s starts %(date)s: reply "%(join)s" to take part', title=title, date=starts, join=join))
 
 
 def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool,
@@ -80,25 +88,27 @@ def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]],
     if not partners:
         return None
     if new or day == 1:
-        names = " and ".join(f"{one_line(p['name']) or 'someone'} ({ct.city(p['timezone'])})" for p in partners)
-        plural = "s" if len(partners) > 1 else ""
-        return (f"Meet your accountability partner{plural}: {names}. Each day you'll see here "
-                f"whether they journaled (never what they wrote).")
-    return " ".join(_progress(day, p, journaled.get(p["person_id"], set()), since) for p in partners)
+        names = formats.listing(tuple(_("%(name)s (%(city)s)", name=one_line(p["name"]) or _("someone"),
+                                          city=ct.city(p["timezone"])) for p in partners))
+        return ngettext("Meet your accountability partner: %(names)s. Each day you'll see here whether "
+                        "they journaled (never what they wrote).",
+                        "Meet your accountability partners: %(names)s. Each day you'll see here whether "
+                        "they journaled (never what they wrote).", len(partners), names=names)
+    return Joined(" ", [_progress(day, p, journaled.get(p["person_id"], set()), since) for p in partners])
 
 
 def _progress(day: int, partner: dict, days: set[int], since: datetime | None) -> str:
     name = first_name(partner["name"])
     if partner["status"] == "paused":
-        return f"{name} is taking a break."
+        return _("%(name)s is taking a break.", name=name)
     if day - 1 in days:
-        return f"{name} journaled yesterday."
+        return _("%(name)s journaled yesterday.", name=name)
     if since is not None and partner.get("updated_at") and partner["updated_at"] > since:
-        return f"{name} is back from a break."  # resumed since yesterday: no "friendly note" yet
+        return _("%(name)s is back from a break.", name=name)  # resumed since yesterday: no "friendly note" yet
     earlier = [d for d in days if d < day]
     if earlier:
-        return f"{name} last journaled on day {max(earlier)}."
-    return f"{name} hasn't journaled yet; a friendly note from you might help."
+        return _("%(name)s last journaled on day %(day)s.", name=name, day=max(earlier))
+    return _("%(name)s hasn't journaled yet; a friendly note from you might help.", name=name)
 
 
 def day_email(challenge: dict, day: dict, person: dict, line: str | None,
@@ -127,7 +137,8 @@ def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_co
     context = {**_base(challenge), "day": day, "journaled_count": journaled_count}
     return PlannedEmail(
         key=f"challenge:{challenge['id']}:nudge:person:{person['id']}:since:{since:%Y%m%dT%H%M%S}",
-        to=person["email"], subject=f"{challenge['title']}: how is it going?", template="challenge/nudge",
+        to=person["email"], subject=_("%(title)s: how is it going?", title=challenge["title"]),
+        template="challenge/nudge",
         context=context, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}",
         recurring=True, headers=_headers(challenge))
 
@@ -152,10 +163,11 @@ def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
         html = journal_page.page(challenge, person["name"], rows)
         attached.append(Attachment(filename=f"{slug}-journal.html", mime_type="text/html",
                                    data=html.encode("utf-8")))
-    context["photos"] = {"bytes_mb": f"{photos / 1048576:.1f}", "attached": 0 < photos <= SUMMARY_FILES_BUDGET,
+    context["photos"] = {"bytes_mb": formats.megabytes(photos), "attached": 0 < photos <= SUMMARY_FILES_BUDGET,
                          "too_big": photos > SUMMARY_FILES_BUDGET} if photos else None
     return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],
-                        subject=f"{challenge['title']}: your {challenge['length']} days in review",
+                        subject=ngettext("%(title)s: your %(num)s day in review", "%(title)s: your %(num)s days in review",
+                                         challenge["length"], title=challenge["title"]),
                         template="challenge/summary", context=context, attachments=tuple(attached),
                         reply_purpose="challenge_status", reply_ref=f"challenge:{challenge['id']}",
                         recurring=True, headers=_headers(challenge))
@@ -218,7 +230,7 @@ def entry_cut(challenge: dict, person: dict, day: int, now: datetime, their_subj
 def files_not_kept(challenge: dict, person: dict, day: int, over: tuple, their_subject: str,
                    in_reply_to: str | None) -> PlannedEmail:
     """One short answer when files of an entry were over the size or number limit."""
-    listed = [{"name": f.filename, "size_mb": f"{f.size / 1048576:.1f}", "reason": reason} for f, reason in over]
+    listed = [{"name": f.filename, "size_mb": formats.megabytes(f.size), "reason": reason} for f, reason in over]
     key_tail = f"msg:{in_reply_to or day}"
     return _answer(challenge, person, "files", key_tail, "challenge/files_not_kept", their_subject, in_reply_to,
                    {"day": day, "files": listed, "max_mb": attachments.MAX_FILE_BYTES // 1048576,
