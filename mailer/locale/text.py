@@ -13,7 +13,9 @@ Parameters use Python's named %-formatting, like the templates: ``_("Day %(n)s o
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+from markupsafe import Markup, escape
 
 from mailer.locale import SOURCE, translations
 
@@ -76,6 +78,38 @@ class Joined(Localized):
 
     def __reduce__(self) -> tuple:
         return Joined, (self.sep, self.parts)
+
+
+class Versions(Localized):
+    """What a lead wrote, in the languages they gave: ``versions`` by language, the default
+    as itself; a language not given reads the default. HTML versions (``markup``) stay
+    ``Markup`` when said, so templates do not escape them."""
+
+    __slots__ = ("versions", "markup")
+
+    def __new__(cls, default: str, versions: dict[str, str], markup: bool = False) -> "Versions":
+        made = super().__new__(cls, default)
+        made.versions, made.markup = dict(versions), markup
+        return made
+
+    def localize(self, language: str) -> str:
+        said = self.versions.get(language, str.__str__(self))
+        return Markup(said) if self.markup else said
+
+    def __html__(self) -> str:
+        return str.__str__(self) if self.markup else str(escape(str.__str__(self)))
+
+    def __reduce__(self) -> tuple:
+        return Versions, (str.__str__(self), self.versions, self.markup)
+
+
+def versions(default: Any, given: dict[str, str] | None, shape: Callable[[str], Any] = str) -> Any:
+    """``shape(default)``, or ``Versions`` of it and each given language shaped alike (a
+    challenge's title, a day's activity as HTML) when there are translations."""
+    shaped = shape(default)
+    if not given:
+        return shaped
+    return Versions(shaped, {lang: shape(text) for lang, text in given.items()}, isinstance(shaped, Markup))
 
 
 def _(msgid: str, **params: Any) -> Text:

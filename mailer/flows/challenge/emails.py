@@ -24,14 +24,16 @@ the announcement and join help ``challenge_join``, confirmations ``challenge_sta
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, datetime, time
-from typing import Any
+from functools import lru_cache
+from typing import Any, Callable
 
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, journal_page
 from mailer.inbound import attachments
-from mailer.locale.text import Joined, _, ngettext, pgettext
+from mailer.locale.text import Joined, _, ngettext, pgettext, versions
 from mailer.outbound import formats, markdown, safe_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
@@ -39,8 +41,27 @@ from mailer.flows.base import Attachment, PlannedEmail
 
 
 def _base(challenge: dict) -> dict[str, Any]:
-    return {"challenge_title": one_line(challenge["title"]), "length": challenge["length"],
+    return {"challenge_title": said(challenge, "title", one_line), "length": challenge["length"],
             "domain": one_line(challenge["domain"])}
+
+
+def said(record: dict, key: str, shape: Callable[[str], Any] = str) -> Any:
+    """``record[key]`` (a challenge's or a day's title, description, activity) shaped by
+    ``shape``, in every language its lead gave it (``locale.text.versions``): each reader
+    gets theirs, or the default."""
+    return versions(record[key], _translations(record.get("translations")).get(key), shape)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> dict:
+    return json.loads(text)
+
+
+def _translations(value: str | dict | None) -> dict:
+    # A challenge row's are parsed by the store; a day row's are JSON text, parsed once each.
+    if not value:
+        return {}
+    return value if isinstance(value, dict) else _parsed(value)
 
 
 def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
@@ -57,9 +78,9 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
     begun = now >= ct.opens_at(start, 1, send, person["timezone"])
-    subject = _subject(challenge["title"], ct.short_date(start), begun, enrolled)
-    context = {**_base(challenge), "description": markdown.to_text(challenge["description"]),
-               "description_html": markdown.to_html(challenge["description"]),
+    subject = _subject(said(challenge, "title"), ct.short_date(start), begun, enrolled)
+    context = {**_base(challenge), "description": said(challenge, "description", markdown.to_text),
+               "description_html": said(challenge, "description", markdown.to_html),
                "start_label": ct.short_date(start), "send_label": formats.time(send), "begun": begun,
                "enrolled": enrolled, "partners": challenge["partners"]}
     return PlannedEmail(key=f"challenge:{challenge['id']}:announce:person:{person['id']}", to=person["email"],
@@ -120,13 +141,13 @@ def day_email(challenge: dict, day: dict, person: dict, line: str | None,
     if remembered:
         memory = {"day": remembered[0], "date_label": ct.short_date(ct.day_date(start, remembered[0])),
                   "text": remembered[1], "html": markdown.paragraphs_html(remembered[1])}
-    context = {**_base(challenge), "day": n, "day_title": one_line(day["title"]), "activity": markdown.to_text(day["activity"]),
-               "activity_html": markdown.to_html(day["activity"]),
+    context = {**_base(challenge), "day": n, "day_title": said(day, "title", one_line),
+               "activity": said(day, "activity", markdown.to_text), "activity_html": said(day, "activity", markdown.to_html),
                "date_label": ct.short_date(ct.day_date(start, n)), "partner_line": line,
                "memory": memory, "journaled_count": journaled_count}
     return PlannedEmail(key=f"challenge:{challenge['id']}:day:{n}:person:{person['id']}", to=person["email"],
                         subject=_("Day %(n)s of %(length)s: %(title)s", n=n, length=challenge["length"],
-                                  title=day["title"]),
+                                  title=said(day, "title")),
                         template="challenge/day", context=context, reply_purpose="journal",
                         reply_ref=f"challenge:{challenge['id']}:day:{n}", recurring=True,
                         headers=_headers(challenge))
@@ -137,7 +158,7 @@ def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_co
     context = {**_base(challenge), "day": day, "journaled_count": journaled_count}
     return PlannedEmail(
         key=f"challenge:{challenge['id']}:nudge:person:{person['id']}:since:{since:%Y%m%dT%H%M%S}",
-        to=person["email"], subject=_("%(title)s: how is it going?", title=challenge["title"]),
+        to=person["email"], subject=_("%(title)s: how is it going?", title=said(challenge, "title")),
         template="challenge/nudge",
         context=context, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}",
         recurring=True, headers=_headers(challenge))
@@ -167,7 +188,7 @@ def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
                          "too_big": photos > SUMMARY_FILES_BUDGET} if photos else None
     return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],
                         subject=ngettext("%(title)s: your %(num)s day in review", "%(title)s: your %(num)s days in review",
-                                         challenge["length"], title=challenge["title"]),
+                                         challenge["length"], title=said(challenge, "title")),
                         template="challenge/summary", context=context, attachments=tuple(attached),
                         reply_purpose="challenge_status", reply_ref=f"challenge:{challenge['id']}",
                         recurring=True, headers=_headers(challenge))
@@ -178,7 +199,7 @@ def _answer(challenge: dict, person: dict, kind: str, key_tail: str, template: s
             purpose: str = "challenge_status", ref: str | None = None) -> PlannedEmail:
     # Every answer says what to reply ("resume", "join", your entry again), so every answer
     # carries a token of its own: the reply must route even when the client drops References.
-    subject = reply_subject(their_subject, one_line(challenge["title"]))
+    subject = reply_subject(their_subject, said(challenge, "title", one_line))
     return PlannedEmail(key=f"challenge:{challenge['id']}:{kind}:person:{person['id']}:{key_tail}",
                         to=person["email"], subject=subject, template=template,
                         context={**_base(challenge), **extra}, auto_reply=True, in_reply_to=in_reply_to,
