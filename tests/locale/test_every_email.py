@@ -18,7 +18,7 @@ from mailer.flows.challenge import emails as challenge_mail
 from mailer.flows.registry import flow_for
 from mailer.inbound.commands import interpret
 from mailer.locale import DOMAINS, catalogs
-from mailer.locale.text import Localized, _
+from mailer.locale.text import Localized, Versions, _
 from mailer.preview import kinds
 from mailer.preview.render import rendered
 from mailer.preview.world import scratch
@@ -92,6 +92,8 @@ def english_messages() -> list[str]:
 
 def lead_text(value) -> list[str]:
     """What a lead or a member wrote in a plan's context (kept as written), not our sentences."""
+    if isinstance(value, Versions):
+        return [str.__str__(value), *value.versions.values()]
     if isinstance(value, Localized):
         return []
     if isinstance(value, str):
