@@ -90,7 +90,7 @@ def long_date(day: Date | datetime, language: str = SOURCE) -> str:
     "mercredi 20 janvier 2027"."""
     if language == SOURCE:
         return f"{day:%A} {day.day} {day:%B %Y}"
-    return babel_dates.format_skeleton("yMMMMEEEEd", day, locale=_locale(language))
+    return babel_dates.format_date(day, "full", locale=_locale(language))
 
 
 @_localizable
@@ -239,11 +239,13 @@ def time_range(start: datetime, end: datetime, tz: str, language: str = SOURCE) 
     first, last = start.astimezone(zone), end.astimezone(zone)
     say = functools.partial(_plain, language=language)
     late = say(time, last) if last.date() == first.date() else f"{say(day, last)} {say(time, last)}"
+    # CLDR joins a date and a time its own way: "{1}, {0}" in most languages, "{1} {0}" in Japanese.
+    joined = "{1}, {0}" if language == SOURCE else _locale(language).datetime_formats["medium"]
     if first.utcoffset() != last.utcoffset():
-        return (f"{say(date, first)}, {say(time, first)} {say(zone_label, first)} – "
-                f"{late} {say(zone_label, last)}")
+        start = joined.replace("{1}", say(date, first)).replace("{0}", f"{say(time, first)} {say(zone_label, first)}")
+        return f"{start} – {late} {say(zone_label, last)}"
     joiner = "–" if last.date() == first.date() else " – "
-    return f"{say(date, first)}, {say(time, first)}{joiner}{late}"
+    return joined.replace("{1}", say(date, first)).replace("{0}", f"{say(time, first)}{joiner}{late}")
 
 
 def _plain(func: Callable[..., str], *args: Any, language: str) -> str:
