@@ -331,3 +331,18 @@ def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | Non
     sent = store.send_times_after(db, now - max(longest, timedelta(days=1)))
     per_send = pacing.send_interval(sent) or pacing.ASSUMED_PER_SEND  # each send takes time, paced or not
     return pacing.drain_at([t for t in sent if t > now - longest], queued, now, wins, per_send)
+
+
+def retry_dead(db: Database, row_id: int, now: datetime) -> dict:
+    """Send a dead email again at the next tick, byte for byte (``outbox retry``, the lead's
+    page); the row as it was. Refused, with the reason, when it is not dead or has no bytes."""
+    from mailer.errors import MailerError  # imported here: keeps this module's import lines as they are
+
+    row = store.get_row(db, row_id)  # NotFoundError for an unknown id
+    if row["state"] != "dead":
+        raise MailerError(f"outbox message {row_id} is {row['state']}, not dead: nothing to retry")
+    if not row["data"]:
+        raise MailerError(f"outbox message {row_id} cannot be retried: it was never built or its bytes "
+                          f"were removed ({row['last_error'] or 'no reason kept'})")
+    store.revive_dead(db, row_id, now, f"retried by hand after: {row['last_error'] or 'dead'}")
+    return row

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from mailer import outbox
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.flows.charter import definition as cdef
 from mailer.flows.charter import lifecycle
@@ -89,6 +90,18 @@ def show(app, charter_id: int, as_json: bool) -> None:
         held = " (held: waiting for confirmation)" if d["held"] else ""
         comment = f': "{d["comment"]}"' if d["comment"] else ""
         click.echo(f"  v{d['version']} {d['at'][:16]} {d['approver']} {d['decision']}{held}{comment}")
+
+
+@charter.command("remind")
+@click.argument("charter_id", type=int)
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def remind(app, charter_id: int, now_text: str | None) -> None:
+    """Remind the approvers who have not answered now, instead of in the reminder's morning."""
+    plans = lifecycle.reminders_now(app.db, charter_id)
+    queued = outbox.enqueue(app.db, plans, parse_now(now_text), app.settings)
+    click.echo(f"charter {charter_id}: {queued} reminder{'s' if queued != 1 else ''} queued for the next tick"
+               if queued else f"charter {charter_id}: no approver is waiting for a reminder")
 
 
 @charter.command("revise")
