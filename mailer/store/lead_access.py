@@ -47,6 +47,12 @@ def add_link(db: Database, nonce: str, person_id: int, now: datetime, expires_at
                [digest(nonce), person_id, ts(now), ts(expires_at)])
 
 
+def links_since(db: Database, person_id: int, since: datetime) -> int:
+    """How many sign-in links ``person_id`` was sent since ``since`` (to cap requests)."""
+    return db.execute("SELECT count(*) FROM lead_links WHERE person_id = ? AND issued_at >= ?",
+                      [person_id, ts(since)]).fetchone()[0]
+
+
 def use_link(db: Database, nonce: str, person_id: int, now: datetime) -> bool:
     """Spend the link once: True only for an unexpired, unused link issued to ``person_id``."""
     cur = db.execute("UPDATE lead_links SET used_at = ? WHERE digest = ? AND person_id = ? "
