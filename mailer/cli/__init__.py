@@ -233,6 +233,9 @@ def _register_subcommands() -> None:
     from mailer.cli.preview import preview
 
     main.add_command(preview)
+    from mailer.cli.serve import serve
+
+    main.add_command(serve)
 
 
 _register_subcommands()

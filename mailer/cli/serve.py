@@ -1,0 +1,80 @@
+"""``run.py serve``: the web pages (one-click unsubscribe, preferences, the lead's page) on
+uvicorn; and the same server started beside the worker when ``[web] enabled`` is set.
+
+Beside the worker the server runs in its own thread with its own database connections, so a
+long tick never holds up a one-click POST and a busy page never holds up a tick (SQLite's WAL
+lets both read while one writes; writes wait at most the store's busy timeout).
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import click
+import uvicorn
+
+from mailer.app import App
+from mailer.web.app import create_app
+from mailer.web.context import WebContext, load_context, wall_clock
+from mailer.web.tokens import rotate_key
+
+
+def make_server(ctx: WebContext, host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server for ``ctx``'s app. No access log: paths hold signed links."""
+    config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
+                            access_log=False, server_header=False, proxy_headers=True)
+    return uvicorn.Server(config)
+
+
+def banner(ctx: WebContext, host: str, port: int) -> str:
+    """The line printed when the server starts: where it listens and where it is public."""
+    public = ctx.settings.web_base_url or "no [web] base_url set: emails carry no web links"
+    return f"cop-mailer serve on http://{host}:{port} ({public})"
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: [web] host).")
+@click.option("--port", type=int, help="Port to listen on (default: [web] port).")
+@click.option("--rotate-key", is_flag=True, help="Retire the signing key of links and make a new one "
+              "(links signed with the old key work for [web] old_key_days more), then exit.")
+@click.pass_obj
+def serve(app: App, host: str | None, port: int | None, rotate_key: bool) -> None:
+    """Run the web pages: one-click unsubscribe, members' preferences, the lead's page."""
+    settings = app.settings
+    if rotate_key:
+        until = rotate_key_now(app)
+        click.echo(f"new signing key made; links signed with the old one work until {until:%Y-%m-%d %H:%M} UTC")
+        return
+    app.db  # noqa: B018 - create and seed the database on a first run, as the worker does
+    ctx = load_context(app.home)
+    host, port = host or settings.web_host, port if port is not None else settings.web_port
+    server = make_server(ctx, host, port)
+    click.echo(banner(ctx, host, port) + "; Ctrl-C to stop")
+    server.run()
+    click.echo("stopped")
+
+
+def rotate_key_now(app: App):
+    """Rotate the home's link key; return until when the old key's links work."""
+    return rotate_key(app.home, wall_clock(), app.settings.web_old_key_days)
+
+
+@contextmanager
+def beside_worker(app: App) -> Iterator[None]:
+    """With ``[web] enabled``: the web server in a thread for as long as the block runs (the
+    worker, in the main thread, keeps SIGINT/SIGTERM); otherwise nothing."""
+    settings = app.settings
+    if not settings.web_enabled:
+        yield
+        return
+    ctx = load_context(app.home)
+    server = make_server(ctx, settings.web_host, settings.web_port)
+    thread = threading.Thread(target=server.run, name="serve", daemon=True)
+    thread.start()
+    click.echo(banner(ctx, settings.web_host, settings.web_port))
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
