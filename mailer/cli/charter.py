@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from mailer import outbox
 from mailer.cli.now import NOW_HELP, parse_now
 from mailer.flows.charter import definition as cdef
 from mailer.flows.charter import lifecycle
@@ -98,8 +97,7 @@ def show(app, charter_id: int, as_json: bool) -> None:
 @click.pass_obj
 def remind(app, charter_id: int, now_text: str | None) -> None:
     """Remind the approvers who have not answered now, instead of in the reminder's morning."""
-    plans = lifecycle.reminders_now(app.db, charter_id)
-    queued = outbox.enqueue(app.db, plans, parse_now(now_text), app.settings)
+    queued = lifecycle.remind(app.db, charter_id, parse_now(now_text), app.settings)
     click.echo(f"charter {charter_id}: {queued} reminder{'s' if queued != 1 else ''} queued for the next tick"
                if queued else f"charter {charter_id}: no approver is waiting for a reminder")
 

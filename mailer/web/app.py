@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from mailer.web import members
 from mailer.web.context import WebContext
+from mailer.web.lead.routes import routes as lead_routes
 from mailer.web.pages import render, not_found
 
 
@@ -28,7 +29,7 @@ def health(request: Request) -> PlainTextResponse:
 
 def routes(ctx: WebContext) -> list[BaseRoute]:
     """Every route of the app."""
-    return [Route("/", home_page), Route("/health", health), *members.routes()]
+    return [Route("/", home_page), Route("/health", health), *members.routes(), *lead_routes()]
 
 
 def create_app(ctx: WebContext) -> Starlette:

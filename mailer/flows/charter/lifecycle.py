@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from mailer import outbox
 from mailer.errors import ConfigError
 from mailer.flows.base import PlannedEmail
 from mailer.flows.charter import definition as cdef
@@ -111,11 +112,15 @@ def project_people(db: Database, charter_id: int) -> list[int]:
     return [*([proposer["id"]] if proposer else []), *team_members(db, charter_id)]
 
 
+def remind(db: Database, charter_id: int, now: datetime, settings) -> int:
+    """Queue the approval reminders now, before their scheduled morning (``charter remind``,
+    the lead's page); how many. Same keys as the scheduled reminders: no one is reminded twice."""
+    return outbox.enqueue(db, reminders_now(db, charter_id), now, settings)
+
+
 def reminders_now(db: Database, charter_id: int) -> list[PlannedEmail]:
-    """The approval reminders to send now, before their scheduled morning (``charter remind``,
-    the lead's page): to each approver of a pending charter who had the request, has not
-    answered it and was not reminded yet. Same keys as the scheduled reminders, so no one is
-    reminded twice."""
+    """The reminders due to each approver of a pending charter who had the request, has not
+    answered it and was not reminded yet (a ConfigError for a charter not pending)."""
     from mailer.flows.charter import flow  # late: loading flow loads this package, which loads this module
 
     charter = store.get_charter(db, charter_id)

@@ -97,6 +97,11 @@ def end_session(db: Database, session_id: str | None, now: datetime) -> None:
         store.end_session(db, session_id, now)
 
 
+def new_browser_secret() -> str:
+    """A random value for a browser cookie (a pre-session id)."""
+    return secrets.token_urlsafe(32)
+
+
 def csrf_token(signer: Signer, browser_secret: str) -> str:
     """The token every form carries, bound to the browser's session id (or, before sign-in, to
     its pre-session cookie): a page on another site can neither read nor forge it."""
