@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.web.conftest import ROOT, open_page
 from tests.web.lead_home import LEAD, LeadServer, cli
@@ -27,6 +28,8 @@ def ask_for_link(browser, server: LeadServer, email: str) -> str:
     open_page(browser, server.at("/lead/sign-in"))
     browser.find_element(By.ID, "email").send_keys(email)
     browser.find_element(By.CSS_SELECTOR, "main form button").click()
+    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "main h1")
+                                     and b.find_element(By.CSS_SELECTOR, "main h1").text != "The lead’s page")
     answer = browser.find_element(By.TAG_NAME, "main").text
     cli(server.home, "tick", "--now", iso(server))
     return answer
@@ -41,11 +44,17 @@ def emailed_link(browser, server: LeadServer, email: str = LEAD) -> str:
     return new.pop()
 
 
+def press(browser, button, then_at: str) -> None:
+    """Click a form's button and wait until the browser has loaded ``then_at`` (a click returns
+    before the form's POST has been answered)."""
+    button.click()
+    WebDriverWait(browser, 20).until(lambda b: b.current_url == then_at)
+
+
 def sign_in(browser, server: LeadServer) -> None:
     """Sign in as the lead through a link read from the real Maildir outbox."""
     open_page(browser, emailed_link(browser, server))
-    browser.find_element(By.ID, "sign-in").click()
-    assert browser.current_url == server.at("/lead"), browser.page_source
+    press(browser, browser.find_element(By.ID, "sign-in"), server.at("/lead"))
 
 
 def number(browser, name: str) -> int | str:
