@@ -26,12 +26,12 @@ BUSY_TIMEOUT_MS = 10_000
 def _all_migrations() -> list[Migration]:
     # Order matters: later modules may reference earlier tables.
     from mailer.store import (calls, challenges, charters, digests, files, inbox, meetups, outbox, people,
-                              planning, sync_state, tokens)
+                              planning, preferences, sync_state, tokens)
 
     return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *inbox.RETENTION_MIGRATIONS, *tokens.MIGRATIONS,
             *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
             *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS, *charters.MIGRATIONS,
-            *meetups.MIGRATIONS, *planning.MIGRATIONS]
+            *meetups.MIGRATIONS, *planning.MIGRATIONS, *preferences.MIGRATIONS]
 
 
 def open_db(path: Path | str) -> Database:
