@@ -156,8 +156,10 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
 SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
     ("mailer", "address"): (re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"),
                             "an email address like cop@example.org"),
-    ("web", "base_url"): (re.compile(r"(https?://[^\s/?#]+(/[^\s?#]*)?)?"),
-                          "an http(s) URL like https://cop.example.org (no query)"),
+    # RFC 8058: a one-click List-Unsubscribe URI must be https; plain http only on this machine.
+    ("web", "base_url"): (re.compile(r"((https://[^\s/?#]+|http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?)"
+                                     r"(/[^\s?#]*)?)?"),
+                          "an https URL like https://cop.example.org (http only for localhost), no query"),
 }
 # What ``init`` writes instead of the default: a home made with init is a real one, and must
 # never mail the sample community (the quick start's ./var, with no mailer.toml, keeps it).

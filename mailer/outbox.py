@@ -24,6 +24,7 @@ from mailer.outbound.safe_text import one_line
 from mailer.store import outbox as store
 from mailer.store import people, tokens
 from mailer.transports.base import Outgoing, Transport
+from mailer.web import links
 
 log = logging.getLogger(__name__)
 
@@ -143,26 +144,28 @@ def compose(plan: PlannedEmail, person: dict, now: datetime, settings: Settings)
 
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
              now: datetime, settings: Settings) -> bytes:
-    text, html = render_plan(plan, person, token, settings)
+    text, html = render_plan(plan, person, token, settings, now)
     tokened = envelope.plus_address(settings.mailer_address, token) if token else None
     env = envelope.Envelope(
         message_id=message_id, from_name=settings.mailer_site_name, from_addr=settings.mailer_address,
         to_name=person["name"], to_addr=person["email"], subject=plan.subject, date=now,
         reply_to=tokened if plan.reply_purpose else None, in_reply_to=plan.in_reply_to,
         recurring=plan.recurring, auto_reply=plan.auto_reply, unsubscribe=tokened,
-        unsubscribe_url=f"{settings.mailer_unsubscribe_url.rstrip('/')}/{token}"
-        if token and settings.mailer_unsubscribe_url else None,
+        unsubscribe_url=links.unsubscribe_url(settings, person.get("id"), plan.key, now) if token else None,
         extra_headers=plan.headers)
     calendar = plan.context.get("_calendar")
     return envelope.build(env, text, html, plan.attachments, calendar)
 
 
-def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings) -> tuple[str, str]:
-    """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent."""
+def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings,
+                now: datetime | None = None) -> tuple[str, str]:
+    """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent
+    (``now`` dates the footer's preferences link, shown with ``[web] base_url``)."""
     context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
                "recipient": {"name": one_line(person["name"]), "email": person["email"]},
                "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
-               "recurring": plan.recurring}
+               "recurring": plan.recurring,
+               "preferences_url": links.preferences_url(settings, person.get("id"), now)}
     return render(plan.template, context)
 
 

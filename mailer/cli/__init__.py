@@ -83,7 +83,10 @@ def run_worker(app: App) -> None:
         waiting[0] = later
 
     # The banner comes once Ctrl-C is handled: a script may signal the worker as soon as it reads it.
-    worker.run_forever(app.db, app.transport, app.settings, report, started=lambda: click.echo(banner))
+    from mailer.cli.serve import beside_worker
+
+    with beside_worker(app):  # `[web] enabled`: the web pages in a thread of their own
+        worker.run_forever(app.db, app.transport, app.settings, report, started=lambda: click.echo(banner))
     click.echo("stopped")
 
 

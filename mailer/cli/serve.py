@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Iterator
 
 import click
 import uvicorn
 
 from mailer.app import App
+from mailer.cli.now import parse_now
 from mailer.web.app import create_app
-from mailer.web.context import WebContext, load_context, wall_clock
+from mailer.web.context import WebContext, clock_from, load_context
 from mailer.web.tokens import rotate_key
 
 
@@ -36,18 +38,20 @@ def banner(ctx: WebContext, host: str, port: int) -> str:
 @click.command()
 @click.option("--host", help="Address to listen on (default: [web] host).")
 @click.option("--port", type=int, help="Port to listen on (default: [web] port).")
+@click.option("--now", "now_text", help="Run as if the clock read this at start (ISO 8601); time runs on "
+              "from there. For trying later days of a challenge, and tests.")
 @click.option("--rotate-key", is_flag=True, help="Retire the signing key of links and make a new one "
               "(links signed with the old key work for [web] old_key_days more), then exit.")
 @click.pass_obj
-def serve(app: App, host: str | None, port: int | None, rotate_key: bool) -> None:
+def serve(app: App, host: str | None, port: int | None, now_text: str | None, rotate_key: bool) -> None:
     """Run the web pages: one-click unsubscribe, members' preferences, the lead's page."""
     settings = app.settings
     if rotate_key:
-        until = rotate_key_now(app)
+        until = rotate_key_now(app, parse_now(now_text))
         click.echo(f"new signing key made; links signed with the old one work until {until:%Y-%m-%d %H:%M} UTC")
         return
     app.db  # noqa: B018 - create and seed the database on a first run, as the worker does
-    ctx = load_context(app.home)
+    ctx = load_context(app.home, clock_from(parse_now(now_text) if now_text else None))
     host, port = host or settings.web_host, port if port is not None else settings.web_port
     server = make_server(ctx, host, port)
     click.echo(banner(ctx, host, port) + "; Ctrl-C to stop")
@@ -55,9 +59,9 @@ def serve(app: App, host: str | None, port: int | None, rotate_key: bool) -> Non
     click.echo("stopped")
 
 
-def rotate_key_now(app: App):
-    """Rotate the home's link key; return until when the old key's links work."""
-    return rotate_key(app.home, wall_clock(), app.settings.web_old_key_days)
+def rotate_key_now(app: App, now: datetime) -> datetime:
+    """Rotate the home's link key at ``now``; return until when the old key's links work."""
+    return rotate_key(app.home, now, app.settings.web_old_key_days)
 
 
 @contextmanager

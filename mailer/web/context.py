@@ -46,6 +46,15 @@ class WebContext:
         return f"{self.settings.web_base_url}{path}"
 
 
+def clock_from(start: datetime | None) -> Callable[[], datetime]:
+    """The wall clock, or one that read ``start`` when made and runs on from there (``serve
+    --now``: trying a challenge's later days, and the browser tests)."""
+    if start is None:
+        return wall_clock
+    offset = start - wall_clock()
+    return lambda: wall_clock() + offset
+
+
 def load_context(home: Path, now: Callable[[], datetime] = wall_clock) -> WebContext:
     """The context of ``home``: its settings and its signing keys (made on first use)."""
     settings = load_settings(home)

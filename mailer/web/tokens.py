@@ -95,29 +95,25 @@ class Signer:
         if not secret_keys:
             raise ConfigError("no signing key for web links")
         self.keys, self.max_age, self.now = list(secret_keys), link_days * 86400, now
-        self._serializers: dict[str, URLSafeTimedSerializer] = {}
 
-    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        if purpose not in self._serializers:
-            clock = self.now
+    def _serializer(self, purpose: str, clock: Callable[[], datetime]) -> URLSafeTimedSerializer:
+        class _ClockSigner(TimestampSigner):
+            def get_timestamp(self) -> int:  # the injected clock: a link is dated by the tick that made it
+                return int(clock().timestamp())
 
-            class _ClockSigner(TimestampSigner):
-                def get_timestamp(self) -> int:  # the injected clock, so tests can age a link
-                    return int(clock().timestamp())
+        return URLSafeTimedSerializer(self.keys, salt=SALT + purpose, signer=_ClockSigner)
 
-            self._serializers[purpose] = URLSafeTimedSerializer(self.keys, salt=SALT + purpose,
-                                                                signer=_ClockSigner)
-        return self._serializers[purpose]
-
-    def sign(self, person_id: int, purpose: str, ref: str = "") -> str:
-        """A URL-safe token for ``person_id`` and ``purpose`` (and ``ref``, e.g. a series)."""
-        return self._serializer(purpose).dumps([int(person_id), ref])
+    def sign(self, person_id: int, purpose: str, ref: str = "", at: datetime | None = None) -> str:
+        """A URL-safe token for ``person_id`` and ``purpose`` (and ``ref``, e.g. a series),
+        dated ``at`` (default: the signer's clock)."""
+        clock = self.now if at is None else (lambda: at)
+        return self._serializer(purpose, clock).dumps([int(person_id), ref])
 
     def read(self, token: str, purpose: str) -> Link | None:
         """The link ``token`` stands for, or None when it is forged, expired, for another
         purpose, or not a token at all."""
         try:
-            person_id, ref = self._serializer(purpose).loads(token, max_age=self.max_age)
+            person_id, ref = self._serializer(purpose, self.now).loads(token, max_age=self.max_age)
         except (BadData, ValueError, TypeError):
             return None
         if not isinstance(person_id, int) or isinstance(person_id, bool) or not isinstance(ref, str):

@@ -4,6 +4,8 @@
   is the server's own address, so links in its emails open on the live server.
 - ``live_server``: ``run.py --home H serve`` started as its own process on a free port; gives
   ``.url``, ``.home``, ``.at(path)`` and ``.db()`` (a fresh connection to the home's database).
+  ``serve_at(now)`` starts it with its clock at ``now`` (``serve --now``), for links made by
+  ticks at a test's clock.
 - ``browser``: Debian's chromium through chromedriver (selenium), headless, one per test session;
   cookies are cleared before each test that uses it. ``open_page(browser, url)`` loads a page and
   returns the browser.
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -92,11 +95,13 @@ class LiveServer:
         return open_db(self.home / "mailer.db")
 
 
-def start_server(home: Path, port: int, log: Path) -> LiveServer:
-    """Start ``run.py --home home serve --port port`` and wait until it answers /health."""
+def start_server(home: Path, port: int, log: Path, now: datetime | None = None) -> LiveServer:
+    """Start ``run.py --home home serve --port port`` (its clock starting at ``now`` when given)
+    and wait until it answers /health."""
     out = log.open("ab")
+    clock = ["--now", now.isoformat()] if now else []
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--home", str(home), "serve",
-                                "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                "--port", str(port), *clock], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -127,6 +132,22 @@ def live_server(web_home: Path, web_port: int, tmp_path: Path):
     server = start_server(web_home, web_port, tmp_path / "serve.log")
     yield server
     stop_server(server)
+
+
+@pytest.fixture
+def serve_at(web_home: Path, web_port: int, tmp_path: Path):
+    """``serve_at(now)``: ``run.py serve --now now`` on ``web_home`` (its clock starts at ``now``,
+    as the ticks of a test do), restarted when called again; stopped after the test."""
+    running: list[LiveServer] = []
+
+    def start(now: datetime | None = None) -> LiveServer:
+        while running:
+            stop_server(running.pop())
+        running.append(start_server(web_home, web_port, tmp_path / "serve.log", now))
+        return running[0]
+    yield start
+    while running:
+        stop_server(running.pop())
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,101 @@
+"""The preferences page in chromium: pause, resume, stop each series, digests off, time zone;
+and a new time zone seen in the next day email through the real worker's ticks."""
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from mailer.flows.charter import lifecycle
+from mailer.store import charters, digests
+from mailer.web.links import signer, unsubscribe_url
+from tests.web.conftest import ROOT, open_page, screenshot
+from tests.web.helpers import AIKO, DAY1, OLIVER, SampleHome, preferences_url
+
+AT = DAY1 + timedelta(minutes=10)
+
+
+@pytest.fixture
+def sample(web_home):
+    home = SampleHome(web_home)
+    home.tick(DAY1)
+    yield home
+    home.close()
+
+
+def _press(page, series: str, action: str):
+    row = page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"]')
+    row.find_element(By.CSS_SELECTOR, f'button[value="{action}"]').click()
+    return page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"] td.state').text
+
+
+def test_pause_resume_and_stop_a_challenge_from_the_page(sample, serve_at, browser):
+    serve_at(AT)
+    page = open_page(browser, preferences_url(sample.email_to(AIKO, "Day 1 of")))
+    assert "Aiko Tanaka" in page.page_source and AIKO not in page.page_source
+    assert _press(page, "challenge:1", "pause") == "paused"
+    assert page.find_element(By.ID, "saved").text == "Saved. DevOps 30-day challenge: paused."
+    assert sample.status(AIKO) == "paused"
+    screenshot(page, "preferences")
+    assert _press(page, "challenge:1", "resume") == "getting emails"
+    assert sample.status(AIKO) == "active"
+    assert _press(page, "challenge:1", "stop") == "stopped"
+    assert sample.status(AIKO) == "stopped"
+
+
+def test_digests_off_from_the_page_and_by_one_click(sample, serve_at, browser):
+    serve_at(AT)
+    oliver = sample.person(OLIVER)  # a lead: gets digests
+    page = open_page(browser, preferences_url(sample.email_to(OLIVER, "Day 1 of")))
+    assert _press(page, "digest", "off") == "off"
+    assert digests.cadences(sample.db)[oliver["id"]] == "off"
+    assert _press(page, "digest", "monthly") == "monthly"
+    url = unsubscribe_url(sample.settings, oliver["id"], f"digest:person:{oliver['id']}:until:x", AT)
+    assert requests.post(url, data={"List-Unsubscribe": "One-Click"}, timeout=10).status_code == 200
+    assert digests.cadences(sample.db)[oliver["id"]] == "off"
+
+
+def test_project_news_stopped_by_one_click_and_taken_up_again_on_the_page(sample, serve_at, browser):
+    charter_id = lifecycle.submit(sample.db, ROOT / "data" / "charters" / "observability-playbook.toml", AT)
+    charters.set_status(sample.db, charter_id, "approved", AT)
+    serve_at(AT)
+    aiko = sample.person(AIKO)
+    url = unsubscribe_url(sample.settings, aiko["id"], f"charter:{charter_id}:news:1:person:{aiko['id']}", AT)
+    assert requests.post(url, data={"List-Unsubscribe": "One-Click"}, timeout=10).status_code == 200
+    assert aiko["id"] in charters.news_stopped(sample.db, charter_id)
+    page = open_page(browser, preferences_url(sample.email_to(AIKO, "Day 1 of")))
+    assert _press(page, f"charter:{charter_id}", "resume") == "getting news"
+    assert aiko["id"] not in charters.news_stopped(sample.db, charter_id)
+
+
+def test_a_change_the_page_does_not_offer_is_refused_and_changes_nothing(sample, serve_at):
+    server = serve_at(AT)
+    token = signer(sample.settings).sign(sample.person(AIKO)["id"], "prefs", "", AT)
+    for form in ({"series": "challenge:99", "action": "stop"}, {"series": "challenge:1", "action": "resume"},
+                 {"series": "digest", "action": "weekly"}, {"action": "timezone", "timezone": "Mars/Olympus"}):
+        answer = requests.post(server.at(f"/p/{token}"), data=form, timeout=10, allow_redirects=False)
+        assert answer.status_code == 400, form
+    assert sample.status(AIKO) == "active" and sample.person(AIKO)["timezone"] == "Asia/Tokyo"
+
+
+def test_a_new_time_zone_moves_the_next_day_email_to_the_new_local_hour(sample, serve_at, browser):
+    """Aiko moves from Tokyo to Los Angeles after day 1: day 2 comes at 08:00 in Los Angeles, not Tokyo."""
+    serve_at(AT)
+    page = open_page(browser, preferences_url(sample.email_to(AIKO, "Day 1 of")))
+    Select(page.find_element(By.ID, "timezone")).select_by_value("America/Los_Angeles")
+    page.find_element(By.ID, "save-timezone").click()
+    assert page.find_element(By.ID, "saved").text == "Saved. Your time zone is America/Los_Angeles."
+    assert sample.person(AIKO)["timezone"] == "America/Los_Angeles"
+    tokyo_morning = DAY1.replace(hour=23, minute=30)  # 08:30 on 5 January in Tokyo
+    for moment in (tokyo_morning, tokyo_morning + timedelta(hours=16)):  # ... and 07:30 in Los Angeles
+        sample.tick(moment)
+        assert not [m for m in sample.sent() if str(m["Subject"]).startswith("Day 2 of")
+                    and m["To"].addresses[0].addr_spec == AIKO], moment
+    sample.tick(tokyo_morning + timedelta(hours=16, minutes=35))  # 08:05 in Los Angeles
+    day2 = sample.email_to(AIKO, "Day 2 of")
+    local = day2["Date"].datetime.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert (local.date().isoformat(), local.hour) == ("2027-01-05", 8)
