@@ -48,8 +48,8 @@ def add_link(db: Database, nonce: str, person_id: int, now: datetime, expires_at
 
 
 def links_since(db: Database, person_id: int, since: datetime) -> int:
-    """How many sign-in links ``person_id`` was sent since ``since`` (to cap requests)."""
-    return db.execute("SELECT count(*) FROM lead_links WHERE person_id = ? AND issued_at >= ?",
+    """How many sign-in links ``person_id`` was sent after ``since`` (to cap requests)."""
+    return db.execute("SELECT count(*) FROM lead_links WHERE person_id = ? AND issued_at > ?",
                       [person_id, ts(since)]).fetchone()[0]
 
 
@@ -79,7 +79,16 @@ def end_session(db: Database, session_id: str, now: datetime) -> None:
                [ts(now), digest(session_id)])
 
 
-def counts(db: Database) -> dict[str, int]:
-    """How many links and sessions are kept (for tests that check a request changed nothing)."""
-    return {"links": db.execute("SELECT count(*) FROM lead_links").fetchone()[0],
-            "sessions": db.execute("SELECT count(*) FROM lead_sessions").fetchone()[0]}
+def counts(db: Database, person_id: int | None = None) -> dict[str, int]:
+    """How many links and sessions are kept (one person's, or everyone's), for tests that check
+    a request changed nothing."""
+    where, args = ("WHERE person_id = ?", [person_id]) if person_id is not None else ("", [])
+    return {"links": db.execute(f"SELECT count(*) FROM lead_links {where}", args).fetchone()[0],
+            "sessions": db.execute(f"SELECT count(*) FROM lead_sessions {where}", args).fetchone()[0]}
+
+
+def erase_person(db: Database, person_id: int) -> dict[str, int]:
+    """Delete this person's sign-in links and sessions (an erasure)."""
+    links = db.execute("DELETE FROM lead_links WHERE person_id = ?", [person_id]).rowcount
+    sessions = db.execute("DELETE FROM lead_sessions WHERE person_id = ?", [person_id]).rowcount
+    return {"lead_links": links, "lead_sessions": sessions}

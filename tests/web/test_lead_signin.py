@@ -172,3 +172,16 @@ def test_a_lead_asking_again_and_again_gets_a_few_links_an_hour(browser, lead_se
     for _ in range(access.LINKS_PER_HOUR + 2):
         ask_for_link(browser, lead_server, LEAD)
     assert len(sign_in_links(lead_server, LEAD) - before) == access.LINKS_PER_HOUR
+
+
+def test_erasing_the_lead_ends_their_sessions_and_links(browser, lead_server):  # the module's last test
+    sign_in(browser, lead_server)
+    session = browser.get_cookie("cop_lead")["value"]
+    db = lead_server.db()
+    lead = next(db.query("SELECT id FROM people WHERE email = ?", [LEAD]))["id"]
+    assert lead_access.counts(db, lead)["sessions"] > 0
+    cli(lead_server.home, "people", "erase", LEAD, "--yes", "--now", iso(lead_server))
+    assert lead_access.counts(db, lead) == {"links": 0, "sessions": 0}
+    db.close()
+    replayed = requests.get(lead_server.at("/lead"), cookies={"cop_lead": session}, allow_redirects=False)
+    assert replayed.status_code == 303 and replayed.headers["location"] == "/lead/sign-in"
