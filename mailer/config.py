@@ -27,7 +27,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "address": (str, "cop@example.test", "The mailbox the service sends from and reads; reply "
                     "tokens are added as local+TOKEN@domain."),
         "unsubscribe_url": (str, "", "Replaced by [web] base_url (still read: a value ending in /u is "
-                            "taken as base_url without it; `check` says to move it)."),
+                            "taken as base_url without it, with a warning to move it)."),
         "data": (str, "sample", "What a new database starts with: \"sample\" (the sample community "
                  "and its 30-day challenge in data/), \"none\", or a folder holding people.csv "
                  "and challenges/*.toml. Only read when mailer.db is first created."),

@@ -9,9 +9,10 @@ The connection autocommits; a unit of work spanning several verbs is ``with db.a
 """
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlite_utils import Database
 
@@ -36,6 +37,33 @@ def _all_migrations() -> list[Migration]:
             *lead_access.MIGRATIONS]
 
 
+class StoreDatabase(Database):
+    """sqlite-utils' Database whose outermost ``atomic()`` takes the write lock when it begins
+    (BEGIN IMMEDIATE; nested blocks stay savepoints). A deferred transaction that has read and
+    then writes fails at once with "database is locked" when another connection committed in
+    between (WAL cannot upgrade a stale snapshot, and busy_timeout does not apply); taken at
+    BEGIN, the lock is waited for instead. `serve` beside the worker writes at any moment."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """A transaction (a savepoint inside one): committed at the end, rolled back on error."""
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating if needed) the database at ``path``, check it (``PRAGMA quick_check``) and
     bring its schema up to date. Every SQLite failure becomes a ``StoreError`` (``db_error``).
@@ -44,7 +72,7 @@ def open_db(path: Path | str) -> Database:
     database file's mode; an older database found wider is tightened."""
     make_private(path)
     try:
-        db = Database(str(path))
+        db = StoreDatabase(str(path))
         db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         check_integrity(db, path)
         db.enable_wal()

@@ -104,7 +104,15 @@ def _plan_marks(db: Database) -> None:
         db.execute(f"CREATE TRIGGER challenge_replan_{name} AFTER {event} BEGIN {action}")
 
 
-MIGRATIONS = [("challenges-001", _create), ("challenges-002", _plan_marks)]
+def _pairs_by_person(db: Database) -> None:
+    # Taking one person out of their group (a stop, by reply or one-click) read every current
+    # pair of the challenge: 24 ms at 50,000 participants (bench/web_unsubscribe.py).
+    db.execute("CREATE INDEX challenge_pairs_person ON challenge_pairs(challenge_id, person_id) "
+               "WHERE ended_at IS NULL")
+
+
+MIGRATIONS = [("challenges-001", _create), ("challenges-002", _plan_marks),
+              ("challenges-003-pairs-by-person", _pairs_by_person)]
 NEVER = "9999-12-31T00:00:00+00:00"
 
 

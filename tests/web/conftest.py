@@ -103,17 +103,21 @@ def start_server(home: Path, port: int, log: Path, now: datetime | None = None) 
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--home", str(home), "serve",
                                 "--port", str(port), *clock], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    return LiveServer(wait_for(f"http://127.0.0.1:{port}", process, log), home, process)
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path) -> str:
+    """``url`` once it answers /health (a RuntimeError with the log if the process ends first)."""
+    for _ in range(600):
         if process.poll() is not None:
-            raise RuntimeError(f"serve exited ({process.returncode}): {log.read_text()}")
+            raise RuntimeError(f"the server exited ({process.returncode}): {log.read_text()}")
         try:
             if requests.get(url + "/health", timeout=1).ok:
-                return LiveServer(url, home, process)
+                return url
         except requests.ConnectionError:
             time.sleep(0.05)
     process.kill()
-    raise RuntimeError(f"serve did not answer on {url}: {log.read_text()}")
+    raise RuntimeError(f"nothing answered on {url}: {log.read_text()}")
 
 
 def stop_server(server: LiveServer) -> None:
