@@ -54,6 +54,17 @@ def test_outbox_retry_refuses_an_email_that_is_not_dead(lead_server):
     assert result.exit_code == 2 and "not dead: nothing to retry" in result.output
 
 
+def test_outbox_retry_refuses_an_email_that_was_never_built(lead_server):
+    db = lead_server.db()
+    outbox_store.add_dead(db, key="test:unbuilt", message_id="<unbuilt@example.test>", to_addr=DANA,
+                          subject="Never built", created_at=lead_server.clock[0], reason="template error: no such day")
+    row = next(r for r in outbox_store.list_rows(db, "dead") if r["key"] == "test:unbuilt")
+    db.close()
+    result = cli_result(lead_server, "outbox", "retry", str(row["id"]))
+    assert result.exit_code == 2 and "never built" in result.output and "template error" in result.output
+    assert rows(lead_server, "dead")[0]["id"] == row["id"]  # still dead, nothing queued
+
+
 def test_remind_now_reaches_who_has_not_answered_once(signed_in, lead_server):
     page = open_page(signed_in, lead_server.at("/lead/charters"))
     press(page, page.find_element(By.CSS_SELECTOR, "#charter-1 form button"), lead_server.at("/lead/charters?done=reminded"))
