@@ -38,11 +38,11 @@ def snapshot(server) -> tuple:
         db.close()
 
 
-def spend_without_browser(server, link: str) -> requests.Response:
+def spend_without_browser(server, link: str, headers: dict | None = None) -> requests.Response:
     """POST a sign-in link as a form would (pre-session cookie and its CSRF token)."""
     session = requests.Session()
-    token = CSRF.search(session.get(server.at("/lead/sign-in")).text).group(1)
-    return session.post(link, data={"csrf": token}, allow_redirects=False)
+    token = CSRF.search(session.get(server.at("/lead/sign-in"), headers=headers).text).group(1)
+    return session.post(link, data={"csrf": token}, headers=headers, allow_redirects=False)
 
 
 def test_the_lead_signs_in_through_the_emailed_link(browser, lead_server):
@@ -59,6 +59,21 @@ def test_the_lead_signs_in_through_the_emailed_link(browser, lead_server):
     assert "Oliver Bennett" in browser.find_element(By.TAG_NAME, "main").text
     cookie = browser.get_cookie("cop_lead")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]  # http here: not Secure
+
+
+def test_cookies_are_secure_behind_an_https_proxy(browser, lead_server):
+    https = {"X-Forwarded-Proto": "https"}  # what the docs' proxies send; uvicorn trusts it from 127.0.0.1
+    link = emailed_link(browser, lead_server)
+    form = requests.get(link, headers=https)
+    pre = next(c.split(";")[0].split("=", 1)[1]  # by hand: requests sends a Secure cookie only over https
+               for c in form.raw.headers.getlist("set-cookie") if c.startswith("cop_lead_pre="))
+    answer = requests.post(link, data={"csrf": CSRF.search(form.text).group(1)}, allow_redirects=False,
+                           headers={**https, "Cookie": f"cop_lead_pre={pre}"})
+    assert answer.status_code == 303
+    for name in ("cop_lead_pre", "cop_lead"):
+        cookie = next(c for c in [*form.raw.headers.getlist("set-cookie"), *answer.raw.headers.getlist("set-cookie")]
+                      if c.startswith(f"{name}=") and "Max-Age=0" not in c)
+        assert {"HttpOnly", "Secure", "SameSite=lax", "Path=/lead"} <= {part.strip() for part in cookie.split(";")}
 
 
 def test_a_link_works_once(browser, lead_server):
