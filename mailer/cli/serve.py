@@ -8,15 +8,15 @@ lets both read while one writes; writes wait at most the store's busy timeout).
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+import time
 from datetime import datetime
-from typing import Iterator
 
 import click
 import uvicorn
 
 from mailer.app import App
 from mailer.cli.now import parse_now
+from mailer.errors import MailerError
 from mailer.web.app import create_app
 from mailer.web.context import WebContext, clock_from, load_context
 from mailer.web.tokens import rotate_key
@@ -64,21 +64,32 @@ def rotate_key_now(app: App, now: datetime) -> datetime:
     return rotate_key(app.home, now, app.settings.web_old_key_days)
 
 
-@contextmanager
-def beside_worker(app: App) -> Iterator[None]:
-    """With ``[web] enabled``: the web server in a thread for as long as the block runs (the
-    worker, in the main thread, keeps SIGINT/SIGTERM); otherwise nothing."""
-    settings = app.settings
-    if not settings.web_enabled:
-        yield
-        return
-    ctx = load_context(app.home)
-    server = make_server(ctx, settings.web_host, settings.web_port)
-    thread = threading.Thread(target=server.run, name="serve", daemon=True)
-    thread.start()
-    click.echo(banner(ctx, settings.web_host, settings.web_port))
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+class BesideWorker:
+    """With ``[web] enabled``: the web server in a thread of the worker's process (the worker,
+    in the main thread, keeps SIGINT/SIGTERM); without it, nothing."""
+
+    def __init__(self, app: App) -> None:
+        """Nothing starts yet: ``start`` once the worker handles its signals and the database exists."""
+        self.app, self.server, self.thread = app, None, None
+
+    def start(self) -> None:
+        """Start the server and wait until it listens; ``MailerError`` when it cannot."""
+        settings = self.app.settings
+        if not settings.web_enabled:
+            return
+        ctx = load_context(self.app.home)
+        self.server = make_server(ctx, settings.web_host, settings.web_port)
+        self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)
+        self.thread.start()
+        while not self.server.started and self.thread.is_alive():  # uvicorn ends its thread when it cannot bind
+            time.sleep(0.05)
+        if not self.server.started:
+            raise MailerError(f"the web pages could not listen on {settings.web_host}:{settings.web_port} "
+                              "(is another program using that port? [web] port sets it)")
+        click.echo(banner(ctx, settings.web_host, settings.web_port))
+
+    def stop(self) -> None:
+        """Let the server finish what it is answering, then end its thread."""
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=10)

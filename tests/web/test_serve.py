@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 
@@ -58,3 +59,14 @@ def test_the_web_pages_are_not_started_without_web_enabled(tmp_path, web_port):
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+
+
+def test_a_port_in_use_stops_the_worker_with_a_reason(tmp_path, web_port):
+    home = write_web_home(tmp_path / "home", web_port, web={"enabled": True})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", web_port))
+        taken.listen()
+        done = subprocess.run([sys.executable, str(ROOT / "run.py"), "--home", str(home)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"the web pages could not listen on 127.0.0.1:{web_port}" in done.stderr
