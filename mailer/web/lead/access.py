@@ -112,3 +112,17 @@ def csrf_ok(signer: Signer, browser_secret: str | None, token: str | None) -> bo
     """Whether ``token`` was made for this browser's secret."""
     link = signer.read(token or "", CSRF_PURPOSE) if browser_secret else None
     return link is not None and hmac.compare_digest(link.ref, store.digest(browser_secret))
+
+
+def check_lines(db: Database | None, settings) -> list[tuple[bool, str]]:
+    """What ``check`` says of ``[web] lead_emails`` (nothing when it is empty): each address
+    must be a person we may mail, or its sign-in link can never be sent."""
+    wanted = sorted(lead_addresses(settings))
+    if not wanted:
+        return []
+    found = people.find_people(db, set(wanted)) if db is not None else {}
+    missing = [a for a in wanted if a not in found or not people.is_mailable(found[a])]
+    if missing:
+        return [(False, f"{', '.join(missing)} in [web] lead_emails cannot sign in: not a person we may "
+                        "mail (add them with people import)")]
+    return [(True, f"{len(wanted)} {'lead' if len(wanted) == 1 else 'leads'} may sign in: {', '.join(wanted)}")]
