@@ -1,5 +1,5 @@
-"""The preferences page in chromium: pause, resume, stop each series, digests off, time zone;
-and a new time zone seen in the next day email through the real worker's ticks."""
+"""The preferences page in chromium: pause, resume, stop each series, digests off, time zone,
+send hour; a new time zone or hour seen in the next day email through the real worker's ticks."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import Select
 from mailer.flows.charter import lifecycle
 from mailer.store import charters, digests
 from mailer.web.links import signer, unsubscribe_url
-from tests.web.conftest import ROOT, open_page, screenshot
+from tests.web.conftest import ROOT, open_page, press, screenshot
 from tests.web.helpers import AIKO, DAY1, OLIVER, SampleHome, preferences_url
 
 AT = DAY1 + timedelta(minutes=10)
@@ -29,7 +29,7 @@ def sample(web_home):
 
 def _press(page, series: str, action: str):
     row = page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"]')
-    row.find_element(By.CSS_SELECTOR, f'button[value="{action}"]').click()
+    press(page, row.find_element(By.CSS_SELECTOR, f'button[value="{action}"]'))
     return page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"] td.state').text
 
 
@@ -76,10 +76,12 @@ def test_a_change_the_page_does_not_offer_is_refused_and_changes_nothing(sample,
     server = serve_at(AT)
     token = signer(sample.settings).sign(sample.person(AIKO)["id"], "prefs", "", AT)
     for form in ({"series": "challenge:99", "action": "stop"}, {"series": "challenge:1", "action": "resume"},
-                 {"series": "digest", "action": "weekly"}, {"action": "timezone", "timezone": "Mars/Olympus"}):
+                 {"series": "digest", "action": "weekly"}, {"action": "timezone", "timezone": "Mars/Olympus"},
+                 {"action": "send_hour", "hour": "24"}, {"action": "send_hour", "hour": "eight"}):
         answer = requests.post(server.at(f"/p/{token}"), data=form, timeout=10, allow_redirects=False)
         assert answer.status_code == 400, form
-    assert sample.status(AIKO) == "active" and sample.person(AIKO)["timezone"] == "Asia/Tokyo"
+    aiko = sample.person(AIKO)
+    assert sample.status(AIKO) == "active" and (aiko["timezone"], aiko["send_hour"]) == ("Asia/Tokyo", None)
 
 
 def test_a_new_time_zone_moves_the_next_day_email_to_the_new_local_hour(sample, serve_at, browser):
@@ -87,7 +89,7 @@ def test_a_new_time_zone_moves_the_next_day_email_to_the_new_local_hour(sample, 
     serve_at(AT)
     page = open_page(browser, preferences_url(sample.email_to(AIKO, "Day 1 of")))
     Select(page.find_element(By.ID, "timezone")).select_by_value("America/Los_Angeles")
-    page.find_element(By.ID, "save-timezone").click()
+    press(page, page.find_element(By.ID, "save-timezone"))
     assert page.find_element(By.ID, "saved").text == "Saved. Your time zone is America/Los_Angeles."
     assert sample.person(AIKO)["timezone"] == "America/Los_Angeles"
     tokyo_morning = DAY1.replace(hour=23, minute=30)  # 08:30 on 5 January in Tokyo
@@ -99,3 +101,23 @@ def test_a_new_time_zone_moves_the_next_day_email_to_the_new_local_hour(sample, 
     day2 = sample.email_to(AIKO, "Day 2 of")
     local = day2["Date"].datetime.astimezone(ZoneInfo("America/Los_Angeles"))
     assert (local.date().isoformat(), local.hour) == ("2027-01-05", 8)
+
+
+def test_an_own_send_hour_moves_the_next_day_email_to_that_hour(sample, serve_at, browser):
+    """Aiko in Tokyo asks for 18:00 after day 1: day 2 comes at 18:00 in Tokyo, not 08:00."""
+    serve_at(AT)
+    page = open_page(browser, preferences_url(sample.email_to(AIKO, "Day 1 of")))
+    Select(page.find_element(By.ID, "send-hour")).select_by_value("18")
+    press(page, page.find_element(By.ID, "save-send-hour"))
+    assert page.find_element(By.ID, "saved").text == "Saved. Your day emails come at 18:00 your time."
+    morning = DAY1.replace(hour=23, minute=30)  # 08:30 on 5 January in Tokyo
+    for moment in (morning, morning + timedelta(hours=9)):  # ... and 17:30
+        sample.tick(moment)
+        assert not [m for m in sample.sent() if str(m["Subject"]).startswith("Day 2 of")
+                    and m["To"].addresses[0].addr_spec == AIKO], moment
+    sample.tick(morning + timedelta(hours=9, minutes=35))
+    local = sample.email_to(AIKO, "Day 2 of")["Date"].datetime.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert (local.date().isoformat(), local.hour) == ("2027-01-05", 18)
+    Select(page.find_element(By.ID, "send-hour")).select_by_value("")
+    press(page, page.find_element(By.ID, "save-send-hour"))
+    assert sample.person(AIKO)["send_hour"] is None
