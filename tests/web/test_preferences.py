@@ -2,7 +2,7 @@
 send hour; a new time zone or hour seen in the next day email through the real worker's ticks."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,6 +31,22 @@ def _press(page, series: str, action: str):
     row = page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"]')
     press(page, row.find_element(By.CSS_SELECTOR, f'button[value="{action}"]'))
     return page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"] td.state').text
+
+
+TOKYO_MORNING = DAY1.replace(hour=23, minute=30)  # 08:30 on 5 January in Tokyo
+
+
+def _day2_hour(sample, early: datetime, later: datetime, due: datetime, zone: str) -> int:
+    """Tick at ``early`` and ``later`` (no day 2 to Aiko yet), then at ``due``: the local hour in
+    ``zone`` of the day 2 email Aiko got, on 5 January."""
+    for moment in (early, later):
+        sample.tick(moment)
+        assert not [m for m in sample.sent() if str(m["Subject"]).startswith("Day 2 of")
+                    and m["To"].addresses[0].addr_spec == AIKO], moment
+    sample.tick(due)
+    local = sample.email_to(AIKO, "Day 2 of")["Date"].datetime.astimezone(ZoneInfo(zone))
+    assert local.date().isoformat() == "2027-01-05"
+    return local.hour
 
 
 def test_pause_resume_and_stop_a_challenge_from_the_page(sample, serve_at, browser):
@@ -92,15 +108,9 @@ def test_a_new_time_zone_moves_the_next_day_email_to_the_new_local_hour(sample, 
     press(page, page.find_element(By.ID, "save-timezone"))
     assert page.find_element(By.ID, "saved").text == "Saved. Your time zone is America/Los_Angeles."
     assert sample.person(AIKO)["timezone"] == "America/Los_Angeles"
-    tokyo_morning = DAY1.replace(hour=23, minute=30)  # 08:30 on 5 January in Tokyo
-    for moment in (tokyo_morning, tokyo_morning + timedelta(hours=16)):  # ... and 07:30 in Los Angeles
-        sample.tick(moment)
-        assert not [m for m in sample.sent() if str(m["Subject"]).startswith("Day 2 of")
-                    and m["To"].addresses[0].addr_spec == AIKO], moment
-    sample.tick(tokyo_morning + timedelta(hours=16, minutes=35))  # 08:05 in Los Angeles
-    day2 = sample.email_to(AIKO, "Day 2 of")
-    local = day2["Date"].datetime.astimezone(ZoneInfo("America/Los_Angeles"))
-    assert (local.date().isoformat(), local.hour) == ("2027-01-05", 8)
+    # 08:30 on 5 January in Tokyo, 07:30 in Los Angeles: not yet; 08:05 in Los Angeles: day 2
+    assert _day2_hour(sample, TOKYO_MORNING, TOKYO_MORNING + timedelta(hours=16),
+                      TOKYO_MORNING + timedelta(hours=16, minutes=35), "America/Los_Angeles") == 8
 
 
 def test_an_own_send_hour_moves_the_next_day_email_to_that_hour(sample, serve_at, browser):
@@ -110,14 +120,9 @@ def test_an_own_send_hour_moves_the_next_day_email_to_that_hour(sample, serve_at
     Select(page.find_element(By.ID, "send-hour")).select_by_value("18")
     press(page, page.find_element(By.ID, "save-send-hour"))
     assert page.find_element(By.ID, "saved").text == "Saved. Your day emails come at 18:00 your time."
-    morning = DAY1.replace(hour=23, minute=30)  # 08:30 on 5 January in Tokyo
-    for moment in (morning, morning + timedelta(hours=9)):  # ... and 17:30
-        sample.tick(moment)
-        assert not [m for m in sample.sent() if str(m["Subject"]).startswith("Day 2 of")
-                    and m["To"].addresses[0].addr_spec == AIKO], moment
-    sample.tick(morning + timedelta(hours=9, minutes=35))
-    local = sample.email_to(AIKO, "Day 2 of")["Date"].datetime.astimezone(ZoneInfo("Asia/Tokyo"))
-    assert (local.date().isoformat(), local.hour) == ("2027-01-05", 18)
+    # 08:30 and 17:30 on 5 January in Tokyo: not yet; 18:05: day 2
+    assert _day2_hour(sample, TOKYO_MORNING, TOKYO_MORNING + timedelta(hours=9),
+                      TOKYO_MORNING + timedelta(hours=9, minutes=35), "Asia/Tokyo") == 18
     Select(page.find_element(By.ID, "send-hour")).select_by_value("")
     press(page, page.find_element(By.ID, "save-send-hour"))
     assert sample.person(AIKO)["send_hour"] is None
