@@ -145,6 +145,19 @@ def set_timezone(db: Database, person: dict, zone: str, now: datetime, via: str)
     return True
 
 
+def set_send_hour(db: Database, person: dict, hour: int | None, now: datetime, via: str) -> bool:
+    """Give ``person`` their own local hour (0-23) for day emails, or None for each challenge's
+    own; True when it changed. ``ValueError`` for another number."""
+    if hour is not None and hour not in range(24):
+        raise ValueError(f"{hour} is not an hour (0-23)")
+    if hour == person.get("send_hour"):
+        return False
+    with db.atomic():
+        store.set_send_hour(db, person["id"], hour)
+        store.record_change(db, person["id"], "send_hour", "challenge" if hour is None else f"{hour:02d}:00", via, now)
+    return True
+
+
 def zones() -> list[str]:
     """Every IANA zone name this machine knows, sorted (the page's list)."""
     global _ZONES

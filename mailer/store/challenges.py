@@ -228,7 +228,7 @@ def get_participant(db: Database, challenge_id: int, person_id: int) -> dict | N
 def list_participants(db: Database, challenge_id: int) -> list[dict]:
     """Participants with their person's email, name, time zone and mail status, by email."""
     rows = db.query(
-        """SELECT cp.*, p.email, p.name, p.timezone, p.status AS person_status
+        """SELECT cp.*, p.email, p.name, p.timezone, p.status AS person_status, p.send_hour
            FROM challenge_participants cp JOIN people p ON p.id = cp.person_id
            WHERE cp.challenge_id = ? ORDER BY p.email""", [challenge_id])
     return [_participant_row(r) for r in rows]

@@ -3,7 +3,8 @@
 ``web_changes`` records every change made there (who, which series, what, how: ``one-click``
 from a mail provider or the unsubscribe page, ``page`` from the preferences page), the way the
 inbox keeps a reply that stopped someone: the lead can see why a person stopped getting mail.
-The person's time zone lives on ``people``; ``set_timezone`` is the one verb that changes it here.
+The person's time zone and own send hour live on ``people`` (``send_hour`` is added here);
+``set_timezone`` and ``set_send_hour`` are the verbs that change them from the web.
 """
 from __future__ import annotations
 
@@ -27,7 +28,16 @@ def _create(db: Database) -> None:
     db.execute("CREATE INDEX web_changes_by_person ON web_changes(person_id, at)")
 
 
-MIGRATIONS = [("preferences-001", _create)]
+def _send_hour(db: Database) -> None:
+    # A person's own local hour for their day emails (NULL: each challenge's send_hour). A change
+    # may make an email due sooner: it clears the challenges' plan marks, as a new time zone does
+    # (challenge_replan_person_changed in store/challenges.py).
+    db.execute("ALTER TABLE people ADD COLUMN send_hour INTEGER")
+    db.execute("CREATE TRIGGER challenge_replan_send_hour AFTER UPDATE OF send_hour ON people BEGIN "
+               "UPDATE challenges SET next_plan_at = NULL WHERE next_plan_at IS NOT NULL; END")
+
+
+MIGRATIONS = [("preferences-001", _create), ("preferences-002-send-hour", _send_hour)]
 
 
 def record_change(db: Database, person_id: int, series: str, action: str, via: str, now: datetime) -> None:
@@ -55,6 +65,11 @@ def set_timezone(db: Database, person_id: int, timezone: str) -> None:
     """Move a person to another IANA time zone (checked by the caller); the challenges' plan
     marks are cleared by their trigger, so the next day email is planned at the new local hour."""
     db.execute("UPDATE people SET timezone = ? WHERE id = ?", [timezone, person_id])
+
+
+def set_send_hour(db: Database, person_id: int, hour: int | None) -> None:
+    """Give a person their own local hour (0-23) for day emails, or None: each challenge's own."""
+    db.execute("UPDATE people SET send_hour = ? WHERE id = ?", [hour, person_id])
 
 
 def erase_person(db: Database, person_id: int) -> dict[str, int]:

@@ -79,7 +79,7 @@ def _preferences_view(ctx: WebContext, token: str) -> dict | None:
         return None
     person = found[1]
     db, now = ctx.db(), ctx.now()
-    return {"person": {"name": person["name"], "timezone": person["timezone"]},
+    return {"person": {"name": person["name"], "timezone": person["timezone"], "send_hour": person["send_hour"]},
             "series": preferences.all_series(db, person, now, ctx.settings), "zones": preferences.zones()}
 
 
@@ -104,6 +104,10 @@ def _preferences_change(ctx: WebContext, token: str, form: dict[str, str]) -> st
         if form.get("action") == "timezone":
             preferences.set_timezone(db, person, form.get("timezone", ""), now, PAGE)
             return "timezone"
+        if form.get("action") == "send_hour":
+            hour = form.get("hour", "")
+            preferences.set_send_hour(db, person, int(hour) if hour else None, now, PAGE)
+            return "send_hour"
         series = preferences.series_of(db, person, form.get("series", ""), now, ctx.settings)
         if series is None:
             return ""

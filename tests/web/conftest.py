@@ -8,7 +8,7 @@
   ticks at a test's clock.
 - ``browser``: Debian's chromium through chromedriver (selenium), headless, one per test session;
   cookies are cleared before each test that uses it. ``open_page(browser, url)`` loads a page and
-  returns the browser.
+  returns the browser; ``press(browser, button)`` submits a form and waits for the next page.
 
 Chromium missing is an error, not a skip: the browser tests must fail where they cannot run.
 """
@@ -183,6 +183,18 @@ def open_page(browser, url: str):
     """Load ``url`` in ``browser`` and return the browser (``browser.page_source``,
     ``find_element``...)."""
     browser.get(url)
+    return browser
+
+
+def press(browser, button):
+    """Click ``button`` (which submits a form) and wait until the next page has loaded: a
+    click returns before the browser has navigated."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(button))
+    WebDriverWait(browser, 30).until(lambda b: b.execute_script("return document.readyState") == "complete")
     return browser
 
 

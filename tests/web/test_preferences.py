@@ -1,8 +1,8 @@
-"""The preferences page in chromium: pause, resume, stop each series, digests off, time zone;
-and a new time zone seen in the next day email through the real worker's ticks."""
+"""The preferences page in chromium: pause, resume, stop each series, digests off, time zone,
+send hour; a new time zone or hour seen in the next day email through the real worker's ticks."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import Select
 from mailer.flows.charter import lifecycle
 from mailer.store import charters, digests
 from mailer.web.links import signer, unsubscribe_url
-from tests.web.conftest import ROOT, open_page, screenshot
+from tests.web.conftest import ROOT, open_page, press, screenshot
 from tests.web.helpers import AIKO, DAY1, OLIVER, SampleHome, preferences_url
 
 AT = DAY1 + timedelta(minutes=10)
@@ -29,8 +29,24 @@ def sample(web_home):
 
 def _press(page, series: str, action: str):
     row = page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"]')
-    row.find_element(By.CSS_SELECTOR, f'button[value="{action}"]').click()
+    press(page, row.find_element(By.CSS_SELECTOR, f'button[value="{action}"]'))
     return page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"] td.state').text
+
+
+TOKYO_MORNING = DAY1.replace(hour=23, minute=30)  # 08:30 on 5 January in Tokyo
+
+
+def _day2_hour(sample, early: datetime, later: datetime, due: datetime, zone: str) -> int:
+    """Tick at ``early`` and ``later`` (no day 2 to Aiko yet), then at ``due``: the local hour in
+    ``zone`` of the day 2 email Aiko got, on 5 January."""
+    for moment in (early, later):
+        sample.tick(moment)
+        assert not [m for m in sample.sent() if str(m["Subject"]).startswith("Day 2 of")
+                    and m["To"].addresses[0].addr_spec == AIKO], moment
+    sample.tick(due)
+    local = sample.email_to(AIKO, "Day 2 of")["Date"].datetime.astimezone(ZoneInfo(zone))
+    assert local.date().isoformat() == "2027-01-05"
+    return local.hour
 
 
 def test_pause_resume_and_stop_a_challenge_from_the_page(sample, serve_at, browser):
@@ -76,10 +92,12 @@ def test_a_change_the_page_does_not_offer_is_refused_and_changes_nothing(sample,
     server = serve_at(AT)
     token = signer(sample.settings).sign(sample.person(AIKO)["id"], "prefs", "", AT)
     for form in ({"series": "challenge:99", "action": "stop"}, {"series": "challenge:1", "action": "resume"},
-                 {"series": "digest", "action": "weekly"}, {"action": "timezone", "timezone": "Mars/Olympus"}):
+                 {"series": "digest", "action": "weekly"}, {"action": "timezone", "timezone": "Mars/Olympus"},
+                 {"action": "send_hour", "hour": "24"}, {"action": "send_hour", "hour": "eight"}):
         answer = requests.post(server.at(f"/p/{token}"), data=form, timeout=10, allow_redirects=False)
         assert answer.status_code == 400, form
-    assert sample.status(AIKO) == "active" and sample.person(AIKO)["timezone"] == "Asia/Tokyo"
+    aiko = sample.person(AIKO)
+    assert sample.status(AIKO) == "active" and (aiko["timezone"], aiko["send_hour"]) == ("Asia/Tokyo", None)
 
 
 def test_a_new_time_zone_moves_the_next_day_email_to_the_new_local_hour(sample, serve_at, browser):
@@ -87,15 +105,24 @@ def test_a_new_time_zone_moves_the_next_day_email_to_the_new_local_hour(sample, 
     serve_at(AT)
     page = open_page(browser, preferences_url(sample.email_to(AIKO, "Day 1 of")))
     Select(page.find_element(By.ID, "timezone")).select_by_value("America/Los_Angeles")
-    page.find_element(By.ID, "save-timezone").click()
+    press(page, page.find_element(By.ID, "save-timezone"))
     assert page.find_element(By.ID, "saved").text == "Saved. Your time zone is America/Los_Angeles."
     assert sample.person(AIKO)["timezone"] == "America/Los_Angeles"
-    tokyo_morning = DAY1.replace(hour=23, minute=30)  # 08:30 on 5 January in Tokyo
-    for moment in (tokyo_morning, tokyo_morning + timedelta(hours=16)):  # ... and 07:30 in Los Angeles
-        sample.tick(moment)
-        assert not [m for m in sample.sent() if str(m["Subject"]).startswith("Day 2 of")
-                    and m["To"].addresses[0].addr_spec == AIKO], moment
-    sample.tick(tokyo_morning + timedelta(hours=16, minutes=35))  # 08:05 in Los Angeles
-    day2 = sample.email_to(AIKO, "Day 2 of")
-    local = day2["Date"].datetime.astimezone(ZoneInfo("America/Los_Angeles"))
-    assert (local.date().isoformat(), local.hour) == ("2027-01-05", 8)
+    # 08:30 on 5 January in Tokyo, 07:30 in Los Angeles: not yet; 08:05 in Los Angeles: day 2
+    assert _day2_hour(sample, TOKYO_MORNING, TOKYO_MORNING + timedelta(hours=16),
+                      TOKYO_MORNING + timedelta(hours=16, minutes=35), "America/Los_Angeles") == 8
+
+
+def test_an_own_send_hour_moves_the_next_day_email_to_that_hour(sample, serve_at, browser):
+    """Aiko in Tokyo asks for 18:00 after day 1: day 2 comes at 18:00 in Tokyo, not 08:00."""
+    serve_at(AT)
+    page = open_page(browser, preferences_url(sample.email_to(AIKO, "Day 1 of")))
+    Select(page.find_element(By.ID, "send-hour")).select_by_value("18")
+    press(page, page.find_element(By.ID, "save-send-hour"))
+    assert page.find_element(By.ID, "saved").text == "Saved. Your day emails come at 18:00 your time."
+    # 08:30 and 17:30 on 5 January in Tokyo: not yet; 18:05: day 2
+    assert _day2_hour(sample, TOKYO_MORNING, TOKYO_MORNING + timedelta(hours=9),
+                      TOKYO_MORNING + timedelta(hours=9, minutes=35), "Asia/Tokyo") == 18
+    Select(page.find_element(By.ID, "send-hour")).select_by_value("")
+    press(page, page.find_element(By.ID, "save-send-hour"))
+    assert sample.person(AIKO)["send_hour"] is None

@@ -11,7 +11,7 @@ from mailer.simulation.replies import compose_reply
 from mailer.store import challenges
 from mailer.store import preferences as prefs_store
 from mailer.transports.maildir import deliver_to_inbox
-from tests.web.conftest import open_page, screenshot
+from tests.web.conftest import open_page, press, screenshot
 from tests.web.helpers import AIKO, DAY1, MARIA, OLIVER, SampleHome, preferences_url, unsubscribe_url
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}  # RFC 8058: the body a provider POSTs
@@ -34,7 +34,7 @@ def test_opening_the_link_changes_nothing_and_the_button_stops_the_challenge(sam
     assert page.find_element(By.TAG_NAME, "h1").text == "Unsubscribe from DevOps 30-day challenge?"
     assert sample.status(AIKO) == "active"  # looking is not unsubscribing
     screenshot(page, "unsubscribe")
-    page.find_element(By.ID, "unsubscribe").click()
+    press(page, page.find_element(By.ID, "unsubscribe"))
     assert page.find_element(By.ID, "outcome").text == "You are unsubscribed"
     assert sample.status(AIKO) == "stopped"
     screenshot(page, "unsubscribed")
