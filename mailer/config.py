@@ -6,6 +6,7 @@ types with the file, the key, the value and what was expected.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -16,6 +17,8 @@ from typing import Any
 from mailer import private
 from mailer.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 # section -> key -> (type, default, help). Types: str, int, bool, a range of whole numbers, or a
 # tuple of allowed strings.
 SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
@@ -23,8 +26,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "site_name": (str, "Community of Practice", "Name shown in emails and as the sender's name."),
         "address": (str, "cop@example.test", "The mailbox the service sends from and reads; reply "
                     "tokens are added as local+TOKEN@domain."),
-        "unsubscribe_url": (str, "", "Base https URL of a one-click unsubscribe endpoint, if you run "
-                            "one (TOKEN is appended); empty: unsubscribe by mailto and by reply."),
+        "unsubscribe_url": (str, "", "Replaced by [web] base_url (still read: a value ending in /u is "
+                            "taken as base_url without it, with a warning to move it)."),
         "data": (str, "sample", "What a new database starts with: \"sample\" (the sample community "
                  "and its 30-day challenge in data/), \"none\", or a folder holding people.csv "
                  "and challenges/*.toml. Only read when mailer.db is first created."),
@@ -165,12 +168,29 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                                 "needs a DMARC or aligned DKIM pass there, else the approver is asked "
                                 "to confirm (empty: not checked)."),
     },
+    "web": {
+        "enabled": (bool, False, "Run the web pages (`serve`) beside the worker when the worker runs."),
+        "base_url": (str, "", "The public https URL a reverse proxy serves `serve` at, e.g. "
+                     "https://cop.example.org; used in every email's unsubscribe and preferences links "
+                     "(empty: no links, unsubscribe by mailto and by reply)."),
+        "host": (str, "127.0.0.1", "Address `serve` listens on (behind the reverse proxy)."),
+        "port": (int, 8025, "Port `serve` listens on."),
+        "secret": (str, "", "A signing key for links; better set MAILER_WEB_SECRET, or leave both "
+                   "empty: a key is generated and kept in the home (web-keys.json, 0600)."),
+        "lead_emails": (str, "", "Addresses (comma-separated) that may sign in to the lead's page."),
+        "link_days": (int, 365, "Days an unsubscribe or preferences link in an email keeps working."),
+        "old_key_days": (int, 30, "Days links signed with a key retired by `serve --rotate-key` keep working."),
+    },
 }
 
 # Keys whose value must have a shape beyond its type: (section, key) -> (pattern, what is expected).
 SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
     ("mailer", "address"): (re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"),
                             "an email address like cop@example.org"),
+    # RFC 8058: a one-click List-Unsubscribe URI must be https; plain http only on this machine.
+    ("web", "base_url"): (re.compile(r"((https://[^\s/?#]+|http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?)"
+                                     r"(/[^\s?#]*)?)?"),
+                          "an https URL like https://cop.example.org (http only for localhost), no query"),
 }
 # What ``init`` writes instead of the default: a home made with init is a real one, and must
 # never mail the sample community (the quick start's ./var, with no mailer.toml, keeps it).
@@ -178,6 +198,7 @@ INIT_VALUES: dict[str, dict[str, Any]] = {"mailer": {"data": "none"}}
 
 PACE_PRESETS = {"none": (0, 0), "exchange-online": (30, 10_000), "google-workspace": (0, 2_000)}
 ENV_SECRETS = {("smtp", "password"): "MAILER_SMTP_PASSWORD", ("imap", "password"): "MAILER_IMAP_PASSWORD",
+               ("web", "secret"): "MAILER_WEB_SECRET",
                ("exchange", "password"): "MAILER_EXCHANGE_PASSWORD",
                ("exchange", "client_secret"): "MAILER_EXCHANGE_CLIENT_SECRET",
                ("graph", "client_secret"): "MAILER_GRAPH_CLIENT_SECRET"}  # the last three: from env only
@@ -243,12 +264,24 @@ def load_settings(home: Path, env: dict[str, str] | None = None) -> Settings:
     sending = values["transport_send"] or values["transport_kind"]  # the sender's pace, not the reader's
     if "pace" not in raw.get("transport", {}) and sending in PACED_BY_DEFAULT:
         values["transport_pace"] = PACED_BY_DEFAULT[sending]
+    values["web_base_url"] = web_base_url(values, path)
     for (section, key), var in ENV_SECRETS.items():
         if env.get(var):
             values[f"{section}_{key}"] = env[var]
         else:  # a secret with no key in the file (Exchange's) still reads as ""
             values.setdefault(f"{section}_{key}", "")
     return Settings(home=home, values=tuple(values.items()))
+
+
+def web_base_url(values: dict[str, Any], path: Path) -> str:
+    """``[web] base_url`` without a trailing slash; where only the old ``[mailer] unsubscribe_url``
+    is set, that URL less its ``/u`` (what `serve` answers one-click POSTs at), with a warning."""
+    base, old = values["web_base_url"], values["mailer_unsubscribe_url"]
+    if old and not base:
+        base = re.sub(r"/u/?$", "", old)
+        log.warning("%s: [mailer] unsubscribe_url is replaced by [web] base_url; read as base_url = %r "
+                    "(move it: docs/web.md)", path, base)
+    return base.rstrip("/")
 
 
 def refuse_exposed_secrets(path: Path, raw: dict[str, Any]) -> None:

@@ -30,7 +30,8 @@ from sqlite_utils import Database
 
 from mailer import membership
 from mailer.store import (calls, challenges, charters, checkpoint, digests, files, inbox, meetups, outbox, people,
-                          planning, secure_delete, tokens)
+                          planning, preferences, secure_delete, tokens)
+from mailer.store import lead_access
 
 SNIPPET = 60  # characters of a text looked for elsewhere: enough to be theirs, short enough to survive a quote
 SHORTEST = 20  # a shorter text ("Done.") says nothing about anyone and would match everywhere
@@ -114,7 +115,9 @@ def _erase_rows(db: Database, pid: int, addresses: list[str], needles: Needles) 
                  challenges.erase_person(db, pid, addresses, tomb),
                  charters.erase_person(db, pid, addresses, tomb), calls.erase_person(db, addresses, tomb),
                  meetups.erase_person(db, pid, addresses, tomb), digests.erase_person(db, pid),
-                 planning.erase_person(db, addresses), people.erase_person(db, pid)):
+                 planning.erase_person(db, addresses), preferences.erase_person(db, pid),
+                 lead_access.erase_person(db, pid),
+                 people.erase_person(db, pid)):
         counts.update(part)
     return counts
 

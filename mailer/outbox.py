@@ -26,6 +26,7 @@ from mailer.outbound.safe_text import one_line
 from mailer.store import outbox as store
 from mailer.store import people, tokens
 from mailer.transports.base import Outgoing, Transport
+from mailer.web import links
 
 log = logging.getLogger(__name__)
 
@@ -146,15 +147,14 @@ def compose(plan: PlannedEmail, person: dict, now: datetime, settings: Settings)
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
              now: datetime, settings: Settings) -> bytes:
     subject = subject_for(plan, person, settings)
-    text, html = render_plan(plan, person, token, settings, subject)
+    text, html = render_plan(plan, person, token, settings, subject, now)
     tokened = envelope.plus_address(settings.mailer_address, token) if token else None
     env = envelope.Envelope(
         message_id=message_id, from_name=settings.mailer_site_name, from_addr=settings.mailer_address,
         to_name=person["name"], to_addr=person["email"], subject=subject, date=now,
         reply_to=tokened if plan.reply_purpose else None, in_reply_to=plan.in_reply_to,
         recurring=plan.recurring, auto_reply=plan.auto_reply, unsubscribe=tokened,
-        unsubscribe_url=f"{settings.mailer_unsubscribe_url.rstrip('/')}/{token}"
-        if token and settings.mailer_unsubscribe_url else None,
+        unsubscribe_url=links.unsubscribe_url(settings, person.get("id"), plan.key, now) if token else None,
         extra_headers=plan.headers)
     calendar = plan.context.get("_calendar")
     return envelope.build(env, text, html, plan.attachments, calendar)
@@ -166,15 +166,17 @@ def subject_for(plan: PlannedEmail, person: dict, settings: Settings) -> str:
 
 
 def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings,
-                subject: str | None = None) -> tuple[str, str]:
+                subject: str | None = None, now: datetime | None = None) -> tuple[str, str]:
     """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent,
-    in their language (``mailer.locale.language_for``)."""
+    in their language (``mailer.locale.language_for``); ``now`` dates the footer's preferences
+    link, shown with ``[web] base_url``."""
     language = language_for(person, getattr(settings, "mailer_language", SOURCE))
     context = {**plan.context, "site_name": settings.mailer_site_name,
                "subject": subject if subject is not None else subject_for(plan, person, settings),
                "recipient": {"name": one_line(person["name"]), "email": person["email"]},
                "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
-               "recurring": plan.recurring}
+               "recurring": plan.recurring,
+               "preferences_url": links.preferences_url(settings, person.get("id"), now)}
     return render(plan.template, context, language)
 
 
@@ -364,3 +366,18 @@ def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | Non
     sent = store.send_times_after(db, now - max(longest, timedelta(days=1)))
     per_send = pacing.send_interval(sent) or pacing.ASSUMED_PER_SEND  # each send takes time, paced or not
     return pacing.drain_at([t for t in sent if t > now - longest], queued, now, wins, per_send)
+
+
+def retry_dead(db: Database, row_id: int, now: datetime) -> dict:
+    """Send a dead email again at the next tick, byte for byte (``outbox retry``, the lead's
+    page); the row as it was. Refused, with the reason, when it is not dead or has no bytes."""
+    from mailer.errors import MailerError  # imported here: keeps this module's import lines as they are
+
+    row = store.get_row(db, row_id)  # NotFoundError for an unknown id
+    if row["state"] != "dead":
+        raise MailerError(f"outbox message {row_id} is {row['state']}, not dead: nothing to retry")
+    if not row["data"]:
+        raise MailerError(f"outbox message {row_id} cannot be retried: it was never built or its bytes "
+                          f"were removed ({row['last_error'] or 'no reason kept'})")
+    store.revive_dead(db, row_id, now, f"retried by hand after: {row['last_error'] or 'dead'}")
+    return row

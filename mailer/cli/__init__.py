@@ -84,8 +84,18 @@ def run_worker(app: App) -> None:
             click.echo(f"waiting until {later:%Y-%m-%d %H:%M} UTC for the next queued message")
         waiting[0] = later
 
-    # The banner comes once Ctrl-C is handled: a script may signal the worker as soon as it reads it.
-    worker.run_forever(app.db, app.transport, app.settings, report, started=lambda: click.echo(banner))
+    from mailer.cli.serve import BesideWorker
+
+    web = BesideWorker(app)  # `[web] enabled`: the web pages in a thread of their own
+
+    def started() -> None:  # once Ctrl-C is handled: a script may signal the worker as soon as it reads it
+        web.start()
+        click.echo(banner)
+
+    try:
+        worker.run_forever(app.db, app.transport, app.settings, report, started=started)
+    finally:
+        web.stop()
     click.echo("stopped")
 
 
@@ -239,6 +249,9 @@ def _register_subcommands() -> None:
     from mailer.cli.preview import preview
 
     main.add_command(preview)
+    from mailer.cli.serve import serve
+
+    main.add_command(serve)
 
 
 _register_subcommands()

@@ -53,9 +53,10 @@ def phase(call_row: dict, now: datetime, zones: set[str]) -> str:
     return "closed" if closed else "open"
 
 
-def _zones(app, call_row: dict) -> set[str]:
-    people = definition.invitees(app.db, call_row["to_spec"], call_row["feeds"])
-    return {p["timezone"] for p in people} | store.signup_zones(app.db, call_row["id"])
+def zones(db, call_row: dict) -> set[str]:
+    """The time zones a call closes in: its invitees' and its volunteers'."""
+    people = definition.invitees(db, call_row["to_spec"], call_row["feeds"])
+    return {p["timezone"] for p in people} | store.signup_zones(db, call_row["id"])
 
 
 @call.command("list")
@@ -65,7 +66,7 @@ def _zones(app, call_row: dict) -> set[str]:
 def list_(app, as_json: bool, now_text: str | None) -> None:
     """Every call with its state, closing day and places filled."""
     now = parse_now(now_text)
-    rows = [{"id": c["id"], "title": c["title"], "closes": c["closes"], "state": phase(c, now, _zones(app, c)),
+    rows = [{"id": c["id"], "title": c["title"], "closes": c["closes"], "state": phase(c, now, zones(app.db, c)),
              "feeds": c["feeds"], "filled": filled(flow.role_counts(app.db, c["id"]))}
             for c in store.list_calls(app.db)]
     if as_json:
@@ -83,6 +84,14 @@ def _role_json(role: RoleState) -> dict:
             "confirmed": [s["email"] for s in role.confirmed], "waitlist": [s["email"] for s in role.waitlist]}
 
 
+def details(db, call_id: int, now: datetime) -> dict:
+    """A call as ``show --json`` prints it: state, and each role's places, confirmed and waitlist."""
+    row = store.get_call(db, call_id)
+    return {"id": row["id"], "title": row["title"], "closes": row["closes"], "feeds": row["feeds"],
+            "sender": row["sender"], "to": row["to_spec"], "state": phase(row, now, zones(db, row)),
+            "roles": [_role_json(r) for r in flow.role_board(db, call_id)]}
+
+
 @call.command("show")
 @click.argument("call_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -90,15 +99,11 @@ def _role_json(role: RoleState) -> dict:
 @click.pass_obj
 def show(app, call_id: int, as_json: bool, now_text: str | None) -> None:
     """One call: each role with its places, who is confirmed and who waits, in order."""
-    row = store.get_call(app.db, call_id)
-    roles = flow.role_board(app.db, call_id)
-    data = {"id": row["id"], "title": row["title"], "closes": row["closes"], "feeds": row["feeds"],
-            "sender": row["sender"], "to": row["to_spec"],
-            "state": phase(row, parse_now(now_text), _zones(app, row)),
-            "roles": [_role_json(r) for r in roles]}
+    data = details(app.db, call_id, parse_now(now_text))
     if as_json:
         click.echo(json.dumps(data))
         return
+    roles = flow.role_board(app.db, call_id)
     click.echo(f"{data['id']}: {data['title']} ({data['state']}, closes {data['closes']})"
                + (f", feeds {data['feeds']}" if data["feeds"] else ""))
     for role in roles:

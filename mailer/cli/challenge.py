@@ -112,7 +112,9 @@ def list_(app, show_all: bool, as_json: bool, now_text: str | None) -> None:
         click.echo("(no challenges)")
 
 
-def _details(db, challenge_id: int, now: datetime) -> dict:
+def details(db, challenge_id: int, now: datetime) -> dict:
+    """A challenge as ``show --json`` prints it: settings, and each participant's status,
+    days journaled and partners (counts only, never entries)."""
     c = store.get_challenge(db, challenge_id)
     journaled = store.journaled_days(db, challenge_id)
     partners = pairing.partner_index(store.current_groups(db, challenge_id))
@@ -135,7 +137,7 @@ def _details(db, challenge_id: int, now: datetime) -> dict:
 @click.pass_obj
 def show(app, challenge_id: int, as_json: bool, now_text: str | None) -> None:
     """One challenge: its settings and each participant's status (counts only, never entries)."""
-    data = _details(app.db, challenge_id, parse_now(now_text))
+    data = details(app.db, challenge_id, parse_now(now_text))
     if as_json:
         click.echo(json.dumps(data))
         return

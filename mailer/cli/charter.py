@@ -98,6 +98,17 @@ def show(app, charter_id: int, as_json: bool) -> None:
         click.echo(f"  v{d['version']} {d['at'][:16]} {d['approver']} {d['decision']}{held}{comment}")
 
 
+@charter.command("remind")
+@click.argument("charter_id", type=int)
+@click.option("--now", "now_text", help=NOW_HELP)
+@click.pass_obj
+def remind(app, charter_id: int, now_text: str | None) -> None:
+    """Remind the approvers who have not answered now, instead of in the reminder's morning."""
+    queued = lifecycle.remind(app.db, charter_id, parse_now(now_text), app.settings)
+    click.echo(f"charter {charter_id}: {queued} reminder{'s' if queued != 1 else ''} queued for the next tick"
+               if queued else f"charter {charter_id}: no approver is waiting for a reminder")
+
+
 @charter.command("revise")
 @click.argument("charter_id", type=int)
 @click.argument("file", type=click.Path(path_type=Path))

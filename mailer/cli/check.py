@@ -44,6 +44,14 @@ def authentication_line(app: App) -> CheckLine:
     return CheckLine("Authentication-Results", fine, detail)
 
 
+def lead_page_lines(app: App) -> list[CheckLine]:
+    """Who may sign in to the lead's page (``[web] lead_emails``); never essential."""
+    from mailer.web.lead.access import check_lines
+
+    db = app.db if app.settings.db_path.exists() else None
+    return [CheckLine("lead's page", ok, detail) for ok, detail in check_lines(db, app.settings)]
+
+
 @click.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
@@ -55,6 +63,7 @@ def check(app: App, as_json: bool) -> None:
     except MailerError as exc:
         lines = [CheckLine("log in", False, str(exc))]
     lines.append(authentication_line(app))
+    lines.extend(lead_page_lines(app))
     missing = failed_essentials(lines)
     warnings = private.home_warnings(app.home)  # after the transport opened (and tightened) the database
     if as_json:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from mailer import inbox as inbox_flow
+from mailer import outbox as outbox_flow
 from mailer.app import App
 from mailer.cli.now import parse_now
 from mailer.cli.output import rows as _rows
@@ -46,6 +47,16 @@ def outbox_show(app: App, row_id: int, raw: bool) -> None:
     for key in ("id", "key", "message_id", "to_addr", "subject", "state", "attempts",
                 "created_at", "next_attempt_at", "sent_at", "last_error"):
         click.echo(f"{key:16} {row[key] if row[key] is not None else '-'}")
+
+
+@outbox_group.command("retry")
+@click.argument("row_id", type=int)
+@click.option("--now", "now_text", help="When it is retried (ISO 8601).")
+@click.pass_obj
+def outbox_retry(app: App, row_id: int, now_text: str | None) -> None:
+    """Send a dead email again, byte for byte, at the next tick (after fixing what killed it)."""
+    row = outbox_flow.retry_dead(app.db, row_id, parse_now(now_text))
+    click.echo(f"outbox message {row_id} to {row['to_addr']} goes out again at the next tick")
 
 
 @click.group()

@@ -9,9 +9,10 @@ The connection autocommits; a unit of work spanning several verbs is ``with db.a
 """
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlite_utils import Database
 
@@ -26,12 +27,41 @@ BUSY_TIMEOUT_MS = 10_000
 def _all_migrations() -> list[Migration]:
     # Order matters: later modules may reference earlier tables.
     from mailer.store import (calls, challenges, charters, digests, files, inbox, meetups, outbox, people,
-                              planning, sync_state, tokens)
+                              planning, preferences, sync_state, tokens)
+    from mailer.store import lead_access
 
     return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *inbox.RETENTION_MIGRATIONS, *tokens.MIGRATIONS,
             *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
             *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS, *charters.MIGRATIONS,
-            *meetups.MIGRATIONS, *planning.MIGRATIONS]
+            *meetups.MIGRATIONS, *planning.MIGRATIONS, *preferences.MIGRATIONS,
+            *lead_access.MIGRATIONS]
+
+
+class StoreDatabase(Database):
+    """sqlite-utils' Database whose outermost ``atomic()`` takes the write lock when it begins
+    (BEGIN IMMEDIATE; nested blocks stay savepoints). A deferred transaction that has read and
+    then writes fails at once with "database is locked" when another connection committed in
+    between (WAL cannot upgrade a stale snapshot, and busy_timeout does not apply); taken at
+    BEGIN, the lock is waited for instead. `serve` beside the worker writes at any moment."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """A transaction (a savepoint inside one): committed at the end, rolled back on error."""
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
 
 
 def open_db(path: Path | str) -> Database:
@@ -42,7 +72,7 @@ def open_db(path: Path | str) -> Database:
     database file's mode; an older database found wider is tightened."""
     make_private(path)
     try:
-        db = Database(str(path))
+        db = StoreDatabase(str(path))
         db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         check_integrity(db, path)
         db.enable_wal()

@@ -328,6 +328,12 @@ def stop_news(db: Database, charter_id: int, person_id: int, now: datetime) -> b
     return cur.rowcount == 1
 
 
+def resume_news(db: Database, charter_id: int, person_id: int) -> bool:
+    """Send this person the project's news again (the preferences page); False when they had not stopped it."""
+    cur = db.execute("DELETE FROM charter_news_stops WHERE charter_id = ? AND person_id = ?", [charter_id, person_id])
+    return cur.rowcount == 1
+
+
 def news_stopped(db: Database, charter_id: int) -> set[int]:
     """Who asked for no more news of this project."""
     return {r["person_id"] for r in db.query("SELECT person_id FROM charter_news_stops WHERE charter_id = ?",

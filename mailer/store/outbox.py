@@ -410,3 +410,14 @@ def answered_data(db: Database, message_ids: list[str], limit: int = 10) -> list
     rows = dict(db.execute(f"SELECT o.message_id, d.data FROM outbox o JOIN outbox_data d ON d.id = o.id "
                            f"WHERE o.message_id IN ({','.join('?' * len(wanted))})", wanted).fetchall())
     return [rows[m] for m in wanted if rows.get(m)][:limit]
+
+
+def revive_dead(db: Database, row_id: int, now: datetime, note: str) -> bool:
+    """Put a dead row that still has its bytes back in line (``pending`` at ``now``, attempts
+    from zero): the same bytes and Message-ID go out. False when the row is not dead or its
+    bytes are gone (never built, or removed by an erasure)."""
+    cur = db.execute(
+        """UPDATE outbox SET state='pending', attempts=0, next_attempt_at=?, last_error=?
+           WHERE id=? AND state='dead' AND EXISTS (SELECT 1 FROM outbox_data d WHERE d.id = outbox.id)""",
+        [ts(now), note, row_id])
+    return cur.rowcount == 1

@@ -76,7 +76,7 @@ def first_name(name: str) -> str:
 def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -> PlannedEmail:
     """The announcement: "you're in" for participants, "reply join" for everyone else."""
     start = date.fromisoformat(challenge["start"])
-    send = time(challenge["send_hour"], challenge["send_minute"])
+    send = ct.own_send(time(challenge["send_hour"], challenge["send_minute"]), person)  # theirs if they chose one
     begun = now >= ct.opens_at(start, 1, send, person["timezone"])
     subject = _subject(said(challenge, "title"), ct.short_date(start), begun, enrolled)
     context = {**_base(challenge), "description": said(challenge, "description", markdown.to_text),

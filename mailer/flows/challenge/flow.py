@@ -81,8 +81,8 @@ def _view(db: Database, challenge: dict, now: datetime) -> View:
     participants = store.list_participants(db, cid)
     # Only the keys that can matter now: the days open somewhere at this moment, nudges and
     # summaries (never every day email of the challenge so far: 30 days x 50,000 keys).
-    open_days = {ct.open_day(now, tz, start, challenge["length"], send)
-                 for tz in {p["timezone"] for p in participants}} - {None}
+    open_days = {ct.open_day(now, tz, start, challenge["length"], own)
+                 for tz, own in {(p["timezone"], ct.own_send(send, p)) for p in participants}} - {None}
     # The day before each open day too: whoever missed it is introduced to their partner again.
     days = sorted(open_days | {day - 1 for day in open_days if day > 1})
     sent: set[str] = set()
@@ -122,16 +122,16 @@ def next_change(view: View, now: datetime) -> datetime | None:
     changing: a day's (or the summary's) send hour in a participant's zone, or the end of
     someone's seven silent days. None when nothing ever will."""
     length, moments = view.challenge["length"], []
-    opens = functools.lru_cache(maxsize=None)(lambda day, tz: ct.opens_at(view.start, day, view.send, tz))
+    opens = functools.lru_cache(maxsize=None)(lambda day, tz, send: ct.opens_at(view.start, day, send, tz))
     staying = [p for p in view.participants
                if p["status"] != "stopped" and p["person_status"] not in people.UNMAILED]
-    for tz in {p["timezone"] for p in staying}:
+    for tz, send in {(p["timezone"], ct.own_send(view.send, p)) for p in staying}:
         day = max(ct.day_number(now, tz, view.start), 1)
-        moments += [opens(d, tz) for d in (day, day + 1) if d <= length + 1 and opens(d, tz) > now][:1]
+        moments += [opens(d, tz, send) for d in (day, day + 1) if d <= length + 1 and opens(d, tz, send) > now][:1]
     for p in staying:
         if p["status"] == "active":
             first = 1 if p["from_start"] else first_day(view, p)
-            silent_until = max(p["last_activity_at"], opens(first, p["timezone"])) + SILENCE
+            silent_until = max(p["last_activity_at"], opens(first, p["timezone"], ct.own_send(view.send, p))) + SILENCE
             if silent_until > now:
                 moments.append(silent_until)
     return min(moments, default=None)
@@ -158,13 +158,13 @@ def first_day(view: View, participant: dict) -> int:
         return 1
     tz, joined = participant["timezone"], participant["joined_at"]
     day = max(ct.day_number(joined, tz, view.start), 1)
-    return day if ct.opens_at(view.start, day, view.send, tz) >= joined else day + 1
+    return day if ct.opens_at(view.start, day, ct.own_send(view.send, participant), tz) >= joined else day + 1
 
 
 def _last_opened(view: View, participant: dict, now: datetime) -> int:
     tz = participant["timezone"]
     day = ct.day_number(now, tz, view.start)
-    return day if now >= ct.opens_at(view.start, day, view.send, tz) else day - 1
+    return day if now >= ct.opens_at(view.start, day, ct.own_send(view.send, participant), tz) else day - 1
 
 
 def _maintain_pairs(db: Database, view: View, now: datetime) -> None:
@@ -182,17 +182,17 @@ def _maintain_pairs(db: Database, view: View, now: datetime) -> None:
 def _for_participant(db: Database, view: View, participant: dict, now: datetime) -> list[PlannedEmail]:
     plans: list[PlannedEmail] = []
     cid, pid = view.challenge["id"], participant["person_id"]
-    tz, length = participant["timezone"], view.challenge["length"]
+    tz, length, send = participant["timezone"], view.challenge["length"], ct.own_send(view.send, participant)
     if pid in view.late_first:
         plans.append(_day_email(db, view, participant, first_day(view, participant)))
     if participant["status"] == "active":
-        day = ct.open_day(now, tz, view.start, length, view.send)
+        day = ct.open_day(now, tz, view.start, length, send)
         if day is not None and day >= first_day(view, participant):
             if f"challenge:{cid}:day:{day}:person:{pid}" not in view.sent:
                 plans.append(_day_email(db, view, participant, day))
             plans.extend(_nudge(view, participant, day, now))
     if (participant["status"] != "stopped" and f"challenge:{cid}:summary:person:{pid}" not in view.sent
-            and ct.summary_open(now, tz, view.start, length, view.send)):
+            and ct.summary_open(now, tz, view.start, length, send)):
         plans.append(_summary(db, view, participant))
     return plans
 
@@ -206,7 +206,8 @@ def _day_email(db: Database, view: View, participant: dict, day: int) -> Planned
     pid = participant["person_id"]
     partner_ids = view.partners.get(pid, [])
     partners = [view.by_person[i] for i in partner_ids if i in view.by_person]
-    since = ct.opens_at(view.start, day - 1, view.send, participant["timezone"]) if day > 1 else None
+    since = ct.opens_at(view.start, day - 1, ct.own_send(view.send, participant), participant["timezone"]) \
+        if day > 1 else None
     line = mail.partner_line(day, partners, view.journaled,
                              _group_is_new(view, participant, day, [pid, *partner_ids]), since)
     remembered = None
@@ -224,12 +225,13 @@ def _group_is_new(view: View, participant: dict, day: int, members: list[int]) -
         return True
     if f"challenge:{view.challenge['id']}:day:{day - 1}:person:{participant['person_id']}" not in view.sent:
         return True
-    previous = ct.opens_at(view.start, day - 1, view.send, participant["timezone"])
+    previous = ct.opens_at(view.start, day - 1, ct.own_send(view.send, participant), participant["timezone"])
     return any(view.formed.get(m) and view.formed[m] > previous for m in members)
 
 
 def _nudge(view: View, participant: dict, day: int, now: datetime) -> list[PlannedEmail]:
-    opened = ct.opens_at(view.start, first_day(view, participant), view.send, participant["timezone"])
+    opened = ct.opens_at(view.start, first_day(view, participant), ct.own_send(view.send, participant),
+                         participant["timezone"])
     since = max(participant["last_activity_at"], opened)
     if now - since < SILENCE:
         return []
@@ -306,12 +308,12 @@ def enroll(db: Database, challenge_id: int, person_id: int, now: datetime) -> in
         return None
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
-    from_start = now < ct.opens_at(start, 1, send, person["timezone"])
+    from_start = now < ct.opens_at(start, 1, ct.own_send(send, person), person["timezone"])
     with db.atomic():
         store.add_participant(db, challenge_id, person_id, now, from_start=from_start)
         joined = store.get_participant(db, challenge_id, person_id)
         view_like = View(challenge, start, send, {}, [], set(), {}, {}, {})
-        first = first_day(view_like, {**joined, "timezone": person["timezone"]})
+        first = first_day(view_like, {**joined, "timezone": person["timezone"], "send_hour": person.get("send_hour")})
         if first > challenge["length"]:  # too late: the last day has already begun
             store.set_participant_status(db, challenge_id, person_id, "stopped", now)
             return None
@@ -342,7 +344,7 @@ def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: 
     if first is None:
         return outcome.kept(reply, "join: the last day has already begun, too late to take part")
     start = date.fromisoformat(challenge["start"])
-    send = time(challenge["send_hour"], challenge["send_minute"])
+    send = ct.own_send(time(challenge["send_hour"], challenge["send_minute"]), person)
     label = _("Day %(day)s arrives %(date)s at %(time)s your time.", day=first,
               date=ct.short_date(ct.day_date(start, first)), time=formats.time(send))
     return [mail.status_change(challenge, person, "joined", now, label, _their_subject(reply),
@@ -357,7 +359,7 @@ def _announcement_reply(db: Database, challenge: dict, person: dict, reply: Rout
     if store.get_participant(db, challenge["id"], person["id"]) is None:
         local_day = ct.local_date(now, person["timezone"])
         return [mail.join_help(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
-    day = _day_in_progress(challenge, person["timezone"], now)
+    day = _day_in_progress(challenge, person, now)
     plans = _journal(db, challenge, person, max(day, 1), reply, now)
     if day >= 1 or outcome.marked(reply) is not None:
         return plans  # kept for the day in progress, or answered ("we couldn't find your entry")
@@ -365,9 +367,10 @@ def _announcement_reply(db: Database, challenge: dict, person: dict, reply: Rout
     return plans + [mail.kept_early(challenge, person, local_day, _their_subject(reply), reply.message.message_id)]
 
 
-def _day_in_progress(challenge: dict, tz: str, now: datetime) -> int:
-    """The last day whose email has opened for someone in ``tz`` (0: none yet), at most the last."""
-    start, send = date.fromisoformat(challenge["start"]), time(challenge["send_hour"], challenge["send_minute"])
+def _day_in_progress(challenge: dict, person: dict, now: datetime) -> int:
+    """The last day whose email has opened for ``person`` (0: none yet), at most the last."""
+    tz, start = person["timezone"], date.fromisoformat(challenge["start"])
+    send = ct.own_send(time(challenge["send_hour"], challenge["send_minute"]), person)
     day = min(ct.day_number(now, tz, start), challenge["length"] + 1)
     if day >= 1 and now < ct.opens_at(start, day, send, tz):
         day -= 1

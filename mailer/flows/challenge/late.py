@@ -8,7 +8,7 @@ local date is over, and who never got it; the flow sends it at once.
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, Callable
 
 from sqlite_utils import Database
@@ -24,12 +24,12 @@ def first_days_missed(db: Database, view: Any, now: datetime, first_day: Callabl
     flow's View of the challenge; ``first_day(view, participant)`` the participant's first day."""
     length, waiting, since = view.challenge["length"], {}, _since(view.challenge)
     opened_at = functools.lru_cache(maxsize=None)(
-        lambda first, tz: _missed_opening(view, first, tz, length, now, since))
+        lambda first, tz, send: _missed_opening(view, first, tz, send, length, now, since))
     for p in view.participants:
         if p["status"] != "active" or p["person_status"] == "bounced":
             continue
         first = first_day(view, p)
-        opened = opened_at(first, p["timezone"])  # once per (day, zone), not per person
+        opened = opened_at(first, p["timezone"], ct.own_send(view.send, p))  # once per (day, zone, hour)
         if opened is not None and p["updated_at"] <= opened:
             waiting[p["person_id"]] = first
     return _without_key(db, view.challenge["id"], waiting)
@@ -43,15 +43,15 @@ def _since(challenge: dict) -> datetime | None:
     return checked - timedelta(days=1) if checked else None
 
 
-def _missed_opening(view: Any, first: int, tz: str, length: int, now: datetime,
+def _missed_opening(view: Any, first: int, tz: str, send: time, length: int, now: datetime,
                     since: datetime | None) -> datetime | None:
-    """When day ``first`` opened in ``tz``, if it did (after ``since``) and its local date is
-    over (not today's any more) while the summary is not yet due; else None."""
-    opened = ct.opens_at(view.start, first, view.send, tz)
+    """When day ``first`` opened in ``tz`` at ``send``, if it did (after ``since``) and its local
+    date is over (not today's any more) while the summary is not yet due; else None."""
+    opened = ct.opens_at(view.start, first, send, tz)
     if since is not None and opened < since:
         return None
-    if (first <= length and opened <= now and ct.open_day(now, tz, view.start, length, view.send) != first
-            and not ct.summary_open(now, tz, view.start, length, view.send)):
+    if (first <= length and opened <= now and ct.open_day(now, tz, view.start, length, send) != first
+            and not ct.summary_open(now, tz, view.start, length, send)):
         return opened
     return None
 

@@ -16,6 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from mailer.outbound import formats
 
 
+def own_send(challenge_send: time, person: dict) -> time:
+    """When a person's day emails open: their own send hour (``people.send_hour``, set on the
+    preferences page) on the hour, else the challenge's ``send_hour``."""
+    hour = person.get("send_hour")
+    return challenge_send if hour is None else time(hour)
+
+
 @lru_cache(maxsize=None)
 def zone(name: str) -> ZoneInfo:
     """The IANA zone called ``name``; ValueError when there is no such zone.

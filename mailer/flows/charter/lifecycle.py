@@ -10,8 +10,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from mailer import outbox
 from mailer.errors import ConfigError
+from mailer.flows.base import PlannedEmail
 from mailer.flows.charter import definition as cdef
+from mailer.flows.charter import emails as mail
 from mailer.flows.charter import links
 from mailer.store import charters as store
 from mailer.store import people
@@ -107,3 +110,30 @@ def project_people(db: Database, charter_id: int) -> list[int]:
     volunteers to it is not sent to them."""
     proposer = people.find_person(db, store.get_charter(db, charter_id)["spec"]["proposer"])
     return [*([proposer["id"]] if proposer else []), *team_members(db, charter_id)]
+
+
+def remind(db: Database, charter_id: int, now: datetime, settings) -> int:
+    """Queue the approval reminders now, before their scheduled morning (``charter remind``,
+    the lead's page); how many. Same keys as the scheduled reminders: no one is reminded twice."""
+    return outbox.enqueue(db, reminders_now(db, charter_id), now, settings)
+
+
+def reminders_now(db: Database, charter_id: int) -> list[PlannedEmail]:
+    """The reminders due to each approver of a pending charter who had the request, has not
+    answered it and was not reminded yet (a ConfigError for a charter not pending)."""
+    from mailer.flows.charter import flow  # late: loading flow loads this package, which loads this module
+
+    charter = store.get_charter(db, charter_id)
+    if charter["status"] != "pending":
+        raise ConfigError(f"charter {charter_id} is {charter['status']}: only a pending charter's approvers "
+                          "are reminded")
+    view, done = flow.make_view(db, charter), flow.answered(db, charter)
+    plans = []
+    for address in charter["spec"]["approvers"]:
+        person = view.person(address)
+        if person is None or person["id"] in done:
+            continue
+        request, reminder = (mail.request(charter, view.shown, person, reminder=r) for r in (False, True))
+        if request.key in view.sent and reminder.key not in view.sent:
+            plans.append(reminder)
+    return plans
