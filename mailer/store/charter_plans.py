@@ -46,6 +46,13 @@ def plan_marks(db: Database) -> None:
         db.execute(f"CREATE TRIGGER charter_replan_{name} AFTER {event} BEGIN {action}; END")
 
 
+def replan_on_news_resumed(db: Database) -> None:
+    """The migration clearing a charter's mark when someone takes its news up again (the
+    preferences page): news they had stopped may be due to them at once."""
+    db.execute("CREATE TRIGGER charter_replan_news_resumed AFTER DELETE ON charter_news_stops "
+               f"BEGIN {_CLEAR_ONE.format('OLD.charter_id')}; END")
+
+
 def set_plan_mark(db: Database, charter_id: int, checked_at: datetime, next_at: datetime | None,
                   people_seen: int, seen: str) -> None:
     """A pass at ``checked_at`` found nothing due with every person up to ``people_seen`` under

@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailer.errors import NotFoundError
-from mailer.store.charter_plans import plan_marks
+from mailer.store.charter_plans import plan_marks, replan_on_news_resumed
 from mailer.store.outbox import parse_ts, ts
 from mailer.store.rows import scrub
 
@@ -117,7 +117,8 @@ def _news_round(db: Database) -> None:
 
 
 MIGRATIONS = [("charters-001", _create), ("charters-002-news-stops", _news_stops),
-              ("charters-003-news-round", _news_round), ("charters-004-plan-marks", plan_marks)]
+              ("charters-003-news-round", _news_round), ("charters-004-plan-marks", plan_marks),
+              ("charters-005-replan-on-resume", replan_on_news_resumed)]
 
 
 # -- charters and versions ------------------------------------------------------------------

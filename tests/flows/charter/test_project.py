@@ -333,3 +333,20 @@ def test_a_member_who_moves_zone_gets_the_news_in_the_new_morning(world, write_c
     world.db.execute("UPDATE people SET timezone = 'Europe/Paris' WHERE email = 'carla@corp.example.com'")
     world.tick(datetime(2027, 1, 21, 10, 30, tzinfo=UTC))
     assert _news_to(world, "carla@corp.example.com")
+
+
+def test_a_member_who_takes_the_news_up_again_gets_it_at_the_next_tick(world, write_charter):
+    """The preferences page's "news back on" clears the charter's plan mark (a trigger)."""
+    from mailer.store import charters
+
+    approved(world, write_charter)
+    carla = people.find_person(world.db, "carla@corp.example.com")["id"]
+    charters.stop_news(world.db, 1, carla, datetime(2027, 1, 17, tzinfo=UTC))
+    world.walk(datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 18, 20, tzinfo=UTC), H)
+    world.reply("alice@corp.example.com", "Alerting chapter drafted.", datetime(2027, 1, 18, 21, tzinfo=UTC),
+                subject_part="check-in 1")
+    world.walk(datetime(2027, 1, 21, tzinfo=UTC), datetime(2027, 1, 23, tzinfo=UTC), H)
+    assert not _news_to(world, "carla@corp.example.com")
+    charters.resume_news(world.db, 1, carla)
+    world.tick(datetime(2027, 1, 23, 1, tzinfo=UTC))
+    assert _news_to(world, "carla@corp.example.com")
