@@ -20,6 +20,7 @@ from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.charter import emails as mail
 from mailer.flows.charter import links, rules
 from mailer.inbound import authresults
+from mailer.locale.text import _
 from mailer.store import charters as store
 from mailer.store import people
 
@@ -149,7 +150,7 @@ def settle(db: Database, charter: dict, now: datetime) -> str:
 def standing(db: Database, charter: dict, status: str) -> str:
     """Where the charter stands, in one sentence for the approver's receipt."""
     if status != "pending":
-        return mail.SETTLED_SENTENCES.get(status, "The charter is decided; everyone involved will hear.")
+        return mail.SETTLED_SENTENCES.get(status, _("The charter is decided; everyone involved will hear."))
     spec = charter["spec"]
     answers = rules.latest_answers(store.decisions(db, charter["id"], charter["version"]))
     approvals = sum(1 for d in answers.values() if d == "approve")
