@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from mailer.flows.meetup import emails as mail
 from mailer.flows.meetup import invitees, rsvp
+from mailer.locale.text import _
 from mailer.store import meetups as store
 from mailer.transports.base import Meeting, NativeCalendar, Response
 
@@ -136,7 +137,7 @@ def _update(db: Database, calendar: NativeCalendar, meetup: dict, row: dict, now
 
 
 def _cancel(db: Database, calendar: NativeCalendar, meetup: dict, row: dict, now: datetime) -> str:
-    calendar.cancel(row["event_id"], meetup["cancel_reason"] or "This meetup is cancelled.")
+    calendar.cancel(row["event_id"], meetup["cancel_reason"] or _("This meetup is cancelled."))
     store.save_native_event(db, meetup["id"], {"state": "cancelled", "sequence": meetup["sequence"]}, now)
     return "calendar event cancelled"
 
