@@ -27,8 +27,6 @@ def environment(root: str = str(TEMPLATES)) -> jinja2.Environment:
     Filters: ``md`` (a lead's Markdown as safe HTML) and ``md_text`` (the same parse as plain
     text), ``md_inline`` and ``md_inline_text`` for one-line fields, and one per kind of value from ``outbound.formats`` (``date``, ``money``, …)."""
     env = _environment(root)
-    env.install_null_translations(newstyle=True)  # TEMPORARY stub (i18n2), replaced by the i18n merge
-    env.globals.update(greeting=lambda r: f"Hi {(r['name'].split() or ['there'])[0]},", markup=__import__("markupsafe").Markup)
     env.filters.update(md=markdown.to_html, md_text=markdown.to_text, md_inline=markdown.inline_html,
                        md_inline_text=markdown.inline_text, **formats.FILTERS)
     return env
@@ -37,7 +35,6 @@ def environment(root: str = str(TEMPLATES)) -> jinja2.Environment:
 def _environment(root: str) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root),
-        extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         trim_blocks=True,
