@@ -30,6 +30,8 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any, str]]] = {
                  "and challenges/*.toml. Only read when mailer.db is first created."),
         "lead": (str, "", "The community lead's address: gets a volunteer call's list at closing "
                  "when the call names no sender (empty: nobody)."),
+        "language": (("en", "de", "fr", "es", "ja"), "en", "The language of emails to people whose "
+                     "row in people.csv gives none (docs/languages.md)."),
     },
     "transport": {
         "kind": (("maildir", "smtp-imap", "exchange", "graph"), "maildir", "How mail is sent and read."),

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from mailer import bounces, outbox, routing
 from mailer.config import Settings
+from mailer.locale.text import _
 from mailer.flows import outcome as flow_outcome
 from mailer.flows.registry import flow_for
 from mailer.flows.base import PlannedEmail, RoutedReply
@@ -353,7 +354,7 @@ def _answer_unrouted(db: Database, msg: ParsedMessage, route: routing.Route, now
         return False  # told once today already: this one is kept for the lead
     plan = PlannedEmail(
         key=f"system:unrouted:{sender['email']}:{day}", to=sender["email"],
-        subject=reply_subject(msg.subject, "We could not place your reply"),
+        subject=reply_subject(msg.subject, _("We could not place your reply")),
         template="system/unrouted", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
         in_reply_to=msg.message_id)
     result.answers += outbox.enqueue(db, [plan], now, settings)
@@ -382,7 +383,8 @@ def _ask_token_owner(db: Database, msg: ParsedMessage, route: routing.Route, now
     day = now.date().isoformat()
     plan = PlannedEmail(
         key=f"system:did-you-write:{token['ref']}:{person['id']}:{day}", to=person["email"],
-        subject=f"Did you write this? {one_line(reply_subject(msg.subject, 'your answer'))}",
+        subject=_("Did you write this? %(subject)s",
+                  subject=one_line(reply_subject(msg.subject, "")) or _("your answer")),
         template="system/did_you_write", context={"their_subject": one_line(msg.subject)}, auto_reply=True,
         reply_purpose=token["purpose"], reply_ref=token["ref"])
     asked = outbox.enqueue(db, [plan], now, settings)

@@ -18,6 +18,8 @@ from mailer import pacing
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
 from mailer.flows.base import ANSWER, BULK, TIMELY, PlannedEmail
+from mailer.locale import SOURCE, language_for
+from mailer.locale.text import localize
 from mailer.outbound import envelope, shrink
 from mailer.outbound.render import render
 from mailer.outbound.safe_text import one_line
@@ -97,7 +99,7 @@ def enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Setti
                          plan.reply_ref or plan.key, message_id, now,
                          now + timedelta(days=settings.tokens_ttl_days))
     return 1 if store.enqueue_row(db, key=plan.key, message_id=message_id, to_addr=person["email"],
-                                  subject=plan.subject, data=data, created_at=now,
+                                  subject=subject_for(plan, person, settings), data=data, created_at=now,
                                   not_before=plan.not_before, priority=priority(plan)) else 0
 
 
@@ -143,11 +145,12 @@ def compose(plan: PlannedEmail, person: dict, now: datetime, settings: Settings)
 
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
              now: datetime, settings: Settings) -> bytes:
-    text, html = render_plan(plan, person, token, settings)
+    subject = subject_for(plan, person, settings)
+    text, html = render_plan(plan, person, token, settings, subject)
     tokened = envelope.plus_address(settings.mailer_address, token) if token else None
     env = envelope.Envelope(
         message_id=message_id, from_name=settings.mailer_site_name, from_addr=settings.mailer_address,
-        to_name=person["name"], to_addr=person["email"], subject=plan.subject, date=now,
+        to_name=person["name"], to_addr=person["email"], subject=subject, date=now,
         reply_to=tokened if plan.reply_purpose else None, in_reply_to=plan.in_reply_to,
         recurring=plan.recurring, auto_reply=plan.auto_reply, unsubscribe=tokened,
         unsubscribe_url=f"{settings.mailer_unsubscribe_url.rstrip('/')}/{token}"
@@ -157,13 +160,22 @@ def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | Non
     return envelope.build(env, text, html, plan.attachments, calendar)
 
 
-def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings) -> tuple[str, str]:
-    """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent."""
-    context = {**plan.context, "site_name": settings.mailer_site_name, "subject": plan.subject,
+def subject_for(plan: PlannedEmail, person: dict, settings: Settings) -> str:
+    """``plan``'s subject in ``person``'s language."""
+    return localize(plan.subject, language_for(person, getattr(settings, "mailer_language", SOURCE)))
+
+
+def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings,
+                subject: str | None = None) -> tuple[str, str]:
+    """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent,
+    in their language (``mailer.locale.language_for``)."""
+    language = language_for(person, getattr(settings, "mailer_language", SOURCE))
+    context = {**plan.context, "site_name": settings.mailer_site_name,
+               "subject": subject if subject is not None else subject_for(plan, person, settings),
                "recipient": {"name": one_line(person["name"]), "email": person["email"]},
                "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
                "recurring": plan.recurring}
-    return render(plan.template, context)
+    return render(plan.template, context, language)
 
 
 def allowance(db: Database, now: datetime, settings: Settings) -> int:

@@ -21,20 +21,17 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailer.errors import ConfigError
+from mailer.locale import LANGUAGES, language_of
 from mailer.outbound.safe_text import control_character
 from mailer.outbound.addresses import canonical, unsendable
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 KNOWN_ROLES = {"member", "lead", "approver", "sponsor"}
-# The languages we write emails in; a regional tag (fr-CA, en-GB) falls back to its language.
-LANGUAGES = ("de", "en", "es", "fr", "ja")
 COLUMNS = ("email", "name", "timezone", "roles", "language")  # also the header-less order
 REQUIRED = ("email", "name", "timezone")
 # Other spellings of a column name seen in exports (compared after lower-casing).
 SPELLINGS = {"time zone": "timezone", "time_zone": "timezone", "tz": "timezone", "role": "roles",
              "e-mail": "email", "email address": "email", "e-mail address": "email", "lang": "language"}
-# RFC 5646 in outline: a 2-3 letter language, then subtags of 1-8 letters or digits.
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
 
 
 @dataclass(frozen=True)
@@ -67,15 +64,6 @@ def valid_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
-
-
-def language_of(tag: str) -> str | None:
-    """The language we write for a BCP 47 tag ("fr-CA" -> "fr"), or None when we have none."""
-    tag = tag.strip().lower().replace("_", "-")
-    if not LANGUAGE_TAG.match(tag):
-        return None
-    primary = tag.partition("-")[0]
-    return primary if primary in LANGUAGES else None
 
 
 def parse_people_csv(text: str) -> tuple[list[PersonRow], list[str]]:
@@ -184,5 +172,5 @@ def _row(line: int, cells: dict[str, str]) -> tuple[PersonRow | None, str | None
     tag = cells.get("language", "")
     language = language_of(tag) if tag else None
     if tag and language is None:
-        return None, f"unknown language {tag!r}; expected a tag for one of {', '.join(LANGUAGES)} (like fr or fr-CA)"
+        return None, f"unknown language {tag!r}; expected a tag for one of {', '.join(sorted(LANGUAGES))} (like fr or fr-CA)"
     return PersonRow(line, email, name, tz, roles or ("member",), language), None

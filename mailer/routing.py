@@ -23,7 +23,8 @@ from mailer.inbound.calendar_reply import RSVP_METHODS, read_rsvp
 from mailer.inbound.message import ParsedMessage
 from mailer.store import meetups, people, tokens
 
-BODY_REF = re.compile(r"\(Reference:\s*([a-z2-7]{10})\)", re.IGNORECASE)
+# "(Reference: …)" as every language we write says it (templates/base.*.j2, mailer/locale/).
+BODY_REF = re.compile(r"\((?:Reference|Referenz|Référence|Referencia|参照)\s*[:：]\s*([a-z2-7]{10})\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

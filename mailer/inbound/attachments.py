@@ -14,6 +14,9 @@ import io
 import re
 from dataclasses import dataclass
 
+from mailer.locale.text import _
+from mailer.outbound import formats
+
 MAX_FILE_BYTES = 10 * 1024 * 1024  # per file
 MAX_FILES = 5  # per entry
 SMALL_IMAGE_BYTES = 4 * 1024  # a photo is never this small; icons and pixels are
@@ -117,9 +120,10 @@ def _small_image(item: InboundFile) -> str | None:
 
 def _over_limit(item: InboundFile, kept_so_far: int) -> str | None:
     if item.size > MAX_FILE_BYTES:
-        return f"over the {MAX_FILE_BYTES // (1024 * 1024)} MB limit per file ({item.size / 1048576:.1f} MB)"
+        return _("over the %(max)s MB limit per file (%(size)s MB)", max=MAX_FILE_BYTES // (1024 * 1024),
+                 size=formats.megabytes(item.size))
     if kept_so_far >= MAX_FILES:
-        return f"over the limit of {MAX_FILES} files per entry"
+        return _("over the limit of %(max)s files per entry", max=MAX_FILES)
     return None
 
 

@@ -23,11 +23,12 @@ JOURNAL_VERBS = {
               "put me on hold", "put it on hold", "put this on hold", "put everything on hold",
               "put my challenge on hold", "put the challenge on hold", "put my emails on hold",
               "put my participation on hold", "put my subscription on hold",
-              "mettre en pause", "pausar", "pausa", "pauzeer", "pauzeren", "pauze", "on hold"),
+              "mettre en pause", "pausar", "pausa", "pauzeer", "pauzeren", "pauze", "on hold",
+              "一時停止"),
     # Not "continue" or a bare "back": "Back to it tomorrow" is a journal entry, not a command.
     "resume": ("resume", "unpause", "restart", "start again", "i'm back", "im back",
                "i am back", "weiter", "fortsetzen", "reprendre", "reanudar", "retomar",
-               "riprendi", "riprendere", "hervatten", "verder"),
+               "riprendi", "riprendere", "hervatten", "verder", "再開"),
     # "stop sending" before "stop": "please stop sending me these" is a request, not a sentence
     # about stopping something else.
     "stop": ("stop", "unsubscribe", "opt out", "opt-out", "remove me", "quit", "leave", "cancel",
@@ -35,10 +36,10 @@ JOURNAL_VERBS = {
              "opt me out", "no more of these", "no more of this", "no more of them", "no more emails",
              "no more e-mails", "no more mails", "no more messages", "no more reminders",
              "abmelden", "austragen", "desabonner", "desinscrire", "darme de baja", "baja",
-             "cancelar", "sair", "annulla", "afmelden", "uitschrijven"),
+             "cancelar", "sair", "annulla", "afmelden", "uitschrijven", "stopp", "arreter", "配信停止"),
     "join": ("join", "i'm in", "im in", "i am in", "count me in", "sign me up", "sign up", "enrol",
              "enroll", "register", "participate", "ich bin dabei", "mitmachen", "je participe",
-             "me apunto", "eu participo", "ci sto", "ik doe mee"),
+             "me apunto", "eu participo", "ci sto", "ik doe mee", "参加"),
 }
 # Words that may follow a command without making it a sentence about something else.
 FILLER = set("""

@@ -14,26 +14,31 @@ import css_inline
 import jinja2
 
 from mailer.errors import MailerError
+from mailer.locale import SOURCE, jinja as locale_jinja
 from mailer.outbound import formats, markdown
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 SIGNATURE_DELIMITER = "-- "
 
 
-@lru_cache(maxsize=4)
-def environment(root: str = str(TEMPLATES)) -> jinja2.Environment:
-    """The jinja2 environment over ``root`` (cached: compiled templates are reused).
+@lru_cache(maxsize=16)
+def environment(root: str = str(TEMPLATES), language: str = SOURCE) -> jinja2.Environment:
+    """The jinja2 environment over ``root`` in ``language`` (cached: compiled templates and
+    catalogs are reused; one environment per language, mailer.locale.jinja).
 
     Filters: ``md`` (a lead's Markdown as safe HTML) and ``md_text`` (the same parse as plain
-    text), ``md_inline`` and ``md_inline_text`` for one-line fields, and one per kind of value from ``outbound.formats`` (``date``, ``money``, …)."""
-    env = _environment(root)
+    text), ``md_inline`` and ``md_inline_text`` for one-line fields, and one per kind of value from ``outbound.formats`` (``date``, ``money``, …), in ``language``."""
+    env = _environment(root, language)
     env.filters.update(md=markdown.to_html, md_text=markdown.to_text, md_inline=markdown.inline_html,
-                       md_inline_text=markdown.inline_text, **formats.FILTERS)
+                       md_inline_text=markdown.inline_text, **formats.filters(language))
+    locale_jinja.install(env, language)
     return env
 
 
-def _environment(root: str) -> jinja2.Environment:
+def _environment(root: str, language: str) -> jinja2.Environment:
     return jinja2.Environment(
+        extensions=locale_jinja.EXTENSIONS,
+        finalize=locale_jinja.finalizer(language),
         loader=jinja2.FileSystemLoader(root),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -51,9 +56,11 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
-def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Render ``template`` (e.g. "challenge/day") to (plain text, HTML with inlined CSS)."""
-    env = environment()
+def render(template: str, context: dict[str, Any], language: str = SOURCE) -> tuple[str, str]:
+    """Render ``template`` (e.g. "challenge/day") in ``language`` to (plain text, HTML with
+    inlined CSS); the context's ``language`` is set to it (``<html lang>``)."""
+    env = environment(language=language)
+    context = {**context, "language": language}
     try:
         text = env.get_template(f"{template}.txt.j2").render(context)
         html = env.get_template(f"{template}.html.j2").render(context)

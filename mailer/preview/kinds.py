@@ -41,9 +41,10 @@ class Kind:
 
 
 def person_dict(row: dict) -> dict:
-    """A person as the compose functions take them (id, email, name, time zone)."""
+    """A person as the compose functions take them (id, email, name, time zone, language)."""
     pid = row.get("person_id", row.get("id"))
-    return {"id": pid, "email": row["email"], "name": row["name"], "timezone": row["timezone"]}
+    return {"id": pid, "email": row["email"], "name": row["name"], "timezone": row["timezone"],
+            "language": row.get("language")}
 
 
 def _participant(w: World) -> dict:

@@ -104,23 +104,35 @@ def _plan_marks(db: Database) -> None:
         db.execute(f"CREATE TRIGGER challenge_replan_{name} AFTER {event} BEGIN {action}")
 
 
-MIGRATIONS = [("challenges-001", _create), ("challenges-002", _plan_marks)]
+def _translations(db: Database) -> None:
+    # What a lead wrote in other languages (issue 23): JSON {"title": {"de": "…"}, …} beside the
+    # default text in title / activity; NULL: none.
+    db.execute("ALTER TABLE challenges ADD COLUMN translations TEXT")
+    db.execute("ALTER TABLE challenge_days ADD COLUMN translations TEXT")
+
+
+MIGRATIONS = [("challenges-001", _create), ("challenges-002", _plan_marks),
+              ("challenges-translations", _translations)]
 NEVER = "9999-12-31T00:00:00+00:00"
 
 
 # -- challenges ---------------------------------------------------------------------------
 
 def create_challenge(db: Database, fields: dict[str, Any], days: Iterable[tuple[str, str]],
-                     created_at: datetime) -> int:
+                     created_at: datetime, day_translations: Iterable[dict] = ()) -> int:
     """Insert a challenge (``fields``: title, domain, description, start, length, send_hour,
-    send_minute, partners, participants_spec, sponsors, source) and its days; return its id."""
+    send_minute, partners, participants_spec, sponsors, source, optionally translations) and
+    its days (with each day's translations, if any); return its id."""
     row = {**fields, "participants_spec": json.dumps(fields["participants_spec"]),
            "sponsors": json.dumps(list(fields.get("sponsors", ()))),
-           "partners": int(bool(fields["partners"])), "created_at": ts(created_at)}
+           "partners": int(bool(fields["partners"])), "created_at": ts(created_at),
+           "translations": json.dumps(fields["translations"]) if fields.get("translations") else None}
+    translated = list(day_translations)
     with db.atomic():
         challenge_id = db["challenges"].insert(row).last_pk
         db["challenge_days"].insert_all(
-            {"challenge_id": challenge_id, "day": n, "title": title, "activity": activity}
+            {"challenge_id": challenge_id, "day": n, "title": title, "activity": activity,
+             "translations": json.dumps(translated[n - 1]) if n <= len(translated) and translated[n - 1] else None}
             for n, (title, activity) in enumerate(days, start=1))
     return challenge_id
 
@@ -129,6 +141,7 @@ def _challenge_row(row: dict) -> dict:
     row["participants_spec"] = json.loads(row["participants_spec"])
     row["sponsors"] = json.loads(row["sponsors"])
     row["partners"] = bool(row["partners"])
+    row["translations"] = json.loads(row.get("translations") or "{}")
     return row
 
 
@@ -180,8 +193,8 @@ def nothing_due(db: Database, challenge: dict, now: datetime) -> bool:
 
 
 def challenge_days(db: Database, challenge_id: int) -> list[dict]:
-    """The challenge's days in order: day, title, activity."""
-    return list(db.query("SELECT day, title, activity FROM challenge_days WHERE challenge_id = ? "
+    """The challenge's days in order: day, title, activity, translations (JSON text or None)."""
+    return list(db.query("SELECT day, title, activity, translations FROM challenge_days WHERE challenge_id = ? "
                          "ORDER BY day", [challenge_id]))
 
 

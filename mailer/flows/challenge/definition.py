@@ -3,7 +3,9 @@
 Every key of a challenge file (unknown keys are errors, so a typo never passes silently)::
 
     title        text, required. The challenge's name, shown in every email
-                 ("DevOps 30-day challenge").
+                 ("DevOps 30-day challenge"). This, description, and each day's title and
+                 activity may instead be a table by language, { en = "…", de = "…" }: each
+                 member reads their language, else the default (en, else the first given).
     domain       text, optional (""). The practice it belongs to ("DevOps").
     description  text, optional (""). A few sentences for the announcement email; Markdown allowed.
     start        date, required. The first day, as a TOML date (2027-01-04) or "2027-01-04".
@@ -50,6 +52,7 @@ from mailer.errors import ConfigError
 from mailer.flows import toml_file
 from mailer.flows.challenge import timing as ct
 from mailer.flows.meetup.definition import ReportBack, parse_report_back, report_back_spec
+from mailer.locale import LANGUAGES, SOURCE
 from mailer.store import challenges as store
 from mailer.store import people
 
@@ -72,9 +75,11 @@ class ChallengeDef:
     participants: str | tuple[str, ...]  # "all" or addresses (lower-case)
     partners: bool
     sponsors: tuple[str, ...]
-    days: tuple[tuple[str, str], ...]  # (title, activity) for day 1..length
+    days: tuple[tuple[str, str], ...]  # (title, activity) for day 1..length, in the default language
     source: str
     report_back: ReportBack | None = None
+    translations: dict | None = None  # {"title": {"de": "…"}, "description": {…}} beyond the default
+    day_translations: tuple[dict, ...] = ()  # per day: {"title": {…}, "activity": {…}}
 
 
 @dataclass(frozen=True)
@@ -98,15 +103,47 @@ def parse_definition(raw: dict[str, Any], path: Path) -> ChallengeDef:
     """Validate the parsed TOML of a challenge file; ConfigError names the file and the problem."""
     toml_file.refuse_unknown(raw, KEYS, path)
     length = toml_file.whole(raw.get("length", 30), path, "length", 1, 366)
+    raw, translated = _defaults(raw, ("title", "description"), path)
+    days = _days(raw, path, length)
+    day_translations: list[dict] = []
+    if isinstance(raw.get("days"), list):
+        for position, item in enumerate(raw["days"], start=1):
+            day_translations.append(_defaults(item, ("title", "activity"), f"{path}: days[{position}]")[1]
+                                    if isinstance(item, dict) else {})
     return ChallengeDef(
         title=toml_file.title(raw, "title", path), domain=toml_file.title(raw, "domain", path, required=False),
+        translations=translated or None, day_translations=tuple(day_translations),
         description=toml_file.text(raw, "description", path), start=toml_file.day(raw.get("start"), path, "start", "2027-01-04"),
         length=length, send=toml_file.clock(raw.get("send_hour", 8), path, "send_hour"),
         participants=_participants(raw.get("participants", "all"), path),
         partners=toml_file.flag(raw.get("partners", True), path, "partners"),
         sponsors=_addresses(raw.get("sponsors", []), path, "sponsors"),
-        days=_days(raw, path, length), source=str(path),
+        days=days, source=str(path),
         report_back=parse_report_back(raw["report_back"], path) if "report_back" in raw else None)
+
+
+def _defaults(raw: dict, keys: tuple[str, ...], where: Path | str) -> tuple[dict, dict]:
+    """``raw`` with each of ``keys`` given by language ({ en = "…", de = "…" }) replaced by its
+    default text (en, else the first given), and the other languages' texts by key."""
+    plain, translated = dict(raw), {}
+    for key in keys:
+        value = raw.get(key)
+        if not isinstance(value, dict):
+            continue
+        given = {}
+        for tag, text in value.items():
+            if tag not in LANGUAGES:
+                raise ConfigError(f"{where}: {key}.{tag}: not a language we write; expected one of "
+                                  f"{', '.join(LANGUAGES)}")
+            check = toml_file.title if key == "title" else toml_file.text
+            given[tag] = check({key: text}, key, f"{where}: {key}.{tag}", required=True)
+        if not given:
+            raise ConfigError(f"{where}: {key} = {{}}; expected text or a table by language (en = \"…\")")
+        default = SOURCE if SOURCE in given else next(iter(given))
+        plain[key] = given.pop(default)
+        if given:
+            translated[key] = given
+    return plain, translated
 
 
 def _participants(value: Any, path: Path) -> str | tuple[str, ...]:
@@ -160,6 +197,7 @@ def _inline_days(items: list, path: Path) -> dict[int, tuple[str, str]]:
         if number != position:
             raise ConfigError(f"{where} says day = {number!r} but is day {position} in order "
                               f"(is day {position} missing?)")
+        item = _defaults(item, ("title", "activity"), where)[0]
         numbered[position] = (toml_file.title(item, "title", where), _day_text(item, "activity", where))
     return numbered
 
@@ -291,7 +329,8 @@ def start_challenge(db: Database, path: Path, now: datetime) -> Started:
     announcement and day emails then fall due on their own (``challenge.due``)."""
     definition, members, notes = check_start(db, path, now)
     with db.atomic():
-        challenge_id = store.create_challenge(db, _fields(definition), definition.days, now)
+        challenge_id = store.create_challenge(db, _fields(definition), definition.days, now,
+                                              definition.day_translations)
         for person in members:
             store.add_participant(db, challenge_id, person["id"], now, from_start=True)
         if definition.report_back:
@@ -319,7 +358,8 @@ def _fields(definition: ChallengeDef) -> dict[str, Any]:
             "send_hour": definition.send.hour, "send_minute": definition.send.minute,
             "partners": definition.partners, "participants_spec": definition.participants
             if isinstance(definition.participants, str) else list(definition.participants),
-            "sponsors": list(definition.sponsors), "source": definition.source}
+            "sponsors": list(definition.sponsors), "source": definition.source,
+            "translations": definition.translations}
 
 
 def describe_start(definition: ChallengeDef, members: tuple[dict, ...], now: datetime) -> str:

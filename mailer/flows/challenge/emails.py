@@ -24,13 +24,16 @@ the announcement and join help ``challenge_join``, confirmations ``challenge_sta
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, datetime, time
-from typing import Any
+from functools import lru_cache
+from typing import Any, Callable
 
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, journal_page
 from mailer.inbound import attachments
+from mailer.locale.text import Joined, _, ngettext, pgettext, versions
 from mailer.outbound import formats, markdown, safe_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
@@ -38,8 +41,27 @@ from mailer.flows.base import Attachment, PlannedEmail
 
 
 def _base(challenge: dict) -> dict[str, Any]:
-    return {"challenge_title": one_line(challenge["title"]), "length": challenge["length"],
+    return {"challenge_title": said(challenge, "title", one_line), "length": challenge["length"],
             "domain": one_line(challenge["domain"])}
+
+
+def said(record: dict, key: str, shape: Callable[[str], Any] = str) -> Any:
+    """``record[key]`` (a challenge's or a day's title, description, activity) shaped by
+    ``shape``, in every language its lead gave it (``locale.text.versions``): each reader
+    gets theirs, or the default."""
+    return versions(record[key], _translations(record.get("translations")).get(key), shape)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> dict:
+    return json.loads(text)
+
+
+def _translations(value: str | dict | None) -> dict:
+    # A challenge row's are parsed by the store; a day row's are JSON text, parsed once each.
+    if not value:
+        return {}
+    return value if isinstance(value, dict) else _parsed(value)
 
 
 def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
@@ -48,7 +70,7 @@ def _headers(challenge: dict) -> tuple[tuple[str, str], ...]:
 
 def first_name(name: str) -> str:
     """How we call someone in a sentence: the first word of their name."""
-    return safe_text.first_name(name, "Your partner")
+    return safe_text.first_name(name, _("Your partner"))
 
 
 def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -> PlannedEmail:
@@ -56,16 +78,24 @@ def announcement(challenge: dict, person: dict, enrolled: bool, now: datetime) -
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
     begun = now >= ct.opens_at(start, 1, send, person["timezone"])
-    when = "is under way" if begun else f"starts {ct.short_date(start)}"
-    subject = f"{challenge['title']} {when}: " + ("you're in" if enrolled else 'reply "join" to take part')
-    context = {**_base(challenge), "description": markdown.to_text(challenge["description"]),
-               "description_html": markdown.to_html(challenge["description"]),
+    subject = _subject(said(challenge, "title"), ct.short_date(start), begun, enrolled)
+    context = {**_base(challenge), "description": said(challenge, "description", markdown.to_text),
+               "description_html": said(challenge, "description", markdown.to_html),
                "start_label": ct.short_date(start), "send_label": formats.time(send), "begun": begun,
                "enrolled": enrolled, "partners": challenge["partners"]}
     return PlannedEmail(key=f"challenge:{challenge['id']}:announce:person:{person['id']}", to=person["email"],
                         subject=subject, template="challenge/announcement", context=context,
                         reply_purpose="challenge_join", reply_ref=f"challenge:{challenge['id']}",
                         recurring=True, headers=_headers(challenge))
+
+
+def _subject(title: str, starts: str, begun: bool, enrolled: bool) -> str:
+    join = pgettext("command:journal", "join")
+    if begun:
+        return (_("%(title)s is under way: you're in", title=title) if enrolled else
+                _('%(title)s is under way: reply "%(join)s" to take part', title=title, join=join))
+    return (_("%(title)s starts %(date)s: you're in", title=title, date=starts) if enrolled else
+            _('%(title)s starts %(date)s: reply "%(join)s" to take part', title=title, date=starts, join=join))
 
 
 def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]], new: bool,
@@ -79,25 +109,27 @@ def partner_line(day: int, partners: list[dict], journaled: dict[int, set[int]],
     if not partners:
         return None
     if new or day == 1:
-        names = " and ".join(f"{one_line(p['name']) or 'someone'} ({ct.city(p['timezone'])})" for p in partners)
-        plural = "s" if len(partners) > 1 else ""
-        return (f"Meet your accountability partner{plural}: {names}. Each day you'll see here "
-                f"whether they journaled (never what they wrote).")
-    return " ".join(_progress(day, p, journaled.get(p["person_id"], set()), since) for p in partners)
+        names = formats.listing(tuple(_("%(name)s (%(city)s)", name=one_line(p["name"]) or _("someone"),
+                                          city=ct.city(p["timezone"])) for p in partners))
+        return ngettext("Meet your accountability partner: %(names)s. Each day you'll see here whether "
+                        "they journaled (never what they wrote).",
+                        "Meet your accountability partners: %(names)s. Each day you'll see here whether "
+                        "they journaled (never what they wrote).", len(partners), names=names)
+    return Joined(" ", [_progress(day, p, journaled.get(p["person_id"], set()), since) for p in partners])
 
 
 def _progress(day: int, partner: dict, days: set[int], since: datetime | None) -> str:
     name = first_name(partner["name"])
     if partner["status"] == "paused":
-        return f"{name} is taking a break."
+        return _("%(name)s is taking a break.", name=name)
     if day - 1 in days:
-        return f"{name} journaled yesterday."
+        return _("%(name)s journaled yesterday.", name=name)
     if since is not None and partner.get("updated_at") and partner["updated_at"] > since:
-        return f"{name} is back from a break."  # resumed since yesterday: no "friendly note" yet
+        return _("%(name)s is back from a break.", name=name)  # resumed since yesterday: no "friendly note" yet
     earlier = [d for d in days if d < day]
     if earlier:
-        return f"{name} last journaled on day {max(earlier)}."
-    return f"{name} hasn't journaled yet; a friendly note from you might help."
+        return _("%(name)s last journaled on day %(day)s.", name=name, day=max(earlier))
+    return _("%(name)s hasn't journaled yet; a friendly note from you might help.", name=name)
 
 
 def day_email(challenge: dict, day: dict, person: dict, line: str | None,
@@ -109,12 +141,13 @@ def day_email(challenge: dict, day: dict, person: dict, line: str | None,
     if remembered:
         memory = {"day": remembered[0], "date_label": ct.short_date(ct.day_date(start, remembered[0])),
                   "text": remembered[1], "html": markdown.paragraphs_html(remembered[1])}
-    context = {**_base(challenge), "day": n, "day_title": one_line(day["title"]), "activity": markdown.to_text(day["activity"]),
-               "activity_html": markdown.to_html(day["activity"]),
+    context = {**_base(challenge), "day": n, "day_title": said(day, "title", one_line),
+               "activity": said(day, "activity", markdown.to_text), "activity_html": said(day, "activity", markdown.to_html),
                "date_label": ct.short_date(ct.day_date(start, n)), "partner_line": line,
                "memory": memory, "journaled_count": journaled_count}
     return PlannedEmail(key=f"challenge:{challenge['id']}:day:{n}:person:{person['id']}", to=person["email"],
-                        subject=f"Day {n} of {challenge['length']}: {day['title']}",
+                        subject=_("Day %(n)s of %(length)s: %(title)s", n=n, length=challenge["length"],
+                                  title=said(day, "title")),
                         template="challenge/day", context=context, reply_purpose="journal",
                         reply_ref=f"challenge:{challenge['id']}:day:{n}", recurring=True,
                         headers=_headers(challenge))
@@ -125,7 +158,8 @@ def nudge(challenge: dict, person: dict, day: int, since: datetime, journaled_co
     context = {**_base(challenge), "day": day, "journaled_count": journaled_count}
     return PlannedEmail(
         key=f"challenge:{challenge['id']}:nudge:person:{person['id']}:since:{since:%Y%m%dT%H%M%S}",
-        to=person["email"], subject=f"{challenge['title']}: how is it going?", template="challenge/nudge",
+        to=person["email"], subject=_("%(title)s: how is it going?", title=said(challenge, "title")),
+        template="challenge/nudge",
         context=context, reply_purpose="journal", reply_ref=f"challenge:{challenge['id']}:day:{day}",
         recurring=True, headers=_headers(challenge))
 
@@ -150,10 +184,11 @@ def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
         html = journal_page.page(challenge, person["name"], rows)
         attached.append(Attachment(filename=f"{slug}-journal.html", mime_type="text/html",
                                    data=html.encode("utf-8")))
-    context["photos"] = {"bytes_mb": f"{photos / 1048576:.1f}", "attached": 0 < photos <= SUMMARY_FILES_BUDGET,
+    context["photos"] = {"bytes_mb": formats.megabytes(photos), "attached": 0 < photos <= SUMMARY_FILES_BUDGET,
                          "too_big": photos > SUMMARY_FILES_BUDGET} if photos else None
     return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],
-                        subject=f"{challenge['title']}: your {challenge['length']} days in review",
+                        subject=ngettext("%(title)s: your %(num)s day in review", "%(title)s: your %(num)s days in review",
+                                         challenge["length"], title=said(challenge, "title")),
                         template="challenge/summary", context=context, attachments=tuple(attached),
                         reply_purpose="challenge_status", reply_ref=f"challenge:{challenge['id']}",
                         recurring=True, headers=_headers(challenge))
@@ -164,7 +199,7 @@ def _answer(challenge: dict, person: dict, kind: str, key_tail: str, template: s
             purpose: str = "challenge_status", ref: str | None = None) -> PlannedEmail:
     # Every answer says what to reply ("resume", "join", your entry again), so every answer
     # carries a token of its own: the reply must route even when the client drops References.
-    subject = reply_subject(their_subject, one_line(challenge["title"]))
+    subject = reply_subject(their_subject, said(challenge, "title", one_line))
     return PlannedEmail(key=f"challenge:{challenge['id']}:{kind}:person:{person['id']}:{key_tail}",
                         to=person["email"], subject=subject, template=template,
                         context={**_base(challenge), **extra}, auto_reply=True, in_reply_to=in_reply_to,
@@ -216,7 +251,7 @@ def entry_cut(challenge: dict, person: dict, day: int, now: datetime, their_subj
 def files_not_kept(challenge: dict, person: dict, day: int, over: tuple, their_subject: str,
                    in_reply_to: str | None) -> PlannedEmail:
     """One short answer when files of an entry were over the size or number limit."""
-    listed = [{"name": f.filename, "size_mb": f"{f.size / 1048576:.1f}", "reason": reason} for f, reason in over]
+    listed = [{"name": f.filename, "size_mb": formats.megabytes(f.size), "reason": reason} for f, reason in over]
     key_tail = f"msg:{in_reply_to or day}"
     return _answer(challenge, person, "files", key_tail, "challenge/files_not_kept", their_subject, in_reply_to,
                    {"day": day, "files": listed, "max_mb": attachments.MAX_FILE_BYTES // 1048576,

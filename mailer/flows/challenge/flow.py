@@ -31,6 +31,8 @@ from mailer.flows.challenge.definition import is_member
 from mailer.flows.challenge.upcoming import next_send  # noqa: F401 - offered to the worker
 from mailer.store import challenges as store
 from mailer.store import files, outbox, people
+from mailer.locale.text import _
+from mailer.outbound import formats
 
 SILENCE = timedelta(days=7)
 REF = re.compile(r"^challenge:(\d+)(?::day:(\d+))?$")
@@ -341,7 +343,8 @@ def _join(db: Database, challenge: dict, person: dict, reply: RoutedReply, now: 
         return outcome.kept(reply, "join: the last day has already begun, too late to take part")
     start = date.fromisoformat(challenge["start"])
     send = time(challenge["send_hour"], challenge["send_minute"])
-    label = f"Day {first} arrives {ct.short_date(ct.day_date(start, first))} at {send:%H:%M} your time."
+    label = _("Day %(day)s arrives %(date)s at %(time)s your time.", day=first,
+              date=ct.short_date(ct.day_date(start, first)), time=formats.time(send))
     return [mail.status_change(challenge, person, "joined", now, label, _their_subject(reply),
                                reply.message.message_id)]
 

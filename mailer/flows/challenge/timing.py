@@ -70,8 +70,9 @@ def short_date(when: date) -> str:
 
 
 def city(tz: str) -> str:
-    """The city part of an IANA zone name: ``America/New_York`` -> ``New York``."""
-    return tz.rsplit("/", 1)[-1].replace("_", " ")
+    """The city part of an IANA zone name: ``America/New_York`` -> ``New York`` (in the
+    reader's language when rendered: ``outbound.formats.city``)."""
+    return formats.city(tz)
 
 
 def utc_offset_minutes(tz: str, on: date) -> int:
