@@ -137,3 +137,17 @@ def test_the_plain_report_shows_the_projects_unless_asked_for_the_challenge_only
     data = json.loads(alone.output)
     assert data["projects"] is False and data["totals"]["projects"]["rsvps_sent"] == 0
     assert not (tmp_path / "b" / "charters").exists()
+
+
+def test_simulated_members_read_their_own_language(tmp_path: Path):
+    home = tmp_path / "sim"
+    simulate(home, members=12, days=2, reply_rate=0.5, seed=3, projects=False)
+    db = open_db(load_settings(home, env={}).db_path)
+    community = make_community(12, 2, 3)
+    stored = {p["email"]: p["language"] for p in people.list_people(db)}
+    assert {m.email: m.language for m in community}.items() <= stored.items()
+    assert len({m.language for m in community}) >= 3
+    day_one = {"en": "Day 1 of", "de": "Tag 1 von", "fr": "Jour 1 sur", "es": "Día 1 de", "ja": "1日目"}
+    subjects = {row["to_addr"]: row["subject"] for row in db.query("SELECT to_addr, subject FROM outbox WHERE key LIKE '%:day:1:%'")}
+    assert subjects and all(subjects[m.email].startswith(day_one[m.language]) for m in community if m.email in subjects)
+    db.close()

@@ -55,8 +55,8 @@ def simulate(home: Path, members: int, days: int, reply_rate: float = 0.6, seed:
     t0 = time.perf_counter()
     community = make_community(members, days, seed)
     with db.atomic():
-        for member in community:
-            people.add_person(db, member.email, member.name, member.timezone, ("member",))
+        # Each member reads their emails in the language they write in (docs/languages.md).
+        people.insert_people(db, [(m.email, m.name, m.timezone, "member", m.language) for m in community])
         people.add_person(db, *LEAD, ("member", "lead"))
         for n, sponsor in enumerate(definition.sponsors, start=1):
             people.add_person(db, sponsor, f"Sponsor {n}", "America/Chicago", ("sponsor",))
