@@ -118,7 +118,8 @@ def place_line(role: RoleState) -> str:
     if role.full:
         return _("%(role)s: full (%(places)s of %(places)s taken); you can join the waitlist",
                  role=label, places=role.places)
-    return _("%(role)s: %(left)s of %(places)s left", role=label, left=role.left, places=role.places)
+    return ngettext("%(role)s: %(num)s of %(places)s left", "%(role)s: %(num)s of %(places)s left", role.left,
+                    role=label, places=role.places)
 
 
 def filled(roles: Sequence[RoleState]) -> str:
