@@ -18,6 +18,7 @@ from mailer.flows.call.definition import load_spec, open_call
 from mailer.flows.charter import lifecycle
 from mailer.flows.digest import chart
 from mailer.flows.meetup.actions import schedule_meetup
+from mailer.flows.meetup.emails import native_meeting
 from mailer.simulation.replies import compose_reply
 from mailer.store import calls, charters, meetups, open_db, people
 from mailer.transports import make_transport
@@ -197,3 +198,14 @@ def test_the_charts_axes_are_titled_in_the_recipients_language():
     bars = chart.bars_of((("Day 1", 3, 4), ("Day 2", 1, 4)))
     assert chart.png(bars, "ja") != chart.png(bars, "en") or chart.cjk_font() is None
     assert [chart.day_label(label).localize("ja") for label in bars.labels] == ["1日目", "2日目"]
+
+
+def test_a_native_calendar_event_speaks_the_communitys_language():
+    """One Exchange/Graph event for every invitee: its notes in the community's language."""
+    start = datetime(2027, 1, 20, 17, 0, tzinfo=UTC)
+    meetup = {"title": "Report-back meetup", "start": start, "end": start + timedelta(hours=1), "uid": "u1",
+              "sequence": 0, "duration_minutes": 60, "location": "Room 4", "online_url": "https://meet.example.com/rb",
+              "description": "Highlights"}
+    event = native_meeting(meetup, ("ana@corp.example.com",), ["Ana Ruiz"], "de")
+    assert "<strong>Vortragende:</strong> Ana Ruiz" in event.body_html and "Online teilnehmen:" in event.body_html
+    assert "Speakers:" in native_meeting(meetup, ("ana@corp.example.com",), ["Ana Ruiz"]).body_html

@@ -102,13 +102,14 @@ def invitation(meetup: dict, person: dict, speakers: list[str], update: bool, se
                         headers=_headers(meetup))
 
 
-def native_meeting(meetup: dict, attendees: tuple[str, ...], speakers: list[str]) -> Meeting:
+def native_meeting(meetup: dict, attendees: tuple[str, ...], speakers: list[str],
+                   language: str = SOURCE) -> Meeting:
     """The meetup as a native calendar event (Exchange or Graph mails it to ``attendees``).
 
     Outlook shows the body as the event's notes; times go in UTC and each attendee's calendar
     shows them in their own zone, so the body names no time.
     """
-    body = environment().get_template("meetup/native_body.html.j2").render(
+    body = environment(language=language).get_template("meetup/native_body.html.j2").render(
         description=meetup["description"], speakers=speakers, online_url=meetup["online_url"])
     return Meeting(subject=meetup["title"], start=meetup["start"], end=meetup["end"], attendees=attendees,
                    location=invite.location(event_info(meetup)), body_html=body, uid=meetup["uid"])
