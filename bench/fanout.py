@@ -1,6 +1,6 @@
 """Fan-out benchmark: the day-1 tick and a tick with nothing due, for a whole community.
 
-    .venv/bin/python -m bench.fanout [--sizes 5000,20000,50000,50001] [--profile N] [--json]
+    .venv/bin/python -m bench.fanout [--sizes 5000,20000,50000,50001] [--profile N] [--json] [--languages]
 
 Each size runs in a fresh process (so its peak memory is its own) on a fresh home: real SQLite
 file, the real Maildir transport, members spread over 14 time zones (UTC-5 .. UTC+9), the
@@ -9,7 +9,8 @@ injected clock: the announcement tick, the day-1 tick (day 1 due for everyone: p
 planning, rendering, sending) and a tick one minute later with nothing due. Figures: wall
 seconds, CPU seconds (user + system of this process), CPU ms per participant, seconds from
 the start of the tick to the first email sent, peak RSS. ``--profile N`` prints the cProfile
-of the day-1 tick at N members. It prints figures; it asserts nothing about time.
+of the day-1 tick at N members; ``--languages`` gives the members the five languages in turn
+(en, de, fr, es, ja) instead of English alone. It prints figures; it asserts nothing about time.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from bench.pipeline import CHALLENGE, fresh_db, moments  # noqa: E402
 from mailer import worker  # noqa: E402
 from mailer.config import load_settings  # noqa: E402
 from mailer.flows.challenge.definition import start_challenge  # noqa: E402
+from mailer.locale import LANGUAGES  # noqa: E402
 from mailer.transports import make_transport  # noqa: E402
 
 
@@ -72,7 +74,7 @@ def timed_tick(db, transport, now, settings, profile: cProfile.Profile | None = 
             "dead": result.dead, "notes": result.notes[:3]}
 
 
-def one_size(count: int, workdir: Path, profile: bool) -> dict:
+def one_size(count: int, workdir: Path, profile: bool, languages: tuple[str, ...] = ()) -> dict:
     """All figures for one community size (run in its own process)."""
     home = workdir / f"home{count}"
     home.mkdir(parents=True)
@@ -80,7 +82,7 @@ def one_size(count: int, workdir: Path, profile: bool) -> dict:
                                       "[outbox]\nbatch = 1000000\n", encoding="utf-8")
     settings = load_settings(home, env={})
     started, announce, day1 = moments()
-    db = fresh_db(home, "mailer", count)
+    db = fresh_db(home, "mailer", count, languages)
     start_challenge(db, CHALLENGE, started)
     transport = make_transport(settings)
     prof = cProfile.Profile() if profile else None
@@ -115,11 +117,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="5000,20000,50000,50001", help="member counts, comma separated")
     parser.add_argument("--profile", type=int, help="print the cProfile of the day-1 tick at this size")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--languages", action="store_true", help="members in en, de, fr, es, ja in turn")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child mode: one size, JSON out
     args = parser.parse_args(argv)
     if args.one:
         with tempfile.TemporaryDirectory(prefix="cop-fanout-") as tmp:
-            print(json.dumps(one_size(args.one, Path(tmp), args.profile == args.one)))
+            print(json.dumps(one_size(args.one, Path(tmp), args.profile == args.one, LANGUAGES if args.languages else ())))
         return
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -130,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd = [sys.executable, "-m", "bench.fanout", "--one", str(size)]
         if args.profile == size:
             cmd += ["--profile", str(size)]
+        if args.languages:
+            cmd += ["--languages"]
         out = subprocess.run(cmd, check=True, capture_output=False, stdout=subprocess.PIPE, text=True,
                              cwd=Path(__file__).resolve().parents[1]).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))

@@ -65,13 +65,18 @@ def write_home(home: Path, sink: Sink) -> Settings:
     return load_settings(home, env={})
 
 
-def fresh_db(home: Path, name: str, count: int) -> Database:
-    """A new migrated SQLite file holding ``count`` members spread over ZONES."""
+def fresh_db(home: Path, name: str, count: int, languages: tuple[str, ...] = ()) -> Database:
+    """A new migrated SQLite file holding ``count`` members spread over ZONES (and over
+    ``languages`` when given: member n reads languages[n % len])."""
     path = home / f"{name}.db"
     for leftover in home.glob(f"{name}.db*"):
         leftover.unlink()
     db = open_db(path)
     with db.atomic():
+        if languages:
+            people.insert_people(db, [(f"member{n:05d}@example.test", f"Member {n:05d}", ZONES[n % len(ZONES)],
+                                       "member", languages[n % len(languages)]) for n in range(count)])
+            return db
         for n in range(count):
             people.add_person(db, f"member{n:05d}@example.test", f"Member {n:05d}",
                               ZONES[n % len(ZONES)], ("member",))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from jinja2.utils import pass_context
 from markupsafe import Markup
 
@@ -18,6 +19,25 @@ from mailer.locale import translations
 from mailer.locale.text import _, localize
 
 EXTENSIONS = ["jinja2.ext.i18n"]
+
+
+class SharedCode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory and shared by every language's environment: their
+    code is the same (the language is in the globals, filters and ``finalize``), so each
+    template is compiled once per process, not once per language."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+SHARED_CODE = SharedCode()
 
 
 def finalizer(language: str):

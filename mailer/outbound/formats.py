@@ -43,13 +43,29 @@ class Shown(Localized):
 
 
 def _localizable(func: Callable[..., str]) -> Callable[..., str]:
-    """``func(*args, language=…)`` as a formatter: without a language, a ``Shown`` in English."""
+    """``func(*args, language=…)`` as a formatter: without a language, a ``Shown`` in English.
+
+    Results are remembered per value and language: a day's fan-out writes the same few dates,
+    times and cities thousands of times, and CLDR patterns are slow to apply."""
+    remembered = functools.lru_cache(maxsize=8192)(func)
+
     @functools.wraps(func)
     def formatter(*args: Any, language: str | None = None) -> str:
-        if language is None:
-            return Shown(func(*args, language=SOURCE), formatter, args)
-        return func(*args, language=language)
+        if _rememberable(args):
+            said = remembered(*args, language=language or SOURCE)
+        else:
+            said = func(*args, language=language or SOURCE)
+        return Shown(said, formatter, args) if language is None else said
     return formatter
+
+
+def _rememberable(args: tuple) -> bool:
+    # Plain values only: a Localized one equals its English text, which need not say which
+    # value it is in another language.
+    return all(isinstance(a, (Date, Time, int, float)) or (type(a) is str) for a in args)
+
+
+_locale = functools.lru_cache(maxsize=None)(Locale.parse)
 
 
 @_localizable
@@ -57,7 +73,7 @@ def date(day: Date | datetime, language: str = SOURCE) -> str:
     """A calendar date in full: "Wed 20 Jan 2027"."""
     if language == SOURCE:
         return f"{day:%a} {day.day} {day:%b %Y}"
-    return babel_dates.format_skeleton("yMMMEd", day, locale=language)
+    return babel_dates.format_skeleton("yMMMEd", day, locale=_locale(language))
 
 
 @_localizable
@@ -65,7 +81,7 @@ def day(day: Date | datetime, language: str = SOURCE) -> str:
     """A date in the coming weeks, where the year goes without saying: "Wed 20 Jan"."""
     if language == SOURCE:
         return f"{day:%a} {day.day} {day:%b}"
-    return babel_dates.format_skeleton("MMMEd", day, locale=language)
+    return babel_dates.format_skeleton("MMMEd", day, locale=_locale(language))
 
 
 @_localizable
@@ -74,7 +90,7 @@ def long_date(day: Date | datetime, language: str = SOURCE) -> str:
     "mercredi 20 janvier 2027"."""
     if language == SOURCE:
         return f"{day:%A} {day.day} {day:%B %Y}"
-    return babel_dates.format_skeleton("yMMMMEEEEd", day, locale=language)
+    return babel_dates.format_date(day, "full", locale=_locale(language))
 
 
 @_localizable
@@ -82,12 +98,12 @@ def time(moment: datetime | Time, language: str = SOURCE) -> str:
     """A clock time, 24-hour: "18:30" ("8:05" where the locale writes no leading zero)."""
     if language == SOURCE:
         return f"{moment:%H:%M}"
-    return babel_dates.format_time(moment, "H:mm" if _short_hour(language) else "HH:mm", locale=language)
+    return babel_dates.format_time(moment, "H:mm" if _short_hour(language) else "HH:mm", locale=_locale(language))
 
 
 def _short_hour(language: str) -> bool:
     # CLDR's own 24-hour pattern says whether the hour has a leading zero (es, ja: "8:05").
-    return Locale.parse(language).time_formats["short"].pattern.startswith("H:")
+    return _locale(language).time_formats["short"].pattern.startswith("H:")
 
 
 @_localizable
@@ -96,7 +112,7 @@ def period(first: Date, last: Date, language: str = SOURCE) -> str:
     if language == SOURCE:
         start = f"{first.day} {first:%b}" if first.year == last.year else f"{first.day} {first:%b %Y}"
         return f"{start} – {last.day} {last:%b %Y}"
-    return babel_dates.format_interval(first, last, "yMMMd", locale=language)
+    return babel_dates.format_interval(first, last, "yMMMd", locale=_locale(language))
 
 
 @_localizable
@@ -125,7 +141,7 @@ def number(value: float, language: str = SOURCE) -> str:
     rounded = round(float(value), 2)
     if language == SOURCE:
         return f"{rounded:,.0f}" if rounded.is_integer() else f"{rounded:,.2f}".rstrip("0")
-    return babel_numbers.format_decimal(rounded, format="#,##0.##", locale=language)
+    return babel_numbers.format_decimal(rounded, format="#,##0.##", locale=_locale(language))
 
 
 @_localizable
@@ -135,10 +151,10 @@ def money(amount: float, currency: str, language: str = SOURCE) -> str:
     value = float(amount)
     if language == SOURCE:
         return (f"{value:,.0f} {currency}" if value.is_integer() else f"{value:,.2f} {currency}").strip()
-    pattern = Locale.parse(language).currency_formats["standard"].pattern
+    pattern = _locale(language).currency_formats["standard"].pattern
     whole = value.is_integer()
     return babel_numbers.format_currency(value, currency, format=pattern.replace(".00", "") if whole else pattern,
-                                         locale=language, currency_digits=not whole)
+                                         locale=_locale(language), currency_digits=not whole)
 
 
 def _nouns(n: int) -> dict[tuple[str, str], Any]:
@@ -173,7 +189,7 @@ def megabytes(size: int, language: str = SOURCE) -> str:
     value = size / 1048576
     if language == SOURCE:
         return f"{value:.1f}"
-    return babel_numbers.format_decimal(value, format="#,##0.0", locale=language)
+    return babel_numbers.format_decimal(value, format="#,##0.0", locale=_locale(language))
 
 
 @_localizable
@@ -181,7 +197,7 @@ def city(tz: str, language: str = SOURCE) -> str:
     """The city of an IANA zone as the reader names it: "New York", "Nueva York", "ニューヨーク"."""
     if language == SOURCE:
         return tz.rsplit("/", 1)[-1].replace("_", " ")
-    return babel_dates.get_timezone_location(tz, locale=language, return_city=True)
+    return babel_dates.get_timezone_location(tz, locale=_locale(language), return_city=True)
 
 
 @_localizable
@@ -190,7 +206,7 @@ def listing(items: tuple, language: str = SOURCE) -> str:
     if language == SOURCE:
         return " and ".join(str(item) for item in items)
     from mailer.locale.text import localize
-    return format_list([localize(item, language) for item in items], locale=language)
+    return format_list([localize(item, language) for item in items], locale=_locale(language))
 
 
 @_localizable
@@ -198,7 +214,7 @@ def zone_label(moment: datetime, language: str = SOURCE) -> str:
     """The abbreviation a reader knows ("GMT", "BST", "CET"), or "UTC+05:30" when the zone has
     none; in another language the zone's name there ("heure d’Europe centrale")."""
     if language != SOURCE and moment.tzinfo is not None and getattr(moment.tzinfo, "key", None):
-        return babel_dates.get_timezone_name(moment, width="long", locale=language)
+        return babel_dates.get_timezone_name(moment, width="long", locale=_locale(language))
     name = moment.tzname() or ""
     if name.isalpha():
         return name
@@ -210,7 +226,7 @@ def zone_label(moment: datetime, language: str = SOURCE) -> str:
 def zone_name(tz: str, language: str = SOURCE) -> str:
     """A time zone's name as people say it, summer or winter alike: "Central European Time",
     "heure d’Europe centrale" (Babel's ``get_timezone_name``)."""
-    return babel_dates.get_timezone_name(ZoneInfo(tz), width="long", locale=language)
+    return babel_dates.get_timezone_name(ZoneInfo(tz), width="long", locale=_locale(language))
 
 
 @_localizable
@@ -223,11 +239,13 @@ def time_range(start: datetime, end: datetime, tz: str, language: str = SOURCE) 
     first, last = start.astimezone(zone), end.astimezone(zone)
     say = functools.partial(_plain, language=language)
     late = say(time, last) if last.date() == first.date() else f"{say(day, last)} {say(time, last)}"
+    # CLDR joins a date and a time its own way: "{1}, {0}" in most languages, "{1} {0}" in Japanese.
+    joined = "{1}, {0}" if language == SOURCE else _locale(language).datetime_formats["medium"]
     if first.utcoffset() != last.utcoffset():
-        return (f"{say(date, first)}, {say(time, first)} {say(zone_label, first)} – "
-                f"{late} {say(zone_label, last)}")
+        start = joined.replace("{1}", say(date, first)).replace("{0}", f"{say(time, first)} {say(zone_label, first)}")
+        return f"{start} – {late} {say(zone_label, last)}"
     joiner = "–" if last.date() == first.date() else " – "
-    return f"{say(date, first)}, {say(time, first)}{joiner}{late}"
+    return joined.replace("{1}", say(date, first)).replace("{0}", f"{say(time, first)}{joiner}{late}")
 
 
 def _plain(func: Callable[..., str], *args: Any, language: str) -> str:

@@ -39,6 +39,7 @@ def _environment(root: str, language: str) -> jinja2.Environment:
     return jinja2.Environment(
         extensions=locale_jinja.EXTENSIONS,
         finalize=locale_jinja.finalizer(language),
+        bytecode_cache=locale_jinja.SHARED_CODE,
         loader=jinja2.FileSystemLoader(root),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
