@@ -18,7 +18,7 @@ from mailer.flows.call.definition import load_spec, open_call
 from mailer.flows.charter import lifecycle
 from mailer.flows.digest import chart
 from mailer.flows.meetup.actions import schedule_meetup
-from mailer.flows.meetup.emails import native_meeting
+from mailer.flows.meetup.emails import native_meeting, when
 from mailer.simulation.replies import compose_reply
 from mailer.store import calls, charters, meetups, open_db, people
 from mailer.transports import make_transport
@@ -209,3 +209,15 @@ def test_a_native_calendar_event_speaks_the_communitys_language():
     event = native_meeting(meetup, ("ana@corp.example.com",), ["Ana Ruiz"], "de")
     assert "<strong>Vortragende:</strong> Ana Ruiz" in event.body_html and "Online teilnehmen:" in event.body_html
     assert "Speakers:" in native_meeting(meetup, ("ana@corp.example.com",), ["Ana Ruiz"]).body_html
+
+
+def test_one_instant_in_two_zones_is_written_as_each_zones_clock():
+    """Formats remember what they wrote; an instant in Tokyo and in London is equal in Python
+    but not on the clock: the invitation says "17:00 in London", not Tokyo's "02:00"."""
+    start = datetime(2027, 1, 13, 17, 0, tzinfo=UTC)
+    meetup = {"start": start, "end": start + timedelta(minutes=45), "duration_minutes": 45,
+              "timezone": "Europe/London"}
+    for language in ("ja", "en"):  # either order: the first written must not answer for the other
+        shown = when(meetup, "Asia/Tokyo")
+        assert shown["also"].localize(language).replace("ロンドンでは", "").replace(" in London", "") == "17:00"
+        assert "02:00" in shown["when"].localize(language) or "2:00" in shown["when"].localize(language)
