@@ -68,8 +68,10 @@ def _zones(args: tuple) -> tuple:
 
 def _rememberable(args: tuple) -> bool:
     # Plain values only: a Localized one equals its English text, which need not say which
-    # value it is in another language.
-    return all(isinstance(a, (Date, Time, int, float)) or (type(a) is str) for a in args)
+    # value it is in another language; and an aware datetime equals the same instant in any
+    # other zone (18:00 in London == 13:00 in New York), whose clock reads differently.
+    return all((isinstance(a, (Date, Time)) and getattr(a, "tzinfo", None) is None)
+               or isinstance(a, (int, float)) or type(a) is str for a in args)
 
 
 _locale = functools.lru_cache(maxsize=None)(Locale.parse)

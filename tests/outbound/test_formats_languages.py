@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -39,3 +40,10 @@ def test_a_formatted_value_is_english_text_until_rendered_in_a_language():
 def test_zone_names_in_the_readers_language():
     assert formats.zone_name("Europe/Paris", "fr") == "heure d’Europe centrale"
     assert formats.zone_name("Asia/Tokyo", "de") == "Japanische Zeit"
+
+
+def test_the_same_instant_in_two_zones_reads_as_each_zones_clock():
+    london = datetime(2027, 3, 30, 18, 0, tzinfo=timezone.utc)
+    new_york = london.astimezone(ZoneInfo("America/New_York"))
+    assert (formats.time(london), formats.time(new_york)) == ("18:00", "14:00")
+    assert (formats.time(london, language="de"), formats.time(new_york, language="de")) == ("18:00", "14:00")
