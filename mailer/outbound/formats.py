@@ -47,23 +47,16 @@ def _localizable(func: Callable[..., str]) -> Callable[..., str]:
 
     Results are remembered per value and language: a day's fan-out writes the same few dates,
     times and cities thousands of times, and CLDR patterns are slow to apply."""
-    # Keyed by each value's zone too: aware datetimes of one instant in two zones are equal
-    # (and hash alike), and "17:00 in London" must not come back as Tokyo's "02:00".
-    remembered = functools.lru_cache(maxsize=8192)(lambda zones, *args, language: func(*args, language=language))
+    remembered = functools.lru_cache(maxsize=8192)(func)
 
     @functools.wraps(func)
     def formatter(*args: Any, language: str | None = None) -> str:
         if _rememberable(args):
-            said = remembered(_zones(args), *args, language=language or SOURCE)
+            said = remembered(*args, language=language or SOURCE)
         else:
             said = func(*args, language=language or SOURCE)
         return Shown(said, formatter, args) if language is None else said
     return formatter
-
-
-def _zones(args: tuple) -> tuple:
-    return tuple((str(a.tzinfo), a.utcoffset()) if isinstance(a, (datetime, Time)) and a.tzinfo else None
-                 for a in args)
 
 
 def _rememberable(args: tuple) -> bool:
