@@ -68,6 +68,8 @@ def write_all(out: Path, names: list[str] | None = None, language: str | None = 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(Path(tmp) / "home")
         world = scratch(None, Path(tmp), None)
+        if language:  # everyone reads it, so what a flow builds while planning (a chart) is in it too
+            world.db.execute("UPDATE people SET language = ?", [language])
         for kind in (k for k in kinds.KINDS if not names or k.name in names):
             plan, person = kinds.plan(world, kind.name, None, settings)
             person = {**person, "language": language} if language else person

@@ -204,6 +204,8 @@ def interpret(context: str, text: str, roles: Sequence[str] = ()) -> Intent:
         return Intent(empty, "", None, f"{context}: nothing written")
     found = reader(fold(body), roles) if context == "volunteer" else reader(fold(body))
     found = _as_a_sentence(context, found, body)
+    if context == "volunteer" and found.intent == "volunteer" and found.role is None and roles:
+        found = _with_role(found, body, roles)
     if context in ("approval", "confirm") and found.intent == "approve":
         found = _approval_with_last_line(reader, text, body, found)
     return proven(context, found, essential(text, drop_name=False))  # "Reject\n\njust kidding": all of it
@@ -219,6 +221,13 @@ def _as_a_sentence(context: str, found: Intent, body: str) -> Intent:
     if found.intent == "journal":
         return sentence_answers.journal_request(fold(body)) or found
     return found
+
+
+def _with_role(found: Intent, body: str, roles: Sequence[str]) -> Intent:
+    """A sign-up read as a sentence ("writer として参加します") with the role it names, if any."""
+    from mailer.inbound.intents import find_role
+
+    return Intent(found.intent, found.comment, find_role(fold(body).folded, roles), found.rule)
 
 
 def proven(context: str, found: Intent, body: str) -> Intent:

@@ -284,6 +284,11 @@ def _volunteer_intent(intent: str, text: Folded, end: int, roles: Sequence[str],
     return Intent(intent, text.comment(end), role, f"volunteer: {rule}")
 
 
+# A role's name ends where Latin letters and digits end: "writerとして参加します" (Japanese, no
+# space) names the writer role as "as a writer" does; "rewriter" does not.
+LATIN_EDGE, LATIN_END = r"(?<![a-z0-9])", r"(?![a-z0-9])"
+
+
 def find_role(folded: str, roles: Sequence[str]) -> str | None:
     """The role named in the reply: one of ``roles`` as written there (or a form of it:
     "reviewing" for reviewer, "writers" for writer), else the word after "as a"."""
@@ -292,7 +297,7 @@ def find_role(folded: str, roles: Sequence[str]) -> str | None:
     hits = []
     for role in roles:
         name = re.escape(fold(role).folded.strip()).replace(r"\ ", r"[\s_-]+").replace(r"\-", r"[\s_-]*")
-        found = re.search(rf"\b{name}s?\b", folded) or _stem_hit(fold(role).folded.strip(), folded)
+        found = re.search(rf"{LATIN_EDGE}{name}s?{LATIN_END}", folded) or _stem_hit(fold(role).folded.strip(), folded)
         if found:
             hits.append((found.start(), role))
     if hits:

@@ -56,8 +56,11 @@ def japanese(context: str, text: Folded) -> Intent | None:
     if len(folded) > JAPANESE_LIMIT or context not in JAPANESE:
         return None
     for intent, pattern in JAPANESE[context]:
-        if re.search(pattern, folded):
-            return Intent(intent, text.original, None, f"{context}: a Japanese answer")
+        found = re.search(pattern, folded)
+        if found:
+            # The answer alone ("承認します。") has no comment; anything more is kept whole.
+            alone = not re.sub(r"[\s。、.!！?？]+", "", folded[:found.start()] + folded[found.end():])
+            return Intent(intent, "" if alone else text.original, None, f"{context}: a Japanese answer")
     return None
 
 

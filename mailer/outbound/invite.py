@@ -16,6 +16,9 @@ from datetime import datetime, timedelta, timezone
 
 import icalendar
 
+from mailer.locale import SOURCE
+from mailer.locale.text import _, localize
+
 PRODID = "-//cop-mailer//meetup invites//EN"
 METHODS = ("REQUEST", "CANCEL")
 
@@ -42,20 +45,24 @@ class Party:
     name: str = ""
 
 
-def request(event: EventInfo, organizer: Party, attendee: Party, stamp: datetime) -> bytes:
-    """A ``METHOD:REQUEST`` for ``attendee``: a first invitation or an update (same UID, higher SEQUENCE)."""
-    return _calendar("REQUEST", event, organizer, attendee, stamp)
+def request(event: EventInfo, organizer: Party, attendee: Party, stamp: datetime, language: str = SOURCE) -> bytes:
+    """A ``METHOD:REQUEST`` for ``attendee``: a first invitation or an update (same UID, higher SEQUENCE);
+    its fixed text in the attendee's ``language``."""
+    return _calendar("REQUEST", event, organizer, attendee, stamp, language)
 
 
-def cancel(event: EventInfo, organizer: Party, attendee: Party, stamp: datetime) -> bytes:
+def cancel(event: EventInfo, organizer: Party, attendee: Party, stamp: datetime, language: str = SOURCE) -> bytes:
     """A ``METHOD:CANCEL`` with ``STATUS:CANCELLED``; ``event.sequence`` must be above the last request's."""
-    return _calendar("CANCEL", event, organizer, attendee, stamp)
+    return _calendar("CANCEL", event, organizer, attendee, stamp, language)
 
 
-def _calendar(method: str, event: EventInfo, organizer: Party, attendee: Party, stamp: datetime) -> bytes:
+def _calendar(method: str, event: EventInfo, organizer: Party, attendee: Party, stamp: datetime,
+              language: str) -> bytes:
+    # SUMMARY is the meetup's own title as its organiser wrote it, with no fixed prefix: a
+    # client adds its own ("Accepted:", "Abgesagt:") in its user's language.
     vevent = icalendar.Event.new(
         uid=event.uid, sequence=event.sequence, summary=event.title,
-        description=_description(event) or None, location=location(event) or None,
+        description=_description(event, language) or None, location=location(event) or None,
         url=event.online_url or None, start=_utc(event.start),
         end=_utc(event.start) + timedelta(minutes=event.duration_minutes),
         organizer=icalendar.vCalAddress.new(organizer.email, cn=organizer.name or None),
@@ -78,9 +85,10 @@ def location(event: EventInfo) -> str:
     return " · ".join(part for part in (event.location, link) if part)
 
 
-def _description(event: EventInfo) -> str:
+def _description(event: EventInfo, language: str) -> str:
     if event.online_url and event.online_url not in event.description:
-        return f"{event.description}\n\nJoin online: {event.online_url}".strip()
+        join = localize(_("Join online: %(url)s", url=event.online_url), language)
+        return f"{event.description}\n\n{join}".strip()
     return event.description
 
 

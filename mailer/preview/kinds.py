@@ -140,7 +140,7 @@ def _shown(w: World) -> dict:
 def _receipt(w: World, person: dict, settings: object) -> PlannedEmail:
     decision = {"id": 0, "decision": "approve", "comment": "Good scope; keep tracing out as planned."}
     plan = charter_mail.receipt(w.charter, _shown(w), person, decision, standing(w.db, w.charter, "pending"),
-                                f"Approval requested: {w.charter['spec']['title']}", None)
+                                w.charter["spec"]["title"], None)
     return plan
 
 
@@ -166,19 +166,19 @@ def _role(w: World):
 
 def _confirmed(w: World, person: dict, settings: object) -> PlannedEmail:
     role = _role(w)
-    reply = _reply(w, person, f"Volunteers wanted: {w.call['title']}", f"I'm in as {role.name or 'a volunteer'}")
+    reply = _call_reply(w, person, f"I'm in as {role.name or 'a volunteer'}")
     return call_mail.confirmed(w.call, person, role, {"id": 0}, reply)
 
 
 def _waitlisted(w: World, person: dict, settings: object) -> PlannedEmail:
     role = _role(w)
-    reply = _reply(w, person, f"Volunteers wanted: {w.call['title']}", f"Count me in as {role.name or 'a volunteer'}")
+    reply = _call_reply(w, person, f"Count me in as {role.name or 'a volunteer'}")
     return call_mail.waitlisted(w.call, person, role, {"id": 0, "position": 2}, reply)
 
 
 def _withdrawn(w: World, person: dict, settings: object) -> PlannedEmail:
     role = _role(w)
-    reply = _reply(w, person, f"Volunteers wanted: {w.call['title']}", "Please take me off the list")
+    reply = _call_reply(w, person, "Please take me off the list")
     return call_mail.withdrawn(w.call, person, [role.name], False, "preview", reply)
 
 
@@ -211,7 +211,7 @@ def _digest(w: World, person: dict, settings: object) -> PlannedEmail:
 def _charter_answer(w: World, person: dict, kind: str) -> PlannedEmail:
     ref = f"charter:{w.charter['id']}:v:{w.charter['version']}"
     return charter_mail.answer(w.charter, _shown(w), person, kind, w.now.date(),
-                               f"Approval requested: {w.charter['spec']['title']}", None, {"reply_ref": ref})
+                               w.charter["spec"]["title"], None, {"reply_ref": ref})
 
 
 def _feedback(w: World, person: dict, settings: object) -> PlannedEmail:
@@ -221,7 +221,7 @@ def _feedback(w: World, person: dict, settings: object) -> PlannedEmail:
 
 
 def _call_reply(w: World, person: dict, text: str) -> RoutedReply:
-    return _reply(w, person, f"Volunteers wanted: {w.call['title']}", text)
+    return _reply(w, person, w.call["title"], text)  # their own subject: the call's title, in any language
 
 
 def _sponsor_reply(w: World, person: dict, text: str) -> RoutedReply:

@@ -246,7 +246,7 @@ def _invitee_row(row: dict) -> dict:
 
 def list_invitees(db: Database, meetup_id: int) -> list[dict]:
     """Invitees with their person's email, name, time zone and mail status, by email."""
-    rows = db.query("""SELECT i.*, p.email, p.name, p.timezone, p.status AS person_status
+    rows = db.query("""SELECT i.*, p.email, p.name, p.timezone, p.language, p.status AS person_status
                        FROM meetup_invitees i JOIN people p ON p.id = i.person_id
                        WHERE i.meetup_id = ? ORDER BY p.email""", [meetup_id])
     return [_invitee_row(r) for r in rows]

@@ -17,6 +17,7 @@ from mailer.flows.call.flow import role_counts
 from mailer.flows.challenge import sponsors_of  # the challenge flow's public verb
 from mailer.store import calls as store
 from mailer.store import people
+from mailer.locale.text import Joined, _, ngettext
 from mailer.outbound import formats
 
 
@@ -47,14 +48,26 @@ def _sponsors_target(db: Database, ref: str, email: str) -> bool:
 
 def _item(db: Database, call: dict, since: datetime, until: datetime) -> DigestItem:
     roles = role_counts(db, call["id"])
-    status = ("closed, " if call["state"] == "closed" else f"open until {formats.date(date.fromisoformat(str(call['closes'])[:10]))}, ") + filled(roles)
+    status = _("closed, %(filled)s", filled=filled(roles)) if call["state"] == "closed" else \
+        _("open until %(date)s, %(filled)s", date=formats.date(date.fromisoformat(str(call["closes"])[:10])),
+          filled=filled(roles))
     counts = store.changes_between(db, call["id"], since, until)
     changed = tuple(sentence for n, sentence in (
-        (counts["signed_up"], f"{counts['signed_up']} signed up"),
-        (counts["promoted"], f"{counts['promoted']} moved up from the waitlist"),
-        (counts["withdrew"], f"{counts['withdrew']} withdrew")) if n)
-    facts = tuple(f"{r.name or 'volunteers'}: {r.taken}"
-                  + (f" of {r.places} places filled" if r.places else " signed up")
-                  + (f", {r.waiting} waiting" if r.waiting else "") for r in roles)
+        (counts["signed_up"], ngettext("%(num)s signed up", "%(num)s signed up", counts["signed_up"])),
+        (counts["promoted"], ngettext("%(num)s moved up from the waitlist", "%(num)s moved up from the waitlist",
+                                       counts["promoted"])),
+        (counts["withdrew"], ngettext("%(num)s withdrew", "%(num)s withdrew", counts["withdrew"]))) if n)
+    facts = tuple(_role_fact(r) for r in roles)
     return DigestItem(kind="call", ref=f"call:{call['id']}", title=call["title"], status=status,
                       changed=changed, facts=facts)  # no chart: the digest draws per-day bars
+
+
+def _role_fact(role) -> str:
+    """One role in the digest: "writer: 1 of 2 places filled, 3 waiting"."""
+    name = role.name or _("volunteers")
+    if role.places:
+        fact = ngettext("%(role)s: %(taken)s of %(num)s places filled", "%(role)s: %(taken)s of %(num)s places filled",
+                        role.places, role=name, taken=role.taken)
+    else:
+        fact = ngettext("%(role)s: %(num)s signed up", "%(role)s: %(num)s signed up", role.taken, role=name)
+    return Joined(", ", (fact, ngettext("%(num)s waiting", "%(num)s waiting", role.waiting))) if role.waiting else fact

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.call import feeds
 from mailer.flows.call.places import RoleState, place_line
+from mailer.locale.text import _
 from mailer.outbound import formats, markdown
 from mailer.outbound.subject import reply_subject
 
@@ -45,7 +46,7 @@ def invite(call: dict, person: dict, roles: Sequence[RoleState]) -> PlannedEmail
                "named": named, "example_role": named[0] if named else None,
                "becomes": feeds.becomes(call["feeds"])}
     return PlannedEmail(key=f"call:{call['id']}:invite:person:{person['id']}", to=person["email"],
-                        subject=f"Volunteers wanted: {call['title']}", template="call/invite",
+                        subject=_("Volunteers wanted: %(title)s", title=call["title"]), template="call/invite",
                         context=context, reply_purpose="volunteer", reply_ref=f"call:{call['id']}",
                         headers=_headers(call))
 
@@ -80,7 +81,7 @@ def promoted(call: dict, person: dict, role: RoleState, signup: dict) -> Planned
     """A place opened and the first on the waitlist has it (not an answer to their reply)."""
     plan = _answer(call, person, "promoted", f":signup:{signup['id']}", "call/promoted", None,
                    _role_extra(call, role))
-    return replace(plan, subject=f"You're in: {call['title']} ({role.name or 'volunteer'})")
+    return replace(plan, subject=_("You're in: %(title)s (%(role)s)", title=call["title"], role=role.name or _("volunteer")))
 
 
 def withdrawn(call: dict, person: dict, roles: Sequence[str], left_target: bool, stamp: str,
@@ -115,13 +116,13 @@ def closed(call: dict, person: dict, reply: RoutedReply) -> PlannedEmail:
 
 def sender_list(call: dict, sender: dict, roles: Sequence[RoleState]) -> PlannedEmail:
     """At closing, to whoever opened the call: each role, who is in and who waits, in order."""
-    listed = [{"name": r.name or "volunteers", "places": r.places, "description": r.description,
+    listed = [{"name": r.name or _("volunteers"), "places": r.places, "description": r.description,
                "confirmed": [{"name": s["name"], "email": s["email"]} for s in r.confirmed],
                "waitlist": [{"name": s["name"], "email": s["email"]} for s in r.waitlist]} for r in roles]
     context = {**_base(call), "roles": listed, "feeds": call["feeds"],
                "total": sum(len(r.confirmed) for r in roles)}
     return PlannedEmail(key=f"call:{call['id']}:list", to=sender["email"],
-                        subject=f"Call closed: {call['title']}, who volunteered", template="call/list",
+                        subject=_("Call closed: %(title)s, who volunteered", title=call["title"]), template="call/list",
                         context=context, headers=_headers(call), reply_purpose="call_list",
                         reply_ref=f"call:{call['id']}")
 

@@ -14,6 +14,7 @@ from typing import Callable
 from sqlite_utils import Database
 
 from mailer.errors import ConfigError, NotFoundError
+from mailer.locale.text import _
 
 REF = re.compile(r"^(challenge|charter|meetup):(\d+)$")
 # kind -> the verb undoing it when a volunteer withdraws (used only where the flow offers it)
@@ -21,11 +22,11 @@ UNDO = {"challenge": "leave", "charter": "remove_team_member", "meetup": "remove
 # kind -> (package, verb(db, target_id, person_id, now), what a volunteer becomes)
 VERBS = {
     "challenge": ("mailer.flows.challenge", "enroll",
-                  "a participant of the challenge: its day emails start on your next local morning "
-                  "(on day 1 if it has not begun yet)"),
+                  _("a participant of the challenge: its day emails start on your next local morning "
+                    "(on day 1 if it has not begun yet)")),
     "charter": ("mailer.flows.charter", "add_team_member",
-                "a member of the project team: you will get its next check-in"),
-    "meetup": ("mailer.flows.meetup", "add_speaker", "one of the meetup's speakers"),
+                _("a member of the project team: you will get its next check-in")),
+    "meetup": ("mailer.flows.meetup", "add_speaker", _("one of the meetup's speakers")),
 }
 
 # kind -> the verb naming who is in the target already (person ids): the call is not sent to them.
@@ -87,8 +88,8 @@ def becomes(ref: str) -> str | None:
     return VERBS[parsed[0]][2] if parsed else None
 
 
-LEFT = {"challenge": "You are out of the challenge too: no more day emails.",
-        "charter": "You are off the project team too.", "meetup": "You are no longer listed as a speaker."}
+LEFT = {"challenge": _("You are out of the challenge too: no more day emails."),
+        "charter": _("You are off the project team too."), "meetup": _("You are no longer listed as a speaker.")}
 
 
 def left(ref: str) -> str | None:

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from mailer.locale.text import _, ngettext
+
 UNNAMED = ""  # a call without [[roles]]: one role, no name, unlimited places
 
 
@@ -107,13 +109,17 @@ def match_role(named: str | None, names: Sequence[str]) -> str | None:
 
 def place_line(role: RoleState) -> str:
     """One line for the call email and ``call list``: "writer: 1 of 2 left"."""
-    label = role.name or "volunteers"
+    label = role.name or _("volunteers")
     if role.places is None:
-        return f"{label}: open to all ({role.taken} so far)"
+        return _("%(role)s: open to all (%(taken)s so far)", role=label, taken=role.taken)
+    if role.full and role.waiting:
+        return _("%(role)s: full (%(places)s of %(places)s taken, %(waiting)s waiting); you can join the waitlist",
+                 role=label, places=role.places, waiting=role.waiting)
     if role.full:
-        waiting = f", {role.waiting} waiting" if role.waiting else ""
-        return f"{label}: full ({role.places} of {role.places} taken{waiting}); you can join the waitlist"
-    return f"{label}: {role.left} of {role.places} left"
+        return _("%(role)s: full (%(places)s of %(places)s taken); you can join the waitlist",
+                 role=label, places=role.places)
+    return ngettext("%(role)s: %(num)s of %(places)s left", "%(role)s: %(num)s of %(places)s left", role.left,
+                    role=label, places=role.places)
 
 
 def filled(roles: Sequence[RoleState]) -> str:
@@ -121,5 +127,7 @@ def filled(roles: Sequence[RoleState]) -> str:
     limited = [r for r in roles if r.places is not None]
     people = sum(r.taken for r in roles)
     if not limited or len(limited) < len(roles):
-        return f"{people} volunteer{'s' if people != 1 else ''}"
-    return f"{people} of {sum(r.places for r in limited)} places filled"
+        return ngettext("%(num)s volunteer", "%(num)s volunteers", people)
+    places = sum(r.places for r in limited)
+    # English says "places" even for one ("1 of 1 places filled"); other languages choose.
+    return ngettext("%(taken)s of %(num)s places filled", "%(taken)s of %(num)s places filled", places, taken=people)

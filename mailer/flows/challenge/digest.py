@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
 from mailer.flows.challenge.journal import SHARE_TAG, is_shareable
+from mailer.locale.text import _, ngettext
 from mailer.outbound import formats
 from mailer.store import challenges as store
 
@@ -57,39 +58,44 @@ def _item(db: Database, c: dict, since: datetime, until: datetime) -> DigestItem
 def _status(c: dict, until: datetime) -> str:
     day = current_day(c, until - timedelta(seconds=1))
     if c["state"] != "active":
-        return c["state"]
+        return {"paused": _("paused"), "removed": _("removed")}.get(c["state"], c["state"])
     if day < 1:
-        return f"starts {formats.date(date.fromisoformat(c['start']))}"
-    return f"day {day} of {c['length']}" if day <= c["length"] else "finished"
+        return _("starts %(date)s", date=formats.date(date.fromisoformat(c["start"])))
+    return _("day %(day)s of %(length)s", day=day, length=c["length"]) if day <= c["length"] else _("finished")
 
 
 def _changed(db: Database, c: dict, people: list[dict], since: datetime, until: datetime) -> list[str]:
     entries, writers = store.entries_between(db, c["id"], since, until)
-    lines = [f"{entries} journal {_plural(entries, 'entry', 'entries')} from {writers} "
-             f"{_plural(writers, 'participant')}"] if entries else []
+    lines = [ngettext("%(num)s journal entry from %(writers)s", "%(num)s journal entries from %(writers)s", entries,
+                      writers=ngettext("%(num)s participant", "%(num)s participants", writers))] if entries else []
     joined = sum(1 for p in people if not p["from_start"] and since <= p["joined_at"] < until)
     stopped = sum(1 for p in people if p["status"] == "stopped" and since <= p["updated_at"] < until)
     if joined:
-        lines.append(f"{joined} {_plural(joined, 'member')} joined")
+        lines.append(ngettext("%(num)s member joined", "%(num)s members joined", joined))
     if stopped:
-        lines.append(f"{stopped} {_plural(stopped, 'participant')} dropped out")
+        lines.append(ngettext("%(num)s participant dropped out", "%(num)s participants dropped out", stopped))
     return lines
 
 
 def _facts(people: list[dict], days: dict[int, set[int]], today: int) -> list[str]:
     total = len(people)
     if not total:
-        return ["no participants yet"]
+        return [_("no participants yet")]
     states = {s: sum(1 for p in people if p["status"] == s) for s in ("active", "paused", "stopped")}
-    facts = [f"{total} {_plural(total, 'participant')}: {states['active']} active, {states['paused']} paused, "
-             f"{states['stopped']} stopped",
-             f"{states['active']} of {total} still going ({round(100 * states['active'] / total)}%)"]
+    facts = [ngettext("%(num)s participant: %(active)s active, %(paused)s paused, %(stopped)s stopped",
+                      "%(num)s participants: %(active)s active, %(paused)s paused, %(stopped)s stopped", total,
+                      active=states["active"], paused=states["paused"], stopped=states["stopped"]),
+             _("%(active)s of %(total)s still going (%(share)s%%)", active=states["active"], total=total,
+               share=round(100 * states["active"] / total))]
     if today >= 1:
         need = min(STEADY_DAYS, today)
         steady = sum(1 for p in people if len(days.get(p["person_id"], ())) >= need)
-        facts.append(f"{steady} of {total} participants journaled at least {need} {_plural(need, 'day')}")
+        facts.append(ngettext("%(steady)s of %(total)s participants journaled at least %(num)s day",
+                              "%(steady)s of %(total)s participants journaled at least %(num)s days", need,
+                              steady=steady, total=total))
         streaking = sum(1 for p in people if streak(days.get(p["person_id"], set()), today) >= STREAK)
-        facts.append(f"{streaking} of {total} on a streak of {STREAK} days or more")
+        facts.append(_("%(streaking)s of %(total)s on a streak of %(days)s days or more", streaking=streaking,
+                       total=total, days=STREAK))
     return facts
 
 
@@ -136,6 +142,3 @@ def _clip(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= HIGHLIGHT_CHARS else text[:HIGHLIGHT_CHARS - 1].rstrip() + "…"
 
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return one if n == 1 else (many or one + "s")

@@ -20,6 +20,7 @@ from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.charter import emails as mail
 from mailer.flows.charter import links, rules
 from mailer.inbound import authresults
+from mailer.locale.text import _
 from mailer.store import charters as store
 from mailer.store import people
 
@@ -149,7 +150,7 @@ def standing(db: Database, charter: dict, status: str, approvals: int | None = N
     """Where the charter stands, in one sentence for the approver's receipt (``approvals``: the
     count ``settle`` just made, else counted again)."""
     if status != "pending":
-        return mail.SETTLED_SENTENCES.get(status, "The charter is decided; everyone involved will hear.")
+        return mail.SETTLED_SENTENCES.get(status, _("The charter is decided; everyone involved will hear."))
     spec = charter["spec"]
     need = rules.needed(spec["rule"], len(spec["approvers"]))
     return mail.pending_sentence(_tally(db, charter)[1].get("approve", 0) if approvals is None else approvals, need)

@@ -44,6 +44,7 @@ from sqlite_utils import Database
 
 from mailer.errors import ConfigError
 from mailer.flows import toml_file
+from mailer.locale.text import _
 from mailer.outbound import formats
 from mailer.store import people
 
@@ -52,8 +53,8 @@ KEYS = ("title", "kind", "goal", "scope", "out_of_scope", "proposer", "team", "o
         "learning_sponsors", "funding_sponsors", "approvers", "rule", "deadline", "report_back")
 REPORT_BACK = {"days_after_end": (0, 90, 7), "hour": (0, 23, 15), "duration_minutes": (15, 480, 60)}
 KINDS = ("practice-development", "case-study", "pro-bono")
-KIND_LABELS = {"practice-development": "Practice development project", "case-study": "Case study",
-               "pro-bono": "Pro-bono project"}
+KIND_LABELS = {"practice-development": _("Practice development project"), "case-study": _("Case study"),
+               "pro-bono": _("Pro-bono project")}
 EMAIL = toml_file.EMAIL
 
 
@@ -219,8 +220,9 @@ def planned_hours(spec: dict) -> float:
 
 def resourcing(spec: dict) -> str:
     """The team's time in total: "3 people × 2 h/week × 8 weeks = 48 hours"."""
-    return (f"{formats.count(team_size(spec), 'person', 'people')} × {_number(spec['hours_per_week'])} h/week × "
-            f"{formats.count(spec['duration_weeks'], 'week')} = {formats.hours(planned_hours(spec))}")
+    return _("%(people)s × %(rate)s h/week × %(weeks)s = %(hours)s",
+             people=formats.count(team_size(spec), "person", "people"), rate=formats.number(spec["hours_per_week"]),
+             weeks=formats.count(spec["duration_weeks"], "week"), hours=formats.hours(planned_hours(spec)))
 
 
 def budget_line(spec: dict) -> str | None:
@@ -234,12 +236,12 @@ def rule_text(spec: dict) -> str:
     """The decision rule in words: "all 3 approvers must approve"."""
     count, rule = len(spec["approvers"]), spec["rule"]
     if rule == "all":
-        return "all approvers must approve" if count > 1 else "the approver must approve"
+        return _("all approvers must approve") if count > 1 else _("the approver must approve")
     if rule == "any":
-        return "one approval is enough"
+        return _("one approval is enough")
     if rule == "majority":
-        return f"a majority must approve: {count // 2 + 1} of {count}"
-    return f"{rule} of the {count} approvers must approve"
+        return _("a majority must approve: %(needed)s of %(count)s", needed=count // 2 + 1, count=count)
+    return _("%(needed)s of the %(count)s approvers must approve", needed=rule, count=count)
 
 
 FIELD_LABELS = {"title": "Title", "kind": "Kind", "goal": "Goal", "scope": "Scope",

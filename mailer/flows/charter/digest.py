@@ -14,20 +14,19 @@ from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
 from mailer.flows.charter import definition as cdef
 from mailer.flows.charter import emails as mail
-from mailer.outbound import formats
 from mailer.flows.charter import project, rules
+from mailer.locale.text import _
+from mailer.outbound import formats
 from mailer.store import charters as store
 from mailer.store import people
 
-STATUS_WORDS = {"pending": "waiting for approval", **mail.OUTCOME_WORDS, "changes_requested": "being revised",
-                "withdrawn": "withdrawn"}
+STATUS_WORDS = {"pending": _("waiting for approval"), **mail.OUTCOME_WORDS, "changes_requested": _("being revised"),
+                "withdrawn": _("withdrawn")}
 # What happened to the charter in the period, as a sentence (not "The charter was changes requested").
-STATUS_SENTENCES = {"approved": "The charter was approved.", "rejected": "The charter was rejected.",
-                    "changes_requested": "The approvers asked for changes; the proposer is revising it.",
-                    "expired": "The decision date passed without a decision.",
-                    "completed": "The project was completed.", "withdrawn": "The proposer withdrew the charter."}
-# One approver's answer: "Sue Grant asked for changes to version 1: …".
-ANSWER_WORDS = {"approve": "approved", "reject": "rejected", "request_changes": "asked for changes to"}
+STATUS_SENTENCES = {"approved": _("The charter was approved."), "rejected": _("The charter was rejected."),
+                    "changes_requested": _("The approvers asked for changes; the proposer is revising it."),
+                    "expired": _("The decision date passed without a decision."),
+                    "completed": _("The project was completed."), "withdrawn": _("The proposer withdrew the charter.")}
 
 
 OPEN = ("pending", "approved", "changes_requested")
@@ -58,12 +57,14 @@ def item(db: Database, charter: dict, since: datetime, until: datetime) -> Diges
     """One charter's digest entry."""
     spec = charter["spec"]
     status = STATUS_WORDS.get(charter["status"], charter["status"])
-    status += f", version {charter['version']}" if charter["version"] > 1 else ""
+    if charter["version"] > 1:
+        status = _("%(status)s, version %(version)s", status=status, version=charter["version"])
     shared = store.updates(db, charter["id"], shareable_only=True, since=since, until=until)
     changed = _changed(db, charter, since, until)
     if shared:
         authors = sorted({u["name"] for u in shared})
-        changed.append(f"{formats.count(len(shared), 'update')} from the team ({', '.join(authors)}).")
+        changed.append(_("%(updates)s from the team (%(authors)s).", updates=formats.count(len(shared), "update"),
+                         authors=", ".join(authors)))
     return DigestItem(kind="charter", ref=f"charter:{charter['id']}", title=spec["title"], status=status,
                       changed=tuple(changed), facts=tuple(_facts(db, charter, until)),
                       highlights=tuple((u["name"], u["text"]) for u in shared if u["text"]),
@@ -72,12 +73,24 @@ def item(db: Database, charter: dict, since: datetime, until: datetime) -> Diges
 
 
 def _changed(db: Database, charter: dict, since: datetime, until: datetime) -> list[str]:
-    lines = [f"{d['approver_name']} {ANSWER_WORDS[d['decision']]} version {d['version']}"
-             + (f": \"{d['comment']}\"" if d["comment"] else ".")
-             for d in store.decisions(db, charter["id"]) if not d["held"] and since <= d["at"] < until]
+    lines = [answer_line(d) for d in store.decisions(db, charter["id"]) if not d["held"] and since <= d["at"] < until]
     if charter["status"] != "pending" and since <= charter["status_at"] < until:
         lines.append(STATUS_SENTENCES.get(charter["status"], f"The charter is {charter['status']}."))
     return lines
+
+
+def answer_line(d: dict) -> str:
+    """One approver's answer: "Sue Grant asked for changes to version 1: "…"" (with its comment)."""
+    name, version, comment = d["approver_name"], d["version"], d["comment"]
+    if d["decision"] == "approve":
+        return _("%(name)s approved version %(version)s: \"%(comment)s\"", name=name, version=version,
+                 comment=comment) if comment else _("%(name)s approved version %(version)s.", name=name, version=version)
+    if d["decision"] == "reject":
+        return _("%(name)s rejected version %(version)s: \"%(comment)s\"", name=name, version=version,
+                 comment=comment) if comment else _("%(name)s rejected version %(version)s.", name=name, version=version)
+    return _("%(name)s asked for changes to version %(version)s: \"%(comment)s\"", name=name, version=version,
+             comment=comment) if comment else \
+        _("%(name)s asked for changes to version %(version)s.", name=name, version=version)
 
 
 def _facts(db: Database, charter: dict, until: datetime) -> list[str]:
@@ -86,9 +99,10 @@ def _facts(db: Database, charter: dict, until: datetime) -> list[str]:
         done = {d["approver_id"] for d in store.decisions(db, charter["id"], charter["version"]) if not d["held"]}
         waiting = [p["name"] for a in spec["approvers"] if (p := people.find_person(db, a)) and p["id"] not in done]
         due = formats.date(date.fromisoformat(spec["deadline"]))
-        facts.append(f"Waiting for {', '.join(waiting) or 'nobody'} (decision due {due}).")
+        facts.append(_("Waiting for %(names)s (decision due %(due)s).", names=", ".join(waiting), due=due) if waiting
+                     else _("Waiting for nobody (decision due %(due)s).", due=due))
     team = store.members(db, charter["id"])
-    facts.append(f"Team: {', '.join(m['name'] for m in team) or 'nobody yet'}.")
+    facts.append(_("Team: %(names)s.", names=", ".join(m["name"] for m in team)) if team else _("Team: nobody yet."))
     if charter["started_at"]:
         end = charter["completed_at"].date() if charter["completed_at"] else until.date()
         used = rules.hours_used(len(team), spec["hours_per_week"], charter["started_at"].date(),
@@ -101,10 +115,12 @@ def _facts(db: Database, charter: dict, until: datetime) -> list[str]:
 def hours_fact(used: float, on_team: int, spec: dict) -> str:
     """Team hours so far against the charter's own plan (the figure its Resourcing line shows)."""
     planned, size = cdef.planned_hours(spec), cdef.team_size(spec)
-    line = f"Team time: about {formats.hours(used)} so far of the {formats.hours(planned)} planned"
     if on_team != size:
-        line += f" ({on_team} of {formats.count(size, 'person', 'people')} on the team so far)"
-    return line + "."
+        return _("Team time: about %(used)s so far of the %(planned)s planned (%(on_team)s of %(size)s on the team "
+                 "so far).", used=formats.hours(used), planned=formats.hours(planned), on_team=on_team,
+                 size=formats.count(size, "person", "people"))
+    return _("Team time: about %(used)s so far of the %(planned)s planned.", used=formats.hours(used),
+             planned=formats.hours(planned))
 
 
 def _next_report(charter: dict, until: datetime) -> list[str]:
@@ -115,5 +131,5 @@ def _next_report(charter: dict, until: datetime) -> list[str]:
     later = [d for d in upcoming if d >= until.date()]
     end = rules.end_date(start, charter["spec"]["duration_weeks"])
     if later:
-        return [f"Next check-in: {formats.date(later[0])}."]
-    return [f"Findings due: {formats.date(end)}."]
+        return [_("Next check-in: %(date)s.", date=formats.date(later[0]))]
+    return [_("Findings due: %(date)s.", date=formats.date(end))]

@@ -26,26 +26,38 @@ from typing import Any
 
 from mailer.flows.base import PlannedEmail
 from mailer.flows.charter import definition as cdef
+from mailer.locale.text import _, ngettext
 from mailer.outbound import formats, markdown
 
-DECISION_WORDS = {"approve": "approved", "reject": "rejected", "request_changes": "asked for changes"}
-OUTCOME_WORDS = {"approved": "approved", "rejected": "rejected", "changes_requested": "changes requested",
-                 "expired": "expired without a decision", "completed": "completed"}
+DECISION_WORDS = {"approve": _("approved"), "reject": _("rejected"), "request_changes": _("asked for changes")}
+OUTCOME_WORDS = {"approved": _("approved"), "rejected": _("rejected"), "changes_requested": _("changes requested"),
+                 "expired": _("expired without a decision"), "completed": _("completed")}
 
 
 # Where a charter stands once an answer settled it, for that approver's receipt.
 SETTLED_SENTENCES = {
-    "approved": "With your answer the charter is approved; everyone involved will hear.",
-    "rejected": "With your answer the charter is rejected; everyone involved will hear.",
-    "changes_requested": "The proposer will revise it, and you will be asked to approve the new version.",
+    "approved": _("With your answer the charter is approved; everyone involved will hear."),
+    "rejected": _("With your answer the charter is rejected; everyone involved will hear."),
+    "changes_requested": _("The proposer will revise it, and you will be asked to approve the new version."),
 }
 
 
 def pending_sentence(approvals: int, needed: int) -> str:
     """Where a pending charter stands: "1 of the 2 approvals it needs is in; …"."""
-    verb = "is" if approvals == 1 else "are"
-    return (f"{approvals} of the {formats.count(needed, 'approval')} it needs {verb} in; "
-            "you can change your answer until it is decided.")
+    return ngettext("%(num)s of the %(needed)s it needs is in; you can change your answer until it is decided.",
+                    "%(num)s of the %(needed)s it needs are in; you can change your answer until it is decided.",
+                    approvals, needed=formats.count(needed, "approval"))
+
+
+def said(name: str, decision: str) -> str:
+    """One approver's answer in the outcome's list: "Jonas Weber approved"."""
+    if decision == "approve":
+        return _("%(name)s approved", name=name)
+    if decision == "reject":
+        return _("%(name)s rejected", name=name)
+    if decision == "request_changes":
+        return _("%(name)s asked for changes", name=name)
+    return f"{name} {decision}"
 
 
 def re_subject(their_subject: str, fallback: str) -> str:
@@ -92,9 +104,10 @@ def _ref(charter: dict) -> str:
 def request(charter: dict, shown: dict, person: dict, reminder: bool) -> PlannedEmail:
     """The approval request (or its reminder): the whole charter and how to answer."""
     title, version = shown["title"], charter["version"]
-    subject = f"Approval requested: {title}" + (f" (version {version})" if version > 1 else "")
+    subject = _("Approval requested: %(title)s (version %(version)s)", title=title, version=version) \
+        if version > 1 else _("Approval requested: %(title)s", title=title)
     if reminder:
-        subject = f"Reminder: {title} needs your answer by {shown['deadline']}"
+        subject = _("Reminder: %(title)s needs your answer by %(deadline)s", title=title, deadline=shown["deadline"])
     kind = "remind" if reminder else "request"
     return PlannedEmail(key=_key(charter, f"{kind}:person:{person['id']}"), to=person["email"], subject=subject,
                         template="charter/request", context={"charter": shown, "reminder": reminder},
@@ -117,9 +130,10 @@ def outcome(charter: dict, shown: dict, person: dict, status: str, role: str,
     """The outcome to the proposer, the team or a sponsor, with every decision and comment
     (``late``: it also tells them their own answer came after the decision)."""
     rows = [{"name": d["approver_name"], "word": DECISION_WORDS.get(d["decision"], d["decision"]),
-             "comment": d["comment"]} for d in decided]
+             "said": said(d["approver_name"], d["decision"]), "comment": d["comment"]} for d in decided]
     return PlannedEmail(key=outcome_key(charter, person), to=person["email"],
-                        subject=f"{shown['title']}: {OUTCOME_WORDS[status]}", template="charter/outcome",
+                        subject=_("%(title)s: %(outcome)s", title=shown["title"], outcome=OUTCOME_WORDS[status]),
+                        template="charter/outcome",
                         context={"charter": shown, "status": status, "role": role, "decisions": rows,
                                  "late": late}, reply_purpose="approval", reply_ref=_ref(charter),
                         headers=_headers(charter))
@@ -128,7 +142,7 @@ def outcome(charter: dict, shown: dict, person: dict, status: str, role: str,
 def not_needed(charter: dict, shown: dict, person: dict, status: str) -> PlannedEmail:
     """To an approver who had not answered: the charter was decided (or withdrawn) without them."""
     return PlannedEmail(key=_key(charter, f"notneeded:person:{person['id']}"), to=person["email"],
-                        subject=f"{shown['title']}: no need to answer", template="charter/not_needed",
+                        subject=_("%(title)s: no need to answer", title=shown["title"]), template="charter/not_needed",
                         reply_purpose="approval", reply_ref=_ref(charter),
                         context={"charter": shown, "status": status,
                                  "status_word": OUTCOME_WORDS.get(status, status)},
@@ -153,9 +167,10 @@ def confirm(charter: dict, shown: dict, person: dict, decision_id: int, decision
     """A held answer: the approver confirms by replying to this fresh request (one a day)."""
     return PlannedEmail(key=_key(charter, f"confirm:person:{person['id']}:date:{today.isoformat()}"),
                         to=person["email"],
-                        subject=f"Please confirm your answer: {shown['title']}", template="charter/answer",
+                        subject=_("Please confirm your answer: %(title)s", title=shown["title"]),
+                        template="charter/answer",
                         context={"charter": shown, "kind": "confirm", "auth": auth,
-                                 "word": DECISION_WORDS[decision]},
+                                 "word": DECISION_WORDS[decision], "decision": decision},
                         reply_purpose="approval_confirm",
                         reply_ref=f"charter:{charter['id']}:v:{charter['version']}:held:{decision_id}",
                         headers=_headers(charter))
@@ -164,10 +179,12 @@ def confirm(charter: dict, shown: dict, person: dict, decision_id: int, decision
 def forged(charter: dict, shown: dict, proposer: dict, approver: dict, held: dict) -> PlannedEmail:
     """To the proposer: an approver disowned a held answer sent in their name (once per answer)."""
     return PlannedEmail(key=_key(charter, f"forged:decision:{held['id']}"), to=proposer["email"],
-                        subject=f"Someone may be sending mail as {approver['name']}: {shown['title']}",
+                        subject=_("Someone may be sending mail as %(name)s: %(title)s", name=approver["name"],
+                                  title=shown["title"]),
                         template="charter/forged",
                         context={"charter": shown, "approver": approver["name"],
                                  "approver_email": approver["email"], "word": DECISION_WORDS[held["decision"]],
+                                 "decision": held["decision"],
                                  "received": held["at"].strftime("%Y-%m-%d %H:%M UTC"), "auth": held["auth"],
                                  "message_id": held["message_id"] or "", "decision_id": held["id"]},
                         headers=_headers(charter))
@@ -195,7 +212,8 @@ def answer(charter: dict, shown: dict, person: dict, kind: str, today: date, the
 def checkin(charter: dict, shown: dict, person: dict, round_no: int, total: int, final: bool) -> PlannedEmail:
     """A check-in (what did you do, learn, need?) or, at the end, the ask for findings."""
     tail = "findings" if final else f"checkin:{round_no}"
-    subject = f"{shown['title']}: your findings" if final else f"{shown['title']}: check-in {round_no} of {total}"
+    subject = _("%(title)s: your findings", title=shown["title"]) if final else \
+        _("%(title)s: check-in %(round)s of %(total)s", title=shown["title"], round=round_no, total=total)
     return PlannedEmail(key=_key(charter, f"{tail}:person:{person['id']}", False), to=person["email"],
                         subject=subject, template="charter/checkin",
                         context={"charter": shown, "round": round_no, "total": total, "final": final},
@@ -208,7 +226,7 @@ def news(charter: dict, shown: dict, person: dict, round_no: int, shared: list[d
     items = [{"name": u["name"], "date": formats.date(u["received_at"].date()), "text": u["text"],
               "html": markdown.paragraphs_html(u["text"])} for u in shared]
     return PlannedEmail(key=_key(charter, f"news:{round_no}:person:{person['id']}", False), to=person["email"],
-                        subject=f"Project news: {shown['title']}", template="charter/news",
+                        subject=_("Project news: %(title)s", title=shown["title"]), template="charter/news",
                         context={"charter": shown, "round": round_no, "updates": items},
                         reply_purpose="project_news", reply_ref=f"charter:{charter['id']}:news:{round_no}",
                         recurring=True, headers=_headers(charter))
@@ -218,7 +236,8 @@ def feedback(charter: dict, shown: dict, person: dict, feedback_id: int, author:
              at: datetime) -> PlannedEmail:
     """Feedback from a member on project news, passed to one team member, attributed."""
     return PlannedEmail(key=_key(charter, f"feedback:{feedback_id}:person:{person['id']}", False),
-                        to=person["email"], subject=f"{shown['title']}: feedback from {author['name']}",
+                        to=person["email"],
+                        subject=_("%(title)s: feedback from %(name)s", title=shown["title"], name=author["name"]),
                         template="charter/feedback",
                         context={"charter": shown, "author": author["name"], "author_email": author["email"],
                                  "date": formats.date(at.date()), "text": text,

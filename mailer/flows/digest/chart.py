@@ -8,10 +8,16 @@ its alt text says the same numbers in words for those who read without images.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+from babel.numbers import format_decimal
 from PIL import Image, ImageDraw, ImageFont
+
+from mailer.locale import SOURCE
+from mailer.locale.text import Joined, Localized, _, localize, ngettext
 
 SCALE = 2  # drawn at 2x, shown at WIDTH x HEIGHT
 WIDTH, HEIGHT = 400, 200
@@ -33,13 +39,41 @@ def bars_of(rows: tuple[tuple[str, int, int], ...]) -> Bars:
     return Bars(tuple(r[0] for r in rows), tuple(r[1] for r in rows), max(max(r[2] for r in rows), 1))
 
 
-@lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+# Pillow's own font has Latin, Greek and Cyrillic only: a Japanese axis title needs a CJK font
+# from the system (Debian: fonts-noto-cjk or fonts-ipafont-gothic); without one the titles
+# stay English, never boxes.
+CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+             "/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf",
+             "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf")
+CJK = ("ja",)
+
+
+@lru_cache(maxsize=16)
+def _font(size: int, cjk: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    if cjk:
+        found = cjk_font()
+        if found is not None:
+            return ImageFont.truetype(str(found), size * SCALE)
     return ImageFont.load_default(size=size * SCALE)
 
 
-def png(bars: Bars) -> bytes:
-    """The chart as PNG bytes: bars per day, the y axis in people, the x axis in days."""
+def cjk_font() -> Path | None:
+    """The first CJK font this machine has, or None."""
+    return next((Path(p) for p in CJK_FONTS if Path(p).exists()), None)
+
+
+def _titles(language: str) -> tuple[str, str, bool]:
+    """The axes' titles in ``language`` and whether they need the CJK font (English when the
+    language needs one this machine lacks)."""
+    cjk = language in CJK
+    if cjk and cjk_font() is None:
+        language, cjk = SOURCE, False
+    return (localize(_("Day of the challenge"), language), localize(_("People who journaled"), language), cjk)
+
+
+def png(bars: Bars, language: str = SOURCE) -> bytes:
+    """The chart as PNG bytes: bars per day, the y axis in people, the x axis in days; the
+    axes' titles in ``language``."""
     image = Image.new("RGB", (WIDTH * SCALE, HEIGHT * SCALE), "white")
     draw = ImageDraw.Draw(image)
     x0, y0, x1, y1 = LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM
@@ -59,8 +93,9 @@ def png(bars: Bars) -> bytes:
         if i == last or (i % every == 0 and (every == 1 or last - i >= every)):
             _text(draw, ((left + right) / 2, y1 + 4), _day_number(bars.labels[i]), 12, MUTED, "ma")
     draw.line(_px(x0, y1, x1, y1), fill=INK, width=SCALE)
-    _text(draw, ((x0 + x1) / 2, HEIGHT - 3), "Day of the challenge", 13, INK, "md")
-    _y_title(image, "People who journaled", (y0 + y1) / 2)
+    x_title, y_title, cjk = _titles(language)
+    _text(draw, ((x0 + x1) / 2, HEIGHT - 3), x_title, 13, INK, "md", cjk)
+    _y_title(image, y_title, (y0 + y1) / 2, cjk)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()
@@ -83,9 +118,9 @@ def _ticks(top: int) -> list[int]:
     return ticks + [top] if top - ticks[-1] >= step / 2 else ticks
 
 
-def _y_title(image: Image.Image, title: str, middle: float) -> None:
+def _y_title(image: Image.Image, title: str, middle: float, cjk: bool = False) -> None:
     """The y axis's title, written upwards beside the axis."""
-    font = _font(13)
+    font = _font(13, cjk)
     left, top, right, bottom = font.getbbox(title)
     label = Image.new("RGBA", (right - left + 4, bottom - top + 4), (255, 255, 255, 0))
     ImageDraw.Draw(label).text((2 - left, 2 - top), title, font=font, fill=INK)
@@ -93,8 +128,9 @@ def _y_title(image: Image.Image, title: str, middle: float) -> None:
     image.paste(turned, (2 * SCALE, int(middle * SCALE - turned.height / 2)), turned)
 
 
-def _text(draw: ImageDraw.ImageDraw, at: tuple[float, float], text: str, size: int, fill: str, anchor: str) -> None:
-    draw.text((at[0] * SCALE, at[1] * SCALE), text, font=_font(size), fill=fill, anchor=anchor)
+def _text(draw: ImageDraw.ImageDraw, at: tuple[float, float], text: str, size: int, fill: str, anchor: str,
+          cjk: bool = False) -> None:
+    draw.text((at[0] * SCALE, at[1] * SCALE), text, font=_font(size, cjk), fill=fill, anchor=anchor)
 
 
 def _px(*points: float) -> tuple[int, ...]:
@@ -102,15 +138,48 @@ def _px(*points: float) -> tuple[int, ...]:
 
 
 def _day_number(label: str) -> str:
-    return label.removeprefix("Day ").strip()
+    found = re.search(r"\d+", label)
+    return found.group(0) if found else label.strip()
+
+
+def day_label(label: str) -> str:
+    """A bar's label as the recipient says it: "Day 3", "Tag 3", "3日目" (the flow gives "Day 3")."""
+    found = re.fullmatch(r"\D*?(\d+)\D*", label)
+    return _("Day %(n)s", n=int(found.group(1))) if found else label
+
+
+def _in_sentence(label: str) -> str:
+    """A bar's label inside a sentence: "day 3", "Tag 3", "3日目"."""
+    found = re.fullmatch(r"\D*?(\d+)\D*", label)
+    return _("day %(n)s", n=int(found.group(1))) if found else label
 
 
 def alt_text(bars: Bars, title: str) -> str:
     """The chart in words: what it shows, then each day's number."""
-    days = "; ".join(f"{label.lower()}: {value}" for label, value in zip(bars.labels, bars.values))
-    people = "the 1 participant" if bars.out_of == 1 else f"the {bars.out_of} participants"
-    return (f"Bar chart of {title}: how many of {people} journaled on each day, "
-            f"{bars.labels[0]} to {bars.labels[-1]}. {days}.")
+    days = Joined("; ", (_("%(day)s: %(value)s", day=_in_sentence(label), value=value)
+                         for label, value in zip(bars.labels, bars.values)))
+    return ngettext("Bar chart of %(title)s: how many of the %(num)s participant journaled on each day, "
+                    "%(first)s to %(last)s. %(days)s.",
+                    "Bar chart of %(title)s: how many of the %(num)s participants journaled on each day, "
+                    "%(first)s to %(last)s. %(days)s.", bars.out_of, title=title,
+                    first=day_label(bars.labels[0]), last=day_label(bars.labels[-1]), days=days)
+
+
+class OneDecimal(Localized):
+    """A number with one decimal, as the language writes it: "4.0", "4,0"."""
+
+    __slots__ = ("value",)
+
+    def __new__(cls, value: float) -> "OneDecimal":
+        made = super().__new__(cls, f"{value:.1f}")
+        made.value = value
+        return made
+
+    def localize(self, language: str) -> str:
+        return str.__str__(self) if language == SOURCE else format_decimal(self.value, "0.0", locale=language)
+
+    def __reduce__(self) -> tuple:
+        return OneDecimal, (self.value,)
 
 
 def key_numbers(bars: Bars) -> list[str]:
@@ -118,6 +187,9 @@ def key_numbers(bars: Bars) -> list[str]:
     total, n = bars.out_of, len(bars.values)
     best = max(range(n), key=lambda i: (bars.values[i], -i))
     average = sum(bars.values) / n
-    return [f"{bars.values[-1]} of {total} journaled on {bars.labels[-1]}",
-            f"{average:.1f} a day on average ({round(100 * average / total)}% of participants)",
-            f"Busiest: {bars.labels[best]}, {bars.values[best]} of {total}"]
+    return [_("%(value)s of %(total)s journaled on %(day)s", value=bars.values[-1], total=total,
+              day=day_label(bars.labels[-1])),
+            _("%(average)s a day on average (%(share)s%% of participants)", average=OneDecimal(average),
+              share=round(100 * average / total)),
+            _("Busiest: %(day)s, %(value)s of %(total)s", day=day_label(bars.labels[best]), value=bars.values[best],
+              total=total)]

@@ -11,15 +11,39 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
+
 from mailer.flows.base import Attachment, DigestItem, PlannedEmail, RoutedReply
 from mailer.flows.digest import chart as charts
+from mailer.locale import SOURCE
+from mailer.locale.text import Localized, _
 from mailer.outbound import formats
 from mailer.outbound.subject import reply_subject
 
 KIND_ORDER = ("challenge", "charter", "call", "meetup")
-KIND_HEADINGS = {"challenge": "Challenges", "charter": "Projects", "call": "Calls for volunteers",
-                 "meetup": "Meetups"}
+KIND_HEADINGS = {"challenge": _("Challenges"), "charter": _("Projects"), "call": _("Calls for volunteers"),
+                 "meetup": _("Meetups")}
 BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+class Names(Localized):
+    """People's names as one phrase: "Ana and Ben" in English, as the language lists them
+    elsewhere ("Ana und Ben", "AnaとBen": CLDR's list patterns, through Babel)."""
+
+    __slots__ = ("names",)
+
+    def __new__(cls, names: list[str]) -> "Names":
+        made = super().__new__(cls, " and ".join(names))
+        made.names = tuple(names)
+        return made
+
+    def localize(self, language: str) -> str:
+        if language == SOURCE or not self.names:
+            return str.__str__(self)
+        return format_list(list(self.names), locale=language)
+
+    def __reduce__(self) -> tuple:
+        return Names, (list(self.names),)
 
 
 def period_label(since: datetime, until: datetime, tz: str) -> str:
@@ -36,7 +60,7 @@ def digest_context(person: dict, items: list[DigestItem], since: datetime, until
     first = {}
     for item in ordered:  # photos are numbered across the digest, in the order shown
         first[item.ref] = sum(len(i.photos) for i in ordered[:ordered.index(item)])
-    groups = [{"heading": KIND_HEADINGS.get(kind, kind.title()),
+    groups = [{"heading": KIND_HEADINGS.get(kind, kind.title()), "kind": kind,
                "items": [_item(i, first[i.ref], ordered.index(i)) for i in ordered if i.kind == kind]}
               for kind in dict.fromkeys(i.kind for i in ordered)]
     return {"period": period_label(since, until, person["timezone"]), "whole_community": whole_community,
@@ -46,7 +70,7 @@ def digest_context(person: dict, items: list[DigestItem], since: datetime, until
 
 def subject(context: dict, site_name: str) -> str:
     """The digest's subject line."""
-    return f"{site_name} digest, {context['period']}"
+    return _("%(site)s digest, %(period)s", site=site_name, period=context["period"])
 
 
 def _item(item: DigestItem, first_photo: int, position: int) -> dict:
@@ -73,9 +97,10 @@ def chart_cid(position: int) -> str:
     return f"chart{position}@digest.cop-mailer"
 
 
-def chart_attachments(items: list[DigestItem]) -> tuple[Attachment, ...]:
-    """The participation charts the digest shows inline, one PNG per item that has one."""
-    return tuple(Attachment(f"participation-{n}.png", "image/png", charts.png(charts.bars_of(item.chart)),
+def chart_attachments(items: list[DigestItem], language: str = SOURCE) -> tuple[Attachment, ...]:
+    """The participation charts the digest shows inline, one PNG per item that has one (its
+    axes labelled in the recipient's ``language``)."""
+    return tuple(Attachment(f"participation-{n}.png", "image/png", charts.png(charts.bars_of(item.chart), language),
                             content_id=chart_cid(n))
                  for n, item in enumerate(_ordered(items)) if item.chart)
 
@@ -93,14 +118,14 @@ def chart(rows: tuple[tuple[str, int, int], ...], title: str, cid: str) -> dict 
     line = "".join(BLOCKS[min(round(8 * value / bars.out_of), 8)] if value else "·" for value in bars.values)
     return {"cid": cid, "alt": charts.alt_text(bars, title), "numbers": charts.key_numbers(bars),
             "width": charts.WIDTH, "height": charts.HEIGHT, "line": line, "out_of": bars.out_of,
-            "first": bars.labels[0], "last": bars.labels[-1]}
+            "first": charts.day_label(bars.labels[0]), "last": charts.day_label(bars.labels[-1])}
 
 
 def forwarded(lead: dict, sponsor: dict, words: str, reply: RoutedReply) -> PlannedEmail:
     """The sponsor's words, passed to a community lead (who can answer the sponsor directly)."""
     return PlannedEmail(
         key=f"digest:reply:{reply.message.message_id or reply.received_at}:lead:{lead['id']}",
-        to=lead["email"], subject=f"A sponsor wrote back: {sponsor['name']}",
+        to=lead["email"], subject=_("A sponsor wrote back: %(name)s", name=sponsor["name"]),
         template="digest/forwarded",
         context={"sponsor_name": sponsor["name"], "sponsor_email": sponsor["email"], "words": words,
                  "their_subject": reply.message.subject or ""},
@@ -111,8 +136,9 @@ def passed_on(sponsor: dict, leads: list[dict], reply: RoutedReply) -> PlannedEm
     """A short note to the sponsor: their words reached the community leads."""
     return PlannedEmail(
         key=f"digest:reply:{reply.message.message_id or reply.received_at}:ack", to=sponsor["email"],
-        subject=_re(reply.message.subject or "Your digest"), template="digest/passed_on",
-        context={"leads": [lead["name"] for lead in leads]}, auto_reply=True,
+        subject=_re(reply.message.subject or _("Your digest")), template="digest/passed_on",
+        context={"leads": [lead["name"] for lead in leads], "leads_named": Names([lead["name"] for lead in leads])},
+        auto_reply=True,
         in_reply_to=reply.message.message_id, **_token(sponsor))
 
 
@@ -120,7 +146,7 @@ def unsubscribed(sponsor: dict, reply: RoutedReply) -> PlannedEmail:
     """Confirms that digests are off, and how to turn them back on."""
     return PlannedEmail(
         key=f"digest:reply:{reply.message.message_id or reply.received_at}:off", to=sponsor["email"],
-        subject=_re(reply.message.subject or "Your digest"), template="digest/unsubscribed", context={},
+        subject=_re(reply.message.subject or _("Your digest")), template="digest/unsubscribed", context={},
         auto_reply=True, in_reply_to=reply.message.message_id, **_token(sponsor))
 
 
@@ -130,7 +156,7 @@ def _token(sponsor: dict) -> dict[str, str]:
 
 
 def _re(subject: str) -> str:
-    return reply_subject(subject, "Your digest")
+    return reply_subject(subject, _("Your digest"))
 
 
 def one_week_before(moment: datetime) -> datetime:

@@ -20,6 +20,9 @@ from mailer.flows.base import DigestItem, PlannedEmail, RoutedReply
 from mailer.flows.challenge import timing
 from mailer.flows.digest import cadence as cad
 from mailer.flows.digest import emails
+from mailer.locale import SOURCE, language_for
+from mailer.locale.text import Joined
+from mailer.outbound import formats
 from mailer.outbound.safe_text import one_line
 from mailer.store import digests as store
 from mailer.store import inbox, outbox, outbox_load, people
@@ -91,13 +94,15 @@ def build(db: Database, person: dict, since: datetime, until: datetime, settings
     if scope is None:  # a lead's own digest: replies go to the other leads, not to "the community lead"
         context["other_leads"] = [one_line(p["name"]) for p in people.with_role_or_email(db, "lead", set())
                                   if p["id"] != person["id"]]
+        context["other_leads_named"] = emails.Names(context["other_leads"])
     # a lead's digest also lists what waits for a person in the inbox; a sponsor's never does
     context["waiting"] = waiting(db, person, since, until) if scope is None else None
     context["late"] = late_sends(db, since, until) if scope is None else None
     return PlannedEmail(key=key, to=person["email"], subject=emails.subject(context, settings.mailer_site_name),
                         template="digest/digest", context=context, reply_purpose="digest",
                         reply_ref=f"digest:person:{person['id']}", recurring=True,
-                        attachments=emails.photo_attachments(items) + emails.chart_attachments(items))
+                        attachments=emails.photo_attachments(items)
+                        + emails.chart_attachments(items, language_for(person, getattr(settings, "mailer_language", SOURCE))))
 
 
 WAITING_SHOWN = 10
@@ -116,10 +121,15 @@ def waiting(db: Database, person: dict, since: datetime, until: datetime) -> dic
     few, each as when, from whom and why, and how many in all."""
     total = inbox.count_waiting(db, since, until)
     zone = timing.zone(person["timezone"])
-    shown = [{"when": f"{parse_ts(r['received_at']).astimezone(zone):%a %d %b %H:%M}",
+    shown = [{"when": _when(parse_ts(r["received_at"]).astimezone(zone)),
               "from": r["from_addr"] or "(no sender)", "why": r["reason"] or r["state"]}
              for r in inbox.waiting_for_lead(db, since, until, WAITING_SHOWN)]
     return {"shown": shown, "total": total, "more": max(total - len(shown), 0)}
+
+
+def _when(moment: datetime) -> str:
+    """When a kept message came, in the lead's zone and language: "Thu 7 Jan 14:05"."""
+    return Joined(" ", (formats.day(moment), formats.time(moment)))
 
 
 def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings=None) -> list[PlannedEmail]:

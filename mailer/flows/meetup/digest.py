@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from mailer.flows import reply_files
 from mailer.flows.base import DigestItem
 from mailer.flows.challenge import timing
+from mailer.locale.text import _
 from mailer.outbound import formats
 from mailer.store import meetups as store
 
@@ -38,7 +39,7 @@ def digest_items(db: Database, email: str | None, since: datetime, until: dateti
             continue
         if meetup["state"] == "cancelled":
             if since <= meetup["updated_at"] < until:
-                items.append(_item(meetup, "cancelled", (f"Cancelled{_reason(meetup)}.",)))
+                items.append(_item(meetup, _("cancelled"), (_cancelled(meetup),)))
         elif meetup["start"] >= until or meetup["end"] > until:
             items.append(_upcoming(db, meetup, since, until))
         elif meetup["start"] >= since:
@@ -48,11 +49,14 @@ def digest_items(db: Database, email: str | None, since: datetime, until: dateti
 
 def _when(meetup: dict) -> str:
     local = meetup["start"].astimezone(timing.zone(meetup["timezone"]))
-    return f"{formats.date(local)} at {formats.time(local)} {timing.city(meetup['timezone'])} time"
+    return _("%(date)s at %(time)s %(city)s time", date=formats.date(local), time=formats.time(local),
+             city=timing.city(meetup["timezone"]))
 
 
-def _reason(meetup: dict) -> str:
-    return f": {meetup['cancel_reason']}" if meetup["cancel_reason"] else ""
+def _cancelled(meetup: dict) -> str:
+    if meetup["cancel_reason"]:
+        return _("Cancelled: %(reason)s.", reason=meetup["cancel_reason"])
+    return _("Cancelled.")
 
 
 def _item(meetup: dict, status: str, changed: tuple[str, ...] = (), facts: tuple[str, ...] = (),
@@ -65,20 +69,21 @@ def _upcoming(db: Database, meetup: dict, since: datetime, until: datetime) -> D
     invitees = store.list_invitees(db, meetup["id"])
     counts = Counter(p["partstat"] if p["answered_version"] == meetup["sequence"] else "needs-action"
                      for p in invitees)
-    facts = (f"{counts['accepted']} accepted, {counts['declined']} declined, {counts['tentative']} maybe, "
-             f"{counts['needs-action']} not answered yet (of {len(invitees)} invited)",)
-    changed = (f"Scheduled for {_when(meetup)}." if meetup["sequence"] == 0 else f"Moved to {_when(meetup)}.",) \
-        if since <= meetup["updated_at"] < until else ()
-    return _item(meetup, f"upcoming: {_when(meetup)}", changed, facts)
+    facts = (_("%(accepted)s accepted, %(declined)s declined, %(tentative)s maybe, %(open)s not answered yet "
+               "(of %(invited)s invited)", accepted=counts["accepted"], declined=counts["declined"],
+               tentative=counts["tentative"], open=counts["needs-action"], invited=len(invitees)),)
+    changed = (_("Scheduled for %(when)s.", when=_when(meetup)) if meetup["sequence"] == 0 else
+               _("Moved to %(when)s.", when=_when(meetup)),) if since <= meetup["updated_at"] < until else ()
+    return _item(meetup, _("upcoming: %(when)s", when=_when(meetup)), changed, facts)
 
 
 def _past(db: Database, meetup: dict) -> DigestItem:
     invitees = store.list_invitees(db, meetup["id"])
     came = [p for p in invitees if p["attended"]]
     accepted = sum(p["partstat"] == "accepted" for p in invitees)
-    facts = (f"{len(came)} came ({accepted} had accepted, {len(invitees)} invited)",) if came else \
-        ("attendance not recorded yet",)
+    facts = (_("%(came)s came (%(accepted)s had accepted, %(invited)s invited)", came=len(came), accepted=accepted,
+               invited=len(invitees)),) if came else (_("attendance not recorded yet"),)
     shared = tuple((p["name"], p["highlight"]) for p in came if p["highlight"])
     photos = reply_files.shared_thumbnails(db, "meetup_highlight",
                                            [(meetup["id"], p["person_id"], p["name"]) for p in came])
-    return replace(_item(meetup, f"took place {_when(meetup)}", facts=facts, highlights=shared), photos=photos)
+    return replace(_item(meetup, _("took place %(when)s", when=_when(meetup)), facts=facts, highlights=shared), photos=photos)

@@ -17,6 +17,8 @@ from typing import Any
 
 from mailer.flows.base import PlannedEmail
 from mailer.flows.challenge import timing
+from mailer.locale import SOURCE, language_for
+from mailer.locale.text import Joined, _
 from mailer.outbound import formats, invite, markdown
 from mailer.outbound.render import environment
 from mailer.transports.base import Meeting
@@ -28,6 +30,11 @@ def organizer(settings: object) -> invite.Party:
     """Our mailbox as ORGANIZER: calendars send their replies there (notes/calendar-invites.md)."""
     return invite.Party(getattr(settings, "mailer_address", DEFAULT_ORGANIZER[0]),
                         getattr(settings, "mailer_site_name", DEFAULT_ORGANIZER[1]))
+
+
+def language_of(person: dict, settings: object) -> str:
+    """The language the person reads (their own, else the community's), for the calendar's fixed text."""
+    return language_for(person, getattr(settings, "mailer_language", SOURCE))
 
 
 def event_info(meetup: dict, sequence: int | None = None) -> invite.EventInfo:
@@ -49,14 +56,15 @@ def when(meetup: dict, tz: str) -> dict[str, str]:
     except ValueError:  # a person row with a broken zone still gets the meetup's own time
         tz = meetup["timezone"]
     start, end = meetup["start"].astimezone(timing.zone(tz)), meetup["end"].astimezone(timing.zone(tz))
-    label = f"{formats.time_range(start, end, tz)} ({formats.duration(meetup['duration_minutes'])})"
+    label = _("%(range)s (%(length)s)", range=formats.time_range(start, end, tz),
+              length=formats.duration(meetup["duration_minutes"]))
     home = meetup["start"].astimezone(timing.zone(meetup["timezone"]))
     also = "" if meetup["timezone"] == tz or home.utcoffset() == start.utcoffset() else \
-        f"{formats.time(home)} in {timing.city(meetup['timezone'])}"
+        _("%(time)s in %(city)s", time=formats.time(home), city=timing.city(meetup["timezone"]))
     one_label = start.utcoffset() == end.utcoffset() and tz != "UTC"
-    zone = f"{tz}, {formats.zone_label(start)}" if one_label else tz
-    return {"when": label, "zone": zone, "also": also, "short": f"{formats.day(start)} {formats.time(start)}",
-            "on": f"{formats.date(start)} at {formats.time(start)}"}
+    zone = Joined(", ", (tz, formats.zone_label(start))) if one_label else tz
+    return {"when": label, "zone": zone, "also": also, "short": Joined(" ", (formats.day(start), formats.time(start))),
+            "on": _("%(date)s at %(time)s", date=formats.date(start), time=formats.time(start))}
 
 
 def moved_from(meetup: dict, tz: str) -> str | None:
@@ -82,24 +90,26 @@ def invitation(meetup: dict, person: dict, speakers: list[str], update: bool, se
                now: datetime) -> PlannedEmail:
     """The invitation (or, for someone who had an earlier version, the update) with its REQUEST."""
     calendar = invite.request(event_info(meetup), organizer(settings),
-                              invite.Party(person["email"], person["name"]), now)
+                              invite.Party(person["email"], person["name"]), now, language_of(person, settings))
     context = {**_base(meetup, person), "update": update, "speakers": speakers, "_calendar": ("REQUEST", calendar),
                "was": moved_from(meetup, person["timezone"]) if update else None}
     label = context["short"]
-    subject = f"Updated: {meetup['title']}, now {label}" if update else f"Invitation: {meetup['title']}, {label}"
+    subject = _("Updated: %(title)s, now %(when)s", title=meetup["title"], when=label) if update else \
+        _("Invitation: %(title)s, %(when)s", title=meetup["title"], when=label)
     return PlannedEmail(key=f"meetup:{meetup['id']}:invite:seq:{meetup['sequence']}:person:{person['id']}",
                         to=person["email"], subject=subject, template="meetup/invite", context=context,
                         reply_purpose="meetup", reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}",
                         headers=_headers(meetup))
 
 
-def native_meeting(meetup: dict, attendees: tuple[str, ...], speakers: list[str]) -> Meeting:
+def native_meeting(meetup: dict, attendees: tuple[str, ...], speakers: list[str],
+                   language: str = SOURCE) -> Meeting:
     """The meetup as a native calendar event (Exchange or Graph mails it to ``attendees``).
 
     Outlook shows the body as the event's notes; times go in UTC and each attendee's calendar
     shows them in their own zone, so the body names no time.
     """
-    body = environment().get_template("meetup/native_body.html.j2").render(
+    body = environment(language=language).get_template("meetup/native_body.html.j2").render(
         description=meetup["description"], speakers=speakers, online_url=meetup["online_url"])
     return Meeting(subject=meetup["title"], start=meetup["start"], end=meetup["end"], attendees=attendees,
                    location=invite.location(event_info(meetup)), body_html=body, uid=meetup["uid"])
@@ -108,10 +118,11 @@ def native_meeting(meetup: dict, attendees: tuple[str, ...], speakers: list[str]
 def cancellation(meetup: dict, person: dict, settings: object, now: datetime) -> PlannedEmail:
     """The cancellation (METHOD:CANCEL, STATUS:CANCELLED) that takes it off their calendar."""
     calendar = invite.cancel(event_info(meetup), organizer(settings),
-                             invite.Party(person["email"], person["name"]), now)
+                             invite.Party(person["email"], person["name"]), now, language_of(person, settings))
     context = {**_base(meetup, person), "reason": meetup["cancel_reason"], "_calendar": ("CANCEL", calendar)}
     return PlannedEmail(key=f"meetup:{meetup['id']}:cancel:person:{person['id']}", to=person["email"],
-                        subject=f"Cancelled: {meetup['title']}, {context['short']}", template="meetup/cancel",
+                        subject=_("Cancelled: %(title)s, %(when)s", title=meetup["title"], when=context["short"]),
+                        template="meetup/cancel",
                         context=context, headers=_headers(meetup), reply_purpose="meetup",
                         reply_ref=f"meetup:{meetup['id']}")
 
@@ -120,7 +131,8 @@ def reminder(meetup: dict, person: dict) -> PlannedEmail:
     """The one reminder, 24 hours before; replying "can't make it" still counts."""
     context = {**_base(meetup, person), "accepted": person.get("partstat") == "accepted"}
     return PlannedEmail(key=f"meetup:{meetup['id']}:reminder:seq:{meetup['sequence']}:person:{person['id']}",
-                        to=person["email"], subject=f"Tomorrow: {meetup['title']}, {context['short']}",
+                        to=person["email"],
+                        subject=_("Tomorrow: %(title)s, %(when)s", title=meetup["title"], when=context["short"]),
                         template="meetup/reminder", context=context, reply_purpose="meetup",
                         reply_ref=f"meetup:{meetup['id']}:seq:{meetup['sequence']}", headers=_headers(meetup))
 
@@ -168,7 +180,7 @@ def cancelled_reply(meetup: dict, person: dict, local_day: date, their_subject: 
 def highlight_ask(meetup: dict, person: dict) -> PlannedEmail:
     """After the meetup, to someone who came: one highlight, which their reply shares with sponsors."""
     return PlannedEmail(key=f"meetup:{meetup['id']}:highlight:person:{person['id']}", to=person["email"],
-                        subject=f"{meetup['title']}: one highlight to share?", template="meetup/highlight",
+                        subject=_("%(title)s: one highlight to share?", title=meetup["title"]), template="meetup/highlight",
                         context=_base(meetup, person), reply_purpose="meetup_highlight",
                         reply_ref=f"meetup:{meetup['id']}:highlight", headers=_headers(meetup))
 

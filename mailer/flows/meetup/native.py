@@ -25,6 +25,8 @@ from sqlite_utils import Database
 
 from mailer.flows.meetup import emails as mail
 from mailer.flows.meetup import invitees, rsvp
+from mailer.locale import SOURCE, language_of
+from mailer.locale.text import _
 from mailer.store import meetups as store
 from mailer.transports.base import Meeting, NativeCalendar, Response
 
@@ -80,10 +82,11 @@ def mirror(db: Database, calendar: NativeCalendar, meetup: dict, now: datetime, 
     return note
 
 
-def meeting(meetup: dict, people: list[dict]) -> Meeting:
-    """What the event says: the meetup's time, place, text and speakers, to these invitees."""
+def meeting(meetup: dict, people: list[dict], language: str = SOURCE) -> Meeting:
+    """What the event says: the meetup's time, place, text and speakers, to these invitees; its
+    fixed text in ``language`` (one event for everyone: the community's language)."""
     speakers = [p["name"] or p["email"] for p in people if p["speaker"]]
-    return mail.native_meeting(meetup, tuple(p["email"] for p in people), speakers)
+    return mail.native_meeting(meetup, tuple(p["email"] for p in people), speakers, language)
 
 
 def _fingerprint(item: Meeting) -> str:
@@ -105,13 +108,17 @@ def _create(db: Database, calendar: NativeCalendar, meetup: dict, now: datetime,
         store.save_native_event(db, meetup["id"], {"transport": _kind(settings), "state": "imip",
                                                    "reason": reason}, now)
         return reason
-    item = meeting(meetup, people)
+    item = meeting(meetup, people, _language(settings))
     made = calendar.create(item, f"meetup:{meetup['id']}")
     store.save_native_event(db, meetup["id"], {
         "transport": _kind(settings), "state": "live", "event_id": made.id, "event_uid": made.uid,
         "sequence": meetup["sequence"], "sequence_at": now, "attendees": {p["id"] for p in people},
         "fingerprint": _fingerprint(item), "responses_at": now}, now)  # no one has answered yet
     return f"calendar event made for {len(people)} invitees"
+
+
+def _language(settings: object) -> str:
+    return language_of(getattr(settings, "mailer_language", SOURCE) or SOURCE) or SOURCE
 
 
 def _kind(settings: object) -> str:
@@ -123,7 +130,7 @@ def _update(db: Database, calendar: NativeCalendar, meetup: dict, row: dict, now
     """Push a move, a changed text or a changed invite list (the server mails those it concerns)."""
     invitees.refresh(db, meetup, now)
     people = invitees.mailable(db, meetup)
-    item = meeting(meetup, people)
+    item = meeting(meetup, people, _language(settings))
     fingerprint = _fingerprint(item)
     if fingerprint == row["fingerprint"] and row["sequence"] == meetup["sequence"]:
         return None
@@ -136,7 +143,7 @@ def _update(db: Database, calendar: NativeCalendar, meetup: dict, row: dict, now
 
 
 def _cancel(db: Database, calendar: NativeCalendar, meetup: dict, row: dict, now: datetime) -> str:
-    calendar.cancel(row["event_id"], meetup["cancel_reason"] or "This meetup is cancelled.")
+    calendar.cancel(row["event_id"], meetup["cancel_reason"] or _("This meetup is cancelled."))
     store.save_native_event(db, meetup["id"], {"state": "cancelled", "sequence": meetup["sequence"]}, now)
     return "calendar event cancelled"
 
