@@ -4,12 +4,13 @@
 # CalDAV servers (aiosmtpd, Radicale) come from PyPI with the `test` extra.
 set -eu
 cd "$(dirname "$0")/.."
-# Chromium and its driver (Debian) drive the browser tests of `serve`.
-if { ! command -v dovecot || ! command -v chromedriver; } >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+# Chromium and its driver (Debian) drive the browser tests of `serve`; a CJK font draws the
+# Japanese digest chart's labels.
+if { ! command -v dovecot || ! command -v chromedriver || [ ! -d /usr/share/fonts/opentype/ipafont-gothic ]; } >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
    && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq dovecot-imapd dovecot-lmtpd chromium chromium-driver >/dev/null
+  apt-get install -y -qq dovecot-imapd dovecot-lmtpd chromium chromium-driver fonts-ipafont-gothic >/dev/null
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -e '.[test]'
