@@ -82,9 +82,9 @@ def _tidy(text: str) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def render_page(template: str, context: dict[str, Any]) -> str:
-    """Render one HTML page that is not an email (autoescaped; no CSS inlining needed)."""
+def render_page(template: str, context: dict[str, Any], language: str = SOURCE) -> str:
+    """Render one HTML page that is not an email (autoescaped; no CSS inlining needed), in ``language``."""
     try:
-        return environment().get_template(template).render(context)
+        return environment(language=language).get_template(template).render(context)
     except jinja2.TemplateError as exc:
         raise MailerError(f"template {template}: {exc}") from exc
