@@ -6,6 +6,7 @@ A flow's kinds are checked once its catalogs are shipped (``TRANSLATED_FLOWS``).
 from __future__ import annotations
 
 import email
+import json
 import email.policy
 import re
 from dataclasses import replace
@@ -276,3 +277,16 @@ def test_what_a_flow_wrote_once_reads_in_each_language(world, plans, language):
     for line in ours:
         assert line not in journal_said, f"the journal in {language} says in English: {line!r}"
     assert "Counted 41 deployments; the board photo is attached." in journal_said
+
+
+def test_the_summary_names_each_day_as_the_challenge_gives_it(world, plans):
+    """The sample challenge gives its first days' titles in German: a German member's summary,
+    and the journal attached to it, name those days in German."""
+    w, settings = world
+    day = challenges.challenge_days(w.db, w.challenge["id"])[0]
+    german = json.loads(day["translations"])["title"]["de"]
+    plan, person = plans["summary"]
+    shown = rendered(plan, {**person, "language": "de"}, w.now, settings)
+    assert any(entry["day"] == 1 for entry in plan.context["entries"])
+    for part in (shown.text, shown.html, attached(shown.data)):
+        assert german in part and day["title"] not in part

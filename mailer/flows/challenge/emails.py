@@ -33,7 +33,7 @@ from typing import Any, Callable
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, journal_page
 from mailer.inbound import attachments
-from mailer.locale.text import Joined, _, ngettext, pgettext, versions
+from mailer.locale.text import Joined, Localized, _, ngettext, pgettext, versions
 from mailer.outbound import formats, markdown, safe_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
@@ -170,8 +170,10 @@ SUMMARY_FILES_BUDGET = 15 * 1024 * 1024
 
 
 def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
-    """After the last day: days journaled, longest streak, and the whole journal (also as .md)."""
-    shown = [{**row, "title": one_line(row["title"]), "html": markdown.paragraphs_html(row["text"])}
+    """After the last day: days journaled, longest streak, and the whole journal (also as .md).
+    A row's title may be ``said`` (the day's title in every language its lead gave)."""
+    shown = [{**row, "title": row["title"] if isinstance(row["title"], Localized) else one_line(row["title"]),
+              "html": markdown.paragraphs_html(row["text"])}
              for row in rows]
     context = {**_base(challenge), "days_journaled": len(rows),
                "longest_streak": journal.longest_streak({r["day"] for r in rows}), "entries": shown}
