@@ -60,7 +60,7 @@ def plans(world, tmp_path_factory):
 REVISED = {'scope = "Three platform teams; dashboards and alerting only"':
            'scope = "Four platform teams; dashboards, alerting and runbooks"',
            "budget = 5000": "budget = 6500", "deadline = 2027-01-20": "deadline = 2027-01-27",
-           "hours_per_week = 2": "hours_per_week = 2.5"}
+           "hours_per_week = 2": "hours_per_week = 2.5", 'rule = "all"': 'rule = "any"'}
 
 
 def written_once(world, folder: Path) -> dict[str, tuple[PlannedEmail, dict]]:

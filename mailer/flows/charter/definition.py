@@ -279,7 +279,12 @@ def said_changes(charter: dict) -> list[Any]:
 
 
 def _shown_field(key: str, value: Any, spec: dict) -> str:
-    """A field's value as every email writes that kind of value (money, dates)."""
+    """A field's value as every email writes that kind of value (money, dates); the kind and the
+    rule in words, as the charter email says them."""
+    if key == "kind" and value in KIND_LABELS:
+        return KIND_LABELS[value]
+    if key == "rule" and value is not None:
+        return rule_text(spec)
     if key == "budget" and value is not None:
         return formats.money(value, spec.get("currency") or "")
     if key == "deadline" and value:
