@@ -34,13 +34,16 @@ def _stored(text: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def said(call: dict, key: str, role: str | None = None) -> Any:
-    """The call's ``title`` or ``description`` (or a ``role``'s description) as the recipient
-    reads it: a call opened by another flow keeps its sentences as parts (``said``), each
-    said in the reader's language; a lead's own call is as they wrote it."""
-    parts = _stored(call["said"]) if call.get("said") else {}
-    if role is not None:
-        return stored.load(parts.get("roles", {}).get(role))
+def _parts(call: dict) -> dict[str, Any]:
+    # A call opened by another flow (a charter's) keeps its sentences as parts (``calls.said``,
+    # ``mailer.locale.stored``), each said in the reader's language; a lead's call has none.
+    return _stored(call["said"]) if call.get("said") else {}
+
+
+def said(call: dict, key: str) -> Any:
+    """The call's ``title`` or ``description`` as the recipient reads it: in their language
+    when the call keeps it as parts, else as it was written."""
+    parts = _parts(call)
     return stored.load(parts[key]) if key in parts else call[key]
 
 
@@ -50,7 +53,8 @@ def title(call: dict) -> Any:
 
 
 def _described(call: dict, role: RoleState) -> Any:
-    return said(call, "description", role.name) or role.description
+    kept = _parts(call).get("roles", {}).get(role.name)
+    return stored.load(kept) if kept is not None else role.description
 
 
 def _base(call: dict) -> dict[str, Any]:
