@@ -157,7 +157,8 @@ def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | Non
         unsubscribe_url=links.unsubscribe_url(settings, person.get("id"), plan.key, now) if token else None,
         extra_headers=plan.headers)
     calendar = plan.context.get("_calendar")
-    return envelope.build(env, text, html, plan.attachments, calendar)
+    language = language_for(person, getattr(settings, "mailer_language", SOURCE))
+    return envelope.build(env, text, html, tuple(a.in_language(language) for a in plan.attachments), calendar)
 
 
 def subject_for(plan: PlannedEmail, person: dict, settings: Settings) -> str:

@@ -72,7 +72,7 @@ def details(db, charter_id: int) -> dict:
                  for d in store.decisions(db, charter_id)]
     return {"id": c["id"], "title": c["title"], "status": c["status"], "version": c["version"],
             "resourcing": cdef.resourcing(c["spec"]), "rule": cdef.rule_text(c["spec"]),
-            "changes": c["changes"], "team": [m["email"] for m in store.members(db, charter_id)],
+            "changes": [str(line) for line in cdef.said_changes(c)], "team": [m["email"] for m in store.members(db, charter_id)],
             "started_at": c["started_at"] and c["started_at"].isoformat(),
             "completed_at": c["completed_at"] and c["completed_at"].isoformat(),
             "call_id": c["call_id"], "meetup_id": c["meetup_id"], "spec": c["spec"], "decisions": decisions,

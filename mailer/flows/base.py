@@ -23,6 +23,17 @@ class Attachment:
     mime_type: str  # e.g. "text/markdown"
     data: bytes
     content_id: str | None = None  # set: shown inside the HTML part as <img src="cid:…">, not attached
+    # A document said in the recipient's language (a ``locale.text.Localized``: the summary's
+    # journal); ``data`` is its English, and the outbox sends it in the recipient's language.
+    said: Any = None
+
+    def in_language(self, language: str) -> "Attachment":
+        """This attachment as sent to a reader of ``language``."""
+        if self.said is None:
+            return self
+        from mailer.locale.text import localize
+        return Attachment(self.filename, self.mime_type, localize(self.said, language).encode("utf-8"),
+                          self.content_id)
 
 
 # The outbox sends lower numbers first (each within its pace): an answer to someone who just

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import css_inline
 import jinja2
 
 from mailer.errors import MailerError
 from mailer.locale import SOURCE, jinja as locale_jinja
+from mailer.locale.text import localize
 from mailer.outbound import formats, markdown
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -29,10 +30,16 @@ def environment(root: str = str(TEMPLATES), language: str = SOURCE) -> jinja2.En
     Filters: ``md`` (a lead's Markdown as safe HTML) and ``md_text`` (the same parse as plain
     text), ``md_inline`` and ``md_inline_text`` for one-line fields, and one per kind of value from ``outbound.formats`` (``date``, ``money``, …), in ``language``."""
     env = _environment(root, language)
-    env.filters.update(md=markdown.to_html, md_text=markdown.to_text, md_inline=markdown.inline_html,
-                       md_inline_text=markdown.inline_text, **formats.filters(language))
+    env.filters.update(md=_said(markdown.to_html, language), md_text=_said(markdown.to_text, language),
+                       md_inline=_said(markdown.inline_html, language),
+                       md_inline_text=_said(markdown.inline_text, language), **formats.filters(language))
     locale_jinja.install(env, language)
     return env
+
+
+def _said(func: Callable[[str], Any], language: str) -> Callable[[Any], Any]:
+    """``func`` over a value said in ``language`` first (a sentence kept as parts, ``locale.text``)."""
+    return lambda value: func(localize(value, language))
 
 
 def _environment(root: str, language: str) -> jinja2.Environment:
@@ -82,9 +89,9 @@ def _tidy(text: str) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def render_page(template: str, context: dict[str, Any]) -> str:
-    """Render one HTML page that is not an email (autoescaped; no CSS inlining needed)."""
+def render_page(template: str, context: dict[str, Any], language: str = SOURCE) -> str:
+    """Render one HTML page that is not an email (autoescaped; no CSS inlining needed), in ``language``."""
     try:
-        return environment().get_template(template).render(context)
+        return environment(language=language).get_template(template).render(context)
     except jinja2.TemplateError as exc:
         raise MailerError(f"template {template}: {exc}") from exc

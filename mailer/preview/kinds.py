@@ -119,7 +119,7 @@ def _planned_day(w: World, person: dict, day: int) -> PlannedEmail:
 
 def _summary(w: World, person: dict, settings: object) -> PlannedEmail:
     c = w.challenge
-    titles = {d["day"]: d["title"] for d in challenges.challenge_days(w.db, c["id"])}
+    titles = {d["day"]: challenge_mail.said(d, "title") for d in challenges.challenge_days(w.db, c["id"])}
     entries = challenges.entries(w.db, person["id"], c["id"])
     attached = files.files_of(w.db, "journal", [e["id"] for e in entries], with_data=True)
     return challenge_mail.summary(c, person, journal.journal_rows(c, titles, entries, attached))

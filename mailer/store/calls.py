@@ -97,7 +97,14 @@ def _plan_marks(db: Database) -> None:
                   BEGIN UPDATE calls SET plan_checked_at = NULL WHERE id = NEW.id; END""")
 
 
-MIGRATIONS = [("calls-001", _create), ("calls-002-plan-marks", _plan_marks)]
+def _said(db: Database) -> None:
+    # A call opened by a charter keeps its fixed sentences as their parts (JSON from
+    # mailer.locale.stored: title, description, each role's description), said in each
+    # recipient's language; title and description hold their English (issue 23).
+    db.execute("ALTER TABLE calls ADD COLUMN said TEXT")
+
+
+MIGRATIONS = [("calls-001", _create), ("calls-002-plan-marks", _plan_marks), ("calls-003-said", _said)]
 
 
 @contextmanager
@@ -124,7 +131,7 @@ def _immediate(db: Database) -> Iterator[None]:
 # -- calls ------------------------------------------------------------------------------------
 
 def create_call(db: Database, fields: dict[str, Any], roles: list[dict], now: datetime) -> int:
-    """Insert a call (``fields``: title, description, to_spec, closes, feeds, sender, source)
+    """Insert a call (``fields``: title, description, to_spec, closes, feeds, sender, source, said)
     and its roles (name, places or None, description), in order; return its id."""
     row = {**fields, "to_spec": json.dumps(fields["to_spec"]), "state": "open", "created_at": ts(now)}
     with db.atomic():

@@ -158,7 +158,7 @@ def list_charters(db: Database) -> list[dict]:
     return [_charter_row(db, r) for r in db.query("SELECT * FROM charters ORDER BY id")]
 
 
-def add_version(db: Database, charter_id: int, spec: dict[str, Any], changes: list[str],
+def add_version(db: Database, charter_id: int, spec: dict[str, Any], changes: list[Any],
                 now: datetime) -> int:
     """Make the next version current (pending again); return its number."""
     charter = get_charter(db, charter_id)

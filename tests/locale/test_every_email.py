@@ -5,6 +5,9 @@ reader of its replies acts on.
 A flow's kinds are checked once its catalogs are shipped (``TRANSLATED_FLOWS``)."""
 from __future__ import annotations
 
+import email
+import json
+import email.policy
 import re
 from dataclasses import replace
 from datetime import date
@@ -14,18 +17,26 @@ import pytest
 
 from mailer.config import load_settings
 from mailer.flows.base import PlannedEmail
+from mailer.flows.call import emails as call_mail
+from mailer.flows.call.flow import role_board
 from mailer.flows.challenge import emails as challenge_mail
+from mailer.flows.challenge import journal
+from mailer.flows.charter import emails as charter_mail
+from mailer.flows.charter import lifecycle, links
+from mailer.flows.charter.flow import make_view
 from mailer.flows.registry import flow_for
 from mailer.inbound.commands import interpret
 from mailer.locale import DOMAINS, catalogs
-from mailer.locale.text import Localized, Versions, _
+from mailer.locale.text import Joined, Localized, Text, Versions, _
 from mailer.preview import kinds
 from mailer.preview.render import rendered
-from mailer.preview.world import scratch
+from mailer.preview.world import SAMPLE_CHARTER, scratch
+from mailer.store import calls, challenges, charters
 
 TRANSLATED_FLOWS = {"challenge", "system", "charter", "call", "meetup", "digest"}
 LANGUAGES = catalogs.TRANSLATED
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
+IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")  # a photo in a Markdown journal: its file name only
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +49,61 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def plans(world):
+def plans(world, tmp_path_factory):
     """Every kind's plan, built once: building some (the answer to "pause") changes the world."""
-    return every_kind(world)
+    found = every_kind(world)
+    found.update(written_once(world, tmp_path_factory.mktemp("revised")))
+    return found
+
+
+# The revised sample charter: a new scope (the lead's words), budget, deadline and hours.
+REVISED = {'scope = "Three platform teams; dashboards and alerting only"':
+           'scope = "Four platform teams; dashboards, alerting and runbooks"',
+           "budget = 5000": "budget = 6500", "deadline = 2027-01-20": "deadline = 2027-01-27",
+           "hours_per_week = 2": "hours_per_week = 2.5", 'rule = "all"': 'rule = "any"'}
+
+
+def written_once(world, folder: Path) -> dict[str, tuple[PlannedEmail, dict]]:
+    """What a flow writes before anyone knows who reads it (issue 23, second wave): the summary's
+    journal with a photo and files (attached as Markdown and HTML), a charter's own volunteer
+    call, and the approval request of a charter's second version ("what changed")."""
+    w = world[0]
+    person = kinds.person_dict(next(iter(w.db.query("SELECT * FROM people ORDER BY id LIMIT 1"))))
+    challenge = w.challenge
+    rows = journal.journal_rows(challenge, {3: "Count your deployments"}, [
+        {"id": 1, "day": 3, "text": "Counted 41 deployments; the board photo is attached.", "shareable": False,
+         "received_at": "2027-01-06T18:00:00"}], {1: [
+            {"filename": "board.png", "mime_type": "image/png", "size": 67, "sha256": "ab" * 32, "kept": True,
+             "data": b"\x89PNG\r\n\x1a\n" + b"\0" * 59},
+            {"filename": "runbook.pdf", "mime_type": "application/pdf", "size": 1234567, "sha256": "cd" * 32,
+             "kept": True, "data": b"%PDF"},
+            {"filename": "notes.zip", "mime_type": "application/zip", "size": 31457280, "sha256": "ef" * 32,
+             "kept": False, "data": None}]})
+    charter = charters.get_charter(w.db, w.charter["id"])
+    links.open_places(w.db, charter, w.now)
+    call = calls.get_call(w.db, charters.get_charter(w.db, charter["id"])["call_id"])
+    revised = folder / "revised.toml"
+    text = SAMPLE_CHARTER.read_text()
+    for old, new in REVISED.items():
+        text = text.replace(old, new)
+    revised.write_text(text)
+    lifecycle.revise(w.db, charter["id"], revised, w.now)
+    charter = charters.get_charter(w.db, charter["id"])
+    return {"summary-files": (challenge_mail.summary(challenge, person, rows), person),
+            "charter-call": (call_mail.invite(call, person, role_board(w.db, call["id"])), person),
+            "charter-revised": (charter_mail.request(charter, make_view(w.db, charter).shown, person, False), person)}
+
+
+def attached(data: bytes) -> str:
+    """The text of a composed email's attached documents (Markdown; HTML as its text, without
+    its head and tags)."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    texts = []
+    for part in message.walk():
+        if part.is_attachment() and part.get_content_type() in ("text/markdown", "text/html"):
+            body = re.sub(r"(?s)<head>.*?</head>", "", part.get_content())
+            texts.append(re.sub(r"<[^>]+>", "", body))
+    return "\n".join(texts)
 
 
 def extra_plans(world) -> dict[str, tuple[PlannedEmail, dict]]:
@@ -106,6 +169,10 @@ def lead_text(value) -> list[str]:
     """What a lead or a member wrote in a plan's context (kept as written), not our sentences."""
     if isinstance(value, Versions):
         return [str.__str__(value), *value.versions.values()]
+    if isinstance(value, Text):  # our sentence; its plain parameters are someone's words (a goal)
+        return lead_text(list(value.params.values()))
+    if isinstance(value, Joined):
+        return lead_text(list(value.parts))
     if isinstance(value, Localized):
         return []
     if isinstance(value, str):
@@ -132,12 +199,15 @@ def test_no_leftover_english(world, plans, language):
         shown = rendered(plan, {**person, "language": language}, w.now, settings)
         english = rendered(plan, {**person, "language": "en"}, w.now, settings)
         written = "\n".join([*lead_text(plan.context), person["name"], settings.mailer_site_name])
-        for part, text in (("subject", shown.subject), ("text", shown.text), ("html", shown.html)):
+        files = attached(shown.data)
+        for part, text in (("subject", shown.subject), ("text", shown.text), ("html", shown.html),
+                           ("attachments", files)):
             left = [run for run in runs if run in text and run not in written and run not in own]
             assert not left, f"{name} in {language} ({part}) says in English: {left[:3]}"
-        same = [line for line in shown.text.splitlines() if line in english.text.splitlines()
-                and len(re.findall(r"[A-Za-z]{2,}", line)) >= 3 and line.strip().lstrip("> ") not in written]
-        assert not same, f"{name} in {language}: lines left as in English: {same[:3]}"
+        for part, text, in_english in (("text", shown.text, english.text), ("attachments", files, attached(english.data))):
+            same = [line for line in text.splitlines() if line in in_english.splitlines() and not IMAGE.match(line)
+                    and len(re.findall(r"[A-Za-z]{2,}", line)) >= 3 and line.strip().lstrip("> #-") not in written]
+            assert not same, f"{name} in {language} ({part}): lines left as in English: {same[:3]}"
 
 
 QUOTED = re.compile(r"[\"“„«「]\s?([^\"“”„«»「」]{1,30}?)\s?[\"”“»」]")
@@ -174,3 +244,49 @@ def command_words(language: str) -> dict[str, tuple[str, str]]:
                 if m.context and m.context.startswith("command:"):
                     found[m.string] = (m.context.partition(":")[2], m.id)
     return found
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_what_a_flow_wrote_once_reads_in_each_language(world, plans, language):
+    """A charter's own volunteer call is stored when it opens, the lines of "what changed since
+    version 1" when the version is made, the summary's journal when it is planned: each reader
+    still reads our words in their language, and the lead's and the member's as written."""
+    def seen(name: str, lang: str, files_only: bool = False) -> str:
+        plan, person = plans[name]
+        shown = rendered(plan, {**person, "language": lang}, world[0].now, world[1])
+        return attached(shown.data) if files_only else "\n".join([shown.subject, shown.text, shown.html,
+                                                                   attached(shown.data)])
+
+    call = seen("charter-call", language)
+    for english in ("Join the project team", "Scope:", "Resourcing:", "h/week"):
+        assert english not in call, f"the charter's call in {language} says {english!r}"
+    assert "Observability playbook" in call and "A shared observability playbook for platform teams" in call
+
+    changed = [line.strip().lstrip("- ") for line in seen("charter-revised", "en").splitlines()
+               if " → " in line and "<" not in line]
+    revised = seen("charter-revised", language)
+    assert len(changed) == len(REVISED)
+    for line in changed:
+        assert line not in revised, f"what changed, in {language}, says in English: {line!r}"
+    assert "Four platform teams; dashboards, alerting and runbooks" in revised
+
+    ours = [line for line in seen("summary-files", "en", files_only=True).splitlines()
+            if line.startswith(("#", "- ", "Day ", "(no"))]
+    journal_said = seen("summary-files", language)
+    assert len(ours) >= 5
+    for line in ours:
+        assert line not in journal_said, f"the journal in {language} says in English: {line!r}"
+    assert "Counted 41 deployments; the board photo is attached." in journal_said
+
+
+def test_the_summary_names_each_day_as_the_challenge_gives_it(world, plans):
+    """The sample challenge gives its first days' titles in German: a German member's summary,
+    and the journal attached to it, name those days in German."""
+    w, settings = world
+    day = challenges.challenge_days(w.db, w.challenge["id"])[0]
+    german = json.loads(day["translations"])["title"]["de"]
+    plan, person = plans["summary"]
+    shown = rendered(plan, {**person, "language": "de"}, w.now, settings)
+    assert any(entry["day"] == 1 for entry in plan.context["entries"])
+    for part in (shown.text, shown.html, attached(shown.data)):
+        assert german in part and day["title"] not in part

@@ -20,6 +20,7 @@ Every key of a call file (unknown keys are errors, so a typo never passes silent
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -196,19 +197,20 @@ def check_file(db: Database, path: Path, now: datetime, lead: str) -> tuple[dict
 
 
 def open_call(db: Database, spec: dict, now: datetime) -> int:
-    """Open a call from a spec (title, description, to, closes, feeds, roles, sender); its
+    """Open a call from a spec (title, description, to, closes, feeds, roles, sender; ``said``: its
+    sentences as parts, ``mailer.locale.stored``, from another flow); its
     emails then fall due on their own. Opening the same title, closing date and target again
     returns the call already open."""
     where = spec.get("source") or f"call {spec.get('title')!r}"
-    source = spec.get("source") or ""
-    spec = {**parse_spec({k: v for k, v in spec.items() if k != "source"}, where), "source": source}
+    source, said = spec.get("source") or "", spec.get("said")
+    spec = {**parse_spec({k: v for k, v in spec.items() if k not in ("source", "said")}, where), "source": source}
     check_call(db, spec, where, now)
     existing = store.find_call(db, spec["title"], spec["closes"].isoformat())
     if existing and existing["feeds"] == spec["feeds"]:
         return existing["id"]
     fields = {"title": spec["title"], "description": spec["description"], "to_spec": spec["to"],
               "closes": spec["closes"].isoformat(), "feeds": spec["feeds"], "sender": spec["sender"],
-              "source": spec["source"]}
+              "source": spec["source"], "said": json.dumps(said) if said else None}
     return store.create_call(db, fields, spec["roles"], now)
 
 

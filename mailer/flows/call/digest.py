@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlite_utils import Database
 
 from mailer.flows.base import DigestItem
-from mailer.flows.call import definition, feeds
+from mailer.flows.call import definition, emails, feeds
 from mailer.flows.call.places import filled
 from mailer.flows.call.flow import role_counts
 from mailer.flows.challenge import sponsors_of  # the challenge flow's public verb
@@ -58,7 +58,7 @@ def _item(db: Database, call: dict, since: datetime, until: datetime) -> DigestI
                                        counts["promoted"])),
         (counts["withdrew"], ngettext("%(num)s withdrew", "%(num)s withdrew", counts["withdrew"]))) if n)
     facts = tuple(_role_fact(r) for r in roles)
-    return DigestItem(kind="call", ref=f"call:{call['id']}", title=call["title"], status=status,
+    return DigestItem(kind="call", ref=f"call:{call['id']}", title=emails.title(call), status=status,
                       changed=changed, facts=facts)  # no chart: the digest draws per-day bars
 
 

@@ -14,39 +14,69 @@ Each builder is pure. Keys (the outbox's idempotency) — C call id, P person id
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import Any, Sequence
 
 from mailer.flows.base import PlannedEmail, RoutedReply
 from mailer.flows.call import feeds
 from mailer.flows.call.places import RoleState, place_line
+from mailer.locale import stored
 from mailer.locale.text import _
-from mailer.outbound import formats, markdown
+from mailer.outbound import formats
 from mailer.outbound.subject import reply_subject
 
 
+@lru_cache(maxsize=256)
+def _stored(text: str) -> dict[str, Any]:
+    return json.loads(text)
+
+
+def _parts(call: dict) -> dict[str, Any]:
+    # A call opened by another flow (a charter's) keeps its sentences as parts (``calls.said``,
+    # ``mailer.locale.stored``), each said in the reader's language; a lead's call has none.
+    return _stored(call["said"]) if call.get("said") else {}
+
+
+def said(call: dict, key: str) -> Any:
+    """The call's ``title`` or ``description`` as the recipient reads it: in their language
+    when the call keeps it as parts, else as it was written."""
+    parts = _parts(call)
+    return stored.load(parts[key]) if key in parts else call[key]
+
+
+def title(call: dict) -> Any:
+    """The call's title as the recipient reads it (``said``)."""
+    return said(call, "title")
+
+
+def _described(call: dict, role: RoleState) -> Any:
+    kept = _parts(call).get("roles", {}).get(role.name)
+    return stored.load(kept) if kept is not None else role.description
+
+
 def _base(call: dict) -> dict[str, Any]:
-    return {"call_title": call["title"], "closes_label": formats.day(date.fromisoformat(call["closes"]))}
+    return {"call_title": title(call), "closes_label": formats.day(date.fromisoformat(call["closes"]))}
 
 
 def _headers(call: dict) -> tuple[tuple[str, str], ...]:
     return (("X-Cop-Call", str(call["id"])),)
 
 
-def _roles(roles: Sequence[RoleState]) -> list[dict]:
-    return [{"name": r.name, "line": place_line(r), "description": r.description} for r in roles]
+def _roles(call: dict, roles: Sequence[RoleState]) -> list[dict]:
+    return [{"name": r.name, "line": place_line(r), "description": _described(call, r)} for r in roles]
 
 
 def invite(call: dict, person: dict, roles: Sequence[RoleState]) -> PlannedEmail:
     """The call: what it is for, each role with its places left, and how to answer."""
     named = [r.name for r in roles if r.name]
-    context = {**_base(call), "description": call["description"],
-               "description_html": markdown.to_html(call["description"]), "roles": _roles(roles),
+    context = {**_base(call), "description": said(call, "description"), "roles": _roles(call, roles),
                "named": named, "example_role": named[0] if named else None,
                "becomes": feeds.becomes(call["feeds"])}
     return PlannedEmail(key=f"call:{call['id']}:invite:person:{person['id']}", to=person["email"],
-                        subject=_("Volunteers wanted: %(title)s", title=call["title"]), template="call/invite",
+                        subject=_("Volunteers wanted: %(title)s", title=title(call)), template="call/invite",
                         context=context, reply_purpose="volunteer", reply_ref=f"call:{call['id']}",
                         headers=_headers(call))
 
@@ -55,14 +85,14 @@ def _answer(call: dict, person: dict, kind: str, tail: str, template: str, reply
             extra: dict[str, Any]) -> PlannedEmail:
     theirs = reply.message.subject if reply is not None else ""
     return PlannedEmail(key=f"call:{call['id']}:{kind}:person:{person['id']}{tail}", to=person["email"],
-                        subject=reply_subject(theirs, call["title"]), template=template,
+                        subject=reply_subject(theirs, title(call)), template=template,
                         context={**_base(call), **extra}, auto_reply=reply is not None,
                         in_reply_to=reply.message.message_id if reply is not None else None,
                         reply_purpose="volunteer", reply_ref=f"call:{call['id']}", headers=_headers(call))
 
 
 def _role_extra(call: dict, role: RoleState) -> dict[str, Any]:
-    return {"role": role.name, "role_description": role.description, "becomes": feeds.becomes(call["feeds"])}
+    return {"role": role.name, "role_description": _described(call, role), "becomes": feeds.becomes(call["feeds"])}
 
 
 def confirmed(call: dict, person: dict, role: RoleState, signup: dict, reply: RoutedReply) -> PlannedEmail:
@@ -81,7 +111,7 @@ def promoted(call: dict, person: dict, role: RoleState, signup: dict) -> Planned
     """A place opened and the first on the waitlist has it (not an answer to their reply)."""
     plan = _answer(call, person, "promoted", f":signup:{signup['id']}", "call/promoted", None,
                    _role_extra(call, role))
-    return replace(plan, subject=_("You're in: %(title)s (%(role)s)", title=call["title"], role=role.name or _("volunteer")))
+    return replace(plan, subject=_("You're in: %(title)s (%(role)s)", title=title(call), role=role.name or _("volunteer")))
 
 
 def withdrawn(call: dict, person: dict, roles: Sequence[str], left_target: bool, stamp: str,
@@ -96,7 +126,7 @@ def unknown_role(call: dict, person: dict, named: str, roles: Sequence[RoleState
                  reply: RoutedReply) -> PlannedEmail:
     """There is no such role: the roles there are, with their places."""
     return _answer(call, person, "unknownrole", f":at:{stamp}", "call/unknown_role", reply,
-                   {"named": named, "roles": _roles(roles)})
+                   {"named": named, "roles": _roles(call, roles)})
 
 
 def unclear(call: dict, person: dict, roles: Sequence[RoleState], local_day: date,
@@ -116,13 +146,13 @@ def closed(call: dict, person: dict, reply: RoutedReply) -> PlannedEmail:
 
 def sender_list(call: dict, sender: dict, roles: Sequence[RoleState]) -> PlannedEmail:
     """At closing, to whoever opened the call: each role, who is in and who waits, in order."""
-    listed = [{"name": r.name or _("volunteers"), "places": r.places, "description": r.description,
+    listed = [{"name": r.name or _("volunteers"), "places": r.places, "description": _described(call, r),
                "confirmed": [{"name": s["name"], "email": s["email"]} for s in r.confirmed],
                "waitlist": [{"name": s["name"], "email": s["email"]} for s in r.waitlist]} for r in roles]
     context = {**_base(call), "roles": listed, "feeds": call["feeds"],
                "total": sum(len(r.confirmed) for r in roles)}
     return PlannedEmail(key=f"call:{call['id']}:list", to=sender["email"],
-                        subject=_("Call closed: %(title)s, who volunteered", title=call["title"]), template="call/list",
+                        subject=_("Call closed: %(title)s, who volunteered", title=title(call)), template="call/list",
                         context=context, headers=_headers(call), reply_purpose="call_list",
                         reply_ref=f"call:{call['id']}")
 

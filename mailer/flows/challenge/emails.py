@@ -33,7 +33,7 @@ from typing import Any, Callable
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, journal_page
 from mailer.inbound import attachments
-from mailer.locale.text import Joined, _, ngettext, pgettext, versions
+from mailer.locale.text import Joined, Localized, _, ngettext, pgettext, versions
 from mailer.outbound import formats, markdown, safe_text
 from mailer.outbound.safe_text import one_line
 from mailer.outbound.subject import reply_subject
@@ -170,20 +170,23 @@ SUMMARY_FILES_BUDGET = 15 * 1024 * 1024
 
 
 def summary(challenge: dict, person: dict, rows: list[dict]) -> PlannedEmail:
-    """After the last day: days journaled, longest streak, and the whole journal (also as .md)."""
-    shown = [{**row, "title": one_line(row["title"]), "html": markdown.paragraphs_html(row["text"])}
+    """After the last day: days journaled, longest streak, and the whole journal (also as .md).
+    A row's title may be ``said`` (the day's title in every language its lead gave)."""
+    shown = [{**row, "title": row["title"] if isinstance(row["title"], Localized) else one_line(row["title"]),
+              "html": markdown.paragraphs_html(row["text"])}
              for row in rows]
     context = {**_base(challenge), "days_journaled": len(rows),
                "longest_streak": journal.longest_streak({r["day"] for r in rows}), "entries": shown}
-    journal_md = journal.journal_markdown(challenge, one_line(person["name"]), rows)
+    titled = {**challenge, "title": said(challenge, "title")}  # the journal says it in the reader's language
+    journal_md = journal.journal_markdown(titled, one_line(person["name"]), rows)
     slug = "".join(c if c.isalnum() else "-" for c in challenge["title"].lower()).strip("-")
     attached = [Attachment(filename=f"{slug}-journal.md", mime_type="text/markdown",
-                           data=journal_md.encode("utf-8"))]
+                           data=journal_md.encode("utf-8"), said=journal_md)]
     photos = journal_page.data_size(rows)
     if photos and photos <= SUMMARY_FILES_BUDGET:
-        html = journal_page.page(challenge, person["name"], rows)
+        html = journal_page.page(titled, person["name"], rows)
         attached.append(Attachment(filename=f"{slug}-journal.html", mime_type="text/html",
-                                   data=html.encode("utf-8")))
+                                   data=html.encode("utf-8"), said=html))
     context["photos"] = {"bytes_mb": formats.megabytes(photos), "attached": 0 < photos <= SUMMARY_FILES_BUDGET,
                          "too_big": photos > SUMMARY_FILES_BUDGET} if photos else None
     return PlannedEmail(key=f"challenge:{challenge['id']}:summary:person:{person['id']}", to=person["email"],

@@ -240,7 +240,7 @@ def _nudge(view: View, participant: dict, day: int, now: datetime) -> list[Plann
 
 
 def _summary(db: Database, view: View, participant: dict) -> PlannedEmail:
-    titles = {n: d["title"] for n, d in view.days.items()}
+    titles = {n: mail.said(d, "title") for n, d in view.days.items()}  # in each reader's language
     entries = store.entries(db, participant["person_id"], view.challenge["id"])
     attached = files.files_of(db, "journal", [e["id"] for e in entries], with_data=True)
     rows = journal.journal_rows(view.challenge, titles, entries, attached)

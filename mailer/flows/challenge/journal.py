@@ -14,6 +14,8 @@ from typing import Any
 
 from mailer.flows.challenge import share_tag
 from mailer.flows.challenge import timing as ct
+from mailer.locale.text import Joined, Text, _, ngettext
+from mailer.outbound import formats
 
 SHARE_TAG = share_tag.TAG
 MEMORY_EXCERPT = 400
@@ -114,28 +116,45 @@ def file_path(item: dict) -> str:
     return f"files/{item['sha256'][:8]}-{item['filename']}"
 
 
-def _files_markdown(items: list[dict]) -> list[str]:
-    lines = []
+def _files_markdown(items: list[dict]) -> list[Any]:
+    lines: list[Any] = []
     for item in items:
         if item["kept"] and item["mime_type"].startswith("image/"):
             lines.append(f"![{item['filename']}]({file_path(item)})")
         elif item["kept"]:
-            lines.append(f"- [{item['filename']}]({file_path(item)}) ({item['size']:,} bytes)")
+            lines.append(Joined("", [f"- [{item['filename']}]({file_path(item)}) (", file_size(item["size"]), ")"]))
         else:
-            lines.append(f"- {item['filename']} ({item['size']:,} bytes; kept as a name only)")
+            kept = _("%(size)s; kept as a name only", size=file_size(item["size"]))
+            lines.append(Joined("", [f"- {item['filename']} (", kept, ")"]))
     return lines + [""] if lines else []
 
 
-def journal_markdown(challenge: dict, author: str, rows: list[dict[str, Any]]) -> str:
-    """A journal as a Markdown document (the summary's attachment, ``journal export``)."""
-    out = [f"# {challenge['title']}: journal of {author}", ""]
+def file_size(size: int) -> Text:
+    """A file's size in bytes, as the reader writes numbers: "14,680,064 bytes"."""
+    return ngettext("%(num)s byte", "%(num)s bytes", size, num=formats.number(size))
+
+
+def heading(challenge: dict, author: str) -> Text:
+    """A journal's title: "DevOps in 30 days: journal of Anna" (the title as the challenge gives it)."""
+    return _("%(title)s: journal of %(author)s", title=challenge["title"], author=author)
+
+
+def day_heading(row: dict[str, Any]) -> Joined:
+    """A journaled day's heading: "Day 3 · Wed 6 Jan 2027 · Count your deployments"."""
+    title = [" · ", row["title"]] if row["title"] else []
+    return Joined("", [_("Day %(day)s", day=row["day"]), " · ", formats.date(date.fromisoformat(row["date"])), *title])
+
+
+def journal_markdown(challenge: dict, author: str, rows: list[dict[str, Any]]) -> Joined:
+    """A journal as a Markdown document (the summary's attachment, ``journal export``), said
+    in each reader's language (``locale.text``: its English is the document as a string)."""
+    out: list[Any] = [Joined("", ["# ", heading(challenge, author)]), ""]
     if not rows:
-        out += ["(no entries)", ""]
+        out += [_("(no entries)"), ""]
     for row in rows:
-        title = f" · {row['title']}" if row["title"] else ""
-        out += [f"## Day {row['day']} · {row['date_label']} {row['date'][:4]}{title}", "", row["text"], ""]
+        out += [Joined("", ["## ", day_heading(row)]), "", row["text"], ""]
         out += _files_markdown(row.get("files", []))
-    return "\n".join(out)
+    return Joined("\n", out)
 
 
 def journal_json(challenge: dict, author: dict, rows: list[dict[str, Any]]) -> dict[str, Any]:

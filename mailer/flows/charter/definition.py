@@ -44,7 +44,8 @@ from sqlite_utils import Database
 
 from mailer.errors import ConfigError
 from mailer.flows import toml_file
-from mailer.locale.text import _
+from mailer.locale import stored
+from mailer.locale.text import Text, _
 from mailer.outbound import formats
 from mailer.store import people
 
@@ -244,27 +245,46 @@ def rule_text(spec: dict) -> str:
     return _("%(needed)s of the %(count)s approvers must approve", needed=rule, count=count)
 
 
-FIELD_LABELS = {"title": "Title", "kind": "Kind", "goal": "Goal", "scope": "Scope",
-                "out_of_scope": "Out of scope", "proposer": "Proposer", "team": "Team",
-                "open_places": "Open places", "hours_per_week": "Hours per week",
-                "duration_weeks": "Duration (weeks)", "budget": "Budget", "currency": "Currency",
-                "report_every_weeks": "Reports every (weeks)", "learning_sponsors": "Learning sponsors",
-                "funding_sponsors": "Funding sponsors", "approvers": "Approvers", "rule": "Rule",
-                "deadline": "Deadline", "report_back": "Report-back meetup"}
+FIELD_LABELS = {"title": _("Title"), "kind": _("Kind"), "goal": _("Goal"), "scope": _("Scope"),
+                "out_of_scope": _("Out of scope"), "proposer": _("Proposer"), "team": _("Team"),
+                "open_places": _("Open places"), "hours_per_week": _("Hours per week"),
+                "duration_weeks": _("Duration (weeks)"), "budget": _("Budget"), "currency": _("Currency"),
+                "report_every_weeks": _("Reports every (weeks)"), "learning_sponsors": _("Learning sponsors"),
+                "funding_sponsors": _("Funding sponsors"), "approvers": _("Approvers"), "rule": _("Rule"),
+                "deadline": _("Deadline"), "report_back": _("Report-back meetup")}
 
 
-def changes(old: dict, new: dict) -> list[str]:
-    """What changed between two versions, one plain line per field ("Scope: A → B")."""
+def changes(old: dict, new: dict) -> list[Text]:
+    """What changed between two versions, one line per field ("Scope: A → B"): each is kept
+    as its parts (``stored_changes``) and said in each approver's language; the values stay
+    as the lead wrote them (dates and sums as the reader writes them)."""
     lines = []
     for key, label in FIELD_LABELS.items():
         before, after = old.get(key), new.get(key)
         if before != after:
-            lines.append(f"{label}: {_shown_field(key, before, old)} → {_shown_field(key, after, new)}")
+            lines.append(_("%(field)s: %(before)s → %(after)s", field=label, before=_shown_field(key, before, old),
+                           after=_shown_field(key, after, new)))
     return lines
 
 
+def stored_changes(lines: list[Any]) -> list[Any]:
+    """The lines of ``changes`` as the store keeps them (``mailer.locale.stored``)."""
+    return [stored.dump(line) for line in lines]
+
+
+def said_changes(charter: dict) -> list[Any]:
+    """The stored lines of "what changed since version N", to be said in each reader's
+    language (a version made before they were kept as parts reads as it was written)."""
+    return [stored.load(line) for line in charter.get("changes") or []]
+
+
 def _shown_field(key: str, value: Any, spec: dict) -> str:
-    """A field's value as every email writes that kind of value (money, dates)."""
+    """A field's value as every email writes that kind of value (money, dates); the kind and the
+    rule in words, as the charter email says them."""
+    if key == "kind" and value in KIND_LABELS:
+        return KIND_LABELS[value]
+    if key == "rule" and value is not None:
+        return rule_text(spec)
     if key == "budget" and value is not None:
         return formats.money(value, spec.get("currency") or "")
     if key == "deadline" and value:
@@ -274,11 +294,11 @@ def _shown_field(key: str, value: Any, spec: dict) -> str:
 
 def _shown(value: Any) -> str:
     if value is None or value == [] or value == "":
-        return "(none)"
+        return _("(none)")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items())
     if isinstance(value, float):
-        return _number(value)
+        return formats.number(value) if round(value, 2) == value else _number(value)
     return str(value)

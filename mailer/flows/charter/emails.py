@@ -84,7 +84,7 @@ def view(charter: dict, names: dict[str, str]) -> dict[str, Any]:
             "funding_sponsors": [who(a) for a in spec["funding_sponsors"]],
             "approvers": [who(a) for a in spec["approvers"]], "rule": cdef.rule_text(spec),
             "deadline": formats.date(date.fromisoformat(spec["deadline"])), "version": charter["version"],
-            "changes": charter.get("changes") or [], "report_back": spec.get("report_back")}
+            "changes": cdef.said_changes(charter), "report_back": spec.get("report_back")}
 
 
 def _headers(charter: dict) -> tuple[tuple[str, str], ...]:

@@ -60,7 +60,7 @@ def revise(db: Database, charter_id: int, path: Path, now: datetime) -> tuple[in
     if not changed:
         raise ConfigError(f"{path}: nothing changed from version {charter['version']}")
     with db.atomic():
-        version = store.add_version(db, charter_id, spec, changed, now)
+        version = store.add_version(db, charter_id, spec, cdef.stored_changes(changed), now)
         for person_id in _team_ids(db, definition):
             store.add_member(db, charter_id, person_id, now)
     return version, changed

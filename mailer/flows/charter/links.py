@@ -13,6 +13,9 @@ from sqlite_utils import Database
 
 from mailer.flows.charter import definition as cdef
 from mailer.flows.charter import rules
+from mailer.locale import stored
+from mailer.locale.text import Joined, _
+from mailer.outbound import formats
 from mailer.store import charters as store
 from mailer.store import people
 
@@ -29,16 +32,26 @@ def _verb(module: str, name: str):
         return None
 
 
+ROLE = "team member"  # the role a volunteer names in "I'm in as team member"; one word to read
+
+
 def call_spec(charter: dict, now: datetime) -> dict:
-    """What the volunteer call for the charter's open places says."""
+    """What the volunteer call for the charter's open places says. Its sentences are kept as
+    their parts too (``said``), so that each recipient reads them in their own language; the
+    charter's title, goal and scope stay as the lead wrote them."""
     spec = charter["spec"]
     closes = now.date() + timedelta(weeks=spec["report_every_weeks"]) - timedelta(days=1)
-    return {"title": f"Join the project team: {spec['title']}",
-            "description": f"{spec['goal']}\n\nScope: {spec['scope']}\n\nResourcing: {cdef.resourcing(spec)}",
+    title = _("Join the project team: %(title)s", title=spec["title"])
+    description = Joined("\n\n", [spec["goal"], _("Scope: %(scope)s", scope=spec["scope"]),
+                                   _("Resourcing: %(resourcing)s", resourcing=cdef.resourcing(spec))])
+    role = _("%(rate)s h/week for %(weeks)s", rate=formats.number(spec["hours_per_week"]),
+             weeks=formats.count(spec["duration_weeks"], "week"))
+    return {"title": str(title), "description": str(description),
             "to": "all", "closes": closes, "feeds": f"charter:{charter['id']}",
-            "roles": [{"name": "team member", "places": spec["open_places"],
-                       "description": f"{spec['hours_per_week']:g} h/week for {spec['duration_weeks']} weeks"}],
-            "sender": spec["proposer"]}
+            "roles": [{"name": ROLE, "places": spec["open_places"], "description": str(role)}],
+            "sender": spec["proposer"],
+            "said": {"title": stored.dump(title), "description": stored.dump(description),
+                     "roles": {ROLE: stored.dump(role)}}}
 
 
 def open_places(db: Database, charter: dict, now: datetime) -> None:
