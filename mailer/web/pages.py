@@ -69,8 +69,9 @@ def when(moment: datetime | str | None, language: str, tz: str | None = None) ->
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     local = moment.astimezone(ZoneInfo(tz or "UTC"))
-    return (f"{formats.date(local, language=language)}, {formats.time(local, language=language)} "
-            f"({formats.zone_label(local, language=language)})")
+    return localize(_("%(date)s, %(time)s (%(zone)s)", date=formats.date(local, language=language),
+                      time=formats.time(local, language=language),
+                      zone=formats.zone_label(local, language=language)), language)
 
 
 def zone_label(tz: str, language: str) -> str:
