@@ -19,7 +19,9 @@ from mailer.config import Settings
 from mailer.errors import NotFoundError
 from mailer.flows.challenge import flow as challenge_flow
 from mailer.flows.challenge import timing as ct
+from mailer.flows.challenge.emails import said
 from mailer.flows.digest import flow as digest_flow
+from mailer.locale.text import _
 from mailer.store import challenges, charters, digests
 from mailer.store import preferences as store
 
@@ -55,7 +57,7 @@ def _challenge(db: Database, person: dict, challenge_id: int, today: date) -> Se
     status = participant["status"]
     actions = () if today > last + timedelta(days=1) else {
         "active": ("pause", "stop"), "paused": ("resume", "stop"), "stopped": ("resume",)}[status]
-    return Series(f"challenge:{challenge_id}", "challenge", challenge["title"], status, actions)
+    return Series(f"challenge:{challenge_id}", "challenge", said(challenge, "title"), status, actions)
 
 
 def _news(db: Database, person: dict, charter_id: int) -> Series | None:
@@ -64,13 +66,13 @@ def _news(db: Database, person: dict, charter_id: int) -> Series | None:
     except NotFoundError:
         return None
     stopped = person["id"] in charters.news_stopped(db, charter_id)
-    return Series(f"charter:{charter_id}", "news", f"Project news: {charter['title']}",
+    return Series(f"charter:{charter_id}", "news", _("Project news: %(title)s", title=charter["title"]),
                   "stopped" if stopped else "getting", ("resume",) if stopped else ("stop",))
 
 
 def _digest(db: Database, person: dict, settings: Settings) -> Series:
     cadence = digests.cadences(db).get(person["id"], settings.digests_cadence)
-    return Series("digest", "digest", "Digests", cadence, tuple(c for c in (*CADENCES, "off") if c != cadence))
+    return Series("digest", "digest", _("Digests"), cadence, tuple(c for c in (*CADENCES, "off") if c != cadence))
 
 
 def hears_news(person: dict, charter: dict) -> bool:
@@ -83,7 +85,7 @@ def hears_news(person: dict, charter: dict) -> bool:
 
 def series_of(db: Database, person: dict, ref: str, now: datetime, settings: Settings) -> Series | None:
     """The series ``ref`` as it stands for ``person``, or None when they are not in it."""
-    kind, _, number = ref.partition(":")
+    kind, _sep, number = ref.partition(":")
     if kind == "challenge" and number.isdigit():
         return _challenge(db, person, int(number), now.date())
     if kind == "charter" and number.isdigit():

@@ -27,8 +27,8 @@ LOCALE_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("en", "de", "fr", "es", "ja")
 SOURCE = "en"
 # One gettext domain per flow, plus the base layout and formats (base) and the answers the
-# inbox gives when a reply reaches no flow (system).
-DOMAINS = ("base", "system", "challenge", "charter", "call", "meetup", "digest")
+# inbox gives when a reply reaches no flow (system), and the pages of `serve` (web).
+DOMAINS = ("base", "system", "challenge", "charter", "call", "meetup", "digest", "web")
 # RFC 5646 in outline: a 2-3 letter language, then subtags of 1-8 letters or digits.
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
 

@@ -30,6 +30,7 @@ SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "meetup": (("templates/meetup", "**.j2"), ("mailer/flows/meetup", "**.py"),
                ("mailer/outbound", "invite.py")),
     "digest": (("templates/digest", "**.j2"), ("mailer/flows/digest", "**.py")),
+    "web": (("templates/web", "**.j2"), ("mailer/web", "**.py"), ("mailer", "preferences.py")),
 }
 # Catalog dates stay fixed so that re-running a step without changes changes no file.
 FIXED_DATE = datetime(2027, 1, 1, tzinfo=timezone.utc)

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from mailer import preferences
 from mailer.errors import NotFoundError
+from mailer.locale import language_for
 from mailer.store import people
 from mailer.web.context import WebContext
 from mailer.web.links import PREFERENCES, UNSUBSCRIBE
@@ -56,7 +57,13 @@ def _unsubscribe_view(ctx: WebContext, token: str, stop: bool) -> dict | None:
     if stop and series is not None:
         changed = preferences.change(db, person, series, "stop", now, ONE_CLICK)
         series = preferences.series_of(db, person, link.ref, now, ctx.settings)
-    return {"series": series, "changed": changed, "posted": stop, "prefs_url": _prefs_url(ctx, person)}
+    return {"series": series, "changed": changed, "posted": stop, "prefs_url": _prefs_url(ctx, person),
+            "language": _language(ctx, person)}
+
+
+def _language(ctx: WebContext, person: dict) -> str:
+    """The language of a person's own pages: theirs, else the community's."""
+    return language_for(person, ctx.settings.mailer_language)
 
 
 async def unsubscribe_page(request: Request) -> Response:
@@ -80,7 +87,8 @@ def _preferences_view(ctx: WebContext, token: str) -> dict | None:
     person = found[1]
     db, now = ctx.db(), ctx.now()
     return {"person": {"name": person["name"], "timezone": person["timezone"], "send_hour": person["send_hour"]},
-            "series": preferences.all_series(db, person, now, ctx.settings), "zones": preferences.zones()}
+            "series": preferences.all_series(db, person, now, ctx.settings), "zones": preferences.zones(),
+            "language": _language(ctx, person)}
 
 
 async def preferences_page(request: Request) -> Response:
@@ -92,13 +100,18 @@ async def preferences_page(request: Request) -> Response:
     return render(request, "web/preferences.html.j2", saved=request.query_params.get("saved"), **view)
 
 
-def _preferences_change(ctx: WebContext, token: str, form: dict[str, str]) -> str | None:
-    """Apply one change from the preferences form; what to say about it, "" when it could not be
-    made (nothing changed), None: 404."""
+def _preferences_change(ctx: WebContext, token: str, form: dict[str, str]) -> tuple[str, str] | None:
+    """Apply one change from the preferences form: what to say about it ("" when it could not
+    be made: nothing changed) and the person's language; None: 404."""
     found = _holder(ctx, token, PREFERENCES)
     if found is None:
         return None
     person = found[1]
+    return _apply(ctx, person, form), _language(ctx, person)
+
+
+def _apply(ctx: WebContext, person: dict, form: dict[str, str]) -> str:
+    """One change from the form; what to say about it, "" when it could not be made."""
     db, now = ctx.db(), ctx.now()
     try:
         if form.get("action") == "timezone":
@@ -122,11 +135,12 @@ async def preferences_change(request: Request) -> Response:
     ctx: WebContext = request.app.state.ctx
     form = {k: str(v) for k, v in (await request.form()).items()}
     token = request.path_params["token"]
-    saved = await run_in_threadpool(_preferences_change, ctx, token, form)
-    if saved is None:
+    outcome = await run_in_threadpool(_preferences_change, ctx, token, form)
+    if outcome is None:
         return not_found(request)
+    saved, language = outcome
     if not saved:
-        return render(request, "web/refused.html.j2", status=400, back=ctx.url(f"/p/{token}"))
+        return render(request, "web/refused.html.j2", status=400, language=language, back=ctx.url(f"/p/{token}"))
     return RedirectResponse(ctx.url(f"/p/{token}?saved={saved}"), status_code=303)
 
 

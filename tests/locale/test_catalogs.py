@@ -30,7 +30,7 @@ def _strings(message) -> tuple[str, ...]:
 
 def test_every_language_ships_every_domain_we_own():
     for lang in catalogs.TRANSLATED:
-        for domain in ("base", "system", "challenge", "charter", "call", "meetup", "digest"):
+        for domain in ("base", "system", "challenge", "charter", "call", "meetup", "digest", "web"):
             assert catalogs.po_path(lang, domain).exists(), (lang, domain)
 
 
@@ -75,7 +75,7 @@ def test_compiled_catalog_is_current(lang, domain):
         f"{po.with_suffix('.mo')} is stale: python -m mailer.locale compile {domain}"
 
 
-@pytest.mark.parametrize("domain", ["base", "system", "challenge", "charter", "call", "meetup", "digest"])
+@pytest.mark.parametrize("domain", ["base", "system", "challenge", "charter", "call", "meetup", "digest", "web"])
 def test_extracted_templates_are_current(domain):
     """Every marked message of the templates and code is in the .pot and in each .po: run
     ``python -m mailer.locale extract`` and ``update``."""

@@ -33,7 +33,7 @@ from mailer.preview.render import rendered
 from mailer.preview.world import SAMPLE_CHARTER, scratch
 from mailer.store import calls, challenges, charters
 
-TRANSLATED_FLOWS = {"challenge", "system", "charter", "call", "meetup", "digest"}
+TRANSLATED_FLOWS = {"challenge", "system", "charter", "call", "meetup", "digest", "web"}
 LANGUAGES = catalogs.TRANSLATED
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
 IMAGE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")  # a photo in a Markdown journal: its file name only
@@ -128,6 +128,10 @@ def extra_plans(world) -> dict[str, tuple[PlannedEmail, dict]]:
         "did-you-write": PlannedEmail(key="system:did", to=person["email"], subject=_("Did you write this? %(subject)s", subject="Re: x"),
                                       template="system/did_you_write", context={"their_subject": ""},
                                       auto_reply=True, reply_purpose="journal", reply_ref="challenge:1:day:1"),
+        "lead-sign-in": PlannedEmail(key="web:lead-signin:person:1:n", to=person["email"],
+                                     subject=_("Sign in to the lead page of %(site)s", site="Practice Community"),
+                                     template="web/lead/signin_email",
+                                     context={"link": "https://cop.example.org/lead/sign-in/TOKEN", "minutes": 15}),
     }
     return {name: (plan, person) for name, plan in built.items()}
 

@@ -58,8 +58,10 @@ def sign_in(browser, server: LeadServer) -> None:
 
 
 def number(browser, name: str) -> int | str:
-    """The figure the page marks ``data-n="name"`` (an int when it is one)."""
-    text = browser.find_element(By.CSS_SELECTOR, f'[data-n="{name}"]').text.strip()
+    """The figure the page marks ``data-n="name"`` (an int when it is one); a state shown in the
+    lead's language gives its stored value in ``data-value``."""
+    found = browser.find_element(By.CSS_SELECTOR, f'[data-n="{name}"]')
+    text = (found.get_attribute("data-value") or found.text).strip()
     return int(text) if text.isdigit() else text
 
 

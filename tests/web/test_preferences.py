@@ -106,7 +106,7 @@ def test_a_new_time_zone_moves_the_next_day_email_to_the_new_local_hour(sample, 
     page = open_page(browser, preferences_url(sample.email_to(AIKO, "Day 1 of")))
     Select(page.find_element(By.ID, "timezone")).select_by_value("America/Los_Angeles")
     press(page, page.find_element(By.ID, "save-timezone"))
-    assert page.find_element(By.ID, "saved").text == "Saved. Your time zone is America/Los_Angeles."
+    assert page.find_element(By.ID, "saved").text == "Saved. Your time zone is Los Angeles (United States) · America/Los_Angeles."
     assert sample.person(AIKO)["timezone"] == "America/Los_Angeles"
     # 08:30 on 5 January in Tokyo, 07:30 in Los Angeles: not yet; 08:05 in Los Angeles: day 2
     assert _day2_hour(sample, TOKYO_MORNING, TOKYO_MORNING + timedelta(hours=16),

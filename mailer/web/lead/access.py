@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from mailer import outbox
 from mailer.flows.base import ANSWER, PlannedEmail
+from mailer.locale.text import _
 from mailer.store import lead_access as store
 from mailer.store import people
 from mailer.web.tokens import Signer
@@ -55,7 +56,7 @@ def request_link(db: Database, settings, signer: Signer, email: str, base_url: s
     nonce = secrets.token_urlsafe(18)
     link = f"{base_url.rstrip('/')}/lead/sign-in/{signer.sign(person['id'], LINK_PURPOSE, nonce)}"
     plan = PlannedEmail(key=f"web:lead-signin:person:{person['id']}:{nonce}", to=person["email"],
-                        subject=f"Sign in to the lead page of {settings.mailer_site_name}",
+                        subject=_("Sign in to the lead page of %(site)s", site=settings.mailer_site_name),
                         template="web/lead/signin_email", context={"link": link, "minutes": LINK_MINUTES},
                         priority=ANSWER)
     with db.atomic():

@@ -13,14 +13,15 @@ from sqlite_utils import Database
 
 from mailer import outbox
 from mailer.flows.charter import lifecycle
+from mailer.locale.text import _
 from mailer.store import calls as call_store
 
-DONE = {"retried": "The email goes out again at the next tick, byte for byte.",
-        "closed": "The call is closed: replies now get a polite \u201cclosed\u201d, and its sender gets the list "
-                  "at the next tick.",
-        "already-closed": "The call was closed already; nothing changed.",
-        "reminded": "Reminders are queued for the approvers who have not answered; they go at the next tick.",
-        "nobody-to-remind": "No approver is waiting for a reminder (each has answered or was reminded)."}
+DONE = {"retried": _("The email goes out again at the next tick, byte for byte."),
+        "closed": _('The call is closed: replies now get a polite "closed", and its sender gets the list '
+                    "at the next tick."),
+        "already-closed": _("The call was closed already; nothing changed."),
+        "reminded": _("Reminders are queued for the approvers who have not answered; they go at the next tick."),
+        "nobody-to-remind": _("No approver is waiting for a reminder (each has answered or was reminded).")}
 
 
 def retry(db: Database, row_id: int, now: datetime, settings) -> tuple[str, str]:

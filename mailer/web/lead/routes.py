@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mailer.errors import MailerError
+from mailer.locale import language_for
 from mailer.web.lead import access, actions, overview
 from mailer.web.pages import not_found, render
 
@@ -41,6 +42,11 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
 def _lead(request: Request) -> dict | None:
     ctx = _ctx(request)
     return access.session_lead(ctx.db(), ctx.settings, request.cookies.get(SESSION_COOKIE), ctx.now())
+
+
+def _own(request: Request, lead: dict) -> dict:
+    """What a page for ``lead`` is said in: their language, and times in their time zone."""
+    return {"language": language_for(lead, _ctx(request).settings.mailer_language), "tz": lead.get("timezone")}
 
 
 def _anonymous_page(request: Request, name: str, status: int = 200, **context) -> Response:
@@ -78,9 +84,10 @@ def ask_for_link(request: Request, form: dict) -> Response:
 def link_page(request: Request) -> Response:
     """GET /lead/sign-in/TOKEN: a button that spends the link (GET never does)."""
     ctx = _ctx(request)
-    if access.link_person(ctx.db(), ctx.settings, ctx.signer, request.path_params["token"]) is None:
+    lead = access.link_person(ctx.db(), ctx.settings, ctx.signer, request.path_params["token"])
+    if lead is None:
         return not_found(request)
-    return _anonymous_page(request, "sign_in_link")
+    return _anonymous_page(request, "sign_in_link", **_own(request, lead))
 
 
 def spend_link(request: Request, form: dict) -> Response:
@@ -117,7 +124,7 @@ def page(request: Request) -> Response:
         return RedirectResponse("/lead/sign-in", status_code=303)
     ctx = _ctx(request)
     data = overview.overview(ctx.db(), ctx.now(), ctx.settings)
-    return render(request, f"web/lead/{name}.html.j2", lead=lead, page=name, data=data,
+    return render(request, f"web/lead/{name}.html.j2", lead=lead, page=name, data=data, **_own(request, lead),
                   done=actions.DONE.get(request.query_params.get("done", "")),
                   csrf=access.csrf_token(ctx.signer, request.cookies[SESSION_COOKIE]))
 
@@ -125,7 +132,8 @@ def page(request: Request) -> Response:
 def act(request: Request, form: dict) -> Response:
     """POST /lead/ACTION/ID: retry a dead email, close a call, remind approvers now."""
     ctx, session_id = _ctx(request), request.cookies.get(SESSION_COOKIE)
-    if _lead(request) is None or not access.csrf_ok(ctx.signer, session_id, form.get("csrf")):
+    lead = _lead(request)
+    if lead is None or not access.csrf_ok(ctx.signer, session_id, form.get("csrf")):
         return _refused(request)
     action, record = request.path_params["action"], request.path_params["record"]
     if action not in actions.ACTIONS:
@@ -133,7 +141,7 @@ def act(request: Request, form: dict) -> Response:
     try:
         back, done = actions.ACTIONS[action](ctx.db(), record, ctx.now(), ctx.settings)
     except MailerError as exc:
-        return render(request, "web/lead/refused.html.j2", status=409, reason=str(exc))
+        return render(request, "web/lead/refused.html.j2", status=409, reason=str(exc), **_own(request, lead))
     return RedirectResponse(f"/lead/{back}?done={done}", status_code=303)
 
 
