@@ -131,3 +131,34 @@ def test_late_waves_first_of_each_series_and_every_one_off():
     assert fc.late_waves(run) == [day1, one_off_a, one_off_b]
     assert fc.late_waves(run, within=2 * H) == [one_off_a, one_off_b]
     assert fc.late_waves(run, within=timedelta(0)) == [day1, ok, exact, one_off_a, one_off_b]
+
+
+# --- from the first mutmut run's survivors ------------------------------------------------------
+
+
+def test_a_single_email_leaves_with_and_without_a_pace():
+    one = Wave(T, 1, "one", ANSWER)
+    assert fc.simulate([one], [(M, 10)]).sent == [Sent(one, T, T)]
+    assert fc.simulate([one], []).sent == [Sent(one, T, T)]
+
+
+def test_a_full_window_reopens_at_its_exact_moment_between_whole_seconds():
+    wave = Wave(T, 3, "w", BULK)
+    run = fc.simulate([wave], [(M, 2)], per_send=timedelta(milliseconds=300))
+    assert run.times == [T, T, T + M]
+    assert run.sent == [Sent(wave, T, T + M + timedelta(milliseconds=300))]
+
+
+def test_peak_day_by_default_counts_only_stretches_with_a_new_wave():
+    old, new = Wave(T, 100, "old", BULK), Wave(T + 30 * H, 10, "new", BULK, new=True)
+    assert fc.peak_day([old, new]) == (10, [new])
+
+
+def test_a_tie_goes_to_the_stretch_with_more_waves_not_the_later_one():
+    a, b = Wave(T, 5, "a", BULK, new=True), Wave(T + H, 5, "b", BULK, new=True)
+    c = Wave(T + 50 * H, 10, "c", BULK, new=True)
+    assert fc.peak_day([a, b, c]) == (10, [a, b])
+
+
+def test_day_limit_counts_only_whole_windows_in_a_day():
+    assert fc.day_limit([(7 * H, 10)]) == 30

@@ -264,3 +264,9 @@ def test_check_names_leads_that_cannot_sign_in(db, lead_settings, settings, lea)
     assert not ok and text.startswith("lea@example.test in")
     ((ok, text),) = access.check_lines(None, lead_settings)
     assert not ok and "boss@example.test, lea@example.test in" in text
+
+
+def test_check_says_how_to_fix_a_lead_that_cannot_sign_in(db, settings):
+    assert access.check_lines(db, with_values(settings, web_lead_emails="x@example.test")) == [
+        (False, "x@example.test in [web] lead_emails cannot sign in: not a person we may mail "
+                "(add them with people import)")]

@@ -185,3 +185,34 @@ def test_the_cached_signer_follows_a_rotated_key(settings):
     os.utime(tokens.keys_path(web.home), ns=(1, 1))
     second = links.signer(web)
     assert second is not first and second.keys != first.keys
+
+
+# --- from the first mutmut run's survivors ------------------------------------------------------
+FAR = datetime(2040, 6, 1, 12, 0, tzinfo=timezone.utc)  # far from the wall clock: a link dated by it expires
+
+
+def test_rotating_a_home_with_no_key_yet_makes_one_to_retire(tmp_path):
+    assert tokens.rotate_key(tmp_path, T0, 30) == T0 + timedelta(days=30)
+    kept = json.loads(tokens.keys_path(tmp_path).read_text())["keys"]
+    assert [(k["created"], k["retired"]) for k in kept] == [(T0.isoformat(), T0.isoformat()),
+                                                           (T0.isoformat(), None)]
+
+
+def test_a_broken_key_file_says_what_to_do(tmp_path):
+    tmp_path.joinpath("web-keys.json").write_text("{}")
+    with pytest.raises(ConfigError, match="move it away to start with a new key \\(links already sent stop working\\)"):
+        tokens.ensure_keys(tmp_path, T0)
+
+
+def test_a_charter_news_key_of_three_parts_is_its_series():
+    assert links.series_of_key("charter:3:news") == "charter:3"
+
+
+def test_email_links_are_dated_by_the_moment_passed_not_the_wall_clock(settings):
+    web = with_values(settings, web_base_url="https://cop.example.org", web_link_days=1)
+    keys = links.signer(web).keys
+    reader = Signer(keys, 1, at(FAR))
+    unsubscribe = links.unsubscribe_url(web, 7, "digest", FAR).rsplit("/", 1)[1]
+    prefs = links.preferences_url(web, 7, FAR).rsplit("/", 1)[1]
+    assert reader.read(unsubscribe, "unsubscribe") == Link(7, "unsubscribe", "digest")
+    assert reader.read(prefs, "prefs") == Link(7, "prefs", "")
