@@ -270,3 +270,11 @@ def test_check_says_how_to_fix_a_lead_that_cannot_sign_in(db, settings):
     assert access.check_lines(db, with_values(settings, web_lead_emails="x@example.test")) == [
         (False, "x@example.test in [web] lead_emails cannot sign in: not a person we may mail "
                 "(add them with people import)")]
+
+
+def test_a_sign_in_link_naming_no_one_signs_no_one_in(db, lead_settings, signer, now, lea):
+    store.add_link(db, "n1", lea, now, now + timedelta(minutes=15))
+    token = signer.sign(999, access.LINK_PURPOSE, "n1")
+    assert access.link_person(db, lead_settings, signer, token) is None
+    assert access.spend_link(db, lead_settings, signer, token, now) is None
+    assert store.counts(db)["sessions"] == 0

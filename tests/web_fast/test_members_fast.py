@@ -331,3 +331,42 @@ def test_zones_are_region_names_and_utc():
     assert not any(z.startswith(("Etc/", "SystemV/")) for z in zones)
     assert "GMT" not in zones and "EST" not in zones
     assert zones[:-1] == sorted(zones[:-1])
+
+
+# --- from the first mutmut run's survivors ------------------------------------------------------
+
+
+def test_the_page_shows_whose_it_is_their_zone_and_hour_and_what_was_saved(db, app, signer, ana):
+    token = signer.sign(ana, "prefs")
+    people_verbs = preferences.set_send_hour(db, person(db, ana), 18, datetime(2027, 1, 4), "page")
+    assert people_verbs
+    code, _, body = call(app, "GET", f"/p/{token}?saved=send_hour")
+    assert code == 200 and "<p>For Ana." in body
+    assert '<option value="Asia/Tokyo" selected>' in body
+    assert '<option value="18" selected>' in body
+    assert "Saved. Your day emails come at 18:00 your time." in body
+    code, _, body = call(app, "GET", f"/p/{token}?saved=timezone")
+    assert "Saved. Your time zone is Asia/Tokyo." in body
+    assert 'id="saved"' not in call(app, "GET", f"/p/{token}")[2]
+
+
+def test_one_click_stops_digests_with_the_homes_cadence(db, app, signer, web, ana):
+    lead = people.add_person(db, "lead@example.test", "Lead", "UTC", roles=["lead"])
+    token = signer.sign(lead, "unsubscribe", "digest")
+    code, _, body = call(app, "GET", f"/u/{token}")
+    assert code == 200 and digests.cadences(db).get(lead) is None
+    assert call(app, "POST", f"/u/{token}")[0] == 200
+    assert digests.cadences(db)[lead] == "off"
+    code, _, body = call(app, "GET", f"/p/{signer.sign(lead, 'prefs')}")
+    assert code == 200 and "Digests" in body
+
+
+def test_zones_are_computed_once_from_the_machines_list(monkeypatch):
+    monkeypatch.setattr(preferences, "_ZONES", [])
+    zones = preferences.zones()
+    assert zones[-1] == "UTC" and zones.count("UTC") == 1
+    assert "Europe/London" in zones and not any(z.startswith("Etc/") for z in zones)
+    assert all("/" in z for z in zones[:-1]) and zones[:-1] == sorted(zones[:-1])
+    assert preferences.zones() is zones
+    monkeypatch.setattr(preferences, "_ZONES", ["Only/This"])
+    assert preferences.zones() == ["Only/This"]
