@@ -370,3 +370,10 @@ def test_zones_are_computed_once_from_the_machines_list(monkeypatch):
     assert preferences.zones() is zones
     monkeypatch.setattr(preferences, "_ZONES", ["Only/This"])
     assert preferences.zones() == ["Only/This"]
+
+
+def test_a_send_hour_form_without_an_hour_goes_back_to_each_challenges_own(db, app, signer, ana):
+    preferences.set_send_hour(db, person(db, ana), 18, datetime(2027, 1, 4), "page")
+    code, headers, _ = call(app, "POST", f"/p/{signer.sign(ana, 'prefs')}", {"action": "send_hour"})
+    assert code == 303 and headers["location"].endswith("?saved=send_hour")
+    assert person(db, ana)["send_hour"] is None

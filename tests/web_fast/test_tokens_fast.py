@@ -75,7 +75,7 @@ def test_a_signed_payload_that_does_not_unpack_reads_as_none(payload):
 
 
 def test_no_key_is_a_config_error():
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="^no signing key for web links$"):
         Signer([], 365, at(T0))
 
 
