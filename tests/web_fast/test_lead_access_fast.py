@@ -52,14 +52,9 @@ def body_of(row) -> str:
 
 
 def token_of(db):
+    """The one email queued."""
     (row,) = outbox_rows(db)
     return row
-
-
-def sent_token(db, lead_settings, signer, now, address="lea@example.test"):
-    assert access.request_link(db, lead_settings, signer, address, BASE, now)
-    rows = outbox_rows(db)
-    return rows[-1]
 
 
 def _token_from(db, signer, now, lead_settings, lea):

@@ -338,8 +338,7 @@ def test_zones_are_region_names_and_utc():
 
 def test_the_page_shows_whose_it_is_their_zone_and_hour_and_what_was_saved(db, app, signer, ana):
     token = signer.sign(ana, "prefs")
-    people_verbs = preferences.set_send_hour(db, person(db, ana), 18, datetime(2027, 1, 4), "page")
-    assert people_verbs
+    assert preferences.set_send_hour(db, person(db, ana), 18, datetime(2027, 1, 4), "page")
     code, _, body = call(app, "GET", f"/p/{token}?saved=send_hour")
     assert code == 200 and "<p>For Ana." in body
     assert '<option value="Asia/Tokyo" selected>' in body
