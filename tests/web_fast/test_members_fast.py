@@ -345,7 +345,7 @@ def test_the_page_shows_whose_it_is_their_zone_and_hour_and_what_was_saved(db, a
     assert '<option value="18" selected>' in body
     assert "Saved. Your day emails come at 18:00 your time." in body
     code, _, body = call(app, "GET", f"/p/{token}?saved=timezone")
-    assert "Saved. Your time zone is Asia/Tokyo." in body
+    assert "Saved. Your time zone is Tokyo (Japan) · Asia/Tokyo." in body
     assert 'id="saved"' not in call(app, "GET", f"/p/{token}")[2]
 
 
