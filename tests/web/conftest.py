@@ -131,6 +131,17 @@ def stop_server(server: LiveServer) -> None:
 
 
 @pytest.fixture
+def sample(web_home: Path):
+    """The sample home after day 1's tick: announcements and day 1 emails sent."""
+    from tests.web.helpers import DAY1, SampleHome
+
+    home = SampleHome(web_home)
+    home.tick(DAY1)
+    yield home
+    home.close()
+
+
+@pytest.fixture
 def live_server(web_home: Path, web_port: int, tmp_path: Path):
     """``run.py serve`` on ``web_home``, stopped after the test."""
     server = start_server(web_home, web_port, tmp_path / "serve.log")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -76,3 +78,12 @@ def whole_page_screenshot(browser, name: str) -> None:
         browser.save_screenshot(str(path))
     finally:
         browser.set_window_size(width, 900)
+
+
+@pytest.fixture(scope="module")
+def signed_in(lead_server, chromium):
+    """The session's chromium, signed in as the lead (once for each test module using it)."""
+    chromium.delete_all_cookies()
+    sign_in(chromium, lead_server)
+    yield chromium
+    chromium.delete_all_cookies()

@@ -8,19 +8,11 @@ from selenium.webdriver.common.by import By
 
 from mailer.store import outbox as outbox_store
 from tests.web.conftest import open_page
-from tests.web.lead_browser import iso, press, sign_in
+from tests.web.lead_browser import iso, press, sign_in, signed_in  # noqa: F401 - signed_in is a fixture
 from tests.web.lead_home import cli, cli_json, lead_home, lead_server, web_port_module  # noqa: F401 - fixtures
 
 DANA = "dana.sponsor@corp.example.com"
 
-
-@pytest.fixture(scope="module")
-def signed_in(lead_server, chromium):  # noqa: F811 - the imported fixture
-    """The session's chromium, signed in as the lead."""
-    chromium.delete_all_cookies()
-    sign_in(chromium, lead_server)
-    yield chromium
-    chromium.delete_all_cookies()
 
 
 def rows(server, state: str) -> list[dict]:

@@ -12,19 +12,11 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.web.conftest import open_page
-from tests.web.lead_browser import iso, number, sign_in, whole_page_screenshot
+from tests.web.lead_browser import iso, number, sign_in, signed_in, whole_page_screenshot  # noqa: F401 - signed_in is a fixture
 from tests.web.lead_home import cli_json, lead_home, lead_server, web_port_module  # noqa: F401 - fixtures
 
 PAGES = ("challenges", "charters", "calls", "meetups", "outbox", "waiting")
 
-
-@pytest.fixture(scope="module")
-def signed_in(lead_server, chromium):  # noqa: F811 - the imported fixture
-    """The session's chromium, signed in as the lead (once for this module)."""
-    chromium.delete_all_cookies()
-    sign_in(chromium, lead_server)
-    yield chromium
-    chromium.delete_all_cookies()
 
 
 def test_the_overview_shows_every_ritual_and_the_outbox(signed_in, lead_server):

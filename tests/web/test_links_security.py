@@ -21,13 +21,6 @@ from tests.web.helpers import AIKO, DAY1, MARIA, SampleHome
 AT = DAY1 + timedelta(minutes=10)
 
 
-@pytest.fixture
-def sample(web_home):
-    home = SampleHome(web_home)
-    home.tick(DAY1)
-    yield home
-    home.close()
-
 
 def _signer(sample, at=AT) -> Signer:
     return signer_for(sample.settings, lambda: at)

@@ -19,13 +19,6 @@ from tests.web.helpers import AIKO, DAY1, OLIVER, SampleHome, preferences_url
 AT = DAY1 + timedelta(minutes=10)
 
 
-@pytest.fixture
-def sample(web_home):
-    home = SampleHome(web_home)
-    home.tick(DAY1)
-    yield home
-    home.close()
-
 
 def _press(page, series: str, action: str):
     row = page.find_element(By.CSS_SELECTOR, f'tr[data-series="{series}"]')

@@ -17,14 +17,6 @@ from tests.web.helpers import AIKO, DAY1, MARIA, OLIVER, SampleHome, preferences
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}  # RFC 8058: the body a provider POSTs
 
 
-@pytest.fixture
-def sample(web_home):
-    """The sample home after day 1's tick: announcements and day 1 emails sent."""
-    home = SampleHome(web_home)
-    home.tick(DAY1)
-    yield home
-    home.close()
-
 
 def test_opening_the_link_changes_nothing_and_the_button_stops_the_challenge(sample, serve_at, browser):
     server = serve_at(DAY1 + timedelta(minutes=10))
