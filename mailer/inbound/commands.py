@@ -98,6 +98,9 @@ class Folded:
         return self.original.strip()
 
 
+# Reading one reply folds the same texts several times (its body for each reader, the doubt
+# check, the sentence readers): the last few are kept. Folded is immutable.
+@lru_cache(maxsize=64)
 def fold(text: str) -> Folded:
     """Lower case, accents and curly quotes removed, keeping a map to the original."""
     if text.isascii():  # the common case: one character in, one out

@@ -28,6 +28,10 @@ MIN_WEIGHT = 32
 # What a key leaves out: everything but letters and digits (">" markers, quote marks, spaces,
 # punctuation, markup characters such as "*" and "_").
 _NOT_ALNUM = re.compile(r"[\W_]+")
+# The same for ASCII, as bytes to delete (``bytes.translate``: no regex over every character);
+# UTF-8 never uses these bytes inside a longer character, so the text around stays whole.
+_ASCII_NOT_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # How outbound.envelope writes the plain part of every email (quoted-printable UTF-8) and its
 # boundaries ("--=_…": "=_" cannot occur in quoted-printable): read back without a MIME parse,
 # which would cost as much as parsing the reply itself.
@@ -141,8 +145,21 @@ def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], boo
 
 
 def _key(text: str) -> str:
-    """The letters and digits of ``text``, case-folded (NFKC: full-width forms as ASCII)."""
-    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
+    """The letters and digits of ``text``, case-folded (NFKC: full-width forms as ASCII).
+
+    ASCII punctuation and blanks go as bytes; only what is left outside ASCII (a "·" in our
+    footer, accented letters) is judged a character at a time, as ``_NOT_ALNUM`` would.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = folded.encode("utf-8", "surrogatepass").translate(None, _ASCII_NOT_ALNUM)
+    rest = kept.decode("utf-8", "surrogatepass")
+    return rest if rest.isascii() else _NON_ASCII.sub(_alnum_only, rest)
+
+
+def _alnum_only(run: re.Match) -> str:
+    """The letters and digits of a run of non-ASCII characters (what ``\\w`` matches, less ``_``)."""
+    found = run.group()
+    return found if found.isalnum() else _NOT_ALNUM.sub("", found)
 
 
 def _weight(key: str) -> int:

@@ -13,7 +13,7 @@ from email.message import Message
 
 from mailer.inbound.attachments import InboundFile
 from mailer.inbound.headers import addresses, decode_header_value, message_ids, read_sender
-from mailer.inbound.mime import parse_bytes
+from mailer.inbound.mime import charset_of, content_type, first_header, parse_bytes
 
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
@@ -136,7 +136,8 @@ def _parse(raw: bytes) -> ParsedMessage:
         parsed.defects.append(f"message cut at {limit:,} lines")
     if cut_parts:
         parsed.defects.append(f"message cut at {MAX_DELIMITERS:,} MIME boundaries")
-    parsed.content_type = _safe(lambda: msg.get_content_type(), "text/plain", parsed.defects)
+    found = content_type(msg)
+    parsed.content_type = found[0] if found else _safe(lambda: msg.get_content_type(), "text/plain", parsed.defects)
     parsed.defects.extend(type(d).__name__ for d in msg.defects)
     _collect_bodies(msg, parsed)
     return parsed
@@ -178,9 +179,9 @@ def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
         parts = list(_walk(msg, depth=0, embedded=False))
     except RecursionError:
         parsed.defects.append("mime tree nested too deeply")
-        parts = [(msg, False, None)]
+        parts = [(msg, False, None, None)]
     inner_text: str | None = None
-    for part, embedded, ctype in parts[:MAX_PARTS]:
+    for part, embedded, ctype, params in parts[:MAX_PARTS]:
         if ctype is None:
             ctype = _safe(lambda: part.get_content_type(), "application/octet-stream", parsed.defects)
         if ctype in DSN_TYPES:
@@ -194,9 +195,9 @@ def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
             continue
         if embedded:
             if ctype == "text/plain" and inner_text is None:
-                inner_text = part_text(part, parsed.defects)
+                inner_text = part_text(part, parsed.defects, params)
             continue
-        if _is_file(part, ctype) or not _keep_part(part, ctype, parsed):
+        if _is_file(part, ctype) or not _keep_part(part, ctype, parsed, params):
             _add_file(part, ctype, parsed)
     if parsed.text is None and parsed.html is None:
         parsed.text = inner_text
@@ -215,18 +216,18 @@ def _returned_headers(part: Message, ctype: str, defects: list[str]) -> list[tup
     return [(k, decode_header_value(v)) for k, v in inner.raw_items()]
 
 
-def _keep_part(part: Message, ctype: str, parsed: ParsedMessage) -> bool:
+def _keep_part(part: Message, ctype: str, parsed: ParsedMessage, params: dict[str, str] | None = None) -> bool:
     """Keep the first text, HTML and calendar part; say whether this part was one of them.
 
     Apple Mail splits the text around an inline photo into several text parts: those after
     the first are neither kept nor files (a file is a part with a name or a non-text type).
     """
     if ctype == "text/plain" and parsed.text is None:
-        parsed.text = part_text(part, parsed.defects)
+        parsed.text = part_text(part, parsed.defects, params)
     elif ctype == "text/html" and parsed.html is None:
-        parsed.html = part_text(part, parsed.defects)
+        parsed.html = part_text(part, parsed.defects, params)
     elif ctype in CALENDAR_TYPES and parsed.calendar is None:
-        parsed.calendar = part_text(part, parsed.defects)
+        parsed.calendar = part_text(part, parsed.defects, params)
         parsed.calendar_method = _calendar_method(part, parsed.calendar)
     else:
         return ctype in ("text/plain", "text/html") or ctype in CALENDAR_TYPES
@@ -237,7 +238,7 @@ def _is_file(part: Message, ctype: str) -> bool:
     """An attachment, or a part with a file name (an inline photo), that is not a calendar part."""
     if ctype in CALENDAR_TYPES:
         return False
-    if "content-disposition" not in part and "name" not in str(part.get("content-type", "")).lower():
+    if first_header(part, "content-disposition") is None and "name" not in str(part.get("content-type", "")).lower():
         return False  # get_filename reads only these two headers: no parameter to find
     return _is_attachment(part) or bool(_safe(part.get_filename, None, []))
 
@@ -287,11 +288,13 @@ def _calendar_method(part: Message, text: str) -> str | None:
 
 def _walk(part: Message, depth: int, embedded: bool):
     """Like ``Message.walk`` but bounded (2,000 nested parts must not blow the stack), and
-    telling for each part whether it sits inside an attached message/rfc822, and its type."""
+    telling for each part whether it sits inside an attached message/rfc822, its type and,
+    when its Content-Type is plain, its parameters (``mime.content_type``; else None)."""
     if depth > 50:
         raise RecursionError
-    ctype = _safe(lambda: part.get_content_type(), None, [])
-    yield part, embedded, ctype  # None: reading the type raised (the caller records why)
+    found = content_type(part)
+    ctype, params = found if found else (_safe(lambda: part.get_content_type(), None, []), None)
+    yield part, embedded, ctype, params  # ctype None: reading the type raised (the caller records why)
     ctype = ctype or ""
     # compat32 parses message/delivery-status into header blocks that look like text/plain parts.
     if part.is_multipart() and ctype != "message/delivery-status":
@@ -308,8 +311,9 @@ def _delivery_status_text(part: Message, defects: list[str]) -> str:
     return part_text(part, defects)[:MAX_STATUS_CHARS]
 
 
-def part_text(part: Message, defects: list[str]) -> str:
-    """Decode one leaf part to text: transfer encoding, then charset, leniently."""
+def part_text(part: Message, defects: list[str], params: dict[str, str] | None = None) -> str:
+    """Decode one leaf part to text: transfer encoding, then charset, leniently. ``params``:
+    the part's Content-Type parameters when already read (``mime.content_type``)."""
     try:
         payload = part.get_payload(decode=True)
     except Exception as exc:  # noqa: BLE001 - broken transfer encoding
@@ -317,7 +321,8 @@ def part_text(part: Message, defects: list[str]) -> str:
         payload = None
     if payload is None:
         payload = str(part.get_payload() or "").encode("utf-8", "replace")
-    charset = str(_safe(part.get_content_charset, None, defects) or "utf-8").strip("'\"")
+    charset = charset_of(params) if params is not None else _safe(part.get_content_charset, None, defects)
+    charset = str(charset or "utf-8").strip("'\"")
     try:
         text = payload.decode(charset, errors="replace")
     except (LookupError, ValueError, TypeError):

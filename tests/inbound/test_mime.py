@@ -97,3 +97,36 @@ def test_mutated_mail_gives_the_same_tree_whichever_way_it_is_read():
         quick += 1
         assert tree(ours) == tree(stdlib(raw)), raw
     assert quick > 500  # the comparison covered many cut quickly, not only the fallback
+
+
+def content_type_values(rng: random.Random) -> list[str]:
+    """Content-Type values as clients write them, and random mixes of what parameters are made of."""
+    known = ["text/plain", "text/plain; charset=utf-8", 'text/plain; charset="UTF-8"; format=flowed',
+             'multipart/alternative;\r\n\tboundary="----=_Part_1_2.3"', "multipart/mixed; boundary=x; boundary=y",
+             "text/html; charset=iso-8859-1;", 'text/calendar; method=REPLY; charset="utf-8"',
+             "application/pdf; name=\"a;b.pdf\"", "text/plain; charset*=utf-8''x", "TEXT/Plain ; CHARSET = Latin1",
+             "text", "text/plain/x; charset=x", "", "; charset=x", 'text/plain; charset="é"', "text/plain; charset=<x>",
+             'text/plain; charset=\\"x\\"', "text/plain; charset", "text/plain; =x", 'a/b; c="d"e"; f=g']
+    atoms = ["text", "/", "plain", "multipart", "mixed", ";", " ", "\t", "\r\n\t", "=", '"', "'", "charset", "CharSet",
+             "boundary", "utf-8", "x", "<", ">", "é", "*", "\\", "name", "method", "--=_a", ","]
+    return known + ["".join(rng.choice(atoms) for _ in range(rng.randint(0, 14))) for _ in range(20000)]
+
+
+def test_a_plain_content_type_reads_as_the_stdlib_getters_read_it():
+    rng = random.Random(25)
+    read = 0
+    for value in content_type_values(rng):
+        msg = email.message.Message()
+        msg["Content-Type"] = value
+        found = mime.content_type(msg)
+        if found is None:
+            continue
+        read += 1
+        ctype, params = found
+        assert ctype == msg.get_content_type(), value
+        assert mime.charset_of(params) == msg.get_content_charset(), value
+        for name in ("boundary", "method", "name", "format", ""):
+            assert params.get(name) == msg.get_param(name), (value, name)
+    assert read > 5000
+    missing = email.message.Message()
+    assert mime.content_type(missing) == ("text/plain", {})
