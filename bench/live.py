@@ -51,6 +51,7 @@ class Discarding(MaildirTransport):
     """The Maildir transport whose sending accepts and drops each email (the inbox is real)."""
 
     kind = "maildir"
+    send_batch = None  # every email through ``send`` below, not written
 
     def send(self, mail: object) -> None:
         """Accept the email."""

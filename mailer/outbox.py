@@ -218,6 +218,11 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
             break
         busy_until: datetime | None = None
         try:
+            if getattr(transport, "send_batch", None) is not None:  # Maildir: one flush to disk a batch
+                from mailer.outbox_batch import send_rows as send_batch
+
+                busy_until = send_batch(db, transport, rows, owner, clock, settings, result, should_stop, progress)
+                rows = []
             if getattr(transport, "parallel", 1) > 1:  # [smtp] connections: several sends at once
                 from mailer.outbox_parallel import send_rows
 

@@ -241,6 +241,8 @@ def auto_header_name(msg: ParsedMessage) -> Verdict | None:
     it asks *us* not to auto-answer and says nothing about the message itself; Outlook puts
     it on people's own replies and calendar answers.
     """
+    if not any(AUTO_HEADER.search(name) for name in msg.firsts()):
+        return None  # the usual case: no name says auto at all (each name once, lower case)
     for name, _ in msg.headers:
         lowered = name.lower()
         if lowered == "auto-submitted" or lowered.endswith("suppress"):

@@ -48,14 +48,21 @@ class ParsedMessage:
     files: list[InboundFile] = field(default_factory=list)  # attachments and inline images, undecided
     # Why the From header names nobody we may act for (two From headers, or not one address).
     sender_problem: str | None = None
+    # The first value of each header by lower-case name, made on first use (triage asks a dozen).
+    _firsts: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), decoded, or None."""
-        name = name.lower()
-        for key, value in self.headers:
-            if key.lower() == name:
-                return value
-        return None
+        return self.firsts().get(name.lower())
+
+    def firsts(self) -> dict[str, str]:
+        """The first value of every header, by lower-case name."""
+        if self._firsts is None:
+            firsts: dict[str, str] = {}
+            for key, value in self.headers:
+                firsts.setdefault(key.lower(), value)
+            self._firsts = firsts
+        return self._firsts
 
     def headers_named(self, name: str) -> list[str]:
         """Every header called ``name`` (case-insensitive), decoded, in order."""
@@ -64,8 +71,7 @@ class ParsedMessage:
 
     def has_header(self, name: str) -> bool:
         """Whether a header called ``name`` is present at all (even empty)."""
-        name = name.lower()
-        return any(key.lower() == name for key, _ in self.headers)
+        return name.lower() in self.firsts()
 
     def content_param(self, param: str) -> str | None:
         """A parameter of the top Content-Type header (e.g. ``report-type``), lower case."""
@@ -154,7 +160,7 @@ def _from_headers(headers: list[tuple[str, str]], raw_from: list[str] | None = N
     first = firsts.get
     from_addr, from_name, problem = read_sender(raw_from or [])
     ids = message_ids(first("message-id"))
-    return ParsedMessage(
+    parsed = ParsedMessage(
         message_id=ids[0] if ids else None,
         from_addr=from_addr,
         from_name=from_name,
@@ -167,6 +173,8 @@ def _from_headers(headers: list[tuple[str, str]], raw_from: list[str] | None = N
         content_type="text/plain",
         return_path=first("return-path"),
     )
+    parsed._firsts = firsts  # noqa: SLF001 - the index ``header`` would build again
+    return parsed
 
 
 def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:

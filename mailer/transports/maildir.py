@@ -13,11 +13,11 @@ mail client or ``mutt -f`` can open it):
   named by the hash, and those are still read.
 
 Writing follows the Maildir rule (a file appears in ``new/`` only once complete): write to
-``tmp/``, flush to disk, then rename into ``new/``. A reader never sees half a message.
+``tmp/``, flush to disk, then rename into ``new/`` (``maildir_files``: one email, or a batch
+flushed to disk once). A reader never sees half a message.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import itertools
@@ -28,11 +28,12 @@ import time
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from mailer import private
 from mailer.errors import LocalFileError, TemporarySendError, TransportError
 from mailer.transports.base import CheckLine, Fetched, Outgoing
+from mailer.transports.maildir_files import write_all, write_batch, write_new
 
 SUBDIRS = ("tmp", "new", "cur")
 # The Maildir "info" part follows a colon: ``<unique>:2,S`` means "seen". The part before the
@@ -40,6 +41,7 @@ SUBDIRS = ("tmp", "new", "cur")
 INFO_SEPARATOR = ":"
 SEEN_INFO = ":2,S"
 INDEX_LOG = "log"  # in outbox-index: one "<id digest> <file key>" line per send
+BATCH_FILES = 100  # files ``send_batch`` keeps open at once (flushed to disk together)
 _counter = itertools.count()
 
 
@@ -75,48 +77,6 @@ def write_message(maildir: Path, raw: bytes, key: str | None = None) -> str:
     key = key or unique_name()
     write_new(str(maildir), (raw,), key)
     return key
-
-
-def write_new(maildir: str, pieces: tuple[bytes, ...], key: str) -> None:
-    """Write ``pieces`` as one file ``maildir/new/key`` through ``tmp/`` (the folders exist).
-
-    The file is flushed to disk (one ``fsync``) before the rename makes it visible: a reader
-    never sees half a message, and a crash before the rename leaves nothing in new/. Plain
-    file descriptors: at one email per call, Python's file objects cost more than the writing.
-
-    No ``fsync`` of the folder after the rename (there never was one; batching one would
-    not change what follows). A killed process loses nothing: the rename is complete once
-    ``rename`` returns, and the outbox records the send only after that. Only a power cut can
-    lose a rename, and the outbox's record of the send is not flushed per email either
-    (SQLite ``synchronous = NORMAL``): lost together, the send reads as not done and goes
-    again (``find_sent`` finds no file). On ext4 the next ``fsync`` (the next email's, or
-    SQLite's at a checkpoint) commits the file-system journal that holds the rename, so the
-    record outliving the file would take the disk writing SQLite's log on its own before the
-    journal's next commit (every 5 s); this transport is for trying things out and tests.
-    """
-    tmp = f"{maildir}/tmp/{key}"
-    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, private.FILE_MODE)
-    try:
-        try:
-            _write_all(handle, pieces)
-            os.fsync(handle)
-        finally:
-            os.close(handle)
-        os.rename(tmp, f"{maildir}/new/{key}")
-    except BaseException:
-        # A full disk (or a file size limit) fails the write: leave no empty or partial
-        # file in tmp/ for a reader or a cleaner to trip over.
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _write_all(handle: int, pieces: tuple[bytes, ...]) -> None:
-    """Write every byte of ``pieces`` (a write may take less than it was given)."""
-    data = b"".join(pieces) if len(pieces) > 1 else pieces[0]
-    view, done = memoryview(data), 0
-    while done < len(view):
-        done += os.write(handle, view[done:])
 
 
 def message_key(file_name: str) -> str:
@@ -243,24 +203,70 @@ class MaildirTransport:
             # failure here (disk full, permissions) is safe to retry.
             raise TemporarySendError(f"could not write to {self.outbox}: {exc}") from exc
 
+    def send_batch(self, mails: Sequence[Outgoing]) -> list[TemporarySendError | None]:
+        """``send`` for several messages, flushed to disk once for them all
+        (``maildir_files.write_batch``); per message, None once it is in the outbox, else the
+        error that kept it out (nothing of it is visible: safe to send again).
+
+        Every message is indexed before any is renamed into view, so after a kill between two
+        renames ``find_sent`` tells the renamed ones from the rest, as after a killed ``send``.
+        """
+        outcomes: list[TemporarySendError | None] = []
+        for start in range(0, len(mails), BATCH_FILES):  # a bounded number of open files
+            outcomes += self._send_chunk(mails[start:start + BATCH_FILES])
+        return outcomes
+
+    def _send_chunk(self, mails: Sequence[Outgoing]) -> list[TemporarySendError | None]:
+        errors: list[OSError | None] = [None] * len(mails)
+        pending = list(range(len(mails)))
+        for _ in range(2):  # a folder that went away since the last send is made again, once
+            try:
+                found = self._write_batch([mails[i] for i in pending])
+            except OSError as exc:
+                found = [exc] * len(pending)
+            for i, error in zip(pending, found):
+                errors[i] = error
+            pending = [i for i in pending if isinstance(errors[i], FileNotFoundError)]
+            if not pending:
+                break
+            self._folders_ready = False
+        return [None if error is None else TemporarySendError(f"could not write to {self.outbox}: {error}")
+                for error in errors]
+
+    def _write_batch(self, mails: Sequence[Outgoing]) -> list[OSError | None]:
+        keys = [unique_name() for _ in mails]
+        self._ready()
+        self._index(mails, keys)
+        return write_batch(str(self.outbox), [(self._pieces(mail), key) for mail, key in zip(mails, keys)])
+
     def _write_sent(self, mail: Outgoing, key: str) -> None:
+        self._ready()
+        self._index([mail], [key])
+        write_new(str(self.outbox), self._pieces(mail), key)
+
+    def _ready(self) -> None:
         if not self._folders_ready:  # checked once, not per email (a stat and three mkdirs)
             self._ensure_index()
             ensure_maildir(self.outbox)
             self._folders_ready = True
-        # The index entry is written first and names the file about to appear: if we die
-        # before the rename, find_sent looks for that file, does not find it, says "not sent".
-        # One line appended to the log (a file per id cost creating a file per email; the
-        # line has the same durability: neither is flushed to disk, the message file is).
-        # Opened per send, so that a removed index folder is noticed and made again.
+
+    def _index(self, mails: Sequence[Outgoing], keys: list[str]) -> None:
+        """Name the files about to appear, before they do: if we die before a rename, find_sent
+        looks for that file, does not find it, says "not sent". One line a message appended
+        to the log (a file per id cost creating a file per email; the line has the same
+        durability: neither is flushed to disk, the message file is). Opened per call, so
+        that a removed index folder is noticed and made again."""
+        lines = "".join(f"{id_digest(mail.message_id)} {key}\n" for mail, key in zip(mails, keys))
         log = os.open(self.index / INDEX_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
                       private.FILE_MODE)
         try:
-            _write_all(log, (f"{id_digest(mail.message_id)} {key}\n".encode("ascii"),))
+            write_all(log, (lines.encode("ascii"),))
         finally:
             os.close(log)
-        head = f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode()
-        write_new(str(self.outbox), (head, mail.data), key)
+
+    @staticmethod
+    def _pieces(mail: Outgoing) -> tuple[bytes, bytes]:
+        return f"Return-Path: <{mail.bounce_to or mail.sender}>\r\n".encode(), mail.data
 
     def fetch(self) -> Iterator[Fetched]:
         """Yield the inbox's messages oldest first; they stay there until ``done``."""
