@@ -13,6 +13,7 @@ from no invitee is kept for the organiser (``Route.keep``) and never becomes an 
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,9 +57,15 @@ def find_token(db: Database, msg: ParsedMessage, our_address: str) -> tuple[dict
 
 
 def _plus_tokens(recipients: list[str], our_address: str) -> list[str]:
-    local, _, domain = our_address.lower().partition("@")
-    pattern = re.compile(rf"^{re.escape(local)}\+([a-z2-7]{{16,40}})@{re.escape(domain)}$")
+    pattern = _plus_pattern(our_address)
     return [m.group(1) for r in recipients if (m := pattern.match(r.lower()))]
+
+
+@functools.lru_cache(maxsize=8)
+def _plus_pattern(our_address: str) -> re.Pattern:
+    """``local+TOKEN@domain`` of our address (made once, not once a reply)."""
+    local, _, domain = our_address.lower().partition("@")
+    return re.compile(rf"^{re.escape(local)}\+([a-z2-7]{{16,40}})@{re.escape(domain)}$")
 
 
 def route(db: Database, msg: ParsedMessage, our_address: str, now: datetime) -> Route:

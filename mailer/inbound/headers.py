@@ -11,13 +11,19 @@ from email.utils import getaddresses
 
 from mailer.outbound.addresses import canonical
 
+_SURROGATE = re.compile("[\udc80-\udcff]")  # a raw 8-bit byte, as compat32 hands it back
+_FOLD = re.compile(r"\r?\n[ \t]+")  # a folded header line's break (RFC 5322 2.2.3)
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_ONE_AT = re.compile(r"[^@\s]+@[^@\s]+")
+
 
 def decode_header_value(value: object) -> str:
     """Decode RFC 2047 encoded-words leniently; never raises."""
     text = str(value) if value is not None else ""
-    if text.isascii() and "\n" not in text and "=?" not in text:
-        return text.strip()  # the common case, as _unfold would give it, without a regex
-    text = _raw_8bit(text)
+    plain = text.isascii()  # then no raw 8-bit byte either
+    if plain and "=?" not in text:
+        return _unfold(text) if "\n" in text else text.strip()  # the common case: no regex when unfolded
+    text = text if plain else _raw_8bit(text)
     if "=?" not in text:
         return _unfold(text)
     try:
@@ -29,7 +35,7 @@ def decode_header_value(value: object) -> str:
 def _raw_8bit(text: str) -> str:
     """Raw UTF-8 in a header (RFC 6532, common in practice) arrives from compat32 as
     surrogate escapes; turn it back into text (Latin-1 when it is not UTF-8)."""
-    if not re.search("[\udc80-\udcff]", text):
+    if not _SURROGATE.search(text):
         return text
     data = text.encode("utf-8", "surrogateescape")
     try:
@@ -39,14 +45,14 @@ def _raw_8bit(text: str) -> str:
 
 
 def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n[ \t]+", " ", text).strip()
+    return _FOLD.sub(" ", text).strip()
 
 
 def message_ids(value: str | None) -> list[str]:
     """The ``<…>`` ids in a Message-ID / In-Reply-To / References header, in order."""
     if not value:
         return []
-    return re.findall(r"<[^<>\s]+>", value)
+    return _MESSAGE_ID.findall(value)
 
 
 # Nearly every From and To is a bare address or "First Last <address>" in plain ASCII words;
@@ -78,7 +84,7 @@ def read_sender(raw_from: list[str]) -> tuple[str, str, str | None]:
         return "", "", f"{len(raw_from)} From headers" if raw_from else "no From header"
     value = _unfold(str(raw_from[0]))
     found = [(name, address) for name, address in addresses(value) if name or address]
-    if len(found) != 1 or not re.fullmatch(r"[^@\s]+@[^@\s]+", found[0][1]):
+    if len(found) != 1 or not _ONE_AT.fullmatch(found[0][1]):
         return "", "", f"From does not hold exactly one address: {_raw_8bit(value)[:200]!r}"
     name, address = found[0]
     return canonical(_raw_8bit(address)), decode_header_value(name), None

@@ -100,7 +100,7 @@ LINE_BYTES = 50
 
 def _first_lines(raw: bytes, limit: int) -> tuple[bytes, bool]:
     """``raw`` up to its ``limit``-th line end, and whether anything was cut."""
-    if raw.count(b"\n") <= limit:
+    if len(raw) <= limit or raw.count(b"\n") <= limit:  # no more lines than bytes
         return raw, False
     return b"\n".join(raw.split(b"\n", limit)[:limit]) + b"\n", True
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import functools
 import re
 from email.message import Message
 
@@ -36,7 +37,8 @@ class _Irregular(Exception):
 
 def content_type(part: Message) -> tuple[str, dict[str, str]] | None:
     """(type, parameters) of ``part`` as ``get_content_type`` and ``get_param`` read them, when
-    its Content-Type is plain; None when it is not, and the stdlib's getters must decide.
+    its Content-Type is plain; None when it is not, and the stdlib's getters must decide. The
+    parameters are shared between parts with the same header: read them, never change them.
 
     Each getter walks the headers and re-parses the value (a reply's three parts cost more
     in them than in cutting the message). Plain: no backslash, no RFC 2231 star, no raw 8-bit
@@ -46,7 +48,15 @@ def content_type(part: Message) -> tuple[str, dict[str, str]] | None:
     value = first_header(part, "content-type")
     if value is None:
         return part.get_default_type(), {}
-    if not isinstance(value, str) or not _PLAIN_VALUE.fullmatch(value):
+    if not isinstance(value, str):
+        return None
+    return _plain_content_type(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_content_type(value: str) -> tuple[str, dict[str, str]] | None:
+    """``content_type`` of a header value (the same value recurs: "text/plain; charset=utf-8")."""
+    if not _PLAIN_VALUE.fullmatch(value):
         return None
     pieces = value.split(";")
     if any(piece.count('"') % 2 for piece in pieces):

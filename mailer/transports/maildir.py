@@ -86,7 +86,12 @@ def message_key(file_name: str) -> str:
 
 def list_messages(maildir: Path) -> list[Path]:
     """Files in new/ and cur/, oldest first (by modification time, then name)."""
-    found: list[tuple[int, str, Path]] = []
+    return [Path(path) for path, _ in _listed(maildir)]
+
+
+def _listed(maildir: Path) -> list[tuple[str, str]]:
+    """(path, name) of the files in new/ and cur/, oldest first (by modification time, then name)."""
+    found: list[tuple[int, str, str]] = []
     for sub in ("new", "cur"):
         folder = maildir / sub
         if not folder.is_dir():
@@ -95,10 +100,10 @@ def list_messages(maildir: Path) -> list[Path]:
             if entry.name.startswith(".") or not entry.is_file():
                 continue  # dot files are a mail client's own bookkeeping, not messages
             try:
-                found.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
+                found.append((entry.stat().st_mtime_ns, entry.name, entry.path))
             except FileNotFoundError:
                 continue  # moved away by another reader between listing and stat
-    return [path for _, _, path in sorted(found)]
+    return [(path, name) for _, name, path in sorted(found)]
 
 
 def find_by_key(maildir: Path, key: str) -> Path | None:
@@ -178,7 +183,7 @@ class MaildirTransport:
         self.inbox = self.root / "inbox"
         self.processed = self.root / "processed"
         self.index = self.root / "outbox-index"
-        self._fetched: dict[str, Path] = {}
+        self._fetched: dict[str, str] = {}  # key -> the path fetch read it from
         self._processed_ready = False  # the processed Maildir is known to exist
         self._folders_ready = False  # the outbox Maildir and the index are known to exist
         self._logged: dict[str, list[str]] = {}  # the index log as read so far: digest -> keys
@@ -274,7 +279,7 @@ class MaildirTransport:
             ensure_maildir(self.inbox)
         except OSError as exc:
             raise LocalFileError(f"cannot make the inbox Maildir {self.inbox}: {exc.strerror}") from exc
-        for path in list_messages(self.inbox):
+        for path, name in _listed(self.inbox):
             try:
                 with open(path, "rb") as handle:  # what Path.read_bytes does, with less around it
                     raw = handle.read()
@@ -282,8 +287,9 @@ class MaildirTransport:
                 continue  # another worker filed it away meanwhile
             except OSError as exc:
                 raise LocalFileError(f"cannot read {path}: {exc.strerror}") from exc
-            self._fetched[message_key(path.name)] = path
-            yield Fetched(transport_id=message_key(path.name), raw=raw)
+            key = message_key(name)
+            self._fetched[key] = path
+            yield Fetched(transport_id=key, raw=raw)
 
     def done(self, fetched: Fetched) -> None:
         """Move the message into the processed Maildir, marked seen; calling it twice is harmless.
@@ -306,7 +312,7 @@ class MaildirTransport:
             # where fetch saw it (a mail client moved it) or the processed folder went away; both
             # are handled below, the slow way.
             try:
-                os.rename(source, self.processed / "cur" / f"{key}{SEEN_INFO}")
+                os.rename(source, f"{self.processed}/cur/{key}{SEEN_INFO}")
                 return
             except FileNotFoundError:
                 self._processed_ready = False
