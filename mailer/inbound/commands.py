@@ -144,7 +144,14 @@ GREETING = re.compile(
 def essential(text: str, drop_name: bool = True) -> str:
     """The words that matter for intent: no greeting, no signature, no mobile footer, no name
     (``drop_name=False`` keeps a short last paragraph that may be a name, or may be "No.")."""
-    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
+    body = _essential_body(text or "")
+    return _drop_trailing_name(body) if drop_name else body
+
+
+@lru_cache(maxsize=64)
+def _essential_body(text: str) -> str:
+    """``essential`` with the last paragraph kept (a reply is read both ways: made once)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
     for i, line in enumerate(lines):
         if SIGNATURE_START.match(fold(line.strip()).folded):
             lines = lines[:i]
@@ -154,7 +161,7 @@ def essential(text: str, drop_name: bool = True) -> str:
     greeting = GREETING.match(fold(body).folded)
     if greeting and body[greeting.end():].strip():
         body = body[fold(body).origin[greeting.end()] if greeting.end() < len(body) else len(body):]
-    return _drop_trailing_name(body.strip()) if drop_name else body.strip()
+    return body.strip()
 
 
 def _drop_valediction(lines: list[str]) -> list[str]:

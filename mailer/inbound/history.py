@@ -31,7 +31,7 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 # The same for ASCII, as bytes to delete (``bytes.translate``: no regex over every character);
 # UTF-8 never uses these bytes inside a longer character, so the text around stays whole.
 _ASCII_NOT_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ASCII = bytes(range(128))
 # How outbound.envelope writes the plain part of every email (quoted-printable UTF-8) and its
 # boundaries ("--=_…": "=_" cannot occur in quoted-printable): read back without a MIME parse,
 # which would cost as much as parsing the reply itself.
@@ -153,13 +153,11 @@ def _key(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     kept = folded.encode("utf-8", "surrogatepass").translate(None, _ASCII_NOT_ALNUM)
     rest = kept.decode("utf-8", "surrogatepass")
-    return rest if rest.isascii() else _NON_ASCII.sub(_alnum_only, rest)
-
-
-def _alnum_only(run: re.Match) -> str:
-    """The letters and digits of a run of non-ASCII characters (what ``\\w`` matches, less ``_``)."""
-    found = run.group()
-    return found if found.isalnum() else _NOT_ALNUM.sub("", found)
+    others = kept.translate(None, _ASCII).decode("utf-8", "surrogatepass")  # the rest outside ASCII
+    for char in set(others):  # the few distinct ones, each judged once
+        if not char.isalnum():
+            rest = rest.replace(char, "")  # what ``\\w`` does not match (``_`` is ASCII, gone already)
+    return rest
 
 
 def _weight(key: str) -> int:

@@ -121,3 +121,23 @@ def test_a_short_answer_below_a_quote_of_our_email_stays_the_authors(day_email, 
     msg = reply(day_email, "", client)
     text = f"{msg.text.strip()}\n\npause\n"  # bottom-posted under the ">" quote
     assert extract_reply(text, answered=sent_text(day_email)) == "pause"
+
+
+def test_a_key_keeps_exactly_the_letters_and_digits_a_word_pattern_would():
+    """``_key`` drops ASCII punctuation as bytes and judges the rest a character at a time: the
+    same as the plain definition (NFKC, casefold, then everything ``[\\W_]`` matches removed)."""
+    import random
+    import re
+    import unicodedata
+
+    from mailer.inbound.history import _key
+
+    def plain(text: str) -> str:
+        return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+    rng = random.Random(19)
+    samples = [f"a{chr(cp)}b_ c{chr(cp)}é·" for cp in range(0, 0x3400)]
+    samples += [f"x{chr(rng.randrange(0x110000))}y" for _ in range(20_000)]
+    pool = [chr(c) for c in [*range(0x250), *range(0x3000, 0x3100), 0xd800, 0x1f600, 0xff21, 0x2028]]
+    samples += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 40))) for _ in range(20_000)]
+    assert [_key(text) for text in samples] == [plain(text) for text in samples]
