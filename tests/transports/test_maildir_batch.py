@@ -112,27 +112,26 @@ def test_a_message_the_disk_cannot_take_fails_alone_and_leaves_nothing(tmp_path)
     assert list((tmp_path / "outbox" / "tmp").iterdir()) == []
 
 
-def queued(tmp_path: Path, count: int):
-    """A Maildir home with ``count`` emails to Alice in the outbox: its home and database."""
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "mailer.toml").write_text('[mailer]\ndata = "none"\naddress = "cop@example.test"\n\n'
-                                      "[outbox]\nbatch = 5000\nlease_seconds = 5\n", encoding="utf-8")
+def queued(home: Path, count: int):
+    """The ``home`` (conftest: Maildir transport) with ``count`` emails to Alice in the outbox,
+    and a short lease: its settings and database."""
+    with open(home / "mailer.toml", "a", encoding="utf-8") as toml:
+        toml.write("\n[outbox]\nbatch = 5000\nlease_seconds = 5\n")
     settings = load_settings(home, env={})
     db = open_db(settings.db_path)
     people.add_person(db, "alice@example.test", "Alice", "UTC")
     plans = [PlannedEmail(key=f"batch:{i}", to="alice@example.test", subject=f"Message {i}",
                           template="system/unrouted", context={"their_subject": str(i)}) for i in range(count)]
     assert outbox.enqueue(db, plans, T0, settings) == count
-    return home, settings, db
+    return settings, db
 
 
 def sent_ids(settings) -> list[str]:
     return sorted(header_message_id(p) for p in files(settings.mail_dir / "outbox"))
 
 
-def test_the_outbox_flushes_each_claimed_batch_to_disk_once(tmp_path, flushes):
-    home, settings, db = queued(tmp_path, 120)
+def test_the_outbox_flushes_each_claimed_batch_to_disk_once(home, flushes):
+    settings, db = queued(home, 120)
     result = outbox.flush(db, MaildirTransport(settings.mail_dir), T0, settings, "test")
     assert result.sent == 120 and outbox_store.counts(db) == {"sent": 120}
     assert [len(in_tmp) for in_tmp, _ in flushes] == [50, 50, 20]  # the outbox claims 50 at a time
@@ -147,8 +146,8 @@ def tick(home: Path, now: datetime, env: dict[str, str] | None = None) -> subpro
 
 @pytest.mark.slow
 @pytest.mark.parametrize("renamed", [1, 75])
-def test_kill_9_between_two_renames_sends_every_email_exactly_once(tmp_path, renamed):
-    home, settings, db = queued(tmp_path, 120)
+def test_kill_9_between_two_renames_sends_every_email_exactly_once(home, renamed):
+    settings, db = queued(home, 120)
     killed = tick(home, T0, {"MAILER_TEST_KILL_AT": f"maildir-renamed@{renamed}"})
     assert killed.returncode == -9, killed.stderr.decode()
     assert len(sent_ids(settings)) == renamed  # the kill came right after this many renames
