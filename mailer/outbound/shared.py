@@ -1,0 +1,403 @@
+"""Rendering a fan-out once per shape (issue 25): the same bytes as ``render.render``, cheaper.
+
+A day's emails differ between recipients in a few printed fields (the greeting, the reference,
+the preferences link, a partner line). ``render`` here renders a template once for each *shape*
+(template, language and every value the template reads in a way that can change what it prints)
+with the printed fields replaced by markers, tidies the text and inlines the CSS once, and then
+puts each recipient's fields in, escaped as the inlined page has them.
+
+Which fields may be markers is decided from the templates themselves (``fields``), never from a
+list: a context name qualifies only if every use of it, in the template and everything it
+extends, includes or imports, is printed as it is (``{{ name }}``, ``{{ name.attr }}`` or as a
+variable of a ``{% trans %}`` / ``_()`` message printed as it is) or tested for truth
+(``{% if name %}``). Any other use (a filter, a comparison, a macro argument, a loop, output
+captured by ``{% set %}``, a macro or a filter block) makes the name part of the shape, so its
+value must be equal for two emails to share a render. A value is put in by marker only when it
+is plain text that reads back the same wherever it lands (``_sayable``); anything else is part
+of the shape too. And a page where a marker lands anywhere but in a text node or a quoted
+attribute value is rendered per person. When in doubt: the full per-person render.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from markupsafe import Markup
+
+from mailer.errors import MailerError
+from mailer.locale.text import Joined, Text, Versions, localize
+from mailer.outbound import render as full
+
+log = logging.getLogger(__name__)
+
+GREETING = "greeting"  # the global templates call as ``greeting(recipient)`` (mailer.locale.jinja)
+_GETTEXT = frozenset({"gettext", "_", "ngettext", "pgettext"})
+# Output inside these does not go to the page as it is: it is captured and may be changed.
+_CAPTURING = (nodes.AssignBlock, nodes.FilterBlock, nodes.Macro, nodes.CallBlock)
+_MARKER = re.compile("\ue000(\\d+)\ue001")
+# Characters a field must not hold to be put in by marker: controls and line breaks (the text
+# part's tidying splits lines; the HTML parser rewrites CR and NUL), surrogates, and the private
+# use area the markers are made of.
+_UNSAYABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ue000-\uf8ff]")
+# An entity the template itself starts right before a field could swallow the field's first
+# characters ("&not" + "in;" reads as one character): such a page is rendered per person.
+_OPEN_ENTITY = re.compile(r"&[#A-Za-z0-9]*$")
+_RAW_TEXT = re.compile(r"<(script|style|xmp|iframe|noembed|noframes|plaintext|noscript)\b", re.I)
+_STYLE = re.compile(r"(?is)<style\b[^>]*>(.*?)</style>")
+CACHE_SIZE = 256
+
+
+class Unshareable(Exception):
+    """A value or a page that cannot be put in by marker: rendered per person instead."""
+
+
+@dataclass
+class _Uses:
+    names: dict[str, set[str]] = field(default_factory=dict)
+    attrs: dict[str, set[str]] = field(default_factory=dict)
+    greeting_printed: bool = False
+    greeting_other: bool = False
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What a template (with the templates it reaches) lets be put in by marker."""
+
+    names: frozenset[str]  # printed as they are or tested for truth, nothing else
+    attrs: tuple[tuple[str, tuple[str, ...]], ...]  # (name, attributes printed): a dict used no other way
+    greeting: bool  # ``greeting(recipient)`` printed as it is, and called no other way
+    referenced: tuple[str, ...]  # every context name the templates read
+
+
+@lru_cache(maxsize=None)
+def fields(template: str) -> Fields | None:
+    """The fields of ``template`` (text and HTML); None when it cannot be shared at all."""
+    env = full.environment()
+    uses, seen = _Uses(), set()
+    try:
+        for name in (f"{template}.txt.j2", f"{template}.html.j2"):
+            _read(env, name, uses, seen)
+    except (Unshareable, jinja2.TemplateError) as exc:
+        log.debug("template %s is rendered per person: %s", template, exc)
+        return None
+    whole = {n for n, where in uses.names.items()}
+    names = frozenset(n for n, where in uses.names.items() if where <= {"out", "truth"})
+    attrs = tuple(sorted((n, tuple(sorted(a))) for n, a in uses.attrs.items() if n not in whole))
+    greeting = uses.greeting_printed and not uses.greeting_other
+    referenced = whole | set(uses.attrs) | ({"recipient"} if uses.greeting_printed else set())
+    return Fields(names - {n for n, _ in attrs}, attrs, greeting, tuple(sorted(referenced)))
+
+
+def _read(env: jinja2.Environment, name: str, uses: _Uses, seen: set[str]) -> None:
+    """Collect the uses of context names in template ``name`` and every template it reaches."""
+    if name in seen:
+        return
+    seen.add(name)
+    source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+    tree = env.parse(source, name)
+    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        if not (isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)):
+            raise Unshareable(f"{name} reaches a template named at render time")
+        _read(env, node.template.value, uses, seen)
+    _visit(tree, "other", False, uses)
+
+
+def _visit(node: nodes.Node, pos: str, captured: bool, uses: _Uses) -> None:
+    """Record how each name is used: "out" (printed as it is), "truth" (tested), "other"."""
+    if isinstance(node, nodes.Output):
+        for child in node.nodes:
+            _visit(child, "other" if captured else "out", captured, uses)
+    elif isinstance(node, _CAPTURING):
+        _children(node, "other", True, uses)
+    elif isinstance(node, nodes.Name):
+        uses.names.setdefault(node.name, set()).add(pos if node.ctx == "load" else "other")
+    elif pos == "out" and _printed_attr(node):
+        uses.attrs.setdefault(node.node.name, set()).add(node.attr)  # type: ignore[attr-defined]
+    elif _is_greeting(node):
+        if pos == "out":
+            uses.greeting_printed = True
+        else:
+            uses.greeting_other = True
+            _children(node, "other", captured, uses)
+    elif pos == "out" and _is_gettext(node):
+        _gettext(node, captured, uses)  # type: ignore[arg-type]
+    elif isinstance(node, nodes.If):
+        _visit(node.test, "truth", captured, uses)
+        for child in (*node.body, *node.elif_, *node.else_):
+            _visit(child, "other", captured, uses)
+    elif isinstance(node, nodes.CondExpr):
+        _visit(node.test, "truth", captured, uses)
+        for child in (node.expr1, node.expr2):
+            if child is not None:
+                _visit(child, pos if pos == "out" else "other", captured, uses)
+    elif pos == "truth" and _keeps_truth(node):
+        _children(node, "truth", captured, uses)
+    else:
+        _children(node, "other", captured, uses)
+
+
+def _children(node: nodes.Node, pos: str, captured: bool, uses: _Uses) -> None:
+    for child in node.iter_child_nodes():
+        _visit(child, pos, captured, uses)
+
+
+def _printed_attr(node: nodes.Node) -> bool:
+    # ``recipient.name``: jinja looks an attribute of a dict up as its key only when the dict
+    # type itself has no attribute of that name (``items`` would be the method).
+    return (isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.ctx == "load"
+            and not hasattr(dict, node.attr))
+
+
+def _is_greeting(node: nodes.Node) -> bool:
+    return (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == GREETING
+            and len(node.args) == 1 and isinstance(node.args[0], nodes.Name) and node.args[0].name == "recipient"
+            and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None)
+
+
+def _is_gettext(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in _GETTEXT
+
+
+def _gettext(node: nodes.Call, captured: bool, uses: _Uses) -> None:
+    """A printed message: its variables are escaped and put in as they are (``locale.jinja``'s
+    ``_fill``); its message ids and plural count decide the words."""
+    for arg in node.args:
+        _visit(arg, "other", captured, uses)
+    for keyword in node.kwargs:
+        _visit(keyword.value, "out", captured, uses)
+    for extra in (node.dyn_args, node.dyn_kwargs):
+        if extra is not None:
+            _visit(extra, "other", captured, uses)
+
+
+def _keeps_truth(node: nodes.Node) -> bool:
+    """Inside a test, these depend only on their operands' truth (``x is defined and x``)."""
+    return (isinstance(node, (nodes.And, nodes.Or, nodes.Not))
+            or (isinstance(node, nodes.Test) and node.name in ("defined", "undefined") and not node.args
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None))
+
+
+# -- the shape of one email ------------------------------------------------------------------
+
+_SUB = ("marker",)
+
+
+def freeze(value: Any) -> Any:
+    """``value`` as a hashable key that is equal only for values that render alike (types
+    included: ``1``, ``1.0`` and ``True`` are equal in Python, not on the page)."""
+    kind = type(value)
+    if value is None or kind in (bool, int, str, bytes):
+        return kind, value
+    if kind in (Markup, float, date, datetime, time, timedelta, Decimal):
+        return kind, repr(value)  # repr keeps a datetime's zone and a float's sign
+    if kind is Text:
+        return kind, str.__str__(value), value.msgid, value.plural, value.n, freeze(value.params), value.context
+    if kind is Joined:
+        return kind, value.sep, freeze(value.parts)
+    if kind is Versions:
+        return kind, str.__str__(value), freeze(value.versions), value.markup
+    if kind is dict:
+        return kind, tuple((freeze(k), freeze(v)) for k, v in value.items())
+    if kind in (list, tuple):
+        return kind, tuple(freeze(v) for v in value)
+    raise Unshareable(f"a {kind.__name__} in the context")
+
+
+def _sayable(value: Any, language: str) -> str | None:
+    """``value`` as the page prints it, when it can be put in by marker: plain text, not
+    empty, one line with no spaces at its ends, nothing the HTML parser rewrites."""
+    if not isinstance(value, str) or isinstance(value, Markup) or not value:
+        return None
+    said = localize(value, language)
+    if (type(said) is not str or not said or said[0].isspace() or said[-1].isspace()
+            or _UNSAYABLE.search(said) or said in ("-", "--")):  # "-- " is the signature line
+        return None
+    return said
+
+
+@dataclass
+class _Shape:
+    key: tuple
+    values: list[str]  # the fields put in by marker, in marker order
+    context: dict[str, Any]  # the context the markers are rendered in
+
+
+def shape(template: str, context: dict[str, Any], language: str) -> _Shape | None:
+    """The shape of one email: its key, its marker values and the context with the markers."""
+    found = fields(template)
+    if found is None or GREETING in context:
+        return None
+    key: list[Any] = [template, language]
+    values: list[str] = []
+    marked = dict(context)
+
+    def put(said: str | None, value: Any) -> Any:
+        if said is None:
+            key.append(freeze(value))
+            return value
+        key.append(_SUB)
+        values.append(said)
+        return f"\ue000{len(values) - 1}\ue001"
+
+    try:
+        for name in found.referenced:
+            key.append(name)
+            if name not in context:
+                key.append(None)
+            elif name in found.names:
+                marked[name] = put(_sayable(context[name], language), context[name])
+            elif name in dict(found.attrs) and type(context[name]) is dict:
+                given = context[name]
+                printed = dict(found.attrs)[name]
+                marked[name] = {attr: put(_sayable(given[attr], language), given[attr])
+                                for attr in printed if attr in given}
+                key.append(tuple(attr in given for attr in printed))
+            else:
+                key.append(freeze(context[name]))
+        if found.greeting:
+            greet = full.environment(language=language).globals[GREETING](context["recipient"])
+            said = put(_sayable(greet, language), greet)
+            marked[GREETING] = lambda recipient, said=said: said
+    except Unshareable as exc:
+        log.debug("%s rendered per person: %s", template, exc)
+        return None
+    return _Shape(tuple(key), values, marked)
+
+
+# -- the page with markers, and each recipient's ----------------------------------------------
+
+@dataclass(frozen=True)
+class Page:
+    """A rendered shape cut at its markers: literal, slot, literal, … where a slot is the
+    marker's index (text) or (index, in an attribute value?) (HTML)."""
+
+    text: tuple
+    html: tuple
+
+
+def compile_page(template: str, marked: dict[str, Any], language: str, count: int) -> Page | None:
+    """Render ``template`` once with the markers in, tidy and inline it; None when a marker
+    lands where its value could read differently than it would rendered per person."""
+    text, html = full.render_raw(template, marked, language)
+    # CSS that selects by attribute value could style a marker's element unlike the value's.
+    if any("[" in css for css in _STYLE.findall(html)) or _RAW_TEXT.search(_STYLE.sub("", html)):
+        return None
+    if any(_OPEN_ENTITY.search(html[:m.start()]) for m in _MARKER.finditer(html)):
+        return None
+    inlined = full.inline(html)
+    if len(_MARKER.findall(inlined)) != len(_MARKER.findall(html)):
+        return None  # a marker the inliner dropped or moved out of the page's text
+    cut_text, cut_html = _cut(full.tidy(text), count), _cut(inlined, count)
+    if cut_text is None or cut_html is None:
+        return None
+    slots = _html_slots(cut_html)
+    return None if slots is None else Page(cut_text, slots)
+
+
+def _cut(text: str, count: int) -> tuple | None:
+    """``text`` as literal, marker index, literal, …; None if a stray marker character is left."""
+    parts = _MARKER.split(text)
+    if any("\ue000" in p or "\ue001" in p for p in parts[0::2]) or any(int(i) >= count for i in parts[1::2]):
+        return None
+    return tuple(int(p) if n % 2 else p for n, p in enumerate(parts))
+
+
+_DATA, _TAG, _VALUE, _COMMENT = range(4)
+
+
+def _html_slots(parts: tuple) -> tuple | None:
+    """Each marker of the inlined page as (index, in a quoted attribute value?), or None when
+    one sits elsewhere than in text or a value (a tag or attribute name, a comment). The
+    inliner writes every attribute value in double quotes and escapes '"' in it."""
+    state, out = _DATA, []
+    for n, part in enumerate(parts):
+        if n % 2 == 0:
+            state = _scan(part, state)
+            out.append(part)
+        elif state in (_DATA, _VALUE):
+            out.append((part, state == _VALUE))
+        else:
+            return None
+    return tuple(out)
+
+
+def _scan(chunk: str, state: int) -> int:
+    """The HTML tokenizer's state (coarsely) after ``chunk``, starting in ``state``."""
+    i = 0
+    while True:
+        if state == _DATA:
+            j = chunk.find("<", i)
+            if j < 0:
+                return state
+            state, i = (_COMMENT, j + 4) if chunk.startswith("<!--", j) else (_TAG, j + 1)
+        elif state == _TAG:
+            quote, end = chunk.find('"', i), chunk.find(">", i)
+            if quote < 0 and end < 0:
+                return state
+            if quote >= 0 and (end < 0 or quote < end):
+                state, i = _VALUE, quote + 1
+            else:
+                state, i = _DATA, end + 1
+        elif state == _VALUE:
+            j = chunk.find('"', i)
+            if j < 0:
+                return state
+            state, i = _TAG, j + 1
+        else:
+            j = chunk.find("-->", i)
+            if j < 0:
+                return state
+            state, i = _DATA, j + 3
+
+
+def _in_text(value: str) -> str:
+    # How the inliner (html5ever's serializer) writes text: & < > and no-break space escaped.
+    return value.replace("&", "&amp;").replace("\xa0", "&nbsp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _in_value(value: str) -> str:
+    # ... and a double-quoted attribute value: & " and no-break space escaped.
+    return value.replace("&", "&amp;").replace("\xa0", "&nbsp;").replace('"', "&quot;")
+
+
+def fill(page: Page, values: list[str]) -> tuple[str, str]:
+    """The text and HTML of ``page`` with ``values`` put in."""
+    text = "".join(p if n % 2 == 0 else values[p] for n, p in enumerate(page.text))
+    html = "".join(p if n % 2 == 0 else (_in_value if p[1] else _in_text)(values[p[0]])
+                   for n, p in enumerate(page.html))
+    return text, html
+
+
+_PAGES: OrderedDict[tuple, Page | None] = OrderedDict()
+
+
+def render(template: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+    """What ``render.render(template, context, language)`` returns, rendered once per shape."""
+    found = shape(template, context, language)
+    if found is None:
+        return full.render(template, context, language)
+    page = _PAGES.get(found.key, _MISSING)
+    if page is _MISSING:
+        try:
+            page = compile_page(template, found.context, language, len(found.values))
+        except MailerError:
+            page = None  # the full render says what is wrong
+        _PAGES[found.key] = page
+        if len(_PAGES) > CACHE_SIZE:
+            _PAGES.popitem(last=False)
+    else:
+        _PAGES.move_to_end(found.key)
+    if page is None:
+        return full.render(template, context, language)
+    return fill(page, found.values)
+
+
+_MISSING = object()
