@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from types import FunctionType
 from typing import Any
 
 import jinja2
@@ -33,7 +34,7 @@ from jinja2 import nodes
 from markupsafe import Markup
 
 from mailer.errors import MailerError
-from mailer.locale.text import Joined, Text, Versions, localize
+from mailer.locale.text import Joined, Localized, Text, Versions, localize
 from mailer.outbound import render as full
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,9 @@ def fields(template: str) -> Fields | None:
     names = frozenset(n for n, where in uses.names.items() if where <= {"out", "truth"})
     attrs = tuple(sorted((n, tuple(sorted(a))) for n, a in uses.attrs.items() if n not in whole))
     greeting = uses.greeting_printed and not uses.greeting_other
-    referenced = whole | set(uses.attrs) | ({"recipient"} if uses.greeting_printed else set())
+    # ``greeting(recipient)`` printed is put in by marker (its value computed per email), so
+    # it reads nothing of ``recipient`` the key must hold; any other use of it does.
+    referenced = whole | set(uses.attrs)
     return Fields(names - {n for n, _ in attrs}, attrs, greeting, tuple(sorted(referenced)))
 
 
@@ -204,6 +207,10 @@ def freeze(value: Any) -> Any:
         return kind, value.sep, freeze(value.parts)
     if kind is Versions:
         return kind, str.__str__(value), freeze(value.versions), value.markup
+    if isinstance(value, Localized):  # another kind said later (a date: ``formats.Shown``)
+        return kind, str.__str__(value), tuple(freeze(getattr(value, slot)) for slot in kind.__slots__)
+    if kind is FunctionType:  # what a ``Shown`` is said again with: the same function
+        return kind, value
     if kind is dict:
         return kind, tuple((freeze(k), freeze(v)) for k, v in value.items())
     if kind in (list, tuple):
@@ -377,15 +384,20 @@ def fill(page: Page, values: list[str]) -> tuple[str, str]:
 
 
 _PAGES: OrderedDict[tuple, Page | None] = OrderedDict()
+# How many emails were filled from a shape, rendered per person, and how many shapes rendered
+# (``bench/fanout.py`` prints them).
+STATS: Counter[str] = Counter()
 
 
 def render(template: str, context: dict[str, Any], language: str) -> tuple[str, str]:
     """What ``render.render(template, context, language)`` returns, rendered once per shape."""
     found = shape(template, context, language)
     if found is None:
+        STATS["per person"] += 1
         return full.render(template, context, language)
     page = _PAGES.get(found.key, _MISSING)
     if page is _MISSING:
+        STATS["shapes"] += 1
         try:
             page = compile_page(template, found.context, language, len(found.values))
         except MailerError:
@@ -396,7 +408,9 @@ def render(template: str, context: dict[str, Any], language: str) -> tuple[str, 
     else:
         _PAGES.move_to_end(found.key)
     if page is None:
+        STATS["per person"] += 1
         return full.render(template, context, language)
+    STATS["shared"] += 1
     return fill(page, found.values)
 
 
