@@ -73,7 +73,7 @@ class Fields:
     """What a template (with the templates it reaches) lets be put in by marker."""
 
     names: frozenset[str]  # printed as they are or tested for truth, nothing else
-    attrs: tuple[tuple[str, tuple[str, ...]], ...]  # (name, attributes printed): a dict used no other way
+    attrs: dict[str, tuple[str, ...]]  # name -> attributes printed: a dict used no other way
     greeting: bool  # ``greeting(recipient)`` printed as it is, and called no other way
     referenced: tuple[str, ...]  # every context name the templates read
 
@@ -91,12 +91,12 @@ def fields(template: str) -> Fields | None:
         return None
     whole = {n for n, where in uses.names.items()}
     names = frozenset(n for n, where in uses.names.items() if where <= {"out", "truth"})
-    attrs = tuple(sorted((n, tuple(sorted(a))) for n, a in uses.attrs.items() if n not in whole))
+    attrs = {n: tuple(sorted(a)) for n, a in sorted(uses.attrs.items()) if n not in whole}
     greeting = uses.greeting_printed and not uses.greeting_other
     # ``greeting(recipient)`` printed is put in by marker (its value computed per email), so
     # it reads nothing of ``recipient`` the key must hold; any other use of it does.
     referenced = whole | set(uses.attrs)
-    return Fields(names - {n for n, _ in attrs}, attrs, greeting, tuple(sorted(referenced)))
+    return Fields(names - set(attrs), attrs, greeting, tuple(sorted(referenced)))
 
 
 def _read(env: jinja2.Environment, name: str, uses: _Uses, seen: set[str]) -> None:
@@ -191,6 +191,7 @@ def _keeps_truth(node: nodes.Node) -> bool:
 # -- the shape of one email ------------------------------------------------------------------
 
 _SUB = ("marker",)
+_MARKERS = tuple(f"\ue000{n}\ue001" for n in range(32))
 
 
 def freeze(value: Any) -> Any:
@@ -199,7 +200,9 @@ def freeze(value: Any) -> Any:
     kind = type(value)
     if value is None or kind in (bool, int, str, bytes):
         return kind, value
-    if kind in (Markup, float, date, datetime, time, timedelta, Decimal):
+    if kind is Markup:
+        return kind, str.__str__(value)
+    if kind in (float, date, datetime, time, timedelta, Decimal):
         return kind, repr(value)  # repr keeps a datetime's zone and a float's sign
     if kind is Text:
         return kind, str.__str__(value), value.msgid, value.plural, value.n, freeze(value.params), value.context
@@ -252,18 +255,17 @@ def shape(template: str, context: dict[str, Any], language: str) -> _Shape | Non
             return value
         key.append(_SUB)
         values.append(said)
-        return f"\ue000{len(values) - 1}\ue001"
+        return _MARKERS[len(values) - 1] if len(values) <= len(_MARKERS) else f"\ue000{len(values) - 1}\ue001"
 
     try:
-        for name in found.referenced:
-            key.append(name)
+        for name in found.referenced:  # the same names in the same order for every email of a template
             if name not in context:
                 key.append(None)
             elif name in found.names:
                 marked[name] = put(_sayable(context[name], language), context[name])
-            elif name in dict(found.attrs) and type(context[name]) is dict:
+            elif name in found.attrs and type(context[name]) is dict:
                 given = context[name]
-                printed = dict(found.attrs)[name]
+                printed = found.attrs[name]
                 marked[name] = {attr: put(_sayable(given[attr], language), given[attr])
                                 for attr in printed if attr in given}
                 key.append(tuple(attr in given for attr in printed))

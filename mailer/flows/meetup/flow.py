@@ -86,8 +86,8 @@ def _plan(db: Database, meetup: dict, now: datetime, settings: object) -> Iterab
     event = native.event_for(db, meetup, settings, sent)
     if meetup["state"] == "cancelled":
         invited = sent.get("invite", {})
-        return [] if event else [mail.cancellation(meetup, p, settings, now) for p in invitees.mailable(db, meetup)
-                                 if p["person_id"] in invited and p["person_id"] not in sent.get("cancel", {})]
+        return [] if event else (mail.cancellation(meetup, p, settings, now) for p in invitees.mailable(db, meetup)
+                                 if p["person_id"] in invited and p["person_id"] not in sent.get("cancel", {}))
     if now < meetup["start"]:
         people = invitees.mailable(db, meetup)
         if event:  # those the event invites hold its version, as if we had mailed it
