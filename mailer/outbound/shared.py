@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -394,26 +395,33 @@ STATS: Counter[str] = Counter()
 def render(template: str, context: dict[str, Any], language: str) -> tuple[str, str]:
     """What ``render.render(template, context, language)`` returns, rendered once per shape."""
     found = shape(template, context, language)
-    if found is None:
-        STATS["per person"] += 1
-        return full.render(template, context, language)
-    page = _PAGES.get(found.key, _MISSING)
-    if page is _MISSING:
-        STATS["shapes"] += 1
-        try:
-            page = compile_page(template, found.context, language, len(found.values))
-        except MailerError:
-            page = None  # the full render says what is wrong
-        _PAGES[found.key] = page
-        if len(_PAGES) > CACHE_SIZE:
-            _PAGES.popitem(last=False)
-    else:
-        _PAGES.move_to_end(found.key)
+    page = None if found is None else _page(template, found, language)
     if page is None:
         STATS["per person"] += 1
         return full.render(template, context, language)
     STATS["shared"] += 1
-    return fill(page, found.values)
+    return fill(page, found.values)  # type: ignore[union-attr]
 
 
+def _page(template: str, found: _Shape, language: str) -> Page | None:
+    """The cut page of ``found``'s shape, rendered the first time it is asked for (None: this
+    shape is rendered per person)."""
+    with _LOCK:
+        page = _PAGES.get(found.key, _MISSING)
+        if page is not _MISSING:
+            _PAGES.move_to_end(found.key)
+            return page  # type: ignore[return-value]
+    STATS["shapes"] += 1
+    try:
+        page = compile_page(template, found.context, language, len(found.values))
+    except MailerError:
+        page = None  # the full render says what is wrong
+    with _LOCK:
+        _PAGES[found.key] = page
+        if len(_PAGES) > CACHE_SIZE:
+            _PAGES.popitem(last=False)
+    return page
+
+
+_LOCK = threading.Lock()  # composing may run beside a sending thread (or several)
 _MISSING = object()
