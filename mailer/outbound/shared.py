@@ -107,11 +107,25 @@ def _read(env: jinja2.Environment, name: str, uses: _Uses, seen: set[str]) -> No
     seen.add(name)
     source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
     tree = env.parse(source, name)
+    _refuse_hidden_output(name, tree)
     for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
         if not (isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)):
             raise Unshareable(f"{name} reaches a template named at render time")
         _read(env, node.template.value, uses, seen)
     _visit(tree, "other", False, uses)
+
+
+def _refuse_hidden_output(name: str, tree: nodes.Template) -> None:
+    """Output that reaches the page other than as written, which ``_visit`` cannot follow:
+    another template's (an include, a block) captured or filtered, a block printed as a value
+    (``self.x()``, ``super()``), escaping switched off for a part."""
+    for region in tree.find_all(_CAPTURING):
+        if any(True for _ in region.find_all((nodes.Include, nodes.Block))):
+            raise Unshareable(f"{name} captures another template's output")
+    if any(n.name in ("self", "super") for n in tree.find_all(nodes.Name)):
+        raise Unshareable(f"{name} prints a block as a value")
+    if any(True for _ in tree.find_all((nodes.EvalContextModifier, nodes.ScopedEvalContextModifier))):
+        raise Unshareable(f"{name} switches escaping")
 
 
 def _visit(node: nodes.Node, pos: str, captured: bool, uses: _Uses) -> None:
@@ -302,6 +316,9 @@ def compile_page(template: str, marked: dict[str, Any], language: str, count: in
         return None
     if any(_OPEN_ENTITY.search(html[:m.start()]) for m in _MARKER.finditer(html)):
         return None
+    raw = _cut(html, count)
+    if raw is None or _html_slots(raw) is None:  # e.g. in an unquoted attribute value
+        return None
     inlined = full.inline(html)
     if len(_MARKER.findall(inlined)) != len(_MARKER.findall(html)):
         return None  # a marker the inliner dropped or moved out of the page's text
@@ -320,20 +337,20 @@ def _cut(text: str, count: int) -> tuple | None:
     return tuple(int(p) if n % 2 else p for n, p in enumerate(parts))
 
 
-_DATA, _TAG, _VALUE, _COMMENT = range(4)
+_DATA, _TAG, _VALUE, _COMMENT, _SINGLE = range(5)
 
 
 def _html_slots(parts: tuple) -> tuple | None:
     """Each marker of the inlined page as (index, in a quoted attribute value?), or None when
-    one sits elsewhere than in text or a value (a tag or attribute name, a comment). The
-    inliner writes every attribute value in double quotes and escapes '"' in it."""
+    one sits elsewhere than in text or a quoted value (a tag or attribute name, an unquoted
+    value, a comment). The inliner writes every value in double quotes, escaping '"' in it."""
     state, out = _DATA, []
     for n, part in enumerate(parts):
         if n % 2 == 0:
             state = _scan(part, state)
             out.append(part)
-        elif state in (_DATA, _VALUE):
-            out.append((part, state == _VALUE))
+        elif state in (_DATA, _VALUE, _SINGLE):
+            out.append((part, state != _DATA))
         else:
             return None
     return tuple(out)
@@ -349,15 +366,13 @@ def _scan(chunk: str, state: int) -> int:
                 return state
             state, i = (_COMMENT, j + 4) if chunk.startswith("<!--", j) else (_TAG, j + 1)
         elif state == _TAG:
-            quote, end = chunk.find('"', i), chunk.find(">", i)
-            if quote < 0 and end < 0:
+            found = [j for j in (chunk.find('"', i), chunk.find("'", i), chunk.find(">", i)) if j >= 0]
+            if not found:
                 return state
-            if quote >= 0 and (end < 0 or quote < end):
-                state, i = _VALUE, quote + 1
-            else:
-                state, i = _DATA, end + 1
-        elif state == _VALUE:
-            j = chunk.find('"', i)
+            j = min(found)
+            state, i = {'"': _VALUE, "'": _SINGLE, ">": _DATA}[chunk[j]], j + 1
+        elif state in (_VALUE, _SINGLE):
+            j = chunk.find('"' if state == _VALUE else "'", i)
             if j < 0:
                 return state
             state, i = _TAG, j + 1

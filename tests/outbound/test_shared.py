@@ -138,3 +138,38 @@ def test_a_value_of_an_unknown_kind_renders_per_person(plans, world):  # noqa: F
     shared_bytes, full = both(odd, person, world)
     assert shared_bytes == full and b"odd" in full
     assert (shared.STATS - before)["per person"] == 1
+
+
+@pytest.mark.parametrize("source", [
+    "{% set x %}{% include 'inc.j2' %}{% endset %}{{ x | upper }}",
+    "{% filter upper %}{% include 'inc.j2' %}{% endfilter %}",
+    "{{ self.b() | upper }}{% block b %}{{ name }}{% endblock %}",
+    "{% autoescape false %}{{ name }}{% endautoescape %}",
+])
+def test_output_that_reaches_the_page_changed_makes_the_template_per_person(source, monkeypatch):
+    env = env_of(**{"t.txt.j2": "{{ name }}", "t.html.j2": source, "inc.j2": "{{ name }}"})
+    monkeypatch.setattr(shared.full, "environment", lambda language=SOURCE: env)
+    shared.fields.cache_clear()
+    try:
+        assert shared.fields("t") is None
+    finally:
+        shared.fields.cache_clear()
+
+
+@pytest.mark.parametrize("html, shared_page", [
+    ('<p title="{{ name }}">{{ name }}</p>', True),
+    ("<p title='{{ name }}'>{{ name }}</p>", True),
+    ("<p title={{ name }}>x</p>", False),  # "Anna Lee" would be two attributes
+    ("<p {{ name }}>x</p>", False),
+    ("<!-- {{ name }} --><p>x</p>", False),
+    ("<p>&not{{ name }}</p>", False),  # "in;" would make one character of the entity
+    ("<style>p[title] { color: red }</style><p>{{ name }}</p>", False),
+])
+def test_a_marker_is_put_in_only_in_text_or_a_quoted_value(html, shared_page, monkeypatch):
+    env = env_of(**{"t.txt.j2": "{{ name }}", "t.html.j2": html})
+    monkeypatch.setattr(shared.full, "environment", lambda language=SOURCE: env)
+    page = shared.compile_page("t", {"name": "\ue0000\ue001"}, SOURCE, 1)
+    assert (page is not None) is shared_page
+    if page is not None:
+        value = 'Anna "&" <Lee>'
+        assert shared.fill(page, [value]) == shared.full.render("t", {"name": value}, SOURCE)
