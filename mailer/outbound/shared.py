@@ -206,6 +206,7 @@ def _keeps_truth(node: nodes.Node) -> bool:
 # -- the shape of one email ------------------------------------------------------------------
 
 _SUB = ("marker",)
+_PLAIN = frozenset({str, int, bool, bytes, type(None)})
 _MARKERS = tuple(f"\ue000{n}\ue001" for n in range(32))
 
 
@@ -230,8 +231,12 @@ def freeze(value: Any) -> Any:
     if kind is FunctionType:  # what a ``Shown`` is said again with: the same function
         return kind, value
     if kind is dict:
+        if set(map(type, value)) <= _PLAIN and set(map(type, value.values())) <= _PLAIN:  # in C: no call per item
+            return kind, tuple(zip(map(type, value), value, map(type, value.values()), value.values()))
         return kind, tuple((freeze(k), freeze(v)) for k, v in value.items())
     if kind in (list, tuple):
+        if set(map(type, value)) <= _PLAIN:  # a list of names: no Python call per name
+            return kind, tuple(zip(map(type, value), value))
         return kind, tuple(freeze(v) for v in value)
     raise Unshareable(f"a {kind.__name__} in the context")
 
