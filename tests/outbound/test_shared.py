@@ -4,6 +4,7 @@ put in by marker at all; a template that changes a field it prints is rendered p
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -173,3 +174,14 @@ def test_a_marker_is_put_in_only_in_text_or_a_quoted_value(html, shared_page, mo
     if page is not None:
         value = 'Anna "&" <Lee>'
         assert shared.fill(page, [value]) == shared.full.render("t", {"name": value}, SOURCE)
+
+
+def test_every_message_puts_its_variables_in_as_they_are():
+    """A field goes into a message by marker: a translation that pads or converts a variable
+    (``%(name)-10s``, ``%(n)d``, ``%(x)r``) would make the marker's width or form differ from
+    the value's. Every catalog writes ``%(name)s`` (or ``%%``) only."""
+    root = Path(shared.__file__).resolve().parents[1] / "locale"
+    files = sorted(root.glob("*.pot")) + sorted(root.glob("*/LC_MESSAGES/*.po"))
+    assert len(files) >= 10
+    odd = {f"{path.name}: {m}" for path in files for m in re.findall(r"%\(\w+\)[^s]", path.read_text("utf-8"))}
+    assert odd == set()
