@@ -43,9 +43,6 @@ _MARKER = re.compile("\ue000(\\d+)\ue001")
 # part's tidying splits lines; the HTML parser rewrites CR and NUL), surrogates, and the private
 # use area the markers are made of.
 _UNSAYABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ue000-\uf8ff]")
-# An entity the template itself starts right before a field could swallow the field's first
-# characters ("&not" + "in;" reads as one character): such a page is rendered per person.
-_OPEN_ENTITY = re.compile(r"&[#A-Za-z0-9]*$")
 _RAW_TEXT = re.compile(r"<(script|style|xmp|iframe|noembed|noframes|plaintext|noscript)\b", re.I)
 _STYLE = re.compile(r"(?is)<style\b[^>]*>(.*?)</style>")
 CACHE_SIZE = 256
@@ -167,7 +164,7 @@ def compile_page(template: str, marked: dict[str, Any], language: str, count: in
     # CSS that selects by attribute value could style a marker's element unlike the value's.
     if any("[" in css for css in _STYLE.findall(html)) or _RAW_TEXT.search(_STYLE.sub("", html)):
         return None
-    if any(_OPEN_ENTITY.search(html[:m.start()]) for m in _MARKER.finditer(html)):
+    if any(_opens_entity(html, m.start()) for m in _MARKER.finditer(html)):
         return None
     raw = _cut(html, count)
     if raw is None or _html_slots(raw) is None:  # e.g. in an unquoted attribute value
@@ -182,6 +179,18 @@ def compile_page(template: str, marked: dict[str, Any], language: str, count: in
     return None if slots is None else Page(cut_text, slots)
 
 
+def _opens_entity(html: str, at: int) -> bool:
+    """Whether the template starts an entity right before ``at``: it could swallow the first
+    characters of the field put there ("&not" + "in;" reads as one character)."""
+    start = at
+    while start > 0 and html[start - 1] in _ENTITY_NAME:
+        start -= 1
+    return start > 0 and html[start - 1] == "&"
+
+
+_ENTITY_NAME = frozenset("#0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def _cut(text: str, count: int) -> tuple | None:
     """``text`` as literal, marker index, literal, …; None if a stray marker character is left."""
     parts = _MARKER.split(text)
@@ -191,6 +200,8 @@ def _cut(text: str, count: int) -> tuple | None:
 
 
 _DATA, _TAG, _VALUE, _COMMENT, _SINGLE = range(5)
+_TAG_STOP = re.compile("[\"'>]")  # inside a tag: a value opens, or the tag ends
+_AFTER = {'"': _VALUE, "'": _SINGLE, ">": _DATA}
 
 
 def _html_slots(parts: tuple) -> tuple | None:
@@ -219,11 +230,10 @@ def _scan(chunk: str, state: int) -> int:
                 return state
             state, i = (_COMMENT, j + 4) if chunk.startswith("<!--", j) else (_TAG, j + 1)
         elif state == _TAG:
-            found = [j for j in (chunk.find('"', i), chunk.find("'", i), chunk.find(">", i)) if j >= 0]
-            if not found:
+            stop = _TAG_STOP.search(chunk, i)
+            if stop is None:
                 return state
-            j = min(found)
-            state, i = {'"': _VALUE, "'": _SINGLE, ">": _DATA}[chunk[j]], j + 1
+            state, i = _AFTER[stop.group()], stop.end()
         elif state in (_VALUE, _SINGLE):
             j = chunk.find('"' if state == _VALUE else "'", i)
             if j < 0:
@@ -272,12 +282,16 @@ def render(template: str, context: dict[str, Any], language: str) -> tuple[str, 
 
 
 def _page(template: str, found: _Shape, language: str) -> Page | None:
-    """The cut page of ``found``'s shape, rendered the first time it is asked for (None: this
-    shape is rendered per person)."""
+    """The cut page of ``found``'s shape; None: render this email per person. The first email of
+    a shape is rendered per person (most answers and summaries are the only one of their shape:
+    cutting a page for them would cost more than it saves); the second cuts the page."""
     with _LOCK:
         page = _PAGES.get(found.key, _MISSING)
-        if page is not _MISSING:
-            _PAGES.move_to_end(found.key)
+        if page is _MISSING:
+            _keep(found.key, _ONCE)
+            return None
+        _PAGES.move_to_end(found.key)
+        if page is not _ONCE:
             return page  # type: ignore[return-value]
     STATS["shapes"] += 1
     try:
@@ -285,11 +299,16 @@ def _page(template: str, found: _Shape, language: str) -> Page | None:
     except MailerError:
         page = None  # the full render says what is wrong
     with _LOCK:
-        _PAGES[found.key] = page
-        if len(_PAGES) > CACHE_SIZE:
-            _PAGES.popitem(last=False)
+        _keep(found.key, page)
     return page
 
 
+def _keep(key: tuple, page: object) -> None:
+    _PAGES[key] = page
+    if len(_PAGES) > CACHE_SIZE:
+        _PAGES.popitem(last=False)
+
+
+_ONCE = object()  # a shape seen once, not cut yet
 _LOCK = threading.Lock()  # composing may run beside a sending thread (or several)
 _MISSING = object()

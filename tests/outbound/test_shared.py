@@ -51,7 +51,7 @@ def test_every_kind_in_every_language_is_the_same_bytes_as_rendered_per_person(p
     before = shared.STATS.copy()
     assert differences(plans, world, (SOURCE, *LANGUAGES), NAMES) == []
     done = shared.STATS - before
-    assert done["shared"] >= 0.9 * len(plans) * (len(LANGUAGES) + 1) * len(NAMES)  # not the fallback
+    assert done["shared"] >= 0.8 * len(plans) * (len(LANGUAGES) + 1) * len(NAMES)  # not the fallback
     assert len(plans) >= 40
 
 
@@ -59,8 +59,9 @@ def test_the_comparison_fails_on_a_field_put_in_wrong(plans, world, monkeypatch)
     """The test above can fail: a marker filled without the inliner's escaping differs."""
     monkeypatch.setattr(shared, "_in_text", lambda value: value)
     shared._PAGES.clear()
-    wrong = differences({k: plans[k] for k in ("day", "announcement")}, world, (SOURCE,), ["Zoë&<Bob> Smith"])
-    assert len(wrong) == 2
+    wrong = differences({k: plans[k] for k in ("day", "announcement")}, world, (SOURCE,),
+                        ["Anna Smith", "Zoë&<Bob> Smith"])  # the first of a shape is rendered in full
+    assert wrong == ["day in en to 'Zoë&<Bob> Smith'", "announcement in en to 'Zoë&<Bob> Smith'"]
 
 
 def test_a_day_shares_one_render_among_its_recipients(plans, world):  # noqa: F811
@@ -70,7 +71,7 @@ def test_a_day_shares_one_render_among_its_recipients(plans, world):  # noqa: F8
     for n in range(20):
         both(plan, {**person, "id": n + 1, "name": f"Member {n}", "email": f"m{n}@example.org"}, world)
     done = shared.STATS - before
-    assert done["shapes"] == 1 and done["shared"] == 20
+    assert done["shapes"] == 1 and done["shared"] == 19 and done["per person"] == 1  # the first
 
 
 def env_of(**templates: str) -> jinja2.Environment:
