@@ -35,6 +35,7 @@ from mailer import worker  # noqa: E402
 from mailer.config import load_settings  # noqa: E402
 from mailer.flows.challenge.definition import start_challenge  # noqa: E402
 from mailer.locale import LANGUAGES  # noqa: E402
+from mailer.outbound import shared  # noqa: E402
 from mailer.transports import make_transport  # noqa: E402
 
 
@@ -98,6 +99,10 @@ def one_size(count: int, workdir: Path, profile: bool, report_back: bool = False
                "day1": timed_tick(db, transport, day1, settings, prof),
                "idle": timed_tick(db, transport, day1 + timedelta(minutes=1), settings)}
     figures["cpu_ms_per_participant"] = figures["day1"]["cpu_s"] * 1000 / count
+    # The announcement tick: every member's announcement (and, with a report-back meetup, every
+    # invitation with its calendar): CPU per email enqueued and sent.
+    figures["announce_cpu_ms_per_email"] = figures["announce"]["cpu_s"] * 1000 / max(figures["announce"]["enqueued"], 1)
+    figures["render"] = dict(shared.STATS)  # emails filled from a shape, rendered per person, shapes
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if prof:
         print_profile(prof, cumulative=30, tottime=25)
@@ -109,12 +114,15 @@ def print_report(rows: list[dict]) -> None:
     print("day-1 tick (pair, plan, render, send to Maildir) and an idle tick; fresh process per size"
           + ("; with a report-back meetup inviting everyone" if rows and rows[0].get("report_back") else ""))
     print(f"{'members':>8} {'day-1 wall':>11} {'day-1 CPU':>10} {'CPU ms/p':>9} {'1st send':>9} "
-          f"{'(system)':>9} {'idle tick':>10} {'announce':>9} {'peak RSS':>9}")
+          f"{'(system)':>9} {'idle tick':>10} {'announce':>9} {'ann. ms/email':>13} {'peak RSS':>9}")
     for r in rows:
         d, i, a = r["day1"], r["idle"], r["announce"]
         first = f"{d['first_send_s']:.2f} s" if d["first_send_s"] is not None else "-"
         print(f"{r['members']:>8,} {d['wall_s']:>9.1f} s {d['cpu_s']:>8.1f} s {r['cpu_ms_per_participant']:>9.3f} "
-              f"{first:>9} {d['sys_s']:>7.1f} s {i['wall_s'] * 1000:>7.0f} ms {a['wall_s']:>7.1f} s {r['peak_rss_mb']:>6.0f} MB")
+              f"{first:>9} {d['sys_s']:>7.1f} s {i['wall_s'] * 1000:>7.0f} ms {a['wall_s']:>7.1f} s "
+              f"{r.get('announce_cpu_ms_per_email', 0):>13.3f} {r['peak_rss_mb']:>6.0f} MB")
+        if r.get("render"):
+            print(f"         render: {r['render']}")
         if d["sent"] < r["members"] or i["enqueued"]:
             print(f"         ! day 1 sent {d['sent']} of {r['members']}; idle enqueued {i['enqueued']}; "
                   f"{d['notes']}")

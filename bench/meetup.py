@@ -51,9 +51,9 @@ def run(invitees: int) -> dict:
         spec = {"title": "Report-back", "start": NOW + timedelta(days=20), "timezone": "Europe/London",
                 "duration_minutes": 60, "location": "Room 4", "invite": "member", "source": "bench"}
         meetup_id = meetup.schedule_meetup(db, spec, NOW)
-        first, plans = timed(lambda: meetup.due(db, NOW, settings))
+        first, plans = timed(lambda: list(meetup.due(db, NOW, settings)))
         enqueue, _ = timed(lambda: outbox.enqueue(db, plans, NOW, settings))
-        quiet, again = timed(lambda: meetup.due(db, NOW + timedelta(minutes=1), settings))
+        quiet, again = timed(lambda: list(meetup.due(db, NOW + timedelta(minutes=1), settings)))
         actions.move_meetup(db, meetup_id, NOW + timedelta(days=21), None, NOW + timedelta(hours=1))
         moved, updates = timed(lambda: outbox.enqueue(db, meetup.due(db, NOW + timedelta(hours=1), settings),
                                                       NOW + timedelta(hours=1), settings))

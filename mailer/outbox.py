@@ -20,7 +20,7 @@ from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError,
 from mailer.flows.base import ANSWER, BULK, TIMELY, PlannedEmail
 from mailer.locale import SOURCE, language_for
 from mailer.locale.text import localize
-from mailer.outbound import envelope, shrink
+from mailer.outbound import envelope, shared, shrink
 from mailer.outbound.render import render
 from mailer.outbound.safe_text import one_line
 from mailer.store import outbox as store
@@ -145,9 +145,9 @@ def compose(plan: PlannedEmail, person: dict, now: datetime, settings: Settings)
 
 
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
-             now: datetime, settings: Settings) -> bytes:
+             now: datetime, settings: Settings, share: bool = True) -> bytes:
     subject = subject_for(plan, person, settings)
-    text, html = render_plan(plan, person, token, settings, subject, now)
+    text, html = render_plan(plan, person, token, settings, subject, now, share)
     tokened = envelope.plus_address(settings.mailer_address, token) if token else None
     env = envelope.Envelope(
         message_id=message_id, from_name=settings.mailer_site_name, from_addr=settings.mailer_address,
@@ -167,10 +167,11 @@ def subject_for(plan: PlannedEmail, person: dict, settings: Settings) -> str:
 
 
 def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: Settings,
-                subject: str | None = None, now: datetime | None = None) -> tuple[str, str]:
+                subject: str | None = None, now: datetime | None = None, share: bool = True) -> tuple[str, str]:
     """The (text, HTML) parts of a planned email for ``person``, exactly as they would be sent,
     in their language (``mailer.locale.language_for``); ``now`` dates the footer's preferences
-    link, shown with ``[web] base_url``."""
+    link, shown with ``[web] base_url``. ``share``: rendered once per shape of email
+    (``outbound.shared``: the same text and HTML); False renders this one email in full."""
     language = language_for(person, getattr(settings, "mailer_language", SOURCE))
     context = {**plan.context, "site_name": settings.mailer_site_name,
                "subject": subject if subject is not None else subject_for(plan, person, settings),
@@ -178,7 +179,7 @@ def render_plan(plan: PlannedEmail, person: dict, token: str | None, settings: S
                "reply_ref": token[:envelope.SHORT_REF] if token and plan.reply_purpose else None,
                "recurring": plan.recurring,
                "preferences_url": links.preferences_url(settings, person.get("id"), now)}
-    return render(plan.template, context, language)
+    return (shared.render if share else render)(plan.template, context, language)
 
 
 def allowance(db: Database, now: datetime, settings: Settings) -> int:

@@ -118,6 +118,8 @@ def build(env: Envelope, text: str, html: str, attachments: tuple[Attachment, ..
     """
     if not attachments and not calendar:
         return _alternative(env, text, html)
+    if not attachments and calendar:
+        return _invitation(env, text, html, *calendar)
     inline = [item for item in attachments if item.content_id]
     attached = [item for item in attachments if not item.content_id]
     body = _multipart("alternative")
@@ -152,6 +154,38 @@ def _alternative(env: Envelope, text: str, html: str) -> bytes:
     sep = f"\r\n--{boundary}\r\n".encode("ascii")
     return b"".join((wire, b"\r\n", sep[2:], _QP_HEAD % b"plain", _qp(text), sep,
                      _QP_HEAD % b"html", _qp(html), f"\r\n--{boundary}--\r\n".encode("ascii")))
+
+
+def _invitation(env: Envelope, text: str, html: str, method: str, data: bytes) -> bytes:
+    """Text + HTML + the calendar, and the calendar again as ``invite.ics``: the tree ``build``
+    makes with the ``email.mime`` classes for a meetup's emails, written directly (the same
+    headers and decoded parts, tested; a meetup's invitations are a fan-out too, issue 25)."""
+    outer, inner = f"=_{secrets.token_hex(12)}", f"=_{secrets.token_hex(12)}"
+    head = Message(policy=WIRE)
+    head["Content-Type"] = f'multipart/mixed; boundary="{outer}"'
+    head["MIME-Version"] = "1.0"
+    _headers(head, env)
+    wire = "".join(WIRE.fold(name, value) for name, value in head.raw_items()).encode("ascii")
+    out_sep, in_sep = f"\r\n--{outer}\r\n".encode("ascii"), f"\r\n--{inner}\r\n".encode("ascii")
+    encoded = _base64(data)
+    return b"".join((
+        wire, b"\r\n", out_sep[2:],
+        b'Content-Type: multipart/alternative; boundary="%s"\r\nMIME-Version: 1.0\r\n\r\n' % inner.encode("ascii"),
+        in_sep[2:], _QP_HEAD % b"plain", _qp(text), in_sep, _QP_HEAD % b"html", _qp(html), in_sep,
+        _CALENDAR_HEAD % method.encode("ascii"), encoded, f"\r\n--{inner}--\r\n".encode("ascii"),
+        out_sep, _ICS_HEAD, encoded, f"\r\n--{outer}--\r\n".encode("ascii")))
+
+
+_CALENDAR_HEAD = (b'MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n'
+                  b'Content-Type: text/calendar; charset="utf-8"; method="%s"\r\n\r\n')
+_ICS_HEAD = (b'MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n'
+             b'Content-Disposition: attachment; filename="invite.ics"\r\n'
+             b'Content-Type: application/ics; name="invite.ics"\r\n\r\n')
+
+
+def _base64(data: bytes) -> bytes:
+    """``data`` in base64 lines of 76 characters, each ended by CRLF (as ``email.encoders``)."""
+    return b"".join(binascii.b2a_base64(data[i:i + 57]).replace(b"\n", b"\r\n") for i in range(0, len(data), 57))
 
 
 _QP_HEAD = (b'Content-Type: text/%s; charset="utf-8"\r\nMIME-Version: 1.0\r\n'

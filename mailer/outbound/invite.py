@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 import icalendar
 
@@ -58,6 +59,38 @@ def cancel(event: EventInfo, organizer: Party, attendee: Party, stamp: datetime,
 
 def _calendar(method: str, event: EventInfo, organizer: Party, attendee: Party, stamp: datetime,
               language: str) -> bytes:
+    """The calendar for ``attendee``: everything but their ATTENDEE line is built once per meetup
+    version, stamp and language (``_shared``) and shared by every invitee (issue 25)."""
+    head, tail = _shared(method, event, organizer, _utc(stamp).replace(microsecond=0), language)
+    return b"".join((head, _attendee_line(attendee), tail))
+
+
+_PLACEHOLDER = Party("attendee@invalid")
+
+
+@lru_cache(maxsize=64)
+def _shared(method: str, event: EventInfo, organizer: Party, stamp: datetime, language: str) -> tuple[bytes, bytes]:
+    """The calendar around its one ATTENDEE line (folded over continuation lines that start
+    with a space, RFC 5545 3.1): what comes before it and after it."""
+    whole = whole_calendar(method, event, organizer, _PLACEHOLDER, stamp, language)
+    start = whole.index(b"\r\nATTENDEE") + 2
+    end = whole.index(b"\r\n", start)
+    while whole.startswith(b" ", end + 2):
+        end = whole.index(b"\r\n", end + 2)
+    return whole[:start], whole[end + 2:]
+
+
+def _attendee_line(party: Party) -> bytes:
+    """The recipient's ATTENDEE content line, folded, as ``Calendar.to_ical`` writes it."""
+    return _LINES.content_line("ATTENDEE", _attendee(party)).to_ical() + b"\r\n"
+
+
+_LINES = icalendar.cal.component.Component()
+
+
+def whole_calendar(method: str, event: EventInfo, organizer: Party, attendee: Party, stamp: datetime,
+                   language: str) -> bytes:
+    """The calendar built in one piece for one attendee (what ``_calendar`` must equal)."""
     # SUMMARY is the meetup's own title as its organiser wrote it, with no fixed prefix: a
     # client adds its own ("Accepted:", "Abgesagt:") in its user's language.
     vevent = icalendar.Event.new(

@@ -67,17 +67,28 @@ def _inliner() -> css_inline.CSSInliner:
 def render(template: str, context: dict[str, Any], language: str = SOURCE) -> tuple[str, str]:
     """Render ``template`` (e.g. "challenge/day") in ``language`` to (plain text, HTML with
     inlined CSS); the context's ``language`` is set to it (``<html lang>``)."""
+    text, html = render_raw(template, context, language)
+    return tidy(text), inline(html)
+
+
+def render_raw(template: str, context: dict[str, Any], language: str = SOURCE) -> tuple[str, str]:
+    """``template``'s text and HTML as jinja2 writes them, before ``render`` tidies the text
+    and inlines the CSS (``outbound.shared`` looks at the HTML in between)."""
     env = environment(language=language)
     context = {**context, "language": language}
     try:
-        text = env.get_template(f"{template}.txt.j2").render(context)
-        html = env.get_template(f"{template}.html.j2").render(context)
+        return (env.get_template(f"{template}.txt.j2").render(context),
+                env.get_template(f"{template}.html.j2").render(context))
     except jinja2.TemplateError as exc:
         raise MailerError(f"template {template}: {exc}") from exc
-    return _tidy(text), _inliner().inline(html)
 
 
-def _tidy(text: str) -> str:
+def inline(html: str) -> str:
+    """``html`` with its <style> rules inlined into style attributes (Outlook reads no others)."""
+    return _inliner().inline(html)
+
+
+def tidy(text: str) -> str:
     """Collapse runs of blank lines the template logic leaves behind; trailing spaces go,
     except in the signature delimiter "-- ", whose space is what makes it one (RFC 3676 4.3:
     clients hide or trim what follows it when quoting)."""

@@ -106,3 +106,40 @@ def test_inline_images_ride_in_multipart_related_and_files_keep_their_type(now):
                      ("image/jpeg", "attachment")]
     inline = [p for p in msg.walk() if p.get_content_disposition() == "inline"][0]
     assert inline["Content-ID"] == "<p0@digest>" and inline.get_payload(decode=True) == jpeg
+
+
+def test_the_direct_invitation_writer_matches_the_mime_classes(now):
+    """A meetup email (text, HTML, the calendar inline and as invite.ics): same headers in each
+    part, same decoded parts, no defects, no line over 78 characters."""
+    from email.mime.text import MIMEText
+
+    samples = ["", "one line", "Hello Zoë\n\n.\nline two   \n" + "x" * 200 + "\n", "a = b\tc\r\nd ✓ 😀\n"]
+    calendars = [b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n", ("x" * 1000 + "Zoë\r\n").encode() * 3, b""]
+    env = make(now, reply_to="cop+t@example.test")
+    for text in samples:
+        for html in samples:
+            for method, ics in zip(("REQUEST", "CANCEL", "REQUEST"), calendars):
+                data = envelope.build(env, text, html, (), (method, ics))
+                body = envelope._multipart("alternative")
+                body.attach(MIMEText(text, "plain", envelope.UTF8_QP))
+                body.attach(MIMEText(html, "html", envelope.UTF8_QP))
+                body.attach(envelope._calendar_part(method, ics))
+                mime = envelope._multipart("mixed")
+                mime.attach(body)
+                attached = envelope._attachment(Attachment("invite.ics", "application/ics", ics))
+                attached.set_param("name", "invite.ics")
+                mime.attach(attached)
+                envelope._headers(mime, env)
+                theirs = email.message_from_bytes(numbered(mime.as_bytes(policy=envelope.WIRE)))
+                ours = email.message_from_bytes(numbered(data))
+                assert [p.items() for p in ours.walk()] == [p.items() for p in theirs.walk()]
+                assert [p.get_payload(decode=True) for p in ours.walk()] == \
+                       [p.get_payload(decode=True) for p in theirs.walk()]
+                assert not ours.defects and all(not p.defects for p in ours.walk())
+                assert all(len(line) <= 78 for line in data.split(b"\r\n") if not line.startswith(b"To:"))
+
+
+def numbered(data: bytes) -> bytes:
+    """``data`` with its random boundaries named B0, B1, … in the order they first appear."""
+    names: dict[bytes, bytes] = {}
+    return re.sub(rb"=_[0-9a-f]{24}", lambda m: names.setdefault(m.group(), b"=_B%d" % len(names)), data)

@@ -1,6 +1,7 @@
 """iCalendar building: what every REQUEST and CANCEL holds, and what it never holds."""
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
 
 import icalendar
@@ -48,3 +49,19 @@ def test_a_link_only_meeting_is_not_written_twice():
 def test_naive_times_are_refused():
     with pytest.raises(ValueError):
         invite.request(invite.EventInfo("u", 0, "T", START.replace(tzinfo=None), 60), ORGANIZER, ANA, STAMP)
+
+
+def test_the_calendar_shared_by_invitees_is_the_one_built_for_each():
+    """Everything but the ATTENDEE line is built once per meetup version, stamp and language;
+    each invitee's calendar is the same bytes as one built for them alone, however their name
+    folds (quotes, commas, accents, long names, none)."""
+    rng = random.Random(25)
+    letters = "abcdefghijklmnopqrstuvwxyz ABCXYZ,;:\"'\\^-.ÄöüŸ李\u00a0"
+    invite._shared.cache_clear()
+    for n in range(500):
+        name = "".join(rng.choice(letters) for _ in range(rng.randint(0, 90)))
+        party = invite.Party(f"p{n}.{'x' * rng.randint(0, 60)}@corp.example.com", name)
+        for method, language in (("REQUEST", "en"), ("CANCEL", "de"), ("REQUEST", "ja")):
+            assert invite._calendar(method, EVENT, ORGANIZER, party, STAMP, language) == \
+                invite.whole_calendar(method, EVENT, ORGANIZER, party, STAMP, language), (name, method)
+    assert invite._shared.cache_info().misses == 3 and invite._shared.cache_info().hits == 1497

@@ -11,8 +11,10 @@ proposal for the organiser, asks once when a text reply is unclear, and stores h
 """
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime, timedelta
+from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
@@ -34,15 +36,14 @@ LOOK_BACK = timedelta(days=30)  # meetups that ended (or changed) longer ago pla
 REMINDED = ("accepted", "needs-action")
 
 
-def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
-    """Every meetup email that should have been planned by ``now`` and is not in the outbox."""
-    plans: list[PlannedEmail] = []
+def due(db: Database, now: datetime, settings: object = None) -> Iterator[PlannedEmail]:
+    """Every meetup email that should have been planned by ``now`` and is not in the outbox,
+    one at a time: a meetup of 50,000 invitees is never a list of 50,000 invitations (issue 25)."""
     for meetup in store.list_meetups(db, since=now - LOOK_BACK):
-        plans.extend(plan_meetup(db, meetup, now, settings))
-    return plans
+        yield from plan_meetup(db, meetup, now, settings)
 
 
-def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = None) -> list[PlannedEmail]:
+def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = None) -> Iterator[PlannedEmail]:
     """What is due now for one meetup, planned once per change.
 
     A pass that finds nothing due marks the meetup with the next moment something can fall due
@@ -56,11 +57,13 @@ def plan_meetup(db: Database, meetup: dict, now: datetime, settings: object = No
     added = invitees.refresh(db, meetup, now) if now < meetup["start"] and meetup["state"] != "cancelled" else 0
     seen = "native" if native.enabled(settings) else "imip"
     if not added and plan_marks.nothing_due(meetup, now, seen):
-        return []
-    plans = _plan(db, meetup, now, settings)
-    if not plans:
+        return
+    planned = 0
+    for plan in _plan(db, meetup, now, settings):
+        planned += 1
+        yield plan
+    if not planned:
         plan_marks.set_plan_mark(db, meetup["id"], now, next_change(meetup, now), seen)
-    return plans
 
 
 def next_change(meetup: dict, now: datetime) -> datetime | None:
@@ -73,7 +76,7 @@ def next_change(meetup: dict, now: datetime) -> datetime | None:
     return min((m for m in moments if m > now), default=None)
 
 
-def _plan(db: Database, meetup: dict, now: datetime, settings: object) -> list[PlannedEmail]:
+def _plan(db: Database, meetup: dict, now: datetime, settings: object) -> Iterable[PlannedEmail]:
     """Every email of this meetup due now and not yet in the outbox (native: see ``plan_meetup``).
 
     When the meetup is a native calendar event (``native``), the calendar server sends its
@@ -83,14 +86,15 @@ def _plan(db: Database, meetup: dict, now: datetime, settings: object) -> list[P
     event = native.event_for(db, meetup, settings, sent)
     if meetup["state"] == "cancelled":
         invited = sent.get("invite", {})
-        return [] if event else [mail.cancellation(meetup, p, settings, now) for p in invitees.mailable(db, meetup)
-                                 if p["person_id"] in invited and p["person_id"] not in sent.get("cancel", {})]
+        return [] if event else (mail.cancellation(meetup, p, settings, now) for p in invitees.mailable(db, meetup)
+                                 if p["person_id"] in invited and p["person_id"] not in sent.get("cancel", {}))
     if now < meetup["start"]:
         people = invitees.mailable(db, meetup)
         if event:  # those the event invites hold its version, as if we had mailed it
             sent = {**sent, "invite": {pid: event["sequence"] for pid in event.get("attendees", ())}}
             return _reminders(meetup, people, sent, now)
-        return _invitations(meetup, people, sent, settings, now) + _reminders(meetup, people, sent, now)
+        # Both from the same reading of what was sent; the invitations built as they are enqueued.
+        return itertools.chain(_invitations(meetup, people, sent, settings, now), _reminders(meetup, people, sent, now))
     if now >= meetup["end"]:
         asked = sent.get("highlight", {})
         return [mail.highlight_ask(meetup, p) for p in invitees.mailable(db, meetup)
@@ -99,11 +103,14 @@ def _plan(db: Database, meetup: dict, now: datetime, settings: object) -> list[P
 
 
 def _invitations(meetup: dict, invitees: list[dict], sent: dict, settings: object,
-                 now: datetime) -> list[PlannedEmail]:
+                 now: datetime) -> Iterator[PlannedEmail]:
+    """The invitation (or update) to each invitee who does not hold the current version, built
+    one at a time as the outbox takes them (each carries its calendar: ``outbound.invite``
+    builds it once per version and puts the invitee in)."""
     had = sent.get("invite", {})
     speakers = [p["name"] for p in invitees if p["speaker"]]
-    return [mail.invitation(meetup, p, speakers, p["person_id"] in had, settings, now)
-            for p in invitees if had.get(p["person_id"], -1) < meetup["sequence"]]
+    return (mail.invitation(meetup, p, speakers, p["person_id"] in had, settings, now)
+            for p in invitees if had.get(p["person_id"], -1) < meetup["sequence"])
 
 
 def _reminders(meetup: dict, invitees: list[dict], sent: dict, now: datetime) -> list[PlannedEmail]:

@@ -53,6 +53,7 @@ def _approval_cost(tmp_path, approvers: int) -> tuple[int, int, str]:
 
 def test_an_approval_among_300_approvers_costs_what_it_costs_among_3(tmp_path):
     _approval_cost(tmp_path / "warm", 3)  # templates compiled and modules imported before counting
+    _approval_cost(tmp_path / "warm300", 300)  # each size's emails rendered once before (outbound.shared)
     few, many = _approval_cost(tmp_path, 3), _approval_cost(tmp_path, 300)
     assert few[3] == many[3] == "pending"
     assert many[0] == few[0]  # the same SQL statements

@@ -51,7 +51,7 @@ class Sim:
     planned: list[tuple[datetime, PlannedEmail]] = field(default_factory=list)
 
     def tick(self, now: datetime) -> list[PlannedEmail]:
-        plans = meetup.due(self.db, now, self.settings)
+        plans = list(meetup.due(self.db, now, self.settings))
         outbox.enqueue(self.db, plans, now, self.settings)
         self.planned.extend((now, p) for p in plans)
         return plans
