@@ -15,6 +15,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 from mailer.outbound.envelope import new_message_id
 from mailer.simulation.community import Member
+from mailer.simulation.mime import flatten
 from mailer.simulation.replies import compose_reply
 
 ENTRIES = {
@@ -107,6 +108,11 @@ def reply(original: bytes, member: Member, text: str, now: datetime) -> bytes:
 
 def out_of_office(original: bytes, member: Member, now: datetime) -> bytes:
     """An Outlook-style automatic reply to ``original`` (no human wrote it)."""
+    return flatten(out_of_office_message(original, member, now))
+
+
+def out_of_office_message(original: bytes, member: Member, now: datetime) -> Message:
+    """``out_of_office``'s message, before it is written out as bytes."""
     orig = email.message_from_bytes(original, policy=email.policy.compat32)
     msg = MIMEText(AWAY[member.language], "plain", "utf-8")
     msg["From"] = formataddr((member.name, member.email), charset="utf-8")
@@ -117,7 +123,7 @@ def out_of_office(original: bytes, member: Member, now: datetime) -> bytes:
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = new_message_id("sim.example.com")
     msg["In-Reply-To"] = orig.get("Message-ID", "")
-    return msg.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
+    return msg
 
 
 def bounce(original: bytes, member: Member, now: datetime) -> bytes:
