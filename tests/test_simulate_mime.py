@@ -128,13 +128,16 @@ def test_an_invitation_is_read_the_same_for_every_invitee_and_again_for_a_new_ve
 
 def test_mail_on_its_way_waits_on_disk_and_arrives_in_order(tmp_path: Path):
     spool = Spool(tmp_path / "spool")
-    at = [NOW + timedelta(minutes=m) for m in (30, 10, 30, 5)]
-    for n, when in enumerate(at):
-        spool.put(when, f"mail {n}".encode())
-    assert len(spool) == 4 == len(list((tmp_path / "spool").iterdir()))
-    assert list(spool.due(NOW + timedelta(minutes=9))) == [b"mail 3"]
-    assert list(spool.due(NOW + timedelta(minutes=30))) == [b"mail 1", b"mail 0", b"mail 2"]  # ties: as written
-    assert len(spool) == 0 and not list((tmp_path / "spool").iterdir())
-    spool.put(NOW, b"never arrives")
+    start = NOW.replace(minute=0)
+    for n, minutes in enumerate((30, 10, 30, 5, 70)):
+        spool.put(start + timedelta(minutes=minutes), f"mail {n}".encode())
+    assert len(spool) == 5 and len(list((tmp_path / "spool").iterdir())) == 2  # a file per hour of arrival
+    assert list(spool.due(start + timedelta(minutes=9))) == [b"mail 3"]
+    assert list(spool.due(start + timedelta(minutes=30))) == [b"mail 1", b"mail 0", b"mail 2"]  # ties: as written
+    assert len(spool) == 1 and len(list((tmp_path / "spool").iterdir())) == 1  # the first hour's file is gone
+    spool.put(start + timedelta(minutes=75), b"mail 5")
+    assert list(spool.due(start + timedelta(hours=2))) == [b"mail 4", b"mail 5"]
+    assert not list((tmp_path / "spool").iterdir())
+    spool.put(start, b"never arrives")
     spool.discard()
     assert not (tmp_path / "spool").exists() and len(spool) == 0

@@ -2,16 +2,20 @@
 
 A member answers when they read, but the answer reaches the inbox minutes to days later. At
 50,000 members that is tens of thousands of emails waiting at once (about 10 KB each), so their
-bytes wait in files, one per email, under the simulation's own folder; memory holds only when
-each arrives and in what order: a few dozen bytes an email, whatever the size of the community.
+bytes wait on disk under the simulation's own folder, appended to one file per hour of arrival
+(creating a file per email cost more than writing it); memory holds only when each arrives and
+where its bytes are: a few dozen bytes an email, whatever the size of the community.
 """
 from __future__ import annotations
 
 import heapq
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
+
+HOUR = 3600
 
 
 class Spool:
@@ -21,7 +25,11 @@ class Spool:
         """Keep the waiting emails in ``folder`` (made if missing; it must hold nothing else)."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._waiting: list[tuple[float, int]] = []  # (arrives at as a POSIX time, order)
+        # (arrives at as a POSIX time, order, hour file, offset, length)
+        self._waiting: list[tuple[float, int, int, int, int]] = []
+        self._files: dict[int, BinaryIO] = {}  # hour of arrival -> its file, open for appending
+        self._sizes: dict[int, int] = {}  # hour -> bytes written to its file
+        self._left: dict[int, int] = {}  # hour -> emails in its file not given yet
         self._order = 0
 
     def __len__(self) -> int:
@@ -29,23 +37,41 @@ class Spool:
 
     def put(self, when: datetime, raw: bytes) -> None:
         """Keep ``raw`` until ``when`` (an aware datetime)."""
+        moment = when.timestamp()
+        hour = int(moment // HOUR)
+        if hour not in self._files:
+            self._files[hour] = open(self._path(hour), "a+b")
+            self._sizes[hour], self._left[hour] = 0, 0
+        self._files[hour].write(raw)
         self._order += 1
-        self._path(self._order).write_bytes(raw)
-        heapq.heappush(self._waiting, (when.timestamp(), self._order))
+        heapq.heappush(self._waiting, (moment, self._order, hour, self._sizes[hour], len(raw)))
+        self._sizes[hour] += len(raw)
+        self._left[hour] += 1
 
     def due(self, now: datetime) -> Iterator[bytes]:
         """The emails that have arrived by ``now``, in order, each forgotten once given."""
         moment = now.timestamp()
         while self._waiting and self._waiting[0][0] <= moment:
-            path = self._path(heapq.heappop(self._waiting)[1])
-            raw = path.read_bytes()
-            path.unlink()
+            _, _, hour, offset, length = heapq.heappop(self._waiting)
+            file = self._files[hour]
+            file.flush()
+            raw = os.pread(file.fileno(), length, offset)
+            self._left[hour] -= 1
+            if not self._left[hour]:  # the hour's last email: its file goes
+                self._forget(hour)
             yield raw
 
     def discard(self) -> None:
         """Forget what never arrived, and the folder with it."""
+        for hour in list(self._files):
+            self._forget(hour)
         self._waiting.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _path(self, order: int) -> Path:
-        return self.folder / f"{order:09d}.eml"
+    def _forget(self, hour: int) -> None:
+        self._files.pop(hour).close()
+        del self._sizes[hour], self._left[hour]
+        self._path(hour).unlink()
+
+    def _path(self, hour: int) -> Path:
+        return self.folder / f"arriving-{hour}.eml"
