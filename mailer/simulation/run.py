@@ -99,7 +99,7 @@ class Simulation:
         self.pending = Spool(spool)  # what members wrote, until it arrives
         self.bounced: set[str] = set()
         self.day: DayStats | None = None
-        self.stages = {"tick_s": 0.0, "members_s": 0.0}
+        self.stages = {"tick_s": 0.0, "members_s": 0.0}  # wall seconds; CPU seconds beside (``*_cpu_s``)
         self.projects: ProjectMembers | None = None  # set by ``simulate`` when it sets up a charter and a meetup
 
     def run(self, start: datetime, hours: int, report: Report, progress: Callable[[int], None]) -> None:
@@ -131,19 +131,22 @@ class Simulation:
         for row in outbox.stream_sent_between(self.db, now, now + timedelta(seconds=1)):
             self.read(row, now)
         reading = clock.lap()
-        self._count({"arriving": arriving, "tick": ticking, "reading": reading,
-                     **{stage: (seconds, 0.0) for stage, seconds in result.seconds.items()}})
+        laps = {"arriving": arriving, "tick": ticking, "reading": reading,
+                **{stage: (seconds, None, 0.0) for stage, seconds in result.seconds.items()}}
+        laps["members"] = tuple(a + b for a, b in zip(arriving, reading))
+        for stage, lap in laps.items():
+            self._count(stage, *lap)
 
-    def _count(self, laps: dict[str, tuple[float, float]]) -> None:
-        """Add an hour's (seconds, peak rise in MB) per stage to the run's and the day's figures."""
-        laps["members"] = tuple(a + b for a, b in zip(laps["arriving"], laps["reading"]))
-        for stage, (seconds, rise) in laps.items():
-            key = f"{stage}_s"
+    def _count(self, stage: str, seconds: float, cpu: float | None, rise: float) -> None:
+        """Add a stage's wall seconds, CPU seconds (user + system; None: not measured apart) and
+        rise of the peak memory (MB) in one hour to the run's and the day's figures."""
+        figures = {f"{stage}_s": seconds} if cpu is None else {f"{stage}_s": seconds, f"{stage}_cpu_s": cpu}
+        for key, value in figures.items():
             if stage not in ("arriving", "reading"):  # the run's stages as before: members holds both
-                self.stages[key] = self.stages.get(key, 0.0) + seconds
-            self.day.stages[key] = self.day.stages.get(key, 0.0) + seconds
-            if rise:
-                self.day.peak_rise_mb[stage] = round(self.day.peak_rise_mb.get(stage, 0.0) + rise, 1)
+                self.stages[key] = self.stages.get(key, 0.0) + value
+            self.day.stages[key] = self.day.stages.get(key, 0.0) + value
+        if rise:
+            self.day.peak_rise_mb[stage] = round(self.day.peak_rise_mb.get(stage, 0.0) + rise, 1)
 
     def later(self, when: datetime, raw: bytes) -> None:
         """Queue ``raw`` to arrive in the inbox at ``when``."""
@@ -205,14 +208,14 @@ def peak_rss_mb() -> float:
 
 
 class _Stopwatch:
-    """Wall time and the rise of the peak resident memory since the last lap."""
+    """Wall time, this process's CPU time and the rise of its peak memory since the last lap."""
 
     def __init__(self) -> None:
-        self.at, self.peak = time.perf_counter(), peak_rss_mb()
+        self.at, self.cpu, self.peak = time.perf_counter(), time.process_time(), peak_rss_mb()
 
-    def lap(self) -> tuple[float, float]:
-        """(seconds, MB the peak rose) since the last lap (or the start)."""
-        at, peak = time.perf_counter(), peak_rss_mb()
-        lap = (at - self.at, peak - self.peak)
-        self.at, self.peak = at, peak
+    def lap(self) -> tuple[float, float, float]:
+        """(wall seconds, CPU seconds, MB the peak rose) since the last lap (or the start)."""
+        at, cpu, peak = time.perf_counter(), time.process_time(), peak_rss_mb()
+        lap = (at - self.at, cpu - self.cpu, peak - self.peak)
+        self.at, self.cpu, self.peak = at, cpu, peak
         return lap
