@@ -16,7 +16,8 @@ from mailer.outbound import invite
 from mailer.simulation import calendar_client, mime, replies, writing
 from mailer.simulation.community import make_community
 from mailer.simulation.mime import POLICY, flatten
-from mailer.simulation.spool import Spool
+from mailer.simulation.spool import Spool, deliver
+from mailer.transports.maildir import MaildirTransport
 
 NOW = datetime(2027, 1, 4, 9, 30, tzinfo=timezone.utc)
 NAMES = ("Ana Novak", "Chloé Dubois", "Seán O'Brien", "山田 太郎", "Ana \"the lead\" Novak, PhD")
@@ -141,3 +142,11 @@ def test_mail_on_its_way_waits_on_disk_and_arrives_in_order(tmp_path: Path):
     spool.put(start, b"never arrives")
     spool.discard()
     assert not (tmp_path / "spool").exists() and len(spool) == 0
+
+
+def test_mail_arrives_in_the_inbox_as_a_mail_server_puts_it_there_in_order(tmp_path: Path):
+    raws = [f"Subject: {n}\r\n\r\nmail {n}\r\n".encode() for n in range(5)]
+    assert deliver(tmp_path / "inbox", iter(raws)) == 5
+    assert not list((tmp_path / "inbox" / "tmp").iterdir())
+    assert all((path.stat().st_mode & 0o777) == 0o600 for path in (tmp_path / "inbox" / "new").iterdir())
+    assert [fetched.raw for fetched in MaildirTransport(tmp_path).fetch()] == raws

@@ -23,10 +23,9 @@ from mailer.config import Settings
 from mailer.simulation import writing
 from mailer.simulation.community import Member
 from mailer.simulation.projects import ProjectDay, ProjectMembers
-from mailer.simulation.spool import Spool
+from mailer.simulation.spool import Spool, deliver
 from mailer.store import challenges, outbox, people
 from mailer.transports.base import Transport
-from mailer.transports.maildir import deliver_to_inbox
 
 DAY_KEY = re.compile(r"^challenge:(\d+):day:(\d+):person:\d+$")
 PAUSED_KEY = re.compile(r"^challenge:\d+:paused:person:")
@@ -118,8 +117,7 @@ class Simulation:
     def hour(self, now: datetime) -> None:
         """Deliver what has arrived, tick once, let every recipient read what was sent."""
         clock = _Stopwatch()
-        for raw in self.pending.due(now):
-            deliver_to_inbox(self.settings.mail_dir, raw)
+        deliver(self.settings.mail_dir / "inbox", self.pending.due(now))
         arriving = clock.lap()
         result = worker.tick(self.db, self.transport, now, self.settings, "simulate")
         ticking = clock.lap()
