@@ -88,6 +88,12 @@ def test_calendar_answers_are_written_as_the_stdlib_writes_them():
                                                         note, NOW, sent_by))
 
 
+@pytest.mark.parametrize("subtype", ["plain", "html", "calendar"])
+def test_a_text_part_is_what_the_stdlib_makes(subtype):
+    for text in ("", "Done.", "Grüße aus Köln\n", "短いです。\r\n" * 30, "a\rb\n\nc" + "x" * 200):
+        assert flatten(mime.text_part(text, subtype)) == MIMEText(text, subtype, "utf-8").as_bytes(policy=POLICY)
+
+
 def test_a_message_of_another_shape_is_left_to_the_stdlib():
     forwarded = MIMEMultipart("mixed")
     forwarded.attach(MIMEText("See below.", "plain", "us-ascii"))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.charset import QP, Charset
 from email.header import Header
+from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -29,7 +30,7 @@ import icalendar
 
 from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
-from mailer.simulation.mime import flatten
+from mailer.simulation.mime import flatten, text_part
 
 FOLD = re.compile(r"\r?\n[ \t]")
 NAME_END = re.compile(r"[;:]")
@@ -135,8 +136,9 @@ def _calendar(prodid: str, event: icalendar.Event) -> bytes:
     return cal.to_ical()
 
 
-def _calendar_part(data: bytes, charset: Charset | str = "utf-8") -> MIMEText:
-    part = MIMEText(data.decode("utf-8"), "calendar", charset)
+def _calendar_part(data: bytes, charset: Charset | str = "utf-8") -> Message:
+    text = data.decode("utf-8")
+    part = text_part(text, "calendar") if isinstance(charset, str) else MIMEText(text, "calendar", charset)
     part.set_param("method", "REPLY")
     return part
 
@@ -159,7 +161,7 @@ def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str,
                        ("location", inv.location), ("x-microsoft-cdo-appt-sequence", str(inv.sequence))):
         event.add(key, value)
     msg = MIMEMultipart("alternative")
-    msg.attach(MIMEText(note + "\n", "plain", "utf-8"))
+    msg.attach(text_part(note + "\n", "plain"))
     msg.attach(_calendar_part(_calendar("Microsoft Exchange Server 2010", event)))
     msg["Thread-Topic"] = inv.title if inv.title.isascii() else Header(inv.title, "utf-8")
     msg["X-Auto-Response-Suppress"] = "All"
@@ -178,7 +180,7 @@ def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, 
         event.add(key, value)
     data = _calendar("-//Google Inc//Google Calendar 70.9054//EN", event)
     body = MIMEMultipart("alternative")
-    body.attach(MIMEText(f"{name} has {VERBS[partstat]} this invitation.\n\n{note}\n", "plain", "utf-8"))
+    body.attach(text_part(f"{name} has {VERBS[partstat]} this invitation.\n\n{note}\n", "plain"))
     body.attach(_calendar_part(data))
     ics = MIMEBase("application", "ics", name="invite.ics")
     ics.set_payload(data.decode("utf-8"), "utf-8")
@@ -203,7 +205,7 @@ def _apple(inv: Invitation, address: str, name: str, partstat: str, note: str, n
     ics.set_param("name", f"iCal-{now:%Y%m%d-%H%M%S}.ics")
     ics.add_header("Content-Disposition", "attachment", filename=f"iCal-{now:%Y%m%d-%H%M%S}.ics")
     msg = MIMEMultipart("mixed")
-    msg.attach(MIMEText(f"{name} has {VERBS[partstat]} your event.\n", "plain", "utf-8"))
+    msg.attach(text_part(f"{name} has {VERBS[partstat]} your event.\n", "plain"))
     msg.attach(ics)
     msg["X-Mailer"] = "Apple Mail (2.3774.600.62)"
     subject = f"Invitation: {inv.title} - {WORDS[partstat]}"

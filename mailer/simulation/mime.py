@@ -14,6 +14,7 @@ import email.policy
 import random
 import re
 import sys
+from email import base64mime
 from email.message import Message
 
 POLICY = email.policy.compat32.clone(linesep="\r\n")
@@ -21,6 +22,17 @@ NL = "\r\n"
 LINES = re.compile(r"\r\n|\r|\n")  # the generator's own line split (email.generator.NLCRE)
 MAX_LINE = 78  # compat32's max_line_length: a longer header is folded
 _WIDTH = len(repr(sys.maxsize - 1))  # the generator's boundary: 15 "=", 19 digits, "=="
+
+
+def text_part(text: str, subtype: str) -> Message:
+    """What ``MIMEText(text, subtype, "utf-8")`` makes (UTF-8 in base64), without its charset
+    machinery (a fifth of its cost)."""
+    part = Message()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["MIME-Version"] = "1.0"
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(base64mime.body_encode(text.encode("utf-8")))
+    return part
 
 
 class _Unusual(Exception):

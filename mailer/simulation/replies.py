@@ -11,14 +11,13 @@ from datetime import datetime
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 from html import escape
 
 from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
 from mailer.outbound.subject import strip_prefixes
-from mailer.simulation.mime import flatten
+from mailer.simulation.mime import flatten, text_part
 
 CLIENTS = ("outlook", "gmail", "apple")
 # Shapes that hide the quote from a reader that knows only the usual markers: Horde IMP's
@@ -42,8 +41,8 @@ def reply_message(original: bytes, sender: str, sender_name: str, text: str, cli
     quoted_text = (orig.text or "").rstrip("\n")
     header, plain = _quote(client, orig, their_name, their_addr, quoted_text, sender, sender_name)
     msg = MIMEMultipart("alternative")
-    msg.attach(MIMEText(f"{text}\n\n{plain}\n", "plain", "utf-8"))
-    msg.attach(MIMEText(_html(client, text, header, quoted_text), "html", "utf-8"))
+    msg.attach(text_part(f"{text}\n\n{plain}\n", "plain"))
+    msg.attach(text_part(_html(client, text, header, quoted_text), "html"))
     prefix = "RE: " if client == "outlook" else "Re: "
     # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
     msg["From"] = formataddr((sender_name, sender), charset="utf-8")
