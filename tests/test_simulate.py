@@ -54,6 +54,10 @@ def test_the_command_refuses_a_home_that_holds_a_community_and_speaks_json(tmp_p
     # per stage (issue 25): the tick's own split, beside setup and the simulated members, and peak memory
     assert {"setup_s", "tick_s", "members_s", "inbound_s", "planning_s", "sending_s"} <= set(data["stages"])
     assert data["peak_rss_mb"] > 0
+    # and per day: the members' part split in mail arriving and mail read, the peak memory so far
+    day = data["per_day"][0]
+    assert {"arriving_s", "reading_s", "members_s", "tick_s", "planning_s", "members_cpu_s"} <= set(day["stages"])
+    assert 0 < day["peak_rss_mb"] <= data["peak_rss_mb"] and set(day["peak_rise_mb"]) <= {"arriving", "tick", "reading"}
     again = runner.invoke(main, ["--home", str(home), "simulate", "--members", "5", "--days", "1"])
     assert again.exit_code == 2 and "already holds a community" in again.output
 

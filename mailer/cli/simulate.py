@@ -66,6 +66,15 @@ def _print(report: Report) -> None:
         _print_projects(report)
     click.echo("time: " + ", ".join(f"{k[:-2]} {v} s" for k, v in report.stages.items())
                + f"; peak memory {report.peak_rss_mb} MB")
+    _print_days(report)
+
+
+def _print_days(report: Report) -> None:
+    """Per day: wall seconds per stage, the peak memory so far, and the stages that raised it."""
+    for day in report.per_day:
+        rises = ", ".join(f"{stage} +{mb} MB" for stage, mb in day.peak_rise_mb.items() if mb >= 1)
+        click.echo(f"{day.date:>12}  " + ", ".join(f"{k[:-2]} {v} s" for k, v in day.stages.items())
+                   + f"; peak memory {day.peak_rss_mb} MB" + (f" (raised by {rises})" if rises else ""))
 
 
 def _print_outcomes(report: Report) -> None:

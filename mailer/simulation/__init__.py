@@ -9,7 +9,8 @@
   is approved) and a report-back meetup a few days in;
 - ``projects``: members answering those, and what they meant held against the store;
 - ``run``: the loop: the real worker ticking hour by hour on the real Maildir transport, and
-  members reading what it sent.
+  members reading what it sent;
+- ``spool``: what members wrote, waiting on disk (``<home>/simulation``) until it arrives.
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def simulate(home: Path, members: int, days: int, reply_rate: float = 0.6, seed:
             people.add_person(db, sponsor, f"Sponsor {n}", "America/Chicago", ("sponsor",))
     started = start_challenge(db, path, start)
     report = Report(members=members, days=days, seed=seed, reply_rate=reply_rate, projects=projects)
-    sim = Simulation(db, make_transport(settings), settings, community, started.challenge_id, reply_rate, seed)
+    sim = Simulation(db, make_transport(settings), settings, community, started.challenge_id, reply_rate, seed,
+                     home / "simulation")
     if projects:
         cast = scenario.set_up(db, home, community, started.challenge_id, definition.title, LEAD,
                                definition.sponsors, start, days)

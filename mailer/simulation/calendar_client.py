@@ -15,12 +15,12 @@ Pure: the clock is ``now``.
 """
 from __future__ import annotations
 
-import email
-import email.policy
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.charset import QP, Charset
 from email.header import Header
+from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -28,8 +28,15 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 import icalendar
 
+from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
+from mailer.simulation.mime import flatten, text_part
 
+FOLD = re.compile(r"\r?\n[ \t]")
+NAME_END = re.compile(r"[;:]")
+# what differs between the invitees of one version of an event; nothing an Invitation keeps
+PER_INVITEE = frozenset({"ATTENDEE", "DTSTAMP", "DESCRIPTION"})
+_versions: dict[tuple[str, ...], Invitation | None] = {}  # an event's other lines -> what they say
 WORDS = {"ACCEPTED": "Accepted", "DECLINED": "Declined", "TENTATIVE": "Tentative"}
 VERBS = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentatively accepted"}
 
@@ -48,16 +55,37 @@ class Invitation:
 
 
 def read_invitation(raw: bytes) -> Invitation | None:
-    """The event in an invitation email's text/calendar part, or None when it has none."""
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    for part in msg.walk():
-        if part.get_content_type() == "text/calendar":
-            cal = icalendar.Calendar.from_ical(part.get_payload(decode=True))
-            for event in cal.walk("VEVENT"):
-                return Invitation(str(event["UID"]), int(event.get("SEQUENCE", 0)), str(event["SUMMARY"]),
-                                  event.decoded("DTSTART"), event.decoded("DTEND"),
-                                  str(event.get("ORGANIZER", "")).removeprefix("mailto:"),
-                                  str(event.get("LOCATION", "")))
+    """The event in an invitation email's calendar part, or None when it has none.
+
+    A meetup's invitations differ between invitees only in the ATTENDEE (and the time stamp and
+    the description in their language), so a calendar part is parsed once per version of the
+    event: what else it says is the key (``_versions``).
+    """
+    ics = parse_message(raw).calendar
+    if ics is None:
+        return None
+    unfolded = FOLD.sub("", ics).splitlines()  # RFC 5545 §3.1: a line break then a blank continues
+    return _version(tuple(line for line in unfolded if _name(line) not in PER_INVITEE), ics)
+
+
+def _name(line: str) -> str:
+    return NAME_END.split(line, 1)[0].upper()
+
+
+def _version(key: tuple[str, ...], ics: str) -> Invitation | None:
+    if key not in _versions:
+        if len(_versions) >= 64:
+            _versions.clear()
+        _versions[key] = _parse(ics)
+    return _versions[key]
+
+
+def _parse(ics: str) -> Invitation | None:
+    cal = icalendar.Calendar.from_ical(ics)
+    for event in cal.walk("VEVENT"):
+        return Invitation(str(event["UID"]), int(event.get("SEQUENCE", 0)), str(event["SUMMARY"]),
+                          event.decoded("DTSTART"), event.decoded("DTEND"),
+                          str(event.get("ORGANIZER", "")).removeprefix("mailto:"), str(event.get("LOCATION", "")))
     return None
 
 
@@ -68,13 +96,19 @@ def reply(invitation: Invitation, client: str, address: str, name: str, partstat
     ``sent_by``: someone else (an assistant, RFC 5545 SENT-BY) answers for ``address`` from
     their own mailbox: the ATTENDEE carries ``SENT-BY="mailto:…"`` and the mail is From them.
     """
+    return flatten(reply_message(invitation, client, address, name, partstat, note, now, sent_by))
+
+
+def reply_message(invitation: Invitation, client: str, address: str, name: str, partstat: str, note: str,
+                  now: datetime, sent_by: str | None = None) -> MIMEBase:
+    """``reply``'s message, before it is written out as bytes."""
     writer = {"outlook": _outlook, "gmail": _google}.get(client, _apple)
     msg = writer(invitation, address, name, partstat, note, now, sent_by)
     if sent_by:
         msg.replace_header("From", sent_by)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = new_message_id(address.partition("@")[2] or "example.test")
-    return msg.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
+    return msg
 
 
 def _event(inv: Invitation, address: str, name: str, partstat: str, now: datetime, sent_by: str | None,
@@ -102,8 +136,9 @@ def _calendar(prodid: str, event: icalendar.Event) -> bytes:
     return cal.to_ical()
 
 
-def _calendar_part(data: bytes, charset: Charset | str = "utf-8") -> MIMEText:
-    part = MIMEText(data.decode("utf-8"), "calendar", charset)
+def _calendar_part(data: bytes, charset: Charset | str = "utf-8") -> Message:
+    text = data.decode("utf-8")
+    part = text_part(text, "calendar") if isinstance(charset, str) else MIMEText(text, "calendar", charset)
     part.set_param("method", "REPLY")
     return part
 
@@ -126,7 +161,7 @@ def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str,
                        ("location", inv.location), ("x-microsoft-cdo-appt-sequence", str(inv.sequence))):
         event.add(key, value)
     msg = MIMEMultipart("alternative")
-    msg.attach(MIMEText(note + "\n", "plain", "utf-8"))
+    msg.attach(text_part(note + "\n", "plain"))
     msg.attach(_calendar_part(_calendar("Microsoft Exchange Server 2010", event)))
     msg["Thread-Topic"] = inv.title if inv.title.isascii() else Header(inv.title, "utf-8")
     msg["X-Auto-Response-Suppress"] = "All"
@@ -145,7 +180,7 @@ def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, 
         event.add(key, value)
     data = _calendar("-//Google Inc//Google Calendar 70.9054//EN", event)
     body = MIMEMultipart("alternative")
-    body.attach(MIMEText(f"{name} has {VERBS[partstat]} this invitation.\n\n{note}\n", "plain", "utf-8"))
+    body.attach(text_part(f"{name} has {VERBS[partstat]} this invitation.\n\n{note}\n", "plain"))
     body.attach(_calendar_part(data))
     ics = MIMEBase("application", "ics", name="invite.ics")
     ics.set_payload(data.decode("utf-8"), "utf-8")
@@ -170,7 +205,7 @@ def _apple(inv: Invitation, address: str, name: str, partstat: str, note: str, n
     ics.set_param("name", f"iCal-{now:%Y%m%d-%H%M%S}.ics")
     ics.add_header("Content-Disposition", "attachment", filename=f"iCal-{now:%Y%m%d-%H%M%S}.ics")
     msg = MIMEMultipart("mixed")
-    msg.attach(MIMEText(f"{name} has {VERBS[partstat]} your event.\n", "plain", "utf-8"))
+    msg.attach(text_part(f"{name} has {VERBS[partstat]} your event.\n", "plain"))
     msg.attach(ics)
     msg["X-Mailer"] = "Apple Mail (2.3774.600.62)"
     subject = f"Invitation: {inv.title} - {WORDS[partstat]}"

@@ -7,13 +7,13 @@ What the members meant is counted beside what the service did, so a wrong action
 """
 from __future__ import annotations
 
-import heapq
 import random
 import re
 import resource
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Callable
 
 from sqlite_utils import Database
@@ -23,9 +23,9 @@ from mailer.config import Settings
 from mailer.simulation import writing
 from mailer.simulation.community import Member
 from mailer.simulation.projects import ProjectDay, ProjectMembers
+from mailer.simulation.spool import Spool, deliver
 from mailer.store import challenges, outbox, people
 from mailer.transports.base import Transport
-from mailer.transports.maildir import deliver_to_inbox
 
 DAY_KEY = re.compile(r"^challenge:(\d+):day:(\d+):person:\d+$")
 PAUSED_KEY = re.compile(r"^challenge:\d+:paused:person:")
@@ -51,6 +51,11 @@ class DayStats:
     # what each message received ended in (change, answer, kept; "none" is a handler's bug)
     outcomes: dict[str, int] = field(default_factory=dict)
     projects: ProjectDay = field(default_factory=ProjectDay)  # the charter, its call, the meetup
+    # wall seconds per stage this day (as ``Report.stages``), and by how much each stage raised
+    # the process's peak memory (MB): the stage that holds too much shows here
+    stages: dict[str, float] = field(default_factory=dict)
+    peak_rise_mb: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0  # the process's peak so far, at the end of the day
 
 
 @dataclass
@@ -84,16 +89,16 @@ class Simulation:
     """Members reading and answering what the worker sends, hour by hour."""
 
     def __init__(self, db: Database, transport: Transport, settings: Settings, community: list[Member],
-                 challenge_id: int, reply_rate: float, seed: int) -> None:
+                 challenge_id: int, reply_rate: float, seed: int, spool: Path) -> None:
+        """``spool``: a folder of its own where the members' mail waits until it arrives."""
         self.db, self.transport, self.settings = db, transport, settings
         self.by_email = {m.email: m for m in community}
         self.challenge_id, self.reply_rate = challenge_id, reply_rate
         self.rng = random.Random(seed + 1)
-        self.pending: list[tuple[datetime, int, bytes]] = []  # (arrives at, order, raw)
+        self.pending = Spool(spool)  # what members wrote, until it arrives
         self.bounced: set[str] = set()
-        self.order = 0
         self.day: DayStats | None = None
-        self.stages = {"tick_s": 0.0, "members_s": 0.0}
+        self.stages = {"tick_s": 0.0, "members_s": 0.0}  # wall seconds; CPU seconds beside (``*_cpu_s``)
         self.projects: ProjectMembers | None = None  # set by ``simulate`` when it sets up a charter and a meetup
 
     def run(self, start: datetime, hours: int, report: Report, progress: Callable[[int], None]) -> None:
@@ -106,26 +111,44 @@ class Simulation:
             self.hour(now)
             progress(1)
         self._close_day(report)
+        self.pending.discard()  # mail still on its way when the run ends never arrives
         report.stages = {k: round(v, 2) for k, v in self.stages.items()}
 
     def hour(self, now: datetime) -> None:
         """Deliver what has arrived, tick once, let every recipient read what was sent."""
-        t0 = time.perf_counter()
-        while self.pending and self.pending[0][0] <= now:
-            deliver_to_inbox(self.settings.mail_dir, heapq.heappop(self.pending)[2])
-        t1 = time.perf_counter()
+        clock = _Stopwatch()
+        deliver(self.settings.mail_dir / "inbox", self.pending.due(now))
+        arriving = clock.lap()
         result = worker.tick(self.db, self.transport, now, self.settings, "simulate")
-        t2 = time.perf_counter()
+        ticking = clock.lap()
         self.day.sent += result.sent
         self.day.received += result.fetched
         for ended, n in result.outcomes.items():
             self.day.outcomes[ended] = self.day.outcomes.get(ended, 0) + n
-        for row in outbox.sent_between(self.db, now, now + timedelta(seconds=1)):
+        # read as a stream: an hour of a large community's mail never sits in memory at once
+        for row in outbox.stream_sent_between(self.db, now, now + timedelta(seconds=1)):
             self.read(row, now)
-        self.stages["tick_s"] += t2 - t1
-        for stage, seconds in result.seconds.items():  # the tick's own split: inbound, planning, sending
-            self.stages[f"{stage}_s"] = self.stages.get(f"{stage}_s", 0.0) + seconds
-        self.stages["members_s"] += (t1 - t0) + (time.perf_counter() - t2)
+        reading = clock.lap()
+        laps = {"arriving": arriving, "tick": ticking, "reading": reading,
+                **{stage: (seconds, None, 0.0) for stage, seconds in result.seconds.items()}}
+        laps["members"] = tuple(a + b for a, b in zip(arriving, reading))
+        for stage, lap in laps.items():
+            self._count(stage, *lap)
+
+    def _count(self, stage: str, seconds: float, cpu: float | None, rise: float) -> None:
+        """Add a stage's wall seconds, CPU seconds (user + system; None: not measured apart) and
+        rise of the peak memory (MB) in one hour to the run's and the day's figures."""
+        figures = {f"{stage}_s": seconds} if cpu is None else {f"{stage}_s": seconds, f"{stage}_cpu_s": cpu}
+        for key, value in figures.items():
+            if stage not in ("arriving", "reading"):  # the run's stages as before: members holds both
+                self.stages[key] = self.stages.get(key, 0.0) + value
+            self.day.stages[key] = self.day.stages.get(key, 0.0) + value
+        if rise:
+            self.day.peak_rise_mb[stage] = round(self.day.peak_rise_mb.get(stage, 0.0) + rise, 1)
+
+    def later(self, when: datetime, raw: bytes) -> None:
+        """Queue ``raw`` to arrive in the inbox at ``when``."""
+        self.pending.put(when, raw)
 
     def read(self, row: dict, now: datetime) -> None:
         """One member reads one email and decides what, if anything, to send back."""
@@ -163,11 +186,6 @@ class Simulation:
         self.day.replies_written += 1
         self.later(when, writing.reply(row["data"], member, text, when))
 
-    def later(self, when: datetime, raw: bytes) -> None:
-        """Queue ``raw`` to arrive in the inbox at ``when``."""
-        self.order += 1
-        heapq.heappush(self.pending, (when, self.order, raw))
-
     def _close_day(self, report: Report) -> None:
         if self.day is None:
             return
@@ -177,5 +195,25 @@ class Simulation:
         self.day.bounced = people.count_with_status(self.db, "bounced")
         if self.projects is not None:
             self.projects.tally(self.db, self.day.projects)
+        self.day.stages = {k: round(v, 2) for k, v in self.day.stages.items()}
+        self.day.peak_rss_mb = report.peak_rss_mb = peak_rss_mb()
         report.per_day.append(self.day)
-        report.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux counts ``ru_maxrss`` in KB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+class _Stopwatch:
+    """Wall time, this process's CPU time and the rise of its peak memory since the last lap."""
+
+    def __init__(self) -> None:
+        self.at, self.cpu, self.peak = time.perf_counter(), time.process_time(), peak_rss_mb()
+
+    def lap(self) -> tuple[float, float, float]:
+        """(wall seconds, CPU seconds, MB the peak rose) since the last lap (or the start)."""
+        at, cpu, peak = time.perf_counter(), time.process_time(), peak_rss_mb()
+        lap = (at - self.at, cpu - self.cpu, peak - self.peak)
+        self.at, self.cpu, self.peak = at, cpu, peak
+        return lap

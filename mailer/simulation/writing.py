@@ -10,11 +10,11 @@ import random
 from datetime import datetime
 from email.header import Header
 from email.message import Message
-from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 
 from mailer.outbound.envelope import new_message_id
 from mailer.simulation.community import Member
+from mailer.simulation.mime import flatten, text_part
 from mailer.simulation.replies import compose_reply
 
 ENTRIES = {
@@ -107,8 +107,13 @@ def reply(original: bytes, member: Member, text: str, now: datetime) -> bytes:
 
 def out_of_office(original: bytes, member: Member, now: datetime) -> bytes:
     """An Outlook-style automatic reply to ``original`` (no human wrote it)."""
+    return flatten(out_of_office_message(original, member, now))
+
+
+def out_of_office_message(original: bytes, member: Member, now: datetime) -> Message:
+    """``out_of_office``'s message, before it is written out as bytes."""
     orig = email.message_from_bytes(original, policy=email.policy.compat32)
-    msg = MIMEText(AWAY[member.language], "plain", "utf-8")
+    msg = text_part(AWAY[member.language], "plain")
     msg["From"] = formataddr((member.name, member.email), charset="utf-8")
     msg["To"] = orig.get("Reply-To") or orig.get("From") or ""
     subject = f"{AWAY_SUBJECT[member.language]}: {_subject(orig)}"
@@ -117,7 +122,7 @@ def out_of_office(original: bytes, member: Member, now: datetime) -> bytes:
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = new_message_id("sim.example.com")
     msg["In-Reply-To"] = orig.get("Message-ID", "")
-    return msg.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
+    return msg
 
 
 def bounce(original: bytes, member: Member, now: datetime) -> bytes:

@@ -8,7 +8,7 @@ Times are stored as ISO-8601 UTC text so they compare as strings.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlite_utils import Database
 
@@ -369,6 +369,18 @@ def sent_between(db: Database, since: datetime, until: datetime) -> list[dict]:
     return list(db.query("SELECT o.key, o.to_addr, o.message_id, d.data, o.sent_at FROM outbox o "
                          "LEFT JOIN outbox_data d ON d.id = o.id WHERE o.sent_at >= ? AND o.sent_at < ? "
                          "AND o.state = 'sent' ORDER BY o.sent_at, o.id", [ts(since), ts(until)]))
+
+
+def stream_sent_between(db: Database, since: datetime, until: datetime, batch: int = 100) -> Iterator[dict]:
+    """``sent_between`` as a stream: the same rows in the same order, read ``batch`` at a time,
+    so that at most ``batch`` emails' bytes are held at once (an hour of a 50,000-member day is
+    about 1 GB). Write nothing on ``db`` before the stream is read to its end."""
+    cursor = db.execute("SELECT o.key, o.to_addr, o.message_id, d.data, o.sent_at FROM outbox o "
+                        "LEFT JOIN outbox_data d ON d.id = o.id WHERE o.sent_at >= ? AND o.sent_at < ? "
+                        "AND o.state = 'sent' ORDER BY o.sent_at, o.id", [ts(since), ts(until)])
+    names = [column[0] for column in cursor.description]
+    while rows := cursor.fetchmany(batch):
+        yield from (dict(zip(names, row)) for row in rows)
 
 
 def take_queued_to(db: Database, address: str) -> list[tuple[str, str]]:

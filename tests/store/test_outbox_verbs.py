@@ -146,6 +146,19 @@ def test_sent_between_is_half_open_and_only_sent_rows(db, now):
     assert outbox.sent_between(db, moment - timedelta(seconds=1), moment) == []
 
 
+def test_the_sent_stream_gives_the_same_rows_in_order_a_batch_at_a_time(db, now):
+    for n in range(5):
+        row = lease(db, f"k{n}", now)
+        outbox.finish(db, row["id"], "w1", "sent", now)
+    add(db, "pending", now)
+    moment = now.replace(microsecond=0)
+    stream = outbox.stream_sent_between(db, moment, moment + timedelta(seconds=1), batch=2)
+    assert list(stream) == outbox.sent_between(db, moment, moment + timedelta(seconds=1))
+    assert [r["key"] for r in outbox.stream_sent_between(db, moment, moment + timedelta(seconds=1), batch=2)] \
+        == [f"k{n}" for n in range(5)]
+    assert list(outbox.stream_sent_between(db, moment - timedelta(seconds=1), moment)) == []
+
+
 def test_due_count_and_next_attempt(db, now):
     add(db, "now", now)
     add(db, "soon", now, not_before=now + timedelta(minutes=1))
