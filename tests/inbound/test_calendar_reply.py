@@ -86,3 +86,22 @@ def test_delegation_and_sent_by_are_read():
              'DELEGATED-FROM="mailto:boss@corp.example.com":mailto:deputy@corp.example.com'))
     assert (rsvp.attendee, rsvp.sent_by, rsvp.delegated_from) == (
         "deputy@corp.example.com", "pa@corp.example.com", "boss@corp.example.com")
+
+
+def test_one_calendar_part_is_parsed_once_however_often_it_is_read(monkeypatch):
+    # routing, the reading of the intent and the meetup flow each read the same answer
+    import icalendar
+
+    from mailer.inbound import calendar_reply
+
+    calls = []
+    real = icalendar.Calendar.from_ical
+    monkeypatch.setattr(calendar_reply.icalendar.Calendar, "from_ical",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    read_rsvp.cache_clear()
+    msg = parse_message((SAMPLES / "google_accept.eml").read_bytes())
+    first = [read_rsvp(msg.calendar, msg.from_addr) for _ in range(3)]
+    assert len(calls) == 1 and first[0] == first[2] and first[0].attendee == "alice.adams@gmail.com"
+    # the same part read for another sender is read for that sender (Google copies every guest)
+    other = read_rsvp(msg.calendar, "nobody@example.test")
+    assert len(calls) == 2 and other is not first[0]
