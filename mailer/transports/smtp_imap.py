@@ -247,6 +247,7 @@ class SmtpImapTransport:
 
     kind = "smtp-imap"
     calendar = None  # no native meetings: meetups go out as iMIP mail
+    sends_from_thread = True  # send and find_sent use no database: the outbox may flush in a thread (outbox_thread)
 
     def __init__(self, settings: SmtpImapSettings) -> None:
         """Nothing connects until the first send or fetch."""
