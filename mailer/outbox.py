@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from mailer import pacing
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
+from mailer.faults import kill_point
 from mailer.flows.base import ANSWER, BULK, TIMELY, PlannedEmail
 from mailer.locale import SOURCE, language_for
 from mailer.locale.text import localize
@@ -258,6 +259,7 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
                     _release(db, row, owner, clock())
                 else:
                     busy_until = _send_one(db, transport, row, owner, clock(), settings, result)
+                    kill_point("sent")  # crash tests: killed with the next rows claimed, or the day half planned
                     progress(1)
         finally:
             store.settle_sent(db)

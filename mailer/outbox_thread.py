@@ -15,6 +15,7 @@ other from writing for long. The transport is used by this thread alone until it
 """
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -29,10 +30,12 @@ from mailer.config import Settings
 from mailer.store import file_of, open_again
 from mailer.transports.base import Transport
 
+log = logging.getLogger(__name__)
+
 # While both threads run, the one that waits for the server takes the interpreter back this
 # soon after its reply arrives (Python's default is 5 ms: four replies an email would each
 # wait that long behind the composing thread, slower than not overlapping at all).
-SWITCH_SECONDS = 0.0002
+SWITCH_SECONDS = 0.00005
 
 
 class Flusher:
@@ -46,7 +49,7 @@ class Flusher:
         self.clock, self.should_stop, self.progress, self.into = clock, should_stop, progress, into
         self.seconds = 0.0  # time spent flushing (it overlaps the composing)
         self.error: BaseException | None = None
-        self._wake, self._done = threading.Event(), False
+        self._wake, self._done, self._stopping = threading.Event(), False, False
         self._thread = threading.Thread(target=self._run, name="outbox-flush", daemon=True)
 
     def start(self) -> None:
@@ -66,6 +69,18 @@ class Flusher:
         if self.error is not None:
             raise self.error
 
+    def abandon(self) -> None:
+        """The tick failed: finish the send in hand, give back the rows claimed and not started
+        (as a stop does), and wait; what the thread raised is only logged (the tick's error wins)."""
+        self._stopping = self._done = True
+        self._wake.set()
+        self._thread.join()
+        if self.error is not None:
+            log.error("the outbox thread failed too: %s", self.error)
+
+    def _stop(self) -> bool:
+        return self._stopping or self.should_stop()
+
     def _run(self) -> None:
         try:
             db = open_again(self.path)
@@ -83,9 +98,11 @@ class Flusher:
         while True:
             self._wake.clear()  # then read: a ``finish`` in between is seen now or wakes the wait below
             last = self._done  # the flush after the last commit ends the loop
+            if self._stopping:
+                return
             started = time.perf_counter()
             outbox.flush(db, self.transport, self.now, self.settings, self.owner, self.clock,
-                         self.should_stop, self.progress, into=self.into)
+                         self._stop, self.progress, into=self.into)
             self.seconds += time.perf_counter() - started
             if last:
                 return
@@ -110,8 +127,10 @@ def flushing(db: Database, transport: Transport, now: datetime, settings: Settin
     flusher.start()
     try:
         yield flusher
+    except BaseException:
+        flusher.abandon()
+        raise
+    else:
+        flusher.finish()
     finally:
-        try:
-            flusher.finish()
-        finally:
-            sys.setswitchinterval(switch)
+        sys.setswitchinterval(switch)

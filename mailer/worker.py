@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from mailer import inbox, outbox, outbox_thread, retention
 from mailer.config import Settings
 from mailer.errors import LocalFileError, StoreError, TransportError
+from mailer.faults import kill_point
 from mailer.flows.base import PlannedEmail
 from mailer.flows.registry import FLOWS
 from mailer.store import planning
@@ -63,7 +64,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-PLAN_BATCH = 500  # plans rendered and committed together before the outbox is flushed again
+PLAN_BATCH = 100  # plans composed, then committed together; the outbox thread is woken after each batch
 
 
 def plan_due(db: Database, now: datetime, settings: Settings, result: TickResult | None = None,
@@ -127,6 +128,7 @@ def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime,
             outbox.set_aside(db, plan, now, f"could not build: {type(exc).__name__}: {exc}")
             result.dead += 1
             result.notes.append(f"{plan.key}: could not build: {exc}")
+    kill_point("planned")  # crash tests: killed half-way through planning, with sends under way
     return new
 
 
