@@ -71,8 +71,9 @@ def plan_due(db: Database, now: datetime, settings: Settings, result: TickResult
              between: Callable[[], None] = lambda: None) -> int:
     """Ask each flow what should have gone out by ``now``; enqueue it; return how many were new.
 
-    Plans are built and committed in batches, and ``between`` (the tick's flush) runs after
-    each, so the first emails leave while the rest of a large day is still being composed.
+    Plans are built and committed in batches, and ``between`` runs after each (the tick's: it
+    wakes the outbox thread, or flushes), so the first emails leave while the rest of a large
+    day is still being composed.
     A flow that raises and a plan that cannot be built are recorded and skipped: nothing
     one row does may stop anyone else's mail.
     """
