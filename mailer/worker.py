@@ -192,10 +192,11 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
                                                            progress, into=sent))  # no thread: see flushing
         result.enqueued = box.answers + plan_due(db, now, settings, result, flusher.committed)
         planned = time.perf_counter()
+        between = 0.0 if thread else flusher.seconds  # flushed in this thread between batches
         if thread is None:
             flusher.committed()  # the thread flushes once more as it finishes; this one, now
-    result.seconds = {"inbound": received - begin, "planning": planned - received, "sending": flusher.seconds,
-                      "after_planning": time.perf_counter() - planned}
+    result.seconds = {"inbound": received - begin, "planning": planned - received - between,
+                      "sending": flusher.seconds, "after_planning": time.perf_counter() - planned}
     result.sent, result.retried, result.dead = sent.sent, sent.retried, result.dead + sent.dead
     result.unknown, result.held_by_pace = sent.unknown, sent.held_by_pace
     result.notes += sent.errors
