@@ -52,7 +52,8 @@ def one_run(workdir: Path, sink: Sink, count: int, run: int, profile: bool) -> d
         result = worker.tick(db, transport, day1, settings, "bench")
         if prof:
             prof.disable()
-        figures.update(tick_s=time.perf_counter() - begin, tick_cpu_s=cpu() - begin_cpu, sent=result.sent)
+        figures.update(tick_s=time.perf_counter() - begin, tick_cpu_s=cpu() - begin_cpu, sent=result.sent,
+                       **{f"{stage}_s": value for stage, value in result.seconds.items()})
         if prof:
             print_profile(prof, cumulative=40, tottime=25)
 
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"run {n}: tick {r['tick_s']:.1f} s (CPU {r['tick_cpu_s']:.1f} s, {r['tick_cpu_s'] * 1000 / args.count:.2f} "
               f"ms a participant; sent {r['sent']:,}), smtplib loop {r['smtplib_s']:.1f} s over "
               f"{r['loop_emails']:,} emails: ratio {r['ratio']:.2f}")
+        print(f"       stages: " + ", ".join(f"{k[:-2]} {v:.2f} s" for k, v in r.items()
+                                             if k[:-2] in ("inbound", "planning", "sending", "after_planning")))
     print(f"median ratio {statistics.median(r['ratio'] for r in rows):.2f} (goal 0.8)")
 
 

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from mailer import pacing
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
+from mailer.faults import kill_point
 from mailer.flows.base import ANSWER, BULK, TIMELY, PlannedEmail
 from mailer.locale import SOURCE, language_for
 from mailer.locale.text import localize
@@ -82,25 +83,53 @@ def enqueue_one(db: Database, plan: PlannedEmail, now: datetime, settings: Setti
     Composing comes first and writes nothing, so a plan that fails to build leaves no token
     and no row behind; ``found`` is ``prefetch`` of the batch this plan belongs to.
     """
+    built = build_one(db, plan, now, settings, found)
+    return store_built(db, built, now, settings) if built else 0
+
+
+@dataclass
+class Built:
+    """A plan composed for its recipient and not yet stored (``build_one``)."""
+
+    plan: PlannedEmail
+    person: dict
+    message_id: str
+    token: str | None
+    data: bytes
+
+
+def build_one(db: Database, plan: PlannedEmail, now: datetime, settings: Settings,
+              found: Prefetched) -> Built | None:
+    """Compose one plan (None when its key is known or its recipient is not mailable), writing
+    nothing but a deactivated person's held mail; ``store_built`` stores it. The worker composes
+    a batch this way outside any transaction, then stores it in a short one, so the thread that
+    sends meanwhile is never kept from recording a send while emails are composed."""
     if plan.key in found.keys:
-        return 0
+        return None
     found.keys.add(plan.key)
     person = found.people.get(plan.to.strip().lower())
     if person is None or not people.is_mailable(person):
         if person is not None and person["status"] == "inactive":  # kept visible: `people list`
             people.hold_mail(db, person["id"], plan.key, plan.subject, now)
         log.info("not mailing %s (%s)", plan.to, "unknown" if person is None else person["status"])
-        return 0
+        return None
     address = settings.mailer_address
     message_id = envelope.new_message_id(address.partition("@")[2] or "localhost")
     token = envelope.new_token() if plan.reply_purpose or plan.recurring else None
     data = _compose(plan, person, message_id, token, now, settings)
+    return Built(plan, person, message_id, token, data)
+
+
+def store_built(db: Database, built: Built, now: datetime, settings: Settings) -> int:
+    """Store a composed plan: its token and its outbox row (1), or nothing when its key was
+    taken meanwhile (0)."""
+    plan, person, message_id, token = built.plan, built.person, built.message_id, built.token
     if token:
         tokens.add_token(db, token, person["id"], plan.reply_purpose or "unsubscribe",
                          plan.reply_ref or plan.key, message_id, now,
                          now + timedelta(days=settings.tokens_ttl_days))
     return 1 if store.enqueue_row(db, key=plan.key, message_id=message_id, to_addr=person["email"],
-                                  subject=subject_for(plan, person, settings), data=data, created_at=now,
+                                  subject=subject_for(plan, person, settings), data=built.data, created_at=now,
                                   not_before=plan.not_before, priority=priority(plan)) else 0
 
 
@@ -236,6 +265,7 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
                     _release(db, row, owner, clock())
                 else:
                     busy_until = _send_one(db, transport, row, owner, clock(), settings, result)
+                    kill_point("sent")  # crash tests: killed with the next rows claimed, or the day half planned
                     progress(1)
         finally:
             store.settle_sent(db)

@@ -21,9 +21,10 @@ from typing import Callable, Iterable, Iterator
 import schedule
 from sqlite_utils import Database
 
-from mailer import inbox, outbox, retention
+from mailer import inbox, outbox, outbox_thread, retention
 from mailer.config import Settings
 from mailer.errors import LocalFileError, StoreError, TransportError
+from mailer.faults import kill_point
 from mailer.flows.base import PlannedEmail
 from mailer.flows.registry import FLOWS
 from mailer.store import planning
@@ -49,7 +50,9 @@ class TickResult:
     held_by_pace: int = 0
     notes: list[str] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)  # handled messages per outcome (inbox)
-    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage: inbound, planning, sending
+    # wall time per stage: inbound, planning, sending (overlapping planning), after_planning (the
+    # wait for the last sends)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain data for ``--json``."""
@@ -61,15 +64,16 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-PLAN_BATCH = 500  # plans rendered and committed together before the outbox is flushed again
+PLAN_BATCH = 100  # plans composed, then committed together; the outbox thread is woken after each batch
 
 
 def plan_due(db: Database, now: datetime, settings: Settings, result: TickResult | None = None,
              between: Callable[[], None] = lambda: None) -> int:
     """Ask each flow what should have gone out by ``now``; enqueue it; return how many were new.
 
-    Plans are built and committed in batches, and ``between`` (the tick's flush) runs after
-    each, so the first emails leave while the rest of a large day is still being composed.
+    Plans are built and committed in batches, and ``between`` runs after each (the tick's: it
+    wakes the outbox thread, or flushes), so the first emails leave while the rest of a large
+    day is still being composed.
     A flow that raises and a plan that cannot be built are recorded and skipped: nothing
     one row does may stop anyone else's mail.
     """
@@ -101,20 +105,31 @@ def _batches(plans: Iterable[PlannedEmail], size: int) -> Iterator[tuple[Planned
 
 def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime, settings: Settings,
                    result: TickResult) -> int:
-    """Render and store one batch in one transaction; a plan that fails becomes a dead row."""
-    new = 0
+    """Render a batch, then store it in one transaction; a plan that fails becomes a dead row.
+
+    Composing writes nothing (``outbox.build_one``), so the write lock is held only while the
+    batch is stored: the thread sending meanwhile (``outbox_thread``) records each send at once."""
+    found = outbox.prefetch(db, batch)
+    built: list[outbox.Built] = []
+    failed: list[tuple[PlannedEmail, Exception]] = []
+    for plan in batch:
+        try:
+            one = outbox.build_one(db, plan, now, settings, found)
+        except (StoreError, sqlite3.Error):
+            raise
+        except Exception as exc:  # noqa: BLE001 - catch per message: set it aside, go on
+            failed.append((plan, exc))
+            continue
+        if one is not None:
+            built.append(one)
     with db.atomic():
-        found = outbox.prefetch(db, batch)
-        for plan in batch:
-            try:
-                new += outbox.enqueue_one(db, plan, now, settings, found)
-            except (StoreError, sqlite3.Error):
-                raise
-            except Exception as exc:  # noqa: BLE001 - catch per message: set it aside, go on
-                log.warning("could not build %s: %s", plan.key, exc)
-                outbox.set_aside(db, plan, now, f"could not build: {type(exc).__name__}: {exc}")
-                result.dead += 1
-                result.notes.append(f"{plan.key}: could not build: {exc}")
+        new = sum(outbox.store_built(db, one, now, settings) for one in built)
+        for plan, exc in failed:
+            log.warning("could not build %s: %s", plan.key, exc)
+            outbox.set_aside(db, plan, now, f"could not build: {type(exc).__name__}: {exc}")
+            result.dead += 1
+            result.notes.append(f"{plan.key}: could not build: {exc}")
+    kill_point("planned")  # crash tests: killed half-way through planning, with sends under way
     return new
 
 
@@ -156,7 +171,7 @@ def next_send(db: Database, now: datetime) -> tuple[datetime, str] | None:
 def tick(db: Database, transport: Transport, now: datetime, settings: Settings, owner: str,
          clock: Callable[[], datetime] | None = None, should_stop: Callable[[], bool] = lambda: False,
          progress: Callable[[int], None] = lambda n: None) -> TickResult:
-    """One pass: inbox, then what is due (flushing after each batch), then the outbox."""
+    """One pass: inbox, then what is due, while a thread flushes the outbox (``outbox_thread``)."""
     result = TickResult(now=now.isoformat())
     begin = time.perf_counter()
     box = inbox.InboxResult()
@@ -171,21 +186,34 @@ def tick(db: Database, transport: Transport, now: datetime, settings: Settings, 
     result.notes += box.notes
     retention.drop_expired_raw(db, transport, now, settings)
     mirror_calendars(db, transport, now, settings, result)  # before planning: it decides who mails invitations
-    sent, received, sending = outbox.FlushResult(), time.perf_counter(), [0.0]
-
-    def send() -> None:
-        started = time.perf_counter()
-        outbox.flush(db, transport, now, settings, owner, clock, should_stop, progress, into=sent)
-        sending[0] += time.perf_counter() - started
-
-    result.enqueued = box.answers + plan_due(db, now, settings, result, send)
-    send()
-    result.seconds = {"inbound": received - begin, "sending": sending[0],
-                      "planning": time.perf_counter() - received - sending[0]}
+    sent, received = outbox.FlushResult(), time.perf_counter()
+    with outbox_thread.flushing(db, transport, now, settings, owner, clock, should_stop, progress, sent) as thread:
+        flusher = thread or _InThread(lambda: outbox.flush(db, transport, now, settings, owner, clock, should_stop,
+                                                           progress, into=sent))  # no thread: see flushing
+        result.enqueued = box.answers + plan_due(db, now, settings, result, flusher.committed)
+        planned = time.perf_counter()
+        between = 0.0 if thread else flusher.seconds  # flushed in this thread between batches
+        if thread is None:
+            flusher.committed()  # the thread flushes once more as it finishes; this one, now
+    result.seconds = {"inbound": received - begin, "planning": planned - received - between,
+                      "sending": flusher.seconds, "after_planning": time.perf_counter() - planned}
     result.sent, result.retried, result.dead = sent.sent, sent.retried, result.dead + sent.dead
     result.unknown, result.held_by_pace = sent.unknown, sent.held_by_pace
     result.notes += sent.errors
     return result
+
+
+class _InThread:
+    """Flushing in the tick's own thread after each batch (``outbox_thread.Flusher``'s interface)."""
+
+    def __init__(self, flush: Callable[[], object]) -> None:
+        self.flush, self.seconds = flush, 0.0
+
+    def committed(self) -> None:
+        """Flush now."""
+        started = time.perf_counter()
+        self.flush()
+        self.seconds += time.perf_counter() - started
 
 
 class Stopper:

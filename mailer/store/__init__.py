@@ -76,19 +76,42 @@ def open_db(path: Path | str) -> Database:
         db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         check_integrity(db, path)
         db.enable_wal()
-        # In WAL mode NORMAL still survives a process crash (kill -9); only a power cut can lose
-        # the last commits, and those sends come back as 'unknown' and are reconciled. 2x faster.
-        db.conn.execute("PRAGMA synchronous = NORMAL")
-        # A 16 MB page cache keeps the outbox's indexes in memory during a 50,000-email day, and
-        # a checkpoint every 4,000 pages (not 1,000) writes a page changed by many sends once.
-        # Together they halve the SQLite time of a large tick (bench/README.md).
-        db.conn.execute("PRAGMA cache_size = -16000")
-        db.conn.execute("PRAGMA wal_autocheckpoint = 4000")
-        db.conn.execute("PRAGMA foreign_keys = ON")
-        # Autocommit outside db.atomic(): a bare write is never left in an open implicit
-        # transaction (lost at a kill -9); units of work use db.atomic(), which nests.
-        db.conn.isolation_level = None
+        _connection_settings(db)
         migrate(db)
+    except sqlite3.Error as exc:
+        raise db_error(exc, path) from exc
+    return db
+
+
+def _connection_settings(db: Database) -> None:
+    """What every connection to the file sets for itself (the WAL mode is the file's own)."""
+    # In WAL mode NORMAL still survives a process crash (kill -9); only a power cut can lose
+    # the last commits, and those sends come back as 'unknown' and are reconciled. 2x faster.
+    db.conn.execute("PRAGMA synchronous = NORMAL")
+    # A 16 MB page cache keeps the outbox's indexes in memory during a 50,000-email day, and
+    # a checkpoint every 4,000 pages (not 1,000) writes a page changed by many sends once.
+    # Together they halve the SQLite time of a large tick (bench/README.md).
+    db.conn.execute("PRAGMA cache_size = -16000")
+    db.conn.execute("PRAGMA wal_autocheckpoint = 4000")
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    # Autocommit outside db.atomic(): a bare write is never left in an open implicit
+    # transaction (lost at a kill -9); units of work use db.atomic(), which nests.
+    db.conn.isolation_level = None
+
+
+def file_of(db: Database) -> str | None:
+    """The file behind ``db`` (None for a database in memory), for ``open_again``."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    return row[2] if row and row[2] else None
+
+
+def open_again(path: str) -> Database:
+    """Another connection to a database ``open_db`` already opened (checked and migrated), for
+    another thread of this process: SQLite connections stay in the thread that opened them."""
+    try:
+        db = StoreDatabase(path)
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _connection_settings(db)
     except sqlite3.Error as exc:
         raise db_error(exc, path) from exc
     return db

@@ -175,6 +175,7 @@ class MaildirTransport:
     keeps_sent = True
     calendar = None  # no native meetings: meetups go out as iMIP mail
     max_message_bytes = None  # files on disk: no size limit
+    sends_from_thread = True  # send and find_sent use no database: the outbox may flush in a thread (outbox_thread)
 
     def __init__(self, root: Path) -> None:
         """Use the Maildirs under ``root``; they are created on first use."""

@@ -21,6 +21,7 @@ class SmtpPool:
 
     kind = "smtp"
     keeps_sent = False
+    sends_from_thread = True  # the outbox may flush in a thread of its own (outbox_thread)
 
     def __init__(self, inner: SmtpImapTransport, connections: int) -> None:
         """Nothing connects until a send needs it."""

@@ -106,6 +106,9 @@ class SplitTransport:
         self.kind = f"{names[0]}+{names[1]}"
         self.keeps_sent = sent_copy and reader.keeps_sent
         self.parallel = getattr(sender, "parallel", 1)
+        # a thread may flush (outbox_thread) when neither half that flushing uses needs the database
+        self.sends_from_thread = getattr(sender, "sends_from_thread", False) and (
+            not sent_copy or getattr(reader, "sends_from_thread", False))
         if hasattr(reader, "remove_processed"):  # a Maildir reader keeps processed copies (retention)
             self.remove_processed = reader.remove_processed
 
