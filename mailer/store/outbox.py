@@ -366,18 +366,22 @@ def find_by_message_id(db: Database, message_id: str) -> dict | None:
 
 def sent_between(db: Database, since: datetime, until: datetime) -> list[dict]:
     """Emails sent in ``[since, until)``: key, recipient, Message-ID and bytes, oldest first."""
-    return list(db.query("SELECT o.key, o.to_addr, o.message_id, d.data, o.sent_at FROM outbox o "
-                         "LEFT JOIN outbox_data d ON d.id = o.id WHERE o.sent_at >= ? AND o.sent_at < ? "
-                         "AND o.state = 'sent' ORDER BY o.sent_at, o.id", [ts(since), ts(until)]))
+    return list(stream_sent_between(db, since, until))
+
+
+# ``+o.state``: the unary plus keeps SQLite from the state index, which led it to read every email
+# ever sent and sort the hour's rows, bytes and all, in a temporary tree (330 MB for an hour at
+# 50,000 members); the range of ``outbox_sent`` gives the rows already in order, a few at a time.
+SENT_BETWEEN_SQL = ("SELECT o.key, o.to_addr, o.message_id, d.data, o.sent_at FROM outbox o "
+                    "LEFT JOIN outbox_data d ON d.id = o.id WHERE o.sent_at >= ? AND o.sent_at < ? "
+                    "AND +o.state = 'sent' ORDER BY o.sent_at, o.id")
 
 
 def stream_sent_between(db: Database, since: datetime, until: datetime, batch: int = 100) -> Iterator[dict]:
     """``sent_between`` as a stream: the same rows in the same order, read ``batch`` at a time,
     so that at most ``batch`` emails' bytes are held at once (an hour of a 50,000-member day is
     about 1 GB). Write nothing on ``db`` before the stream is read to its end."""
-    cursor = db.execute("SELECT o.key, o.to_addr, o.message_id, d.data, o.sent_at FROM outbox o "
-                        "LEFT JOIN outbox_data d ON d.id = o.id WHERE o.sent_at >= ? AND o.sent_at < ? "
-                        "AND o.state = 'sent' ORDER BY o.sent_at, o.id", [ts(since), ts(until)])
+    cursor = db.execute(SENT_BETWEEN_SQL, [ts(since), ts(until)])
     names = [column[0] for column in cursor.description]
     while rows := cursor.fetchmany(batch):
         yield from (dict(zip(names, row)) for row in rows)

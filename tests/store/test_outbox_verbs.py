@@ -159,6 +159,16 @@ def test_the_sent_stream_gives_the_same_rows_in_order_a_batch_at_a_time(db, now)
     assert list(outbox.stream_sent_between(db, moment - timedelta(seconds=1), moment)) == []
 
 
+def test_the_sent_stream_reads_the_hours_range_in_index_order_never_sorting_the_bytes(db, now):
+    # reading by the state index made SQLite read every email ever sent and sort an hour's bytes
+    # in memory before giving the first row (330 MB for an hour at 50,000 members)
+    for n in range(20):
+        row = lease(db, f"k{n}", now)
+        outbox.finish(db, row["id"], "w1", "sent", now)
+    plan = " ".join(str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + outbox.SENT_BETWEEN_SQL, ["a", "b"]))
+    assert "outbox_sent" in plan and "TEMP B-TREE" not in plan, plan
+
+
 def test_due_count_and_next_attempt(db, now):
     add(db, "now", now)
     add(db, "soon", now, not_before=now + timedelta(minutes=1))
