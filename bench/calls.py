@@ -59,9 +59,9 @@ def run(count: int) -> dict:
     call_id = open_call(db, {"title": "Bench", "closes": "2027-01-20", "sender": "m00000@example.test",
                              "roles": [{"name": "writer", "places": count // 2},
                                        {"name": "reviewer", "places": count // 4}]}, NOW)
-    plan_s, plans = timed(lambda: flow.due(db, NOW, settings))
+    plan_s, plans = timed(lambda: list(flow.due(db, NOW, settings)))
     enqueue_s, _ = timed(lambda: outbox.enqueue(db, plans, NOW, settings))
-    quiet_s, again = timed(lambda: flow.due(db, NOW + timedelta(minutes=1), settings))
+    quiet_s, again = timed(lambda: list(flow.due(db, NOW + timedelta(minutes=1), settings)))
     everyone = people.list_people(db)
 
     def sign_up_all() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Iterator
 
 from sqlite_utils import Database
 
@@ -62,15 +63,14 @@ def sender_of(db: Database, call: dict, settings: object) -> dict | None:
 
 # -- due -------------------------------------------------------------------------------------
 
-def due(db: Database, now: datetime, settings: object = None) -> list[PlannedEmail]:
-    """Every call email that should have been planned by ``now`` and is not in the outbox."""
-    plans: list[PlannedEmail] = []
+def due(db: Database, now: datetime, settings: object = None) -> Iterator[PlannedEmail]:
+    """Every call email that should have been planned by ``now`` and is not in the outbox, one at
+    a time (the worker composes them a batch at a time: 50,000 invitations never sit in memory)."""
     for call in store.list_calls(db):
-        plans.extend(plan_call(db, call, now, settings))
-    return plans
+        yield from plan_call(db, call, now, settings)
 
 
-def plan_call(db: Database, call: dict, now: datetime, settings: object = None) -> list[PlannedEmail]:
+def plan_call(db: Database, call: dict, now: datetime, settings: object = None) -> Iterator[PlannedEmail]:
     """The invitations still due for one call, or at closing the list for its sender.
 
     Planned once per change: a pass that finds nothing due marks the call, and ticks before its
@@ -79,21 +79,24 @@ def plan_call(db: Database, call: dict, now: datetime, settings: object = None) 
     """
     newest, inside = people.newest_id(db), feeds.already_in(db, call["feeds"])
     if _nothing_due(db, call, now, newest, inside):
-        return []
+        return
     sent = outbox.existing_keys(db, f"call:{call['id']}:")
     if f"call:{call['id']}:list" in sent:
-        return []
+        return
     recipients = definition.invitees(db, call["to_spec"], call["feeds"])
     zones = {p["timezone"] for p in recipients}
     if call["state"] == "closed" or now >= closes_at(call, zones | store.signup_zones(db, call["id"])):
         sender = sender_of(db, call, settings)
-        return [mail.sender_list(call, sender, role_board(db, call["id"]))] if sender else []
-    roles = role_counts(db, call["id"])
-    plans = [mail.invite(call, person, roles) for person in recipients
-             if f"call:{call['id']}:invite:person:{person['id']}" not in sent and not closed_for(call, person, now)]
-    if not plans:  # marked only when nothing is left to enqueue: a crash before enqueueing loses nothing
+        if sender:
+            yield mail.sender_list(call, sender, role_board(db, call["id"]))
+        return
+    roles, planned = role_counts(db, call["id"]), False
+    for person in recipients:
+        if f"call:{call['id']}:invite:person:{person['id']}" not in sent and not closed_for(call, person, now):
+            planned = True
+            yield mail.invite(call, person, roles)
+    if not planned:  # marked only when nothing is left to enqueue: a crash before enqueueing loses nothing
         store.set_plan_mark(db, call["id"], now, zones, newest, inside)
-    return plans
 
 
 def _nothing_due(db: Database, call: dict, now: datetime, newest: int, inside: set[int]) -> bool:

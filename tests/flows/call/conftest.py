@@ -47,7 +47,7 @@ class Sim:
     planned: list[PlannedEmail] = field(default_factory=list)
 
     def tick(self, now: datetime) -> list[PlannedEmail]:
-        plans = flow.due(self.db, now, self.settings)
+        plans = list(flow.due(self.db, now, self.settings))
         outbox.enqueue(self.db, plans, now, self.settings)
         self.planned += plans
         return plans

@@ -21,7 +21,7 @@ def statements(db, now: datetime) -> int:
     seen: list[str] = []
     db.conn.set_trace_callback(seen.append)
     try:
-        assert flow.due(db, now) == []
+        assert list(flow.due(db, now)) == []
     finally:
         db.conn.set_trace_callback(None)
     return len(seen)
@@ -67,3 +67,14 @@ def test_closing_by_hand_clears_the_mark(db, sim, opened):
     store.close_call(db, opened, LATER + timedelta(minutes=1))
     assert store.plan_mark(store.get_call(db, opened), LATER) is None
     assert [p.to for p in sim.tick(LATER + timedelta(minutes=2))] == [LENA]
+
+
+def test_invitations_are_made_one_at_a_time_as_the_worker_takes_them(db, sim, opened, monkeypatch):
+    # the worker composes a batch at a time: a 50,000-member call's invitations never sit in memory
+    made = []
+    real = flow.mail.invite
+    monkeypatch.setattr(flow.mail, "invite", lambda *a: made.append(1) or real(*a))
+    plans = flow.due(db, OPENED, sim.settings)
+    first = next(plans)
+    assert len(made) == 1 and first.key.startswith(f"call:{opened}:invite:person:")
+    assert len(made) + sum(1 for _ in plans) == 5 and len(made) == 5
