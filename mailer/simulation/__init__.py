@@ -61,12 +61,13 @@ def simulate(home: Path, members: int, days: int, reply_rate: float = 0.6, seed:
         people.add_person(db, *LEAD, ("member", "lead"))
         for n, sponsor in enumerate(definition.sponsors, start=1):
             people.add_person(db, sponsor, f"Sponsor {n}", "America/Chicago", ("sponsor",))
-    started = start_challenge(db, path, start)
+    # only the id is kept: what start_challenge returns names every participant (50,000 rows)
+    challenge_id = start_challenge(db, path, start).challenge_id
     report = Report(members=members, days=days, seed=seed, reply_rate=reply_rate, projects=projects)
-    sim = Simulation(db, make_transport(settings), settings, community, started.challenge_id, reply_rate, seed,
+    sim = Simulation(db, make_transport(settings), settings, community, challenge_id, reply_rate, seed,
                      home / "simulation")
     if projects:
-        cast = scenario.set_up(db, home, community, started.challenge_id, definition.title, LEAD,
+        cast = scenario.set_up(db, home, community, challenge_id, definition.title, LEAD,
                                definition.sponsors, start, days)
         sim.projects = ProjectMembers(cast, random.Random(seed + 2), reply_rate, sim.later)
     setup = time.perf_counter() - t0
