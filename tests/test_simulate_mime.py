@@ -18,6 +18,7 @@ from mailer.simulation.community import make_community
 from mailer.simulation.mime import POLICY, flatten
 from mailer.simulation.spool import Spool, deliver
 from mailer.transports.maildir import MaildirTransport
+from tests.test_simulate import _invitation_email
 
 NOW = datetime(2027, 1, 4, 9, 30, tzinfo=timezone.utc)
 NAMES = ("Ana Novak", "Chloé Dubois", "Seán O'Brien", "山田 太郎", "Ana \"the lead\" Novak, PhD")
@@ -70,12 +71,7 @@ def _invitation(attendee: str, language: str = "en", sequence: int = 1, title: s
                              45, "Online")
     ics = invite.request(event, invite.Party("cop@sim.example.com", "CoP"), invite.Party(attendee, "Ana"),
                          NOW - timedelta(hours=random.randint(1, 50)), language)
-    msg = MIMEMultipart("mixed")
-    msg.attach(MIMEText("You are invited.", "plain", "utf-8"))
-    part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")
-    part.set_param("method", "REQUEST")
-    msg.attach(part)
-    return msg.as_bytes()
+    return _invitation_email(ics)
 
 
 def test_calendar_answers_are_written_as_the_stdlib_writes_them():
