@@ -97,8 +97,8 @@ def _plan(db: Database, meetup: dict, now: datetime, settings: object) -> Iterab
         return itertools.chain(_invitations(meetup, people, sent, settings, now), _reminders(meetup, people, sent, now))
     if now >= meetup["end"]:
         asked = sent.get("highlight", {})
-        return [mail.highlight_ask(meetup, p) for p in invitees.mailable(db, meetup)
-                if p["attended"] and p["person_id"] not in asked]
+        return (mail.highlight_ask(meetup, p) for p in invitees.mailable(db, meetup)
+                if p["attended"] and p["person_id"] not in asked)
     return []
 
 
@@ -113,8 +113,9 @@ def _invitations(meetup: dict, invitees: list[dict], sent: dict, settings: objec
             for p in invitees if had.get(p["person_id"], -1) < meetup["sequence"])
 
 
-def _reminders(meetup: dict, invitees: list[dict], sent: dict, now: datetime) -> list[PlannedEmail]:
-    """24 hours before, to those who accepted or have not answered and already hold this version.
+def _reminders(meetup: dict, invitees: list[dict], sent: dict, now: datetime) -> Iterable[PlannedEmail]:
+    """24 hours before, to those who accepted or have not answered and already hold this version,
+    made one at a time as the outbox takes them (50,000 reminders never sit in memory at once).
 
     Someone invited (or a meetup moved) inside the last 24 hours just had the invitation: that
     is their reminder.
@@ -123,9 +124,9 @@ def _reminders(meetup: dict, invitees: list[dict], sent: dict, now: datetime) ->
     if now < window or meetup["updated_at"] > window:
         return []
     had, reminded = sent.get("invite", {}), sent.get("reminder", {})
-    return [mail.reminder(meetup, p) for p in invitees
+    return (mail.reminder(meetup, p) for p in invitees
             if p["partstat"] in REMINDED and had.get(p["person_id"], -1) == meetup["sequence"]
-            and p["added_at"] <= window and reminded.get(p["person_id"], -1) < meetup["sequence"]]
+            and p["added_at"] <= window and reminded.get(p["person_id"], -1) < meetup["sequence"])
 
 
 # -- replies -----------------------------------------------------------------------------
