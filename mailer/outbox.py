@@ -259,10 +259,8 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
                 busy_until = send_rows(db, transport, rows, owner, clock, settings, result, should_stop, progress)
                 rows = []
             for row in rows:
-                if busy_until is not None:  # the server asked us to wait: the rest waits untried
-                    store.postpone(db, row["id"], owner, busy_until, "server busy: waiting as it asked")
-                elif should_stop():
-                    _release(db, row, owner, clock())
+                if busy_until is not None or should_stop():  # the rest waits untried, or goes back
+                    give_back(db, row, owner, clock(), busy_until)
                 else:
                     busy_until = _send_one(db, transport, row, owner, clock(), settings, result)
                     kill_point("sent")  # crash tests: killed with the next rows claimed, or the day half planned
@@ -364,6 +362,15 @@ def backoff(attempts: int, base_seconds: int, rng: random.Random | None = None) 
 def _release(db: Database, row: dict, owner: str, now: datetime) -> None:
     """Give back a claimed row we did not start sending (shutdown requested)."""
     store.finish(db, row["id"], owner, "pending", now, error=None)
+
+
+def give_back(db: Database, row: dict, owner: str, now: datetime, busy: datetime | None) -> None:
+    """A claimed row not tried: it waits for the server (``busy``: it asked us to wait), or goes
+    back to pending (a stop was asked for)."""
+    if busy is not None:
+        store.postpone(db, row["id"], owner, busy, "server busy: waiting as it asked")
+    else:
+        _release(db, row, owner, now)
 
 
 def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushResult) -> None:

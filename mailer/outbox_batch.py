@@ -16,7 +16,6 @@ from sqlite_utils import Database
 
 from mailer import outbox
 from mailer.config import Settings
-from mailer.store import outbox as store
 from mailer.transports.base import Transport
 
 
@@ -39,16 +38,9 @@ def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, 
         together = []
     for row in together + alone:
         if busy is not None or should_stop():
-            _give_back(db, row, owner, clock(), busy)
+            outbox.give_back(db, row, owner, clock(), busy)
         else:
             busy = outbox._send_one(db, transport, row, owner, clock(), settings, result)
             progress(1)
     return busy
 
-
-def _give_back(db: Database, row: dict, owner: str, now: datetime, busy: datetime | None) -> None:
-    """A row not tried: it waits for the server (``busy``), or goes back to pending (a stop)."""
-    if busy is not None:
-        store.postpone(db, row["id"], owner, busy, "server busy: waiting as it asked")
-    else:
-        store.finish(db, row["id"], owner, "pending", now, error=None)

@@ -19,7 +19,6 @@ from mailer import outbox
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, UncertainSendError
 from mailer.faults import kill_point
-from mailer.store import outbox as store
 from mailer.transports.base import Outgoing, Transport
 
 SendError = TemporarySendError | PermanentSendError | UncertainSendError
@@ -56,10 +55,7 @@ class _Flush:
 
     def give_back(self, row: dict, busy: datetime | None) -> None:
         """A row not tried: it waits for the server (``busy``), or goes back to pending (a stop)."""
-        if busy is not None:
-            store.postpone(self.db, row["id"], self.owner, busy, "server busy: waiting as it asked")
-        else:
-            store.finish(self.db, row["id"], self.owner, "pending", self.clock(), error=None)
+        outbox.give_back(self.db, row, self.owner, self.clock(), busy)
 
 
 def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, clock: Callable[[], datetime],
