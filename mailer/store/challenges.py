@@ -220,9 +220,16 @@ def add_participant(db: Database, challenge_id: int, person_id: int, now: dateti
     return cur.rowcount == 1
 
 
-def _participant_row(row: dict) -> dict:
+def _participant_row(row: dict, parsed: dict[str, datetime] | None = None) -> dict:
+    # ``parsed``: one datetime per distinct stamp of a listing. A challenge started for 50,000
+    # people enrols them all at one moment, so most rows share their three stamps: 7 MB of
+    # equal datetimes at 50,000 (issue 25's day-1 tick memory) become a handful.
     for key in ("joined_at", "last_activity_at", "updated_at"):
-        row[key] = parse_ts(row[key])
+        if parsed is None:
+            row[key] = parse_ts(row[key])
+        else:
+            stamp = row[key]
+            row[key] = parsed.get(stamp) or parsed.setdefault(stamp, parse_ts(stamp))
     for key in ("status", "timezone", "person_status"):  # a few values shared by 50,000 rows
         if isinstance(row.get(key), str):
             row[key] = sys.intern(row[key])
@@ -243,7 +250,8 @@ def list_participants(db: Database, challenge_id: int) -> list[dict]:
         """SELECT cp.*, p.email, p.name, p.timezone, p.status AS person_status, p.send_hour
            FROM challenge_participants cp JOIN people p ON p.id = cp.person_id
            WHERE cp.challenge_id = ? ORDER BY p.email""", [challenge_id])
-    return [_participant_row(r) for r in rows]
+    parsed: dict[str, datetime] = {}
+    return [_participant_row(r, parsed) for r in rows]
 
 
 def set_participant_status(db: Database, challenge_id: int, person_id: int, status: str,

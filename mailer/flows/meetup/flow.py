@@ -25,6 +25,7 @@ from mailer.flows.challenge import timing
 from mailer.flows.meetup import invitees, native, rsvp
 from mailer.flows.meetup import emails as mail
 from mailer.flows.meetup.actions import REMINDER_BEFORE
+from mailer.flows.meetup.invitees import Mailable
 from mailer.inbound.calendar_reply import read_rsvp
 from mailer.inbound.message import ParsedMessage
 from mailer.store import meetup_plans as plan_marks
@@ -102,18 +103,18 @@ def _plan(db: Database, meetup: dict, now: datetime, settings: object) -> Iterab
     return []
 
 
-def _invitations(meetup: dict, invitees: list[dict], sent: dict, settings: object,
+def _invitations(meetup: dict, invitees: Mailable, sent: dict, settings: object,
                  now: datetime) -> Iterator[PlannedEmail]:
     """The invitation (or update) to each invitee who does not hold the current version, built
     one at a time as the outbox takes them (each carries its calendar: ``outbound.invite``
     builds it once per version and puts the invitee in)."""
     had = sent.get("invite", {})
-    speakers = [p["name"] for p in invitees if p["speaker"]]
+    speakers = invitees.speakers()
     return (mail.invitation(meetup, p, speakers, p["person_id"] in had, settings, now)
             for p in invitees if had.get(p["person_id"], -1) < meetup["sequence"])
 
 
-def _reminders(meetup: dict, invitees: list[dict], sent: dict, now: datetime) -> Iterable[PlannedEmail]:
+def _reminders(meetup: dict, invitees: Iterable[dict], sent: dict, now: datetime) -> Iterable[PlannedEmail]:
     """24 hours before, to those who accepted or have not answered and already hold this version,
     made one at a time as the outbox takes them (50,000 reminders never sit in memory at once).
 

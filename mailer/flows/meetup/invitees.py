@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Iterator
 
 from sqlite_utils import Database
 
@@ -14,11 +15,29 @@ from mailer.store import outbox, people
 KEY = re.compile(r"^meetup:\d+:(invite|cancel|reminder|highlight):(?:seq:(\d+):)?person:(\d+)$")
 
 
-def mailable(db: Database, meetup: dict) -> list[dict]:
-    """Invitees we may write to (bounced, deactivated or erased: nothing; a calendar server that
-    sends a native event's invitations gets only these), each with ``id`` = person id."""
-    return [{**p, "id": p["person_id"]} for p in store.list_invitees(db, meetup["id"])
-            if p["person_status"] not in people.UNMAILED]
+class Mailable:
+    """A meetup's invitees we may write to (bounced, deactivated or erased: nothing; a calendar
+    server that sends a native event's invitations gets only these), each row with ``id`` = person
+    id, by email. Read from the store a page at a time each time it is walked, so a 50,000-person
+    meetup's plan never holds every invitee at once."""
+
+    def __init__(self, db: Database, meetup_id: int) -> None:
+        self.db, self.meetup_id = db, meetup_id
+
+    def __iter__(self) -> Iterator[dict]:
+        for row in store.stream_invitees(self.db, self.meetup_id):
+            if row["person_status"] not in people.UNMAILED:
+                row["id"] = row["person_id"]
+                yield row
+
+    def speakers(self) -> list[str]:
+        """The speakers' names, by email (one query, not a walk over every invitee)."""
+        return store.speaker_names(self.db, self.meetup_id, people.UNMAILED)
+
+
+def mailable(db: Database, meetup: dict) -> Mailable:
+    """The invitees we may write to, walked a page at a time (see ``Mailable``)."""
+    return Mailable(db, meetup["id"])
 
 
 def refresh(db: Database, meetup: dict, now: datetime) -> int:

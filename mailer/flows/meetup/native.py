@@ -101,7 +101,7 @@ def _create(db: Database, calendar: NativeCalendar, meetup: dict, now: datetime,
                                                    "reason": "invitations were mailed before native meetings"}, now)
         return "invitations already mailed: stays an emailed invitation"
     invitees.refresh(db, meetup, now)
-    people = invitees.mailable(db, meetup)
+    people = list(invitees.mailable(db, meetup))  # a native event names every attendee at once
     limit = getattr(calendar, "max_attendees", None)
     if limit is not None and len(people) > limit:
         reason = f"{len(people)} invitees, more than the {limit} one calendar event takes: mailed instead"
@@ -129,7 +129,7 @@ def _update(db: Database, calendar: NativeCalendar, meetup: dict, row: dict, now
             settings: object) -> str | None:
     """Push a move, a changed text or a changed invite list (the server mails those it concerns)."""
     invitees.refresh(db, meetup, now)
-    people = invitees.mailable(db, meetup)
+    people = list(invitees.mailable(db, meetup))  # a native event names every attendee at once
     item = meeting(meetup, people, _language(settings))
     fingerprint = _fingerprint(item)
     if fingerprint == row["fingerprint"] and row["sequence"] == meetup["sequence"]:
