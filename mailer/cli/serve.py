@@ -10,20 +10,28 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
-import uvicorn
 
 from mailer.app import App
 from mailer.cli.now import parse_now
 from mailer.errors import MailerError
-from mailer.web.app import create_app
 from mailer.web.context import WebContext, clock_from, load_context
 from mailer.web.tokens import rotate_key
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def make_server(ctx: WebContext, host: str, port: int) -> uvicorn.Server:
     """A uvicorn server for ``ctx``'s app. No access log: paths hold signed links."""
+    # Imported here, not with the command list: uvicorn and the pages are 10 MB of a `tick`
+    # process's memory and a quarter of its start-up, and only a server needs them.
+    import uvicorn
+
+    from mailer.web.app import create_app
+
     config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
                             access_log=False, server_header=False, proxy_headers=True)
     return uvicorn.Server(config)
