@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
 from mailer.store.meetup_plans import plan_marks
-from mailer.store.rows import scrub
+from mailer.store.rows import scrub, select
 
 PARTSTATS = ("needs-action", "accepted", "declined", "tentative")
 
@@ -134,7 +134,7 @@ def _meetup_row(row: dict) -> dict:
 
 def get_meetup(db: Database, meetup_id: int) -> dict:
     """The meetup with this id (start/end as datetimes); NotFoundError if there is none."""
-    rows = list(db.query("SELECT * FROM meetups WHERE id = ?", [meetup_id]))
+    rows = select(db, "SELECT * FROM meetups WHERE id = ?", [meetup_id])  # read once per reply
     if not rows:
         raise NotFoundError(f"no meetup with id {meetup_id}")
     return _meetup_row(rows[0])
@@ -145,7 +145,7 @@ def find_by_uid(db: Database, uid: str) -> dict | None:
 
     A native event made by Graph carries a UID Exchange chose, so that one is looked up too.
     """
-    rows = list(db.query("SELECT * FROM meetups WHERE uid = ?", [uid.strip()])) or list(db.query(
+    rows = select(db, "SELECT * FROM meetups WHERE uid = ?", [uid.strip()]) or list(db.query(
         "SELECT m.* FROM meetups m JOIN meetup_native n ON n.meetup_id = m.id WHERE n.event_uid = ? "
         "AND n.event_uid != ''", [uid.strip()]))
     return _meetup_row(rows[0]) if rows else None
@@ -254,8 +254,7 @@ def list_invitees(db: Database, meetup_id: int) -> list[dict]:
 
 def get_invitee(db: Database, meetup_id: int, person_id: int) -> dict | None:
     """One invitee row, or None when the person is not invited."""
-    rows = list(db.query("SELECT * FROM meetup_invitees WHERE meetup_id = ? AND person_id = ?",
-                         [meetup_id, person_id]))
+    rows = select(db, "SELECT * FROM meetup_invitees WHERE meetup_id = ? AND person_id = ?", [meetup_id, person_id])
     return _invitee_row(rows[0]) if rows else None
 
 

@@ -144,7 +144,8 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
         return _highlight(db, meetup, reply, now)
     token_version = int(match.group(2)) if match.group(2) else None
     version = _version(reply, token_version, meetup["sequence"])
-    if store.get_invitee(db, meetup["id"], reply.person_id) is None:
+    invitee = store.get_invitee(db, meetup["id"], reply.person_id)
+    if invitee is None:
         _keep(db, meetup, None, reply, now, "unattributed", version)
         return outcome.kept(reply, f"an answer from {reply.person_email}, who is not invited to meetup "
                                    f"{meetup['id']}: kept for the organiser")
@@ -161,7 +162,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
         if asked:
             return outcome.answered(reply, asked)
         return outcome.kept(reply, f"an answer to meetup {meetup['id']} that says neither yes, no nor maybe")
-    _record(db, meetup, reply, answer, now)
+    _record(db, meetup, invitee, reply, answer, now)
     return acknowledge(db, meetup, reply, answer)
 
 
@@ -186,11 +187,13 @@ def _after_cancel(db: Database, meetup: dict, reply: RoutedReply, now: datetime,
     return outcome.kept(reply, reason, [told])
 
 
-def _record(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Answer, now: datetime) -> None:
+def _record(db: Database, meetup: dict, invitee: dict, reply: RoutedReply, answer: rsvp.Answer,
+            now: datetime) -> None:
+    """Keep the answer as it came; make it the invitee's (``invitee``: their row as read
+    before it) when it outranks the one stored."""
     store.keep_answer(db, meetup["id"], reply.person_id, reply.person_email, answer.kind, answer.partstat,
                       answer.version, now, comment=answer.comment, stamp=answer.stamp,
                       message_id=reply.message.message_id)
-    invitee = store.get_invitee(db, meetup["id"], reply.person_id)
     if rsvp.outranks(answer, invitee["answered_version"], invitee["answered_stamp"]):
         store.set_answer(db, meetup["id"], reply.person_id, answer.partstat, answer.version, answer.stamp,
                          now, answer.comment)
