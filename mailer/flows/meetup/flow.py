@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from mailer.errors import InboundError, NotFoundError
 from mailer.flows import outcome, reply_files
-from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.base import PlannedEmail, RoutedReply, person_of
 from mailer.flows.challenge import timing
 from mailer.flows.meetup import invitees, native, rsvp
 from mailer.flows.meetup import emails as mail
@@ -29,7 +29,6 @@ from mailer.inbound.calendar_reply import read_rsvp
 from mailer.inbound.message import ParsedMessage
 from mailer.store import meetup_plans as plan_marks
 from mailer.store import meetups as store
-from mailer.store import people
 
 REF = re.compile(r"^meetup:(\d+)(?::seq:(\d+)|:(highlight))?$")
 LOOK_BACK = timedelta(days=30)  # meetups that ended (or changed) longer ago plan nothing more
@@ -170,7 +169,7 @@ def acknowledge(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Ans
     """One short line back to an answer in words (a calendar's answer needs none)."""
     if answer.kind != "text" or meetup["state"] == "cancelled" or answer.partstat not in mail.RECEIVED_KINDS:
         return []
-    return [mail.received(meetup, people.get_person(db, reply.person_id), answer.partstat,
+    return [mail.received(meetup, person_of(db, reply), answer.partstat,
                           reply.message.subject or "", reply.message.message_id)]
 
 
@@ -181,7 +180,7 @@ def _after_cancel(db: Database, meetup: dict, reply: RoutedReply, now: datetime,
     reason = f"an answer to meetup {meetup['id']} after it was cancelled: kept for the organiser"
     if reply.rsvp is not None:
         return outcome.kept(reply, reason)
-    person = people.get_person(db, reply.person_id)
+    person = person_of(db, reply)
     told = mail.cancelled_reply(meetup, person, timing.local_date(now, person["timezone"]),
                                 reply.message.subject or "", reply.message.message_id)
     return outcome.kept(reply, reason, [told])
@@ -221,7 +220,7 @@ def _ask(db: Database, meetup: dict, reply: RoutedReply, now: datetime) -> list[
     """One short question to a person whose words we could not read (never to a calendar)."""
     if reply.rsvp is not None or meetup["state"] == "cancelled" or now >= meetup["start"]:
         return []
-    person = people.get_person(db, reply.person_id)
+    person = person_of(db, reply)
     return [mail.question(meetup, person, timing.local_date(now, person["timezone"]),
                           reply.message.subject or "", reply.message.message_id)]
 
