@@ -17,6 +17,7 @@ the outcome: ``from_ical`` tolerates a broken line or value inside a VEVENT (it 
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import icalendar
@@ -84,7 +85,7 @@ def _nest(stack: list[str], line: str) -> list[str] | None:
 def _calendar_text(line: str, name: str) -> str | None:
     """A calendar property's value as from_ical reads it; None unless it is ``NAME:value``
     of a type that reads any text (then neither ``parts`` nor the type can refuse it)."""
-    factory = _TYPES.for_property(name, None)
+    factory = _factory(name, None)
     if line[len(name)] != ":" or factory not in _ANY_TEXT:
         return None
     if name != "METHOD":
@@ -92,6 +93,13 @@ def _calendar_text(line: str, name: str) -> str | None:
     getter = getattr(factory, "get_value_from_content_line", None)
     value = getter(Contentline(line)) if getter is not None else _parts(line, name)[1]
     return str(factory(factory.from_ical(value)))
+
+
+@functools.lru_cache(maxsize=256)
+def _factory(name: str, value_type: str | None) -> type:
+    """The value type from_ical gives a property (``TypesFactory.for_property``: a few
+    case-insensitive look-ups, made once per name and VALUE)."""
+    return _TYPES.for_property(name, value_type)
 
 
 def _parts(line: str, name: str) -> tuple[Parameters, str]:
@@ -113,7 +121,7 @@ def _add(event: icalendar.Event, line: str, name: str) -> bool:
         return True  # from_ical skips a line it cannot split inside a VEVENT, and so do we
     if name in ComponentIcalParser.datetime_names and params.get("TZID"):
         return False  # a time in a zone the calendar may define: the whole parse knows it
-    factory = _TYPES.for_property(name, params.value)
+    factory = _factory(name, params.value)
     getter = getattr(factory, "get_value_from_content_line", None)
     if getter is not None:
         value = getter(Contentline(line))
