@@ -2,6 +2,7 @@
 ``email.message_from_bytes`` over the same files, in the same run.
 
     .venv/bin/python -m bench.inbound [--count 10000] [--runs 3] [--profile] [--json] [--workdir DIR]
+    .venv/bin/python -m bench.inbound --simulate 5000 [--days 1] [--seed 1] [--json]
 
 Set-up (not timed): a home with ``count`` members over real time zones (habits from
 ``mailer.simulation.community``: Outlook, Gmail, Apple Mail and mobile, five languages), the
@@ -22,6 +23,14 @@ The figure is inbound messages/s divided by bare messages/s (wall clock), and th
 of this process's CPU time (user + system), which suffers less when other work shares the
 machine. This script prints figures; it asserts nothing about time. ``--profile`` adds a
 cProfile of one inbound pass.
+
+``--simulate N`` measures the simulation's mix instead (calendar answers from Outlook, Google
+and Apple, volunteers, RSVPs in words, approvals, journal entries, auto-replies, bounces): it
+runs ``simulate`` over N members in a fresh home with ``inbox.receive`` wrapped, and prints the
+worker thread's CPU inside it per received message (the outbox thread's sending is not in it),
+the SQLite statements it ran per message, the simulation's counts, and a digest of every kept
+message's outcome (state, kind, rule, reason, outcome, in order): two trees giving the same
+digest for the same seed handled every message alike.
 """
 from __future__ import annotations
 
@@ -29,6 +38,7 @@ import argparse
 import cProfile
 import dataclasses
 import email
+import hashlib
 import io
 import json
 import pstats
@@ -216,6 +226,56 @@ def profiled(snap: Path, meta: dict, run_dir: Path, top: int = 30) -> str:
     return out.getvalue()
 
 
+# -- the simulation's mix ---------------------------------------------------------------------
+
+def simulated_mix(members: int, days: int, seed: int, home: Path) -> dict:
+    """Run ``simulate`` with ``inbox.receive`` timed (this thread's CPU) and its statements counted."""
+    from mailer.simulation import simulate
+
+    figures = {"receive_cpu_s": 0.0, "statements": 0}
+    real = inbox.receive
+
+    def counted(_sql: str) -> None:
+        figures["statements"] += 1
+
+    def timed(db, transport, now, settings, result):
+        db.conn.set_trace_callback(counted)
+        begin = time.thread_time()
+        try:
+            real(db, transport, now, settings, result)
+        finally:
+            figures["receive_cpu_s"] += time.thread_time() - begin
+            db.conn.set_trace_callback(None)
+
+    inbox.receive = timed
+    try:
+        report = simulate(home, members, days, seed=seed)
+    finally:
+        inbox.receive = real
+    return {**figures, "totals": report.totals(), "digest": outcome_digest(home / "mailer.db")}
+
+
+def outcome_digest(db_path: Path) -> str:
+    """A hash of every kept message's outcome, in the order they were kept."""
+    db = open_db(db_path)
+    digest = hashlib.sha256()
+    for row in db.query("SELECT state, kind, rule, reason, outcome FROM inbox ORDER BY id"):
+        digest.update(repr(tuple(row.values())).encode())
+    db.close()
+    return digest.hexdigest()[:16]
+
+
+def print_mix(s: dict, members: int, days: int) -> None:
+    """The simulation's inbound figures as a few lines."""
+    received = s["totals"]["received"]
+    print(f"simulate --members {members} --days {days}: {received} messages received, "
+          f"{s['totals']['sent']} sent")
+    print(f"  inbox.receive CPU (worker thread) {s['receive_cpu_s']:.2f} s: "
+          f"{s['receive_cpu_s'] / received * 1e3:.3f} ms a message")
+    print(f"  SQLite statements in it: {s['statements']} ({s['statements'] / received:.1f} a message)")
+    print(f"  outcome digest {s['digest']}; projects {json.dumps(s['totals']['projects'], sort_keys=True)}")
+
+
 # -- report -----------------------------------------------------------------------------------
 
 def summarise(runs: list[dict], meta: dict) -> dict:
@@ -254,7 +314,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one inbound pass")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--workdir", type=Path, help="keep the snapshot here and reuse it")
+    parser.add_argument("--simulate", type=int, metavar="MEMBERS", help="measure the simulation's mix instead")
+    parser.add_argument("--days", type=int, default=1, help="with --simulate: days simulated")
+    parser.add_argument("--seed", type=int, default=1, help="with --simulate: the simulation's seed")
     args = parser.parse_args(argv)
+    if args.simulate:
+        with tempfile.TemporaryDirectory(prefix="cop-bench-mix-") as tmp:
+            mix = simulated_mix(args.simulate, args.days, args.seed, Path(tmp) / "home")
+        if args.json:
+            print(json.dumps(mix, indent=2))
+        else:
+            print_mix(mix, args.simulate, args.days)
+        return
     with tempfile.TemporaryDirectory(prefix="cop-bench-inbound-") as tmp:
         workdir = args.workdir or Path(tmp)
         snap, meta = snapshot(workdir, args.count)

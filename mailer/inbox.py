@@ -317,7 +317,7 @@ def _routed(msg: ParsedMessage, verdict, route: routing.Route, context: str, now
     text = reply_text(msg, route.person["name"], answered)
     if not text.strip() and msg.subject.strip().lower() in UNSUBSCRIBE_SUBJECTS:
         text = msg.subject.strip()  # List-Unsubscribe's mailto: the subject is the command
-    base = dict(person_id=route.person["id"], person_email=route.person["email"],
+    base = dict(person_id=route.person["id"], person_email=route.person["email"], person=route.person,
                 purpose=route.token["purpose"], ref=route.token["ref"], message=msg, reply_text=text,
                 received_at=now)
     if verdict.kind == "rsvp":  # the calendar part decides, not the generated body text

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlite_utils import Database
+
 from mailer.inbound.message import ParsedMessage
+from mailer.store import people
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class RoutedReply:
     rsvp: dict[str, Any] | None = None
     received_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The person's row as routing read it, in this same transaction (None: not given).
+    person: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -104,3 +109,11 @@ class DigestItem:
     highlights: tuple[tuple[str, str], ...] = ()  # (author's name, shareable text)
     chart: tuple[tuple[str, int, int], ...] = ()  # bars: (label, value, out of), e.g. per day journaled
     photos: tuple[tuple[str, bytes], ...] = ()  # (author's name, JPEG thumbnail) from shareable entries only
+
+
+def person_of(db: Database, reply: RoutedReply) -> dict:
+    """The replying person's row: the one routing read for this reply (nothing writes between
+    routing and the handler), else read from the store."""
+    if reply.person is not None and reply.person["id"] == reply.person_id:
+        return reply.person
+    return people.get_person(db, reply.person_id)

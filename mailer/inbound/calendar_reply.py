@@ -15,6 +15,8 @@ from datetime import date, datetime, timezone
 
 import icalendar
 
+from mailer.inbound.calendar_lines import plain_event
+
 RSVP_METHODS = ("REPLY", "COUNTER")
 
 
@@ -51,8 +53,13 @@ def read_rsvp(calendar_text: str, sender: str | None = None) -> Rsvp | None:
     ``sender`` (the mail's From) picks the answering attendee when a calendar copied the
     whole guest list into its reply, as Google does.
     """
+    return read_with((_read_calendar, _read_lines), calendar_text, sender)
+
+
+def read_with(readers: tuple, calendar_text: str, sender: str | None = None) -> Rsvp | None:
+    """``read_rsvp`` with these readers, tried in turn (a test compares two sets of them)."""
     found = None
-    for reader in (_read_icalendar, _read_lines):
+    for reader in readers:
         try:
             props, attendees, method = reader(calendar_text)
         except Exception:  # noqa: BLE001 - icalendar refused the text: read it line by line
@@ -69,6 +76,16 @@ def read_rsvp(calendar_text: str, sender: str | None = None) -> Rsvp | None:
 
 
 # --- icalendar -----------------------------------------------------------------------------
+
+def _read_calendar(text: str) -> tuple[dict[str, str] | None, list[_Attendee], str]:
+    """What ``_read_icalendar`` reads, from the lines it needs when the answer is plain
+    (``calendar_lines``: a fifth of the time), else from the whole parse."""
+    plain = plain_event(text)
+    if plain is None:
+        return _read_icalendar(text)
+    event, method = plain
+    return _event_props(event), _event_attendees(event), method
+
 
 def _read_icalendar(text: str) -> tuple[dict[str, str] | None, list[_Attendee], str]:
     """Properties of the first VEVENT (as plain strings), its attendees, and METHOD."""

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
 from mailer.store.meetup_plans import plan_marks
-from mailer.store.rows import scrub
+from mailer.store.rows import one_statement, scrub, select
 
 PARTSTATS = ("needs-action", "accepted", "declined", "tentative")
 
@@ -134,7 +134,7 @@ def _meetup_row(row: dict) -> dict:
 
 def get_meetup(db: Database, meetup_id: int) -> dict:
     """The meetup with this id (start/end as datetimes); NotFoundError if there is none."""
-    rows = list(db.query("SELECT * FROM meetups WHERE id = ?", [meetup_id]))
+    rows = select(db, "SELECT * FROM meetups WHERE id = ?", [meetup_id])  # read once per reply
     if not rows:
         raise NotFoundError(f"no meetup with id {meetup_id}")
     return _meetup_row(rows[0])
@@ -145,7 +145,7 @@ def find_by_uid(db: Database, uid: str) -> dict | None:
 
     A native event made by Graph carries a UID Exchange chose, so that one is looked up too.
     """
-    rows = list(db.query("SELECT * FROM meetups WHERE uid = ?", [uid.strip()])) or list(db.query(
+    rows = select(db, "SELECT * FROM meetups WHERE uid = ?", [uid.strip()]) or list(db.query(
         "SELECT m.* FROM meetups m JOIN meetup_native n ON n.meetup_id = m.id WHERE n.event_uid = ? "
         "AND n.event_uid != ''", [uid.strip()]))
     return _meetup_row(rows[0]) if rows else None
@@ -294,8 +294,7 @@ def speaker_names(db: Database, meetup_id: int, unmailed: tuple[str, ...]) -> li
 
 def get_invitee(db: Database, meetup_id: int, person_id: int) -> dict | None:
     """One invitee row, or None when the person is not invited."""
-    rows = list(db.query("SELECT * FROM meetup_invitees WHERE meetup_id = ? AND person_id = ?",
-                         [meetup_id, person_id]))
+    rows = select(db, "SELECT * FROM meetup_invitees WHERE meetup_id = ? AND person_id = ?", [meetup_id, person_id])
     return _invitee_row(rows[0]) if rows else None
 
 
@@ -304,7 +303,7 @@ def set_answer(db: Database, meetup_id: int, person_id: int, partstat: str, vers
     """Make this the invitee's current answer (the caller decided it outranks the stored one)."""
     if partstat not in PARTSTATS:
         raise ValueError(f"unknown answer {partstat!r}")
-    with db.atomic():
+    with one_statement(db):  # once per answer: no savepoint of its own inside the inbox's
         db.execute("UPDATE meetup_invitees SET partstat = ?, answered_version = ?, answered_stamp = ?, "
                    "answered_at = ?, comment = ? WHERE meetup_id = ? AND person_id = ?",
                    [partstat, version, ts(stamp), ts(now), comment, meetup_id, person_id])
@@ -338,7 +337,7 @@ def keep_answer(db: Database, meetup_id: int, person_id: int | None, address: st
                 stamp: datetime | None = None, proposed_start: datetime | None = None,
                 message_id: str | None = None) -> int:
     """Keep one answer as it came (kind: calendar, text, counter, unattributed); return its id."""
-    with db.atomic():
+    with one_statement(db):
         cur = db.execute(
             """INSERT INTO meetup_answers (meetup_id, person_id, address, kind, partstat, version, comment,
                proposed_start, stamp, received_at, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",

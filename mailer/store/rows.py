@@ -7,8 +7,9 @@ in a tick) the guard was most of the SQL time.
 """
 from __future__ import annotations
 
+import contextlib
 import re
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from sqlite_utils import Database
 
@@ -18,6 +19,18 @@ def select(db: Database, sql: str, params: Sequence = ()) -> list[dict]:
     cursor = db.conn.execute(sql, params)
     keys = [column[0] for column in cursor.description]
     return [dict(zip(keys, row)) for row in cursor]
+
+
+@contextlib.contextmanager
+def one_statement(db: Database) -> Iterator[Database]:
+    """Where a verb writes with a single statement: SQLite undoes a failed statement by itself,
+    so inside a transaction it needs no savepoint of its own (sqlite-utils' nested ``atomic``
+    costs a SAVEPOINT and a RELEASE); outside one it is its own transaction, as ``atomic``."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    with db.atomic():
+        yield db
 
 
 def scrub(db: Database, table: str, columns: tuple[str, ...], needles: list[str], replacement: str) -> int:

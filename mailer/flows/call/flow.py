@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from mailer.errors import InboundError, NotFoundError
 from mailer.flows import outcome
-from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.base import PlannedEmail, RoutedReply, person_of
 from mailer.flows.call import definition, feeds
 from mailer.flows.call import emails as mail
 from mailer.flows.call.places import RoleState, board, choose_role, match_role, summary
@@ -127,7 +127,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime,
     if reply.purpose == "call_list":  # the sender answering the list: theirs to read, nobody to tell
         return outcome.kept(reply, f"a reply from {reply.person_email} to the list of call {call['id']} "
                                    f"({call['title']}): kept for the lead")
-    person = people.get_person(db, reply.person_id)
+    person = person_of(db, reply)
     roles = role_counts(db, call["id"])
     intent = interpret("volunteer", reply.reply_text or "", [r.name for r in roles if r.name])
     if closed_for(call, person, now):

@@ -26,7 +26,7 @@ from mailer.flows.challenge import emails as mail
 from mailer.flows.challenge import timing as ct
 from mailer.flows.challenge import journal, late, pairing
 from mailer.flows import outcome, reply_files
-from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.base import PlannedEmail, RoutedReply, person_of
 from mailer.flows.challenge.definition import is_member
 from mailer.flows.challenge.upcoming import next_send  # noqa: F401 - offered to the worker
 from mailer.store import challenges as store
@@ -262,7 +262,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     if challenge["state"] == "removed":
         return outcome.kept(reply, f"a reply to challenge {challenge['id']}, which was removed")
     day = int(match.group(2)) if match.group(2) else None
-    person = people.get_person(db, reply.person_id)
+    person = person_of(db, reply)
     if reply.intent in STATUS_FOR:
         return _change(db, challenge, person, STATUS_FOR[reply.intent], reply, now)
     if reply.intent == "join":

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 from sqlite_utils import Database
 
 from mailer.flows import outcome
-from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.base import PlannedEmail, RoutedReply, person_of
 from mailer.flows.charter import emails as mail
 from mailer.flows.charter import links, rules
 from mailer.inbound import authresults
 from mailer.locale.text import _
 from mailer.store import charters as store
-from mailer.store import people
 
 if TYPE_CHECKING:  # flow imports this module; the annotation only
     from mailer.flows.charter.flow import View
@@ -40,7 +39,7 @@ def handle(db: Database, view: View, version: int, held_id: int | None, reply: R
            settings: object) -> list[PlannedEmail]:
     """Act on one approver's reply to version ``version`` (``held_id``: a confirmation reply)."""
     charter = view.charter
-    person = people.get_person(db, reply.person_id)
+    person = person_of(db, reply)
     if person["email"] not in charter["spec"]["approvers"]:  # not (or no longer) an approver: nothing to decide
         return outcome.kept(reply, f"a reply from {person['email']}, not an approver of charter {charter['id']} "
                                    f"version {charter['version']}: kept for the lead")

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from mailer.errors import InboundError, NotFoundError
 from mailer.flows import outcome, reply_files
-from mailer.flows.base import PlannedEmail, RoutedReply
+from mailer.flows.base import PlannedEmail, RoutedReply, person_of
 from mailer.flows.challenge import timing
 from mailer.flows.meetup import invitees, native, rsvp
 from mailer.flows.meetup import emails as mail
@@ -30,7 +30,6 @@ from mailer.inbound.calendar_reply import read_rsvp
 from mailer.inbound.message import ParsedMessage
 from mailer.store import meetup_plans as plan_marks
 from mailer.store import meetups as store
-from mailer.store import people
 
 REF = re.compile(r"^meetup:(\d+)(?::seq:(\d+)|:(highlight))?$")
 LOOK_BACK = timedelta(days=30)  # meetups that ended (or changed) longer ago plan nothing more
@@ -145,7 +144,8 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
         return _highlight(db, meetup, reply, now)
     token_version = int(match.group(2)) if match.group(2) else None
     version = _version(reply, token_version, meetup["sequence"])
-    if store.get_invitee(db, meetup["id"], reply.person_id) is None:
+    invitee = store.get_invitee(db, meetup["id"], reply.person_id)
+    if invitee is None:
         _keep(db, meetup, None, reply, now, "unattributed", version)
         return outcome.kept(reply, f"an answer from {reply.person_email}, who is not invited to meetup "
                                    f"{meetup['id']}: kept for the organiser")
@@ -162,7 +162,7 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
         if asked:
             return outcome.answered(reply, asked)
         return outcome.kept(reply, f"an answer to meetup {meetup['id']} that says neither yes, no nor maybe")
-    _record(db, meetup, reply, answer, now)
+    _record(db, meetup, invitee, reply, answer, now)
     return acknowledge(db, meetup, reply, answer)
 
 
@@ -170,7 +170,7 @@ def acknowledge(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Ans
     """One short line back to an answer in words (a calendar's answer needs none)."""
     if answer.kind != "text" or meetup["state"] == "cancelled" or answer.partstat not in mail.RECEIVED_KINDS:
         return []
-    return [mail.received(meetup, people.get_person(db, reply.person_id), answer.partstat,
+    return [mail.received(meetup, person_of(db, reply), answer.partstat,
                           reply.message.subject or "", reply.message.message_id)]
 
 
@@ -181,17 +181,19 @@ def _after_cancel(db: Database, meetup: dict, reply: RoutedReply, now: datetime,
     reason = f"an answer to meetup {meetup['id']} after it was cancelled: kept for the organiser"
     if reply.rsvp is not None:
         return outcome.kept(reply, reason)
-    person = people.get_person(db, reply.person_id)
+    person = person_of(db, reply)
     told = mail.cancelled_reply(meetup, person, timing.local_date(now, person["timezone"]),
                                 reply.message.subject or "", reply.message.message_id)
     return outcome.kept(reply, reason, [told])
 
 
-def _record(db: Database, meetup: dict, reply: RoutedReply, answer: rsvp.Answer, now: datetime) -> None:
+def _record(db: Database, meetup: dict, invitee: dict, reply: RoutedReply, answer: rsvp.Answer,
+            now: datetime) -> None:
+    """Keep the answer as it came; make it the invitee's (``invitee``: their row as read
+    before it) when it outranks the one stored."""
     store.keep_answer(db, meetup["id"], reply.person_id, reply.person_email, answer.kind, answer.partstat,
                       answer.version, now, comment=answer.comment, stamp=answer.stamp,
                       message_id=reply.message.message_id)
-    invitee = store.get_invitee(db, meetup["id"], reply.person_id)
     if rsvp.outranks(answer, invitee["answered_version"], invitee["answered_stamp"]):
         store.set_answer(db, meetup["id"], reply.person_id, answer.partstat, answer.version, answer.stamp,
                          now, answer.comment)
@@ -219,7 +221,7 @@ def _ask(db: Database, meetup: dict, reply: RoutedReply, now: datetime) -> list[
     """One short question to a person whose words we could not read (never to a calendar)."""
     if reply.rsvp is not None or meetup["state"] == "cancelled" or now >= meetup["start"]:
         return []
-    person = people.get_person(db, reply.person_id)
+    person = person_of(db, reply)
     return [mail.question(meetup, person, timing.local_date(now, person["timezone"]),
                           reply.message.subject or "", reply.message.message_id)]
 
