@@ -44,7 +44,15 @@ def said(call: dict, key: str) -> Any:
     """The call's ``title`` or ``description`` as the recipient reads it: in their language
     when the call keeps it as parts, else as it was written."""
     parts = _parts(call)
-    return stored.load(parts[key]) if key in parts else call[key]
+    return _loaded(call["said"], key, None) if key in parts else call[key]
+
+
+@lru_cache(maxsize=256)
+def _loaded(text: str, key: str, role: str | None) -> Any:
+    """A sentence the call keeps as parts, loaded once for every recipient of the call (issue
+    25): the same value, said once per language (``locale.text.localize``)."""
+    parts = _stored(text)
+    return stored.load(parts[key] if role is None else parts["roles"][role])
 
 
 def title(call: dict) -> Any:
@@ -54,7 +62,7 @@ def title(call: dict) -> Any:
 
 def _described(call: dict, role: RoleState) -> Any:
     kept = _parts(call).get("roles", {}).get(role.name)
-    return stored.load(kept) if kept is not None else role.description
+    return _loaded(call["said"], "roles", role.name) if kept is not None else role.description
 
 
 def _base(call: dict) -> dict[str, Any]:
