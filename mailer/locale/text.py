@@ -24,8 +24,9 @@ class Localized(str):
     """A string whose English value is itself and which can say itself in ``language``."""
 
     # What ``localize`` said in each language, kept on the value: a value shared by a
-    # fan-out's emails (a meetup's time in one zone) is said once per language (issue 25).
-    __slots__ = ("_said",)
+    # fan-out's emails (a meetup's time in one zone) is said once per language (issue 25);
+    # ``_key``: its key in ``outbound.shared``, made once too. A value never changes once made.
+    __slots__ = ("_said", "_key")
 
     def localize(self, language: str) -> str:
         """This value in ``language`` (English: itself)."""

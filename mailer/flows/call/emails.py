@@ -74,7 +74,18 @@ def _headers(call: dict) -> tuple[tuple[str, str], ...]:
 
 
 def _roles(call: dict, roles: Sequence[RoleState]) -> list[dict]:
-    return [{"name": r.name, "line": place_line(r), "description": _described(call, r)} for r in roles]
+    """Each role as the call's email shows it. A pass over a call's recipients gives every
+    invitation the same roles: their lines are made once for the pass (the last roles seen,
+    by identity: a ``RoleState`` never changes) and each email gets its own dicts."""
+    said, seen = call.get("said"), tuple(roles)
+    last = _LAST_ROLES[0]
+    if last is None or last[0] != said or len(last[1]) != len(seen) or any(a is not b for a, b in zip(last[1], seen)):
+        last = _LAST_ROLES[0] = (said, seen, [{"name": r.name, "line": place_line(r), "description": _described(call, r)}
+                                              for r in roles])
+    return [dict(role) for role in last[2]]
+
+
+_LAST_ROLES: list[tuple | None] = [None]
 
 
 def invite(call: dict, person: dict, roles: Sequence[RoleState]) -> PlannedEmail:
