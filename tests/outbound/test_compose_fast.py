@@ -102,3 +102,15 @@ def test_a_meetups_time_is_made_once_per_zone_and_reads_as_made_for_each(tz):
             assert {k: localize(v, language) for k, v in got.items()} == \
                    {k: localize(v, language) for k, v in made.items()}
     assert localize(meetup_mail.when(moved, tz)["when"], "en") != localize(meetup_mail.when(meetup, tz)["when"], "en")
+
+
+def test_one_line_blanks_exactly_the_controls_separators_and_surrogates():
+    """``safe_text``'s pattern against Unicode's categories Cc, Cs, Zl and Zp, at every code point."""
+    import unicodedata
+
+    from mailer.outbound import safe_text
+
+    wrong = [hex(c) for c in range(0x110000)
+             if bool(safe_text._UNSAFE.match(chr(c))) != (unicodedata.category(chr(c)) in ("Cc", "Cs", "Zl", "Zp"))]
+    assert wrong == []
+    assert safe_text.one_line("a\u2028b\x85c\u202f d\td ") == "a b c d d"  # \s+ takes U+202F too
