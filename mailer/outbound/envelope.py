@@ -184,10 +184,35 @@ _QP_HEAD = (b'Content-Type: text/%s; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
 
 
 def _qp(text: str) -> bytes:
-    """A body as quoted-printable with CRLF line ends (lines of at most 76 characters)."""
+    """A body as quoted-printable with CRLF line ends (lines of at most 76 characters).
+
+    Quoted-printable encodes each line on its own (``b2a_qp`` starts afresh after a line
+    break), so a line is encoded once and remembered: a fan-out's emails share most of their
+    lines (issue 25). The same bytes as ``b2a_qp`` of the whole text (tested)."""
     lines = text.splitlines()
-    encoded = binascii.b2a_qp("\n".join(lines).encode("utf-8"), istext=True)
-    return encoded.replace(b"\n", b"\r\n") + (b"\r\n" if text.endswith(("\n", "\r")) else b"")
+    if not lines:
+        return b"\r\n" if text.endswith(("\n", "\r")) else b""
+    found = list(map(_QP_LINES.get, lines))
+    # The last line is followed by no line break: encoded as such, each time.
+    found[-1] = binascii.b2a_qp(lines[-1].encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    if None in found:
+        if len(_QP_LINES) > _QP_LINES_KEPT:
+            _QP_LINES.clear()
+        for n, line in enumerate(lines):
+            if found[n] is None:
+                found[n] = _qp_line(line)
+    return b"\r\n".join(found) + (b"\r\n" if text.endswith(("\n", "\r")) else b"")
+
+
+def _qp_line(line: str) -> bytes:
+    """A line followed by a line break, encoded (without its line break) and remembered."""
+    encoded = binascii.b2a_qp(line.encode("utf-8") + b"\n", istext=True)[:-1].replace(b"\n", b"\r\n")
+    _QP_LINES[line] = encoded
+    return encoded
+
+
+_QP_LINES: dict[str, bytes] = {}
+_QP_LINES_KEPT = 8192  # lines (a few hundred bytes each at most): emptied when full
 
 
 def _multipart(subtype: str) -> MIMEMultipart:

@@ -135,20 +135,27 @@ def shape(template: str, context: dict[str, Any], language: str) -> _Shape | Non
         values.append(said)
         return _MARKERS[len(values) - 1] if len(values) <= len(_MARKERS) else f"\ue000{len(values) - 1}\ue001"
 
-    names, attrs = found.names, found.attrs
+    names, attrs, add = found.names, found.attrs, key.append
     try:
         for name in found.referenced:  # the same names in the same order for every email of a template
             value = context.get(name, _MISSING)
             if value is _MISSING:
-                key.append(None)
-            elif name in names:
-                marked[name] = put(value)
+                add(None)
+            elif name in names:  # ``put``, written out: most names of most emails
+                said = _sayable(value, language)
+                if said is None:
+                    add(freeze(value))
+                else:
+                    add(_SUB)
+                    values.append(said)
+                    marked[name] = _MARKERS[len(values) - 1] if len(values) <= len(_MARKERS) else \
+                        f"\ue000{len(values) - 1}\ue001"
             elif name in attrs and type(value) is dict:
                 printed = attrs[name]
                 marked[name] = {attr: put(value[attr]) for attr in printed if attr in value}
                 key.append(tuple(attr in value for attr in printed))
             else:
-                key.append(freeze(value))
+                add(freeze(value))
         if found.greeting:
             said = put(full.environment(language=language).globals[GREETING](context["recipient"]))
             marked[GREETING] = lambda recipient, said=said: said

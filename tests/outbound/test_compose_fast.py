@@ -114,3 +114,28 @@ def test_one_line_blanks_exactly_the_controls_separators_and_surrogates():
              if bool(safe_text._UNSAFE.match(chr(c))) != (unicodedata.category(chr(c)) in ("Cc", "Cs", "Zl", "Zp"))]
     assert wrong == []
     assert safe_text.one_line("a\u2028b\x85c\u202f d\td ") == "a b c d d"  # \s+ takes U+202F too
+
+
+def whole_qp(text: str) -> bytes:
+    """The body as ``b2a_qp`` encodes the whole text at once (what ``_qp`` did before it
+    remembered lines)."""
+    import binascii
+
+    encoded = binascii.b2a_qp("\n".join(text.splitlines()).encode("utf-8"), istext=True)
+    return encoded.replace(b"\n", b"\r\n") + (b"\r\n" if text.endswith(("\n", "\r")) else b"")
+
+
+def test_a_body_encoded_line_by_line_is_the_whole_texts_quoted_printable():
+    """Lines around the 76-character soft break ending in spaces, tabs, "=", dots and UTF-8;
+    a lone "." line; every kind of line break; each text twice (its lines remembered)."""
+    texts = []
+    for length in range(60, 170, 3):
+        for tail in (" ", "\t", ".", "=", "é", "  ", " .", "😀"):
+            for before in ("", ".", " ", "=\n"):
+                line = before + "x" * length + tail
+                texts += [line, line + "\n", line + "\ny", ".\n" + line + "\n.\n"]
+    rng = random.Random(4)
+    for alphabet in ("ab \t.=\n\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029é李", "ab .\n\t", "a" * 20 + " \t.\n=é"):
+        texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400))) for _n in range(5000)]
+    for text in texts + texts:
+        assert envelope._qp(text) == whole_qp(text), text
