@@ -139,3 +139,24 @@ def test_a_body_encoded_line_by_line_is_the_whole_texts_quoted_printable():
         texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400))) for _n in range(5000)]
     for text in texts + texts:
         assert envelope._qp(text) == whole_qp(text), text
+
+
+def test_a_calls_roles_are_made_once_a_pass_and_follow_every_change(tmp_path):
+    """Invitations given the same roles share their lines; other counts (a place taken since)
+    or another call's roles read as made afresh."""
+    from mailer.flows.call import emails as call_mail
+    from mailer.flows.call.places import summary
+    from mailer.preview.world import scratch
+    from mailer.store import calls
+
+    world = scratch(None, tmp_path, None)
+    call = world.call
+    roles = calls.call_roles(world.db, call["id"])
+    person = {"id": 1, "email": "a@example.org", "name": "A", "timezone": "UTC", "language": None}
+    for counts in ({}, {roles[0]["name"]: (1, 0)}, {roles[0]["name"]: (roles[0]["places"] or 1, 2)}, {}):
+        states = summary(roles, counts)
+        for _twice in range(2):
+            shown = call_mail.invite(call, person, states).context["roles"]
+            assert [{k: localize(v, "de") for k, v in r.items()} for r in shown] == \
+                [{k: localize(v, "de") for k, v in r.items()} for r in call_mail._roles(call, states)]
+    world.db.close()

@@ -74,14 +74,19 @@ def _headers(call: dict) -> tuple[tuple[str, str], ...]:
 
 
 def _roles(call: dict, roles: Sequence[RoleState]) -> list[dict]:
-    """Each role as the call's email shows it. A pass over a call's recipients gives every
-    invitation the same roles: their lines are made once for the pass (the last roles seen,
-    by identity: a ``RoleState`` never changes) and each email gets its own dicts."""
+    return [{"name": r.name, "line": place_line(r), "description": _described(call, r)} for r in roles]
+
+
+def _invite_roles(call: dict, roles: Sequence[RoleState]) -> list[dict]:
+    """``_roles`` for an invitation. A pass over a call's recipients gives every invitation the
+    same roles (counts, no sign-ups): their lines are made once for the pass (the last roles
+    seen, by identity: a ``RoleState`` never changes) and each email gets its own dicts."""
     said, seen = call.get("said"), tuple(roles)
+    if any(r.confirmed or r.waitlist for r in seen):  # a whole board is not kept past its email
+        return _roles(call, roles)
     last = _LAST_ROLES[0]
     if last is None or last[0] != said or len(last[1]) != len(seen) or any(a is not b for a, b in zip(last[1], seen)):
-        last = _LAST_ROLES[0] = (said, seen, [{"name": r.name, "line": place_line(r), "description": _described(call, r)}
-                                              for r in roles])
+        last = _LAST_ROLES[0] = (said, seen, _roles(call, roles))
     return [dict(role) for role in last[2]]
 
 
@@ -91,7 +96,7 @@ _LAST_ROLES: list[tuple | None] = [None]
 def invite(call: dict, person: dict, roles: Sequence[RoleState]) -> PlannedEmail:
     """The call: what it is for, each role with its places left, and how to answer."""
     named = [r.name for r in roles if r.name]
-    context = {**_base(call), "description": said(call, "description"), "roles": _roles(call, roles),
+    context = {**_base(call), "description": said(call, "description"), "roles": _invite_roles(call, roles),
                "named": named, "example_role": named[0] if named else None,
                "becomes": feeds.becomes(call["feeds"])}
     return PlannedEmail(key=f"call:{call['id']}:invite:person:{person['id']}", to=person["email"],
