@@ -160,3 +160,31 @@ def test_a_calls_roles_are_made_once_a_pass_and_follow_every_change(tmp_path):
             assert [{k: localize(v, "de") for k, v in r.items()} for r in shown] == \
                 [{k: localize(v, "de") for k, v in r.items()} for r in call_mail._roles(call, states)]
     world.db.close()
+
+
+def test_a_challenges_texts_are_made_once_and_follow_their_translations():
+    """The same title with other translations, or written as a sentence kept as parts (a
+    ``Localized`` value equal to its English), reads as made afresh."""
+    from mailer.flows.challenge import emails as challenge_mail
+    from mailer.outbound import markdown
+
+    plain = {"title": "Map it", "translations": None}
+    german = {"title": "Map it", "translations": {"title": {"de": "Kartiere es"}}}
+    french = {"title": "Map it", "translations": json_text({"title": {"fr": "Cartographie"}})}
+    kept = {"title": _("Map it"), "translations": None}
+    for _twice in range(2):
+        for record in (plain, german, french, kept):
+            for shape in (str, markdown.to_html):
+                got = challenge_mail.said(record, "title", shape)
+                given = challenge_mail._translations(record["translations"]).get("title")
+                made = challenge_mail.versions(record["title"], given, shape)
+                assert [localize(got, lang) for lang in ("en", "de", "fr")] == \
+                    [localize(made, lang) for lang in ("en", "de", "fr")]
+    assert localize(challenge_mail.said(german, "title"), "de") == "Kartiere es"
+    assert localize(challenge_mail.said(plain, "title"), "de") == "Map it"
+
+
+def json_text(value: object) -> str:
+    import json
+
+    return json.dumps(value)
