@@ -212,7 +212,7 @@ def _qp_line(line: str) -> bytes:
 
 
 _QP_LINES: dict[str, bytes] = {}
-_QP_LINES_KEPT = 8192  # lines (a few hundred bytes each at most): emptied when full
+_QP_LINES_KEPT = 4096  # lines (a few hundred bytes each at most): emptied when full
 
 
 def _multipart(subtype: str) -> MIMEMultipart:
@@ -244,7 +244,7 @@ def _fold(name: str, value: str) -> str:
     return _folded(name, value)
 
 
-@lru_cache(maxsize=4096)  # an encoded subject is folded again by compat32, as slowly: subjects repeat
+@lru_cache(maxsize=2048)  # an encoded subject is folded again by compat32, as slowly: subjects repeat
 def _folded(name: str, value: str) -> str:
     return WIRE.fold(name, value)
 
@@ -314,7 +314,7 @@ def _sendable(addr: str) -> str:
     return addresses.wire_address(addr)
 
 
-@lru_cache(maxsize=4096)  # subjects repeat across a fan-out; RFC 2047 splitting is slow in the stdlib
+@lru_cache(maxsize=2048)  # subjects repeat across a fan-out; RFC 2047 splitting is slow in the stdlib
 def _encoded(text: str) -> str:
     """A header value as RFC 2047 encoded-words of at most 75 characters, folded between them.
 

@@ -55,7 +55,7 @@ def said(record: dict, key: str, shape: Callable[[str], Any] = str) -> Any:
     return versions(text, given, shape)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
 def _said(text: str, given: tuple | None, shape: Callable[[str], Any]) -> Any:
     """``said`` of plain texts, made once for every participant (issue 25): the same value,
     so each email says it (and ``outbound.shared`` keys it) once per language."""

@@ -55,7 +55,7 @@ def when(meetup: dict, tz: str) -> dict[str, str]:
     return dict(_when(meetup["start"], meetup["end"], meetup["duration_minutes"], meetup["timezone"], tz))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _when(begins: datetime, ends: datetime, minutes: int, home_tz: str, tz: str) -> dict[str, str]:
     """``when`` of a meetup's times, made once per meetup version and zone: the same values (each
     said once per language, ``locale.text.localize``) for everyone in the zone (issue 25).
