@@ -33,6 +33,7 @@ DOMAINS = ("base", "system", "challenge", "charter", "call", "meetup", "digest",
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
 
 
+@lru_cache(maxsize=256)  # asked several times an email; people's tags are few
 def language_of(tag: str) -> str | None:
     """The language we write for a BCP 47 tag ("fr-CA" -> "fr"), or None when we have none."""
     tag = tag.strip().lower().replace("_", "-")

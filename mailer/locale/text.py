@@ -23,7 +23,10 @@ from mailer.locale import SOURCE, translations
 class Localized(str):
     """A string whose English value is itself and which can say itself in ``language``."""
 
-    __slots__ = ()
+    # What ``localize`` said in each language, kept on the value: a value shared by a
+    # fan-out's emails (a meetup's time in one zone) is said once per language (issue 25);
+    # ``_key``: its key in ``outbound.shared``, made once too. A value never changes once made.
+    __slots__ = ("_said", "_key")
 
     def localize(self, language: str) -> str:
         """This value in ``language`` (English: itself)."""
@@ -129,5 +132,17 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> Text:
 
 
 def localize(value: Any, language: str) -> Any:
-    """``value`` said in ``language`` when it is ``Localized``; anything else as it is."""
-    return value.localize(language) if isinstance(value, Localized) else value
+    """``value`` said in ``language`` when it is ``Localized``; anything else as it is.
+
+    A value says the same in a language every time (its parts and the catalogs do not
+    change), so what it said is kept on it, one entry per language we write."""
+    if not isinstance(value, Localized):
+        return value
+    try:
+        said = value._said
+    except AttributeError:
+        said = value._said = {}
+    found = said.get(language)
+    if found is None:
+        found = said[language] = value.localize(language)
+    return found

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime
 from email.header import Header
-from email.message import Message
 from email import encoders
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -146,11 +145,7 @@ def _alternative(env: Envelope, text: str, html: str) -> bytes:
     ``email.mime`` classes give (tested), without building and walking a part tree per message,
     which was most of composing's cost. ``binascii.b2a_qp`` also escapes a lone "." line."""
     boundary = f"=_{secrets.token_hex(12)}"
-    head = Message(policy=WIRE)
-    head["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
-    head["MIME-Version"] = "1.0"
-    _headers(head, env)
-    wire = "".join(WIRE.fold(name, value) for name, value in head.raw_items()).encode("ascii")
+    wire = _head(f'multipart/alternative; boundary="{boundary}"', env)
     sep = f"\r\n--{boundary}\r\n".encode("ascii")
     return b"".join((wire, b"\r\n", sep[2:], _QP_HEAD % b"plain", _qp(text), sep,
                      _QP_HEAD % b"html", _qp(html), f"\r\n--{boundary}--\r\n".encode("ascii")))
@@ -161,11 +156,7 @@ def _invitation(env: Envelope, text: str, html: str, method: str, data: bytes) -
     makes with the ``email.mime`` classes for a meetup's emails, written directly (the same
     headers and decoded parts, tested; a meetup's invitations are a fan-out too, issue 25)."""
     outer, inner = f"=_{secrets.token_hex(12)}", f"=_{secrets.token_hex(12)}"
-    head = Message(policy=WIRE)
-    head["Content-Type"] = f'multipart/mixed; boundary="{outer}"'
-    head["MIME-Version"] = "1.0"
-    _headers(head, env)
-    wire = "".join(WIRE.fold(name, value) for name, value in head.raw_items()).encode("ascii")
+    wire = _head(f'multipart/mixed; boundary="{outer}"', env)
     out_sep, in_sep = f"\r\n--{outer}\r\n".encode("ascii"), f"\r\n--{inner}\r\n".encode("ascii")
     encoded = _base64(data)
     return b"".join((
@@ -193,10 +184,35 @@ _QP_HEAD = (b'Content-Type: text/%s; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
 
 
 def _qp(text: str) -> bytes:
-    """A body as quoted-printable with CRLF line ends (lines of at most 76 characters)."""
+    """A body as quoted-printable with CRLF line ends (lines of at most 76 characters).
+
+    Quoted-printable encodes each line on its own (``b2a_qp`` starts afresh after a line
+    break), so a line is encoded once and remembered: a fan-out's emails share most of their
+    lines (issue 25). The same bytes as ``b2a_qp`` of the whole text (tested)."""
     lines = text.splitlines()
-    encoded = binascii.b2a_qp("\n".join(lines).encode("utf-8"), istext=True)
-    return encoded.replace(b"\n", b"\r\n") + (b"\r\n" if text.endswith(("\n", "\r")) else b"")
+    if not lines:
+        return b"\r\n" if text.endswith(("\n", "\r")) else b""
+    found = list(map(_QP_LINES.get, lines))
+    # The last line is followed by no line break: encoded as such, each time.
+    found[-1] = binascii.b2a_qp(lines[-1].encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    if None in found:
+        if len(_QP_LINES) > _QP_LINES_KEPT:
+            _QP_LINES.clear()
+        for n, line in enumerate(lines):
+            if found[n] is None:
+                found[n] = _qp_line(line)
+    return b"\r\n".join(found) + (b"\r\n" if text.endswith(("\n", "\r")) else b"")
+
+
+def _qp_line(line: str) -> bytes:
+    """A line followed by a line break, encoded (without its line break) and remembered."""
+    encoded = binascii.b2a_qp(line.encode("utf-8") + b"\n", istext=True)[:-1].replace(b"\n", b"\r\n")
+    _QP_LINES[line] = encoded
+    return encoded
+
+
+_QP_LINES: dict[str, bytes] = {}
+_QP_LINES_KEPT = 4096  # lines (a few hundred bytes each at most): emptied when full
 
 
 def _multipart(subtype: str) -> MIMEMultipart:
@@ -208,25 +224,49 @@ def _multipart(subtype: str) -> MIMEMultipart:
 
 
 def _headers(msg: MIMEBase, env: Envelope) -> None:
+    for name, value in _header_items(env):
+        msg[name] = value
+
+
+def _head(content_type: str, env: Envelope) -> bytes:
+    """The header block of a message whose Content-Type is ``content_type``: what a compat32
+    ``Message`` given these headers in this order writes with ``WIRE`` (tested), without the
+    ``Message`` (issue 25: composing a day's emails)."""
+    items = [("Content-Type", content_type), ("MIME-Version", "1.0"), *_header_items(env)]
+    return "".join(_fold(name, value) for name, value in items).encode("ascii")
+
+
+def _fold(name: str, value: str) -> str:
+    """``WIRE.fold(name, value)``: its short plain-ASCII path here, the rest remembered."""
+    if (value.isascii() and "\r" not in value and "\n" not in value
+            and len(name) + 2 + len(value) <= WIRE.max_line_length):
+        return f"{name}: {value}\r\n"
+    return _folded(name, value)
+
+
+@lru_cache(maxsize=2048)  # an encoded subject is folded again by compat32, as slowly: subjects repeat
+def _folded(name: str, value: str) -> str:
+    return WIRE.fold(name, value)
+
+
+def _header_items(env: Envelope) -> list[tuple[str, str]]:
+    """The headers of ``env`` in order, as (name, value) to set on a message."""
     # Every value built from data passes through safe_text: one line, no control characters.
-    msg["Message-ID"] = env.message_id
-    msg["Date"] = _date(env.date, env.date.utcoffset())
-    msg["From"] = _address(env.from_name, env.from_addr)
-    msg["To"] = _address(env.to_name, env.to_addr)
-    msg["Subject"] = _encoded(one_line(env.subject))
+    items = [("Message-ID", env.message_id), ("Date", _date(env.date, env.date.utcoffset())),
+             ("From", _address(env.from_name, env.from_addr)), ("To", _address(env.to_name, env.to_addr)),
+             ("Subject", _encoded(one_line(env.subject)))]
     if env.reply_to:
-        msg["Reply-To"] = env.reply_to
+        items.append(("Reply-To", env.reply_to))
     if env.in_reply_to:
-        msg["In-Reply-To"] = env.in_reply_to
-        msg["References"] = env.in_reply_to
+        items += [("In-Reply-To", env.in_reply_to), ("References", env.in_reply_to)]
     # RFC 3834: scheduled mail is auto-generated; answers to a person are auto-replied.
-    msg["Auto-Submitted"] = "auto-replied" if env.auto_reply else "auto-generated"
+    items.append(("Auto-Submitted", "auto-replied" if env.auto_reply else "auto-generated"))
     # Asks Exchange/Outlook not to send out-of-office notices back to us (MS-OXCMAIL).
-    msg["X-Auto-Response-Suppress"] = "All"
+    items.append(("X-Auto-Response-Suppress", "All"))
     if env.recurring and env.unsubscribe:
-        _list_unsubscribe(msg, env)
-    for name, value in env.extra_headers:
-        msg[name] = _encoded(one_line(value))
+        items += _list_unsubscribe(env)
+    items += [(name, _encoded(one_line(value))) for name, value in env.extra_headers]
+    return items
 
 
 @lru_cache(maxsize=64)
@@ -250,7 +290,17 @@ def _address(name: str, addr: str) -> str:
         return addr
     if shown.isascii() and "=?" not in shown:
         return formataddr((shown, addr))
-    return f"{Header(shown, 'utf-8', maxlinelen=10_000).encode(maxlinelen=10_000)} <{addr}>"
+    return f"{_word(shown)} <{addr}>"
+
+
+_UTF8_WORD = email.charset.Charset("utf-8")
+
+
+def _word(text: str) -> str:
+    """``text`` as ONE RFC 2047 encoded-word, base64 or Q, whichever is shorter: what
+    ``Header(text, "utf-8", maxlinelen=10_000).encode(maxlinelen=10_000)`` gives for a text that
+    fits one word (tested), without its splitting, which measures every prefix of the text."""
+    return _UTF8_WORD.header_encode(text)
 
 
 def _sendable(addr: str) -> str:
@@ -264,6 +314,7 @@ def _sendable(addr: str) -> str:
     return addresses.wire_address(addr)
 
 
+@lru_cache(maxsize=2048)  # subjects repeat across a fan-out; RFC 2047 splitting is slow in the stdlib
 def _encoded(text: str) -> str:
     """A header value as RFC 2047 encoded-words of at most 75 characters, folded between them.
 
@@ -275,15 +326,16 @@ def _encoded(text: str) -> str:
     return Header(text, "utf-8", maxlinelen=76).encode(maxlinelen=76, linesep="\r\n")
 
 
-def _list_unsubscribe(msg: MIMEBase, env: Envelope) -> None:
+def _list_unsubscribe(env: Envelope) -> list[tuple[str, str]]:
     # RFC 8058 one-click needs an https URI next to List-Unsubscribe-Post; without a web
     # endpoint we offer the mailto form, which our inbox reads as "stop" (a reply works too).
     targets = [f"<mailto:{env.unsubscribe}?subject=unsubscribe>"]
     if env.unsubscribe_url:
         targets.insert(0, f"<{env.unsubscribe_url}>")
-    msg["List-Unsubscribe"] = ", ".join(targets)
+    items = [("List-Unsubscribe", ", ".join(targets))]
     if env.unsubscribe_url:
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        items.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return items
 
 
 def _html_with_images(html: str, images: list[Attachment]) -> MIMEBase:

@@ -82,7 +82,32 @@ def _shared(method: str, event: EventInfo, organizer: Party, stamp: datetime, la
 
 def _attendee_line(party: Party) -> bytes:
     """The recipient's ATTENDEE content line, folded, as ``Calendar.to_ical`` writes it."""
-    return _LINES.content_line("ATTENDEE", _attendee(party)).to_ical() + b"\r\n"
+    return fold(_LINES.content_line("ATTENDEE", _attendee(party))) + b"\r\n"
+
+
+_FOLD_AT = 74  # octets a folded line holds before its CRLF (icalendar 7 folds before the 75th)
+
+
+def fold(line: str) -> bytes:
+    """A content line folded as icalendar's ``Contentline.to_ical`` folds it (tested against it),
+    without its loop over every character (issue 25: an invitation per invitee).
+
+    RFC 5545 3.1: a line longer than 75 octets is split between two characters by CRLF and a
+    space; never inside a UTF-8 character. icalendar keeps each part at 74 octets at most and
+    does not end a part with a backslash or a caret (the first half of a TEXT or RFC 6868
+    escape): that character begins the next part."""
+    data = line.encode("utf-8")
+    parts, start = [], 0
+    while len(data) - start > _FOLD_AT:
+        end = start + _FOLD_AT
+        while data[end] & 0xC0 == 0x80:  # a continuation octet: the character began earlier
+            end -= 1
+        if data[end - 1] in b"\\^" and end - 1 > start:
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return b"\r\n ".join(parts)
 
 
 _LINES = icalendar.cal.component.Component()

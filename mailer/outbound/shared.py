@@ -65,14 +65,12 @@ def freeze(value: Any) -> Any:
         return kind, str.__str__(value)
     if kind in (float, date, datetime, time, timedelta, Decimal):
         return kind, repr(value)  # repr keeps a datetime's zone and a float's sign
-    if kind is Text:
-        return kind, str.__str__(value), value.msgid, value.plural, value.n, freeze(value.params), value.context
-    if kind is Joined:
-        return kind, value.sep, freeze(value.parts)
-    if kind is Versions:
-        return kind, str.__str__(value), freeze(value.versions), value.markup
-    if isinstance(value, Localized):  # another kind said later (a date: ``formats.Shown``)
-        return kind, str.__str__(value), tuple(freeze(getattr(value, slot)) for slot in kind.__slots__)
+    if isinstance(value, Localized):
+        try:
+            return value._key  # a value shared by a fan-out's emails is frozen once
+        except AttributeError:
+            value._key = _freeze_localized(value, kind)
+            return value._key
     if kind is FunctionType:  # what a ``Shown`` is said again with: the same function
         return kind, value
     if kind is dict:
@@ -86,12 +84,26 @@ def freeze(value: Any) -> Any:
     raise Unshareable(f"a {kind.__name__} in the context")
 
 
+def _freeze_localized(value: Localized, kind: type) -> tuple:
+    if kind is Text:
+        return kind, str.__str__(value), value.msgid, value.plural, value.n, freeze(value.params), value.context
+    if kind is Joined:
+        return kind, value.sep, freeze(value.parts)
+    if kind is Versions:
+        return kind, str.__str__(value), freeze(value.versions), value.markup
+    # another kind said later (a date: ``formats.Shown``)
+    return kind, str.__str__(value), tuple(freeze(getattr(value, slot)) for slot in kind.__slots__)
+
+
 def _sayable(value: Any, language: str) -> str | None:
     """``value`` as the page prints it, when it can be put in by marker: plain text, not
     empty, one line with no spaces at its ends, nothing the HTML parser rewrites."""
-    if not isinstance(value, str) or isinstance(value, Markup) or not value:
+    if type(value) is str:  # the common case: says itself
+        said = value
+    elif not isinstance(value, str) or isinstance(value, Markup):
         return None
-    said = localize(value, language)
+    else:
+        said = localize(value, language)
     if (type(said) is not str or not said or said[0].isspace() or said[-1].isspace()
             or _UNSAYABLE.search(said) or said in ("-", "--")):  # "-- " is the signature line
         return None
@@ -114,7 +126,8 @@ def shape(template: str, context: dict[str, Any], language: str) -> _Shape | Non
     values: list[str] = []
     marked = dict(context)
 
-    def put(said: str | None, value: Any) -> Any:
+    def put(value: Any) -> Any:
+        said = _sayable(value, language)
         if said is None:
             key.append(freeze(value))
             return value
@@ -122,23 +135,29 @@ def shape(template: str, context: dict[str, Any], language: str) -> _Shape | Non
         values.append(said)
         return _MARKERS[len(values) - 1] if len(values) <= len(_MARKERS) else f"\ue000{len(values) - 1}\ue001"
 
+    names, attrs, add = found.names, found.attrs, key.append
     try:
         for name in found.referenced:  # the same names in the same order for every email of a template
-            if name not in context:
-                key.append(None)
-            elif name in found.names:
-                marked[name] = put(_sayable(context[name], language), context[name])
-            elif name in found.attrs and type(context[name]) is dict:
-                given = context[name]
-                printed = found.attrs[name]
-                marked[name] = {attr: put(_sayable(given[attr], language), given[attr])
-                                for attr in printed if attr in given}
-                key.append(tuple(attr in given for attr in printed))
+            value = context.get(name, _MISSING)
+            if value is _MISSING:
+                add(None)
+            elif name in names:  # ``put``, written out: most names of most emails
+                said = _sayable(value, language)
+                if said is None:
+                    add(freeze(value))
+                else:
+                    add(_SUB)
+                    values.append(said)
+                    marked[name] = _MARKERS[len(values) - 1] if len(values) <= len(_MARKERS) else \
+                        f"\ue000{len(values) - 1}\ue001"
+            elif name in attrs and type(value) is dict:
+                printed = attrs[name]
+                marked[name] = {attr: put(value[attr]) for attr in printed if attr in value}
+                key.append(tuple(attr in value for attr in printed))
             else:
-                key.append(freeze(context[name]))
+                add(freeze(value))
         if found.greeting:
-            greet = full.environment(language=language).globals[GREETING](context["recipient"])
-            said = put(_sayable(greet, language), greet)
+            said = put(full.environment(language=language).globals[GREETING](context["recipient"]))
             marked[GREETING] = lambda recipient, said=said: said
     except Unshareable as exc:
         log.debug("%s rendered per person: %s", template, exc)

@@ -44,7 +44,15 @@ def said(call: dict, key: str) -> Any:
     """The call's ``title`` or ``description`` as the recipient reads it: in their language
     when the call keeps it as parts, else as it was written."""
     parts = _parts(call)
-    return stored.load(parts[key]) if key in parts else call[key]
+    return _loaded(call["said"], key, None) if key in parts else call[key]
+
+
+@lru_cache(maxsize=256)
+def _loaded(text: str, key: str, role: str | None) -> Any:
+    """A sentence the call keeps as parts, loaded once for every recipient of the call (issue
+    25): the same value, said once per language (``locale.text.localize``)."""
+    parts = _stored(text)
+    return stored.load(parts[key] if role is None else parts["roles"][role])
 
 
 def title(call: dict) -> Any:
@@ -54,7 +62,7 @@ def title(call: dict) -> Any:
 
 def _described(call: dict, role: RoleState) -> Any:
     kept = _parts(call).get("roles", {}).get(role.name)
-    return stored.load(kept) if kept is not None else role.description
+    return _loaded(call["said"], "roles", role.name) if kept is not None else role.description
 
 
 def _base(call: dict) -> dict[str, Any]:
@@ -69,10 +77,26 @@ def _roles(call: dict, roles: Sequence[RoleState]) -> list[dict]:
     return [{"name": r.name, "line": place_line(r), "description": _described(call, r)} for r in roles]
 
 
+def _invite_roles(call: dict, roles: Sequence[RoleState]) -> list[dict]:
+    """``_roles`` for an invitation. A pass over a call's recipients gives every invitation the
+    same roles (counts, no sign-ups): their lines are made once for the pass (the last roles
+    seen, by identity: a ``RoleState`` never changes) and each email gets its own dicts."""
+    said, seen = call.get("said"), tuple(roles)
+    if any(r.confirmed or r.waitlist for r in seen):  # a whole board is not kept past its email
+        return _roles(call, roles)
+    last = _LAST_ROLES[0]
+    if last is None or last[0] != said or len(last[1]) != len(seen) or any(a is not b for a, b in zip(last[1], seen)):
+        last = _LAST_ROLES[0] = (said, seen, _roles(call, roles))
+    return [dict(role) for role in last[2]]
+
+
+_LAST_ROLES: list[tuple | None] = [None]
+
+
 def invite(call: dict, person: dict, roles: Sequence[RoleState]) -> PlannedEmail:
     """The call: what it is for, each role with its places left, and how to answer."""
     named = [r.name for r in roles if r.name]
-    context = {**_base(call), "description": said(call, "description"), "roles": _roles(call, roles),
+    context = {**_base(call), "description": said(call, "description"), "roles": _invite_roles(call, roles),
                "named": named, "example_role": named[0] if named else None,
                "becomes": feeds.becomes(call["feeds"])}
     return PlannedEmail(key=f"call:{call['id']}:invite:person:{person['id']}", to=person["email"],

@@ -49,7 +49,17 @@ def said(record: dict, key: str, shape: Callable[[str], Any] = str) -> Any:
     """``record[key]`` (a challenge's or a day's title, description, activity) shaped by
     ``shape``, in every language its lead gave it (``locale.text.versions``): each reader
     gets theirs, or the default."""
-    return versions(record[key], _translations(record.get("translations")).get(key), shape)
+    text, given = record[key], _translations(record.get("translations")).get(key)
+    if type(text) is str and (not given or all(type(v) is str for v in given.values())):
+        return _said(text, tuple(given.items()) if given else None, shape)
+    return versions(text, given, shape)
+
+
+@lru_cache(maxsize=128)
+def _said(text: str, given: tuple | None, shape: Callable[[str], Any]) -> Any:
+    """``said`` of plain texts, made once for every participant (issue 25): the same value,
+    so each email says it (and ``outbound.shared`` keys it) once per language."""
+    return versions(text, dict(given) if given else None, shape)
 
 
 @lru_cache(maxsize=4096)

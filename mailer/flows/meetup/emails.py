@@ -13,6 +13,7 @@ data is UTC (``outbound.invite``). Keys — M meetup id, N its SEQUENCE, P perso
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from mailer.flows.base import PlannedEmail
@@ -51,16 +52,25 @@ def when(meetup: dict, tz: str) -> dict[str, str]:
 
     "when" always gives the length ("…, 18:00–20:00 (2 hours)"); "zone" names the abbreviation
     only when one label fits both ends (across a clock change each end has its own)."""
+    return dict(_when(meetup["start"], meetup["end"], meetup["duration_minutes"], meetup["timezone"], tz))
+
+
+@lru_cache(maxsize=256)
+def _when(begins: datetime, ends: datetime, minutes: int, home_tz: str, tz: str) -> dict[str, str]:
+    """``when`` of a meetup's times, made once per meetup version and zone: the same values (each
+    said once per language, ``locale.text.localize``) for everyone in the zone (issue 25).
+    Equal instants in other zones are equal keys, and give the same text: every time is
+    converted to the zone it is shown in first."""
     try:
         timing.zone(tz)
     except ValueError:  # a person row with a broken zone still gets the meetup's own time
-        tz = meetup["timezone"]
-    start, end = meetup["start"].astimezone(timing.zone(tz)), meetup["end"].astimezone(timing.zone(tz))
+        tz = home_tz
+    start, end = begins.astimezone(timing.zone(tz)), ends.astimezone(timing.zone(tz))
     label = _("%(range)s (%(length)s)", range=formats.time_range(start, end, tz),
-              length=formats.duration(meetup["duration_minutes"]))
-    home = meetup["start"].astimezone(timing.zone(meetup["timezone"]))
-    also = "" if meetup["timezone"] == tz or home.utcoffset() == start.utcoffset() else \
-        _("%(time)s in %(city)s", time=formats.time(home), city=timing.city(meetup["timezone"]))
+              length=formats.duration(minutes))
+    home = begins.astimezone(timing.zone(home_tz))
+    also = "" if home_tz == tz or home.utcoffset() == start.utcoffset() else \
+        _("%(time)s in %(city)s", time=formats.time(home), city=timing.city(home_tz))
     one_label = start.utcoffset() == end.utcoffset() and tz != "UTC"
     zone = Joined(", ", (tz, formats.zone_label(start))) if one_label else tz
     return {"when": label, "zone": zone, "also": also, "short": Joined(" ", (formats.day(start), formats.time(start))),
