@@ -108,7 +108,7 @@ def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime,
     """Render a batch, then store it in one transaction; a plan that fails becomes a dead row.
 
     Composing writes nothing (``outbox.build_one``), so the write lock is held only while the
-    batch is stored: the thread sending meanwhile (``outbox_thread``) records each send at once."""
+    batch is stored: the thread sending meanwhile (``outbox_thread``) records its sends meanwhile."""
     found = outbox.prefetch(db, batch)
     built: list[outbox.Built] = []
     failed: list[tuple[PlannedEmail, Exception]] = []
