@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from mailer import pacing
 from mailer.config import Settings
-from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
+from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, UncertainSendError
 from mailer.faults import kill_point
 from mailer.flows.base import ANSWER, BULK, TIMELY, PlannedEmail
 from mailer.locale import SOURCE, language_for
@@ -24,7 +24,7 @@ from mailer.locale.text import localize
 from mailer.outbound import envelope, shared, shrink
 from mailer.outbound.render import render
 from mailer.outbound.safe_text import one_line
-from mailer.outbox_sent import SentGroup
+from mailer.outbox_sent import SentGroup, reconcile
 from mailer.store import outbox as store
 from mailer.store import people, tokens
 from mailer.transports.base import Outgoing, Transport
@@ -250,7 +250,7 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
     clock = clock or (lambda: now)
     result = into if into is not None else FlushResult()
     store.expire_leases(db, now)
-    _reconcile(db, transport, now, result)
+    reconcile(db, transport, now, result)
     room = allowance(db, now, settings)
     result.held_by_pace = max(store.due_count(db, now) - room, 0)
     group = SentGroup(db, owner)
@@ -390,27 +390,6 @@ def give_back(db: Database, row: dict, owner: str, now: datetime, busy: datetime
         store.postpone(db, row["id"], owner, busy, "server busy: waiting as it asked")
     else:
         _release(db, row, owner, now)
-
-
-def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushResult) -> None:
-    """Settle 'unknown' rows: found in the Sent folder -> sent; otherwise resend the same bytes.
-
-    SMTP is at-least-once (RFC 1047): when the transport cannot tell, we resend, and the same
-    Message-ID lets the recipient's client collapse the duplicate.
-    """
-    for row in store.unknown_rows(db):
-        try:
-            found = transport.find_sent(row["message_id"])
-        except TransportError as exc:  # cannot look now: leave them unknown until the next tick
-            result.errors.append(f"could not check the Sent folder: {exc}")
-            return
-        if found:
-            store.resolve_unknown(db, row["id"], "sent", now, "found in Sent folder")
-        else:
-            note = ("not in Sent folder: resending" if found is False
-                    else "no sent copy to look in (a relay keeps none): resending the same bytes")
-            store.resolve_unknown(db, row["id"], "pending", now, note)
-        result.reconciled += 1
 
 
 def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | None:

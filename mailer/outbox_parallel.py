@@ -4,7 +4,7 @@ Only the sends run in threads; every outcome is recorded by the calling thread, 
 database connection (SQLite connections stay in the thread that opened them). Each row is
 handed to exactly one thread once, so an email goes once, as with one connection. A kill in the
 middle leaves the rows in flight ``sending``; the next flush makes them ``unknown`` and settles
-them like any other uncertain send (mailer/outbox.py ``_reconcile``).
+them like any other uncertain send (mailer/outbox_sent.py ``reconcile``).
 """
 from __future__ import annotations
 

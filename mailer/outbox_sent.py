@@ -1,9 +1,10 @@
-"""Recording accepted sends in small committed groups instead of one commit per email.
+"""What became of a send: accepted ones recorded in small committed groups (not one commit
+per email), uncertain ones settled against the transport's sent copies.
 
 The server's 250 comes first, our record of it second: whatever the grouping, a kill between
 the two leaves the row ``sending``, and the next flush makes it ``unknown`` and settles it
 against the transport's sent copies (``find_sent``), or resends the same bytes, Message-ID and
-all, where the transport keeps none (outbox._reconcile; RFC 1047: SMTP is at-least-once). A
+all, where the transport keeps none (``reconcile``; RFC 1047: SMTP is at-least-once). A
 group only widens that window from one email to at most ``GROUP`` emails or ``MAX_WAIT`` of
 sending, and saves the sending thread a commit, a wait for the write lock (which the composing
 thread holds while it stores a batch) and a handful of interpreter switches per email
@@ -13,11 +14,17 @@ returns (an error included), so pacing counts the same sends as before.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from mailer.errors import TransportError
 from mailer.faults import kill_point
 from mailer.store import outbox as store
+from mailer.transports.base import Transport
+
+if TYPE_CHECKING:
+    from mailer.outbox import FlushResult
 
 GROUP = 20  # sends recorded together at most; a kill may leave this many to settle as unknown
 MAX_WAIT = timedelta(seconds=2)  # a slow server (paced, or far away) never holds a record longer
@@ -44,3 +51,24 @@ class SentGroup:
             sends, self.sends = self.sends, []
             store.record_sent_many(self.db, self.owner, sends)
             kill_point("recorded")  # crash tests: killed with a group just committed
+
+
+def reconcile(db: Database, transport: Transport, now: datetime, result: FlushResult) -> None:
+    """Settle 'unknown' rows: found in the Sent folder -> sent; otherwise resend the same bytes.
+
+    SMTP is at-least-once (RFC 1047): when the transport cannot tell, we resend, and the same
+    Message-ID lets the recipient's client collapse the duplicate.
+    """
+    for row in store.unknown_rows(db):
+        try:
+            found = transport.find_sent(row["message_id"])
+        except TransportError as exc:  # cannot look now: leave them unknown until the next tick
+            result.errors.append(f"could not check the Sent folder: {exc}")
+            return
+        if found:
+            store.resolve_unknown(db, row["id"], "sent", now, "found in Sent folder")
+        else:
+            note = ("not in Sent folder: resending" if found is False
+                    else "no sent copy to look in (a relay keeps none): resending the same bytes")
+            store.resolve_unknown(db, row["id"], "pending", now, note)
+        result.reconciled += 1
