@@ -39,10 +39,10 @@ def _create(db: Database) -> None:
 
 
 def _sent_log(db: Database) -> None:
-    # A send is recorded by appending one small row here (one page written per commit) and
-    # applied to the outbox in bulk by ``settle_sent``: updating the outbox row (SQLite rewrites
-    # the whole record, the email's bytes included) and its indexes on every send cost ~12x more. Durable per message all the same: after a kill the log is
-    # settled before any lease is declared uncertain.
+    # Sends were once recorded by appending one row here per email, applied to the outbox in bulk
+    # by ``settle_sent``. They are now recorded a group at a time in the outbox itself
+    # (``record_sent_many``); a log left by a worker of that time is still settled before any
+    # lease is declared uncertain.
     db.execute("""CREATE TABLE outbox_sent_log (
                       row_id INTEGER PRIMARY KEY, owner TEXT NOT NULL, sent_at TEXT NOT NULL)""")
 
@@ -213,14 +213,6 @@ def keys_present(db: Database, keys: list[str]) -> set[str]:
 def has_key(db: Database, key: str) -> bool:
     """Whether an email with this idempotency key was ever enqueued."""
     return db.execute("SELECT 1 FROM outbox WHERE key = ?", [key]).fetchone() is not None
-
-
-def record_sent(db: Database, row_id: int, owner: str, now: datetime) -> None:
-    """The server accepted this leased row at ``now``: committed at once, applied by ``settle_sent``."""
-    # On the connection itself: this runs once per email sent, and sqlite-utils' wrapper
-    # (tracer check, argument handling) was a measurable share of it. Autocommitted all the same.
-    db.conn.execute("INSERT OR REPLACE INTO outbox_sent_log (row_id, owner, sent_at) VALUES (?, ?, ?)",
-                    (row_id, owner, ts_ms(now)))
 
 
 def record_sent_many(db: Database, owner: str, sends: list[tuple[int, datetime]]) -> int:
