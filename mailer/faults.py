@@ -3,9 +3,10 @@ itself (SIGKILL, as ``kill -9`` would) the n-th time it reaches ``<point>``.
 
 The points sit at the edges where a crash could lose mail (tests/test_read_crash.py): a
 message read from the server (``fetched``), a batch committed to the inbox table (``stored``),
-a message filed away (``filed``), a sync position saved (``committed``), one send recorded
-while others are still on the wire over several SMTP connections or the next rows are claimed
-(``sent``, tests/test_send_parallel.py), and a batch of a tick's plans committed while the
+a message filed away (``filed``), a sync position saved (``committed``), one send answered
+while others are on the wire over several SMTP connections, or its group not yet recorded
+(``sent``, tests/test_send_parallel.py, tests/test_send_groups.py), a group of sends recorded
+(``recorded``), and a batch of a tick's plans committed while the
 outbox thread sends (``planned``, tests/test_tick_overlap.py). Unset, each check is one
 dictionary lookup.
 """

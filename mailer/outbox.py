@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from mailer import pacing
 from mailer.config import Settings
-from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, TransportError, UncertainSendError
+from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, UncertainSendError
 from mailer.faults import kill_point
 from mailer.flows.base import ANSWER, BULK, TIMELY, PlannedEmail
 from mailer.locale import SOURCE, language_for
@@ -24,12 +24,15 @@ from mailer.locale.text import localize
 from mailer.outbound import envelope, shared, shrink
 from mailer.outbound.render import render
 from mailer.outbound.safe_text import one_line
+from mailer.outbox_sent import SentGroup, reconcile
 from mailer.store import outbox as store
 from mailer.store import people, tokens
 from mailer.transports.base import Outgoing, Transport
 from mailer.web import links
 
 log = logging.getLogger(__name__)
+
+CLAIM = 100  # rows leased at a time (a claim is a transaction: fewer of them, fewer waits for the lock)
 
 
 @dataclass
@@ -123,14 +126,22 @@ def build_one(db: Database, plan: PlannedEmail, now: datetime, settings: Setting
 def store_built(db: Database, built: Built, now: datetime, settings: Settings) -> int:
     """Store a composed plan: its token and its outbox row (1), or nothing when its key was
     taken meanwhile (0)."""
-    plan, person, message_id, token = built.plan, built.person, built.message_id, built.token
-    if token:
-        tokens.add_token(db, token, person["id"], plan.reply_purpose or "unsubscribe",
-                         plan.reply_ref or plan.key, message_id, now,
-                         now + timedelta(days=settings.tokens_ttl_days))
-    return 1 if store.enqueue_row(db, key=plan.key, message_id=message_id, to_addr=person["email"],
-                                  subject=subject_for(plan, person, settings), data=built.data, created_at=now,
-                                  not_before=plan.not_before, priority=priority(plan)) else 0
+    return store_all(db, [built], now, settings)
+
+
+def store_all(db: Database, built: list[Built], now: datetime, settings: Settings) -> int:
+    """``store_built`` for a batch, with a few statements in all: the rows whose keys are still
+    free, their bytes and the tokens they carry (none for a key taken meanwhile); how many."""
+    rows = [{"key": one.plan.key, "message_id": one.message_id, "to_addr": one.person["email"],
+             "subject": subject_for(one.plan, one.person, settings), "data": one.data, "created_at": now,
+             "not_before": one.plan.not_before, "priority": priority(one.plan)} for one in built]
+    expires = now + timedelta(days=settings.tokens_ttl_days)
+    with store.one_unit(db):
+        stored = store.enqueue_rows(db, rows)
+        tokens.add_tokens(db, [(one.token, one.person["id"], one.plan.reply_purpose or "unsubscribe",
+                                one.plan.reply_ref or one.plan.key, one.message_id, now, expires)
+                               for one in built if one.token and one.plan.key in stored])
+    return len(stored)
 
 
 # (flow, kind) of the emails that belong to their hour (the key's first and third parts:
@@ -239,11 +250,12 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
     clock = clock or (lambda: now)
     result = into if into is not None else FlushResult()
     store.expire_leases(db, now)
-    _reconcile(db, transport, now, result)
+    reconcile(db, transport, now, result)
     room = allowance(db, now, settings)
     result.held_by_pace = max(store.due_count(db, now) - room, 0)
+    group = SentGroup(db, owner)
     while room > 0 and not should_stop():
-        rows = claimed = store.claim(db, owner, now, settings.outbox_lease_seconds, min(room, 50))
+        rows = claimed = store.claim(db, owner, now, settings.outbox_lease_seconds, min(room, CLAIM))
         if not rows:
             break
         busy_until: datetime | None = None
@@ -251,22 +263,24 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
             if getattr(transport, "send_batch", None) is not None:  # Maildir: one flush to disk a batch
                 from mailer.outbox_batch import send_rows as send_batch
 
-                busy_until = send_batch(db, transport, rows, owner, clock, settings, result, should_stop, progress)
+                busy_until = send_batch(db, transport, rows, owner, clock, settings, result, should_stop, progress,
+                                        group)
                 rows = []
             if getattr(transport, "parallel", 1) > 1:  # [smtp] connections: several sends at once
                 from mailer.outbox_parallel import send_rows
 
-                busy_until = send_rows(db, transport, rows, owner, clock, settings, result, should_stop, progress)
+                busy_until = send_rows(db, transport, rows, owner, clock, settings, result, should_stop, progress,
+                                       group)
                 rows = []
             for row in rows:
                 if busy_until is not None or should_stop():  # the rest waits untried, or goes back
                     give_back(db, row, owner, clock(), busy_until)
                 else:
-                    busy_until = _send_one(db, transport, row, owner, clock(), settings, result)
-                    kill_point("sent")  # crash tests: killed with the next rows claimed, or the day half planned
+                    busy_until = _send_one(db, transport, row, owner, clock(), settings, result, group)
+                    kill_point("sent")  # crash tests: killed with sends not yet recorded, the next rows claimed
                     progress(1)
         finally:
-            store.settle_sent(db)
+            group.commit()  # before the next claim counts the pace, and on an error
         room -= len(claimed)
         if busy_until is not None:
             result.errors.append(f"server busy: sending again from {busy_until:%H:%M:%S} UTC")
@@ -275,13 +289,14 @@ def flush(db: Database, transport: Transport, now: datetime, settings: Settings,
 
 
 def _send_one(db: Database, transport: Transport, row: dict, owner: str, now: datetime,
-              settings: Settings, result: FlushResult) -> datetime | None:
-    """Send one row and record the outcome; return when to try again if the server asked us to wait."""
+              settings: Settings, result: FlushResult, group: SentGroup | None = None) -> datetime | None:
+    """Send one row and record the outcome (a send in ``group``, when given); return when to try
+    again if the server asked us to wait."""
     try:
         _send_within_limit(db, transport, row, outgoing(row, settings))
     except (TemporarySendError, PermanentSendError, UncertainSendError) as exc:
         return record(db, row, owner, now, settings, result, exc)
-    return record(db, row, owner, now, settings, result, None)
+    return record(db, row, owner, now, settings, result, None, group)
 
 
 def outgoing(row: dict, settings: Settings) -> Outgoing:
@@ -292,11 +307,15 @@ def outgoing(row: dict, settings: Settings) -> Outgoing:
 
 
 def record(db: Database, row: dict, owner: str, now: datetime, settings: Settings, result: FlushResult,
-           error: TemporarySendError | PermanentSendError | UncertainSendError | None) -> datetime | None:
-    """Record how sending a claimed row went (``error`` None: accepted); return when to try
-    again if the server asked us to wait."""
+           error: TemporarySendError | PermanentSendError | UncertainSendError | None,
+           group: SentGroup | None = None) -> datetime | None:
+    """Record how sending a claimed row went (``error`` None: accepted, committed with ``group``
+    when given, at once otherwise); return when to try again if the server asked us to wait."""
     if error is None:
-        store.record_sent(db, row["id"], owner, now)
+        if group is None:
+            store.record_sent_many(db, owner, [(row["id"], now)])
+        else:
+            group.add(row["id"], now)
         result.sent += 1
     elif isinstance(error, TemporarySendError) and error.retry_after:
         # throttled: "later", never "failed", and it never counts towards dead
@@ -371,27 +390,6 @@ def give_back(db: Database, row: dict, owner: str, now: datetime, busy: datetime
         store.postpone(db, row["id"], owner, busy, "server busy: waiting as it asked")
     else:
         _release(db, row, owner, now)
-
-
-def _reconcile(db: Database, transport: Transport, now: datetime, result: FlushResult) -> None:
-    """Settle 'unknown' rows: found in the Sent folder -> sent; otherwise resend the same bytes.
-
-    SMTP is at-least-once (RFC 1047): when the transport cannot tell, we resend, and the same
-    Message-ID lets the recipient's client collapse the duplicate.
-    """
-    for row in store.unknown_rows(db):
-        try:
-            found = transport.find_sent(row["message_id"])
-        except TransportError as exc:  # cannot look now: leave them unknown until the next tick
-            result.errors.append(f"could not check the Sent folder: {exc}")
-            return
-        if found:
-            store.resolve_unknown(db, row["id"], "sent", now, "found in Sent folder")
-        else:
-            note = ("not in Sent folder: resending" if found is False
-                    else "no sent copy to look in (a relay keeps none): resending the same bytes")
-            store.resolve_unknown(db, row["id"], "pending", now, note)
-        result.reconciled += 1
 
 
 def drain_eta(db: Database, now: datetime, settings: Settings) -> datetime | None:

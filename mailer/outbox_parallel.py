@@ -4,7 +4,7 @@ Only the sends run in threads; every outcome is recorded by the calling thread, 
 database connection (SQLite connections stay in the thread that opened them). Each row is
 handed to exactly one thread once, so an email goes once, as with one connection. A kill in the
 middle leaves the rows in flight ``sending``; the next flush makes them ``unknown`` and settles
-them like any other uncertain send (mailer/outbox.py ``_reconcile``).
+them like any other uncertain send (mailer/outbox_sent.py ``reconcile``).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from mailer import outbox
 from mailer.config import Settings
 from mailer.errors import PermanentSendError, TemporarySendError, TooLargeError, UncertainSendError
 from mailer.faults import kill_point
+from mailer.outbox_sent import SentGroup
 from mailer.transports.base import Outgoing, Transport
 
 SendError = TemporarySendError | PermanentSendError | UncertainSendError
@@ -45,11 +46,12 @@ class _Flush:
     result: outbox.FlushResult
     should_stop: Callable[[], bool]
     progress: Callable[[int], None]
+    group: SentGroup | None = None
 
     def record(self, row: dict, error: SendError | None) -> datetime | None:
-        """Record one outcome (see ``outbox.record``) and count it as progress."""
-        busy = outbox.record(self.db, row, self.owner, self.clock(), self.settings, self.result, error)
-        kill_point("sent")  # crash tests: killed with other sends still in flight
+        """Record one outcome (see ``outbox.record``: a send with ``group``) and count it as progress."""
+        busy = outbox.record(self.db, row, self.owner, self.clock(), self.settings, self.result, error, self.group)
+        kill_point("sent")  # crash tests: killed with other sends still in flight, some not yet recorded
         self.progress(1)
         return busy
 
@@ -60,14 +62,15 @@ class _Flush:
 
 def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, clock: Callable[[], datetime],
               settings: Settings, result: outbox.FlushResult, should_stop: Callable[[], bool],
-              progress: Callable[[int], None]) -> datetime | None:
-    """Send claimed ``rows`` over ``transport.parallel`` connections and record each outcome;
+              progress: Callable[[int], None], group: SentGroup | None = None) -> datetime | None:
+    """Send claimed ``rows`` over ``transport.parallel`` connections and record each outcome (the
+    sends with ``group``);
     return when to try again if the server asked us to wait (rows not yet started then wait
     untried, as they do when a stop is asked for).
 
     A row over the transport's size limit, or refused as too big, takes the one-connection
     path (``outbox._send_one``), which leaves its attachments off."""
-    flush = _Flush(db, transport, owner, clock, settings, result, should_stop, progress)
+    flush = _Flush(db, transport, owner, clock, settings, result, should_stop, progress, group)
     try:
         limit = transport.max_message_bytes  # asked once (connecting), before any thread sends
     except TemporarySendError as exc:  # the relay cannot be reached: every row is tried again later
@@ -80,7 +83,7 @@ def send_rows(db: Database, transport: Transport, rows: list[dict], owner: str, 
         if busy is not None or should_stop():
             flush.give_back(row, busy)
         else:
-            busy = outbox._send_one(db, transport, row, owner, clock(), settings, result)
+            busy = outbox._send_one(db, transport, row, owner, clock(), settings, result, group)
             progress(1)
     return busy
 

@@ -6,8 +6,9 @@ thread drains the outbox with ``outbox.flush`` while the tick's own thread goes 
 one flush for each batch of new emails committed, as the tick flushed between batches.
 
 Nothing about how an email goes out changes: the thread runs the same ``flush`` the tick ran
-between batches, with the same leases, pace, order (answers first), per-send records committed
-the moment the server accepts, and ``unknown`` for what a kill leaves on the wire. Only one
+between batches, with the same leases, pace, order (answers first), sends recorded in small
+committed groups (``outbox_sent``), and ``unknown`` for what a kill leaves on the wire or
+unrecorded. Only one
 flush runs at a time, so the pace is counted as before. The thread has its own SQLite
 connection (a connection stays in the thread that opened it); the tick's thread stores each
 batch in a short transaction after composing it (``outbox.build_one``), so neither keeps the

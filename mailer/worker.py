@@ -108,7 +108,7 @@ def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime,
     """Render a batch, then store it in one transaction; a plan that fails becomes a dead row.
 
     Composing writes nothing (``outbox.build_one``), so the write lock is held only while the
-    batch is stored: the thread sending meanwhile (``outbox_thread``) records each send at once."""
+    batch is stored: the thread sending meanwhile (``outbox_thread``) records its sends meanwhile."""
     found = outbox.prefetch(db, batch)
     built: list[outbox.Built] = []
     failed: list[tuple[PlannedEmail, Exception]] = []
@@ -123,7 +123,7 @@ def _enqueue_batch(db: Database, batch: tuple[PlannedEmail, ...], now: datetime,
         if one is not None:
             built.append(one)
     with db.atomic():
-        new = sum(outbox.store_built(db, one, now, settings) for one in built)
+        new = outbox.store_all(db, built, now, settings)
         for plan, exc in failed:
             log.warning("could not build %s: %s", plan.key, exc)
             outbox.set_aside(db, plan, now, f"could not build: {type(exc).__name__}: {exc}")

@@ -13,6 +13,7 @@ import pytest
 from mailer import outbox, pacing
 from mailer.config import load_settings
 from mailer.faults import KILL_AT
+from mailer.outbox_sent import GROUP
 from mailer.flows.base import PlannedEmail
 from mailer.store import open_db, people
 from mailer.store import outbox as outbox_store
@@ -62,12 +63,13 @@ def test_kill_9_while_four_connections_send_loses_nothing(mail_rig, rig_users, t
     count = 600
     home, settings, db = queued(tmp_path, mail_rig, rig_users, count, smtp={"connections": 4},
                                 outbox={"lease_seconds": 5, "batch": 5000})
-    killed = tick(home, T0, {KILL_AT: "sent@130"})  # 130 sends recorded, the batch's others on the wire
+    killed = tick(home, T0, {KILL_AT: "sent@130"})  # 130 sends answered, the batch's others on the wire
     _, err = killed.communicate(timeout=300)
     assert killed.returncode == -signal.SIGKILL, err.decode()
     outbox_store.settle_sent(db)  # what the restart does first: sends recorded before the kill count as sent
     in_flight = {r["message_id"] for r in outbox_store.list_rows(db, "sending", count)}
-    assert in_flight and 130 <= outbox_store.counts(db)["sent"] < count
+    # sends are recorded in groups (mailer/outbox_sent.py): the last ones answered may not be yet
+    assert in_flight and 130 - GROUP <= outbox_store.counts(db)["sent"] <= 130 < count
 
     restarted = tick(home, T0 + timedelta(minutes=1))
     _, err = restarted.communicate(timeout=300)

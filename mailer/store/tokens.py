@@ -38,6 +38,15 @@ def add_token(db: Database, token: str, person_id: int, purpose: str, ref: str,
                [token, person_id, purpose, ref, message_id, ts(now), ts(expires_at)])
 
 
+def add_tokens(db: Database, issued: list[tuple[str, int, str, str, str, datetime, datetime]]) -> None:
+    """``add_token`` for many (token, person id, purpose, ref, Message-ID, now, expires at): one
+    statement for each 100 (the outbox stores a batch of composed emails at once)."""
+    for i in range(0, len(issued), 100):
+        chunk = issued[i:i + 100]
+        db.conn.execute(f"INSERT INTO tokens VALUES {','.join(['(?,?,?,?,?,?,?)'] * len(chunk))}",
+                        [v for *head, now, expires in chunk for v in (*head, ts(now), ts(expires))])
+
+
 def get_token(db: Database, token: str) -> dict | None:
     """The token's record (expired or not), or None."""
     rows = select(db, "SELECT * FROM tokens WHERE token = ?", [token.lower()])

@@ -79,10 +79,16 @@ def test_a_lease_lasts_its_seconds(db, now):
     assert outbox.counts(db) == {"unknown": 1}
 
 
+def logged(db, row_id, owner, now):
+    """A send logged as a worker before the grouped records logged it (one row per email)."""
+    db.execute("INSERT INTO outbox_sent_log (row_id, owner, sent_at) VALUES (?, ?, ?)",
+               [row_id, owner, outbox.ts_ms(now)])
+
+
 def test_a_logged_send_is_settled_only_for_the_lease_holder(db, now):
     mine, stolen = lease(db, "mine", now), lease(db, "stolen", now, owner="w2")
-    outbox.record_sent(db, mine["id"], "w1", now)
-    outbox.record_sent(db, stolen["id"], "w1", now)  # not w1's lease
+    logged(db, mine["id"], "w1", now)
+    logged(db, stolen["id"], "w1", now)  # not w1's lease
     assert outbox.settle_sent(db) == 1
     assert outbox.key_sent_at(db, "mine") == now.replace(microsecond=0)
     assert outbox.key_sent_at(db, "stolen") is None
@@ -91,7 +97,7 @@ def test_a_logged_send_is_settled_only_for_the_lease_holder(db, now):
 
 def test_expiring_leases_settles_logged_sends_first(db, now):
     row = lease(db, "k", now)
-    outbox.record_sent(db, row["id"], "w1", now)
+    logged(db, row["id"], "w1", now)
     assert outbox.expire_leases(db, now + timedelta(hours=1)) == 0
     assert outbox.counts(db) == {"sent": 1}
 

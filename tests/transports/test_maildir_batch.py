@@ -134,7 +134,7 @@ def test_the_outbox_flushes_each_claimed_batch_to_disk_once(home, flushes):
     settings, db = queued(home, 120)
     result = outbox.flush(db, MaildirTransport(settings.mail_dir), T0, settings, "test")
     assert result.sent == 120 and outbox_store.counts(db) == {"sent": 120}
-    assert [len(in_tmp) for in_tmp, _ in flushes] == [50, 50, 20]  # the outbox claims 50 at a time
+    assert [len(in_tmp) for in_tmp, _ in flushes] == [outbox.CLAIM, 120 - outbox.CLAIM]  # one flush a claim
     assert sent_ids(settings) == sorted(r["message_id"] for r in outbox_store.list_rows(db, "sent", 200))
 
 
