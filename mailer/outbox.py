@@ -99,6 +99,7 @@ class Built:
     message_id: str
     token: str | None
     data: bytes
+    subject: str  # in the recipient's language, as stored on the outbox row
 
 
 def build_one(db: Database, plan: PlannedEmail, now: datetime, settings: Settings,
@@ -119,8 +120,9 @@ def build_one(db: Database, plan: PlannedEmail, now: datetime, settings: Setting
     address = settings.mailer_address
     message_id = envelope.new_message_id(address.partition("@")[2] or "localhost")
     token = envelope.new_token() if plan.reply_purpose or plan.recurring else None
-    data = _compose(plan, person, message_id, token, now, settings)
-    return Built(plan, person, message_id, token, data)
+    subject = subject_for(plan, person, settings)
+    data = _compose(plan, person, message_id, token, now, settings, subject=subject)
+    return Built(plan, person, message_id, token, data, subject)
 
 
 def store_built(db: Database, built: Built, now: datetime, settings: Settings) -> int:
@@ -133,7 +135,7 @@ def store_all(db: Database, built: list[Built], now: datetime, settings: Setting
     """``store_built`` for a batch, with a few statements in all: the rows whose keys are still
     free, their bytes and the tokens they carry (none for a key taken meanwhile); how many."""
     rows = [{"key": one.plan.key, "message_id": one.message_id, "to_addr": one.person["email"],
-             "subject": subject_for(one.plan, one.person, settings), "data": one.data, "created_at": now,
+             "subject": one.subject, "data": one.data, "created_at": now,
              "not_before": one.plan.not_before, "priority": priority(one.plan)} for one in built]
     expires = now + timedelta(days=settings.tokens_ttl_days)
     with store.one_unit(db):
@@ -185,8 +187,8 @@ def compose(plan: PlannedEmail, person: dict, now: datetime, settings: Settings)
 
 
 def _compose(plan: PlannedEmail, person: dict, message_id: str, token: str | None,
-             now: datetime, settings: Settings, share: bool = True) -> bytes:
-    subject = subject_for(plan, person, settings)
+             now: datetime, settings: Settings, share: bool = True, subject: str | None = None) -> bytes:
+    subject = subject if subject is not None else subject_for(plan, person, settings)
     text, html = render_plan(plan, person, token, settings, subject, now, share)
     tokened = envelope.plus_address(settings.mailer_address, token) if token else None
     env = envelope.Envelope(
