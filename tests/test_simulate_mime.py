@@ -11,6 +11,7 @@ from email.mime.text import MIMEText
 from pathlib import Path
 
 import pytest
+from icalendar.parser import Contentline
 
 from mailer.outbound import invite
 from mailer.simulation import calendar_client, mime, replies, writing
@@ -152,3 +153,30 @@ def test_mail_arrives_in_the_inbox_as_a_mail_server_puts_it_there_in_order(tmp_p
     assert not list((tmp_path / "inbox" / "tmp").iterdir())
     assert all((path.stat().st_mode & 0o777) == 0o600 for path in (tmp_path / "inbox" / "new").iterdir())
     assert [fetched.raw for fetched in MaildirTransport(tmp_path).fetch()] == raws
+
+
+def _awkward(rng: random.Random, longest: int) -> str:
+    """Text with what iCalendar escapes, quotes or folds: separators, quotes, escapes, UTF-8."""
+    return "".join(rng.choice("abcAZ ,;:\"'\\^é山—\t") for _ in range(rng.randint(0, longest)))
+
+
+def test_an_answers_calendar_is_byte_for_byte_what_icalendar_writes_whole():
+    # made once per version, client, PARTSTAT and note or none, with the person's own lines put in
+    rng = random.Random(5)
+    for n in range(1500):
+        title = rng.choice(("Report-back", "Chloé's; talk, \\ long " * rng.randint(1, 4)))
+        inv = calendar_client.Invitation(f"meetup-{rng.randint(1, 3)}@cop-mailer", rng.randint(0, 3), title,
+                                         datetime(2027, 1, 6, 16, tzinfo=timezone.utc),
+                                         datetime(2027, 1, 6, 17, tzinfo=timezone.utc), "cop@sim.example.com",
+                                         rng.choice(("Online", "Room 4, Floor; 2")))
+        args = (inv, rng.choice(("outlook", "gmail", "apple")), f"m{n}@sim.example.com", _awkward(rng, 40),
+                rng.choice(tuple(calendar_client.WORDS)), rng.choice(("", _awkward(rng, 120))),
+                NOW + timedelta(seconds=rng.randint(0, 10**6)), rng.choice((None, "pa@sim.example.com")))
+        assert calendar_client._ics(*args) == calendar_client._built(*args), args
+
+
+def test_a_line_is_folded_as_icalendar_folds_it():
+    rng = random.Random(6)
+    for _ in range(5000):
+        line = "X-" + _awkward(rng, 300)
+        assert calendar_client.fold(line) == Contentline(line).to_ical().decode("utf-8"), line

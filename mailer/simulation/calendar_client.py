@@ -111,25 +111,96 @@ def reply_message(invitation: Invitation, client: str, address: str, name: str, 
     return msg
 
 
-def _event(inv: Invitation, address: str, name: str, partstat: str, now: datetime, sent_by: str | None,
-           **attendee_params: str) -> icalendar.Event:
+# The lines of an answer that are the person's own; the rest of a calendar is the same for
+# everyone answering one version of the event with one client, one PARTSTAT and a note or none.
+OWN_LINES = frozenset({"ATTENDEE", "DTSTAMP", "COMMENT", "LAST-MODIFIED"})
+# (invitation, client, partstat, with a note) -> the calendar's lines, each a constant line
+# (with its line end) or the name of one of OWN_LINES; bounded as ``_versions``
+_answers: dict[tuple[Invitation, str, str, bool], tuple[str, ...]] = {}
+CONTENT_LINE_END = re.compile(r"\r\n(?![ \t])")  # a line end that no blank follows (RFC 5545 §3.1)
+PRODIDS = {"outlook": "Microsoft Exchange Server 2010", "gmail": "-//Google Inc//Google Calendar 70.9054//EN",
+           "apple": "-//Apple Inc.//macOS 14.2//EN"}
+
+
+def _ics(inv: Invitation, client: str, address: str, name: str, partstat: str, note: str, now: datetime,
+         sent_by: str | None) -> bytes:
+    """The calendar ``client`` sends, byte for byte what ``_built`` writes with icalendar (tested):
+    written once per version, client, PARTSTAT and note or none, and the person's own lines put in."""
+    key = (inv, client, partstat, bool(note))
+    if key not in _answers:
+        if len(_answers) >= 64:
+            _answers.clear()
+        _answers[key] = _lines(_built(inv, client, address, name, partstat, note, now, sent_by))
+    own = _own_lines(_properties(inv, client, address, name, partstat, note, now, sent_by))
+    return "".join(own.get(line, line) for line in _answers[key]).encode("utf-8")
+
+
+def _lines(ics: bytes) -> tuple[str, ...]:
+    lines = CONTENT_LINE_END.split(ics.decode("utf-8"))[:-1]  # what follows the last line end is empty
+    return tuple(name if (name := _name(line)) in OWN_LINES else line + "\r\n" for line in lines)
+
+
+def _own_lines(properties: list[tuple[str, object]]) -> dict[str, str]:
+    # icalendar writes each line (parameters, quoting, escaping); only the folding is ours
     event = icalendar.Event()
+    for key, value in properties:
+        if key.upper() in OWN_LINES:
+            event.add(key, value)
+    return {key: fold(str(event.content_line(key, value))) + "\r\n" for key, value in event.items()}
+
+
+def fold(line: str, limit: int = 75) -> str:
+    """``line`` folded as icalendar folds it: each line under ``limit`` octets of UTF-8 (RFC 5545
+    §3.1 allows 75; icalendar stops at 74), never inside a character, the continuation lines
+    starting with a space; a backslash or caret (the start of an escape) that would end a line
+    begins the next one instead (icalendar's rule, so that an escape is never split)."""
+    data = line.encode("utf-8")
+    if len(data) < limit:
+        return line
+    width, pieces, start = limit - 1, [], 0
+    while len(data) - start > width:
+        end = start + width
+        while data[end] & 0xC0 == 0x80:  # inside a character: fold before it
+            end -= 1
+        if data[end - 1] in b"\\^" and end - start > 1:
+            end -= 1
+        pieces.append(data[start:end])
+        start = end
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces).decode("utf-8")
+
+
+def _properties(inv: Invitation, client: str, address: str, name: str, partstat: str, note: str, now: datetime,
+                sent_by: str | None) -> list[tuple[str, object]]:
+    """The event's properties as ``client`` writes them in its answer."""
+    stamp = now.astimezone(timezone.utc).replace(microsecond=0)
+    params = {"outlook": {}, "apple": {"CUTYPE": "INDIVIDUAL", "EMAIL": address},
+              "gmail": {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "X-NUM-GUESTS": "0",
+                        **({"X-RESPONSE-COMMENT": note} if note else {})}}[client]
     attendee = icalendar.vCalAddress(f"mailto:{address}")
-    attendee.params.update({"CN": name, "PARTSTAT": partstat, **attendee_params})
+    attendee.params.update({"CN": name, "PARTSTAT": partstat, **params})
     if sent_by:
         attendee.params["SENT-BY"] = f"mailto:{sent_by}"
-    event.add("attendee", attendee)
-    event.add("dtstart", inv.start)
-    event.add("dtend", inv.end)
-    event.add("dtstamp", now.astimezone(timezone.utc).replace(microsecond=0))
-    event.add("uid", inv.uid)
-    event.add("sequence", inv.sequence)
-    return event
+    common = [("attendee", attendee), ("dtstart", inv.start), ("dtend", inv.end), ("dtstamp", stamp),
+              ("uid", inv.uid), ("sequence", inv.sequence)]
+    if client == "outlook":  # Exchange puts its verdict in SUMMARY
+        return [*common, ("summary", f"{WORDS[partstat]}: {inv.title}"), *([("comment", note)] if note else []),
+                ("class", "PUBLIC"), ("priority", 5), ("transp", "OPAQUE"), ("status", "CONFIRMED"),
+                ("location", inv.location), ("x-microsoft-cdo-appt-sequence", str(inv.sequence))]
+    if client == "gmail":
+        return [*common, ("organizer", icalendar.vCalAddress(f"mailto:{inv.organizer}")), ("summary", inv.title),
+                ("location", inv.location), ("status", "CONFIRMED"), ("transp", "OPAQUE"), ("last-modified", stamp)]
+    return [*common, ("summary", inv.title)]
 
 
-def _calendar(prodid: str, event: icalendar.Event) -> bytes:
+def _built(inv: Invitation, client: str, address: str, name: str, partstat: str, note: str, now: datetime,
+           sent_by: str | None) -> bytes:
+    """The calendar ``client`` sends, written whole by icalendar."""
+    event = icalendar.Event()
+    for key, value in _properties(inv, client, address, name, partstat, note, now, sent_by):
+        event.add(key, value)
     cal = icalendar.Calendar()
-    cal.add("prodid", prodid)
+    cal.add("prodid", PRODIDS[client])
     cal.add("version", "2.0")
     cal.add("method", "REPLY")
     cal.add_component(event)
@@ -153,16 +224,9 @@ def _addressed(msg: MIMEBase, address: str, name: str, to: str, subject: str) ->
 
 def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
              sent_by: str | None) -> MIMEBase:
-    event = _event(inv, address, name, partstat, now, sent_by)
-    event.add("summary", f"{WORDS[partstat]}: {inv.title}")  # Exchange puts its verdict in SUMMARY
-    if note:
-        event.add("comment", note)
-    for key, value in (("class", "PUBLIC"), ("priority", 5), ("transp", "OPAQUE"), ("status", "CONFIRMED"),
-                       ("location", inv.location), ("x-microsoft-cdo-appt-sequence", str(inv.sequence))):
-        event.add(key, value)
     msg = MIMEMultipart("alternative")
     msg.attach(text_part(note + "\n", "plain"))
-    msg.attach(_calendar_part(_calendar("Microsoft Exchange Server 2010", event)))
+    msg.attach(_calendar_part(_ics(inv, "outlook", address, name, partstat, note, now, sent_by)))
     msg["Thread-Topic"] = inv.title if inv.title.isascii() else Header(inv.title, "utf-8")
     msg["X-Auto-Response-Suppress"] = "All"
     return _addressed(msg, address, name, inv.organizer, f"{WORDS[partstat]}: {inv.title}")
@@ -170,15 +234,7 @@ def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str,
 
 def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
             sent_by: str | None) -> MIMEBase:
-    extra = {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "X-NUM-GUESTS": "0"}
-    if note:
-        extra["X-RESPONSE-COMMENT"] = note
-    event = _event(inv, address, name, partstat, now, sent_by, **extra)
-    event.add("organizer", icalendar.vCalAddress(f"mailto:{inv.organizer}"))
-    for key, value in (("summary", inv.title), ("location", inv.location), ("status", "CONFIRMED"),
-                       ("transp", "OPAQUE"), ("last-modified", now.astimezone(timezone.utc).replace(microsecond=0))):
-        event.add(key, value)
-    data = _calendar("-//Google Inc//Google Calendar 70.9054//EN", event)
+    data = _ics(inv, "gmail", address, name, partstat, note, now, sent_by)
     body = MIMEMultipart("alternative")
     body.attach(text_part(f"{name} has {VERBS[partstat]} this invitation.\n\n{note}\n", "plain"))
     body.attach(_calendar_part(data))
@@ -197,11 +253,9 @@ def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, 
 
 def _apple(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
            sent_by: str | None) -> MIMEBase:
-    event = _event(inv, address, name, partstat, now, sent_by, CUTYPE="INDIVIDUAL", EMAIL=address)
-    event.add("summary", inv.title)
     qp = Charset("utf-8")
     qp.body_encoding = QP
-    ics = _calendar_part(_calendar("-//Apple Inc.//macOS 14.2//EN", event), qp)
+    ics = _calendar_part(_ics(inv, "apple", address, name, partstat, note, now, sent_by), qp)
     ics.set_param("name", f"iCal-{now:%Y%m%d-%H%M%S}.ics")
     ics.add_header("Content-Disposition", "attachment", filename=f"iCal-{now:%Y%m%d-%H%M%S}.ics")
     msg = MIMEMultipart("mixed")
