@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 from icalendar.parser import Contentline
 
+from mailer.inbound.message import parse_message
 from mailer.outbound import invite
 from mailer.simulation import calendar_client, mime, replies, writing
 from mailer.simulation.community import make_community
 from mailer.simulation.mime import POLICY, flatten
 from mailer.simulation.spool import Spool, deliver
 from mailer.transports.maildir import MaildirTransport
+from tests.flows.meetup.test_rsvp import ALICE, BOB, CAROL, DAN, invited  # noqa: F401
+from tests.flows.meetup.test_rsvp import invitation as rsvp_invitation
 from tests.test_simulate import _invitation_email
 
 NOW = datetime(2027, 1, 4, 9, 30, tzinfo=timezone.utc)
@@ -180,3 +183,30 @@ def test_a_line_is_folded_as_icalendar_folds_it():
     for _ in range(5000):
         line = "X-" + _awkward(rng, 300)
         assert calendar_client.fold(line) == Contentline(line).to_ical().decode("utf-8"), line
+
+
+def _calendar_mails() -> list[bytes]:
+    """Mail with a calendar part in every shape the tests know, and some without one."""
+    inv = calendar_client.read_invitation(_invitation("ana@sim.example.com"))
+    answers = [calendar_client.reply(inv, client, "ana@sim.example.com", name, "ACCEPTED", note, NOW, sent_by)
+               for client in ("outlook", "gmail", "apple") for name in NAMES[:2]
+               for note, sent_by in (("", None), ("See you", "pa@sim.example.com"))]
+    forwarded = MIMEMultipart("mixed")  # an invitation inside an attached message supplies no calendar
+    forwarded.attach(MIMEText("See below.", "plain", "us-ascii"))
+    forwarded.attach(MIMEMessage(message_from_bytes(answers[0])))
+    samples = sorted((Path(__file__).parent / "inbound" / "samples").glob("*.eml"))
+    return [*(_invitation(f"m{n}@sim.example.com", lang) for n, lang in enumerate(("en", "de", "ja"))), *answers,
+            forwarded.as_bytes(), *ORIGINALS, *(path.read_bytes() for path in samples)]
+
+
+def test_a_calendar_part_is_read_alone_as_the_whole_message_parse_reads_it():
+    mails = _calendar_mails()
+    assert sum(parse_message(raw).calendar is not None for raw in mails) >= 20
+    for raw in mails:
+        assert calendar_client.calendar_text(raw) == parse_message(raw).calendar
+
+
+def test_our_own_invitations_calendar_is_read_alone_as_the_whole_message_parse_reads_it(db, settings, invited):
+    for who in (ALICE, BOB, CAROL, DAN):
+        raw = rsvp_invitation(db, who)
+        assert calendar_client.calendar_text(raw) == parse_message(raw).calendar is not None
