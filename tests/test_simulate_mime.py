@@ -210,3 +210,13 @@ def test_our_own_invitations_calendar_is_read_alone_as_the_whole_message_parse_r
     for who in (ALICE, BOB, CAROL, DAN):
         raw = rsvp_invitation(db, who)
         assert calendar_client.calendar_text(raw) == parse_message(raw).calendar is not None
+
+
+def test_a_long_ascii_header_is_folded_as_the_stdlib_folds_it():
+    # folds are reused between values that differ only in their digits (boundaries, times, numbers)
+    rng = random.Random(7)
+    for _ in range(4000):
+        value = "".join(rng.choice(("a", "Z", "7", "0", "=", "\"", ";", ",", " ", "; ", "  ", "\t", "x" * 30, "1" * 40))
+                        for _ in range(rng.randint(1, 40)))
+        name = rng.choice(("Content-Type", "Subject", "X-Long-Header-Name-For-Folding", "To"))
+        assert mime._header(name, value) == POLICY.fold_binary(name, value).decode("ascii"), (name, value)

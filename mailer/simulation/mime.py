@@ -10,17 +10,19 @@ other shape is handed to the stdlib whole. ``tests/test_simulate_mime.py`` compa
 """
 from __future__ import annotations
 
+import base64
 import email.policy
 import random
 import re
 import sys
-from email import base64mime
 from email.message import Message
 
 POLICY = email.policy.compat32.clone(linesep="\r\n")
 NL = "\r\n"
 LINES = re.compile(r"\r\n|\r|\n")  # the generator's own line split (email.generator.NLCRE)
 MAX_LINE = 78  # compat32's max_line_length: a longer header is folded
+ZEROS = str.maketrans("123456789", "000000000")
+_folds: dict[tuple[str, str], tuple[int, ...]] = {}  # (name, value with its digits 0) -> its folded lines' lengths
 _WIDTH = len(repr(sys.maxsize - 1))  # the generator's boundary: 15 "=", 19 digits, "=="
 
 
@@ -31,7 +33,7 @@ def text_part(text: str, subtype: str) -> Message:
     part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
     part["MIME-Version"] = "1.0"
     part["Content-Transfer-Encoding"] = "base64"
-    part.set_payload(base64mime.body_encode(text.encode("utf-8")))
+    part.set_payload(base64.encodebytes(text.encode("utf-8")).decode("ascii"))  # as base64mime.body_encode
     return part
 
 
@@ -52,7 +54,7 @@ def _message(msg: Message) -> str:
     if msg.preamble is not None or msg.epilogue is not None:
         raise _Unusual("preamble or epilogue")
     if msg.is_multipart():
-        if msg.get_content_maintype() != "multipart":  # message/rfc822 and the like
+        if not msg.get("Content-Type", "").lower().startswith("multipart/"):  # message/rfc822 and the like
             raise _Unusual("a message inside")
         body = _multipart(msg)
     else:
@@ -65,10 +67,14 @@ def _message(msg: Message) -> str:
 
 def _multipart(msg: Message) -> str:
     parts = [_message(part) for part in msg.get_payload()]
-    boundary = msg.get_boundary()
+    content_type = msg.get("Content-Type", "")
+    boundary = msg.get_boundary() if "boundary" in content_type.lower() else None
     if not boundary:
         boundary = _boundary(parts)
-        msg.set_boundary(boundary)
+        if ";" in content_type or '"' in content_type or len(msg.get_all("Content-Type", ())) != 1:
+            msg.set_boundary(boundary)
+        else:  # what set_boundary writes for a type without parameters, without parsing it
+            msg.replace_header("Content-Type", f'{content_type}; boundary="{boundary}"')
     return f"--{boundary}{NL}" + f"{NL}--{boundary}{NL}".join(parts) + f"{NL}--{boundary}--{NL}"
 
 
@@ -82,7 +88,31 @@ def _boundary(parts: list[str]) -> str:
 
 
 def _header(name: str, value: object) -> str:
-    if isinstance(value, str) and value.isascii() and len(name) + 2 + len(value) <= MAX_LINE \
-            and "\r" not in value and "\n" not in value:
-        return f"{name}: {value}{NL}"
+    if isinstance(value, str) and value.isascii() and "\r" not in value and "\n" not in value:
+        if len(name) + 2 + len(value) <= MAX_LINE:
+            return f"{name}: {value}{NL}"
+        return _folded(name, value)
     return POLICY.fold_binary(name, value).decode("ascii")
+
+
+def _folded(name: str, value: str) -> str:
+    """An ASCII header folded as the stdlib folds it, the fold found once per shape of header.
+
+    compat32 folds a plain ASCII value at its blanks, choosing among them by the length of the
+    pieces and the character before each (``;``, ``,``, blank): a digit is none of those, so a
+    value with other digits (a boundary, a time, a member's number) folds at the same places.
+    """
+    key = (name, value.translate(ZEROS))
+    lengths = _folds.get(key)
+    if lengths is None:
+        lines = POLICY.fold_binary(name, key[1]).decode("ascii")[:-len(NL)].split(NL)
+        if "".join(lines) != f"{name}: {key[1]}":  # the fold added a character: not a shape to reuse
+            return POLICY.fold_binary(name, value).decode("ascii")
+        if len(_folds) >= 4096:
+            _folds.clear()
+        lengths = _folds[key] = tuple(len(line) for line in lines)
+    whole, at, lines = f"{name}: {value}", 0, []
+    for length in lengths:
+        lines.append(whole[at:at + length])
+        at += length
+    return NL.join(lines) + NL
