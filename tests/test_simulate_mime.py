@@ -15,10 +15,11 @@ from icalendar.parser import Contentline
 
 from mailer.inbound.message import parse_message
 from mailer.outbound import invite
-from mailer.simulation import calendar_client, mime, replies, writing
+from mailer.simulation import calendar_client, mime, reading, replies, writing
 from mailer.simulation.community import make_community
 from mailer.simulation.mime import POLICY, flatten
 from mailer.simulation.spool import Spool, deliver
+from mailer.store import outbox as outbox_store
 from mailer.transports.maildir import MaildirTransport
 from tests.flows.meetup.test_rsvp import ALICE, BOB, CAROL, DAN, invited  # noqa: F401
 from tests.flows.meetup.test_rsvp import invitation as rsvp_invitation
@@ -203,13 +204,13 @@ def test_a_calendar_part_is_read_alone_as_the_whole_message_parse_reads_it():
     mails = _calendar_mails()
     assert sum(parse_message(raw).calendar is not None for raw in mails) >= 20
     for raw in mails:
-        assert calendar_client.calendar_text(raw) == parse_message(raw).calendar
+        assert reading.calendar_text(raw) == parse_message(raw).calendar
 
 
 def test_our_own_invitations_calendar_is_read_alone_as_the_whole_message_parse_reads_it(db, settings, invited):
     for who in (ALICE, BOB, CAROL, DAN):
         raw = rsvp_invitation(db, who)
-        assert calendar_client.calendar_text(raw) == parse_message(raw).calendar is not None
+        assert reading.calendar_text(raw) == parse_message(raw).calendar is not None
 
 
 def test_a_long_ascii_header_is_folded_as_the_stdlib_folds_it():
@@ -220,3 +221,30 @@ def test_a_long_ascii_header_is_folded_as_the_stdlib_folds_it():
                         for _ in range(rng.randint(1, 40)))
         name = rng.choice(("Content-Type", "Subject", "X-Long-Header-Name-For-Folding", "To"))
         assert mime._header(name, value) == POLICY.fold_binary(name, value).decode("ascii"), (name, value)
+
+
+def _shown(parsed) -> tuple:
+    """What a member's mail program takes from an email to answer it (``replies.reply_message``)."""
+    return (parsed.header("Reply-To"), parsed.header("From"), parsed.header("Date"), parsed.subject,
+            parsed.message_id, parsed.references, parsed.text)
+
+
+def test_an_emails_headers_and_text_are_read_as_the_whole_message_parse_reads_them():
+    plain = MIMEText("Just text, no parts.\n", "plain", "utf-8")
+    plain["Subject"] = "=?utf-8?q?Gr=C3=BC=C3=9Fe?="
+    with_file = MIMEMultipart("mixed")  # a text file before the text: not the text a reader is shown
+    note = MIMEText("a file", "plain", "utf-8")
+    note.add_header("Content-Disposition", "attachment", filename="notes.txt")
+    with_file.attach(note)
+    with_file.attach(MIMEText("The text.", "plain", "utf-8"))
+    for raw in (*_calendar_mails(), plain.as_bytes(), with_file.as_bytes()):
+        assert _shown(reading.shown(raw)) == _shown(parse_message(raw))
+
+
+def test_our_own_emails_are_read_as_the_whole_message_parse_reads_them(db, settings, invited):
+    rows = outbox_store.list_rows(db, limit=100)
+    assert len(rows) >= 8
+    for row in rows:
+        raw = outbox_store.get_row(db, row["id"])["data"]
+        assert _shown(reading.shown(raw)) == _shown(parse_message(raw))
+        assert reading.calendar_text(raw) == parse_message(raw).calendar

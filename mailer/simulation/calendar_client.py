@@ -15,8 +15,6 @@ Pure: the clock is ``now``.
 """
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,19 +28,15 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 import icalendar
 
-from mailer.inbound.message import parse_message, part_text
 from mailer.outbound.envelope import new_message_id
 from mailer.simulation.mime import flatten, text_part
+from mailer.simulation.reading import calendar_text
 
 NAME_END = re.compile(r"[;:]")
 # what differs between the invitees of one version of an event (nothing an Invitation keeps):
 # those content lines, folded or not (RFC 5545 §3.1: a line break then a blank continues a line)
 PER_INVITEE_LINE = re.compile(r"(?im)^(?:ATTENDEE|DTSTAMP|DESCRIPTION)[;:].*(?:\r?\n[ \t].*)*(?:\r?\n|\Z)")
 _versions: dict[str, Invitation | None] = {}  # an event's other lines -> what they say
-CALENDAR_TYPE = re.compile(rb"(?m)^content-type:[ \t]*(?:text/calendar|application/ics)\b")  # in lower case
-# parts of an attached message never supply the calendar (``parse_message``): such mail is parsed whole
-BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # the end of a part's headers
-EMBEDDED = (b"message/rfc822", b"text/rfc822-headers", b"message/delivery-status")
 WORDS = {"ACCEPTED": "Accepted", "DECLINED": "Declined", "TENTATIVE": "Tentative"}
 VERBS = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentatively accepted"}
 
@@ -71,32 +65,6 @@ def read_invitation(raw: bytes) -> Invitation | None:
     if ics is None:
         return None
     return _version(PER_INVITEE_LINE.sub("", ics), ics)
-
-
-def calendar_text(raw: bytes) -> str | None:
-    """The first calendar part's text, as ``parse_message(raw).calendar`` reads it (tested).
-
-    A calendar reads only that part: when the mail is an ordinary multipart (the part between
-    two lines of the same boundary, nothing attached inside), the stdlib parses that part alone;
-    anything else is parsed whole.
-    """
-    lower = raw.lower()  # bytes: the same length, so the same positions
-    found = CALENDAR_TYPE.search(lower)
-    start = raw.rfind(b"\n--", 0, found.start()) + 1 if found else 0
-    head = raw.find(b"\n", start) + 1
-    end = raw.find(b"\n--", found.end()) + 1 if found else 0
-    delimiter = raw[start:head].rstrip()
-    if not start or not end or not raw.startswith(delimiter, end) or any(kind in lower for kind in EMBEDDED):
-        return parse_message(raw).calendar
-    stop = end - 2 if raw[end - 2:end] == b"\r\n" else end - 1  # the line end before a boundary is the boundary's
-    blank = BLANK_LINE.search(raw, head, stop)
-    if blank is None:
-        return parse_message(raw).calendar
-    # the stdlib reads the part's headers (a line of body costs its parser microseconds); the
-    # body is given as its parser gives it, and decoded by the stdlib too
-    part = email.message_from_bytes(raw[head:blank.end()], policy=email.policy.compat32)
-    part.set_payload(raw[blank.end():stop].decode("ascii", "surrogateescape"))
-    return part_text(part, [])
 
 
 def _name(line: str) -> str:
