@@ -21,8 +21,7 @@ from mailer.simulation.mime import POLICY, flatten
 from mailer.simulation.spool import Spool, deliver
 from mailer.store import outbox as outbox_store
 from mailer.transports.maildir import MaildirTransport
-from tests.flows.meetup.test_rsvp import ALICE, BOB, CAROL, DAN, invited  # noqa: F401
-from tests.flows.meetup.test_rsvp import invitation as rsvp_invitation
+from tests.flows.meetup.test_rsvp import invited  # noqa: F401
 from tests.test_simulate import _invitation_email
 
 NOW = datetime(2027, 1, 4, 9, 30, tzinfo=timezone.utc)
@@ -207,12 +206,6 @@ def test_a_calendar_part_is_read_alone_as_the_whole_message_parse_reads_it():
         assert reading.calendar_text(raw) == parse_message(raw).calendar
 
 
-def test_our_own_invitations_calendar_is_read_alone_as_the_whole_message_parse_reads_it(db, settings, invited):
-    for who in (ALICE, BOB, CAROL, DAN):
-        raw = rsvp_invitation(db, who)
-        assert reading.calendar_text(raw) == parse_message(raw).calendar is not None
-
-
 def test_a_long_ascii_header_is_folded_as_the_stdlib_folds_it():
     # folds are reused between values that differ only in their digits (boundaries, times, numbers)
     rng = random.Random(7)
@@ -223,28 +216,8 @@ def test_a_long_ascii_header_is_folded_as_the_stdlib_folds_it():
         assert mime._header(name, value) == POLICY.fold_binary(name, value).decode("ascii"), (name, value)
 
 
-def _shown(parsed) -> tuple:
-    """What a member's mail program takes from an email to answer it (``replies.reply_message``)."""
-    return (parsed.header("Reply-To"), parsed.header("From"), parsed.header("Date"), parsed.subject,
-            parsed.message_id, parsed.references, parsed.text)
-
-
-def test_an_emails_headers_and_text_are_read_as_the_whole_message_parse_reads_them():
-    plain = MIMEText("Just text, no parts.\n", "plain", "utf-8")
-    plain["Subject"] = "=?utf-8?q?Gr=C3=BC=C3=9Fe?="
-    with_file = MIMEMultipart("mixed")  # a text file before the text: not the text a reader is shown
-    note = MIMEText("a file", "plain", "utf-8")
-    note.add_header("Content-Disposition", "attachment", filename="notes.txt")
-    with_file.attach(note)
-    with_file.attach(MIMEText("The text.", "plain", "utf-8"))
-    for raw in (*_calendar_mails(), plain.as_bytes(), with_file.as_bytes()):
-        assert _shown(reading.shown(raw)) == _shown(parse_message(raw))
-
-
-def test_our_own_emails_are_read_as_the_whole_message_parse_reads_them(db, settings, invited):
-    rows = outbox_store.list_rows(db, limit=100)
-    assert len(rows) >= 8
-    for row in rows:
-        raw = outbox_store.get_row(db, row["id"])["data"]
-        assert _shown(reading.shown(raw)) == _shown(parse_message(raw))
+def test_our_own_emails_calendar_is_read_as_the_whole_message_parse_reads_it(db, settings, invited):
+    raws = [outbox_store.get_row(db, row["id"])["data"] for row in outbox_store.list_rows(db, limit=100)]
+    assert sum(parse_message(raw).calendar is not None for raw in raws) >= 8  # invitations, moved
+    for raw in raws:
         assert reading.calendar_text(raw) == parse_message(raw).calendar

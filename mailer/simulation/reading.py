@@ -1,11 +1,10 @@
-"""How a simulated member's mail program reads one of our emails: only what it shows.
+"""How a simulated member's calendar reads one of our invitations: only its calendar part.
 
-A mail program quoting our email needs its headers and its text; a calendar needs the calendar
-part. ``parse_message`` (the worker's reading) parses every part, and the stdlib parser costs
-microseconds a line: most of a simulated reply's cost. So when the email is an ordinary
-multipart (the part between two lines of the same boundary, no message attached inside), the
-part wanted is read alone, its headers by the stdlib and its body decoded by it; anything else
-is read whole by ``parse_message``. ``tests/test_simulate_mime.py`` holds both readings equal.
+``parse_message`` (the worker's reading) reads every part; a calendar needs one. When the email
+is an ordinary multipart (the part between two lines of the same boundary, no message attached
+inside), the calendar part is read alone, its headers by the stdlib and its body decoded by it:
+half the cost of the whole reading. Anything else is read whole by ``parse_message``.
+``tests/test_simulate_mime.py`` holds both readings equal.
 """
 from __future__ import annotations
 
@@ -13,10 +12,9 @@ import email
 import email.policy
 import re
 
-from mailer.inbound.message import ParsedMessage, parse_message, part_text
+from mailer.inbound.message import parse_message, part_text
 
 CALENDAR = re.compile(rb"(?m)^content-type:[ \t]*(?:text/calendar|application/ics)\b")  # in lower case
-TEXT = re.compile(rb"(?m)^content-type:[ \t]*text/plain\b")
 BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # the end of a header block
 # parts of an attached message or a report are read otherwise (``parse_message``): read whole
 EMBEDDED = (b"message/rfc822", b"text/rfc822-headers", b"message/delivery-status")
@@ -26,18 +24,6 @@ def calendar_text(raw: bytes) -> str | None:
     """The first calendar part's text, as ``parse_message(raw).calendar`` reads it."""
     part = _part_alone(raw, CALENDAR)
     return part_text(part, []) if part is not None else parse_message(raw).calendar
-
-
-def shown(raw: bytes) -> ParsedMessage:
-    """The headers and the text of ``raw``, as ``parse_message`` reads them (nothing else is read)."""
-    head = BLANK_LINE.search(raw)
-    part = _part_alone(raw, TEXT) if head else None
-    if part is None or "content-disposition" in {k.lower() for k in part.keys()} \
-            or "name" in part.get("Content-Type", "").lower():  # a text file: not the text shown
-        return parse_message(raw)
-    parsed = parse_message(raw[:head.end()])
-    parsed.text = part_text(part, parsed.defects)
-    return parsed
 
 
 def _part_alone(raw: bytes, kind: re.Pattern) -> email.message.Message | None:

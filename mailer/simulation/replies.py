@@ -14,10 +14,10 @@ from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 from html import escape
 
+from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
 from mailer.outbound.subject import strip_prefixes
 from mailer.simulation.mime import flatten, text_part
-from mailer.simulation.reading import shown
 
 CLIENTS = ("outlook", "gmail", "apple")
 # Shapes that hide the quote from a reader that knows only the usual markers: Horde IMP's
@@ -35,7 +35,7 @@ def compose_reply(original: bytes, sender: str, sender_name: str, text: str, cli
 def reply_message(original: bytes, sender: str, sender_name: str, text: str, client: str,
                   now: datetime) -> Message:
     """``compose_reply``'s message, before it is written out as bytes."""
-    orig = shown(original)
+    orig = parse_message(original)
     reply_to = orig.header("Reply-To") or orig.header("From") or ""
     their_name, their_addr = parseaddr(orig.header("From") or "")
     quoted_text = (orig.text or "").rstrip("\n")
