@@ -57,11 +57,16 @@ ORIGINALS = [
 
 
 @pytest.mark.parametrize("client", replies.CLIENTS + replies.OTHER_CLIENTS)
-def test_a_reply_is_written_as_the_stdlib_writes_it(client):
+def test_a_reply_is_written_as_the_stdlib_writes_it(client, monkeypatch):
+    # the same Message-ID and boundaries on both sides: compose_reply writes without a message
+    monkeypatch.setattr(replies, "new_message_id", lambda domain: f"<1@{domain}>")
+    monkeypatch.setattr(mime.random, "randrange", lambda _: 42)
     for original in ORIGINALS:
         for name in NAMES:
             for text in ("Done.", "Mapped our pipeline today.\n\nBest regards,\n" + name, "短いです。\n\n-- \n" + name):
-                _same(replies.reply_message(original, "member00001@sim.example.com", name, text, client, NOW))
+                args = (original, "member00001@sim.example.com", name, text, client, NOW)
+                _same(replies.reply_message(*args))
+                assert replies.compose_reply(*args) == replies.reply_message(*args).as_bytes(policy=POLICY)
 
 
 def test_automatic_replies_are_written_as_the_stdlib_writes_them():

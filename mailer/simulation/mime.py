@@ -33,8 +33,28 @@ def text_part(text: str, subtype: str) -> Message:
     part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
     part["MIME-Version"] = "1.0"
     part["Content-Transfer-Encoding"] = "base64"
-    part.set_payload(base64.encodebytes(text.encode("utf-8")).decode("ascii"))  # as base64mime.body_encode
+    part.set_payload(text_body(text))
     return part
+
+
+Headers = list[tuple[str, object]]  # (name, value): a str, or an email.header.Header
+
+
+def text_body(text: str) -> str:
+    """A text part's body as ``text_part`` encodes it (UTF-8 in base64)."""
+    return base64.encodebytes(text.encode("utf-8")).decode("ascii")  # as base64mime.body_encode
+
+
+def write_text(headers: Headers, subtype: str, texts: list[tuple[str, str]]) -> bytes:
+    """What ``flatten`` writes for a ``multipart/<subtype>`` with ``headers`` after its own (as
+    MIMEMultipart then ``msg[name] = value`` makes it) and a ``text_part`` per (text, subtype),
+    without building the message (``tests/test_simulate_mime.py`` compares both)."""
+    parts = [f'Content-Type: text/{sub}; charset="utf-8"{NL}MIME-Version: 1.0{NL}Content-Transfer-Encoding: base64{NL}'
+             + NL + NL.join(LINES.split(text_body(text))) for text, sub in texts]
+    boundary = _boundary(parts)
+    top = [("Content-Type", f'multipart/{subtype}; boundary="{boundary}"'), ("MIME-Version", "1.0"), *headers]
+    body = f"--{boundary}{NL}" + f"{NL}--{boundary}{NL}".join(parts) + f"{NL}--{boundary}--{NL}"
+    return ("".join(_header(name, value) for name, value in top) + NL + body).encode("ascii")
 
 
 class _Unusual(Exception):

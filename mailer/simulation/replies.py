@@ -17,7 +17,7 @@ from html import escape
 from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
 from mailer.outbound.subject import strip_prefixes
-from mailer.simulation.mime import flatten, text_part
+from mailer.simulation.mime import Headers, text_part, write_text
 
 CLIENTS = ("outlook", "gmail", "apple")
 # Shapes that hide the quote from a reader that knows only the usual markers: Horde IMP's
@@ -28,33 +28,43 @@ OTHER_CLIENTS = ("horde", "horde-unquoted", "pasted")
 
 def compose_reply(original: bytes, sender: str, sender_name: str, text: str, client: str,
                   now: datetime) -> bytes:
-    """The bytes of ``sender``'s reply to ``original`` as ``client`` would send them."""
-    return flatten(reply_message(original, sender, sender_name, text, client, now))
+    """The bytes of ``sender``'s reply to ``original`` as ``client`` would send them: what
+    ``flatten(reply_message(...))`` writes, written without building the message."""
+    headers, texts = _reply(original, sender, sender_name, text, client, now)
+    return write_text(headers, "alternative", texts)
 
 
 def reply_message(original: bytes, sender: str, sender_name: str, text: str, client: str,
                   now: datetime) -> Message:
     """``compose_reply``'s message, before it is written out as bytes."""
+    headers, texts = _reply(original, sender, sender_name, text, client, now)
+    msg = MIMEMultipart("alternative")
+    for body, subtype in texts:
+        msg.attach(text_part(body, subtype))
+    for name, value in headers:
+        msg[name] = value
+    return msg
+
+
+def _reply(original: bytes, sender: str, sender_name: str, text: str, client: str,
+           now: datetime) -> tuple[Headers, list[tuple[str, str]]]:
+    """The reply's headers, and its plain text and HTML."""
     orig = parse_message(original)
     reply_to = orig.header("Reply-To") or orig.header("From") or ""
     their_name, their_addr = parseaddr(orig.header("From") or "")
     quoted_text = (orig.text or "").rstrip("\n")
     header, plain = _quote(client, orig, their_name, their_addr, quoted_text, sender, sender_name)
-    msg = MIMEMultipart("alternative")
-    msg.attach(text_part(f"{text}\n\n{plain}\n", "plain"))
-    msg.attach(text_part(_html(client, text, header, quoted_text), "html"))
+    texts = [(f"{text}\n\n{plain}\n", "plain"), (_html(client, text, header, quoted_text), "html")]
     prefix = "RE: " if client == "outlook" else "Re: "
-    # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
-    msg["From"] = formataddr((sender_name, sender), charset="utf-8")
-    msg["To"] = reply_to
     subject = prefix + strip_prefixes(orig.subject)
-    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = new_message_id(sender.partition("@")[2] or "example.test")
+    # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
+    headers: Headers = [("From", formataddr((sender_name, sender), charset="utf-8")), ("To", reply_to),
+                        ("Subject", subject if subject.isascii() else Header(subject, "utf-8")),
+                        ("Date", format_datetime(now)),
+                        ("Message-ID", new_message_id(sender.partition("@")[2] or "example.test"))]
     if orig.message_id:
-        msg["In-Reply-To"] = orig.message_id
-        msg["References"] = " ".join([*orig.references, orig.message_id])
-    return msg
+        headers += [("In-Reply-To", orig.message_id), ("References", " ".join([*orig.references, orig.message_id]))]
+    return headers, texts
 
 
 def _quote(client: str, orig, their_name: str, their_addr: str, quoted: str, sender: str,
