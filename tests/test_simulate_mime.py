@@ -2,6 +2,7 @@
 read once per version of the event; their mail on its way kept on disk, in order."""
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
@@ -83,14 +84,19 @@ def _invitation(attendee: str, language: str = "en", sequence: int = 1, title: s
     return _invitation_email(ics)
 
 
-def test_calendar_answers_are_written_as_the_stdlib_writes_them():
+def test_calendar_answers_are_written_as_the_stdlib_writes_them(monkeypatch):
+    monkeypatch.setattr(calendar_client, "new_message_id", lambda domain: f"<1@{domain}>")
     invitation = calendar_client.read_invitation(_invitation("ana@sim.example.com"))
     for client in ("outlook", "gmail", "apple"):
         for partstat in calendar_client.WORDS:
             for name in NAMES:
                 for note, sent_by in (("", None), ("Depends on my release; sorry — ça dépend", "pa@sim.example.com")):
-                    _same(calendar_client.reply_message(invitation, client, "ana@sim.example.com", name, partstat,
-                                                        note, NOW, sent_by))
+                    args = (invitation, client, "ana@sim.example.com", name, partstat, note, NOW, sent_by)
+                    _same(calendar_client.reply_message(*args))
+                    monkeypatch.setattr(mime.random, "randrange", lambda _, n=itertools.count(42): next(n))
+                    ours = calendar_client.reply(*args)  # the inner boundary drawn first, as the stdlib does
+                    monkeypatch.setattr(mime.random, "randrange", lambda _, n=itertools.count(42): next(n))
+                    assert ours == calendar_client.reply_message(*args).as_bytes(policy=POLICY)
 
 
 @pytest.mark.parametrize("subtype", ["plain", "html", "calendar"])

@@ -18,18 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.charset import QP, Charset
+from email import quoprimime
 from email.header import Header
 from email.message import Message
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 
 import icalendar
 
 from mailer.outbound.envelope import new_message_id
-from mailer.simulation.mime import flatten, text_part
+from mailer.simulation.mime import Headers, Part, text_body, text_leaf, to_message, write
 from mailer.simulation.reading import calendar_text
 
 NAME_END = re.compile(r"[;:]")
@@ -95,19 +92,23 @@ def reply(invitation: Invitation, client: str, address: str, name: str, partstat
     ``sent_by``: someone else (an assistant, RFC 5545 SENT-BY) answers for ``address`` from
     their own mailbox: the ATTENDEE carries ``SENT-BY="mailto:…"`` and the mail is From them.
     """
-    return flatten(reply_message(invitation, client, address, name, partstat, note, now, sent_by))
+    return write(_answer(invitation, client, address, name, partstat, note, now, sent_by))
 
 
 def reply_message(invitation: Invitation, client: str, address: str, name: str, partstat: str, note: str,
-                  now: datetime, sent_by: str | None = None) -> MIMEBase:
+                  now: datetime, sent_by: str | None = None) -> Message:
     """``reply``'s message, before it is written out as bytes."""
+    return to_message(_answer(invitation, client, address, name, partstat, note, now, sent_by))
+
+
+def _answer(inv: Invitation, client: str, address: str, name: str, partstat: str, note: str, now: datetime,
+            sent_by: str | None) -> Part:
     writer = {"outlook": _outlook, "gmail": _google}.get(client, _apple)
-    msg = writer(invitation, address, name, partstat, note, now, sent_by)
-    if sent_by:
-        msg.replace_header("From", sent_by)
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = new_message_id(address.partition("@")[2] or "example.test")
-    return msg
+    (headers, body), to, subject = writer(inv, address, name, partstat, note, now, sent_by)
+    # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
+    return [*headers, ("From", sent_by or formataddr((name, address), charset="utf-8")), ("To", to),
+            ("Subject", subject if subject.isascii() else Header(subject, "utf-8")), ("Date", format_datetime(now)),
+            ("Message-ID", new_message_id(address.partition("@")[2] or "example.test"))], body
 
 
 # The lines of an answer that are the person's own; the rest of a calendar is the same for
@@ -206,60 +207,53 @@ def _built(inv: Invitation, client: str, address: str, name: str, partstat: str,
     return cal.to_ical()
 
 
-def _calendar_part(data: bytes, charset: Charset | str = "utf-8") -> Message:
-    text = data.decode("utf-8")
-    part = text_part(text, "calendar") if isinstance(charset, str) else MIMEText(text, "calendar", charset)
-    part.set_param("method", "REPLY")
-    return part
+def _calendar_part(data: bytes) -> Part:
+    """The calendar as ``text_part`` then ``set_param("method", "REPLY")`` leave it (the
+    parameter added, the Content-Type header moved last)."""
+    (kind, *rest), body = text_leaf(data.decode("utf-8"), "calendar", 'method="REPLY"')
+    return [*rest, kind], body
 
 
-def _addressed(msg: MIMEBase, address: str, name: str, to: str, subject: str) -> MIMEBase:
-    # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
-    msg["From"] = formataddr((name, address), charset="utf-8")
-    msg["To"] = to
-    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
-    return msg
+def _multipart(subtype: str, *parts: Part) -> tuple[Headers, list[Part]]:
+    return [("Content-Type", f"multipart/{subtype}"), ("MIME-Version", "1.0")], list(parts)
 
+
+# Each client: (the message without From, To, Subject, Date and Message-ID; To; Subject)
 
 def _outlook(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
-             sent_by: str | None) -> MIMEBase:
-    msg = MIMEMultipart("alternative")
-    msg.attach(text_part(note + "\n", "plain"))
-    msg.attach(_calendar_part(_ics(inv, "outlook", address, name, partstat, note, now, sent_by)))
-    msg["Thread-Topic"] = inv.title if inv.title.isascii() else Header(inv.title, "utf-8")
-    msg["X-Auto-Response-Suppress"] = "All"
-    return _addressed(msg, address, name, inv.organizer, f"{WORDS[partstat]}: {inv.title}")
+             sent_by: str | None) -> tuple[Part, str, str]:
+    headers, parts = _multipart("alternative", text_leaf(note + "\n", "plain"),
+                                _calendar_part(_ics(inv, "outlook", address, name, partstat, note, now, sent_by)))
+    headers += [("Thread-Topic", inv.title if inv.title.isascii() else Header(inv.title, "utf-8")),
+                ("X-Auto-Response-Suppress", "All")]
+    return (headers, parts), inv.organizer, f"{WORDS[partstat]}: {inv.title}"
 
 
 def _google(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
-            sent_by: str | None) -> MIMEBase:
+            sent_by: str | None) -> tuple[Part, str, str]:
     data = _ics(inv, "gmail", address, name, partstat, note, now, sent_by)
-    body = MIMEMultipart("alternative")
-    body.attach(text_part(f"{name} has {VERBS[partstat]} this invitation.\n\n{note}\n", "plain"))
-    body.attach(_calendar_part(data))
-    ics = MIMEBase("application", "ics", name="invite.ics")
-    ics.set_payload(data.decode("utf-8"), "utf-8")
-    ics.add_header("Content-Disposition", "attachment", filename="invite.ics")
-    msg = MIMEMultipart("mixed")
-    msg.attach(body)
-    msg.attach(ics)
-    msg["Sender"] = "Google Calendar <calendar-notification@google.com>"
-    msg["Reply-To"] = formataddr((name, address), charset="utf-8")
+    body = _multipart("alternative", text_leaf(f"{name} has {VERBS[partstat]} this invitation.\n\n{note}\n", "plain"),
+                      _calendar_part(data))
+    # MIMEBase("application", "ics", name=…), set_payload(…, "utf-8") and add_header leave these
+    ics = ([("MIME-Version", "1.0"), ("Content-Type", 'application/ics; name="invite.ics"; charset="utf-8"'),
+            ("Content-Transfer-Encoding", "base64"), ("Content-Disposition", 'attachment; filename="invite.ics"')],
+           text_body(data.decode("utf-8")))
+    headers, parts = _multipart("mixed", body, ics)
+    headers += [("Sender", "Google Calendar <calendar-notification@google.com>"),
+                ("Reply-To", formataddr((name, address), charset="utf-8"))]
     when = inv.start.astimezone(timezone.utc)
-    subject = f"{WORDS[partstat]}: {inv.title} @ {when:%a %d %b %Y %H:%M} (UTC) ({address})"
-    return _addressed(msg, address, name, inv.organizer, subject)
+    return (headers, parts), inv.organizer, f"{WORDS[partstat]}: {inv.title} @ {when:%a %d %b %Y %H:%M} (UTC) ({address})"
 
 
 def _apple(inv: Invitation, address: str, name: str, partstat: str, note: str, now: datetime,
-           sent_by: str | None) -> MIMEBase:
-    qp = Charset("utf-8")
-    qp.body_encoding = QP
-    ics = _calendar_part(_ics(inv, "apple", address, name, partstat, note, now, sent_by), qp)
-    ics.set_param("name", f"iCal-{now:%Y%m%d-%H%M%S}.ics")
-    ics.add_header("Content-Disposition", "attachment", filename=f"iCal-{now:%Y%m%d-%H%M%S}.ics")
-    msg = MIMEMultipart("mixed")
-    msg.attach(text_part(f"{name} has {VERBS[partstat]} your event.\n", "plain"))
-    msg.attach(ics)
-    msg["X-Mailer"] = "Apple Mail (2.3774.600.62)"
-    subject = f"Invitation: {inv.title} - {WORDS[partstat]}"
-    return _addressed(msg, address, name, parseaddr(inv.organizer)[1] or inv.organizer, subject)
+           sent_by: str | None) -> tuple[Part, str, str]:
+    data = _ics(inv, "apple", address, name, partstat, note, now, sent_by)
+    file = f"iCal-{now:%Y%m%d-%H%M%S}.ics"
+    # MIMEText with a quoted-printable UTF-8 charset, then set_param twice and add_header leave these
+    ics = ([("MIME-Version", "1.0"), ("Content-Transfer-Encoding", "quoted-printable"),
+            ("Content-Type", f'text/calendar; charset="utf-8"; method="REPLY"; name="{file}"'),
+            ("Content-Disposition", f'attachment; filename="{file}"')],
+           quoprimime.body_encode(data.decode("latin-1")))
+    headers, parts = _multipart("mixed", text_leaf(f"{name} has {VERBS[partstat]} your event.\n", "plain"), ics)
+    headers += [("X-Mailer", "Apple Mail (2.3774.600.62)")]
+    return (headers, parts), parseaddr(inv.organizer)[1] or inv.organizer, f"Invitation: {inv.title} - {WORDS[partstat]}"

@@ -38,6 +38,10 @@ def text_part(text: str, subtype: str) -> Message:
 
 
 Headers = list[tuple[str, object]]  # (name, value): a str, or an email.header.Header
+# A message as the simulation writes it: its headers in order, and its body: the text of a part
+# already encoded to ASCII, or the parts of a multipart (whose first header is its Content-Type,
+# without the boundary: the writer chooses it, as the stdlib's generator does)
+Part = tuple[Headers, "str | list[Part]"]
 
 
 def text_body(text: str) -> str:
@@ -45,16 +49,43 @@ def text_body(text: str) -> str:
     return base64.encodebytes(text.encode("utf-8")).decode("ascii")  # as base64mime.body_encode
 
 
-def write_text(headers: Headers, subtype: str, texts: list[tuple[str, str]]) -> bytes:
-    """What ``flatten`` writes for a ``multipart/<subtype>`` with ``headers`` after its own (as
-    MIMEMultipart then ``msg[name] = value`` makes it) and a ``text_part`` per (text, subtype),
-    without building the message (``tests/test_simulate_mime.py`` compares both)."""
-    parts = [f'Content-Type: text/{sub}; charset="utf-8"{NL}MIME-Version: 1.0{NL}Content-Transfer-Encoding: base64{NL}'
-             + NL + NL.join(LINES.split(text_body(text))) for text, sub in texts]
-    boundary = _boundary(parts)
-    top = [("Content-Type", f'multipart/{subtype}; boundary="{boundary}"'), ("MIME-Version", "1.0"), *headers]
-    body = f"--{boundary}{NL}" + f"{NL}--{boundary}{NL}".join(parts) + f"{NL}--{boundary}--{NL}"
-    return ("".join(_header(name, value) for name, value in top) + NL + body).encode("ascii")
+def text_leaf(text: str, subtype: str, *params: str) -> Part:
+    """``text_part(text, subtype)`` as a ``Part``; ``params`` are added to its Content-Type."""
+    kind = "; ".join((f'text/{subtype}; charset="utf-8"', *params))
+    return [("Content-Type", kind), ("MIME-Version", "1.0"), ("Content-Transfer-Encoding", "base64")], text_body(text)
+
+
+def write(part: Part) -> bytes:
+    """``part``'s bytes: what ``flatten(to_message(part))`` writes, without building the message
+    (``tests/test_simulate_mime.py`` compares them with the stdlib's)."""
+    return _write(part).encode("ascii")
+
+
+def to_message(part: Part) -> Message:
+    """``part`` as an ``email.message.Message`` (for the stdlib to write, or to read)."""
+    headers, body = part
+    msg = Message()
+    for name, value in headers:
+        msg[name] = value
+    if isinstance(body, str):
+        msg.set_payload(body)
+    else:
+        for sub in body:
+            msg.attach(to_message(sub))
+    return msg
+
+
+def _write(part: Part) -> str:
+    headers, body = part
+    if isinstance(body, str):
+        text = NL.join(LINES.split(body))
+    else:
+        parts = [_write(sub) for sub in body]
+        boundary = _boundary(parts)
+        (name, kind), *rest = headers
+        headers = [(name, f'{kind}; boundary="{boundary}"'), *rest]
+        text = f"--{boundary}{NL}" + f"{NL}--{boundary}{NL}".join(parts) + f"{NL}--{boundary}--{NL}"
+    return "".join(_header(name, value) for name, value in headers) + NL + text
 
 
 class _Unusual(Exception):

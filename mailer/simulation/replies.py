@@ -10,14 +10,13 @@ import textwrap
 from datetime import datetime
 from email.header import Header
 from email.message import Message
-from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 from html import escape
 
 from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
 from mailer.outbound.subject import strip_prefixes
-from mailer.simulation.mime import Headers, text_part, write_text
+from mailer.simulation.mime import Headers, Part, text_leaf, to_message, write
 
 CLIENTS = ("outlook", "gmail", "apple")
 # Shapes that hide the quote from a reader that knows only the usual markers: Horde IMP's
@@ -28,37 +27,30 @@ OTHER_CLIENTS = ("horde", "horde-unquoted", "pasted")
 
 def compose_reply(original: bytes, sender: str, sender_name: str, text: str, client: str,
                   now: datetime) -> bytes:
-    """The bytes of ``sender``'s reply to ``original`` as ``client`` would send them: what
-    ``flatten(reply_message(...))`` writes, written without building the message."""
-    headers, texts = _reply(original, sender, sender_name, text, client, now)
-    return write_text(headers, "alternative", texts)
+    """The bytes of ``sender``'s reply to ``original`` as ``client`` would send them."""
+    return write(_reply(original, sender, sender_name, text, client, now))
 
 
 def reply_message(original: bytes, sender: str, sender_name: str, text: str, client: str,
                   now: datetime) -> Message:
     """``compose_reply``'s message, before it is written out as bytes."""
-    headers, texts = _reply(original, sender, sender_name, text, client, now)
-    msg = MIMEMultipart("alternative")
-    for body, subtype in texts:
-        msg.attach(text_part(body, subtype))
-    for name, value in headers:
-        msg[name] = value
-    return msg
+    return to_message(_reply(original, sender, sender_name, text, client, now))
 
 
 def _reply(original: bytes, sender: str, sender_name: str, text: str, client: str,
-           now: datetime) -> tuple[Headers, list[tuple[str, str]]]:
-    """The reply's headers, and its plain text and HTML."""
+           now: datetime) -> Part:
+    """The reply: its headers, and its plain text and HTML."""
     orig = parse_message(original)
     reply_to = orig.header("Reply-To") or orig.header("From") or ""
     their_name, their_addr = parseaddr(orig.header("From") or "")
     quoted_text = (orig.text or "").rstrip("\n")
     header, plain = _quote(client, orig, their_name, their_addr, quoted_text, sender, sender_name)
-    texts = [(f"{text}\n\n{plain}\n", "plain"), (_html(client, text, header, quoted_text), "html")]
+    texts = [text_leaf(f"{text}\n\n{plain}\n", "plain"), text_leaf(_html(client, text, header, quoted_text), "html")]
     prefix = "RE: " if client == "outlook" else "Re: "
     subject = prefix + strip_prefixes(orig.subject)
     # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
-    headers: Headers = [("From", formataddr((sender_name, sender), charset="utf-8")), ("To", reply_to),
+    headers: Headers = [("Content-Type", "multipart/alternative"), ("MIME-Version", "1.0"),
+                        ("From", formataddr((sender_name, sender), charset="utf-8")), ("To", reply_to),
                         ("Subject", subject if subject.isascii() else Header(subject, "utf-8")),
                         ("Date", format_datetime(now)),
                         ("Message-ID", new_message_id(sender.partition("@")[2] or "example.test"))]
