@@ -6,6 +6,7 @@ In-Reply-To/References and the address the original asked replies to go to.
 """
 from __future__ import annotations
 
+import functools
 import textwrap
 from datetime import datetime
 from email.header import Header
@@ -42,7 +43,7 @@ def _reply(original: bytes, sender: str, sender_name: str, text: str, client: st
     """The reply: its headers, and its plain text and HTML."""
     orig = parse_message(original)
     reply_to = orig.header("Reply-To") or orig.header("From") or ""
-    their_name, their_addr = parseaddr(orig.header("From") or "")
+    their_name, their_addr = _address(orig.header("From") or "")
     quoted_text = (orig.text or "").rstrip("\n")
     header, plain = _quote(client, orig, their_name, their_addr, quoted_text, sender, sender_name)
     texts = [text_leaf(f"{text}\n\n{plain}\n", "plain"), text_leaf(_html(client, text, header, quoted_text), "html")]
@@ -57,6 +58,12 @@ def _reply(original: bytes, sender: str, sender_name: str, text: str, client: st
     if orig.message_id:
         headers += [("In-Reply-To", orig.message_id), ("References", " ".join([*orig.references, orig.message_id]))]
     return headers, texts
+
+
+@functools.lru_cache(maxsize=256)
+def _address(value: str) -> tuple[str, str]:
+    """``parseaddr``, once per From header: ours is the same on every email."""
+    return parseaddr(value)
 
 
 def _quote(client: str, orig, their_name: str, their_addr: str, quoted: str, sender: str,
