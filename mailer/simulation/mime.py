@@ -10,7 +10,7 @@ other shape is handed to the stdlib whole. ``tests/test_simulate_mime.py`` compa
 """
 from __future__ import annotations
 
-import base64
+import binascii
 import email.policy
 import random
 import re
@@ -45,8 +45,10 @@ Part = tuple[Headers, "str | list[Part]"]
 
 
 def text_body(text: str) -> str:
-    """A text part's body as ``text_part`` encodes it (UTF-8 in base64)."""
-    return base64.encodebytes(text.encode("utf-8")).decode("ascii")  # as base64mime.body_encode
+    """A text part's body as ``text_part`` encodes it (UTF-8 in base64, lines of 76 characters:
+    57 bytes each, so the whole encoded at once and cut gives base64mime.body_encode's lines)."""
+    whole = binascii.b2a_base64(text.encode("utf-8"), newline=False).decode("ascii")
+    return "".join(f"{whole[at:at + 76]}\n" for at in range(0, len(whole), 76))
 
 
 def text_leaf(text: str, subtype: str, *params: str) -> Part:
@@ -78,7 +80,7 @@ def to_message(part: Part) -> Message:
 def _write(part: Part) -> str:
     headers, body = part
     if isinstance(body, str):
-        text = NL.join(LINES.split(body))
+        text = body.replace("\n", NL) if "\r" not in body else NL.join(LINES.split(body))
     else:
         parts = [_write(sub) for sub in body]
         boundary = _boundary(parts)
