@@ -7,6 +7,10 @@ most of its cost (0.75 ms of about 1.3). ``flatten`` writes the same bytes as
 (text parts already encoded to ASCII, multiparts of them): a header that is short plain ASCII is
 written as it is, anything else goes through the stdlib's own folding, and a message of any
 other shape is handed to the stdlib whole. ``tests/test_simulate_mime.py`` compares both.
+
+Replies and calendar answers are not even built as messages: a ``Part`` (headers and an
+encoded body, or sub-parts) is written straight to those bytes by ``write``, and ``to_message``
+gives the same message to the stdlib, for the tests to compare and for anyone reading it.
 """
 from __future__ import annotations
 
