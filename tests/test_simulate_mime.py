@@ -2,6 +2,7 @@
 read once per version of the event; their mail on its way kept on disk, in order."""
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
@@ -11,13 +12,17 @@ from email.mime.text import MIMEText
 from pathlib import Path
 
 import pytest
+from icalendar.parser import Contentline
 
+from mailer.inbound.message import parse_message
 from mailer.outbound import invite
-from mailer.simulation import calendar_client, mime, replies, writing
+from mailer.simulation import calendar_client, mime, reading, replies, writing
 from mailer.simulation.community import make_community
 from mailer.simulation.mime import POLICY, flatten
 from mailer.simulation.spool import Spool, deliver
+from mailer.store import outbox as outbox_store
 from mailer.transports.maildir import MaildirTransport
+from tests.flows.meetup.test_rsvp import invited  # noqa: F401
 from tests.test_simulate import _invitation_email
 
 NOW = datetime(2027, 1, 4, 9, 30, tzinfo=timezone.utc)
@@ -53,11 +58,16 @@ ORIGINALS = [
 
 
 @pytest.mark.parametrize("client", replies.CLIENTS + replies.OTHER_CLIENTS)
-def test_a_reply_is_written_as_the_stdlib_writes_it(client):
+def test_a_reply_is_written_as_the_stdlib_writes_it(client, monkeypatch):
+    # the same Message-ID and boundaries on both sides: compose_reply writes without a message
+    monkeypatch.setattr(replies, "new_message_id", lambda domain: f"<1@{domain}>")
+    monkeypatch.setattr(mime.random, "randrange", lambda _: 42)
     for original in ORIGINALS:
         for name in NAMES:
             for text in ("Done.", "Mapped our pipeline today.\n\nBest regards,\n" + name, "短いです。\n\n-- \n" + name):
-                _same(replies.reply_message(original, "member00001@sim.example.com", name, text, client, NOW))
+                args = (original, "member00001@sim.example.com", name, text, client, NOW)
+                _same(replies.reply_message(*args))
+                assert replies.compose_reply(*args) == replies.reply_message(*args).as_bytes(policy=POLICY)
 
 
 def test_automatic_replies_are_written_as_the_stdlib_writes_them():
@@ -74,14 +84,19 @@ def _invitation(attendee: str, language: str = "en", sequence: int = 1, title: s
     return _invitation_email(ics)
 
 
-def test_calendar_answers_are_written_as_the_stdlib_writes_them():
+def test_calendar_answers_are_written_as_the_stdlib_writes_them(monkeypatch):
+    monkeypatch.setattr(calendar_client, "new_message_id", lambda domain: f"<1@{domain}>")
     invitation = calendar_client.read_invitation(_invitation("ana@sim.example.com"))
     for client in ("outlook", "gmail", "apple"):
         for partstat in calendar_client.WORDS:
             for name in NAMES:
                 for note, sent_by in (("", None), ("Depends on my release; sorry — ça dépend", "pa@sim.example.com")):
-                    _same(calendar_client.reply_message(invitation, client, "ana@sim.example.com", name, partstat,
-                                                        note, NOW, sent_by))
+                    args = (invitation, client, "ana@sim.example.com", name, partstat, note, NOW, sent_by)
+                    _same(calendar_client.reply_message(*args))
+                    monkeypatch.setattr(mime.random, "randrange", lambda _, n=itertools.count(42): next(n))
+                    ours = calendar_client.reply(*args)  # the inner boundary drawn first, as the stdlib does
+                    monkeypatch.setattr(mime.random, "randrange", lambda _, n=itertools.count(42): next(n))
+                    assert ours == calendar_client.reply_message(*args).as_bytes(policy=POLICY)
 
 
 @pytest.mark.parametrize("subtype", ["plain", "html", "calendar"])
@@ -152,3 +167,68 @@ def test_mail_arrives_in_the_inbox_as_a_mail_server_puts_it_there_in_order(tmp_p
     assert not list((tmp_path / "inbox" / "tmp").iterdir())
     assert all((path.stat().st_mode & 0o777) == 0o600 for path in (tmp_path / "inbox" / "new").iterdir())
     assert [fetched.raw for fetched in MaildirTransport(tmp_path).fetch()] == raws
+
+
+def _awkward(rng: random.Random, longest: int) -> str:
+    """Text with what iCalendar escapes, quotes or folds: separators, quotes, escapes, UTF-8."""
+    return "".join(rng.choice("abcAZ ,;:\"'\\^é山—\t") for _ in range(rng.randint(0, longest)))
+
+
+def test_an_answers_calendar_is_byte_for_byte_what_icalendar_writes_whole():
+    # made once per version, client, PARTSTAT and note or none, with the person's own lines put in
+    rng = random.Random(5)
+    for n in range(1500):
+        title = rng.choice(("Report-back", "Chloé's; talk, \\ long " * rng.randint(1, 4)))
+        inv = calendar_client.Invitation(f"meetup-{rng.randint(1, 3)}@cop-mailer", rng.randint(0, 3), title,
+                                         datetime(2027, 1, 6, 16, tzinfo=timezone.utc),
+                                         datetime(2027, 1, 6, 17, tzinfo=timezone.utc), "cop@sim.example.com",
+                                         rng.choice(("Online", "Room 4, Floor; 2")))
+        args = (inv, rng.choice(("outlook", "gmail", "apple")), f"m{n}@sim.example.com", _awkward(rng, 40),
+                rng.choice(tuple(calendar_client.WORDS)), rng.choice(("", _awkward(rng, 120))),
+                NOW + timedelta(seconds=rng.randint(0, 10**6)), rng.choice((None, "pa@sim.example.com")))
+        assert calendar_client._ics(*args) == calendar_client._built(*args), args
+
+
+def test_a_line_is_folded_as_icalendar_folds_it():
+    rng = random.Random(6)
+    for _ in range(5000):
+        line = "X-" + _awkward(rng, 300)
+        assert calendar_client.fold(line) == Contentline(line).to_ical().decode("utf-8"), line
+
+
+def _calendar_mails() -> list[bytes]:
+    """Mail with a calendar part in every shape the tests know, and some without one."""
+    inv = calendar_client.read_invitation(_invitation("ana@sim.example.com"))
+    answers = [calendar_client.reply(inv, client, "ana@sim.example.com", name, "ACCEPTED", note, NOW, sent_by)
+               for client in ("outlook", "gmail", "apple") for name in NAMES[:2]
+               for note, sent_by in (("", None), ("See you", "pa@sim.example.com"))]
+    forwarded = MIMEMultipart("mixed")  # an invitation inside an attached message supplies no calendar
+    forwarded.attach(MIMEText("See below.", "plain", "us-ascii"))
+    forwarded.attach(MIMEMessage(message_from_bytes(answers[0])))
+    samples = sorted((Path(__file__).parent / "inbound" / "samples").glob("*.eml"))
+    return [*(_invitation(f"m{n}@sim.example.com", lang) for n, lang in enumerate(("en", "de", "ja"))), *answers,
+            forwarded.as_bytes(), *ORIGINALS, *(path.read_bytes() for path in samples)]
+
+
+def test_a_calendar_part_is_read_alone_as_the_whole_message_parse_reads_it():
+    mails = _calendar_mails()
+    assert sum(parse_message(raw).calendar is not None for raw in mails) >= 20
+    for raw in mails:
+        assert reading.calendar_text(raw) == parse_message(raw).calendar
+
+
+def test_a_long_ascii_header_is_folded_as_the_stdlib_folds_it():
+    # folds are reused between values that differ only in their digits (boundaries, times, numbers)
+    rng = random.Random(7)
+    for _ in range(4000):
+        value = "".join(rng.choice(("a", "Z", "7", "0", "=", "\"", ";", ",", " ", "; ", "  ", "\t", "x" * 30, "1" * 40))
+                        for _ in range(rng.randint(1, 40)))
+        name = rng.choice(("Content-Type", "Subject", "X-Long-Header-Name-For-Folding", "To"))
+        assert mime._header(name, value) == POLICY.fold_binary(name, value).decode("ascii"), (name, value)
+
+
+def test_our_own_emails_calendar_is_read_as_the_whole_message_parse_reads_it(db, settings, invited):
+    raws = [outbox_store.get_row(db, row["id"])["data"] for row in outbox_store.list_rows(db, limit=100)]
+    assert sum(parse_message(raw).calendar is not None for raw in raws) >= 8  # invitations, moved
+    for raw in raws:
+        assert reading.calendar_text(raw) == parse_message(raw).calendar

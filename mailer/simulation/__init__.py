@@ -4,7 +4,9 @@
   how often they answer, a pause, a stop, an out-of-office, a dead address);
 - ``writing``: what they send back (entries with sign-offs, requests, automatic replies, DSNs);
 - ``replies``: what a mail client sends when a person presses Reply (also ``run.py reply``);
-- ``calendar_client``: what a calendar sends when a person presses Accept, Decline or Maybe;
+- ``calendar_client``: what a calendar sends when a person presses Accept, Decline or Maybe
+  (``reading``: what it reads of our invitation, the calendar part alone);
+- ``mime``: their mail written as bytes, as the stdlib writes it but faster;
 - ``scenario``: beside the challenge, the sample charter (approvers, a volunteer call once it
   is approved) and a report-back meetup a few days in;
 - ``projects``: members answering those, and what they meant held against the store;

@@ -24,6 +24,7 @@ from mailer.store import calls, charters, meetups
 APPROVAL_KEY = re.compile(r"^charter:\d+:(?:v:\d+:)?(request|remind|answer:unclear):person:\d+")
 CALL_KEY = re.compile(r"^call:\d+:invite:person:\d+$")
 MEETUP_KEY = re.compile(r"^meetup:\d+:(invite|reminder):seq:\d+:person:\d+$")
+PROJECT_MAIL = ("charter:", "call:", "meetup:")
 UNSURE_RATE = 0.34  # approvers who first ask to discuss
 VOLUNTEER_RATE, BUSY_RATE, DECLINE_RATE = 0.3, 0.08, 0.07  # of a call's readers (volunteering: × diligence)
 PARTSTATS = (("ACCEPTED", 70), ("DECLINED", 20), ("TENTATIVE", 10))
@@ -85,6 +86,8 @@ class ProjectMembers:
     def read(self, row: dict, member: Member, now: datetime, day: ProjectDay) -> bool:
         """Answer ``row`` if it is project mail (True), else leave it to the caller (False)."""
         key = row["key"]
+        if not key.startswith(PROJECT_MAIL):  # most mail is the challenge's: no pattern to try
+            return False
         if (found := APPROVAL_KEY.match(key)) and member.email in self.scenario.approvers:
             self._approval(row, member, found.group(1), now, day)
         elif CALL_KEY.match(key) and member.email not in self.scenario.team:
@@ -92,7 +95,7 @@ class ProjectMembers:
         elif found := MEETUP_KEY.match(key):
             self._meetup(row, member, found.group(1) == "invite", now, day)
         else:
-            return key.startswith(("charter:", "call:", "meetup:"))
+            return True
         return True
 
     def _approval(self, row: dict, member: Member, kind: str, now: datetime, day: ProjectDay) -> None:

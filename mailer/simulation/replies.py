@@ -6,18 +6,18 @@ In-Reply-To/References and the address the original asked replies to go to.
 """
 from __future__ import annotations
 
+import functools
 import textwrap
 from datetime import datetime
 from email.header import Header
 from email.message import Message
-from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 from html import escape
 
 from mailer.inbound.message import parse_message
 from mailer.outbound.envelope import new_message_id
 from mailer.outbound.subject import strip_prefixes
-from mailer.simulation.mime import flatten, text_part
+from mailer.simulation.mime import Headers, Part, text_leaf, to_message, write
 
 CLIENTS = ("outlook", "gmail", "apple")
 # Shapes that hide the quote from a reader that knows only the usual markers: Horde IMP's
@@ -29,32 +29,41 @@ OTHER_CLIENTS = ("horde", "horde-unquoted", "pasted")
 def compose_reply(original: bytes, sender: str, sender_name: str, text: str, client: str,
                   now: datetime) -> bytes:
     """The bytes of ``sender``'s reply to ``original`` as ``client`` would send them."""
-    return flatten(reply_message(original, sender, sender_name, text, client, now))
+    return write(_reply(original, sender, sender_name, text, client, now))
 
 
 def reply_message(original: bytes, sender: str, sender_name: str, text: str, client: str,
                   now: datetime) -> Message:
     """``compose_reply``'s message, before it is written out as bytes."""
+    return to_message(_reply(original, sender, sender_name, text, client, now))
+
+
+def _reply(original: bytes, sender: str, sender_name: str, text: str, client: str,
+           now: datetime) -> Part:
+    """The reply: its headers, and its plain text and HTML."""
     orig = parse_message(original)
     reply_to = orig.header("Reply-To") or orig.header("From") or ""
-    their_name, their_addr = parseaddr(orig.header("From") or "")
+    their_name, their_addr = _address(orig.header("From") or "")
     quoted_text = (orig.text or "").rstrip("\n")
     header, plain = _quote(client, orig, their_name, their_addr, quoted_text, sender, sender_name)
-    msg = MIMEMultipart("alternative")
-    msg.attach(text_part(f"{text}\n\n{plain}\n", "plain"))
-    msg.attach(text_part(_html(client, text, header, quoted_text), "html"))
+    texts = [text_leaf(f"{text}\n\n{plain}\n", "plain"), text_leaf(_html(client, text, header, quoted_text), "html")]
     prefix = "RE: " if client == "outlook" else "Re: "
-    # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
-    msg["From"] = formataddr((sender_name, sender), charset="utf-8")
-    msg["To"] = reply_to
     subject = prefix + strip_prefixes(orig.subject)
-    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = new_message_id(sender.partition("@")[2] or "example.test")
+    # compat32 messages need non-ASCII header text wrapped, or as_bytes() refuses it
+    headers: Headers = [("Content-Type", "multipart/alternative"), ("MIME-Version", "1.0"),
+                        ("From", formataddr((sender_name, sender), charset="utf-8")), ("To", reply_to),
+                        ("Subject", subject if subject.isascii() else Header(subject, "utf-8")),
+                        ("Date", format_datetime(now)),
+                        ("Message-ID", new_message_id(sender.partition("@")[2] or "example.test"))]
     if orig.message_id:
-        msg["In-Reply-To"] = orig.message_id
-        msg["References"] = " ".join([*orig.references, orig.message_id])
-    return msg
+        headers += [("In-Reply-To", orig.message_id), ("References", " ".join([*orig.references, orig.message_id]))]
+    return headers, texts
+
+
+@functools.lru_cache(maxsize=256)
+def _address(value: str) -> tuple[str, str]:
+    """``parseaddr``, once per From header: ours is the same on every email."""
+    return parseaddr(value)
 
 
 def _quote(client: str, orig, their_name: str, their_addr: str, quoted: str, sender: str,
