@@ -26,6 +26,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 import icalendar
 
 from mailer.outbound.envelope import new_message_id
+from mailer.outbound.invite import fold
 from mailer.simulation.mime import Headers, Part, text_body, text_leaf, to_message, write
 from mailer.simulation.reading import calendar_text
 
@@ -141,33 +142,12 @@ def _lines(ics: bytes) -> tuple[str, ...]:
 
 
 def _own_lines(properties: list[tuple[str, object]]) -> dict[str, str]:
-    # icalendar writes each line (parameters, quoting, escaping); only the folding is ours
+    # icalendar writes each line (parameters, quoting, escaping); the folding is the invitations' own (outbound.invite)
     event = icalendar.Event()
     for key, value in properties:
         if key.upper() in OWN_LINES:
             event.add(key, value)
-    return {key: fold(str(event.content_line(key, value))) + "\r\n" for key, value in event.items()}
-
-
-def fold(line: str, limit: int = 75) -> str:
-    """``line`` folded as icalendar folds it: each line under ``limit`` octets of UTF-8 (RFC 5545
-    §3.1 allows 75; icalendar stops at 74), never inside a character, the continuation lines
-    starting with a space; a backslash or caret (the start of an escape) that would end a line
-    begins the next one instead (icalendar's rule, so that an escape is never split)."""
-    data = line.encode("utf-8")
-    if len(data) < limit:
-        return line
-    width, pieces, start = limit - 1, [], 0
-    while len(data) - start > width:
-        end = start + width
-        while data[end] & 0xC0 == 0x80:  # inside a character: fold before it
-            end -= 1
-        if data[end - 1] in b"\\^" and end - start > 1:
-            end -= 1
-        pieces.append(data[start:end])
-        start = end
-    pieces.append(data[start:])
-    return b"\r\n ".join(pieces).decode("utf-8")
+    return {key: fold(str(event.content_line(key, value))).decode("utf-8") + "\r\n" for key, value in event.items()}
 
 
 def _properties(inv: Invitation, client: str, address: str, name: str, partstat: str, note: str, now: datetime,
