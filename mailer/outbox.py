@@ -27,6 +27,7 @@ from mailer.outbound.safe_text import one_line
 from mailer.outbox_sent import SentGroup, reconcile
 from mailer.store import outbox as store
 from mailer.store import people, tokens
+from mailer.store.rows import one_unit
 from mailer.transports.base import Outgoing, Transport
 from mailer.web import links
 
@@ -138,7 +139,7 @@ def store_all(db: Database, built: list[Built], now: datetime, settings: Setting
              "subject": one.subject, "data": one.data, "created_at": now,
              "not_before": one.plan.not_before, "priority": priority(one.plan)} for one in built]
     expires = now + timedelta(days=settings.tokens_ttl_days)
-    with store.one_unit(db):
+    with one_unit(db):
         stored = store.enqueue_rows(db, rows)
         tokens.add_tokens(db, [(one.token, one.person["id"], one.plan.reply_purpose or "unsubscribe",
                                 one.plan.reply_ref or one.plan.key, one.message_id, now, expires)

@@ -26,11 +26,11 @@ BUSY_TIMEOUT_MS = 10_000
 
 def _all_migrations() -> list[Migration]:
     # Order matters: later modules may reference earlier tables.
-    from mailer.store import (calls, challenges, charters, digests, files, inbox, meetups, outbox, people,
+    from mailer.store import (calls, challenges, charters, digests, files, inbox, meetups, outbox_schema, people,
                               planning, preferences, sync_state, tokens)
     from mailer.store import lead_access
 
-    return [*people.MIGRATIONS, *outbox.MIGRATIONS, *inbox.MIGRATIONS, *inbox.RETENTION_MIGRATIONS, *tokens.MIGRATIONS,
+    return [*people.MIGRATIONS, *outbox_schema.MIGRATIONS, *inbox.MIGRATIONS, *inbox.RETENTION_MIGRATIONS, *tokens.MIGRATIONS,
             *challenges.MIGRATIONS, *sync_state.MIGRATIONS,
             *digests.MIGRATIONS, *files.MIGRATIONS, *calls.MIGRATIONS, *charters.MIGRATIONS,
             *meetups.MIGRATIONS, *planning.MIGRATIONS, *preferences.MIGRATIONS,

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from mailer.errors import NotFoundError
 from mailer.store.outbox import parse_ts, ts
 from mailer.store.meetup_plans import plan_marks
-from mailer.store.rows import one_statement, scrub, select
+from mailer.store.rows import one_unit, scrub, select
 
 PARTSTATS = ("needs-action", "accepted", "declined", "tentative")
 
@@ -303,7 +303,7 @@ def set_answer(db: Database, meetup_id: int, person_id: int, partstat: str, vers
     """Make this the invitee's current answer (the caller decided it outranks the stored one)."""
     if partstat not in PARTSTATS:
         raise ValueError(f"unknown answer {partstat!r}")
-    with one_statement(db):  # once per answer: no savepoint of its own inside the inbox's
+    with one_unit(db):  # once per answer: no savepoint of its own inside the inbox's
         db.execute("UPDATE meetup_invitees SET partstat = ?, answered_version = ?, answered_stamp = ?, "
                    "answered_at = ?, comment = ? WHERE meetup_id = ? AND person_id = ?",
                    [partstat, version, ts(stamp), ts(now), comment, meetup_id, person_id])
@@ -337,7 +337,7 @@ def keep_answer(db: Database, meetup_id: int, person_id: int | None, address: st
                 stamp: datetime | None = None, proposed_start: datetime | None = None,
                 message_id: str | None = None) -> int:
     """Keep one answer as it came (kind: calendar, text, counter, unattributed); return its id."""
-    with one_statement(db):
+    with one_unit(db):
         cur = db.execute(
             """INSERT INTO meetup_answers (meetup_id, person_id, address, kind, partstat, version, comment,
                proposed_start, stamp, received_at, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",

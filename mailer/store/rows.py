@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from sqlite_utils import Database
 
@@ -21,16 +21,12 @@ def select(db: Database, sql: str, params: Sequence = ()) -> list[dict]:
     return [dict(zip(keys, row)) for row in cursor]
 
 
-@contextlib.contextmanager
-def one_statement(db: Database) -> Iterator[Database]:
-    """Where a verb writes with a single statement: SQLite undoes a failed statement by itself,
-    so inside a transaction it needs no savepoint of its own (sqlite-utils' nested ``atomic``
-    costs a SAVEPOINT and a RELEASE); outside one it is its own transaction, as ``atomic``."""
-    if db.conn.in_transaction:
-        yield db
-        return
-    with db.atomic():
-        yield db
+def one_unit(db: Database) -> contextlib.AbstractContextManager:
+    """A verb's writes as one unit: its own transaction, or, inside a caller's, no savepoint of
+    its own (sqlite-utils' nested ``atomic`` costs a SAVEPOINT and a RELEASE, prepared anew each
+    time). Inside, a failed statement is undone by SQLite itself and the caller's rollback takes
+    back all the verb wrote, so it suits a single statement or a verb whose caller rolls back."""
+    return contextlib.nullcontext() if db.conn.in_transaction else db.atomic()
 
 
 def scrub(db: Database, table: str, columns: tuple[str, ...], needles: list[str], replacement: str) -> int:
