@@ -50,6 +50,10 @@ class ParsedMessage:
     sender_problem: str | None = None
     # The first value of each header by lower-case name, made on first use (triage asks a dozen).
     _firsts: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    # The HTML part, decoded on first use of ``html`` (``_LazyHtml``): a reply is read from its
+    # plain part, and nearly every client sends one.
+    _html_part: tuple[Message, dict[str, str] | None] | None = field(default=None, init=False, repr=False,
+                                                                     compare=False)
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), decoded, or None."""
@@ -78,6 +82,36 @@ class ParsedMessage:
         found = re.search(rf"(?:^|;)\s*{re.escape(param)}\s*=\s*\"?([^\";]*)",
                           self.header("content-type") or "", re.IGNORECASE)
         return found.group(1).strip().lower() if found else None
+
+
+class _LazyHtml:
+    """``ParsedMessage.html``: the text of the first HTML part, decoded when first read.
+
+    Decoding it (base64, the charset) costs as much as the plain part, and a reply is read from
+    its plain part unless that is empty; files in a reply also read it. The value is the same
+    as decoding at parse time, and so are the defects it records, once it has been read.
+    """
+
+    def __get__(self, parsed: ParsedMessage | None, owner: type) -> str | None:
+        if parsed is None:
+            return None  # the dataclass's default
+        pending = parsed.__dict__.get("_html_part")
+        if pending is not None:
+            parsed.__dict__["_html_part"] = None
+            parsed.__dict__["html"] = part_text(pending[0], parsed.defects, pending[1])
+        return parsed.__dict__.get("html")
+
+    def __set__(self, parsed: ParsedMessage, value: str | None) -> None:
+        parsed.__dict__["_html_part"] = None
+        parsed.__dict__["html"] = value
+
+    @staticmethod
+    def found(parsed: ParsedMessage) -> bool:
+        """Whether ``parsed`` has its HTML part, decoded or not (without decoding it)."""
+        return parsed.__dict__.get("_html_part") is not None or parsed.__dict__.get("html") is not None
+
+
+ParsedMessage.html = _LazyHtml()  # after the dataclass: its __init__ sets it like any field
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -232,8 +266,8 @@ def _keep_part(part: Message, ctype: str, parsed: ParsedMessage, params: dict[st
     """
     if ctype == "text/plain" and parsed.text is None:
         parsed.text = part_text(part, parsed.defects, params)
-    elif ctype == "text/html" and parsed.html is None:
-        parsed.html = part_text(part, parsed.defects, params)
+    elif ctype == "text/html" and not _LazyHtml.found(parsed):
+        parsed._html_part = (part, params)  # noqa: SLF001 - decoded on first read (_LazyHtml)
     elif ctype in CALENDAR_TYPES and parsed.calendar is None:
         parsed.calendar = part_text(part, parsed.defects, params)
         parsed.calendar_method = _calendar_method(part, parsed.calendar)

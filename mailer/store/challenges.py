@@ -154,10 +154,19 @@ def _challenge_row(row: dict) -> dict:
 
 def get_challenge(db: Database, challenge_id: int) -> dict:
     """The challenge with this id; NotFoundError if there is none."""
-    rows = select(db, "SELECT * FROM challenges WHERE id = ?", [challenge_id])  # read per reply
+    rows = select(db, "SELECT * FROM challenges WHERE id = ?", [challenge_id])
     if not rows:
         raise NotFoundError(f"no challenge with id {challenge_id}")
     return _challenge_row(rows[0])
+
+
+def challenge_head(db: Database, challenge_id: int) -> dict:
+    """The id, state and length of the challenge with this id (what a journal entry needs, without
+    the row's JSON texts); NotFoundError if there is none."""
+    rows = select(db, "SELECT id, state, length FROM challenges WHERE id = ?", [challenge_id])  # read per reply
+    if not rows:
+        raise NotFoundError(f"no challenge with id {challenge_id}")
+    return rows[0]
 
 
 def find_challenge(db: Database, title: str, start: str) -> dict | None:

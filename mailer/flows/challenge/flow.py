@@ -256,20 +256,21 @@ def handle_reply(db: Database, reply: RoutedReply, now: datetime, settings: obje
     if not match:
         raise InboundError(f"challenge reply with an unexpected reference {reply.ref!r}")
     try:
-        challenge = store.get_challenge(db, int(match.group(1)))
+        head = store.challenge_head(db, int(match.group(1)))
     except NotFoundError as exc:
         raise InboundError(f"reply to {reply.ref}: {exc}") from exc
-    if challenge["state"] == "removed":
-        return outcome.kept(reply, f"a reply to challenge {challenge['id']}, which was removed")
+    if head["state"] == "removed":
+        return outcome.kept(reply, f"a reply to challenge {head['id']}, which was removed")
     day = int(match.group(2)) if match.group(2) else None
     person = person_of(db, reply)
+    if day is not None and reply.intent not in STATUS_FOR and reply.intent != "join":
+        return _journal(db, head, person, day, reply, now)  # most replies: the whole row only to answer
+    challenge = store.get_challenge(db, head["id"])
     if reply.intent in STATUS_FOR:
         return _change(db, challenge, person, STATUS_FOR[reply.intent], reply, now)
     if reply.intent == "join":
         return _join(db, challenge, person, reply, now)
-    if day is None:
-        return _announcement_reply(db, challenge, person, reply, now)
-    return _journal(db, challenge, person, day, reply, now)
+    return _announcement_reply(db, challenge, person, reply, now)
 
 
 def _their_subject(reply: RoutedReply) -> str:
@@ -377,25 +378,29 @@ def _day_in_progress(challenge: dict, person: dict, now: datetime) -> int:
     return min(day, challenge["length"])
 
 
-def _journal(db: Database, challenge: dict, person: dict, day: int, reply: RoutedReply,
+def _journal(db: Database, head: dict, person: dict, day: int, reply: RoutedReply,
              now: datetime) -> list[PlannedEmail]:
-    if not 1 <= day <= challenge["length"]:
-        raise InboundError(f"journal reply for day {day} of a {challenge['length']}-day challenge")
+    """A day's journal entry; ``head``: the challenge's id, state and length (``store.challenge_head``),
+    the whole challenge is read only for an answer."""
+    if not 1 <= day <= head["length"]:
+        raise InboundError(f"journal reply for day {day} of a {head['length']}-day challenge")
     text = journal.clean_entry(reply.reply_text or "")
-    store.touch_participant(db, challenge["id"], person["id"], now)
+    store.touch_participant(db, head["id"], person["id"], now)
     choice = reply_files.choice_of(reply)
+    subject, answered = _their_subject(reply), reply.message.message_id
     if (reply.intent == "empty" or not text.strip()) and not choice.kept:
         local_day = ct.local_date(now, person["timezone"])
-        return outcome.answered(reply, [mail.couldnt_read(challenge, person, day, local_day, _their_subject(reply),
-                                                          reply.message.message_id)])
+        challenge = store.get_challenge(db, head["id"])
+        return outcome.answered(reply, [mail.couldnt_read(challenge, person, day, local_day, subject, answered)])
     text, cut = journal.capped(text)
-    entry_id = store.add_entry(db, challenge["id"], person["id"], day, text, journal.is_shareable(text),
-                               reply.received_at or now, reply.message.message_id)
+    entry_id = store.add_entry(db, head["id"], person["id"], day, text, journal.is_shareable(text),
+                               reply.received_at or now, answered)
     reply_files.keep(db, "journal", entry_id, person["id"], choice, now)
-    notes = []
+    if not (cut or choice.over_limits):
+        return []
+    challenge, notes = store.get_challenge(db, head["id"]), []
     if cut:
-        notes.append(mail.entry_cut(challenge, person, day, now, _their_subject(reply), reply.message.message_id))
+        notes.append(mail.entry_cut(challenge, person, day, now, subject, answered))
     if choice.over_limits:  # too big or too many: said once, the rest of the entry is kept
-        notes.append(mail.files_not_kept(challenge, person, day, choice.over_limits, _their_subject(reply),
-                                         reply.message.message_id))
+        notes.append(mail.files_not_kept(challenge, person, day, choice.over_limits, subject, answered))
     return notes
