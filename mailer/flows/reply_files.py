@@ -20,7 +20,10 @@ PHOTOS = 3  # thumbnails per digest item
 
 def choice_of(reply: RoutedReply) -> Choice:
     """Which of the reply's files are the person's, within the limits, and why not the others."""
-    return choose(reply.message.files, reply.message.html)
+    message = reply.message
+    # The HTML part (decoded on first read) tells quoted images from the person's own: only
+    # a reply with files needs it.
+    return choose(message.files, message.html if message.files else None)
 
 
 def keep(db: Database, kind: str, entry_id: int, person_id: int, choice: Choice, now: datetime) -> None:

@@ -56,8 +56,12 @@ def reply_text(msg: ParsedMessage, known_name: str | None = None, answered: str 
     under a sign-off ("Best regards,\nTokyo") is recognised even when From has no display name.
     ``answered``: the text of the email it answers, as for ``extract_reply``.
     """
-    names = tuple(dict.fromkeys(n for n in (msg.from_name, known_name) if n and n.strip()))
-    return reply_from_parts(msg.text, msg.html, names or None, answered)
+    names = tuple(dict.fromkeys(n for n in (msg.from_name, known_name) if n and n.strip())) or None
+    if msg.text and msg.text.strip():
+        found = extract_reply(msg.text, names, answered)
+        if found:
+            return found  # the HTML part is not read (it is decoded on first use)
+    return html_reply(msg.html or "", names, answered)
 
 
 def reply_from_parts(text: str | None, html: str | None,
