@@ -216,12 +216,12 @@ def _loaded_after(browser, before, then_at: str | None) -> bool:
     """Whether ``before`` (an element of the page the click left) is gone and the new page is
     complete (at ``then_at`` when given). A command that meets the old page going away is
     answered with an error by chromedriver: that is the navigation under way, so not yet."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 
     try:
         before.tag_name  # noqa: B018 - any command on the old page's element; stale once it is gone
         return False
-    except StaleElementReferenceException:
+    except (StaleElementReferenceException, NoSuchElementException):  # not in the page shown now
         pass
     except WebDriverException as exc:
         if _navigating(exc):
