@@ -42,7 +42,7 @@ from typing import Iterator
 import pytest
 
 from mailer.transports.smtp_imap import SmtpImapSettings
-from tests.rig_servers import (DOMAIN, HOST, Fault, LmtpRelay, dovecot_binary, dovecot_config, free_port,
+from tests.rig_servers import (DOMAIN, HOST, Fault, LmtpRelay, dovecot_binary, dovecot_config, free_ports,
                                make_certificate, oauth2_passdb_config, rig_controller, run_as, stop_process,
                                wait_for_port)
 from tests.oauth_provider import start_authority
@@ -74,8 +74,7 @@ class MailRig:
     def __init__(self, root: Path, binary: str) -> None:
         self.root, self.binary = root, binary
         self.host = HOST
-        self.imap_port, self.imaps_port, self.lmtp_port = free_port(), free_port(), free_port()
-        self.smtp_port, self.smtps_port = free_port(), free_port()
+        self.imap_port, self.imaps_port, self.lmtp_port, self.smtp_port, self.smtps_port = free_ports(5)
         self.ca_file = str(root / "tls" / "cert.pem")
         self.users: dict[str, RigUser] = {}
         self.relay = LmtpRelay(self.lmtp_port, set())

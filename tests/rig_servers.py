@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import grp
 import itertools
 import json
@@ -35,9 +36,18 @@ GOOGLE_SCOPE = "https://mail.google.com/"  # the scope named in the rig's XOAUTH
 
 def free_port() -> int:
     """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different loopback TCP ports nobody listens on right now. Each socket stays
+    bound until all are picked: the kernel may hand out a port just closed again, and two
+    servers of the rig given the same port would not start."""
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind((HOST, 0))
+        return [sock.getsockname()[1] for sock in socks]
 
 
 def wait_for_port(port: int, deadline: float, alive=lambda: True) -> bool:

@@ -206,7 +206,9 @@ def test_timeout_waiting_for_the_final_reply_is_uncertain(mail_rig, users, open_
     try:
         with pytest.raises(UncertainSendError):
             transport.send(outgoing(users["mailer"], users["carol"]))
-        assert held.reached.is_set()  # the data was in when the client gave up: hence uncertain
+        # the data was in when the client gave up: hence uncertain (the server marks it once it
+        # has delivered it, which a loaded machine may finish after the client's 2 s)
+        assert held.reached.wait(60)
     finally:
         held.release.set()
 

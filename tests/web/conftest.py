@@ -8,7 +8,8 @@
   ticks at a test's clock.
 - ``browser``: Debian's chromium through chromedriver (selenium), headless, one per test session;
   cookies are cleared before each test that uses it. ``open_page(browser, url)`` loads a page and
-  returns the browser; ``press(browser, button)`` submits a form and waits for the next page.
+  returns the browser; ``press(browser, button)`` submits a form and waits until the next page
+  has replaced this one and loaded.
 
 Chromium missing is an error, not a skip: the browser tests must fail where they cannot run.
 """
@@ -197,16 +198,53 @@ def open_page(browser, url: str):
     return browser
 
 
-def press(browser, button):
-    """Click ``button`` (which submits a form) and wait until the next page has loaded: a
-    click returns before the browser has navigated."""
-    from selenium.webdriver.support import expected_conditions
+def press(browser, button, then_at: str | None = None):
+    """Click ``button`` (which submits a form) and wait until the page it leads to has loaded
+    (at ``then_at`` when given): a click returns before the browser has navigated, and the
+    page before it may still answer for a while. The condition is the one that matters: the
+    document the button was in is gone, and the one that replaced it is complete."""
+    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    before = browser.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(button))
-    WebDriverWait(browser, 30).until(lambda b: b.execute_script("return document.readyState") == "complete")
+    WebDriverWait(browser, 30).until(lambda b: _loaded_after(b, before, then_at))
     return browser
+
+
+def _loaded_after(browser, before, then_at: str | None) -> bool:
+    """Whether ``before`` (an element of the page the click left) is gone and the new page is
+    complete (at ``then_at`` when given). A command that meets the old page going away is
+    answered with an error by chromedriver: that is the navigation under way, so not yet."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
+
+    try:
+        before.tag_name  # noqa: B018 - any command on the old page's element; stale once it is gone
+        return False
+    except (StaleElementReferenceException, NoSuchElementException):  # not in the page shown now
+        pass
+    except WebDriverException as exc:
+        if _navigating(exc):
+            return False
+        raise
+    try:
+        return (then_at is None or browser.current_url == then_at) and \
+            browser.execute_script("return document.readyState") == "complete"
+    except WebDriverException as exc:
+        if _navigating(exc):
+            return False
+        raise
+
+
+# chromedriver's words for a command that ran into a document being replaced (an element or a
+# script context of the old page, a frame detached in the middle of the command).
+NAVIGATING = ("stale element", "Cannot find context", "no such execution context", "inspector",
+              "frame detached", "does not belong to the document", "cannot determine loading status")
+
+
+def _navigating(exc) -> bool:
+    """Whether a chromedriver error says only that the page is being replaced."""
+    return any(words.lower() in str(exc).lower() for words in NAVIGATING)
 
 
 def screenshot(browser, name: str) -> Path:
