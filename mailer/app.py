@@ -28,6 +28,9 @@ class App:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.lock = HomeLock(home)
+        # When a home created now is seeded (its sample challenge starts the Monday after):
+        # the command's ``--now`` when it gave one (cli/now.py), else the wall clock.
+        self.seed_time: datetime | None = None
 
     def hold_worker_lock(self) -> None:
         """Become this home's only worker (``HomeBusyError`` if another one runs); released
@@ -48,7 +51,7 @@ class App:
         if fresh:
             from mailer.bootstrap import seed
 
-            seed(db, self.seed_folder(), datetime.now(timezone.utc))
+            seed(db, self.seed_folder(), self.seed_time or datetime.now(timezone.utc))
         return db
 
     def seed_folder(self) -> Path | None:

@@ -98,14 +98,29 @@ def seed(db: Database, folder: Path | None, now: datetime) -> None:
             log.warning(error)
     from mailer.flows.challenge.programmes import seed_challenges
 
-    challenges = seed_challenges(folder)
-    if challenges:
-        from mailer.flows.challenge.definition import start_challenge
+    for path in seed_challenges(folder):
+        _start_seeded(db, path, now)
 
-        for path in challenges:
-            try:
-                start_challenge(db, path, now)
-            except ConfigError as exc:
-                # A seed is a convenience: a sample challenge whose dates have passed must not
-                # stop the first run. The person sees why and can start one by hand.
-                log.warning("not starting %s", exc)
+
+def _start_seeded(db: Database, path: Path, now: datetime) -> None:
+    """Start one seed challenge. A seed is a convenience: one whose dates have passed must not
+    stop the first run (the person sees why and can start one by hand); the built-in sample,
+    whose dates are fixed in the file, starts the Monday after ``now`` instead, so that the
+    README's first command mails something whenever it is run."""
+    from mailer.flows.challenge.definition import start_challenge
+    from mailer.flows.challenge.programmes import SAMPLE, next_monday
+
+    try:
+        start_challenge(db, path, now)
+        return
+    except ConfigError as exc:
+        refused = exc
+    if path == SAMPLE:
+        try:
+            start_challenge(db, path, now, start=next_monday(now.date()))
+            log.info("the sample challenge's dates have passed (%s): it starts on %s", refused,
+                     next_monday(now.date()))
+            return
+        except ConfigError as exc:
+            refused = exc
+    log.warning("not starting %s", refused)

@@ -41,7 +41,7 @@ the file and the problem.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -278,11 +278,15 @@ def resolve_participants(db: Database, definition: ChallengeDef) -> tuple[dict, 
     return tuple(chosen)
 
 
-def check_start(db: Database, path: Path, now: datetime) -> tuple[ChallengeDef, tuple[dict, ...], list[str]]:
+def check_start(db: Database, path: Path, now: datetime,
+                start: date | None = None) -> tuple[ChallengeDef, tuple[dict, ...], list[str]]:
     """Every check ``start`` makes, changing nothing (``challenge start --check`` runs exactly
     this): the file and its participants, not already started, not already ended (each a
-    ConfigError), and notes on what is odd but allowed (sponsors who are not people yet)."""
+    ConfigError), and notes on what is odd but allowed (sponsors who are not people yet).
+    ``start``: the first day instead of the file's (a new home's sample, see ``bootstrap.seed``)."""
     definition = load_definition(Path(path))
+    if start is not None:
+        definition = replace(definition, start=start)
     members = resolve_participants(db, definition)
     notes = [f"note: sponsor {address} is not a known person; they get no digest until added "
              "with `people import`" for address in definition.sponsors if people.find_person(db, address) is None]
@@ -324,10 +328,11 @@ def _report_back_slot(db: Database, definition: ChallengeDef, members: tuple[dic
     check_slot(db, _report_back(definition, 0, members), now, f"{definition.source}: report_back")
 
 
-def start_challenge(db: Database, path: Path, now: datetime) -> Started:
+def start_challenge(db: Database, path: Path, now: datetime, start: date | None = None) -> Started:
     """Validate a challenge file (``check_start``), store it and enrol its participants; the
-    announcement and day emails then fall due on their own (``challenge.due``)."""
-    definition, members, notes = check_start(db, path, now)
+    announcement and day emails then fall due on their own (``challenge.due``). ``start``:
+    the first day instead of the file's."""
+    definition, members, notes = check_start(db, path, now, start)
     with db.atomic():
         challenge_id = store.create_challenge(db, _fields(definition), definition.days, now,
                                               definition.day_translations)
