@@ -17,6 +17,8 @@ from mailer.inbound.message import ParsedMessage
 from mailer.inbound.quotes import (
     header_block_span,
     header_span,
+    is_forward_intro,
+    is_plain,
     is_quoted,
     quote_block_end,
     quote_starts_with_history,
@@ -120,9 +122,10 @@ def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     """The lines outside quoted history, and whether any history marker was seen."""
     kept: list[str] = []
     saw_history = wrote = False  # wrote: a kept line has text (tracked, not rescanned: linear)
+    spans: dict[int, int] = {}  # attribution spans found from each line (each line read once)
     i = 0
     while i < len(lines):
-        step = _history_step(lines, i, kept, wrote)
+        step = _history_step(lines, i, kept, wrote, spans)
         if step is None:
             kept.append(lines[i])
             wrote = wrote or bool(lines[i].strip())
@@ -136,18 +139,21 @@ def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     return kept, saw_history
 
 
-def _history_step(lines: list[str], i: int, kept: list[str],
-                  wrote: bool) -> tuple[int | None, bool] | None:
+def _history_step(lines: list[str], i: int, kept: list[str], wrote: bool,
+                  spans: dict[int, int]) -> tuple[int | None, bool] | None:
     """None when line ``i`` is the person's text; else where reading goes on (None: stop,
     everything below is old) and whether that was a marker of older mail. ``wrote``: some
     kept line has text."""
-    if is_quoted(lines[i]):
+    line = lines[i]
+    if is_plain(line):  # most lines of prose: no quote, no attribution (``quotes.is_plain``)
+        return (None, True) if line.strip() and _ends_plain(lines, i) else None
+    if is_quoted(line):
         end = quote_block_end(lines, i)
         opens_history = quote_starts_with_history(lines, i, end)
         if opens_history and wrote:
             return None, True  # a quoted "On … wrote:" or forward under the reply: all below is old
         return _after_gap(lines, end, kept), opens_history or wrote
-    span = header_span(lines, i)
+    span = header_span(lines, i, spans)
     if span:
         after = _skip_blank(lines, i + span)
         if after < len(lines) and is_quoted(lines[after]):
@@ -166,6 +172,11 @@ def _ends_reply(lines: list[str], i: int) -> bool:
     line = lines[i]
     return bool(splitter_span(lines, i) or header_block_span(lines, i)
                 or is_signature_delimiter(line) or is_mobile_footer(line))
+
+
+def _ends_plain(lines: list[str], i: int) -> bool:
+    """``_ends_reply`` for a plain line: of its markers, only these can match one."""
+    return bool(is_forward_intro(lines[i]) or header_block_span(lines, i) or is_mobile_footer(lines[i]))
 
 
 def _after_gap(lines: list[str], i: int, kept: list[str]) -> int:
