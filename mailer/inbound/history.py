@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import binascii
 import email
+import functools
 import re
 import unicodedata
 
@@ -147,17 +148,31 @@ def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], boo
 def _key(text: str) -> str:
     """The letters and digits of ``text``, case-folded (NFKC: full-width forms as ASCII).
 
-    ASCII punctuation and blanks go as bytes; only what is left outside ASCII (a "·" in our
-    footer, accented letters) is judged a character at a time, as ``_NOT_ALNUM`` would.
+    ASCII punctuation and blanks go as bytes, ASCII letters are lowered as bytes; only the
+    few distinct characters left outside ASCII (a "·" in our footer, accented letters) are
+    each folded once, as ``_fold`` says. The same as ``_NOT_ALNUM.sub("", normal.casefold())``:
+    ``casefold`` maps each character alone (no context, unlike ``lower``'s final sigma), so
+    it can go character by character, after the ASCII ones are gone.
     """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = folded.encode("utf-8", "surrogatepass").translate(None, _ASCII_NOT_ALNUM)
+    normal = unicodedata.normalize("NFKC", text)
+    kept = normal.encode("utf-8", "surrogatepass").translate(None, _ASCII_NOT_ALNUM).lower()
     rest = kept.decode("utf-8", "surrogatepass")
+    if kept.isascii():
+        return rest
     others = kept.translate(None, _ASCII).decode("utf-8", "surrogatepass")  # the rest outside ASCII
     for char in set(others):  # the few distinct ones, each judged once
-        if not char.isalnum():
-            rest = rest.replace(char, "")  # what ``\\w`` does not match (``_`` is ASCII, gone already)
+        folded = _fold(char)
+        if folded != char:
+            # What ``_fold`` gives is its own fold (tested over every character): a character
+            # it brings in and that is replaced later in this loop is replaced by itself.
+            rest = rest.replace(char, folded)
     return rest
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    """One character case-folded, without what is not a letter or a digit (``\\w`` but ``_``)."""
+    return "".join(c for c in char.casefold() if c.isalnum())
 
 
 def _weight(key: str) -> int:

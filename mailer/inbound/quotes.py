@@ -275,7 +275,7 @@ def quote_block_end(lines: list[str], i: int) -> int:
     n = len(lines)
     k = i
     while k < n:
-        if is_quoted(lines[k]):
+        if lines[k].lstrip().startswith(">"):  # is_quoted, written out: a quote has many lines
             k += 1
             continue
         if lines[k].strip() and k + 1 < n and is_quoted(lines[k + 1]) and k > i:
