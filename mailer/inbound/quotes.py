@@ -42,6 +42,8 @@ _PLAUSIBLE = re.compile(r"\d|@|<")
 # "__" (``is_plain``).
 _MARKS = re.compile(r"[\d@<>]")
 _ASCII_MARKS = re.compile(r"[0-9@<>]")
+# Characters no verb of ``WROTE`` or ``WROTE_CJK`` ends on (they have no case either).
+_NO_VERB_END = frozenset(".!?,;\"'…")
 _SENTENCE_END = re.compile(r"[.!?…:;]\s*$")
 
 # Separator lines that introduce an older or forwarded message, by language.
@@ -195,10 +197,12 @@ def _closes_header(line: str) -> bool:
 
 def _is_attribution(text: str, first: bool) -> bool:
     text = text.lstrip("> ").strip()
+    if not _DIGIT_OR_AT.search(text) and "--" not in text:
+        return False  # every way to True below needs a digit, an "@" or "--" (``_DASH_FRAMED``)
     if first and _GMAIL_DATE.match(text):
         return True
     # The verb ends the line: search only its last characters (lookbehind still sees before).
-    if _WROTE_END.search(text, max(0, len(text) - 60)):
+    if _may_end_with_verb(text) and _WROTE_END.search(text, max(0, len(text) - 60)):
         if _DASH_FRAMED.match(text):
             return True
         if not _ENDS_COLON.search(text) and not _STARTS_ON.match(text):
@@ -209,6 +213,18 @@ def _is_attribution(text: str, first: bool) -> bool:
     if not text.endswith((":", "：")):
         return False
     return bool(_ADDRESS_COLON.search(text) and re.search(r"\d", text))
+
+
+def _may_end_with_verb(text: str) -> bool:
+    """False when ``_WROTE_END`` cannot match: what its verb would end on (the text without
+    blanks, colons and dashes at its end, all it allows after the verb, which ends on none of
+    them) ends on a sentence's punctuation, which closes no verb. Cheaper than the search."""
+    rest = text
+    while True:
+        shorter = rest.rstrip().rstrip(":：-")
+        if shorter == rest:
+            return bool(rest) and rest[-1] not in _NO_VERB_END
+        rest = shorter
 
 
 def splitter_span(lines: list[str], i: int) -> int:

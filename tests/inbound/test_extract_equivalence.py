@@ -18,6 +18,7 @@ import hashlib
 import json
 import random
 import sys
+import unicodedata
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,8 +26,10 @@ from typing import Iterator
 
 import pytest
 
+from mailer.inbound import history, quotes
 from mailer.inbound.message import parse_message
 from mailer.inbound.reply import extract_reply, html_reply, reply_from_parts
+from mailer.inbound.signature import is_signature_delimiter
 from mailer.simulation.replies import CLIENTS, OTHER_CLIENTS, compose_reply
 from tests.inbound import test_reply as examples
 
@@ -188,6 +191,49 @@ def test_builtin_cases_read_as_recorded():
 
 def test_corpus_reads_as_recorded():
     _check("corpus", corpus_cases())
+
+
+def _lines_of_cases() -> Iterator[tuple[list[str], int]]:
+    for plain, _, _ in [*cases(), *corpus_cases()]:
+        lines = (plain or "").split("\n")
+        yield from ((lines, i) for i in range(len(lines)))
+
+
+def test_a_plain_line_starts_no_quote_and_no_attribution():
+    """quotes.is_plain's proof, checked on every line of every case: such a line is read only
+    for the one-line markers (reply._ends_plain)."""
+    plain = 0
+    for lines, i in _lines_of_cases():
+        if not quotes.is_plain(lines[i]):
+            continue
+        plain += 1
+        line = lines[i]
+        assert not quotes.is_quoted(line) and not is_signature_delimiter(line)
+        assert quotes.header_span(lines, i) == 0 and not quotes._is_attribution(line, first=True)
+        assert quotes.splitter_span(lines, i) == int(quotes.is_forward_intro(line))
+    assert plain > 10_000
+
+
+def test_wrote_end_is_only_searched_where_it_can_match():
+    """quotes._may_end_with_verb is a necessary condition of _WROTE_END, on every line and on
+    the lines of the attribution table with punctuation put after them."""
+    texts = [lines[i] for lines, i in _lines_of_cases()]
+    texts += [f"{line}{end}" for line in examples.ATTRIBUTIONS.values() for end in ("", ".", " --", ":.", "!")]
+    skipped = [text for text in texts if not quotes._may_end_with_verb(text.strip())]
+    assert skipped and not any(quotes._WROTE_END.search(text.strip()) for text in skipped)
+
+
+def test_each_character_folds_as_the_whole_text_does():
+    """history._key folds ASCII as bytes and every other character alone (``_fold``): what a
+    fold gives is its own fold, and ASCII it gives is lower-case letters and digits."""
+    for point in range(sys.maxunicode + 1):
+        char = chr(point)
+        if char.casefold() == char:
+            continue
+        for got in history._fold(char):
+            assert history._fold(got) == got if not got.isascii() else got.isalnum() and got == got.lower()
+    assert history._key("Ǆ·ẞ ＡＢ İx_—9") == "".join(c for c in unicodedata.normalize(
+        "NFKC", "Ǆ·ẞ ＡＢ İx_—9").casefold() if c.isalnum())
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
