@@ -44,6 +44,10 @@ _MARKS = re.compile(r"[\d@<>]")
 _ASCII_MARKS = re.compile(r"[0-9@<>]")
 # Characters no verb of ``WROTE`` or ``WROTE_CJK`` ends on (they have no case either).
 _NO_VERB_END = frozenset(".!?,;\"'…")
+# ``_ends_with_verb``: the longest verb with one blank is 10 characters; a match starting more
+# than ``_VERB_WINDOW`` before its end has a blank run of ``_VERB_WINDOW - 9`` or more inside.
+_VERB_WINDOW = 20
+_LONG_BLANK = re.compile(r"\s{11}")
 _SENTENCE_END = re.compile(r"[.!?…:;]\s*$")
 
 # Separator lines that introduce an older or forwarded message, by language.
@@ -202,7 +206,7 @@ def _is_attribution(text: str, first: bool) -> bool:
     if first and _GMAIL_DATE.match(text):
         return True
     # The verb ends the line: search only its last characters (lookbehind still sees before).
-    if _may_end_with_verb(text) and _WROTE_END.search(text, max(0, len(text) - 60)):
+    if _ends_with_verb(text):
         if _DASH_FRAMED.match(text):
             return True
         if not _ENDS_COLON.search(text) and not _STARTS_ON.match(text):
@@ -215,15 +219,33 @@ def _is_attribution(text: str, first: bool) -> bool:
     return bool(_ADDRESS_COLON.search(text) and re.search(r"\d", text))
 
 
-def _may_end_with_verb(text: str) -> bool:
-    """False when ``_WROTE_END`` cannot match: what its verb would end on (the text without
-    blanks, colons and dashes at its end, all it allows after the verb, which ends on none of
-    them) ends on a sentence's punctuation, which closes no verb. Cheaper than the search."""
+def _ends_with_verb(text: str) -> bool:
+    """``_WROTE_END.search(text, max(0, len(text) - 60))``: the verb ends the line (searched in
+    its last characters only; the lookbehind still sees before), found with less searching.
+
+    A verb that matches ends where the text ends without the blanks, colons and dashes at its
+    end (all the pattern allows after it; no verb ends on one of them): at ``_verb_end``. So
+    the search starts ``_VERB_WINDOW`` characters before that, more than any verb with one
+    blank in it (10 characters at most, "va escriure"); a verb with a longer blank run inside
+    ("a      écrit") is looked for in the whole range only when the text has such a run.
+    """
+    end, start = _verb_end(text), max(0, len(text) - 60)
+    if end <= 0:
+        return False
+    if _WROTE_END.search(text, max(start, end - _VERB_WINDOW)):
+        return True
+    return end - _VERB_WINDOW > start and bool(_LONG_BLANK.search(text, start, end)) and bool(
+        _WROTE_END.search(text, start))
+
+
+def _verb_end(text: str) -> int:
+    """Where a verb closing ``text`` would end (see ``_ends_with_verb``); 0 when none can: the
+    text ends there on a sentence's punctuation, which closes no verb."""
     rest = text
     while True:
         shorter = rest.rstrip().rstrip(":：-")
         if shorter == rest:
-            return bool(rest) and rest[-1] not in _NO_VERB_END
+            return len(rest) if rest and rest[-1] not in _NO_VERB_END else 0
         rest = shorter
 
 

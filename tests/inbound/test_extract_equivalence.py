@@ -214,15 +214,25 @@ def test_a_plain_line_starts_no_quote_and_no_attribution():
     assert plain > 10_000
 
 
-def test_wrote_end_is_only_searched_where_it_can_match():
-    """quotes._may_end_with_verb is a necessary condition of _WROTE_END, on every line and on
-    the lines of the attribution table with punctuation put after them."""
+def test_wrote_end_is_searched_where_it_can_match():
+    """quotes._ends_with_verb finds what _WROTE_END finds in a line's last 60 characters, on
+    every line, and on the attribution table's lines with punctuation after them and blank
+    runs of every length inside their verbs ("a     écrit")."""
     texts = [lines[i] for lines, i in _lines_of_cases()]
-    texts += [f"{line}{end}" for line in examples.ATTRIBUTIONS.values() for end in ("", ".", " --", ":.", "!")]
-    skipped = [text for text in texts if not quotes._may_end_with_verb(text.strip())]
-    assert skipped and not any(quotes._WROTE_END.search(text.strip()) for text in skipped)
-
-
+    attributions = [*examples.ATTRIBUTIONS.values(), "Le mar. 4 mars, Anna <a@b.c> a écrit :",
+                    "El 4 mar 2025, Anna <a@b.c> va escriure:", "4.3.2025 Anna <a@b.c> đã viết:"]
+    for line in attributions:
+        texts += [f"{line}{end}" for end in ("", ".", " --", ":.", "!", " : -- ")]
+        texts += [line.replace(" ", " " * n) for n in range(2, 70, 3)]
+        texts += [line.replace(" ", "\t" * n, 2) for n in range(2, 70, 5)]
+        texts += [f"{'x' * n} {line}" for n in (30, 60, 90)]
+    found = 0
+    for text in texts:
+        text = text.lstrip("> ").strip()
+        expected = bool(quotes._WROTE_END.search(text, max(0, len(text) - 60)))
+        assert quotes._ends_with_verb(text) == expected, text
+        found += expected
+    assert found > 100
 def test_each_character_folds_as_the_whole_text_does():
     """history._key folds ASCII as bytes and every other character alone (``_fold``): what a
     fold gives is its own fold, and ASCII it gives is lower-case letters and digits."""
