@@ -67,10 +67,12 @@ def known_history(lines: list[str], answered: str) -> set[int]:
     with an attribution line the usual rules do not know just above a stretch. A short stretch
     right below a long one (blank lines between, both quoted with ``>`` or neither) is part of
     the same quote: a client quoting our HTML part shows its footer lines in another order."""
-    source = _key(answered)
+    keys = [_key(line) for line in lines]
+    # No stretch counts unless one is heavy enough (a light one only joins one found above it),
+    # and none is heavier than all the lines: then the answered text need not be read.
+    source = _answered_key(answered) if _weight("".join(keys)) >= MIN_WEIGHT else ""
     if not source:
         return set()
-    keys = [_key(line) for line in lines]
     found: set[int] = set()
     i, taken = 0, -2  # taken: the last line of the latest stretch found
     while i < len(lines):
@@ -143,6 +145,21 @@ def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], boo
         if not is_quoted(lines[i]) and not (lines[i].strip() and _read_as_history(lines, i, spans)):
             marked[i] = f"> {lines[i]}"
     return marked, True
+
+
+# The last answered text and its key: one reply asks for it up to four times (leaves_history,
+# mark_history, for its plain and its HTML part). By identity: no hashing of a long text.
+_last_answered: tuple[str, str] = ("", "")
+
+
+def _answered_key(answered: str) -> str:
+    global _last_answered  # noqa: PLW0603 - a one-entry memo of a pure function
+    last = _last_answered
+    if last[0] is answered:
+        return last[1]
+    key = _key(answered)
+    _last_answered = (answered, key)
+    return key
 
 
 def _key(text: str) -> str:
