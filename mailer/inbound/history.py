@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import binascii
 import email
+import functools
 import re
 import unicodedata
 
@@ -66,10 +67,12 @@ def known_history(lines: list[str], answered: str) -> set[int]:
     with an attribution line the usual rules do not know just above a stretch. A short stretch
     right below a long one (blank lines between, both quoted with ``>`` or neither) is part of
     the same quote: a client quoting our HTML part shows its footer lines in another order."""
-    source = _key(answered)
+    keys = [_key(line) for line in lines]
+    # No stretch counts unless one is heavy enough (a light one only joins one found above it),
+    # and none is heavier than all the lines: then the answered text need not be read.
+    source = _answered_key(answered) if _weight("".join(keys)) >= MIN_WEIGHT else ""
     if not source:
         return set()
-    keys = [_key(line) for line in lines]
     found: set[int] = set()
     i, taken = 0, -2  # taken: the last line of the latest stretch found
     while i < len(lines):
@@ -144,20 +147,49 @@ def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], boo
     return marked, True
 
 
+# The last answered text and its key: one reply asks for it up to four times (leaves_history,
+# mark_history, for its plain and its HTML part). By identity: no hashing of a long text.
+_last_answered: tuple[str, str] = ("", "")
+
+
+def _answered_key(answered: str) -> str:
+    global _last_answered  # noqa: PLW0603 - a one-entry memo of a pure function
+    last = _last_answered
+    if last[0] is answered:
+        return last[1]
+    key = _key(answered)
+    _last_answered = (answered, key)
+    return key
+
+
 def _key(text: str) -> str:
     """The letters and digits of ``text``, case-folded (NFKC: full-width forms as ASCII).
 
-    ASCII punctuation and blanks go as bytes; only what is left outside ASCII (a "·" in our
-    footer, accented letters) is judged a character at a time, as ``_NOT_ALNUM`` would.
+    ASCII punctuation and blanks go as bytes, ASCII letters are lowered as bytes; only the
+    few distinct characters left outside ASCII (a "·" in our footer, accented letters) are
+    each folded once, as ``_fold`` says. The same as ``_NOT_ALNUM.sub("", normal.casefold())``:
+    ``casefold`` maps each character alone (no context, unlike ``lower``'s final sigma), so
+    it can go character by character, after the ASCII ones are gone.
     """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = folded.encode("utf-8", "surrogatepass").translate(None, _ASCII_NOT_ALNUM)
+    normal = unicodedata.normalize("NFKC", text)
+    kept = normal.encode("utf-8", "surrogatepass").translate(None, _ASCII_NOT_ALNUM).lower()
     rest = kept.decode("utf-8", "surrogatepass")
+    if kept.isascii():
+        return rest
     others = kept.translate(None, _ASCII).decode("utf-8", "surrogatepass")  # the rest outside ASCII
     for char in set(others):  # the few distinct ones, each judged once
-        if not char.isalnum():
-            rest = rest.replace(char, "")  # what ``\\w`` does not match (``_`` is ASCII, gone already)
+        folded = _fold(char)
+        if folded != char:
+            # What ``_fold`` gives is its own fold (tested over every character): a character
+            # it brings in and that is replaced later in this loop is replaced by itself.
+            rest = rest.replace(char, folded)
     return rest
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    """One character case-folded, without what is not a letter or a digit (``\\w`` but ``_``)."""
+    return "".join(c for c in char.casefold() if c.isalnum())
 
 
 def _weight(key: str) -> int:

@@ -38,6 +38,16 @@ _STRONG_START = re.compile(
     r"^\s*(>\s*)?(On|Le|Am|El|Em|Il|Op|W dniu|Dnia|Den|På|In data|Vào|Dne|\d)(\s|\b)")
 _WORD_START = re.compile(r"^\s*(On|Le|Am|El|Em|Il|Op|W dniu|Dnia|Den|På|In data|Vào|Dne)\s")
 _PLAUSIBLE = re.compile(r"\d|@|<")
+# Characters a line needs to start more than a one-line marker, bar a strong start, "--" and
+# "__" (``is_plain``).
+_MARKS = re.compile(r"[\d@<>]")
+_ASCII_MARKS = re.compile(r"[0-9@<>]")
+# Characters no verb of ``WROTE`` or ``WROTE_CJK`` ends on (they have no case either).
+_NO_VERB_END = frozenset(".!?,;\"'…")
+# ``_ends_with_verb``: the longest verb with one blank is 10 characters; a match starting more
+# than ``_VERB_WINDOW`` before its end has a blank run of ``_VERB_WINDOW - 9`` or more inside.
+_VERB_WINDOW = 20
+_LONG_BLANK = re.compile(r"\s{11}")
 _SENTENCE_END = re.compile(r"[.!?…:;]\s*$")
 
 # Separator lines that introduce an older or forwarded message, by language.
@@ -80,10 +90,10 @@ HEADER_KEYS = {
     "cc": r"cc|kopie|copie à|cópia|copia|kopia|kopio|копия|抄送|副本",
     "reply": r"reply-to|répondre à|antwort an|responder a|risposta|svara till",
 }
-_KEY_RE = {
-    meaning: re.compile(rf"^\s*[>]?\s*\*?(?:{words})\s*\*?\s*[:：]", re.IGNORECASE)
-    for meaning, words in HEADER_KEYS.items()
-}
+_KEY_FORM = r"^\s*[>]?\s*\*?(?:{})\s*\*?\s*[:：]"
+_KEY_RE = {meaning: re.compile(_KEY_FORM.format(words), re.IGNORECASE) for meaning, words in HEADER_KEYS.items()}
+# Any of them: matches exactly when one of them does (one pass for the many lines that match none).
+_ANY_KEY = re.compile(_KEY_FORM.format("|".join(HEADER_KEYS.values())), re.IGNORECASE)
 _MAX_HEADER_LINES = 4
 _MAX_HEADER_SPAN = 7
 
@@ -93,27 +103,52 @@ def is_quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
 
 
-def header_span(lines: list[str], i: int) -> int:
+def is_plain(line: str) -> bool:
+    """Whether ``line`` can start no quote and no marker but a one-line one: a forward intro
+    ("Begin forwarded message:"), a header block ("From: …", ``header_block_span``) or, for
+    the caller, a mobile footer. True for most lines of prose, and cheap to tell.
+
+    Why: without ``>`` it is not quoted. Without ``_STRONG_START``, a digit, ``@`` or ``<``,
+    ``_header_span_from`` reads it alone (``_is_attribution(line, first=True)``), and that
+    is False without a digit, ``@`` or ``--``: ``_GMAIL_DATE`` needs digits, ``_DASH_FRAMED``
+    needs ``--``, every other way out needs a digit or ``@``. ``_SPLITTER`` and the signature
+    delimiter need ``--``, ``_UNDERSCORES`` needs ``__``. (``\\d`` is any Unicode digit, in
+    ``_MARKS`` as in those patterns.) tests/inbound/test_extract_equivalence.py checks it.
+    """
+    marks = _ASCII_MARKS if line.isascii() else _MARKS  # on ASCII text \d is [0-9]: faster
+    return not (marks.search(line) or "--" in line or "__" in line or _STRONG_START.match(line))
+
+
+def header_span(lines: list[str], i: int, spans: dict[int, int] | None = None) -> int:
     """Lines taken by an attribution line ("On … wrote:") starting at ``i``; 0 if none.
 
     Gmail wraps a long attribution over two or three lines, and Polymail puts blank lines
     and a lone ``<`` inside it, so up to four non-blank lines are joined. A start that
     also matches one line later belongs to that later line (the text above stays text).
+    ``spans``: what was found from each line so far, for a caller that reads every line.
     """
     if not lines[i].strip() or len(lines[i]) > 400:
         return 0
-    span = _header_span_from(lines, i)
-    if span > 1 and _later_start(lines, i):
+    span = _span_from(lines, i, spans)
+    if span > 1 and _later_start(lines, i, spans):
         return 0
     return span
 
 
-def _later_start(lines: list[str], i: int) -> bool:
+def _span_from(lines: list[str], i: int, spans: dict[int, int] | None) -> int:
+    if spans is None:
+        return _header_span_from(lines, i)
+    if i not in spans:
+        spans[i] = _header_span_from(lines, i)
+    return spans[i]
+
+
+def _later_start(lines: list[str], i: int, spans: dict[int, int] | None = None) -> bool:
     """Whether a header found from line ``i`` really starts at ``i + 1``: line ``i`` is a
     finished sentence, or line ``i + 1`` opens like an attribution and line ``i`` does not
     ("Thanks" / "On Tue, … wrote:" against Gmail's "On Tue, … Name <" / "a@b> wrote:")."""
     nxt = next((k for k in range(i + 1, len(lines)) if lines[k].strip()), len(lines))
-    following = _header_span_from(lines, nxt) if nxt < len(lines) else 0
+    following = _span_from(lines, nxt, spans) if nxt < len(lines) else 0
     if not following:
         return False
     if _SENTENCE_END.search(lines[i]) or (nxt > i + 1 and not _STRONG_START.match(lines[i])):
@@ -166,10 +201,12 @@ def _closes_header(line: str) -> bool:
 
 def _is_attribution(text: str, first: bool) -> bool:
     text = text.lstrip("> ").strip()
+    if not _DIGIT_OR_AT.search(text) and "--" not in text:
+        return False  # every way to True below needs a digit, an "@" or "--" (``_DASH_FRAMED``)
     if first and _GMAIL_DATE.match(text):
         return True
     # The verb ends the line: search only its last characters (lookbehind still sees before).
-    if _WROTE_END.search(text, max(0, len(text) - 60)):
+    if _ends_with_verb(text):
         if _DASH_FRAMED.match(text):
             return True
         if not _ENDS_COLON.search(text) and not _STARTS_ON.match(text):
@@ -182,17 +219,52 @@ def _is_attribution(text: str, first: bool) -> bool:
     return bool(_ADDRESS_COLON.search(text) and re.search(r"\d", text))
 
 
+def _ends_with_verb(text: str) -> bool:
+    """``_WROTE_END.search(text, max(0, len(text) - 60))``: the verb ends the line (searched in
+    its last characters only; the lookbehind still sees before), found with less searching.
+
+    A verb that matches ends where the text ends without the blanks, colons and dashes at its
+    end (all the pattern allows after it; no verb ends on one of them): at ``_verb_end``. So
+    the search starts ``_VERB_WINDOW`` characters before that, more than any verb with one
+    blank in it (10 characters at most, "va escriure"); a verb with a longer blank run inside
+    ("a      écrit") is looked for in the whole range only when the text has such a run.
+    """
+    end, start = _verb_end(text), max(0, len(text) - 60)
+    if end <= 0:
+        return False
+    if _WROTE_END.search(text, max(start, end - _VERB_WINDOW)):
+        return True
+    return end - _VERB_WINDOW > start and bool(_LONG_BLANK.search(text, start, end)) and bool(
+        _WROTE_END.search(text, start))
+
+
+def _verb_end(text: str) -> int:
+    """Where a verb closing ``text`` would end (see ``_ends_with_verb``); 0 when none can: the
+    text ends there on a sentence's punctuation, which closes no verb."""
+    rest = text
+    while True:
+        shorter = rest.rstrip().rstrip(":：-")
+        if shorter == rest:
+            return len(rest) if rest and rest[-1] not in _NO_VERB_END else 0
+        rest = shorter
+
+
 def splitter_span(lines: list[str], i: int) -> int:
     """Lines taken by a separator that starts older mail ("-----Original Message-----",
     "Begin forwarded message:", Outlook's underscore rule); 0 if none."""
     line = lines[i]
     if len(line) > 300:
         return 0
-    if _SPLITTER.match(line) or _FORWARD_INTRO.match(line):
+    if _SPLITTER.match(line) or is_forward_intro(line):
         return 1
     if _UNDERSCORES.match(line):
         return 1
     return 0
+
+
+def is_forward_intro(line: str) -> bool:
+    """Whether a line is a bare "Begin forwarded message:" (Apple Mail and others)."""
+    return len(line) <= 300 and bool(_FORWARD_INTRO.match(line))
 
 
 def header_block_span(lines: list[str], i: int) -> int:
@@ -219,7 +291,7 @@ def header_block_span(lines: list[str], i: int) -> int:
 
 
 def _meaning(line: str) -> str | None:
-    if len(line) > 300 or (":" not in line[:40] and "：" not in line[:40]):
+    if len(line) > 300 or (":" not in line[:40] and "：" not in line[:40]) or not _ANY_KEY.match(line):
         return None
     for meaning, pattern in _KEY_RE.items():
         if pattern.match(line):
@@ -241,7 +313,7 @@ def quote_block_end(lines: list[str], i: int) -> int:
     n = len(lines)
     k = i
     while k < n:
-        if is_quoted(lines[k]):
+        if lines[k].lstrip().startswith(">"):  # is_quoted, written out: a quote has many lines
             k += 1
             continue
         if lines[k].strip() and k + 1 < n and is_quoted(lines[k + 1]) and k > i:

@@ -17,6 +17,8 @@ from mailer.inbound.message import ParsedMessage
 from mailer.inbound.quotes import (
     header_block_span,
     header_span,
+    is_forward_intro,
+    is_plain,
     is_quoted,
     quote_block_end,
     quote_starts_with_history,
@@ -41,7 +43,7 @@ def extract_reply(text: str, sender_name: str | Sequence[str] | None = None,
     ``answered`` (the text of the email this reply answers) removes every stretch quoting it,
     with the attribution line above it, however the client marked it.
     """
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or _blank(text):
         return ""
     try:
         return _extract(text, sender_name, answered)
@@ -57,7 +59,7 @@ def reply_text(msg: ParsedMessage, known_name: str | None = None, answered: str 
     ``answered``: the text of the email it answers, as for ``extract_reply``.
     """
     names = tuple(dict.fromkeys(n for n in (msg.from_name, known_name) if n and n.strip())) or None
-    if msg.text and msg.text.strip():
+    if msg.text and not _blank(msg.text):
         found = extract_reply(msg.text, names, answered)
         if found:
             return found  # the HTML part is not read (it is decoded on first use)
@@ -68,7 +70,7 @@ def reply_from_parts(text: str | None, html: str | None,
                      sender_name: str | Sequence[str] | None = None, answered: str | None = None) -> str:
     """Like ``reply_text`` for bodies already decoded: the plain part wins when it yields
     anything; the HTML part is cut at its quote container (Gmail, Outlook, Apple Mail)."""
-    if text and text.strip():
+    if text and not _blank(text):
         found = extract_reply(text, sender_name, answered)
         if found or not html:
             return found
@@ -98,7 +100,10 @@ def _quote_marked(converted: HtmlText) -> str:
 
 
 def _extract(text: str, sender_name: str | Sequence[str] | None, answered: str | None) -> str:
-    lines = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
+    text = text[:MAX_CHARS]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")[:MAX_LINES]
     found = _read(lines, sender_name, False)
     # Most replies are read right by the usual rules: the answered text is looked for in the
     # whole reply only when what they leave holds some of it (or ends with an attribution).
@@ -120,12 +125,17 @@ def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     """The lines outside quoted history, and whether any history marker was seen."""
     kept: list[str] = []
     saw_history = wrote = False  # wrote: a kept line has text (tracked, not rescanned: linear)
+    spans: dict[int, int] = {}  # attribution spans found from each line (each line read once)
     i = 0
     while i < len(lines):
-        step = _history_step(lines, i, kept, wrote)
+        if not lines[i].strip():  # a blank line starts nothing (``_history_step`` gives None)
+            kept.append(lines[i])
+            i += 1
+            continue
+        step = _history_step(lines, i, kept, wrote, spans)
         if step is None:
             kept.append(lines[i])
-            wrote = wrote or bool(lines[i].strip())
+            wrote = True
             i += 1
             continue
         following, seen = step
@@ -136,18 +146,21 @@ def _new_lines(lines: list[str]) -> tuple[list[str], bool]:
     return kept, saw_history
 
 
-def _history_step(lines: list[str], i: int, kept: list[str],
-                  wrote: bool) -> tuple[int | None, bool] | None:
+def _history_step(lines: list[str], i: int, kept: list[str], wrote: bool,
+                  spans: dict[int, int]) -> tuple[int | None, bool] | None:
     """None when line ``i`` is the person's text; else where reading goes on (None: stop,
     everything below is old) and whether that was a marker of older mail. ``wrote``: some
     kept line has text."""
-    if is_quoted(lines[i]):
+    line = lines[i]
+    if is_plain(line):  # most lines of prose: no quote, no attribution (``quotes.is_plain``)
+        return (None, True) if _ends_plain(lines, i) else None
+    if is_quoted(line):
         end = quote_block_end(lines, i)
         opens_history = quote_starts_with_history(lines, i, end)
         if opens_history and wrote:
             return None, True  # a quoted "On … wrote:" or forward under the reply: all below is old
         return _after_gap(lines, end, kept), opens_history or wrote
-    span = header_span(lines, i)
+    span = header_span(lines, i, spans)
     if span:
         after = _skip_blank(lines, i + span)
         if after < len(lines) and is_quoted(lines[after]):
@@ -168,6 +181,11 @@ def _ends_reply(lines: list[str], i: int) -> bool:
                 or is_signature_delimiter(line) or is_mobile_footer(line))
 
 
+def _ends_plain(lines: list[str], i: int) -> bool:
+    """``_ends_reply`` for a plain line: of its markers, only these can match one."""
+    return bool(is_forward_intro(lines[i]) or header_block_span(lines, i) or is_mobile_footer(lines[i]))
+
+
 def _after_gap(lines: list[str], i: int, kept: list[str]) -> int:
     """Where to go on after a removed quote: past blank lines when a blank line is already
     kept, so that a removed quote leaves one paragraph break, not two."""
@@ -178,6 +196,11 @@ def _skip_blank(lines: list[str], i: int) -> int:
     while i < len(lines) and not lines[i].strip():
         i += 1
     return i
+
+
+def _blank(text: str) -> bool:
+    """``not text.strip()`` without copying a long text."""
+    return not text or text.isspace()
 
 
 def _has_text(lines: list[str]) -> bool:

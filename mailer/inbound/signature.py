@@ -6,11 +6,16 @@ line is worse than keeping a name.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Sequence
 
 _MAX_SIGNATURE_LINE = 200
+# What a line of nothing but rules and dots is made of (``is_junk``; format characters too).
+_JUNK = frozenset("-_=*~#+.•·ᐧ|")
+# Dashes and slashes before a name ("-Anna", "— Anna"), blanks and punctuation after it.
+_NAME_EDGES = re.compile(r"^[\s\-–—~/]+|[\s,.!]+$")
 # RFC 3676 §4.3 signature delimiter "-- " (many clients drop the trailing space).
 _SIG_DELIMITER = re.compile(r"^\s*--\s*$")
 
@@ -81,8 +86,10 @@ def is_signature_delimiter(line: str) -> bool:
 
 def is_junk(line: str) -> bool:
     """A line with nothing to read: rules of dashes, stars, a Gmail tracking dot (U+1427)."""
-    stripped = line.strip()
-    return not stripped or all(ch in "-_=*~#+.•·ᐧ|" or unicodedata.category(ch) == "Cf" for ch in stripped)
+    for ch in line.strip():  # a loop, not all(): most lines are told by their first character
+        if ch not in _JUNK and unicodedata.category(ch) != "Cf":
+            return False
+    return True
 
 
 def strip_signature(lines: list[str], sender_name: str | Sequence[str] | None = None) -> list[str]:
@@ -157,16 +164,22 @@ def _is_sender(line: str, sender_name: str | Sequence[str] | None) -> bool:
     """Whether a line is the sender's name or first name; ``sender_name`` may list several
     (the From display name and the name we know the person by)."""
     names = (sender_name,) if isinstance(sender_name, str) else tuple(sender_name or ())
-    text = re.sub(r"^[\s\-–—~/]+|[\s,.!]+$", "", line).casefold()
+    text = _NAME_EDGES.sub("", line).casefold()
     return bool(text) and any(_is_name(text, name) for name in names if name)
 
 
 def _is_name(text: str, sender_name: str) -> bool:
-    name = sender_name.strip().strip('"').casefold()
+    name, first = _name_forms(sender_name)
     if not name:
         return False
-    first = name.split()[0] if " " in name else name
     return text in (name, first) or (len(text.split()) <= 3 and text.startswith(first) and text in name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_forms(sender_name: str) -> tuple[str, str]:
+    """A name as a sign-off line is compared with it: whole and first word, case-folded."""
+    name = sender_name.strip().strip('"').casefold()
+    return name, (name.split()[0] if " " in name else name)
 
 
 def _has_text(lines: list[str]) -> bool:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mailer.inbound.html_text import html_to_text
 from mailer.inbound.message import parse_message
-from mailer.inbound.reply import extract_reply, html_reply, reply_text
+from mailer.inbound.reply import extract_reply, html_reply, reply_from_parts, reply_text
 
 ANSWER = "Day 4 done: 25 minutes of sketching.\nThe second half was easier."
 QUOTED = "> Day 4: sketch for 20 minutes.\n> Reply to this email to journal.\n"
@@ -305,3 +305,47 @@ def test_a_bare_first_name_under_a_sign_off_goes_when_we_know_the_name():
     assert reply_text(msg) == "Mapped the pipeline today.\n\nBest regards,\nTokyo"  # unknown: kept
     assert reply_text(msg, "Tokyo Yamada") == "Mapped the pipeline today."
     assert reply_text(msg, "Kenji Sato") == "Mapped the pipeline today.\n\nBest regards,\nTokyo"
+
+
+# -- found by mutation testing (docs/testing.md): each fails on a mutant that survived -----------
+
+def test_an_indented_quote_is_a_quote():
+    # Some clients indent what they quote ("  > …"): the marker counts after leading blanks.
+    text = f"{ANSWER}\n\n  {ATTRIBUTIONS['en']}\n  > Day 4: sketch for 20 minutes.\n  > Reply to journal.\n"
+    assert extract_reply(text) == ANSWER
+    assert extract_reply(f"{ANSWER}\n\n  > Day 4: sketch.\n   > Reply.\nMore of my own.") == (
+        f"{ANSWER}\n\nMore of my own.")
+
+
+def test_an_html_only_reply_loses_the_sign_off_of_the_name_we_know():
+    raw = _message(None, "<div>Mapped the pipeline today.</div><div><br></div><div>Best regards,</div>"
+                         "<div>Tokyo</div>")
+    msg = parse_message(raw)
+    assert reply_text(msg, "Tokyo Yamada").split() == "Mapped the pipeline today.".split()
+
+
+def test_the_html_part_is_read_when_the_plain_part_leaves_nothing():
+    plain = f"{ATTRIBUTIONS['en']}\n{QUOTED}"
+    assert reply_from_parts(plain, "<div>Yes, approved.</div>") == "Yes, approved."
+    assert reply_from_parts(plain, None) == ""
+
+
+def test_an_empty_html_answer_above_its_quote_falls_back_to_the_whole_body():
+    # Nothing above the quote container and no answered text: the text rules read the whole
+    # body (the answer is below the quote), not the quote as if the person wrote it.
+    html = f"<div><br></div><blockquote type='cite'>Day 4: sketch.</blockquote><div>{ANSWER}</div>"
+    assert html_reply(html).split() == ANSWER.split()
+
+
+def test_an_html_quote_container_is_cut_even_with_no_marker_in_its_text():
+    # Outlook on the web's reply container holds the old text without ">" and here without a
+    # header block: only the container says where the answer ends.
+    html = '<div>Day 4 done.</div><div id="divRplyFwdMsg"><div>Day 4: sketch for 20 minutes.</div></div>'
+    assert html_reply(html) == "Day 4 done."
+
+
+def test_an_html_only_reply_loses_what_it_pastes_of_the_answered_email():
+    pasted = "".join(f"<div>{line}</div>" for line in ORIGINAL.splitlines())
+    raw = _message(None, f"<div>Yes, approved.</div><div><br></div>{pasted}")
+    assert reply_text(parse_message(raw), "Anna Berg", ORIGINAL) == "Yes, approved."
+    assert "sketch" in reply_text(parse_message(raw), "Anna Berg")  # without it: nothing to prove
