@@ -13,7 +13,7 @@ from email.message import Message
 
 from mailer.inbound.attachments import InboundFile
 from mailer.inbound.headers import addresses, decode_header_value, message_ids, read_sender
-from mailer.inbound.mime import charset_of, content_type, first_header, parse_bytes
+from mailer.inbound.mime import charset_of, content_type, first_header, parse_bytes, payload_bytes
 
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
@@ -288,7 +288,7 @@ def _is_file(part: Message, ctype: str) -> bool:
 def _add_file(part: Message, ctype: str, parsed: ParsedMessage) -> None:
     """Record a file part with its decoded bytes (``inbound.attachments`` decides what is kept)."""
     try:
-        data = part.get_payload(decode=True) or b""
+        data = _payload(part) or b""
     except Exception as exc:  # noqa: BLE001 - broken transfer encoding: no file to keep
         parsed.defects.append(f"undecodable file part: {exc}")
         return
@@ -357,7 +357,7 @@ def part_text(part: Message, defects: list[str], params: dict[str, str] | None =
     """Decode one leaf part to text: transfer encoding, then charset, leniently. ``params``:
     the part's Content-Type parameters when already read (``mime.content_type``)."""
     try:
-        payload = part.get_payload(decode=True)
+        payload = _payload(part)
     except Exception as exc:  # noqa: BLE001 - broken transfer encoding
         defects.append(f"undecodable body: {exc}")
         payload = None
@@ -371,6 +371,12 @@ def part_text(part: Message, defects: list[str], params: dict[str, str] | None =
         defects.append(f"unknown charset {charset!r}")
         text = payload.decode("utf-8", errors="replace")
     return text.replace("\r\n", "\n").replace("\x00", "")
+
+
+def _payload(part: Message) -> bytes | None:
+    """``part.get_payload(decode=True)``, read directly where ``mime.payload_bytes`` can."""
+    data = payload_bytes(part)
+    return part.get_payload(decode=True) if data is None else data
 
 
 def _safe(fn, default, defects: list[str]):

@@ -12,11 +12,14 @@ so hostile mail gets exactly the stdlib's tree and defects.
 """
 from __future__ import annotations
 
+import binascii
 import email
 import email.policy
 import email.utils
 import functools
+import quopri
 import re
+from email import _encoded_words  # noqa: PLC2701 - get_payload's own base64 reading (decode_b)
 from email.message import Message
 
 _POLICY = email.policy.compat32
@@ -183,3 +186,50 @@ def _boundary_lines(body: str, separator: str, nl: str) -> list[tuple[int, int, 
         nxt = body.find(nl + separator, position + 1)
         position = nxt + len(nl) if nxt >= 0 else -1
     return found
+
+
+# Content-Transfer-Encodings whose decoding ``payload_bytes`` does not repeat.
+_UU = ("x-uuencode", "uuencode", "uue", "x-uue")
+
+
+def payload_bytes(part: Message) -> bytes | None:
+    """``part.get_payload(decode=True)`` for a leaf whose payload is a str, read without the
+    stdlib's header and policy calls; None when the stdlib must decode it (a multipart, a
+    non-ASCII or bytes payload, a Content-Transfer-Encoding with surrogates, uuencode).
+
+    As get_payload: the encoding is the first header's raw value, lower case (``base64 ``
+    with a blank is not base64: the bytes come back as they are); base64 lines are joined and
+    read strictly, and only when that fails does ``email._encoded_words.decode_b`` (the
+    stdlib's own lenient reading) decide, recording its defects on the part.
+    """
+    payload = part._payload  # noqa: SLF001 - what get_payload reads
+    if type(payload) is not str:
+        return None
+    cte = first_header(part, "content-transfer-encoding")
+    if cte is None:
+        cte = ""
+    elif type(cte) is not str or not cte.isascii():
+        return None
+    else:
+        cte = cte.lower()
+    try:
+        data = payload.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return None
+    if cte == "base64":
+        return _base64(part, b"".join(data.splitlines()))
+    if cte == "quoted-printable":
+        return quopri.decodestring(data)
+    return None if cte in _UU else data
+
+
+def _base64(part: Message, joined: bytes) -> bytes:
+    if not len(joined) % 4:
+        try:  # what decode_b tries first, with nothing to pad
+            return binascii.a2b_base64(joined, strict_mode=True)
+        except binascii.Error:
+            pass
+    value, defects = _encoded_words.decode_b(joined)
+    for defect in defects:
+        part.policy.handle_defect(part, defect)
+    return value
