@@ -153,7 +153,7 @@ def _nonctext(char: str) -> bool:
 def _raw_8bit(text: str) -> str:
     """Raw UTF-8 in a header (RFC 6532, common in practice) arrives from compat32 as
     surrogate escapes; turn it back into text (Latin-1 when it is not UTF-8)."""
-    if not _SURROGATE.search(text):
+    if text.isascii() or not _SURROGATE.search(text):
         return text
     data = text.encode("utf-8", "surrogateescape")
     try:
@@ -200,7 +200,8 @@ def read_sender(raw_from: list[str]) -> tuple[str, str, str | None]:
     """
     if len(raw_from) != 1:
         return "", "", f"{len(raw_from)} From headers" if raw_from else "no From header"
-    value = _unfold(str(raw_from[0]))
+    value = str(raw_from[0])
+    value = _unfold(value) if "\n" in value else value.strip()  # no fold: no regex
     found = [(name, address) for name, address in addresses(value) if name or address]
     if len(found) != 1 or not _ONE_AT.fullmatch(found[0][1]):
         return "", "", f"From does not hold exactly one address: {_raw_8bit(value)[:200]!r}"

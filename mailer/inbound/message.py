@@ -165,13 +165,15 @@ MAX_STATUS_CHARS = 100_000  # a report names a handful of recipients; this is pl
 def _parse(raw: bytes) -> ParsedMessage:
     limit = max(MAX_LINES, len(raw) // LINE_BYTES)
     raw, cut = _first_lines(raw, limit)
-    raw, cut_parts = _before_nth(raw, b"\n--", MAX_DELIMITERS)
+    newlines: int | None = raw.count(b"\n")
+    cut_parts = False
+    if newlines > MAX_DELIMITERS:  # else fewer boundary lines than lines: nothing to count
+        raw, cut_parts = _before_nth(raw, b"\n--", MAX_DELIMITERS)
+        newlines = None if cut_parts else newlines
     if b"delivery-status" in raw.lower():  # a plain search first: the regex costs 10x more
-        raw = _DSN_TYPE.sub(rb"\g<1>" + DSN_AS_TEXT.encode(), raw)
-    msg = parse_bytes(raw)  # the compat32 tree, cut quickly when the mail is regular
-    raw_items = list(msg.raw_items())
-    parsed = _from_headers([(k, decode_header_value(v)) for k, v in raw_items],
-                           [v for k, v in raw_items if k.lower() == "from"])
+        raw = _DSN_TYPE.sub(rb"\g<1>" + DSN_AS_TEXT.encode(), raw)  # no line end changes
+    msg = parse_bytes(raw, newlines)  # the compat32 tree, cut quickly when the mail is regular
+    parsed = _from_headers(msg._headers)  # noqa: SLF001 - what raw_items() yields, without the copy
     if cut:
         parsed.defects.append(f"message cut at {limit:,} lines")
     if cut_parts:
@@ -183,16 +185,26 @@ def _parse(raw: bytes) -> ParsedMessage:
     return parsed
 
 
-def _from_headers(headers: list[tuple[str, str]], raw_from: list[str] | None = None) -> ParsedMessage:
+def _from_headers(raw_headers: list[tuple[str, str]]) -> ParsedMessage:
+    """The record of a message's raw (compat32) headers, each value decoded, bodies still empty."""
+    headers: list[tuple[str, str]] = []
     firsts: dict[str, str] = {}
     recipients: list[str] = []
-    for key, value in headers:
+    raw_from: list[str] = []
+    for key, raw in raw_headers:
+        # decode_header_value's common case inline: plain ASCII on one line (a call per header costs)
+        plain = type(raw) is str and raw.isascii() and "=?" not in raw and "\n" not in raw
+        value = raw.strip() if plain else decode_header_value(raw)
+        headers.append((key, value))
         key = key.lower()
-        firsts.setdefault(key, value)
+        if key not in firsts:
+            firsts[key] = value
         if key in RECIPIENT_HEADERS:
             recipients += [a.lower() for _, a in addresses(value) if "@" in a]
+        elif key == "from":
+            raw_from.append(raw)
     first = firsts.get
-    from_addr, from_name, problem = read_sender(raw_from or [])
+    from_addr, from_name, problem = read_sender(raw_from)
     ids = message_ids(first("message-id"))
     parsed = ParsedMessage(
         message_id=ids[0] if ids else None,
@@ -218,7 +230,7 @@ def _collect_bodies(msg: Message, parsed: ParsedMessage) -> None:
     belong to that message: they never supply the calendar, and text only as a last resort.
     """
     try:
-        parts = list(_walk(msg, depth=0, embedded=False))
+        parts = _walk(msg)
     except RecursionError:
         parsed.defects.append("mime tree nested too deeply")
         parts = [(msg, False, None, None)]
@@ -280,9 +292,18 @@ def _is_file(part: Message, ctype: str) -> bool:
     """An attachment, or a part with a file name (an inline photo), that is not a calendar part."""
     if ctype in CALENDAR_TYPES:
         return False
-    if first_header(part, "content-disposition") is None and "name" not in str(part.get("content-type", "")).lower():
+    if first_header(part, "content-disposition") is None and "name" not in _header_text(part, "content-type").lower():
         return False  # get_filename reads only these two headers: no parameter to find
     return _is_attachment(part) or bool(_safe(part.get_filename, None, []))
+
+
+def _header_text(part: Message, name: str) -> str:
+    """``str(part.get(name, ""))``: the raw value when plain ASCII (compat32 returns it as it
+    is), else what the policy makes of it (a Header for raw 8-bit bytes)."""
+    value = first_header(part, name)
+    if value is None:
+        return ""
+    return value if type(value) is str and value.isascii() else str(part.get(name, ""))
 
 
 def _add_file(part: Message, ctype: str, parsed: ParsedMessage) -> None:
@@ -328,22 +349,26 @@ def _calendar_method(part: Message, text: str) -> str | None:
     return value or None
 
 
-def _walk(part: Message, depth: int, embedded: bool):
+def _walk(msg: Message) -> list[tuple[Message, bool, str | None, dict[str, str] | None]]:
     """Like ``Message.walk`` but bounded (2,000 nested parts must not blow the stack), and
     telling for each part whether it sits inside an attached message/rfc822, its type and,
-    when its Content-Type is plain, its parameters (``mime.content_type``; else None)."""
-    if depth > 50:
-        raise RecursionError
-    found = content_type(part)
-    ctype, params = found if found else (_safe(lambda: part.get_content_type(), None, []), None)
-    yield part, embedded, ctype, params  # ctype None: reading the type raised (the caller records why)
-    ctype = ctype or ""
-    # compat32 parses message/delivery-status into header blocks that look like text/plain parts.
-    if part.is_multipart() and ctype != "message/delivery-status":
-        inner = embedded or ctype == "message/rfc822"
-        for sub in part.get_payload() or []:
-            if isinstance(sub, Message):
-                yield from _walk(sub, depth + 1, inner)
+    when its Content-Type is plain, its parameters (``mime.content_type``; else None).
+    Raises RecursionError past 50 levels. A stack rather than nested generators: same order."""
+    found: list[tuple[Message, bool, str | None, dict[str, str] | None]] = []
+    stack: list[tuple[Message, int, bool]] = [(msg, 0, False)]
+    while stack:
+        part, depth, embedded = stack.pop()
+        if depth > 50:
+            raise RecursionError
+        plain = content_type(part)
+        ctype, params = plain if plain else (_safe(lambda: part.get_content_type(), None, []), None)
+        found.append((part, embedded, ctype, params))  # ctype None: reading the type raised (the caller records why)
+        # compat32 parses message/delivery-status into header blocks that look like text/plain parts.
+        if part.is_multipart() and ctype != "message/delivery-status":
+            inner = embedded or ctype == "message/rfc822"
+            subs = [sub for sub in part.get_payload() or [] if isinstance(sub, Message)]
+            stack += [(sub, depth + 1, inner) for sub in reversed(subs)]
+    return found
 
 
 def _delivery_status_text(part: Message, defects: list[str]) -> str:

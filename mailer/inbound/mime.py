@@ -26,8 +26,7 @@ _POLICY = email.policy.compat32
 # str.splitlines (which the feed parser uses) also breaks lines at these; leave such mail to it.
 _ODD_BREAKS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
 _NAME = r"[\041-\071\073-\176]+"  # the feed parser's header-name characters (no colon)
-# A header block: fields, each a "name:" line and its continuation lines (starting with a blank).
-_BLOCK = {nl: re.compile(rf"(?:{_NAME}:[^\r\n]*{nl}(?:[ \t][^\r\n]*{nl})*)*") for nl in ("\r\n", "\n")}
+# A header field: a "name:" line and its continuation lines (starting with a blank).
 _FIELD = {nl: re.compile(rf"({_NAME}):[ \t]*([^\r\n]*(?:{nl}[ \t][^\r\n]*)*){nl}") for nl in ("\r\n", "\n")}
 _MAX_DEPTH = 10
 # A Content-Type value whose parameters read plainly (see ``content_type``).
@@ -36,6 +35,13 @@ _PLAIN_VALUE = re.compile(r'[^\\*\udc80-\udcff]*')
 
 class _Irregular(Exception):
     """This message is not plainly regular: let the stdlib parser read it."""
+
+
+class _Part(Message):
+    """A compat32 Message the quick path built, keeping its ``content_type`` as read while
+    building it (the readers of a parsed message never change its headers)."""
+
+    plain_type: tuple[str, dict[str, str]]
 
 
 def content_type(part: Message) -> tuple[str, dict[str, str]] | None:
@@ -48,6 +54,12 @@ def content_type(part: Message) -> tuple[str, dict[str, str]] | None:
     byte, and no ``;`` inside quotes, so that splitting at ``;`` is the stdlib's own split
     (``email.message._parseparam``); each value is unquoted once, as ``get_param`` gives it.
     """
+    if type(part) is _Part:
+        return part.plain_type
+    return _read_type(part)
+
+
+def _read_type(part: Message) -> tuple[str, dict[str, str]] | None:
     value = first_header(part, "content-type")
     if value is None:
         return part.get_default_type(), {}
@@ -86,18 +98,22 @@ def first_header(part: Message, name: str) -> object:
     return None
 
 
-def parse_bytes(raw: bytes) -> Message:
-    """The ``compat32`` message tree of ``raw``, as ``email.message_from_bytes`` builds it."""
+def parse_bytes(raw: bytes, newlines: int | None = None) -> Message:
+    """The ``compat32`` message tree of ``raw``, as ``email.message_from_bytes`` builds it.
+    ``newlines``: ``raw.count(b"\\n")`` when the caller has counted them."""
     try:
-        return _fast(raw)
+        return _fast(raw, newlines)
     except _Irregular:
         return email.message_from_bytes(raw, policy=_POLICY)
 
 
-def _fast(raw: bytes) -> Message:
+def _fast(raw: bytes, newlines: int | None = None) -> Message:
     crlf = raw.count(b"\r")
-    if crlf and not crlf == raw.count(b"\r\n") == raw.count(b"\n"):
-        raise _Irregular  # mixed or bare-CR line endings
+    if crlf:
+        if newlines is None:
+            newlines = raw.count(b"\n")
+        if not crlf == newlines == raw.count(b"\r\n"):
+            raise _Irregular  # mixed or bare-CR line endings
     if any(odd in raw for odd in _ODD_BREAKS):  # a byte search each: faster than one regex
         raise _Irregular
     text = raw.decode("ascii", "surrogateescape")  # what BytesParser feeds its parser
@@ -109,11 +125,12 @@ def _message(text: str, nl: str, depth: int) -> Message:
     if depth > _MAX_DEPTH:
         raise _Irregular
     head, body = _split_head(text, nl)
-    msg = Message(_POLICY)
+    msg = _Part(_POLICY)
     msg._headers = _headers(head, nl)  # noqa: SLF001 - what the feed parser's set_raw appends to
-    found = content_type(msg)
+    found = _read_type(msg)
     if found is None:
         raise _Irregular  # a Content-Type whose parameters need the stdlib's reading
+    msg.plain_type = found
     ctype, params = found
     maintype = ctype.split("/")[0]
     if maintype == "message":
@@ -139,12 +156,13 @@ def _headers(head: str, nl: str) -> list[tuple[str, str]]:
     """``compat32`` raw headers: name, and value with its continuation lines (line ends kept).
 
     ``compat32.header_source_parse`` drops the blanks after the colon and the last line end;
-    the feed parser's header names are printable ASCII without the colon. Two regex passes
-    (the block's shape, then the fields) instead of a Python loop per line.
+    the feed parser's header names are printable ASCII without the colon. One regex pass
+    instead of a Python loop per line: the block is regular when nothing lies between fields.
     """
-    if not _BLOCK[nl].fullmatch(head):
+    pieces = _FIELD[nl].split(head)  # [gap, name, value, gap, name, value, ..., gap]
+    if any(pieces[::3]):
         raise _Irregular  # a continuation first, a unix From line, or a line with no header name
-    return _FIELD[nl].findall(head)
+    return list(zip(pieces[1::3], pieces[2::3]))
 
 
 def _parts(msg: Message, ctype: str, params: dict[str, str], body: str, nl: str, depth: int) -> list[Message]:
