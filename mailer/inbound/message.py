@@ -16,7 +16,7 @@ from mailer.inbound.headers import addresses, decode_header_value, message_ids, 
 from mailer.inbound.mime import charset_of, content_type, first_header, parse_bytes, payload_bytes
 
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
-RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
+RECIPIENT_HEADERS = frozenset({"to", "cc", "delivered-to", "x-original-to", "envelope-to"})
 MAX_PARTS = 500
 # Outlook sends the invite inline as text/calendar and again as an application/ics attachment.
 CALENDAR_TYPES = ("text/calendar", "application/ics")
@@ -180,7 +180,8 @@ def _parse(raw: bytes) -> ParsedMessage:
         parsed.defects.append(f"message cut at {MAX_DELIMITERS:,} MIME boundaries")
     found = content_type(msg)
     parsed.content_type = found[0] if found else _safe(lambda: msg.get_content_type(), "text/plain", parsed.defects)
-    parsed.defects.extend(type(d).__name__ for d in msg.defects)
+    if msg.defects:
+        parsed.defects.extend(type(d).__name__ for d in msg.defects)
     _collect_bodies(msg, parsed)
     return parsed
 
@@ -395,7 +396,9 @@ def part_text(part: Message, defects: list[str], params: dict[str, str] | None =
     except (LookupError, ValueError, TypeError):
         defects.append(f"unknown charset {charset!r}")
         text = payload.decode("utf-8", errors="replace")
-    return text.replace("\r\n", "\n").replace("\x00", "")
+    if "\r" in text:  # a one-character search is a fraction of a two-character replace
+        text = text.replace("\r\n", "\n")
+    return text.replace("\x00", "")
 
 
 def _payload(part: Message) -> bytes | None:
