@@ -207,14 +207,16 @@ def _from_headers(raw_headers: list[tuple[str, str]]) -> ParsedMessage:
     first = firsts.get
     from_addr, from_name, problem = read_sender(raw_from)
     ids = message_ids(first("message-id"))
+    in_reply_to = message_ids(first("in-reply-to"))
+    references = first("references")  # the same as In-Reply-To in a first reply: read once
     parsed = ParsedMessage(
         message_id=ids[0] if ids else None,
         from_addr=from_addr,
         from_name=from_name,
         sender_problem=problem,
         subject=first("subject") or "",
-        in_reply_to=message_ids(first("in-reply-to")),
-        references=message_ids(first("references")),
+        in_reply_to=in_reply_to,
+        references=list(in_reply_to) if references == first("in-reply-to") else message_ids(references),
         recipients=recipients,
         headers=headers,
         content_type="text/plain",

@@ -91,9 +91,10 @@ def charset_of(params: dict[str, str]) -> str | None:
 
 
 def first_header(part: Message, name: str) -> object:
-    """The raw value of the first header called ``name`` (lower case), or None."""
+    """The raw value of the first header called ``name`` (lower case, ASCII), or None."""
+    size = len(name)  # a length test first: most names differ in length (lower() keeps it here)
     for key, value in part._headers:  # noqa: SLF001 - what ``Message.get`` reads, without its policy call
-        if key.lower() == name:
+        if len(key) == size and key.lower() == name:
             return value
     return None
 
