@@ -394,7 +394,7 @@ def part_text(part: Message, defects: list[str], params: dict[str, str] | None =
     charset = charset_of(params) if params is not None else _safe(part.get_content_charset, None, defects)
     charset = str(charset or "utf-8").strip("'\"")
     try:
-        text = payload.decode(charset, errors="replace")
+        text = payload.decode(charset, "replace")
     except (LookupError, ValueError, TypeError):
         defects.append(f"unknown charset {charset!r}")
         text = payload.decode("utf-8", errors="replace")

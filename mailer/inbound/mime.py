@@ -133,13 +133,13 @@ def _message(text: str, nl: str, depth: int) -> Message:
         raise _Irregular  # a Content-Type whose parameters need the stdlib's reading
     msg.plain_type = found
     ctype, params = found
-    maintype = ctype.split("/")[0]
-    if maintype == "message":
+    if ctype.startswith("message/"):  # the type has one "/" (_plain_content_type)
         raise _Irregular  # attached messages and delivery reports: the stdlib's own rules
-    if maintype == "multipart":
-        msg.set_payload(_parts(msg, ctype, params, body, nl, depth))
+    # What set_payload(payload) does with no charset, without its checks.
+    if ctype.startswith("multipart/"):
+        msg._payload = _parts(msg, ctype, params, body, nl, depth)  # noqa: SLF001
     else:
-        msg.set_payload(body)
+        msg._payload = body  # noqa: SLF001
     return msg
 
 
