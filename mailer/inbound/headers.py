@@ -57,8 +57,7 @@ def encoded_words(text: str) -> str | None:
     found = _found_words(lines)
     if found is None:
         return None
-    if len(found) == sum(1 for _, encoding, _ in found if encoding is None) and (
-            len(lines) == 1 or not _ENCODED_WORD.search(text)):
+    if not any(encoding for _, encoding, _ in found) and (len(lines) == 1 or not _ENCODED_WORD.search(text)):
         return text  # decode_header's one plain chunk (a charset may span lines: ``[^?]`` takes line ends)
     chunks: list[tuple[str, str | None]] = []
     try:
