@@ -13,7 +13,8 @@ from email.message import Message
 
 from mailer.inbound.attachments import InboundFile
 from mailer.inbound.headers import addresses, decode_header_value, message_ids, read_sender
-from mailer.inbound.mime import charset_of, content_type, first_header, parse_bytes, payload_bytes
+from mailer.inbound.mime import (charset_of, content_type, decoded_payload, first_header, header_text,
+                                 parse_bytes)
 
 # Header names whose addresses may carry our reply token (notes/email-safety.md, "Token").
 RECIPIENT_HEADERS = frozenset({"to", "cc", "delivered-to", "x-original-to", "envelope-to"})
@@ -295,24 +296,15 @@ def _is_file(part: Message, ctype: str) -> bool:
     """An attachment, or a part with a file name (an inline photo), that is not a calendar part."""
     if ctype in CALENDAR_TYPES:
         return False
-    if first_header(part, "content-disposition") is None and "name" not in _header_text(part, "content-type").lower():
+    if first_header(part, "content-disposition") is None and "name" not in header_text(part, "content-type").lower():
         return False  # get_filename reads only these two headers: no parameter to find
     return _is_attachment(part) or bool(_safe(part.get_filename, None, []))
-
-
-def _header_text(part: Message, name: str) -> str:
-    """``str(part.get(name, ""))``: the raw value when plain ASCII (compat32 returns it as it
-    is), else what the policy makes of it (a Header for raw 8-bit bytes)."""
-    value = first_header(part, name)
-    if value is None:
-        return ""
-    return value if type(value) is str and value.isascii() else str(part.get(name, ""))
 
 
 def _add_file(part: Message, ctype: str, parsed: ParsedMessage) -> None:
     """Record a file part with its decoded bytes (``inbound.attachments`` decides what is kept)."""
     try:
-        data = _payload(part) or b""
+        data = decoded_payload(part) or b""
     except Exception as exc:  # noqa: BLE001 - broken transfer encoding: no file to keep
         parsed.defects.append(f"undecodable file part: {exc}")
         return
@@ -385,7 +377,7 @@ def part_text(part: Message, defects: list[str], params: dict[str, str] | None =
     """Decode one leaf part to text: transfer encoding, then charset, leniently. ``params``:
     the part's Content-Type parameters when already read (``mime.content_type``)."""
     try:
-        payload = _payload(part)
+        payload = decoded_payload(part)
     except Exception as exc:  # noqa: BLE001 - broken transfer encoding
         defects.append(f"undecodable body: {exc}")
         payload = None
@@ -401,12 +393,6 @@ def part_text(part: Message, defects: list[str], params: dict[str, str] | None =
     if "\r" in text:  # a one-character search is a fraction of a two-character replace
         text = text.replace("\r\n", "\n")
     return text.replace("\x00", "")
-
-
-def _payload(part: Message) -> bytes | None:
-    """``part.get_payload(decode=True)``, read directly where ``mime.payload_bytes`` can."""
-    data = payload_bytes(part)
-    return part.get_payload(decode=True) if data is None else data
 
 
 def _safe(fn, default, defects: list[str]):

@@ -99,6 +99,15 @@ def first_header(part: Message, name: str) -> object:
     return None
 
 
+def header_text(part: Message, name: str) -> str:
+    """``str(part.get(name, ""))``: the raw value when plain ASCII (compat32 returns it as it
+    is), else what the policy makes of it (a Header for raw 8-bit bytes)."""
+    value = first_header(part, name)
+    if value is None:
+        return ""
+    return value if type(value) is str and value.isascii() else str(part.get(name, ""))
+
+
 def parse_bytes(raw: bytes, newlines: int | None = None) -> Message:
     """The ``compat32`` message tree of ``raw``, as ``email.message_from_bytes`` builds it.
     ``newlines``: ``raw.count(b"\\n")`` when the caller has counted them."""
@@ -209,6 +218,12 @@ def _boundary_lines(body: str, separator: str, nl: str) -> list[tuple[int, int, 
         # LF in CRLF mail), maybe text: let the stdlib decide.
         raise _Irregular
     return found
+
+
+def decoded_payload(part: Message) -> bytes | None:
+    """``part.get_payload(decode=True)``, read directly where ``payload_bytes`` can."""
+    data = payload_bytes(part)
+    return part.get_payload(decode=True) if data is None else data
 
 
 # Content-Transfer-Encodings whose decoding ``payload_bytes`` does not repeat.
