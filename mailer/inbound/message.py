@@ -166,14 +166,12 @@ MAX_STATUS_CHARS = 100_000  # a report names a handful of recipients; this is pl
 def _parse(raw: bytes) -> ParsedMessage:
     limit = max(MAX_LINES, len(raw) // LINE_BYTES)
     raw, cut = _first_lines(raw, limit)
-    newlines: int | None = raw.count(b"\n")
     cut_parts = False
-    if newlines > MAX_DELIMITERS:  # else fewer boundary lines than lines: nothing to count
+    if raw.count(b"\n") > MAX_DELIMITERS:  # else fewer boundary lines than lines (a quicker count)
         raw, cut_parts = _before_nth(raw, b"\n--", MAX_DELIMITERS)
-        newlines = None if cut_parts else newlines
     if b"delivery-status" in raw.lower():  # a plain search first: the regex costs 10x more
         raw = _DSN_TYPE.sub(rb"\g<1>" + DSN_AS_TEXT.encode(), raw)  # no line end changes
-    msg = parse_bytes(raw, newlines)  # the compat32 tree, cut quickly when the mail is regular
+    msg = parse_bytes(raw)  # the compat32 tree, cut quickly when the mail is regular
     parsed = _from_headers(msg._headers)  # noqa: SLF001 - what raw_items() yields, without the copy
     if cut:
         parsed.defects.append(f"message cut at {limit:,} lines")

@@ -108,26 +108,23 @@ def header_text(part: Message, name: str) -> str:
     return value if type(value) is str and value.isascii() else str(part.get(name, ""))
 
 
-def parse_bytes(raw: bytes, newlines: int | None = None) -> Message:
-    """The ``compat32`` message tree of ``raw``, as ``email.message_from_bytes`` builds it.
-    ``newlines``: ``raw.count(b"\\n")`` when the caller has counted them."""
+def parse_bytes(raw: bytes) -> Message:
+    """The ``compat32`` message tree of ``raw``, as ``email.message_from_bytes`` builds it."""
     try:
-        return _fast(raw, newlines)
+        return _fast(raw)
     except _Irregular:
         return email.message_from_bytes(raw, policy=_POLICY)
 
 
-def _fast(raw: bytes, newlines: int | None = None) -> Message:
-    # CRLF mail: as many CRs as LFs. A lone one where the other stands elsewhere (3 us to count
-    # the pairs) only matters where it ends a line the stdlib reads differently: in a header
-    # block (never matched by _FIELD) or next to a boundary (_boundary_lines counts them all).
-    crlf = raw.count(b"\r")
-    if crlf and crlf != (raw.count(b"\n") if newlines is None else newlines):
-        raise _Irregular  # mixed or bare-CR line endings
+def _fast(raw: bytes) -> Message:
+    # CRLF mail when there is a CR at all. A lone CR or LF only matters where it ends a line the
+    # stdlib reads differently from us: in a header block (_FIELD wants ``nl`` after every line)
+    # or beside a boundary (_boundary_lines checks that every separator is a line it read).
+    # Anywhere else it is text, kept as it is either way.
     if b"\x0b" in raw or b"\x0c" in raw or b"\x1c" in raw or b"\x1d" in raw or b"\x1e" in raw:
         raise _Irregular  # _ODD_BREAKS, a byte search each: faster than one regex, or than any()
     text = raw.decode("ascii", "surrogateescape")  # what BytesParser feeds its parser
-    return _message(text, "\r\n" if crlf else "\n", depth=0)
+    return _message(text, "\r\n" if b"\r" in raw else "\n", depth=0)
 
 
 def _message(text: str, nl: str, depth: int) -> Message:
