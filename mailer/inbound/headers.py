@@ -201,6 +201,8 @@ def read_sender(raw_from: list[str]) -> tuple[str, str, str | None]:
         return "", "", f"{len(raw_from)} From headers" if raw_from else "no From header"
     value = str(raw_from[0])
     value = _unfold(value) if "\n" in value else value.strip()  # no fold: no regex
+    if "\r" in value:  # never from a parser (a CR ends a line there); getaddresses stops at it
+        value = value.replace("\r", " ")
     found = [(name, address) for name, address in addresses(value) if name or address]
     if len(found) != 1 or not _ONE_AT.fullmatch(found[0][1]):
         return "", "", f"From does not hold exactly one address: {_raw_8bit(value)[:200]!r}"
