@@ -12,19 +12,21 @@ so hostile mail gets exactly the stdlib's tree and defects.
 """
 from __future__ import annotations
 
+import binascii
 import email
 import email.policy
 import email.utils
 import functools
+import quopri
 import re
+from email import _encoded_words  # noqa: PLC2701 - get_payload's own base64 reading (decode_b)
 from email.message import Message
 
 _POLICY = email.policy.compat32
 # str.splitlines (which the feed parser uses) also breaks lines at these; leave such mail to it.
 _ODD_BREAKS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
 _NAME = r"[\041-\071\073-\176]+"  # the feed parser's header-name characters (no colon)
-# A header block: fields, each a "name:" line and its continuation lines (starting with a blank).
-_BLOCK = {nl: re.compile(rf"(?:{_NAME}:[^\r\n]*{nl}(?:[ \t][^\r\n]*{nl})*)*") for nl in ("\r\n", "\n")}
+# A header field: a "name:" line and its continuation lines (starting with a blank).
 _FIELD = {nl: re.compile(rf"({_NAME}):[ \t]*([^\r\n]*(?:{nl}[ \t][^\r\n]*)*){nl}") for nl in ("\r\n", "\n")}
 _MAX_DEPTH = 10
 # A Content-Type value whose parameters read plainly (see ``content_type``).
@@ -33,6 +35,13 @@ _PLAIN_VALUE = re.compile(r'[^\\*\udc80-\udcff]*')
 
 class _Irregular(Exception):
     """This message is not plainly regular: let the stdlib parser read it."""
+
+
+class _Part(Message):
+    """A compat32 Message the quick path built, keeping its ``content_type`` as read while
+    building it (the readers of a parsed message never change its headers)."""
+
+    plain_type: tuple[str, dict[str, str]]
 
 
 def content_type(part: Message) -> tuple[str, dict[str, str]] | None:
@@ -45,6 +54,12 @@ def content_type(part: Message) -> tuple[str, dict[str, str]] | None:
     byte, and no ``;`` inside quotes, so that splitting at ``;`` is the stdlib's own split
     (``email.message._parseparam``); each value is unquoted once, as ``get_param`` gives it.
     """
+    if type(part) is _Part:
+        return part.plain_type
+    return _read_type(part)
+
+
+def _read_type(part: Message) -> tuple[str, dict[str, str]] | None:
     value = first_header(part, "content-type")
     if value is None:
         return part.get_default_type(), {}
@@ -76,11 +91,21 @@ def charset_of(params: dict[str, str]) -> str | None:
 
 
 def first_header(part: Message, name: str) -> object:
-    """The raw value of the first header called ``name`` (lower case), or None."""
+    """The raw value of the first header called ``name`` (lower case, ASCII), or None."""
+    size = len(name)  # a length test first: most names differ in length (lower() keeps it here)
     for key, value in part._headers:  # noqa: SLF001 - what ``Message.get`` reads, without its policy call
-        if key.lower() == name:
+        if len(key) == size and key.lower() == name:
             return value
     return None
+
+
+def header_text(part: Message, name: str) -> str:
+    """``str(part.get(name, ""))``: the raw value when plain ASCII (compat32 returns it as it
+    is), else what the policy makes of it (a Header for raw 8-bit bytes)."""
+    value = first_header(part, name)
+    if value is None:
+        return ""
+    return value if type(value) is str and value.isascii() else str(part.get(name, ""))
 
 
 def parse_bytes(raw: bytes) -> Message:
@@ -92,13 +117,14 @@ def parse_bytes(raw: bytes) -> Message:
 
 
 def _fast(raw: bytes) -> Message:
-    crlf = raw.count(b"\r")
-    if crlf and not crlf == raw.count(b"\r\n") == raw.count(b"\n"):
-        raise _Irregular  # mixed or bare-CR line endings
-    if any(odd in raw for odd in _ODD_BREAKS):  # a byte search each: faster than one regex
-        raise _Irregular
+    # CRLF mail when there is a CR at all. A lone CR or LF only matters where it ends a line the
+    # stdlib reads differently from us: in a header block (_FIELD wants ``nl`` after every line)
+    # or beside a boundary (_boundary_lines checks that every separator is a line it read).
+    # Anywhere else it is text, kept as it is either way.
+    if b"\x0b" in raw or b"\x0c" in raw or b"\x1c" in raw or b"\x1d" in raw or b"\x1e" in raw:
+        raise _Irregular  # _ODD_BREAKS, a byte search each: faster than one regex, or than any()
     text = raw.decode("ascii", "surrogateescape")  # what BytesParser feeds its parser
-    return _message(text, "\r\n" if crlf else "\n", depth=0)
+    return _message(text, "\r\n" if b"\r" in raw else "\n", depth=0)
 
 
 def _message(text: str, nl: str, depth: int) -> Message:
@@ -106,19 +132,20 @@ def _message(text: str, nl: str, depth: int) -> Message:
     if depth > _MAX_DEPTH:
         raise _Irregular
     head, body = _split_head(text, nl)
-    msg = Message(_POLICY)
+    msg = _Part(_POLICY)
     msg._headers = _headers(head, nl)  # noqa: SLF001 - what the feed parser's set_raw appends to
-    found = content_type(msg)
+    found = _read_type(msg)
     if found is None:
         raise _Irregular  # a Content-Type whose parameters need the stdlib's reading
+    msg.plain_type = found
     ctype, params = found
-    maintype = ctype.split("/")[0]
-    if maintype == "message":
+    if ctype.startswith("message/"):  # the type has one "/" (_plain_content_type)
         raise _Irregular  # attached messages and delivery reports: the stdlib's own rules
-    if maintype == "multipart":
-        msg.set_payload(_parts(msg, ctype, params, body, nl, depth))
+    # What set_payload(payload) does with no charset, without its checks.
+    if ctype.startswith("multipart/"):
+        msg._payload = _parts(msg, ctype, params, body, nl, depth)  # noqa: SLF001
     else:
-        msg.set_payload(body)
+        msg._payload = body  # noqa: SLF001
     return msg
 
 
@@ -136,12 +163,13 @@ def _headers(head: str, nl: str) -> list[tuple[str, str]]:
     """``compat32`` raw headers: name, and value with its continuation lines (line ends kept).
 
     ``compat32.header_source_parse`` drops the blanks after the colon and the last line end;
-    the feed parser's header names are printable ASCII without the colon. Two regex passes
-    (the block's shape, then the fields) instead of a Python loop per line.
+    the feed parser's header names are printable ASCII without the colon. One regex pass
+    instead of a Python loop per line: the block is regular when nothing lies between fields.
     """
-    if not _BLOCK[nl].fullmatch(head):
+    pieces = _FIELD[nl].split(head)  # [gap, name, value, gap, name, value, ..., gap]
+    if any(pieces[::3]):
         raise _Irregular  # a continuation first, a unix From line, or a line with no header name
-    return _FIELD[nl].findall(head)
+    return list(zip(pieces[1::3], pieces[2::3]))
 
 
 def _parts(msg: Message, ctype: str, params: dict[str, str], body: str, nl: str, depth: int) -> list[Message]:
@@ -182,4 +210,61 @@ def _boundary_lines(body: str, separator: str, nl: str) -> list[tuple[int, int, 
                 break
         nxt = body.find(nl + separator, position + 1)
         position = nxt + len(nl) if nxt >= 0 else -1
+    if body.count(separator) != len(found):
+        # One more: maybe a boundary line the stdlib sees and we do not (after a lone CR or
+        # LF in CRLF mail), maybe text: let the stdlib decide.
+        raise _Irregular
     return found
+
+
+def decoded_payload(part: Message) -> bytes | None:
+    """``part.get_payload(decode=True)``, read directly where ``payload_bytes`` can."""
+    data = payload_bytes(part)
+    return part.get_payload(decode=True) if data is None else data
+
+
+# Content-Transfer-Encodings whose decoding ``payload_bytes`` does not repeat.
+_UU = ("x-uuencode", "uuencode", "uue", "x-uue")
+
+
+def payload_bytes(part: Message) -> bytes | None:
+    """``part.get_payload(decode=True)`` for a leaf whose payload is a str, read without the
+    stdlib's header and policy calls; None when the stdlib must decode it (a multipart, a
+    non-ASCII or bytes payload, a Content-Transfer-Encoding with surrogates, uuencode).
+
+    As get_payload: the encoding is the first header's raw value, lower case (``base64 ``
+    with a blank is not base64: the bytes come back as they are); base64 lines are joined and
+    read strictly, and only when that fails does ``email._encoded_words.decode_b`` (the
+    stdlib's own lenient reading) decide, recording its defects on the part.
+    """
+    payload = part._payload  # noqa: SLF001 - what get_payload reads
+    if type(payload) is not str:
+        return None
+    cte = first_header(part, "content-transfer-encoding")
+    if cte is None:
+        cte = ""
+    elif type(cte) is not str or not cte.isascii():
+        return None
+    else:
+        cte = cte.lower()
+    try:
+        data = payload.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return None
+    if cte == "base64":
+        return _base64(part, b"".join(data.splitlines()))
+    if cte == "quoted-printable":
+        return quopri.decodestring(data)
+    return None if cte in _UU else data
+
+
+def _base64(part: Message, joined: bytes) -> bytes:
+    if not len(joined) % 4:
+        try:  # what decode_b tries first, with nothing to pad
+            return binascii.a2b_base64(joined, strict_mode=True)
+        except binascii.Error:
+            pass
+    value, defects = _encoded_words.decode_b(joined)
+    for defect in defects:
+        part.policy.handle_defect(part, defect)
+    return value

@@ -62,6 +62,13 @@ def test_whatever_the_display_name_says_the_sender_is_the_address(name):
     assert read_sender([value])[0] == "m1@corp.example.com", value
 
 
+@pytest.mark.parametrize("name", [":\r", '"\r', "a\rb", "\r"])
+def test_a_lone_cr_in_the_display_name_does_not_hide_the_address(name):
+    # The examples Hypothesis found: getaddresses stops at a CR inside quotes.
+    value = formataddr((name, "m1@corp.example.com"), charset="utf-8")
+    assert read_sender([value])[0] == "m1@corp.example.com", value
+
+
 @pytest.mark.parametrize("values, problem", [
     ([], "no From header"),
     (["a@b.example", "c@d.example"], "2 From headers"),
