@@ -6,11 +6,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from mailer.config import load_settings
 from mailer.store import open_db
 
 pytest_plugins = ["tests.rig", "tests.caldav_rig"]
+
+# Property tests (Hypothesis) run the same examples on every run, with no time limit per
+# example: a red suite then names a bug, never the luck of the draw or a slow machine (the
+# default 200 ms deadline). HYPOTHESIS_PROFILE=explore draws new examples each run, to look
+# for more (docs/testing.md).
+hypothesis_settings.register_profile("suite", derandomize=True, database=None, deadline=None)
+hypothesis_settings.register_profile("explore", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 
