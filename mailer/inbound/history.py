@@ -147,19 +147,11 @@ def mark_history(lines: list[str], answered: str | None) -> tuple[list[str], boo
     return marked, True
 
 
-# The last answered text and its key: one reply asks for it up to four times (leaves_history,
-# mark_history, for its plain and its HTML part). By identity: no hashing of a long text.
-_last_answered: tuple[str, str] = ("", "")
-
-
+# One reply asks for the answered text's key up to four times (leaves_history, mark_history,
+# for its plain and its HTML part): the last few are kept (a str caches its own hash).
+@functools.lru_cache(maxsize=4)
 def _answered_key(answered: str) -> str:
-    global _last_answered  # noqa: PLW0603 - a one-entry memo of a pure function
-    last = _last_answered
-    if last[0] is answered:
-        return last[1]
-    key = _key(answered)
-    _last_answered = (answered, key)
-    return key
+    return _key(answered)
 
 
 def _key(text: str) -> str:
