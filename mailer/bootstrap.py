@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
@@ -105,22 +105,27 @@ def seed(db: Database, folder: Path | None, now: datetime) -> None:
 def _start_seeded(db: Database, path: Path, now: datetime) -> None:
     """Start one seed challenge. A seed is a convenience: one whose dates have passed must not
     stop the first run (the person sees why and can start one by hand); the built-in sample,
-    whose dates are fixed in the file, starts the Monday after ``now`` instead, so that the
-    README's first command mails something whenever it is run."""
+    whose dates are fixed in the file, starts the Monday after ``now`` once its last day has
+    come, so that the README's first command mails something whenever it is run."""
     from mailer.flows.challenge.definition import start_challenge
-    from mailer.flows.challenge.programmes import SAMPLE, next_monday
 
     try:
-        start_challenge(db, path, now)
-        return
+        start_challenge(db, path, now, _sample_start(path, now))
     except ConfigError as exc:
-        refused = exc
-    if path == SAMPLE:
-        try:
-            start_challenge(db, path, now, start=next_monday(now.date()))
-            log.info("the sample challenge's dates have passed (%s): it starts on %s", refused,
-                     next_monday(now.date()))
-            return
-        except ConfigError as exc:
-            refused = exc
-    log.warning("not starting %s", refused)
+        log.warning("not starting %s", exc)
+
+
+def _sample_start(path: Path, now: datetime) -> date | None:
+    """The Monday after ``now`` for the built-in sample whose last day is today or past; else
+    None (the file's own start)."""
+    from mailer.flows.challenge import timing
+    from mailer.flows.challenge.definition import load_definition
+    from mailer.flows.challenge.programmes import SAMPLE, next_monday
+
+    if path != SAMPLE:
+        return None
+    sample = load_definition(path)
+    if timing.day_date(sample.start, sample.length) > now.date():
+        return None
+    log.info("the sample challenge's dates have passed: it starts on %s", next_monday(now.date()))
+    return next_monday(now.date())

@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 
 import click
 
+from mailer.app import App
+
 NOW_HELP = "Act as if it were this time (ISO 8601, e.g. 2027-01-04T08:00:00Z)."
 
 
@@ -25,8 +27,6 @@ def parse_now(value: str | None) -> datetime:
 
 def _seed_at(moment: datetime) -> None:
     """Tell the command's home (``App``) to seed itself at ``moment`` if it is created now."""
-    from mailer.app import App
-
     context = click.get_current_context(silent=True)
     app = context.find_object(App) if context is not None else None
     if app is not None and app.seed_time is None:
